@@ -1,1 +1,6 @@
+//! The N-API binding: converts and checks JavaScript arguments, forwards to
+//! `tickflow_core`, and maps core errors to JS errors with stable codes.
 
+mod args;
+mod cron_api;
+mod js_error;

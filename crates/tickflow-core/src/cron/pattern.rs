@@ -126,7 +126,11 @@ impl CronPattern {
         let floor = floor_second(from);
         // An exclusive walk from the next whole second keeps `floor` itself when `from`
         // carries milliseconds.
-        let start_utc = if floor < from { floor + Duration::seconds(1) } else { floor };
+        let start_utc = if floor < from {
+            floor + Duration::seconds(1)
+        } else {
+            floor
+        };
         let mut cursor = start_utc.with_timezone(&tz).naive_local();
         let mut best = None;
         for _ in 0..MAX_WALK_STEPS {
@@ -221,7 +225,9 @@ fn floor_second(at: DateTime<Utc>) -> DateTime<Utc> {
 }
 
 fn offset_seconds(tz: Tz, at: DateTime<Utc>) -> i32 {
-    tz.offset_from_utc_datetime(&at.naive_utc()).fix().local_minus_utc()
+    tz.offset_from_utc_datetime(&at.naive_utc())
+        .fix()
+        .local_minus_utc()
 }
 
 /// The first instant in `(after, until]` whose UTC offset differs from the offset at

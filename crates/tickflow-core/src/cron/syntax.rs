@@ -93,9 +93,15 @@ impl fmt::Display for SyntaxError {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Item {
     /// `*` or `?`, with an optional step (`*/15`).
-    Any { step: u32 },
+    Any {
+        step: u32,
+    },
     Value(u32),
-    Range { from: u32, to: u32, step: u32 },
+    Range {
+        from: u32,
+        to: u32,
+        step: u32,
+    },
     /// `L` in day-of-month.
     LastDay,
     /// `LW` in day-of-month.
@@ -105,7 +111,10 @@ pub enum Item {
     /// `5L` in day-of-week: the last such weekday of the month.
     LastOfMonth(u32),
     /// `5#2` in day-of-week: the nth such weekday of the month.
-    Nth { weekday: u32, nth: u32 },
+    Nth {
+        weekday: u32,
+        nth: u32,
+    },
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -335,7 +344,11 @@ fn parse_item(field: Field, token: &str) -> Result<Item, String> {
         "?" if matches!(field, Field::DayOfMonth | Field::DayOfWeek) => {
             return Ok(Item::Any { step: 1 })
         }
-        "?" => return Err(format!("'?' is allowed only in day-of-month and day-of-week")),
+        "?" => {
+            return Err(format!(
+                "'?' is allowed only in day-of-month and day-of-week"
+            ))
+        }
         _ => {}
     }
     if field == Field::DayOfMonth {
@@ -381,7 +394,9 @@ fn parse_step(field: Field, token: &str, step: &str) -> Result<u32, String> {
     match step.parse::<u32>() {
         Ok(0) => Err(format!("'{token}': step must be at least 1")),
         Ok(n) if n <= span => Ok(n),
-        Ok(n) => Err(format!("'{token}': step {n} is larger than the field's span ({span})")),
+        Ok(n) => Err(format!(
+            "'{token}': step {n} is larger than the field's span ({span})"
+        )),
         Err(_) => Err(format!("'{token}': step '{step}' is not a whole number")),
     }
 }
@@ -403,9 +418,15 @@ fn parse_value(field: Field, token: &str, value: &str) -> Result<u32, String> {
     }
     if value.is_empty() || !value.bytes().all(|b| b.is_ascii_digit()) {
         return Err(if value == token {
-            format!("'{token}' is not a valid value; allowed: {}", allowed(field))
+            format!(
+                "'{token}' is not a valid value; allowed: {}",
+                allowed(field)
+            )
         } else {
-            format!("'{token}': '{value}' is not a valid value; allowed: {}", allowed(field))
+            format!(
+                "'{token}': '{value}' is not a valid value; allowed: {}",
+                allowed(field)
+            )
         });
     }
     let (min, max) = field.bounds();
@@ -421,7 +442,11 @@ mod tests {
     use super::*;
 
     fn errors(p: &str) -> Vec<String> {
-        parse_pattern(p).unwrap_err().iter().map(|e| e.to_string()).collect()
+        parse_pattern(p)
+            .unwrap_err()
+            .iter()
+            .map(|e| e.to_string())
+            .collect()
     }
 
     #[test]
@@ -438,8 +463,22 @@ mod tests {
     #[test]
     fn names_case_and_whitespace() {
         let p = parse_pattern("  0\t9   * jan-Mar mon-FRI ").unwrap();
-        assert_eq!(p.field(Field::Month).items, vec![Item::Range { from: 1, to: 3, step: 1 }]);
-        assert_eq!(p.field(Field::DayOfWeek).items, vec![Item::Range { from: 1, to: 5, step: 1 }]);
+        assert_eq!(
+            p.field(Field::Month).items,
+            vec![Item::Range {
+                from: 1,
+                to: 3,
+                step: 1
+            }]
+        );
+        assert_eq!(
+            p.field(Field::DayOfWeek).items,
+            vec![Item::Range {
+                from: 1,
+                to: 5,
+                step: 1
+            }]
+        );
     }
 
     #[test]
@@ -453,7 +492,11 @@ mod tests {
             ("@midnight", "0 0 * * *"),
             ("@hourly", "0 * * * *"),
         ] {
-            assert_eq!(parse_pattern(nick).unwrap(), parse_pattern(same).unwrap(), "{nick}");
+            assert_eq!(
+                parse_pattern(nick).unwrap(),
+                parse_pattern(same).unwrap(),
+                "{nick}"
+            );
         }
         assert_eq!(errors("@fortnightly")[0], "unknown nickname '@fortnightly'; known: @yearly @annually @monthly @weekly @daily @midnight @hourly");
     }
@@ -467,7 +510,11 @@ mod tests {
         );
         assert_eq!(
             p.field(Field::DayOfWeek).items,
-            vec![Item::LastOfMonth(5), Item::Nth { weekday: 5, nth: 2 }, Item::LastOfMonth(1)]
+            vec![
+                Item::LastOfMonth(5),
+                Item::Nth { weekday: 5, nth: 2 },
+                Item::LastOfMonth(1)
+            ]
         );
         let plus = parse_pattern("0 12 1 * +MON").unwrap();
         assert!(plus.dom_and_dow);
@@ -478,21 +525,66 @@ mod tests {
 
     #[test]
     fn errors_name_field_token_and_rule() {
-        assert_eq!(errors("0 0 * * 8"), vec!["day-of-week: '8' is out of range 0-7"]);
-        assert_eq!(errors("61 * * * *"), vec!["minute: '61' is out of range 0-59"]);
-        assert_eq!(errors("* 24 * * *"), vec!["hour: '24' is out of range 0-23"]);
-        assert_eq!(errors("* * 0 * *"), vec!["day-of-month: '0' is out of range 1-31"]);
-        assert_eq!(errors("* * * 13 *"), vec!["month: '13' is out of range 1-12"]);
-        assert_eq!(errors("0 0 0 1 1 * 1969"), vec!["year: '1969' is out of range 1970-2199"]);
-        assert_eq!(errors("* * * FOO *"), vec!["month: 'FOO' is not a valid value; allowed: 1-12 or JAN-DEC"]);
-        assert_eq!(errors("5-1 * * * *"), vec!["minute: '5-1': range start 5 is after its end 1 (ranges do not wrap)"]);
-        assert_eq!(errors("*/0 * * * *"), vec!["minute: '*/0': step must be at least 1"]);
-        assert_eq!(errors("0/5 * * * *"), vec!["minute: '0/5': a step needs '*' or a range before it (write '*/5' or '0-59/5')"]);
-        assert_eq!(errors("1,,2 * * * *"), vec!["minute: empty list item (two commas in a row, or a trailing comma)"]);
-        assert_eq!(errors("* ? * * *"), vec!["hour: '?' is allowed only in day-of-month and day-of-week"]);
-        assert_eq!(errors("* * * * 5#6"), vec!["day-of-week: '5#6': the occurrence after '#' must be 1-5 or L, found '6'"]);
-        assert_eq!(errors("* * 32W * *"), vec!["day-of-month: '32W': '32' is out of range 1-31"]);
-        assert_eq!(errors("* * * *"), vec!["expected 5, 6 or 7 fields separated by spaces, found 4"]);
+        assert_eq!(
+            errors("0 0 * * 8"),
+            vec!["day-of-week: '8' is out of range 0-7"]
+        );
+        assert_eq!(
+            errors("61 * * * *"),
+            vec!["minute: '61' is out of range 0-59"]
+        );
+        assert_eq!(
+            errors("* 24 * * *"),
+            vec!["hour: '24' is out of range 0-23"]
+        );
+        assert_eq!(
+            errors("* * 0 * *"),
+            vec!["day-of-month: '0' is out of range 1-31"]
+        );
+        assert_eq!(
+            errors("* * * 13 *"),
+            vec!["month: '13' is out of range 1-12"]
+        );
+        assert_eq!(
+            errors("0 0 0 1 1 * 1969"),
+            vec!["year: '1969' is out of range 1970-2199"]
+        );
+        assert_eq!(
+            errors("* * * FOO *"),
+            vec!["month: 'FOO' is not a valid value; allowed: 1-12 or JAN-DEC"]
+        );
+        assert_eq!(
+            errors("5-1 * * * *"),
+            vec!["minute: '5-1': range start 5 is after its end 1 (ranges do not wrap)"]
+        );
+        assert_eq!(
+            errors("*/0 * * * *"),
+            vec!["minute: '*/0': step must be at least 1"]
+        );
+        assert_eq!(
+            errors("0/5 * * * *"),
+            vec!["minute: '0/5': a step needs '*' or a range before it (write '*/5' or '0-59/5')"]
+        );
+        assert_eq!(
+            errors("1,,2 * * * *"),
+            vec!["minute: empty list item (two commas in a row, or a trailing comma)"]
+        );
+        assert_eq!(
+            errors("* ? * * *"),
+            vec!["hour: '?' is allowed only in day-of-month and day-of-week"]
+        );
+        assert_eq!(
+            errors("* * * * 5#6"),
+            vec!["day-of-week: '5#6': the occurrence after '#' must be 1-5 or L, found '6'"]
+        );
+        assert_eq!(
+            errors("* * 32W * *"),
+            vec!["day-of-month: '32W': '32' is out of range 1-31"]
+        );
+        assert_eq!(
+            errors("* * * *"),
+            vec!["expected 5, 6 or 7 fields separated by spaces, found 4"]
+        );
         assert_eq!(errors("   "), vec!["pattern is empty"]);
         // Every bad field is reported, not just the first.
         assert_eq!(errors("99 99 * * *").len(), 2);
@@ -501,7 +593,12 @@ mod tests {
 
     #[test]
     fn wildcard_like_hours() {
-        let hour = |p: &str| parse_pattern(p).unwrap().field(Field::Hour).is_wildcard_like();
+        let hour = |p: &str| {
+            parse_pattern(p)
+                .unwrap()
+                .field(Field::Hour)
+                .is_wildcard_like()
+        };
         assert!(hour("0 * * * *"));
         assert!(hour("0 */2 * * *"));
         assert!(hour("0 0-23/3 * * *"));

@@ -9,7 +9,8 @@ fn at(s: &str) -> DateTime<Utc> {
 }
 
 fn fmt(list: impl Iterator<Item = DateTime<Utc>>) -> Vec<String> {
-    list.map(|d| d.to_rfc3339_opts(SecondsFormat::Secs, true)).collect()
+    list.map(|d| d.to_rfc3339_opts(SecondsFormat::Secs, true))
+        .collect()
 }
 
 fn next_in(pattern: &str, tz: &str, from: &str, n: usize, gap: DstGap) -> Vec<String> {
@@ -32,24 +33,41 @@ fn prev_in(pattern: &str, tz: &str, from: &str, n: usize) -> Vec<String> {
 fn five_fields_strictly_after() {
     assert_eq!(
         next("*/5 * * * *", "2026-01-01T00:02:30Z", 3),
-        ["2026-01-01T00:05:00Z", "2026-01-01T00:10:00Z", "2026-01-01T00:15:00Z"]
+        [
+            "2026-01-01T00:05:00Z",
+            "2026-01-01T00:10:00Z",
+            "2026-01-01T00:15:00Z"
+        ]
     );
-    assert_eq!(next("*/5 * * * *", "2026-01-01T00:05:00Z", 1), ["2026-01-01T00:10:00Z"]);
+    assert_eq!(
+        next("*/5 * * * *", "2026-01-01T00:05:00Z", 1),
+        ["2026-01-01T00:10:00Z"]
+    );
     // Milliseconds past a match still count as after it.
-    assert_eq!(next("*/5 * * * *", "2026-01-01T00:04:59.999Z", 1), ["2026-01-01T00:05:00Z"]);
+    assert_eq!(
+        next("*/5 * * * *", "2026-01-01T00:04:59.999Z", 1),
+        ["2026-01-01T00:05:00Z"]
+    );
 }
 
 #[test]
 fn six_fields_have_seconds() {
     assert_eq!(
         next("*/20 * * * * *", "2026-01-01T00:00:00Z", 3),
-        ["2026-01-01T00:00:20Z", "2026-01-01T00:00:40Z", "2026-01-01T00:01:00Z"]
+        [
+            "2026-01-01T00:00:20Z",
+            "2026-01-01T00:00:40Z",
+            "2026-01-01T00:01:00Z"
+        ]
     );
 }
 
 #[test]
 fn seven_fields_have_a_year_that_runs_out() {
-    assert_eq!(next("0 0 12 1 1 * 2030", "2026-01-01T00:00:00Z", 5), ["2030-01-01T12:00:00Z"]);
+    assert_eq!(
+        next("0 0 12 1 1 * 2030", "2026-01-01T00:00:00Z", 5),
+        ["2030-01-01T12:00:00Z"]
+    );
     assert_eq!(
         next("0 0 0 1 1 * 2027-2028", "2026-06-01T00:00:00Z", 5),
         ["2027-01-01T00:00:00Z", "2028-01-01T00:00:00Z"]
@@ -57,25 +75,45 @@ fn seven_fields_have_a_year_that_runs_out() {
     // `*/n` in the year field counts from 1970.
     assert_eq!(
         next("0 0 0 1 1 * */25", "2000-06-01T00:00:00Z", 3),
-        ["2020-01-01T00:00:00Z", "2045-01-01T00:00:00Z", "2070-01-01T00:00:00Z"]
+        [
+            "2020-01-01T00:00:00Z",
+            "2045-01-01T00:00:00Z",
+            "2070-01-01T00:00:00Z"
+        ]
     );
     // Nothing after 2199, and never an error.
-    assert_eq!(next("0 0 1 1 *", "2199-06-01T00:00:00Z", 3), Vec::<String>::new());
+    assert_eq!(
+        next("0 0 1 1 *", "2199-06-01T00:00:00Z", 3),
+        Vec::<String>::new()
+    );
 }
 
 #[test]
 fn names_ranges_lists_steps() {
     assert_eq!(
         next("0 9 * jan-MAR Mon-Fri", "2026-03-30T00:00:00Z", 3),
-        ["2026-03-30T09:00:00Z", "2026-03-31T09:00:00Z", "2027-01-01T09:00:00Z"]
+        [
+            "2026-03-30T09:00:00Z",
+            "2026-03-31T09:00:00Z",
+            "2027-01-01T09:00:00Z"
+        ]
     );
     assert_eq!(
         next("0 8-18/5 * * *", "2026-01-01T00:00:00Z", 4),
-        ["2026-01-01T08:00:00Z", "2026-01-01T13:00:00Z", "2026-01-01T18:00:00Z", "2026-01-02T08:00:00Z"]
+        [
+            "2026-01-01T08:00:00Z",
+            "2026-01-01T13:00:00Z",
+            "2026-01-01T18:00:00Z",
+            "2026-01-02T08:00:00Z"
+        ]
     );
     assert_eq!(
         next("15,45 * * * *", "2026-01-01T00:00:00Z", 3),
-        ["2026-01-01T00:15:00Z", "2026-01-01T00:45:00Z", "2026-01-01T01:15:00Z"]
+        [
+            "2026-01-01T00:15:00Z",
+            "2026-01-01T00:45:00Z",
+            "2026-01-01T01:15:00Z"
+        ]
     );
 }
 
@@ -90,27 +128,59 @@ fn sunday_is_zero_and_seven() {
 
 #[test]
 fn nicknames_fire_like_their_patterns() {
-    assert_eq!(next("@yearly", "2026-01-01T00:00:00Z", 1), ["2027-01-01T00:00:00Z"]);
-    assert_eq!(next("@annually", "2026-01-01T00:00:00Z", 1), ["2027-01-01T00:00:00Z"]);
-    assert_eq!(next("@monthly", "2026-01-01T00:00:00Z", 1), ["2026-02-01T00:00:00Z"]);
-    assert_eq!(next("@daily", "2026-01-01T00:00:00Z", 1), ["2026-01-02T00:00:00Z"]);
-    assert_eq!(next("@midnight", "2026-01-01T00:00:00Z", 1), ["2026-01-02T00:00:00Z"]);
-    assert_eq!(next("@hourly", "2026-01-01T00:00:00Z", 1), ["2026-01-01T01:00:00Z"]);
+    assert_eq!(
+        next("@yearly", "2026-01-01T00:00:00Z", 1),
+        ["2027-01-01T00:00:00Z"]
+    );
+    assert_eq!(
+        next("@annually", "2026-01-01T00:00:00Z", 1),
+        ["2027-01-01T00:00:00Z"]
+    );
+    assert_eq!(
+        next("@monthly", "2026-01-01T00:00:00Z", 1),
+        ["2026-02-01T00:00:00Z"]
+    );
+    assert_eq!(
+        next("@daily", "2026-01-01T00:00:00Z", 1),
+        ["2026-01-02T00:00:00Z"]
+    );
+    assert_eq!(
+        next("@midnight", "2026-01-01T00:00:00Z", 1),
+        ["2026-01-02T00:00:00Z"]
+    );
+    assert_eq!(
+        next("@hourly", "2026-01-01T00:00:00Z", 1),
+        ["2026-01-01T01:00:00Z"]
+    );
 }
 
 #[test]
 fn last_day_and_last_weekday_of_month() {
     assert_eq!(
         next("0 0 L * *", "2026-01-15T00:00:00Z", 3),
-        ["2026-01-31T00:00:00Z", "2026-02-28T00:00:00Z", "2026-03-31T00:00:00Z"]
+        [
+            "2026-01-31T00:00:00Z",
+            "2026-02-28T00:00:00Z",
+            "2026-03-31T00:00:00Z"
+        ]
     );
-    assert_eq!(next("0 0 L 2 *", "2027-06-01T00:00:00Z", 1), ["2028-02-29T00:00:00Z"]);
+    assert_eq!(
+        next("0 0 L 2 *", "2027-06-01T00:00:00Z", 1),
+        ["2028-02-29T00:00:00Z"]
+    );
     // Last Friday of the month.
     assert_eq!(
         next("0 0 * * 5L", "2026-01-01T00:00:00Z", 3),
-        ["2026-01-30T00:00:00Z", "2026-02-27T00:00:00Z", "2026-03-27T00:00:00Z"]
+        [
+            "2026-01-30T00:00:00Z",
+            "2026-02-27T00:00:00Z",
+            "2026-03-27T00:00:00Z"
+        ]
     );
-    assert_eq!(next("0 0 * * FRI#L", "2026-01-01T00:00:00Z", 1), ["2026-01-30T00:00:00Z"]);
+    assert_eq!(
+        next("0 0 * * FRI#L", "2026-01-01T00:00:00Z", 1),
+        ["2026-01-30T00:00:00Z"]
+    );
 }
 
 #[test]
@@ -120,11 +190,20 @@ fn nearest_weekday_stays_in_its_month() {
         next("0 0 15W * *", "2026-02-01T00:00:00Z", 2),
         ["2026-02-16T00:00:00Z", "2026-03-16T00:00:00Z"]
     );
-    assert_eq!(next("0 0 15W 8 *", "2026-01-01T00:00:00Z", 1), ["2026-08-14T00:00:00Z"]);
+    assert_eq!(
+        next("0 0 15W 8 *", "2026-01-01T00:00:00Z", 1),
+        ["2026-08-14T00:00:00Z"]
+    );
     // 2026-08-01 is a Saturday: 1W moves forward to Monday the 3rd, not back into July.
-    assert_eq!(next("0 0 1W 8 *", "2026-01-01T00:00:00Z", 1), ["2026-08-03T00:00:00Z"]);
+    assert_eq!(
+        next("0 0 1W 8 *", "2026-01-01T00:00:00Z", 1),
+        ["2026-08-03T00:00:00Z"]
+    );
     // 2026-05-31 is a Sunday: 31W moves back to Friday the 29th, not into June.
-    assert_eq!(next("0 0 31W 5 *", "2026-01-01T00:00:00Z", 1), ["2026-05-29T00:00:00Z"]);
+    assert_eq!(
+        next("0 0 31W 5 *", "2026-01-01T00:00:00Z", 1),
+        ["2026-05-29T00:00:00Z"]
+    );
     // LW: last weekday. 2026-01-31 is a Saturday.
     assert_eq!(
         next("0 0 LW * *", "2026-01-01T00:00:00Z", 2),
@@ -136,15 +215,28 @@ fn nearest_weekday_stays_in_its_month() {
 fn nth_weekday() {
     assert_eq!(
         next("0 0 * * 5#2", "2026-01-01T00:00:00Z", 3),
-        ["2026-01-09T00:00:00Z", "2026-02-13T00:00:00Z", "2026-03-13T00:00:00Z"]
+        [
+            "2026-01-09T00:00:00Z",
+            "2026-02-13T00:00:00Z",
+            "2026-03-13T00:00:00Z"
+        ]
     );
-    assert_eq!(next("0 0 * * SUN#1", "2026-01-01T00:00:00Z", 1), ["2026-01-04T00:00:00Z"]);
+    assert_eq!(
+        next("0 0 * * SUN#1", "2026-01-01T00:00:00Z", 1),
+        ["2026-01-04T00:00:00Z"]
+    );
 }
 
 #[test]
 fn question_mark_is_any() {
-    assert_eq!(next("0 0 1 * ?", "2026-01-01T00:00:00Z", 2), next("0 0 1 * *", "2026-01-01T00:00:00Z", 2));
-    assert_eq!(next("0 0 ? * MON", "2026-01-01T00:00:00Z", 2), ["2026-01-05T00:00:00Z", "2026-01-12T00:00:00Z"]);
+    assert_eq!(
+        next("0 0 1 * ?", "2026-01-01T00:00:00Z", 2),
+        next("0 0 1 * *", "2026-01-01T00:00:00Z", 2)
+    );
+    assert_eq!(
+        next("0 0 ? * MON", "2026-01-01T00:00:00Z", 2),
+        ["2026-01-05T00:00:00Z", "2026-01-12T00:00:00Z"]
+    );
 }
 
 #[test]
@@ -169,13 +261,22 @@ fn day_of_month_or_day_of_week_and_plus_for_and() {
 
 #[test]
 fn whitespace_is_forgiving() {
-    assert_eq!(next(" \t*/5   *\t* * *  ", "2026-01-01T00:02:30Z", 1), ["2026-01-01T00:05:00Z"]);
+    assert_eq!(
+        next(" \t*/5   *\t* * *  ", "2026-01-01T00:02:30Z", 1),
+        ["2026-01-01T00:05:00Z"]
+    );
 }
 
 #[test]
 fn never_firing_pattern_yields_nothing_quickly() {
-    assert_eq!(next("0 0 30 2 *", "2026-01-01T00:00:00Z", 3), Vec::<String>::new());
-    assert_eq!(next("0 0 31 4 *", "2026-01-01T00:00:00Z", 3), Vec::<String>::new());
+    assert_eq!(
+        next("0 0 30 2 *", "2026-01-01T00:00:00Z", 3),
+        Vec::<String>::new()
+    );
+    assert_eq!(
+        next("0 0 31 4 *", "2026-01-01T00:00:00Z", 3),
+        Vec::<String>::new()
+    );
 }
 
 #[test]
@@ -188,18 +289,46 @@ fn leap_day_every_four_years() {
 
 #[test]
 fn time_zone_offsets() {
-    assert_eq!(next_in("0 9 * * *", "Asia/Tokyo", "2026-01-01T00:00:00Z", 1, DstGap::Shift), ["2026-01-02T00:00:00Z"]);
-    assert_eq!(next_in("0 9 * * *", "Asia/Kolkata", "2026-01-01T00:00:00Z", 1, DstGap::Shift), ["2026-01-01T03:30:00Z"]);
+    assert_eq!(
+        next_in(
+            "0 9 * * *",
+            "Asia/Tokyo",
+            "2026-01-01T00:00:00Z",
+            1,
+            DstGap::Shift
+        ),
+        ["2026-01-02T00:00:00Z"]
+    );
+    assert_eq!(
+        next_in(
+            "0 9 * * *",
+            "Asia/Kolkata",
+            "2026-01-01T00:00:00Z",
+            1,
+            DstGap::Shift
+        ),
+        ["2026-01-01T03:30:00Z"]
+    );
 }
 
 #[test]
 fn previous_runs_strictly_before() {
     assert_eq!(
         prev_in("*/5 * * * *", "UTC", "2026-01-01T00:10:00Z", 3),
-        ["2026-01-01T00:05:00Z", "2026-01-01T00:00:00Z", "2025-12-31T23:55:00Z"]
+        [
+            "2026-01-01T00:05:00Z",
+            "2026-01-01T00:00:00Z",
+            "2025-12-31T23:55:00Z"
+        ]
     );
-    assert_eq!(prev_in("*/5 * * * *", "UTC", "2026-01-01T00:10:00.500Z", 1), ["2026-01-01T00:10:00Z"]);
-    assert_eq!(prev_in("0 0 0 1 1 * 1970", "UTC", "2026-01-01T00:00:00Z", 3), ["1970-01-01T00:00:00Z"]);
+    assert_eq!(
+        prev_in("*/5 * * * *", "UTC", "2026-01-01T00:10:00.500Z", 1),
+        ["2026-01-01T00:10:00Z"]
+    );
+    assert_eq!(
+        prev_in("0 0 0 1 1 * 1970", "UTC", "2026-01-01T00:00:00Z", 3),
+        ["1970-01-01T00:00:00Z"]
+    );
 }
 
 // ---- Daylight saving time: US (America/New_York, 2026-03-08 and 2026-11-01) ----
@@ -211,7 +340,11 @@ fn us_spring_gap_shift_fires_once_after_the_gap() {
     // 02:30 does not exist on 2026-03-08: it fires at 03:00 EDT (07:00Z).
     assert_eq!(
         next_in("30 2 * * *", NY, "2026-03-07T00:00:00Z", 3, DstGap::Shift),
-        ["2026-03-07T07:30:00Z", "2026-03-08T07:00:00Z", "2026-03-09T06:30:00Z"]
+        [
+            "2026-03-07T07:30:00Z",
+            "2026-03-08T07:00:00Z",
+            "2026-03-09T06:30:00Z"
+        ]
     );
     // Every minute of the missing hour collapses into one run at 03:00.
     assert_eq!(
@@ -221,7 +354,11 @@ fn us_spring_gap_shift_fires_once_after_the_gap() {
     // With hour `*`: 02:15 is shifted to 03:00, then 03:15 as usual.
     assert_eq!(
         next_in("15 * * * *", NY, "2026-03-08T06:00:00Z", 3, DstGap::Shift),
-        ["2026-03-08T06:15:00Z", "2026-03-08T07:00:00Z", "2026-03-08T07:15:00Z"]
+        [
+            "2026-03-08T06:15:00Z",
+            "2026-03-08T07:00:00Z",
+            "2026-03-08T07:15:00Z"
+        ]
     );
 }
 
@@ -251,7 +388,11 @@ fn us_fall_back_fixed_hour_fires_once() {
     // Fixed hour, stepped minutes: only the first copy of 01:xx.
     assert_eq!(
         next_in("*/30 1 * * *", NY, "2026-11-01T04:00:00Z", 3, DstGap::Shift),
-        ["2026-11-01T05:00:00Z", "2026-11-01T05:30:00Z", "2026-11-02T06:00:00Z"]
+        [
+            "2026-11-01T05:00:00Z",
+            "2026-11-01T05:30:00Z",
+            "2026-11-02T06:00:00Z"
+        ]
     );
     // Starting inside the second copy does not fire the repeated hour again.
     assert_eq!(
@@ -269,14 +410,20 @@ fn us_fall_back_wildcard_hour_fires_through_both_copies() {
         "2026-11-01T06:30:00Z",
         "2026-11-01T07:00:00Z",
     ];
-    assert_eq!(next_in("*/30 * * * *", NY, "2026-11-01T04:45:00Z", 5, DstGap::Shift), both);
+    assert_eq!(
+        next_in("*/30 * * * *", NY, "2026-11-01T04:45:00Z", 5, DstGap::Shift),
+        both
+    );
     // From inside the first copy, the second copy comes next.
     assert_eq!(
         next_in("*/30 * * * *", NY, "2026-11-01T05:40:00Z", 2, DstGap::Shift),
         ["2026-11-01T06:00:00Z", "2026-11-01T06:30:00Z"]
     );
     // From inside the second copy.
-    assert_eq!(next_in("*/30 * * * *", NY, "2026-11-01T06:10:00Z", 1, DstGap::Shift), ["2026-11-01T06:30:00Z"]);
+    assert_eq!(
+        next_in("*/30 * * * *", NY, "2026-11-01T06:10:00Z", 1, DstGap::Shift),
+        ["2026-11-01T06:30:00Z"]
+    );
     // `*/2` hours covers 00:00 and 02:00, not the repeated 01:00.
     assert_eq!(
         next_in("0 */2 * * *", NY, "2026-11-01T03:00:00Z", 2, DstGap::Shift),
@@ -299,11 +446,19 @@ fn us_previous_runs_mirror_next_runs() {
     // From inside the second copy, a fixed-hour pattern looks back to the first copy.
     assert_eq!(
         prev_in("*/30 1 * * *", NY, "2026-11-01T06:10:00Z", 3),
-        ["2026-11-01T05:30:00Z", "2026-11-01T05:00:00Z", "2026-10-31T05:30:00Z"]
+        [
+            "2026-11-01T05:30:00Z",
+            "2026-11-01T05:00:00Z",
+            "2026-10-31T05:30:00Z"
+        ]
     );
     assert_eq!(
         prev_in("30 2 * * *", NY, "2026-03-09T12:00:00Z", 3),
-        ["2026-03-09T06:30:00Z", "2026-03-08T07:00:00Z", "2026-03-07T07:30:00Z"]
+        [
+            "2026-03-09T06:30:00Z",
+            "2026-03-08T07:00:00Z",
+            "2026-03-07T07:30:00Z"
+        ]
     );
 }
 
@@ -313,20 +468,48 @@ fn us_previous_runs_mirror_next_runs() {
 fn eu_transitions() {
     let berlin = "Europe/Berlin";
     assert_eq!(
-        next_in("30 2 * * *", berlin, "2026-03-28T12:00:00Z", 2, DstGap::Shift),
+        next_in(
+            "30 2 * * *",
+            berlin,
+            "2026-03-28T12:00:00Z",
+            2,
+            DstGap::Shift
+        ),
         ["2026-03-29T01:00:00Z", "2026-03-30T00:30:00Z"]
     );
     assert_eq!(
-        next_in("30 2 * * *", berlin, "2026-03-28T12:00:00Z", 1, DstGap::Skip),
+        next_in(
+            "30 2 * * *",
+            berlin,
+            "2026-03-28T12:00:00Z",
+            1,
+            DstGap::Skip
+        ),
         ["2026-03-30T00:30:00Z"]
     );
     assert_eq!(
-        next_in("30 2 * * *", berlin, "2026-10-24T12:00:00Z", 2, DstGap::Shift),
+        next_in(
+            "30 2 * * *",
+            berlin,
+            "2026-10-24T12:00:00Z",
+            2,
+            DstGap::Shift
+        ),
         ["2026-10-25T00:30:00Z", "2026-10-26T01:30:00Z"]
     );
     assert_eq!(
-        next_in("30 * * * *", berlin, "2026-10-25T00:00:00Z", 3, DstGap::Shift),
-        ["2026-10-25T00:30:00Z", "2026-10-25T01:30:00Z", "2026-10-25T02:30:00Z"]
+        next_in(
+            "30 * * * *",
+            berlin,
+            "2026-10-25T00:00:00Z",
+            3,
+            DstGap::Shift
+        ),
+        [
+            "2026-10-25T00:30:00Z",
+            "2026-10-25T01:30:00Z",
+            "2026-10-25T02:30:00Z"
+        ]
     );
 }
 
