@@ -1,10 +1,9 @@
 //! `nextRuns`, `previousRuns`, `validateCron`, `describeCron` and the `CronEngine` class.
 
 use chrono::{DateTime, Duration, Utc};
-use chrono_tz::Tz;
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
-use tickflow_core::cron::{self, CronPattern, DstGap, Field};
+use tickflow_core::cron::{self, CronPattern, DstGap, Field, Zone};
 
 use crate::args;
 use crate::js_error::{to_js, ApiError, ApiResult, ErrorKind};
@@ -132,9 +131,9 @@ fn pattern_arg(value: &Unknown, path: &str) -> ApiResult<std::rc::Rc<CronPattern
         .map_err(|e| ApiError::from_cron(e).at(path, Some(napi::JsValue::raw(value))))
 }
 
-fn timezone_arg(value: Option<&Unknown>, path: &str) -> ApiResult<Tz> {
+fn timezone_arg(value: Option<&Unknown>, path: &str) -> ApiResult<Zone> {
     match value.filter(|v| !args::is_absent(v)) {
-        None => Ok(Tz::UTC),
+        None => Ok(Zone::utc()),
         Some(v) => {
             let name = args::string(v, path)?;
             cron::parse_timezone(&name)
@@ -152,7 +151,7 @@ fn from_arg(value: Option<&Unknown>, path: &str) -> ApiResult<DateTime<Utc>> {
 
 struct RunQuery {
     pattern: std::rc::Rc<CronPattern>,
-    tz: Tz,
+    tz: Zone,
     from: DateTime<Utc>,
     count: usize,
     gap: DstGap,
@@ -210,7 +209,7 @@ fn no_frequency() -> ScheduleFrequency {
 }
 
 /// Validation never throws for a bad pattern or zone: they come back as `errors`.
-fn validation(pattern: &str, tz: std::result::Result<Tz, String>) -> CronValidationResult {
+fn validation(pattern: &str, tz: std::result::Result<Zone, String>) -> CronValidationResult {
     let compiled = CronPattern::parse(pattern);
     let mut errors: Vec<String> = match &compiled {
         Ok(_) => Vec::new(),
@@ -225,10 +224,10 @@ fn validation(pattern: &str, tz: std::result::Result<Tz, String>) -> CronValidat
             CronValidationResult {
                 valid: true,
                 errors,
-                warnings: cron::warnings(&p, tz, now),
+                warnings: cron::warnings(&p, &tz, now),
                 description: cron::describe(p.spec()),
                 frequency: frequency_object(&cron::frequency(&p)),
-                next_executions: p.iter_after(now, tz, DstGap::Shift).take(5).collect(),
+                next_executions: p.iter_after(now, &tz, DstGap::Shift).take(5).collect(),
             }
         }
         (Ok(p), Err(_)) => CronValidationResult {
@@ -253,7 +252,7 @@ fn validation(pattern: &str, tz: std::result::Result<Tz, String>) -> CronValidat
 fn validate_args(pattern: &Unknown, timezone: Option<&Unknown>) -> ApiResult<CronValidationResult> {
     let text = args::string(pattern, "pattern")?;
     let tz = match timezone.filter(|v| !args::is_absent(v)) {
-        None => Ok(Tz::UTC),
+        None => Ok(Zone::utc()),
         Some(v) => {
             let name = args::string(v, "timezone")?;
             cron::parse_timezone(&name).map_err(|e| format!("timezone: {e}"))
@@ -280,7 +279,7 @@ pub fn next_runs(
         &env,
         run_query(&pattern, options.as_ref()).map(|q| {
             q.pattern
-                .iter_after(q.from, q.tz, q.gap)
+                .iter_after(q.from, &q.tz, q.gap)
                 .take(q.count)
                 .collect()
         }),
@@ -302,7 +301,7 @@ pub fn previous_runs(
         &env,
         run_query(&pattern, options.as_ref()).map(|q| {
             q.pattern
-                .iter_before(q.from, q.tz, q.gap)
+                .iter_before(q.from, &q.tz, q.gap)
                 .take(q.count)
                 .collect()
         }),
@@ -378,7 +377,7 @@ impl CronEngine {
                 let p = pattern_arg(&expression, "expression")?;
                 let tz = timezone_arg(timezone.as_ref(), "timezone")?;
                 let from = from_arg(from_date.as_ref(), "fromDate")?;
-                Ok(p.next_after(from, tz, DstGap::Shift))
+                Ok(p.next_after(from, &tz, DstGap::Shift))
             })(),
         )
     }
@@ -403,7 +402,7 @@ impl CronEngine {
                 let tz = timezone_arg(timezone.as_ref(), "timezone")?;
                 let count = count_arg(&count, "count")?;
                 let from = from_arg(from_date.as_ref(), "fromDate")?;
-                Ok(p.iter_after(from, tz, DstGap::Shift).take(count).collect())
+                Ok(p.iter_after(from, &tz, DstGap::Shift).take(count).collect())
             })(),
         )
     }
@@ -426,7 +425,7 @@ impl CronEngine {
                 let p = pattern_arg(&expression, "expression")?;
                 let tz = timezone_arg(timezone.as_ref(), "timezone")?;
                 let from = from_arg(from_date.as_ref(), "fromDate")?;
-                Ok(p.prev_before(from, tz, DstGap::Shift))
+                Ok(p.prev_before(from, &tz, DstGap::Shift))
             })(),
         )
     }
@@ -577,7 +576,7 @@ fn conflicts(
     } as usize;
     let found = cron::conflicts(
         &patterns,
-        tz,
+        &tz,
         from,
         Duration::milliseconds(horizon_ms as i64),
         limit,

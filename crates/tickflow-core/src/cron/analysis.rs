@@ -2,9 +2,9 @@
 //! warn about, and where several patterns fire together.
 
 use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
-use chrono_tz::Tz;
 
 use super::pattern::{CronPattern, DstGap};
+use super::zone::Zone;
 use super::syntax::{Field, Item};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -96,7 +96,7 @@ fn matching_day_share(p: &CronPattern) -> f64 {
 
 pub fn frequency(p: &CronPattern) -> Frequency {
     let description = super::describe(p.spec());
-    let utc = Tz::UTC;
+    let utc = &Zone::utc();
     let reference = Utc.with_ymd_and_hms(1970, 1, 1, 0, 0, 0).unwrap() - Duration::seconds(1);
     // A year-bounded pattern may fire only once in all its years.
     if !p.spec().field(Field::Year).is_unrestricted() {
@@ -244,7 +244,7 @@ fn dom_dow_warning(p: &CronPattern) -> Option<String> {
 }
 
 /// Warnings for a valid pattern, looking ahead from `now` in `tz`.
-pub fn warnings(p: &CronPattern, tz: Tz, now: DateTime<Utc>) -> Vec<String> {
+pub fn warnings(p: &CronPattern, tz: &Zone, now: DateTime<Utc>) -> Vec<String> {
     let mut out = Vec::new();
     let upcoming: Vec<_> = p.iter_after(now, tz, DstGap::Shift).take(2).collect();
     match upcoming.as_slice() {
@@ -282,7 +282,7 @@ pub const MAX_RUNS_PER_PATTERN: usize = 100_000;
 /// Instants in `(from, from + horizon]` at which two or more of `patterns` fire together.
 pub fn conflicts(
     patterns: &[CronPattern],
-    tz: Tz,
+    tz: &Zone,
     from: DateTime<Utc>,
     horizon: Duration,
     limit: usize,
@@ -365,7 +365,7 @@ mod tests {
     #[test]
     fn warnings_for_rare_and_never() {
         let now = Utc.with_ymd_and_hms(2026, 11, 27, 0, 0, 0).unwrap();
-        let w = |p: &str| warnings(&CronPattern::parse(p).unwrap(), Tz::UTC, now);
+        let w = |p: &str| warnings(&CronPattern::parse(p).unwrap(), &Zone::utc(), now);
         assert_eq!(
             w("0 0 30 2 *"),
             ["never fires: no date between 1970 and 2199 matches"]
@@ -394,7 +394,7 @@ mod tests {
             .collect();
         // 2026-01-02 is a Friday, 2026-01-03 a Saturday.
         let from = Utc.with_ymd_and_hms(2026, 1, 1, 12, 0, 0).unwrap();
-        let found = conflicts(&ps, Tz::UTC, from, Duration::days(2), 100);
+        let found = conflicts(&ps, &Zone::utc(), from, Duration::days(2), 100);
         let fmt: Vec<(String, Vec<usize>)> = found
             .iter()
             .map(|c| {

@@ -4,6 +4,7 @@ mod analysis;
 mod describe;
 mod pattern;
 mod syntax;
+mod zone;
 
 pub use analysis::{
     analyze, conflicts, frequency, warnings, Conflict, Frequency, FrequencyAnalysis, FrequencyKind,
@@ -11,11 +12,11 @@ pub use analysis::{
 };
 pub use describe::describe;
 pub use pattern::{CronPattern, DstGap, Occurrences};
+pub use zone::{Local, Zone};
 pub use syntax::{
     Field, FieldSpec, Item, PatternSpec, SyntaxError, MAX_PATTERN_LEN, YEAR_MAX, YEAR_MIN,
 };
 
-use chrono_tz::Tz;
 
 /// The cron module's errors; the binding maps each to a JS error with a stable code.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -41,11 +42,27 @@ impl CronPattern {
     }
 }
 
-/// An IANA time zone by name; exact names first, then any letter case ("utc").
-pub fn parse_timezone(name: &str) -> Result<Tz, CronError> {
-    name.parse::<Tz>()
-        .or_else(|_| Tz::from_str_insensitive(name))
-        .map_err(|_| CronError::UnknownTimezone(name.to_string()))
+thread_local! {
+    static ZONES: std::cell::RefCell<std::collections::HashMap<String, Zone>> = Default::default();
+}
+
+/// An IANA time zone by name, in any letter case ("utc", "europe/berlin"). Zones are kept
+/// per thread: looking one up in the tz database costs more than a search.
+pub fn parse_timezone(name: &str) -> Result<Zone, CronError> {
+    if let Some(hit) = ZONES.with(|z| z.borrow().get(name).cloned()) {
+        return Ok(hit);
+    }
+    let zone = Zone::named(name).ok_or_else(|| CronError::UnknownTimezone(name.to_string()))?;
+    ZONES.with(|z| {
+        let mut zones = z.borrow_mut();
+        // Only known names get here, and there are about 600 of them in every letter case;
+        // the bound guards against a caller inventing case variants without end.
+        if zones.len() >= 4096 {
+            zones.clear();
+        }
+        zones.insert(name.to_string(), zone.clone());
+    });
+    Ok(zone)
 }
 
 #[cfg(test)]

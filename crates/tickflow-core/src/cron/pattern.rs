@@ -8,12 +8,12 @@
 //!   field repeats over all hours (`*`, `*/n`, `0-23/n`): then both copies fire, in elapsed
 //!   time order.
 
-use chrono::{DateTime, Duration, LocalResult, NaiveDateTime, Offset, TimeZone, Timelike, Utc};
-use chrono_tz::Tz;
+use chrono::{DateTime, Duration, NaiveDateTime, Timelike, Utc};
 use croner::parser::{CronParser, Seconds, Year};
 use croner::Cron;
 
 use super::syntax::{parse_pattern, Field, PatternSpec, SyntaxError};
+use super::zone::{Local, Zone};
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum DstGap {
@@ -75,8 +75,8 @@ impl CronPattern {
 
     /// The first occurrence strictly after `from`, or `None` when there is none (the year
     /// field ran out, or the pattern never matches before 2200).
-    pub fn next_after(&self, from: DateTime<Utc>, tz: Tz, gap: DstGap) -> Option<DateTime<Utc>> {
-        let start = floor_second(from).with_timezone(&tz).naive_local();
+    pub fn next_after(&self, from: DateTime<Utc>, tz: &Zone, gap: DstGap) -> Option<DateTime<Utc>> {
+        let start = tz.to_local(floor_second(from));
         let mut best = None;
         let mut cursor = start;
         for _ in 0..MAX_WALK_STEPS {
@@ -84,18 +84,17 @@ impl CronPattern {
                 break;
             };
             cursor = naive;
-            let found = match tz.from_local_datetime(&naive) {
-                LocalResult::Single(at) => Some(at.to_utc()).filter(|at| *at > from),
-                LocalResult::Ambiguous(first, second) => {
-                    let (first, second) = (first.to_utc(), second.to_utc());
+            let found = match tz.resolve(naive) {
+                Local::Single(at) => Some(at).filter(|at| *at > from),
+                Local::Ambiguous(first, second) => {
                     if first > from {
                         Some(first)
                     } else {
                         Some(second).filter(|at| self.hour_repeats && *at > from)
                     }
                 }
-                LocalResult::None => match gap {
-                    DstGap::Shift => gap_end(tz, naive).filter(|at| *at > from),
+                Local::Gap { before, after } => match gap {
+                    DstGap::Shift => Some(gap_end(tz, naive, before, after)).filter(|at| *at > from),
                     DstGap::Skip => None,
                 },
             };
@@ -110,8 +109,7 @@ impl CronPattern {
             if let Some((range_start, range_end)) = repeated_range_ahead(tz, from) {
                 if let Ok(naive) = self.cron.find_next_occurrence(&range_start, true) {
                     if naive < range_end {
-                        if let LocalResult::Ambiguous(_, second) = tz.from_local_datetime(&naive) {
-                            let second = second.to_utc();
+                        if let Local::Ambiguous(_, second) = tz.resolve(naive) {
                             best = Some(best.map_or(second, |b: DateTime<Utc>| b.min(second)));
                         }
                     }
@@ -122,7 +120,7 @@ impl CronPattern {
     }
 
     /// The last occurrence strictly before `from`, or `None` when there is none.
-    pub fn prev_before(&self, from: DateTime<Utc>, tz: Tz, gap: DstGap) -> Option<DateTime<Utc>> {
+    pub fn prev_before(&self, from: DateTime<Utc>, tz: &Zone, gap: DstGap) -> Option<DateTime<Utc>> {
         let floor = floor_second(from);
         // An exclusive walk from the next whole second keeps `floor` itself when `from`
         // carries milliseconds.
@@ -131,25 +129,24 @@ impl CronPattern {
         } else {
             floor
         };
-        let mut cursor = start_utc.with_timezone(&tz).naive_local();
+        let mut cursor = tz.to_local(start_utc);
         let mut best = None;
         for _ in 0..MAX_WALK_STEPS {
             let Ok(naive) = self.cron.find_previous_occurrence(&cursor, false) else {
                 break;
             };
             cursor = naive;
-            let found = match tz.from_local_datetime(&naive) {
-                LocalResult::Single(at) => Some(at.to_utc()).filter(|at| *at < from),
-                LocalResult::Ambiguous(first, second) => {
-                    let (first, second) = (first.to_utc(), second.to_utc());
+            let found = match tz.resolve(naive) {
+                Local::Single(at) => Some(at).filter(|at| *at < from),
+                Local::Ambiguous(first, second) => {
                     if self.hour_repeats && second < from {
                         Some(second)
                     } else {
                         Some(first).filter(|at| *at < from)
                     }
                 }
-                LocalResult::None => match gap {
-                    DstGap::Shift => gap_end(tz, naive).filter(|at| *at < from),
+                Local::Gap { before, after } => match gap {
+                    DstGap::Shift => Some(gap_end(tz, naive, before, after)).filter(|at| *at < from),
                     DstGap::Skip => None,
                 },
             };
@@ -163,8 +160,7 @@ impl CronPattern {
         if let Some((range_start, range_end)) = repeated_range_behind(tz, from) {
             if let Ok(naive) = self.cron.find_previous_occurrence(&range_end, false) {
                 if naive >= range_start {
-                    if let LocalResult::Ambiguous(first, _) = tz.from_local_datetime(&naive) {
-                        let first = first.to_utc();
+                    if let Local::Ambiguous(first, _) = tz.resolve(naive) {
                         if first < from {
                             best = Some(best.map_or(first, |b: DateTime<Utc>| b.max(first)));
                         }
@@ -176,7 +172,7 @@ impl CronPattern {
     }
 
     /// Occurrences strictly after `from`, in order.
-    pub fn iter_after(&self, from: DateTime<Utc>, tz: Tz, gap: DstGap) -> Occurrences<'_> {
+    pub fn iter_after<'a>(&'a self, from: DateTime<Utc>, tz: &'a Zone, gap: DstGap) -> Occurrences<'a> {
         Occurrences {
             pattern: self,
             cursor: from,
@@ -187,7 +183,7 @@ impl CronPattern {
     }
 
     /// Occurrences strictly before `from`, latest first.
-    pub fn iter_before(&self, from: DateTime<Utc>, tz: Tz, gap: DstGap) -> Occurrences<'_> {
+    pub fn iter_before<'a>(&'a self, from: DateTime<Utc>, tz: &'a Zone, gap: DstGap) -> Occurrences<'a> {
         Occurrences {
             pattern: self,
             cursor: from,
@@ -201,7 +197,7 @@ impl CronPattern {
 pub struct Occurrences<'a> {
     pattern: &'a CronPattern,
     cursor: DateTime<Utc>,
-    tz: Tz,
+    tz: &'a Zone,
     gap: DstGap,
     forward: bool,
 }
@@ -224,21 +220,15 @@ fn floor_second(at: DateTime<Utc>) -> DateTime<Utc> {
     at.with_nanosecond(0).unwrap_or(at)
 }
 
-fn offset_seconds(tz: Tz, at: DateTime<Utc>) -> i32 {
-    tz.offset_from_utc_datetime(&at.naive_utc())
-        .fix()
-        .local_minus_utc()
-}
-
 /// The first instant in `(after, until]` whose UTC offset differs from the offset at
 /// `after`. Offsets change at whole seconds, so a binary search over seconds finds it.
-fn offset_change(tz: Tz, after: DateTime<Utc>, until: DateTime<Utc>) -> DateTime<Utc> {
-    let before = offset_seconds(tz, after);
+fn offset_change(tz: &Zone, after: DateTime<Utc>, until: DateTime<Utc>) -> DateTime<Utc> {
+    let before = tz.offset_seconds(after);
     let (mut lo, mut hi) = (after.timestamp(), until.timestamp());
     while hi - lo > 1 {
         let mid = lo + (hi - lo) / 2;
         let at = DateTime::from_timestamp(mid, 0).unwrap_or(until);
-        if offset_seconds(tz, at) == before {
+        if tz.offset_seconds(at) == before {
             lo = mid;
         } else {
             hi = mid;
@@ -247,55 +237,43 @@ fn offset_change(tz: Tz, after: DateTime<Utc>, until: DateTime<Utc>) -> DateTime
     DateTime::from_timestamp(hi, 0).unwrap_or(until)
 }
 
-/// The first real instant after the gap that swallowed the wall-clock time `naive`.
-fn gap_end(tz: Tz, naive: NaiveDateTime) -> Option<DateTime<Utc>> {
-    // Gaps last minutes or hours (a whole day for a date-line move), never two days.
-    const LONGEST_GAP_S: i64 = 2 * 86_400;
-    let resolves = |k: i64| match tz.from_local_datetime(&(naive + Duration::seconds(k))) {
-        LocalResult::Single(at) | LocalResult::Ambiguous(at, _) => Some(at.to_utc()),
-        LocalResult::None => None,
-    };
-    resolves(LONGEST_GAP_S)?;
-    let (mut lo, mut hi) = (0, LONGEST_GAP_S);
-    while hi - lo > 1 {
-        let mid = lo + (hi - lo) / 2;
-        if resolves(mid).is_some() {
-            hi = mid;
-        } else {
-            lo = mid;
-        }
-    }
-    resolves(hi)
+/// The first real instant after the gap that swallowed the wall-clock time `naive`: the
+/// moment the offset changed from `before` to `after`. Read with the offset after the gap,
+/// `naive` is an instant before that change; with the offset before, one after it.
+fn gap_end(tz: &Zone, naive: NaiveDateTime, before: i32, after: i32) -> DateTime<Utc> {
+    let early = (naive - Duration::seconds(after as i64)).and_utc();
+    let late = (naive - Duration::seconds(before as i64)).and_utc();
+    offset_change(tz, early, late)
 }
 
 /// When `from` lies in the first copy of a repeated wall-clock range, that range's bounds
 /// `[start, end)` as wall-clock times (its second copy is still ahead).
-fn repeated_range_ahead(tz: Tz, from: DateTime<Utc>) -> Option<(NaiveDateTime, NaiveDateTime)> {
-    let local = floor_second(from).with_timezone(&tz);
-    let LocalResult::Ambiguous(first, second) = tz.from_local_datetime(&local.naive_local()) else {
+fn repeated_range_ahead(tz: &Zone, from: DateTime<Utc>) -> Option<(NaiveDateTime, NaiveDateTime)> {
+    let floor = floor_second(from);
+    let Local::Ambiguous(first, second) = tz.resolve(tz.to_local(floor)) else {
         return None;
     };
-    if local.offset().fix() != first.offset().fix() {
+    if floor != first {
         return None;
     }
-    let repeat = second.to_utc() - first.to_utc();
+    let repeat = second - first;
     let change = offset_change(tz, from, from + repeat);
-    let start = change.with_timezone(&tz).naive_local();
+    let start = tz.to_local(change);
     Some((start, start + repeat))
 }
 
 /// When `from` lies in the second copy of a repeated wall-clock range, that range's bounds
 /// `[start, end)` as wall-clock times (its first copy is behind).
-fn repeated_range_behind(tz: Tz, from: DateTime<Utc>) -> Option<(NaiveDateTime, NaiveDateTime)> {
-    let local = floor_second(from).with_timezone(&tz);
-    let LocalResult::Ambiguous(first, second) = tz.from_local_datetime(&local.naive_local()) else {
+fn repeated_range_behind(tz: &Zone, from: DateTime<Utc>) -> Option<(NaiveDateTime, NaiveDateTime)> {
+    let floor = floor_second(from);
+    let Local::Ambiguous(first, second) = tz.resolve(tz.to_local(floor)) else {
         return None;
     };
-    if local.offset().fix() != second.offset().fix() {
+    if floor != second {
         return None;
     }
-    let repeat = second.to_utc() - first.to_utc();
+    let repeat = second - first;
     let change = offset_change(tz, from - repeat - Duration::seconds(1), from);
-    let end = change.with_timezone(&tz).naive_local() + repeat;
+    let end = tz.to_local(change) + repeat;
     Some((end - repeat, end))
 }

@@ -2,7 +2,6 @@
 
 use super::*;
 use chrono::{DateTime, SecondsFormat, Utc};
-use chrono_tz::Tz;
 
 fn at(s: &str) -> DateTime<Utc> {
     DateTime::parse_from_rfc3339(s).unwrap().to_utc()
@@ -14,9 +13,9 @@ fn fmt(list: impl Iterator<Item = DateTime<Utc>>) -> Vec<String> {
 }
 
 fn next_in(pattern: &str, tz: &str, from: &str, n: usize, gap: DstGap) -> Vec<String> {
-    let tz: Tz = tz.parse().unwrap();
+    let tz = Zone::named(tz).unwrap();
     let p = CronPattern::parse(pattern).unwrap();
-    fmt(p.iter_after(at(from), tz, gap).take(n))
+    fmt(p.iter_after(at(from), &tz, gap).take(n))
 }
 
 fn next(pattern: &str, from: &str, n: usize) -> Vec<String> {
@@ -24,9 +23,9 @@ fn next(pattern: &str, from: &str, n: usize) -> Vec<String> {
 }
 
 fn prev_in(pattern: &str, tz: &str, from: &str, n: usize) -> Vec<String> {
-    let tz: Tz = tz.parse().unwrap();
+    let tz = Zone::named(tz).unwrap();
     let p = CronPattern::parse(pattern).unwrap();
-    fmt(p.iter_before(at(from), tz, DstGap::Shift).take(n))
+    fmt(p.iter_before(at(from), &tz, DstGap::Shift).take(n))
 }
 
 #[test]
@@ -541,5 +540,17 @@ fn lord_howe_half_hour_transitions() {
             "2026-04-04T15:15:00Z",
             "2026-04-04T15:30:00Z"
         ]
+    );
+}
+
+#[test]
+fn zoned_runs_keep_daylight_saving_time_until_2199() {
+    assert_eq!(
+        next_in("0 12 * * *", "Europe/Berlin", "2150-07-01T00:00:00Z", 1, DstGap::Shift),
+        ["2150-07-01T10:00:00Z"]
+    );
+    assert_eq!(
+        next_in("0 12 * * *", "Europe/Berlin", "2199-01-01T00:00:00Z", 1, DstGap::Shift),
+        ["2199-01-01T11:00:00Z"]
     );
 }
