@@ -157,6 +157,17 @@ struct RunQuery {
     gap: DstGap,
 }
 
+impl RunQuery {
+    fn runs(&self, forward: bool) -> Vec<DateTime<Utc>> {
+        let runs = if forward {
+            self.pattern.iter_after(self.from, &self.tz, self.gap)
+        } else {
+            self.pattern.iter_before(self.from, &self.tz, self.gap)
+        };
+        runs.take(self.count).collect()
+    }
+}
+
 fn run_query(pattern: &Unknown, options: Option<&Unknown>) -> ApiResult<RunQuery> {
     let pattern = pattern_arg(pattern, "pattern")?;
     let opts = args::options(options, "options", &["timezone", "from", "count", "dstGap"])?;
@@ -277,12 +288,7 @@ pub fn next_runs(
 ) -> Result<Vec<DateTime<Utc>>> {
     to_js(
         &env,
-        run_query(&pattern, options.as_ref()).map(|q| {
-            q.pattern
-                .iter_after(q.from, &q.tz, q.gap)
-                .take(q.count)
-                .collect()
-        }),
+        run_query(&pattern, options.as_ref()).map(|q| q.runs(true)),
     )
 }
 
@@ -299,12 +305,7 @@ pub fn previous_runs(
 ) -> Result<Vec<DateTime<Utc>>> {
     to_js(
         &env,
-        run_query(&pattern, options.as_ref()).map(|q| {
-            q.pattern
-                .iter_before(q.from, &q.tz, q.gap)
-                .take(q.count)
-                .collect()
-        }),
+        run_query(&pattern, options.as_ref()).map(|q| q.runs(false)),
     )
 }
 
@@ -335,7 +336,7 @@ pub struct CronEngine {}
 
 #[napi]
 impl CronEngine {
-    #[napi(constructor)]
+    #[napi(constructor, catch_unwind)]
     #[allow(clippy::new_without_default)]
     pub fn new() -> Self {
         CronEngine {}

@@ -4,8 +4,8 @@
 use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
 
 use super::pattern::{CronPattern, DstGap};
-use super::zone::Zone;
 use super::syntax::{Field, Item};
+use super::zone::Zone;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum FrequencyKind {

@@ -12,11 +12,10 @@ pub use analysis::{
 };
 pub use describe::describe;
 pub use pattern::{CronPattern, DstGap, Occurrences};
-pub use zone::{Local, Zone};
 pub use syntax::{
     Field, FieldSpec, Item, PatternSpec, SyntaxError, MAX_PATTERN_LEN, YEAR_MAX, YEAR_MIN,
 };
-
+pub use zone::{Local, Zone};
 
 /// The cron module's errors; the binding maps each to a JS error with a stable code.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]

@@ -94,7 +94,9 @@ impl CronPattern {
                     }
                 }
                 Local::Gap { before, after } => match gap {
-                    DstGap::Shift => Some(gap_end(tz, naive, before, after)).filter(|at| *at > from),
+                    DstGap::Shift => {
+                        Some(gap_end(tz, naive, before, after)).filter(|at| *at > from)
+                    }
                     DstGap::Skip => None,
                 },
             };
@@ -120,7 +122,12 @@ impl CronPattern {
     }
 
     /// The last occurrence strictly before `from`, or `None` when there is none.
-    pub fn prev_before(&self, from: DateTime<Utc>, tz: &Zone, gap: DstGap) -> Option<DateTime<Utc>> {
+    pub fn prev_before(
+        &self,
+        from: DateTime<Utc>,
+        tz: &Zone,
+        gap: DstGap,
+    ) -> Option<DateTime<Utc>> {
         let floor = floor_second(from);
         // An exclusive walk from the next whole second keeps `floor` itself when `from`
         // carries milliseconds.
@@ -146,7 +153,9 @@ impl CronPattern {
                     }
                 }
                 Local::Gap { before, after } => match gap {
-                    DstGap::Shift => Some(gap_end(tz, naive, before, after)).filter(|at| *at < from),
+                    DstGap::Shift => {
+                        Some(gap_end(tz, naive, before, after)).filter(|at| *at < from)
+                    }
                     DstGap::Skip => None,
                 },
             };
@@ -172,7 +181,12 @@ impl CronPattern {
     }
 
     /// Occurrences strictly after `from`, in order.
-    pub fn iter_after<'a>(&'a self, from: DateTime<Utc>, tz: &'a Zone, gap: DstGap) -> Occurrences<'a> {
+    pub fn iter_after<'a>(
+        &'a self,
+        from: DateTime<Utc>,
+        tz: &'a Zone,
+        gap: DstGap,
+    ) -> Occurrences<'a> {
         Occurrences {
             pattern: self,
             cursor: from,
@@ -183,7 +197,12 @@ impl CronPattern {
     }
 
     /// Occurrences strictly before `from`, latest first.
-    pub fn iter_before<'a>(&'a self, from: DateTime<Utc>, tz: &'a Zone, gap: DstGap) -> Occurrences<'a> {
+    pub fn iter_before<'a>(
+        &'a self,
+        from: DateTime<Utc>,
+        tz: &'a Zone,
+        gap: DstGap,
+    ) -> Occurrences<'a> {
         Occurrences {
             pattern: self,
             cursor: from,

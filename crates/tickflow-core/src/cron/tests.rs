@@ -546,11 +546,23 @@ fn lord_howe_half_hour_transitions() {
 #[test]
 fn zoned_runs_keep_daylight_saving_time_until_2199() {
     assert_eq!(
-        next_in("0 12 * * *", "Europe/Berlin", "2150-07-01T00:00:00Z", 1, DstGap::Shift),
+        next_in(
+            "0 12 * * *",
+            "Europe/Berlin",
+            "2150-07-01T00:00:00Z",
+            1,
+            DstGap::Shift
+        ),
         ["2150-07-01T10:00:00Z"]
     );
     assert_eq!(
-        next_in("0 12 * * *", "Europe/Berlin", "2199-01-01T00:00:00Z", 1, DstGap::Shift),
+        next_in(
+            "0 12 * * *",
+            "Europe/Berlin",
+            "2199-01-01T00:00:00Z",
+            1,
+            DstGap::Shift
+        ),
         ["2199-01-01T11:00:00Z"]
     );
 }

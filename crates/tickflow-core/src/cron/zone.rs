@@ -14,7 +14,10 @@ pub enum Local {
     /// A repeated wall-clock time (fall back): the first and the second instant.
     Ambiguous(DateTime<Utc>, DateTime<Utc>),
     /// A skipped wall-clock time (spring forward), with the UTC offsets around the gap.
-    Gap { before: i32, after: i32 },
+    Gap {
+        before: i32,
+        after: i32,
+    },
 }
 
 #[derive(Clone, Debug)]
@@ -96,7 +99,10 @@ mod tests {
 
     #[test]
     fn names_in_any_case_and_unknown_names() {
-        assert_eq!(Zone::named("europe/berlin").unwrap().name(), "Europe/Berlin");
+        assert_eq!(
+            Zone::named("europe/berlin").unwrap().name(),
+            "Europe/Berlin"
+        );
         assert_eq!(Zone::named("UTC").unwrap().name(), "UTC");
         assert!(Zone::named("Mars/Olympus").is_none());
         assert!(Zone::named("").is_none());
