@@ -3,3 +3,4 @@
 //! validates arguments and forwards to these modules.
 
 pub mod cron;
+pub mod engine;

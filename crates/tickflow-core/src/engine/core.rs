@@ -1,0 +1,663 @@
+//! The engine: schedules, the timer heap, the run queue and execution records, as one
+//! synchronous state machine. Time is passed in by the caller (a system-clock driver task,
+//! or `advance` for a manual clock), and everything the engine has to say to JavaScript
+//! goes into an outbox of messages that the binding drains in order.
+
+use std::collections::{BinaryHeap, HashMap, VecDeque};
+
+use chrono::{DateTime, Duration, Utc};
+use serde_json::{json, Value};
+
+use super::config::{parse_config, ScheduleSpec};
+use super::execution::{Execution, ExecutionStatus};
+use super::timers::{Timer, Timers};
+use super::value::{date_json, FieldError};
+use super::EngineError;
+use crate::cron::Zone;
+
+/// What the engine tells JavaScript, in order.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Message {
+    /// A lifecycle event: `{ type, ...payload }`.
+    Event(Value),
+    /// Call the executor for one attempt.
+    Execute(Value),
+    /// Abort the `AbortSignal` of an attempt.
+    Abort { execution_id: String, attempt: u32, reason: String },
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Lifecycle {
+    Stopped,
+    Running,
+    Stopping,
+}
+
+#[derive(Clone, Debug)]
+pub struct EngineOptions {
+    pub max_concurrency: usize,
+    pub default_zone: Zone,
+    /// A fire more than this late counts as missed and goes through its catch-up policy.
+    pub misfire_threshold_ms: u64,
+    pub history_max_per_schedule: usize,
+    pub history_max_age_ms: Option<u64>,
+    pub seed: u64,
+}
+
+impl Default for EngineOptions {
+    fn default() -> Self {
+        EngineOptions {
+            max_concurrency: 10,
+            default_zone: Zone::utc(),
+            misfire_threshold_ms: 1_000,
+            history_max_per_schedule: 1_000,
+            history_max_age_ms: Some(30 * 86_400_000),
+            seed: 0x5eed,
+        }
+    }
+}
+
+/// Most occurrences one catch-up or backfill looks at.
+pub const MAX_BACKFILL: usize = 10_000;
+pub const MAX_CATCHUP_SCAN: usize = 100_000;
+
+#[derive(Clone, Debug, Default)]
+pub struct Stats {
+    pub triggered: u64,
+    pub completed: u64,
+    pub failed: u64,
+    pub cancelled: u64,
+    pub skipped: u64,
+    pub durations: VecDeque<u64>,
+    pub last_status: Option<ExecutionStatus>,
+    pub last_error: Option<String>,
+    pub last_run: Option<DateTime<Utc>>,
+    pub last_duration: Option<u64>,
+}
+
+#[derive(Clone, Debug)]
+pub struct Schedule {
+    pub spec: ScheduleSpec,
+    /// The configuration as given (dates as `{ "$date": ms }`), with its scheduleId.
+    pub config: Value,
+    pub paused: bool,
+    pub pause_note: Option<String>,
+    pub expired: bool,
+    /// Scheduled and catch-up executions started, counted against maxExecutions.
+    pub fired: u64,
+    /// Occurrences up to here have been handled (run or skipped).
+    pub cursor: DateTime<Utc>,
+    /// The occurrence the schedule's timer waits for.
+    pub next_fire: Option<DateTime<Utc>>,
+    pub generation: u32,
+    pub active: Vec<u64>,
+    pub buffered: VecDeque<DateTime<Utc>>,
+    pub history: VecDeque<u64>,
+    pub stats: Stats,
+    pub created: DateTime<Utc>,
+}
+
+impl Schedule {
+    /// Whether scheduled fires run (manual triggers always do).
+    pub fn is_live(&self) -> bool {
+        self.spec.enabled && !self.paused && !self.expired
+    }
+
+    pub fn state(&self) -> &'static str {
+        if self.expired {
+            "expired"
+        } else if !self.spec.enabled {
+            "disabled"
+        } else if self.paused {
+            "paused"
+        } else {
+            "active"
+        }
+    }
+}
+
+#[derive(Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) struct Ready {
+    pub(crate) priority: u8,
+    /// Earlier scheduled times first: stored negated for the max-heap.
+    pub(crate) neg_due_ms: i64,
+    pub(crate) neg_seq: i64,
+    pub(crate) key: u64,
+}
+
+pub struct Engine {
+    pub options: EngineOptions,
+    pub lifecycle: Lifecycle,
+    pub(crate) manual_now: Option<DateTime<Utc>>,
+    pub(crate) schedules: Vec<Option<Schedule>>,
+    pub(crate) free_slots: Vec<u32>,
+    pub(crate) by_schedule_id: HashMap<String, u32>,
+    pub(crate) by_config_id: HashMap<String, u32>,
+    pub(crate) executions: HashMap<u64, Execution>,
+    pub(crate) execution_keys: HashMap<String, u64>,
+    pub(crate) timers: Timers,
+    pub(crate) ready: BinaryHeap<Ready>,
+    pub in_flight: usize,
+    pub(crate) outbox: Vec<Message>,
+    pub(crate) seq: u64,
+    pub(crate) rng: u64,
+    pub(crate) latencies: VecDeque<f64>,
+    pub started_at: Option<DateTime<Utc>>,
+    pub(crate) totals: Stats,
+}
+
+impl Engine {
+    /// `manual_start`: a manual clock starting there; `None` for the system clock.
+    pub fn new(options: EngineOptions, manual_start: Option<DateTime<Utc>>) -> Engine {
+        let rng = options.seed | 1;
+        Engine {
+            options,
+            lifecycle: Lifecycle::Stopped,
+            manual_now: manual_start,
+            schedules: Vec::new(),
+            free_slots: Vec::new(),
+            by_schedule_id: HashMap::new(),
+            by_config_id: HashMap::new(),
+            executions: HashMap::new(),
+            execution_keys: HashMap::new(),
+            timers: Timers::default(),
+            ready: BinaryHeap::new(),
+            in_flight: 0,
+            outbox: Vec::new(),
+            seq: 0,
+            rng,
+            latencies: VecDeque::new(),
+            started_at: None,
+            totals: Stats::default(),
+        }
+    }
+
+    pub fn is_manual(&self) -> bool {
+        self.manual_now.is_some()
+    }
+
+    /// The engine's clock.
+    pub fn now(&self) -> DateTime<Utc> {
+        self.manual_now.unwrap_or_else(Utc::now)
+    }
+
+    pub fn take_messages(&mut self) -> Vec<Message> {
+        std::mem::take(&mut self.outbox)
+    }
+
+    pub fn has_messages(&self) -> bool {
+        !self.outbox.is_empty()
+    }
+
+    pub fn next_due(&self) -> Option<DateTime<Utc>> {
+        self.timers.next_due()
+    }
+
+    pub(crate) fn random(&mut self) -> u64 {
+        // xorshift64*: jitter and ids need spread, not cryptographic strength.
+        self.rng ^= self.rng >> 12;
+        self.rng ^= self.rng << 25;
+        self.rng ^= self.rng >> 27;
+        self.rng.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+
+    pub(crate) fn next_id(&mut self, prefix: &str) -> String {
+        self.seq += 1;
+        let r = self.random();
+        format!("{prefix}_{:x}{:04x}", self.seq, r & 0xffff)
+    }
+
+    // ---------------------------------------------------------------------------------
+    // Events
+
+    pub(crate) fn emit(&mut self, kind: &str, schedule: Option<u32>, payload: Value) {
+        let now = self.now();
+        let mut event = json!({ "type": kind, "timestamp": date_json(now) });
+        if let Some(s) = schedule.and_then(|i| self.schedule_at(i)) {
+            event["id"] = json!(s.spec.config_id);
+            event["scheduleId"] = json!(s.spec.schedule_id);
+            event["workflowId"] = json!(s.spec.workflow_id);
+            event["metadata"] = s.spec.metadata.clone();
+        }
+        if let (Value::Object(target), Value::Object(extra)) = (&mut event, payload) {
+            target.extend(extra);
+        }
+        self.outbox.push(Message::Event(event));
+    }
+
+    pub(crate) fn emit_for_execution(&mut self, kind: &str, key: u64, payload: Value) {
+        let Some(e) = self.executions.get(&key) else {
+            return;
+        };
+        let mut base = json!({
+            "id": e.config_id,
+            "scheduleId": e.schedule_id,
+            "workflowId": e.workflow_id,
+            "executionId": e.id,
+            "timestamp": date_json(self.now()),
+            "type": kind,
+        });
+        base["metadata"] = self
+            .by_schedule_id
+            .get(&e.schedule_id)
+            .and_then(|i| self.schedule_at(*i))
+            .map(|s| s.spec.metadata.clone())
+            .unwrap_or(Value::Object(Default::default()));
+        if let (Value::Object(target), Value::Object(extra)) = (&mut base, payload) {
+            target.extend(extra);
+        }
+        self.outbox.push(Message::Event(base));
+    }
+
+    /// An internal fault, reported as `integration.error`; never fatal.
+    pub fn report_error(&mut self, code: &str, message: &str) {
+        self.emit("integration.error", None, json!({ "code": code, "message": message }));
+    }
+
+    // ---------------------------------------------------------------------------------
+    // Lifecycle
+
+    pub fn start(&mut self) -> Result<(), EngineError> {
+        if self.lifecycle != Lifecycle::Stopped {
+            return Err(EngineError::InvalidState {
+                operation: "start",
+                state: self.lifecycle_name(),
+            });
+        }
+        self.lifecycle = Lifecycle::Running;
+        let now = self.now();
+        self.started_at = Some(now);
+        self.emit("integration.started", None, json!({}));
+        for index in 0..self.schedules.len() as u32 {
+            self.arm(index, now);
+        }
+        // Occurrences that fell due while stopped are late fires: catch-up decides.
+        self.process_due(now);
+        Ok(())
+    }
+
+    pub fn lifecycle_name(&self) -> &'static str {
+        match self.lifecycle {
+            Lifecycle::Stopped => "stopped",
+            Lifecycle::Running => "running",
+            Lifecycle::Stopping => "stopping",
+        }
+    }
+
+    /// Stops firing: timers are dropped, queued and retry-waiting executions are cancelled.
+    /// Running executions go on until `abort_running`.
+    pub fn begin_stop(&mut self) {
+        if self.lifecycle != Lifecycle::Running {
+            return;
+        }
+        self.lifecycle = Lifecycle::Stopping;
+        self.timers.clear();
+        let waiting: Vec<u64> = self
+            .executions
+            .iter()
+            .filter(|(_, e)| matches!(e.status, ExecutionStatus::Queued | ExecutionStatus::Retrying))
+            .map(|(k, _)| *k)
+            .collect();
+        for key in waiting {
+            self.cancel_key(key, "stop");
+        }
+        self.ready.clear();
+        for index in 0..self.schedules.len() {
+            if let Some(s) = self.schedules[index].as_mut() {
+                s.next_fire = None;
+                s.generation = s.generation.wrapping_add(1);
+                let dropped: Vec<_> = s.buffered.drain(..).collect();
+                for at in dropped {
+                    self.skip(index as u32, at, "overlap");
+                }
+            }
+        }
+    }
+
+    /// Cancels what still runs (reason `stop`).
+    pub fn abort_running(&mut self) {
+        let running: Vec<u64> = self
+            .executions
+            .iter()
+            .filter(|(_, e)| e.status == ExecutionStatus::Running)
+            .map(|(k, _)| *k)
+            .collect();
+        for key in running {
+            self.cancel_key(key, "stop");
+        }
+    }
+
+    pub fn finish_stop(&mut self) {
+        if self.lifecycle == Lifecycle::Stopping {
+            self.lifecycle = Lifecycle::Stopped;
+            self.emit("integration.stopped", None, json!({}));
+        }
+    }
+
+    pub(crate) fn require_running(&self, operation: &'static str) -> Result<(), EngineError> {
+        if self.lifecycle == Lifecycle::Running {
+            Ok(())
+        } else {
+            Err(EngineError::InvalidState {
+                operation,
+                state: self.lifecycle_name(),
+            })
+        }
+    }
+
+    // ---------------------------------------------------------------------------------
+    // Schedules
+
+    pub(crate) fn schedule_at(&self, index: u32) -> Option<&Schedule> {
+        self.schedules.get(index as usize).and_then(Option::as_ref)
+    }
+
+    pub(crate) fn schedule_mut(&mut self, index: u32) -> Option<&mut Schedule> {
+        self.schedules.get_mut(index as usize).and_then(Option::as_mut)
+    }
+
+    pub fn schedule_index(&self, schedule_id: &str) -> Result<u32, EngineError> {
+        self.by_schedule_id
+            .get(schedule_id)
+            .copied()
+            .ok_or_else(|| EngineError::NotFound {
+                what: "schedule",
+                id: schedule_id.to_string(),
+            })
+    }
+
+    pub(crate) fn config_index(&self, config_id: &str) -> Result<u32, EngineError> {
+        self.by_config_id
+            .get(config_id)
+            .copied()
+            .ok_or_else(|| EngineError::NotFound {
+                what: "scheduled workflow",
+                id: config_id.to_string(),
+            })
+    }
+
+    pub fn schedule(&self, schedule_id: &str) -> Option<&Schedule> {
+        self.by_schedule_id
+            .get(schedule_id)
+            .and_then(|i| self.schedule_at(*i))
+    }
+
+    pub fn schedules(&self) -> impl Iterator<Item = &Schedule> {
+        self.schedules.iter().flatten()
+    }
+
+    pub fn schedule_count(&self) -> usize {
+        self.by_schedule_id.len()
+    }
+
+    pub fn create(&mut self, config: Value) -> Result<String, EngineError> {
+        let zone = self.options.default_zone.clone();
+        let mut generated = None;
+        let spec = parse_config(&config, &zone, || {
+            let id = format!("sched_{:x}", self.seq + 1);
+            generated = Some(id.clone());
+            id
+        })?;
+        if generated.is_some() {
+            self.seq += 1;
+        }
+        if self.by_config_id.contains_key(&spec.config_id) {
+            return Err(EngineError::Duplicate {
+                what: "scheduled workflow",
+                id: spec.config_id,
+            });
+        }
+        if self.by_schedule_id.contains_key(&spec.schedule_id) {
+            return Err(EngineError::Duplicate {
+                what: "schedule",
+                id: spec.schedule_id,
+            });
+        }
+        let mut config = config;
+        config["scheduleId"] = json!(spec.schedule_id);
+        let now = self.now();
+        let id = spec.config_id.clone();
+        let schedule = Schedule {
+            config,
+            paused: false,
+            pause_note: None,
+            expired: false,
+            fired: 0,
+            cursor: now,
+            next_fire: None,
+            generation: 0,
+            active: Vec::new(),
+            buffered: VecDeque::new(),
+            history: VecDeque::new(),
+            stats: Stats::default(),
+            created: now,
+            spec,
+        };
+        let index = match self.free_slots.pop() {
+            Some(i) => {
+                self.schedules[i as usize] = Some(schedule);
+                i
+            }
+            None => {
+                self.schedules.push(Some(schedule));
+                (self.schedules.len() - 1) as u32
+            }
+        };
+        let s = self.schedule_at(index).expect("just inserted");
+        let (config_id, schedule_id) = (s.spec.config_id.clone(), s.spec.schedule_id.clone());
+        self.by_config_id.insert(config_id, index);
+        self.by_schedule_id.insert(schedule_id, index);
+        self.emit("schedule.created", Some(index), json!({}));
+        self.arm(index, now);
+        Ok(id)
+    }
+
+    /// Applies `updates` over the stored configuration: top-level fields replace, and
+    /// `scheduleConfig` / `executionConfig` merge field by field.
+    pub fn update(&mut self, config_id: &str, updates: Value) -> Result<(), EngineError> {
+        let index = self.config_index(config_id)?;
+        let Value::Object(updates) = updates else {
+            return Err(EngineError::Field(super::value::type_error("updates", "an object", &updates)));
+        };
+        let current = self.schedule_at(index).expect("indexed").config.clone();
+        let mut merged = current.clone();
+        for (key, value) in updates {
+            match (key.as_str(), merged.get_mut(&key), &value) {
+                ("id", _, v) if v != &current["id"] => {
+                    return Err(EngineError::Field(FieldError {
+                        kind: super::value::Kind::Range,
+                        code: "ERR_IMMUTABLE_FIELD",
+                        path: "updates.id".into(),
+                        message: "the id of a scheduled workflow cannot change".into(),
+                        value: v.clone(),
+                    }))
+                }
+                ("scheduleId", _, v) if v != &current["scheduleId"] => {
+                    return Err(EngineError::Field(FieldError {
+                        kind: super::value::Kind::Range,
+                        code: "ERR_IMMUTABLE_FIELD",
+                        path: "updates.scheduleId".into(),
+                        message: "the scheduleId of a scheduled workflow cannot change".into(),
+                        value: v.clone(),
+                    }))
+                }
+                ("scheduleConfig" | "executionConfig", Some(Value::Object(target)), Value::Object(fields)) => {
+                    for (k, v) in fields {
+                        target.insert(k.clone(), v.clone());
+                    }
+                }
+                _ => {
+                    merged[key.as_str()] = value;
+                }
+            }
+        }
+        let zone = self.options.default_zone.clone();
+        let schedule_id = self.schedule_at(index).expect("indexed").spec.schedule_id.clone();
+        let spec = parse_config(&merged, &zone, || schedule_id.clone())?;
+        let now = self.now();
+        let s = self.schedule_mut(index).expect("indexed");
+        s.spec = spec;
+        s.config = merged;
+        s.expired = false;
+        s.cursor = s.cursor.max(now);
+        self.emit("schedule.updated", Some(index), json!({}));
+        self.arm(index, now);
+        Ok(())
+    }
+
+    pub fn delete(&mut self, config_id: &str) -> Result<(), EngineError> {
+        let index = self.config_index(config_id)?;
+        let active = self.schedule_at(index).expect("indexed").active.clone();
+        for key in active {
+            self.cancel_key(key, "deleted");
+        }
+        self.emit("schedule.deleted", Some(index), json!({}));
+        let s = self.schedules[index as usize].take().expect("indexed");
+        self.by_config_id.remove(&s.spec.config_id);
+        self.by_schedule_id.remove(&s.spec.schedule_id);
+        self.free_slots.push(index);
+        Ok(())
+    }
+
+    pub fn config(&self, config_id: &str) -> Option<&Value> {
+        self.by_config_id
+            .get(config_id)
+            .and_then(|i| self.schedule_at(*i))
+            .map(|s| &s.config)
+    }
+
+    pub fn pause(&mut self, schedule_id: &str, note: Option<String>) -> Result<(), EngineError> {
+        let index = self.schedule_index(schedule_id)?;
+        let s = self.schedule_mut(index).expect("indexed");
+        if s.paused {
+            return Ok(());
+        }
+        s.paused = true;
+        s.pause_note = note.clone();
+        s.generation = s.generation.wrapping_add(1);
+        s.next_fire = None;
+        self.emit("schedule.paused", Some(index), json!({ "note": note }));
+        Ok(())
+    }
+
+    /// Resumes from now: occurrences that passed while paused are not made up.
+    pub fn resume(&mut self, schedule_id: &str) -> Result<(), EngineError> {
+        let index = self.schedule_index(schedule_id)?;
+        let now = self.now();
+        let s = self.schedule_mut(index).expect("indexed");
+        if !s.paused {
+            return Ok(());
+        }
+        s.paused = false;
+        s.pause_note = None;
+        s.cursor = s.cursor.max(now);
+        self.emit("schedule.resumed", Some(index), json!({}));
+        self.arm(index, now);
+        Ok(())
+    }
+
+    pub fn set_enabled(&mut self, schedule_id: &str, enabled: bool) -> Result<(), EngineError> {
+        let index = self.schedule_index(schedule_id)?;
+        let now = self.now();
+        let s = self.schedule_mut(index).expect("indexed");
+        if s.spec.enabled == enabled {
+            return Ok(());
+        }
+        s.spec.enabled = enabled;
+        for key in ["enabled"] {
+            s.config[key] = json!(enabled);
+        }
+        if let Some(sc) = s.config.get_mut("scheduleConfig").filter(|v| v.is_object()) {
+            sc["enabled"] = json!(enabled);
+        }
+        if enabled {
+            s.cursor = s.cursor.max(now);
+        }
+        self.emit(
+            "schedule.updated",
+            Some(index),
+            json!({ "change": if enabled { "enabled" } else { "disabled" } }),
+        );
+        self.arm(index, now);
+        Ok(())
+    }
+
+    /// Sets the schedule's timer for its next occurrence after its cursor, or marks it
+    /// expired when there is none within its bounds.
+    pub(crate) fn arm(&mut self, index: u32, now: DateTime<Utc>) {
+        let running = self.lifecycle == Lifecycle::Running;
+        let Some(s) = self.schedule_mut(index) else {
+            return;
+        };
+        s.generation = s.generation.wrapping_add(1);
+        s.next_fire = None;
+        if s.paused || s.expired || !running {
+            return;
+        }
+        let _ = now;
+        let next = next_occurrence(&s.spec, s.cursor, s.fired);
+        match next {
+            Some(at) => {
+                s.next_fire = Some(at);
+                let jitter = s.spec.jitter_ms;
+                let generation = s.generation;
+                let offset = if jitter > 0 { self.random() % (jitter + 1) } else { 0 };
+                self.timers.push(
+                    at + Duration::milliseconds(offset as i64),
+                    Timer::Fire { schedule: index, generation },
+                );
+            }
+            None => self.expire(index),
+        }
+    }
+
+    pub(crate) fn expire(&mut self, index: u32) {
+        let Some(s) = self.schedule_mut(index) else {
+            return;
+        };
+        if !s.expired {
+            s.expired = true;
+            self.emit("schedule.expired", Some(index), json!({}));
+        }
+    }
+
+    /// Upcoming scheduled fire times, respecting startDate, endDate and maxExecutions.
+    pub fn next_times(&self, schedule_id: &str, count: usize) -> Result<Vec<DateTime<Utc>>, EngineError> {
+        let index = self.schedule_index(schedule_id)?;
+        let s = self.schedule_at(index).expect("indexed");
+        if s.expired {
+            return Ok(Vec::new());
+        }
+        let mut out = Vec::with_capacity(count);
+        let mut cursor = s.cursor.max(self.now());
+        let mut fired = s.fired;
+        while out.len() < count {
+            match next_occurrence(&s.spec, cursor, fired) {
+                Some(at) => {
+                    out.push(at);
+                    cursor = at;
+                    fired += 1;
+                }
+                None => break,
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// The first occurrence after `cursor` within the schedule's bounds.
+pub fn next_occurrence(spec: &ScheduleSpec, cursor: DateTime<Utc>, fired: u64) -> Option<DateTime<Utc>> {
+    if spec.max_executions.is_some_and(|max| fired >= max) {
+        return None;
+    }
+    let after = match spec.start {
+        Some(start) if start > cursor => start - Duration::milliseconds(1),
+        _ => cursor,
+    };
+    let at = spec.pattern.next_after(after, &spec.zone, spec.dst_gap)?;
+    match spec.end {
+        Some(end) if at > end => None,
+        _ => Some(at),
+    }
+}
+

@@ -1,0 +1,188 @@
+//! Execution records: one per run of a workflow, with its attempts.
+
+use chrono::{DateTime, Utc};
+use serde_json::{json, Value};
+
+use super::value::date_json;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ExecutionStatus {
+    Queued,
+    Running,
+    Retrying,
+    Completed,
+    Failed,
+    Cancelled,
+    Timeout,
+}
+
+impl ExecutionStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ExecutionStatus::Queued => "queued",
+            ExecutionStatus::Running => "running",
+            ExecutionStatus::Retrying => "retrying",
+            ExecutionStatus::Completed => "completed",
+            ExecutionStatus::Failed => "failed",
+            ExecutionStatus::Cancelled => "cancelled",
+            ExecutionStatus::Timeout => "timeout",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<ExecutionStatus> {
+        Some(match s {
+            "pending" | "queued" => ExecutionStatus::Queued,
+            "running" => ExecutionStatus::Running,
+            "retrying" => ExecutionStatus::Retrying,
+            "completed" => ExecutionStatus::Completed,
+            "failed" => ExecutionStatus::Failed,
+            "cancelled" => ExecutionStatus::Cancelled,
+            "timeout" => ExecutionStatus::Timeout,
+            _ => return None,
+        })
+    }
+
+    pub fn is_final(self) -> bool {
+        matches!(
+            self,
+            ExecutionStatus::Completed
+                | ExecutionStatus::Failed
+                | ExecutionStatus::Cancelled
+                | ExecutionStatus::Timeout
+        )
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum TriggerType {
+    Scheduled,
+    Manual,
+    Retry,
+    Catchup,
+    Backfill,
+}
+
+impl TriggerType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TriggerType::Scheduled => "scheduled",
+            TriggerType::Manual => "manual",
+            TriggerType::Retry => "retry",
+            TriggerType::Catchup => "catchup",
+            TriggerType::Backfill => "backfill",
+        }
+    }
+
+    /// The production-ccs `TriggerSource` of this trigger.
+    pub fn source(self) -> &'static str {
+        match self {
+            TriggerType::Manual => "manual",
+            TriggerType::Retry => "retry",
+            _ => "schedule",
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct ErrorInfo {
+    pub code: String,
+    pub message: String,
+    pub stack: Option<String>,
+    pub retryable: bool,
+    pub at: DateTime<Utc>,
+}
+
+impl ErrorInfo {
+    pub fn to_json(&self) -> Value {
+        let mut v = json!({
+            "code": self.code,
+            "message": self.message,
+            "retryable": self.retryable,
+            "timestamp": date_json(self.at),
+        });
+        if let Some(stack) = &self.stack {
+            v["stack"] = json!(stack);
+        }
+        v
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Attempt {
+    pub number: u32,
+    pub started: DateTime<Utc>,
+    pub ended: Option<DateTime<Utc>>,
+    pub error: Option<ErrorInfo>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Execution {
+    pub id: String,
+    pub schedule_id: String,
+    pub workflow_id: String,
+    pub config_id: String,
+    pub trigger: TriggerType,
+    pub scheduled_time: DateTime<Utc>,
+    pub created: DateTime<Utc>,
+    pub started: Option<DateTime<Utc>>,
+    pub ended: Option<DateTime<Utc>>,
+    pub status: ExecutionStatus,
+    pub priority: u8,
+    pub attempts: Vec<Attempt>,
+    pub max_attempts: u32,
+    pub result: Option<Value>,
+    pub error: Option<ErrorInfo>,
+    pub context: Value,
+    /// Why it was cancelled, when it was.
+    pub cancel_reason: Option<String>,
+    /// The execution this one retries (`retryExecution`).
+    pub retry_of: Option<String>,
+    pub seq: u64,
+}
+
+impl Execution {
+    pub fn duration_ms(&self) -> Option<i64> {
+        Some((self.ended? - self.started?).num_milliseconds())
+    }
+
+    pub fn attempt(&self) -> u32 {
+        self.attempts.last().map_or(0, |a| a.number)
+    }
+
+    /// The production-ccs `ScheduledExecution` shape, with tickflow's extra fields.
+    pub fn to_json(&self) -> Value {
+        let attempts: Vec<Value> = self
+            .attempts
+            .iter()
+            .map(|a| {
+                json!({
+                    "attempt": a.number,
+                    "startTime": date_json(a.started),
+                    "endTime": a.ended.map(date_json),
+                    "error": a.error.as_ref().map(ErrorInfo::to_json),
+                })
+            })
+            .collect();
+        json!({
+            "id": self.id,
+            "scheduleId": self.schedule_id,
+            "workflowId": self.workflow_id,
+            "scheduledWorkflowId": self.config_id,
+            "scheduledTime": date_json(self.scheduled_time),
+            "actualStartTime": self.started.map(date_json),
+            "completionTime": self.ended.map(date_json),
+            "status": self.status.as_str(),
+            "priority": self.priority,
+            "triggerType": self.trigger.as_str(),
+            "context": self.context,
+            "result": self.result,
+            "error": self.error.as_ref().map(ErrorInfo::to_json),
+            "retryCount": self.attempts.len().saturating_sub(1),
+            "maxRetries": self.max_attempts.saturating_sub(1),
+            "attempts": attempts,
+            "duration": self.duration_ms(),
+            "cancelReason": self.cancel_reason,
+            "retryOf": self.retry_of,
+        })
+    }
+}

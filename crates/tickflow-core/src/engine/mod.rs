@@ -1,0 +1,57 @@
+//! The scheduling engine: schedules fire on their cron patterns, executions run through
+//! the user's executor (reached through messages), and every step is recorded and reported.
+
+mod config;
+mod core;
+mod execution;
+mod query;
+mod run;
+mod timers;
+pub mod value;
+
+pub use self::core::{Engine, EngineOptions, Lifecycle, Message, Schedule};
+pub use config::{Backoff, CatchupKind, OverlapPolicy, RetryPolicy, ScheduleSpec};
+pub use execution::{Execution, ExecutionStatus, TriggerType};
+pub use query::{parse_filters, Filters};
+pub use run::Outcome;
+pub use value::{FieldError, Kind};
+
+/// The engine's errors; the binding maps each to a JS error with a stable code.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum EngineError {
+    #[error(transparent)]
+    Field(#[from] FieldError),
+    #[error("{what} '{id}' not found")]
+    NotFound { what: &'static str, id: String },
+    #[error("{what} '{id}' already exists")]
+    Duplicate { what: &'static str, id: String },
+    #[error("cannot {operation} while the integration is {state}")]
+    InvalidState { operation: &'static str, state: &'static str },
+    #[error("execution '{id}' has already finished ({status})")]
+    AlreadyFinished { id: String, status: &'static str },
+    #[error("execution '{id}' has not finished yet ({status})")]
+    NotFinished { id: String, status: &'static str },
+    #[error("advanceTime needs clock: 'manual'")]
+    NotManualClock,
+    #[error("{0}")]
+    BadRange(String),
+}
+
+impl EngineError {
+    /// The stable code JavaScript sees.
+    pub fn code(&self) -> &'static str {
+        match self {
+            EngineError::Field(f) => f.code,
+            EngineError::NotFound { .. } => "ERR_NOT_FOUND",
+            EngineError::Duplicate { .. } => "ERR_DUPLICATE_ID",
+            EngineError::InvalidState { .. } => "ERR_INVALID_STATE",
+            EngineError::AlreadyFinished { .. } => "ERR_EXECUTION_FINISHED",
+            EngineError::NotFinished { .. } => "ERR_EXECUTION_NOT_FINISHED",
+            EngineError::NotManualClock => "ERR_NOT_MANUAL_CLOCK",
+            EngineError::BadRange(_) => "ERR_OUT_OF_RANGE",
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

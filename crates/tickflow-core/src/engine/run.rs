@@ -1,0 +1,675 @@
+//! Firing schedules and running executions: the timer loop, catch-up, overlap policies,
+//! the run queue, attempts, retries, timeouts and cancellation.
+
+use chrono::{DateTime, Duration, Utc};
+use serde_json::{json, Value};
+
+use super::config::{CatchupKind, OverlapPolicy};
+use super::core::{next_occurrence, Engine, Lifecycle, Message, Ready, MAX_BACKFILL, MAX_CATCHUP_SCAN};
+use super::execution::{Attempt, ErrorInfo, Execution, ExecutionStatus, TriggerType};
+use super::timers::Timer;
+use super::value::date_json;
+use super::EngineError;
+
+/// How an attempt ended, as reported by the executor.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Outcome {
+    Completed(Value),
+    Failed { code: String, message: String, stack: Option<String> },
+}
+
+const LATENCY_SAMPLES: usize = 10_000;
+const DURATION_SAMPLES: usize = 1_000;
+
+impl Engine {
+    // ---------------------------------------------------------------------------------
+    // Time
+
+    /// Handles every timer due at or before `now` (system clock).
+    pub fn process_due(&mut self, now: DateTime<Utc>) {
+        while let Some((due, timer)) = self.timers.pop_due(now) {
+            self.on_timer(timer, due, now);
+        }
+    }
+
+    /// Manual clock: moves time forward by `ms`. With `jump` false every timer fires at its
+    /// own instant, as if the time had passed; with `jump` true the clock leaps, as when a
+    /// host sleeps, and late fires go through their catch-up policy.
+    pub fn advance(&mut self, ms: u64, jump: bool) -> Result<(), EngineError> {
+        let Some(now) = self.manual_now else {
+            return Err(EngineError::NotManualClock);
+        };
+        let target = now + Duration::milliseconds(ms as i64);
+        if jump {
+            self.manual_now = Some(target);
+            self.process_due(target);
+            return Ok(());
+        }
+        while let Some(due) = self.timers.next_due().filter(|d| *d <= target) {
+            self.manual_now = Some(due.max(self.manual_now.unwrap_or(due)));
+            let now = self.now();
+            if let Some((due, timer)) = self.timers.pop_due(now) {
+                self.on_timer(timer, due, now);
+            }
+        }
+        self.manual_now = Some(target);
+        Ok(())
+    }
+
+    fn on_timer(&mut self, timer: Timer, due: DateTime<Utc>, now: DateTime<Utc>) {
+        if self.lifecycle != Lifecycle::Running {
+            return;
+        }
+        match timer {
+            Timer::Fire { schedule, generation } => self.on_fire(schedule, generation, due, now),
+            Timer::Retry { execution, attempt } => {
+                let current = self.executions.get(&execution).map(|e| (e.status, e.attempt()));
+                if current == Some((ExecutionStatus::Retrying, attempt)) {
+                    self.enqueue(execution);
+                    self.dispatch();
+                }
+            }
+            Timer::Timeout { execution, attempt } => self.on_timeout(execution, attempt),
+        }
+    }
+
+    fn on_fire(&mut self, index: u32, generation: u32, due: DateTime<Utc>, now: DateTime<Utc>) {
+        let threshold = Duration::milliseconds(self.options.misfire_threshold_ms as i64);
+        let Some(s) = self.schedule_at(index) else {
+            return;
+        };
+        if s.generation != generation || s.paused || s.expired {
+            return;
+        }
+        let Some(first) = s.next_fire else {
+            return;
+        };
+        if !s.spec.enabled {
+            // Disabled schedules keep their timer so that each passing occurrence is
+            // recorded as skipped.
+            self.skip(index, first, "disabled");
+            self.advance_cursor(index, first);
+            self.arm(index, now);
+            return;
+        }
+        if now - due <= threshold {
+            self.advance_cursor(index, first);
+            self.fire(index, first, TriggerType::Scheduled);
+            self.arm(index, now);
+            return;
+        }
+        // Late: collect every occurrence up to now, then let the catch-up policy choose.
+        let spec = s.spec.clone();
+        let mut missed = vec![first];
+        let mut fired = s.fired;
+        while missed.len() < MAX_CATCHUP_SCAN {
+            fired += 1;
+            match next_occurrence(&spec, *missed.last().expect("non-empty"), fired) {
+                Some(at) if at <= now => missed.push(at),
+                _ => break,
+            }
+        }
+        let window = Duration::milliseconds(spec.catchup.window_ms as i64);
+        let in_window: Vec<bool> = missed.iter().map(|at| now - *at <= window).collect();
+        let mut run = vec![false; missed.len()];
+        match spec.catchup.policy {
+            CatchupKind::Skip => {}
+            CatchupKind::Once => {
+                if let Some(last) = in_window.iter().rposition(|w| *w) {
+                    run[last] = true;
+                }
+            }
+            CatchupKind::All => {
+                let cap = spec.catchup.max_runs.unwrap_or(u64::MAX) as usize;
+                // The most recent runs are kept when maxRuns cuts the list.
+                let mut kept = 0;
+                for i in (0..missed.len()).rev() {
+                    if in_window[i] && kept < cap {
+                        run[i] = true;
+                        kept += 1;
+                    }
+                }
+            }
+        }
+        for (at, go) in missed.iter().zip(run) {
+            self.advance_cursor(index, *at);
+            if go {
+                self.fire(index, *at, TriggerType::Catchup);
+            } else {
+                self.skip(index, *at, "misfire");
+            }
+        }
+        self.arm(index, now);
+    }
+
+    fn advance_cursor(&mut self, index: u32, at: DateTime<Utc>) {
+        if let Some(s) = self.schedule_mut(index) {
+            s.cursor = s.cursor.max(at);
+        }
+    }
+
+    pub(crate) fn skip(&mut self, index: u32, at: DateTime<Utc>, reason: &str) {
+        if let Some(s) = self.schedule_mut(index) {
+            s.stats.skipped += 1;
+        }
+        self.totals.skipped += 1;
+        self.emit(
+            "schedule.skipped",
+            Some(index),
+            json!({ "scheduledTime": date_json(at), "reason": reason }),
+        );
+    }
+
+    /// A scheduled or catch-up occurrence: applies the overlap policy.
+    fn fire(&mut self, index: u32, at: DateTime<Utc>, trigger: TriggerType) {
+        let Some(s) = self.schedule_mut(index) else {
+            return;
+        };
+        s.fired += 1;
+        if s.active.is_empty() && s.buffered.is_empty() {
+            self.create_execution(index, at, trigger, Value::Null, None);
+            return;
+        }
+        match s.spec.overlap {
+            OverlapPolicy::Allow => {
+                self.create_execution(index, at, trigger, Value::Null, None);
+            }
+            OverlapPolicy::Skip => {
+                s.fired -= 1;
+                self.skip(index, at, "overlap");
+            }
+            OverlapPolicy::BufferOne => {
+                if s.buffered.is_empty() {
+                    s.buffered.push_back(at);
+                } else {
+                    s.fired -= 1;
+                    self.skip(index, at, "overlap");
+                }
+            }
+            OverlapPolicy::BufferAll => s.buffered.push_back(at),
+            OverlapPolicy::CancelOther => {
+                let active = s.active.clone();
+                for key in active {
+                    self.cancel_key(key, "cancelOther");
+                }
+                self.create_execution(index, at, trigger, Value::Null, None);
+            }
+        }
+    }
+
+    /// Creates a queued execution, emits `schedule.triggered`, and dispatches.
+    fn create_execution(
+        &mut self,
+        index: u32,
+        scheduled: DateTime<Utc>,
+        trigger: TriggerType,
+        context: Value,
+        retry_of: Option<String>,
+    ) -> Option<String> {
+        let now = self.now();
+        let id = self.next_id("exec");
+        let key = self.seq;
+        let s = self.schedule_mut(index)?;
+        let execution = Execution {
+            id: id.clone(),
+            schedule_id: s.spec.schedule_id.clone(),
+            workflow_id: s.spec.workflow_id.clone(),
+            config_id: s.spec.config_id.clone(),
+            trigger,
+            scheduled_time: scheduled,
+            created: now,
+            started: None,
+            ended: None,
+            status: ExecutionStatus::Queued,
+            priority: s.spec.priority,
+            attempts: Vec::new(),
+            max_attempts: s.spec.retry.max_attempts,
+            result: None,
+            error: None,
+            context: context.clone(),
+            cancel_reason: None,
+            retry_of,
+            seq: key,
+        };
+        s.active.push(key);
+        s.history.push_back(key);
+        s.stats.triggered += 1;
+        let environment = s.spec.environment.clone();
+        let metadata = s.spec.metadata.clone();
+        self.totals.triggered += 1;
+        self.executions.insert(key, execution);
+        self.execution_keys.insert(id.clone(), key);
+        self.emit(
+            "schedule.triggered",
+            Some(index),
+            json!({
+                "executionId": id,
+                "scheduledTime": date_json(scheduled),
+                "triggerTime": date_json(now),
+                "triggerType": trigger.as_str(),
+                "context": {
+                    "triggeredBy": trigger.source(),
+                    "triggerData": context,
+                    "environment": environment,
+                    "metadata": metadata,
+                },
+            }),
+        );
+        self.prune_history(index);
+        self.enqueue(key);
+        self.dispatch();
+        Some(id)
+    }
+
+    fn enqueue(&mut self, key: u64) {
+        let Some(e) = self.executions.get_mut(&key) else {
+            return;
+        };
+        e.status = ExecutionStatus::Queued;
+        self.ready.push(Ready {
+            priority: e.priority,
+            neg_due_ms: -e.scheduled_time.timestamp_millis(),
+            neg_seq: -(e.seq as i64),
+            key,
+        });
+    }
+
+    /// Starts queued attempts while there is room under maxConcurrency.
+    pub(crate) fn dispatch(&mut self) {
+        while self.lifecycle == Lifecycle::Running && self.in_flight < self.options.max_concurrency {
+            let Some(next) = self.ready.pop() else {
+                break;
+            };
+            if self.executions.get(&next.key).map(|e| e.status) == Some(ExecutionStatus::Queued) {
+                self.start_attempt(next.key);
+            }
+        }
+    }
+
+    fn start_attempt(&mut self, key: u64) {
+        let now = self.now();
+        let Some(e) = self.executions.get_mut(&key) else {
+            return;
+        };
+        let number = e.attempts.len() as u32 + 1;
+        e.attempts.push(Attempt {
+            number,
+            started: now,
+            ended: None,
+            error: None,
+        });
+        e.status = ExecutionStatus::Running;
+        e.started.get_or_insert(now);
+        self.in_flight += 1;
+        if number == 1 && matches!(e.trigger, TriggerType::Scheduled | TriggerType::Catchup) {
+            let latency = (now - e.scheduled_time).num_microseconds().unwrap_or(0) as f64 / 1000.0;
+            if self.latencies.len() >= LATENCY_SAMPLES {
+                self.latencies.pop_front();
+            }
+            self.latencies.push_back(latency.max(0.0));
+        }
+        let e = &self.executions[&key];
+        let spec = self.by_schedule_id_spec(&e.schedule_id);
+        let (variables, environment, metadata, timeout) = match spec {
+            Some(s) => (s.variables.clone(), s.environment.clone(), s.metadata.clone(), s.timeout_ms),
+            None => (json!({}), None, json!({}), None),
+        };
+        let request = json!({
+            "executionId": e.id,
+            "scheduleId": e.schedule_id,
+            "workflowId": e.workflow_id,
+            "scheduledWorkflowId": e.config_id,
+            "attempt": number,
+            "triggerType": e.trigger.as_str(),
+            "scheduledTime": date_json(e.scheduled_time),
+            "startedAt": date_json(now),
+            "variables": variables,
+            "environment": environment,
+            "metadata": metadata,
+            "context": e.context,
+        });
+        self.emit_for_execution(
+            "workflow.started",
+            key,
+            json!({ "attempt": number, "startTime": date_json(now) }),
+        );
+        self.outbox.push(Message::Execute(request));
+        if let Some(ms) = timeout {
+            self.timers.push(
+                now + Duration::milliseconds(ms as i64),
+                Timer::Timeout { execution: key, attempt: number },
+            );
+        }
+    }
+
+    fn by_schedule_id_spec(&self, schedule_id: &str) -> Option<&super::config::ScheduleSpec> {
+        self.schedule(schedule_id).map(|s| &s.spec)
+    }
+
+    /// The executor's answer for one attempt. Answers for attempts that already ended (timed
+    /// out, cancelled) are ignored; returns whether this one counted.
+    pub fn complete(&mut self, execution_id: &str, attempt: u32, outcome: Outcome) -> bool {
+        let Some(key) = self.execution_keys.get(execution_id).copied() else {
+            return false;
+        };
+        let now = self.now();
+        let Some(e) = self.executions.get_mut(&key) else {
+            return false;
+        };
+        if e.status != ExecutionStatus::Running || e.attempt() != attempt {
+            return false;
+        }
+        self.in_flight -= 1;
+        if let Some(a) = e.attempts.last_mut() {
+            a.ended = Some(now);
+        }
+        match outcome {
+            Outcome::Completed(result) => {
+                e.status = ExecutionStatus::Completed;
+                e.ended = Some(now);
+                e.result = Some(result.clone());
+                self.emit_final(key);
+                self.finish(key);
+            }
+            Outcome::Failed { code, message, stack } => {
+                self.fail_attempt(key, code, message, stack, false);
+            }
+        }
+        self.dispatch();
+        true
+    }
+
+    fn on_timeout(&mut self, key: u64, attempt: u32) {
+        let Some(e) = self.executions.get(&key) else {
+            return;
+        };
+        if e.status != ExecutionStatus::Running || e.attempt() != attempt {
+            return;
+        }
+        let timeout_ms = (self.now() - e.attempts.last().map_or(self.now(), |a| a.started)).num_milliseconds();
+        let id = e.id.clone();
+        self.in_flight -= 1;
+        if let Some(a) = self.executions.get_mut(&key).and_then(|e| e.attempts.last_mut()) {
+            a.ended = Some(self.manual_now.unwrap_or_else(Utc::now));
+        }
+        self.emit_for_execution(
+            "workflow.timeout",
+            key,
+            json!({ "attempt": attempt, "timeoutMs": timeout_ms }),
+        );
+        self.outbox.push(Message::Abort {
+            execution_id: id,
+            attempt,
+            reason: "timeout".into(),
+        });
+        self.fail_attempt(
+            key,
+            "TIMEOUT".into(),
+            format!("attempt {attempt} timed out after {timeout_ms} ms"),
+            None,
+            true,
+        );
+        self.dispatch();
+    }
+
+    /// Records a failed attempt, then retries it or ends the execution.
+    fn fail_attempt(&mut self, key: u64, code: String, message: String, stack: Option<String>, timed_out: bool) {
+        let now = self.now();
+        let policy = match self.executions.get(&key).and_then(|e| self.by_schedule_id_spec(&e.schedule_id)) {
+            Some(spec) => spec.retry.clone(),
+            None => super::config::RetryPolicy::none(),
+        };
+        let retryable = policy.is_retryable(&code);
+        let error = ErrorInfo {
+            code,
+            message,
+            stack,
+            retryable,
+            at: now,
+        };
+        let Some(e) = self.executions.get_mut(&key) else {
+            return;
+        };
+        let attempt = e.attempt();
+        if let Some(a) = e.attempts.last_mut() {
+            a.error = Some(error.clone());
+        }
+        e.error = Some(error.clone());
+        if retryable && attempt < e.max_attempts {
+            let base = policy.delay_ms(attempt);
+            let cut = if policy.jitter > 0.0 {
+                (base as f64 * policy.jitter * (self.random() % 10_000) as f64 / 10_000.0) as u64
+            } else {
+                0
+            };
+            let delay = base - cut.min(base);
+            let next_at = now + Duration::milliseconds(delay as i64);
+            if let Some(e) = self.executions.get_mut(&key) {
+                e.status = ExecutionStatus::Retrying;
+            }
+            self.emit_for_execution(
+                "workflow.retrying",
+                key,
+                json!({
+                    "attempt": attempt + 1,
+                    "delayMs": delay,
+                    "nextAttemptAt": date_json(next_at),
+                    "error": error.to_json(),
+                }),
+            );
+            self.timers.push(next_at, Timer::Retry { execution: key, attempt });
+        } else {
+            e.status = if timed_out { ExecutionStatus::Timeout } else { ExecutionStatus::Failed };
+            e.ended = Some(now);
+            self.emit_final(key);
+            self.finish(key);
+        }
+    }
+
+    /// `workflow.completed` or `workflow.failed`, as a WorkflowCompletedEvent.
+    fn emit_final(&mut self, key: u64) {
+        let Some(e) = self.executions.get(&key) else {
+            return;
+        };
+        let kind = if e.status == ExecutionStatus::Completed {
+            "workflow.completed"
+        } else {
+            "workflow.failed"
+        };
+        let payload = json!({
+            "status": e.status.as_str(),
+            "startTime": e.started.map(date_json),
+            "endTime": e.ended.map(date_json),
+            "duration": e.duration_ms().unwrap_or(0),
+            "result": e.result,
+            "error": e.error.as_ref().map(ErrorInfo::to_json),
+            "attempts": e.attempts.len(),
+            "triggerType": e.trigger.as_str(),
+        });
+        self.emit_for_execution(kind, key, payload);
+    }
+
+    /// Bookkeeping once an execution reached its final state; starts buffered fires.
+    fn finish(&mut self, key: u64) {
+        let Some(e) = self.executions.get(&key) else {
+            return;
+        };
+        let (status, duration, error, schedule_id, ended) = (
+            e.status,
+            e.duration_ms(),
+            e.error.as_ref().map(|x| x.message.clone()),
+            e.schedule_id.clone(),
+            e.ended,
+        );
+        let tally = |stats: &mut super::core::Stats| {
+            match status {
+                ExecutionStatus::Completed => stats.completed += 1,
+                ExecutionStatus::Cancelled => stats.cancelled += 1,
+                _ => stats.failed += 1,
+            }
+            stats.last_status = Some(status);
+            stats.last_run = ended;
+            if status != ExecutionStatus::Cancelled {
+                stats.last_error = error.clone();
+            }
+            if let Some(d) = duration.filter(|_| status == ExecutionStatus::Completed) {
+                if stats.durations.len() >= DURATION_SAMPLES {
+                    stats.durations.pop_front();
+                }
+                stats.durations.push_back(d.max(0) as u64);
+                stats.last_duration = Some(d.max(0) as u64);
+            }
+        };
+        tally(&mut self.totals);
+        let Some(index) = self.schedule_index(&schedule_id).ok() else {
+            return;
+        };
+        let running = self.lifecycle == Lifecycle::Running;
+        let Some(s) = self.schedule_mut(index) else {
+            return;
+        };
+        tally(&mut s.stats);
+        s.active.retain(|k| *k != key);
+        if s.active.is_empty() && running {
+            if let Some(at) = s.buffered.pop_front() {
+                self.create_execution(index, at, TriggerType::Scheduled, Value::Null, None);
+            }
+        }
+    }
+
+    /// Drops the oldest finished records beyond the retention limits.
+    fn prune_history(&mut self, index: u32) {
+        let max = self.options.history_max_per_schedule;
+        let max_age = self.options.history_max_age_ms.map(|ms| Duration::milliseconds(ms as i64));
+        let now = self.now();
+        let Some(s) = self.schedules.get_mut(index as usize).and_then(Option::as_mut) else {
+            return;
+        };
+        let mut checked = 0;
+        while let Some(&oldest) = s.history.front() {
+            let Some(e) = self.executions.get(&oldest) else {
+                s.history.pop_front();
+                continue;
+            };
+            let too_many = s.history.len() > max;
+            let too_old = max_age.is_some_and(|age| e.ended.is_some_and(|t| now - t > age));
+            if !(too_many || too_old) || !e.status.is_final() || checked > 64 {
+                break;
+            }
+            checked += 1;
+            self.execution_keys.remove(&e.id);
+            self.executions.remove(&oldest);
+            s.history.pop_front();
+        }
+    }
+
+    // ---------------------------------------------------------------------------------
+    // Commands
+
+    /// Cancels an execution that has not finished.
+    pub fn cancel(&mut self, execution_id: &str) -> Result<(), EngineError> {
+        let key = self.execution_key(execution_id)?;
+        let status = self.executions[&key].status;
+        if status.is_final() {
+            return Err(EngineError::AlreadyFinished {
+                id: execution_id.to_string(),
+                status: status.as_str(),
+            });
+        }
+        self.cancel_key(key, "cancelled");
+        self.dispatch();
+        Ok(())
+    }
+
+    pub(crate) fn cancel_key(&mut self, key: u64, reason: &str) {
+        let now = self.now();
+        let Some(e) = self.executions.get_mut(&key) else {
+            return;
+        };
+        if e.status.is_final() {
+            return;
+        }
+        let was_running = e.status == ExecutionStatus::Running;
+        e.status = ExecutionStatus::Cancelled;
+        e.cancel_reason = Some(reason.to_string());
+        e.ended = Some(now);
+        let (id, attempt) = (e.id.clone(), e.attempt());
+        if let Some(a) = e.attempts.last_mut().filter(|a| a.ended.is_none()) {
+            a.ended = Some(now);
+        }
+        if was_running {
+            self.in_flight -= 1;
+            self.outbox.push(Message::Abort {
+                execution_id: id,
+                attempt,
+                reason: reason.to_string(),
+            });
+        }
+        self.emit_for_execution("workflow.cancelled", key, json!({ "reason": reason }));
+        self.finish(key);
+    }
+
+    pub(crate) fn execution_key(&self, execution_id: &str) -> Result<u64, EngineError> {
+        self.execution_keys
+            .get(execution_id)
+            .copied()
+            .ok_or_else(|| EngineError::NotFound {
+                what: "execution",
+                id: execution_id.to_string(),
+            })
+    }
+
+    /// Runs a schedule's workflow now, whatever its state (paused, disabled, expired).
+    pub fn trigger(&mut self, schedule_id: &str, context: Value) -> Result<String, EngineError> {
+        self.require_running("triggerScheduledExecution")?;
+        let index = self.schedule_index(schedule_id)?;
+        let now = self.now();
+        Ok(self
+            .create_execution(index, now, TriggerType::Manual, context, None)
+            .expect("schedule exists"))
+    }
+
+    /// Starts a fresh execution from a finished one.
+    pub fn retry_execution(&mut self, execution_id: &str) -> Result<String, EngineError> {
+        self.require_running("retryExecution")?;
+        let key = self.execution_key(execution_id)?;
+        let e = &self.executions[&key];
+        if !e.status.is_final() {
+            return Err(EngineError::NotFinished {
+                id: execution_id.to_string(),
+                status: e.status.as_str(),
+            });
+        }
+        let (schedule_id, context) = (e.schedule_id.clone(), e.context.clone());
+        let index = self.schedule_index(&schedule_id)?;
+        let now = self.now();
+        Ok(self
+            .create_execution(index, now, TriggerType::Retry, context, Some(execution_id.to_string()))
+            .expect("schedule exists"))
+    }
+
+    /// One execution per occurrence in `[from, to)`.
+    pub fn backfill(&mut self, schedule_id: &str, from: DateTime<Utc>, to: DateTime<Utc>) -> Result<Vec<String>, EngineError> {
+        self.require_running("backfill")?;
+        let index = self.schedule_index(schedule_id)?;
+        if to <= from {
+            return Err(EngineError::BadRange("`to` must be after `from`".into()));
+        }
+        let spec = self.schedule_at(index).expect("indexed").spec.clone();
+        let occurrences: Vec<_> = spec
+            .pattern
+            .iter_after(from - Duration::milliseconds(1), &spec.zone, spec.dst_gap)
+            .take_while(|at| *at < to)
+            .take(MAX_BACKFILL + 1)
+            .collect();
+        if occurrences.len() > MAX_BACKFILL {
+            return Err(EngineError::BadRange(format!(
+                "the range holds more than {MAX_BACKFILL} occurrences; backfill it in parts"
+            )));
+        }
+        Ok(occurrences
+            .into_iter()
+            .filter_map(|at| self.create_execution(index, at, TriggerType::Backfill, Value::Null, None))
+            .collect())
+    }
+}
