@@ -11,7 +11,6 @@ use tickflow_core::cron::CronError;
 pub enum ErrorKind {
     Type,
     Range,
-    #[allow(dead_code)] // used by the integration (issue 3)
     Plain,
 }
 
@@ -23,6 +22,8 @@ pub struct ApiError {
     pub message: String,
     pub path: Option<String>,
     pub value: Option<sys::napi_value>,
+    /// The bad value, when it comes from JSON rather than from a live JS value.
+    pub value_json: Option<serde_json::Value>,
     /// Extra messages, exposed as `errors` (one per bad cron field).
     pub details: Vec<String>,
 }
@@ -35,8 +36,14 @@ impl ApiError {
             message: message.into(),
             path: None,
             value: None,
+            value_json: None,
             details: Vec::new(),
         }
+    }
+
+    pub fn with_json(mut self, value: serde_json::Value) -> Self {
+        self.value_json = Some(value);
+        self
     }
 
     pub fn at(mut self, path: &str, value: Option<sys::napi_value>) -> Self {
@@ -83,6 +90,9 @@ impl ApiError {
         if let Some(raw) = self.value {
             let bad = unsafe { Unknown::from_raw_unchecked(env.raw(), raw) };
             obj.set_named_property("value", bad)?;
+        }
+        if let Some(json) = &self.value_json {
+            obj.set_named_property("value", env.to_js_value(json)?)?;
         }
         if !self.details.is_empty() {
             obj.set_named_property("errors", self.details.clone())?;

@@ -3,4 +3,5 @@
 
 mod args;
 mod cron_api;
+mod integration;
 mod js_error;

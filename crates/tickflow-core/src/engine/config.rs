@@ -125,21 +125,60 @@ pub struct ScheduleSpec {
 }
 
 const CONFIG_KEYS: &[&str] = &[
-    "id", "workflowId", "scheduleId", "name", "description", "enabled", "executionConfig",
-    "scheduleConfig", "metadata",
+    "id",
+    "workflowId",
+    "scheduleId",
+    "name",
+    "description",
+    "enabled",
+    "executionConfig",
+    "scheduleConfig",
+    "metadata",
 ];
-const EXECUTION_KEYS: &[&str] = &["timeout", "retryPolicy", "environment", "variables", "priority"];
+const EXECUTION_KEYS: &[&str] = &[
+    "timeout",
+    "retryPolicy",
+    "environment",
+    "variables",
+    "priority",
+];
 const EXECUTION_RETRY_KEYS: &[&str] = &[
-    "maxAttempts", "backoffStrategy", "initialDelay", "maxDelay", "multiplier", "jitter",
+    "maxAttempts",
+    "backoffStrategy",
+    "initialDelay",
+    "maxDelay",
+    "multiplier",
+    "jitter",
     "retryableErrors",
 ];
 const SCHEDULE_KEYS: &[&str] = &[
-    "id", "workflowId", "name", "description", "cronExpression", "timezone", "enabled",
-    "startDate", "endDate", "maxExecutions", "retryPolicy", "metadata", "createdBy", "createdAt",
-    "updatedAt", "overlapPolicy", "catchup", "jitterMs", "dstGap",
+    "id",
+    "workflowId",
+    "name",
+    "description",
+    "cronExpression",
+    "timezone",
+    "enabled",
+    "startDate",
+    "endDate",
+    "maxExecutions",
+    "retryPolicy",
+    "metadata",
+    "createdBy",
+    "createdAt",
+    "updatedAt",
+    "overlapPolicy",
+    "catchup",
+    "jitterMs",
+    "dstGap",
 ];
 const SCHEDULE_RETRY_KEYS: &[&str] = &[
-    "enabled", "maxRetries", "retryDelay", "backoffStrategy", "retryableErrors", "escalationPolicy",
+    "enabled",
+    "maxRetries",
+    "retryDelay",
+    "backoffStrategy",
+    "retryableErrors",
+    "escalationPolicy",
 ];
 const CATCHUP_KEYS: &[&str] = &["policy", "windowMs", "maxRuns"];
 const BACKOFFS: &[&str] = &["fixed", "linear", "exponential", "custom"];
@@ -161,14 +200,24 @@ pub fn parse_config(
     let name = c.string("name")?.unwrap_or_else(|| config_id.clone());
     c.string("description")?;
     let config_enabled = c.boolean("enabled")?.unwrap_or(true);
-    let metadata = c.object("metadata")?.unwrap_or_else(|| Value::Object(Default::default()));
+    let metadata = c
+        .object("metadata")?
+        .unwrap_or_else(|| Value::Object(Default::default()));
 
-    let exec_value = c.get("executionConfig").cloned().unwrap_or(Value::Object(Default::default()));
+    let exec_value = c
+        .get("executionConfig")
+        .cloned()
+        .unwrap_or(Value::Object(Default::default()));
     let e = Fields::new(&exec_value, "config.executionConfig", EXECUTION_KEYS)?;
     let timeout_ms = e.integer("timeout", 1, MAX_DELAY_MS)?;
     let environment = e.string("environment")?;
-    let variables = e.object("variables")?.unwrap_or_else(|| Value::Object(Default::default()));
-    let exec_priority = e.choice("priority", &["low", "normal", "high", "urgent", "immediate"])?;
+    let variables = e
+        .object("variables")?
+        .unwrap_or_else(|| Value::Object(Default::default()));
+    let exec_priority = e.choice(
+        "priority",
+        &["low", "normal", "high", "urgent", "immediate"],
+    )?;
 
     let Some(schedule_value) = c.get("scheduleConfig") else {
         return Err(FieldError {
@@ -188,11 +237,21 @@ pub fn parse_config(
         value: Value::Null,
     })?;
     let pattern = CronPattern::compile(&expression).map_err(|e| {
-        range_error(&s.path("cronExpression"), "ERR_INVALID_CRON", e.to_string(), &Value::String(expression.clone()))
+        range_error(
+            &s.path("cronExpression"),
+            "ERR_INVALID_CRON",
+            e.to_string(),
+            &Value::String(expression.clone()),
+        )
     })?;
     let zone = match s.string("timezone")? {
         Some(name) => cron::parse_timezone(&name).map_err(|e| {
-            range_error(&s.path("timezone"), "ERR_UNKNOWN_TIMEZONE", e.to_string(), &Value::String(name.clone()))
+            range_error(
+                &s.path("timezone"),
+                "ERR_UNKNOWN_TIMEZONE",
+                e.to_string(),
+                &Value::String(name.clone()),
+            )
         })?,
         None => default_zone.clone(),
     };
@@ -210,7 +269,10 @@ pub fn parse_config(
         }
     }
     let max_executions = s.integer("maxExecutions", 1, u32::MAX as u64)?;
-    let overlap = match s.choice("overlapPolicy", &["allow", "skip", "bufferOne", "bufferAll", "cancelOther"])? {
+    let overlap = match s.choice(
+        "overlapPolicy",
+        &["allow", "skip", "bufferOne", "bufferAll", "cancelOther"],
+    )? {
         Some("allow") => OverlapPolicy::Allow,
         Some("bufferOne") => OverlapPolicy::BufferOne,
         Some("bufferAll") => OverlapPolicy::BufferAll,
@@ -231,7 +293,9 @@ pub fn parse_config(
                     Some("all") => CatchupKind::All,
                     _ => CatchupKind::Once,
                 },
-                window_ms: k.integer("windowMs", 0, MAX_WINDOW_MS)?.unwrap_or(DEFAULT_CATCHUP_WINDOW_MS),
+                window_ms: k
+                    .integer("windowMs", 0, MAX_WINDOW_MS)?
+                    .unwrap_or(DEFAULT_CATCHUP_WINDOW_MS),
                 max_runs: k.integer("maxRuns", 1, 100_000)?,
             }
         }
@@ -245,12 +309,21 @@ pub fn parse_config(
         Some(Value::Object(m)) => match m.get("priority") {
             None | Some(Value::Null) => None,
             Some(v) => {
-                let meta = Fields { map: m, path: s.path("metadata") };
+                let meta = Fields {
+                    map: m,
+                    path: s.path("metadata"),
+                };
                 let _ = v;
                 meta.integer("priority", 1, 5)?
             }
         },
-        Some(other) => return Err(super::value::type_error(&s.path("metadata"), "an object", other)),
+        Some(other) => {
+            return Err(super::value::type_error(
+                &s.path("metadata"),
+                "an object",
+                other,
+            ))
+        }
         None => None,
     };
     let priority = match exec_priority {

@@ -23,7 +23,11 @@ pub enum Message {
     /// Call the executor for one attempt.
     Execute(Value),
     /// Abort the `AbortSignal` of an attempt.
-    Abort { execution_id: String, attempt: u32, reason: String },
+    Abort {
+        execution_id: String,
+        attempt: u32,
+        reason: String,
+    },
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -129,6 +133,8 @@ pub struct Engine {
     pub options: EngineOptions,
     pub lifecycle: Lifecycle,
     pub(crate) manual_now: Option<DateTime<Utc>>,
+    /// Tests only: time read from tokio's (pausable) clock, from this origin.
+    pub(crate) tokio_origin: Option<(DateTime<Utc>, tokio::time::Instant)>,
     pub(crate) schedules: Vec<Option<Schedule>>,
     pub(crate) free_slots: Vec<u32>,
     pub(crate) by_schedule_id: HashMap<String, u32>,
@@ -154,6 +160,7 @@ impl Engine {
             options,
             lifecycle: Lifecycle::Stopped,
             manual_now: manual_start,
+            tokio_origin: None,
             schedules: Vec::new(),
             free_slots: Vec::new(),
             by_schedule_id: HashMap::new(),
@@ -178,7 +185,21 @@ impl Engine {
 
     /// The engine's clock.
     pub fn now(&self) -> DateTime<Utc> {
-        self.manual_now.unwrap_or_else(Utc::now)
+        if let Some(now) = self.manual_now {
+            return now;
+        }
+        match self.tokio_origin {
+            Some((utc, instant)) => {
+                utc + Duration::from_std(instant.elapsed()).unwrap_or_else(|_| Duration::zero())
+            }
+            None => Utc::now(),
+        }
+    }
+
+    /// Reads time from tokio's clock (which tests can pause), starting at `origin`.
+    pub fn use_tokio_clock(&mut self, origin: DateTime<Utc>) {
+        self.manual_now = None;
+        self.tokio_origin = Some((origin, tokio::time::Instant::now()));
     }
 
     pub fn take_messages(&mut self) -> Vec<Message> {
@@ -251,7 +272,11 @@ impl Engine {
 
     /// An internal fault, reported as `integration.error`; never fatal.
     pub fn report_error(&mut self, code: &str, message: &str) {
-        self.emit("integration.error", None, json!({ "code": code, "message": message }));
+        self.emit(
+            "integration.error",
+            None,
+            json!({ "code": code, "message": message }),
+        );
     }
 
     // ---------------------------------------------------------------------------------
@@ -295,7 +320,12 @@ impl Engine {
         let waiting: Vec<u64> = self
             .executions
             .iter()
-            .filter(|(_, e)| matches!(e.status, ExecutionStatus::Queued | ExecutionStatus::Retrying))
+            .filter(|(_, e)| {
+                matches!(
+                    e.status,
+                    ExecutionStatus::Queued | ExecutionStatus::Retrying
+                )
+            })
             .map(|(k, _)| *k)
             .collect();
         for key in waiting {
@@ -353,7 +383,9 @@ impl Engine {
     }
 
     pub(crate) fn schedule_mut(&mut self, index: u32) -> Option<&mut Schedule> {
-        self.schedules.get_mut(index as usize).and_then(Option::as_mut)
+        self.schedules
+            .get_mut(index as usize)
+            .and_then(Option::as_mut)
     }
 
     pub fn schedule_index(&self, schedule_id: &str) -> Result<u32, EngineError> {
@@ -457,7 +489,11 @@ impl Engine {
     pub fn update(&mut self, config_id: &str, updates: Value) -> Result<(), EngineError> {
         let index = self.config_index(config_id)?;
         let Value::Object(updates) = updates else {
-            return Err(EngineError::Field(super::value::type_error("updates", "an object", &updates)));
+            return Err(EngineError::Field(super::value::type_error(
+                "updates",
+                "an object",
+                &updates,
+            )));
         };
         let current = self.schedule_at(index).expect("indexed").config.clone();
         let mut merged = current.clone();
@@ -481,7 +517,11 @@ impl Engine {
                         value: v.clone(),
                     }))
                 }
-                ("scheduleConfig" | "executionConfig", Some(Value::Object(target)), Value::Object(fields)) => {
+                (
+                    "scheduleConfig" | "executionConfig",
+                    Some(Value::Object(target)),
+                    Value::Object(fields),
+                ) => {
                     for (k, v) in fields {
                         target.insert(k.clone(), v.clone());
                     }
@@ -492,7 +532,12 @@ impl Engine {
             }
         }
         let zone = self.options.default_zone.clone();
-        let schedule_id = self.schedule_at(index).expect("indexed").spec.schedule_id.clone();
+        let schedule_id = self
+            .schedule_at(index)
+            .expect("indexed")
+            .spec
+            .schedule_id
+            .clone();
         let spec = parse_config(&merged, &zone, || schedule_id.clone())?;
         let now = self.now();
         let s = self.schedule_mut(index).expect("indexed");
@@ -601,10 +646,17 @@ impl Engine {
                 s.next_fire = Some(at);
                 let jitter = s.spec.jitter_ms;
                 let generation = s.generation;
-                let offset = if jitter > 0 { self.random() % (jitter + 1) } else { 0 };
+                let offset = if jitter > 0 {
+                    self.random() % (jitter + 1)
+                } else {
+                    0
+                };
                 self.timers.push(
                     at + Duration::milliseconds(offset as i64),
-                    Timer::Fire { schedule: index, generation },
+                    Timer::Fire {
+                        schedule: index,
+                        generation,
+                    },
                 );
             }
             None => self.expire(index),
@@ -622,7 +674,11 @@ impl Engine {
     }
 
     /// Upcoming scheduled fire times, respecting startDate, endDate and maxExecutions.
-    pub fn next_times(&self, schedule_id: &str, count: usize) -> Result<Vec<DateTime<Utc>>, EngineError> {
+    pub fn next_times(
+        &self,
+        schedule_id: &str,
+        count: usize,
+    ) -> Result<Vec<DateTime<Utc>>, EngineError> {
         let index = self.schedule_index(schedule_id)?;
         let s = self.schedule_at(index).expect("indexed");
         if s.expired {
@@ -646,7 +702,11 @@ impl Engine {
 }
 
 /// The first occurrence after `cursor` within the schedule's bounds.
-pub fn next_occurrence(spec: &ScheduleSpec, cursor: DateTime<Utc>, fired: u64) -> Option<DateTime<Utc>> {
+pub fn next_occurrence(
+    spec: &ScheduleSpec,
+    cursor: DateTime<Utc>,
+    fired: u64,
+) -> Option<DateTime<Utc>> {
     if spec.max_executions.is_some_and(|max| fired >= max) {
         return None;
     }
@@ -660,4 +720,3 @@ pub fn next_occurrence(spec: &ScheduleSpec, cursor: DateTime<Utc>, fired: u64) -
         _ => Some(at),
     }
 }
-

@@ -3,7 +3,9 @@
 
 mod config;
 mod core;
+mod driver;
 mod execution;
+mod options;
 mod query;
 mod run;
 mod timers;
@@ -11,7 +13,9 @@ pub mod value;
 
 pub use self::core::{Engine, EngineOptions, Lifecycle, Message, Schedule};
 pub use config::{Backoff, CatchupKind, OverlapPolicy, RetryPolicy, ScheduleSpec};
+pub use driver::{drive, Shared, MAX_SLEEP};
 pub use execution::{Execution, ExecutionStatus, TriggerType};
+pub use options::{parse_options, IntegrationOptions, MAX_CONCURRENCY};
 pub use query::{parse_filters, Filters};
 pub use run::Outcome;
 pub use value::{FieldError, Kind};
@@ -26,7 +30,10 @@ pub enum EngineError {
     #[error("{what} '{id}' already exists")]
     Duplicate { what: &'static str, id: String },
     #[error("cannot {operation} while the integration is {state}")]
-    InvalidState { operation: &'static str, state: &'static str },
+    InvalidState {
+        operation: &'static str,
+        state: &'static str,
+    },
     #[error("execution '{id}' has already finished ({status})")]
     AlreadyFinished { id: String, status: &'static str },
     #[error("execution '{id}' has not finished yet ({status})")]

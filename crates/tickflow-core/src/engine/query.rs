@@ -10,10 +10,29 @@ use super::value::{date_json, FieldResult, Fields};
 use super::EngineError;
 
 const FILTER_KEYS: &[&str] = &[
-    "scheduleId", "workflowId", "status", "priority", "triggeredBy", "triggerType", "executedAfter",
-    "executedBefore", "userId", "environment", "limit", "offset", "sortBy", "sortOrder",
+    "scheduleId",
+    "workflowId",
+    "status",
+    "priority",
+    "triggeredBy",
+    "triggerType",
+    "executedAfter",
+    "executedBefore",
+    "userId",
+    "environment",
+    "limit",
+    "offset",
+    "sortBy",
+    "sortOrder",
 ];
-const SORT_FIELDS: &[&str] = &["scheduledTime", "actualStartTime", "completionTime", "duration", "status", "priority"];
+const SORT_FIELDS: &[&str] = &[
+    "scheduledTime",
+    "actualStartTime",
+    "completionTime",
+    "duration",
+    "status",
+    "priority",
+];
 
 /// `ExecutionFilters`, checked.
 #[derive(Default, Debug)]
@@ -35,7 +54,12 @@ pub struct Filters {
 
 pub fn parse_filters(value: &Value, path: &str) -> FieldResult<Filters> {
     if value.is_null() {
-        return Ok(Filters { limit: usize::MAX, sort_by: "scheduledTime", descending: true, ..Default::default() });
+        return Ok(Filters {
+            limit: usize::MAX,
+            sort_by: "scheduledTime",
+            descending: true,
+            ..Default::default()
+        });
     }
     let f = Fields::new(value, path, FILTER_KEYS)?;
     let status = match f.strings("status")? {
@@ -73,7 +97,13 @@ pub fn parse_filters(value: &Value, path: &str) -> FieldResult<Filters> {
                 })
                 .collect::<FieldResult<Vec<_>>>()?,
         ),
-        Some(other) => return Err(super::value::type_error(&f.path("priority"), "an array of numbers", other)),
+        Some(other) => {
+            return Err(super::value::type_error(
+                &f.path("priority"),
+                "an array of numbers",
+                other,
+            ))
+        }
     };
     Ok(Filters {
         schedule_id: f.string("scheduleId")?,
@@ -85,7 +115,9 @@ pub fn parse_filters(value: &Value, path: &str) -> FieldResult<Filters> {
         after: f.date("executedAfter")?,
         before: f.date("executedBefore")?,
         environment: f.string("environment")?,
-        limit: f.integer("limit", 0, 1_000_000)?.map_or(usize::MAX, |n| n as usize),
+        limit: f
+            .integer("limit", 0, 1_000_000)?
+            .map_or(usize::MAX, |n| n as usize),
         offset: f.integer("offset", 0, u32::MAX as u64)?.unwrap_or(0) as usize,
         sort_by: f.choice("sortBy", SORT_FIELDS)?.unwrap_or("scheduledTime"),
         descending: f.choice("sortOrder", &["asc", "desc"])? != Some("asc"),
@@ -95,15 +127,32 @@ pub fn parse_filters(value: &Value, path: &str) -> FieldResult<Filters> {
 impl Filters {
     fn matches(&self, e: &Execution, environment: Option<&str>) -> bool {
         let when = e.started.unwrap_or(e.scheduled_time);
-        self.schedule_id.as_ref().is_none_or(|id| *id == e.schedule_id)
-            && self.workflow_id.as_ref().is_none_or(|id| *id == e.workflow_id)
+        self.schedule_id
+            .as_ref()
+            .is_none_or(|id| *id == e.schedule_id)
+            && self
+                .workflow_id
+                .as_ref()
+                .is_none_or(|id| *id == e.workflow_id)
             && self.status.as_ref().is_none_or(|s| s.contains(&e.status))
-            && self.priority.as_ref().is_none_or(|p| p.contains(&(e.priority as u64)))
-            && self.triggered_by.as_ref().is_none_or(|t| t.iter().any(|x| x == e.trigger.source()))
-            && self.trigger_type.as_ref().is_none_or(|t| t.iter().any(|x| x == e.trigger.as_str()))
+            && self
+                .priority
+                .as_ref()
+                .is_none_or(|p| p.contains(&(e.priority as u64)))
+            && self
+                .triggered_by
+                .as_ref()
+                .is_none_or(|t| t.iter().any(|x| x == e.trigger.source()))
+            && self
+                .trigger_type
+                .as_ref()
+                .is_none_or(|t| t.iter().any(|x| x == e.trigger.as_str()))
             && self.after.is_none_or(|a| when >= a)
             && self.before.is_none_or(|b| when <= b)
-            && self.environment.as_deref().is_none_or(|env| Some(env) == environment)
+            && self
+                .environment
+                .as_deref()
+                .is_none_or(|env| Some(env) == environment)
     }
 }
 
@@ -157,7 +206,9 @@ impl Engine {
             .executions
             .values()
             .filter(|e| {
-                let env = self.schedule(&e.schedule_id).and_then(|s| s.spec.environment.as_deref());
+                let env = self
+                    .schedule(&e.schedule_id)
+                    .and_then(|s| s.spec.environment.as_deref());
                 filters.matches(e, env)
             })
             .collect();
@@ -182,7 +233,10 @@ impl Engine {
         self.schedule_index(schedule_id)?;
         filters.schedule_id = Some(schedule_id.to_string());
         let all = self.filtered(filters);
-        let success = all.iter().filter(|e| e.status == ExecutionStatus::Completed).count();
+        let success = all
+            .iter()
+            .filter(|e| e.status == ExecutionStatus::Completed)
+            .count();
         let failure = all
             .iter()
             .filter(|e| matches!(e.status, ExecutionStatus::Failed | ExecutionStatus::Timeout))
@@ -358,7 +412,11 @@ impl Engine {
     pub fn trigger_latency(&self) -> (f64, f64, usize) {
         let mut sorted: Vec<f64> = self.latencies.iter().copied().collect();
         sorted.sort_by(|a, b| a.total_cmp(b));
-        (percentile(&sorted, 50.0), percentile(&sorted, 99.0), sorted.len())
+        (
+            percentile(&sorted, 50.0),
+            percentile(&sorted, 99.0),
+            sorted.len(),
+        )
     }
 
     /// `SystemMetrics`, with queue depth, in-flight count and trigger latency beside it.

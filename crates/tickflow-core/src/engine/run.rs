@@ -5,7 +5,9 @@ use chrono::{DateTime, Duration, Utc};
 use serde_json::{json, Value};
 
 use super::config::{CatchupKind, OverlapPolicy};
-use super::core::{next_occurrence, Engine, Lifecycle, Message, Ready, MAX_BACKFILL, MAX_CATCHUP_SCAN};
+use super::core::{
+    next_occurrence, Engine, Lifecycle, Message, Ready, MAX_BACKFILL, MAX_CATCHUP_SCAN,
+};
 use super::execution::{Attempt, ErrorInfo, Execution, ExecutionStatus, TriggerType};
 use super::timers::Timer;
 use super::value::date_json;
@@ -15,7 +17,11 @@ use super::EngineError;
 #[derive(Clone, Debug, PartialEq)]
 pub enum Outcome {
     Completed(Value),
-    Failed { code: String, message: String, stack: Option<String> },
+    Failed {
+        code: String,
+        message: String,
+        stack: Option<String>,
+    },
 }
 
 const LATENCY_SAMPLES: usize = 10_000;
@@ -56,14 +62,41 @@ impl Engine {
         Ok(())
     }
 
+    /// Manual clock, one step: handles the timers due at the earliest instant up to
+    /// `target` and moves the clock there. Returns false (and moves the clock to `target`)
+    /// once nothing more is due, so a caller can let executors settle between steps.
+    pub fn advance_step(&mut self, target: DateTime<Utc>) -> Result<bool, EngineError> {
+        let Some(now) = self.manual_now else {
+            return Err(EngineError::NotManualClock);
+        };
+        match self.timers.next_due().filter(|d| *d <= target) {
+            Some(due) => {
+                let at = due.max(now);
+                self.manual_now = Some(at);
+                self.process_due(at);
+                Ok(true)
+            }
+            None => {
+                self.manual_now = Some(target.max(now));
+                Ok(false)
+            }
+        }
+    }
+
     fn on_timer(&mut self, timer: Timer, due: DateTime<Utc>, now: DateTime<Utc>) {
         if self.lifecycle != Lifecycle::Running {
             return;
         }
         match timer {
-            Timer::Fire { schedule, generation } => self.on_fire(schedule, generation, due, now),
+            Timer::Fire {
+                schedule,
+                generation,
+            } => self.on_fire(schedule, generation, due, now),
             Timer::Retry { execution, attempt } => {
-                let current = self.executions.get(&execution).map(|e| (e.status, e.attempt()));
+                let current = self
+                    .executions
+                    .get(&execution)
+                    .map(|e| (e.status, e.attempt()));
                 if current == Some((ExecutionStatus::Retrying, attempt)) {
                     self.enqueue(execution);
                     self.dispatch();
@@ -276,7 +309,8 @@ impl Engine {
 
     /// Starts queued attempts while there is room under maxConcurrency.
     pub(crate) fn dispatch(&mut self) {
-        while self.lifecycle == Lifecycle::Running && self.in_flight < self.options.max_concurrency {
+        while self.lifecycle == Lifecycle::Running && self.in_flight < self.options.max_concurrency
+        {
             let Some(next) = self.ready.pop() else {
                 break;
             };
@@ -311,7 +345,12 @@ impl Engine {
         let e = &self.executions[&key];
         let spec = self.by_schedule_id_spec(&e.schedule_id);
         let (variables, environment, metadata, timeout) = match spec {
-            Some(s) => (s.variables.clone(), s.environment.clone(), s.metadata.clone(), s.timeout_ms),
+            Some(s) => (
+                s.variables.clone(),
+                s.environment.clone(),
+                s.metadata.clone(),
+                s.timeout_ms,
+            ),
             None => (json!({}), None, json!({}), None),
         };
         let request = json!({
@@ -337,7 +376,10 @@ impl Engine {
         if let Some(ms) = timeout {
             self.timers.push(
                 now + Duration::milliseconds(ms as i64),
-                Timer::Timeout { execution: key, attempt: number },
+                Timer::Timeout {
+                    execution: key,
+                    attempt: number,
+                },
             );
         }
     }
@@ -371,7 +413,11 @@ impl Engine {
                 self.emit_final(key);
                 self.finish(key);
             }
-            Outcome::Failed { code, message, stack } => {
+            Outcome::Failed {
+                code,
+                message,
+                stack,
+            } => {
                 self.fail_attempt(key, code, message, stack, false);
             }
         }
@@ -380,17 +426,23 @@ impl Engine {
     }
 
     fn on_timeout(&mut self, key: u64, attempt: u32) {
+        let now = self.now();
         let Some(e) = self.executions.get(&key) else {
             return;
         };
         if e.status != ExecutionStatus::Running || e.attempt() != attempt {
             return;
         }
-        let timeout_ms = (self.now() - e.attempts.last().map_or(self.now(), |a| a.started)).num_milliseconds();
+        let timeout_ms =
+            (self.now() - e.attempts.last().map_or(self.now(), |a| a.started)).num_milliseconds();
         let id = e.id.clone();
         self.in_flight -= 1;
-        if let Some(a) = self.executions.get_mut(&key).and_then(|e| e.attempts.last_mut()) {
-            a.ended = Some(self.manual_now.unwrap_or_else(Utc::now));
+        if let Some(a) = self
+            .executions
+            .get_mut(&key)
+            .and_then(|e| e.attempts.last_mut())
+        {
+            a.ended = Some(now);
         }
         self.emit_for_execution(
             "workflow.timeout",
@@ -413,9 +465,20 @@ impl Engine {
     }
 
     /// Records a failed attempt, then retries it or ends the execution.
-    fn fail_attempt(&mut self, key: u64, code: String, message: String, stack: Option<String>, timed_out: bool) {
+    fn fail_attempt(
+        &mut self,
+        key: u64,
+        code: String,
+        message: String,
+        stack: Option<String>,
+        timed_out: bool,
+    ) {
         let now = self.now();
-        let policy = match self.executions.get(&key).and_then(|e| self.by_schedule_id_spec(&e.schedule_id)) {
+        let policy = match self
+            .executions
+            .get(&key)
+            .and_then(|e| self.by_schedule_id_spec(&e.schedule_id))
+        {
             Some(spec) => spec.retry.clone(),
             None => super::config::RetryPolicy::none(),
         };
@@ -457,9 +520,19 @@ impl Engine {
                     "error": error.to_json(),
                 }),
             );
-            self.timers.push(next_at, Timer::Retry { execution: key, attempt });
+            self.timers.push(
+                next_at,
+                Timer::Retry {
+                    execution: key,
+                    attempt,
+                },
+            );
         } else {
-            e.status = if timed_out { ExecutionStatus::Timeout } else { ExecutionStatus::Failed };
+            e.status = if timed_out {
+                ExecutionStatus::Timeout
+            } else {
+                ExecutionStatus::Failed
+            };
             e.ended = Some(now);
             self.emit_final(key);
             self.finish(key);
@@ -540,9 +613,16 @@ impl Engine {
     /// Drops the oldest finished records beyond the retention limits.
     fn prune_history(&mut self, index: u32) {
         let max = self.options.history_max_per_schedule;
-        let max_age = self.options.history_max_age_ms.map(|ms| Duration::milliseconds(ms as i64));
+        let max_age = self
+            .options
+            .history_max_age_ms
+            .map(|ms| Duration::milliseconds(ms as i64));
         let now = self.now();
-        let Some(s) = self.schedules.get_mut(index as usize).and_then(Option::as_mut) else {
+        let Some(s) = self
+            .schedules
+            .get_mut(index as usize)
+            .and_then(Option::as_mut)
+        else {
             return;
         };
         let mut checked = 0;
@@ -644,12 +724,23 @@ impl Engine {
         let index = self.schedule_index(&schedule_id)?;
         let now = self.now();
         Ok(self
-            .create_execution(index, now, TriggerType::Retry, context, Some(execution_id.to_string()))
+            .create_execution(
+                index,
+                now,
+                TriggerType::Retry,
+                context,
+                Some(execution_id.to_string()),
+            )
             .expect("schedule exists"))
     }
 
     /// One execution per occurrence in `[from, to)`.
-    pub fn backfill(&mut self, schedule_id: &str, from: DateTime<Utc>, to: DateTime<Utc>) -> Result<Vec<String>, EngineError> {
+    pub fn backfill(
+        &mut self,
+        schedule_id: &str,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<Vec<String>, EngineError> {
         self.require_running("backfill")?;
         let index = self.schedule_index(schedule_id)?;
         if to <= from {
@@ -669,7 +760,9 @@ impl Engine {
         }
         Ok(occurrences
             .into_iter()
-            .filter_map(|at| self.create_execution(index, at, TriggerType::Backfill, Value::Null, None))
+            .filter_map(|at| {
+                self.create_execution(index, at, TriggerType::Backfill, Value::Null, None)
+            })
             .collect())
     }
 }

@@ -14,7 +14,10 @@ fn ms(s: &str) -> i64 {
 }
 
 fn engine_at(start: &str, max_concurrency: usize) -> Engine {
-    let options = EngineOptions { max_concurrency, ..Default::default() };
+    let options = EngineOptions {
+        max_concurrency,
+        ..Default::default()
+    };
     let mut e = Engine::new(options, Some(at(start)));
     e.start().unwrap();
     e.take_messages();
@@ -54,14 +57,22 @@ fn log(e: &mut Engine) -> Vec<String> {
             Message::Event(v) => {
                 let kind = v["type"].as_str().unwrap().to_string();
                 match kind.as_str() {
-                    "schedule.skipped" => format!("skipped:{}@{}", v["reason"].as_str().unwrap(), v["scheduledTime"]["$date"]),
+                    "schedule.skipped" => format!(
+                        "skipped:{}@{}",
+                        v["reason"].as_str().unwrap(),
+                        v["scheduledTime"]["$date"]
+                    ),
                     "workflow.cancelled" => format!("cancelled:{}", v["reason"].as_str().unwrap()),
                     "workflow.retrying" => format!("retrying:{}+{}", v["attempt"], v["delayMs"]),
                     "workflow.failed" => format!("failed:{}", v["status"].as_str().unwrap()),
                     _ => kind,
                 }
             }
-            Message::Execute(r) => format!("execute:{}#{}", r["scheduleId"].as_str().unwrap(), r["attempt"]),
+            Message::Execute(r) => format!(
+                "execute:{}#{}",
+                r["scheduleId"].as_str().unwrap(),
+                r["attempt"]
+            ),
             Message::Abort { reason, .. } => format!("abort:{reason}"),
         })
         .collect()
@@ -86,13 +97,26 @@ fn ok(e: &mut Engine, id: &str, attempt: u32) {
 }
 
 fn fail(e: &mut Engine, id: &str, attempt: u32, code: &str) {
-    assert!(e.complete(id, attempt, Outcome::Failed { code: code.into(), message: "boom".into(), stack: None }));
+    assert!(e.complete(
+        id,
+        attempt,
+        Outcome::Failed {
+            code: code.into(),
+            message: "boom".into(),
+            stack: None
+        }
+    ));
 }
 
 #[test]
 fn fires_on_time_in_order_with_events() {
     let mut e = engine_at("2026-01-01T00:00:00Z", 10);
-    e.create(config("a", "*/5 * * * *", json!({ "scheduleConfig": { "overlapPolicy": "allow" } }))).unwrap();
+    e.create(config(
+        "a",
+        "*/5 * * * *",
+        json!({ "scheduleConfig": { "overlapPolicy": "allow" } }),
+    ))
+    .unwrap();
     assert_eq!(log(&mut e), ["schedule.created"]);
     e.advance(10 * 60_000, false).unwrap();
     let runs = executes(&mut e);
@@ -113,11 +137,25 @@ fn event_order_for_one_execution() {
     e.take_messages();
     e.advance(3_600_000, false).unwrap();
     let msgs = e.take_messages();
-    let id = msgs.iter().find_map(|m| match m { Message::Execute(r) => Some(r["executionId"].as_str().unwrap().to_string()), _ => None }).unwrap();
+    let id = msgs
+        .iter()
+        .find_map(|m| match m {
+            Message::Execute(r) => Some(r["executionId"].as_str().unwrap().to_string()),
+            _ => None,
+        })
+        .unwrap();
     fail(&mut e, &id, 1, "X");
     e.advance(1000, false).unwrap();
     ok(&mut e, &id, 2);
-    assert_eq!(log(&mut e), ["retrying:2+1000", "workflow.started", "execute:s-a#2", "workflow.completed"]);
+    assert_eq!(
+        log(&mut e),
+        [
+            "retrying:2+1000",
+            "workflow.started",
+            "execute:s-a#2",
+            "workflow.completed"
+        ]
+    );
 }
 
 #[test]
@@ -134,7 +172,10 @@ fn pause_resume_and_manual_trigger_while_paused() {
     e.resume("s-a").unwrap();
     e.advance(60_000, false).unwrap();
     let runs = executes(&mut e);
-    assert_eq!(runs.iter().map(|r| r.2).collect::<Vec<_>>(), [ms("2026-01-01T00:06:00Z")]);
+    assert_eq!(
+        runs.iter().map(|r| r.2).collect::<Vec<_>>(),
+        [ms("2026-01-01T00:06:00Z")]
+    );
 }
 
 #[test]
@@ -155,7 +196,12 @@ fn disabled_schedule_records_each_fire_as_skipped() {
 
 fn overlap_run(policy: &str) -> (Engine, Vec<String>) {
     let mut e = engine_at("2026-01-01T00:00:00Z", 10);
-    e.create(config("a", "* * * * *", json!({ "scheduleConfig": { "overlapPolicy": policy } }))).unwrap();
+    e.create(config(
+        "a",
+        "* * * * *",
+        json!({ "scheduleConfig": { "overlapPolicy": policy } }),
+    ))
+    .unwrap();
     e.take_messages();
     e.advance(3 * 60_000, false).unwrap(); // fires at :01, :02, :03; none finishes
     let l = log(&mut e);
@@ -170,7 +216,10 @@ fn overlap_skip_is_the_default() {
     e.advance(2 * 60_000, false).unwrap();
     let l = log(&mut e);
     assert_eq!(l.iter().filter(|x| x.starts_with("execute")).count(), 1);
-    assert_eq!(l.last().unwrap(), &format!("skipped:overlap@{}", ms("2026-01-01T00:02:00Z")));
+    assert_eq!(
+        l.last().unwrap(),
+        &format!("skipped:overlap@{}", ms("2026-01-01T00:02:00Z"))
+    );
 }
 
 #[test]
@@ -183,12 +232,20 @@ fn overlap_allow_runs_side_by_side() {
 fn overlap_buffer_one_keeps_one_waiting() {
     let (mut e, l) = overlap_run("bufferOne");
     assert_eq!(l.iter().filter(|x| x.starts_with("execute")).count(), 1);
-    assert_eq!(l.iter().filter(|x| x.starts_with("skipped:overlap")).count(), 1);
+    assert_eq!(
+        l.iter()
+            .filter(|x| x.starts_with("skipped:overlap"))
+            .count(),
+        1
+    );
     let first = e.list_executions(&parse_filters(&Value::Null, "").unwrap());
     let id = first[0]["id"].as_str().unwrap().to_string();
     ok(&mut e, &id, 1);
     let runs = executes(&mut e);
-    assert_eq!(runs.iter().map(|r| r.2).collect::<Vec<_>>(), [ms("2026-01-01T00:02:00Z")]);
+    assert_eq!(
+        runs.iter().map(|r| r.2).collect::<Vec<_>>(),
+        [ms("2026-01-01T00:02:00Z")]
+    );
 }
 
 #[test]
@@ -196,14 +253,20 @@ fn overlap_buffer_all_runs_each_in_turn() {
     let (mut e, l) = overlap_run("bufferAll");
     assert_eq!(l.iter().filter(|x| x.starts_with("execute")).count(), 1);
     let mut seen = vec![];
-    let mut id = e.list_executions(&parse_filters(&Value::Null, "").unwrap())[0]["id"].as_str().unwrap().to_string();
+    let mut id = e.list_executions(&parse_filters(&Value::Null, "").unwrap())[0]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
     for _ in 0..2 {
         ok(&mut e, &id, 1);
         let runs = executes(&mut e);
         seen.push(runs[0].2);
         id = runs[0].0.clone();
     }
-    assert_eq!(seen, [ms("2026-01-01T00:02:00Z"), ms("2026-01-01T00:03:00Z")]);
+    assert_eq!(
+        seen,
+        [ms("2026-01-01T00:02:00Z"), ms("2026-01-01T00:03:00Z")]
+    );
 }
 
 #[test]
@@ -211,7 +274,10 @@ fn overlap_cancel_other_aborts_the_running_one() {
     let (e, l) = overlap_run("cancelOther");
     assert_eq!(l.iter().filter(|x| x.starts_with("execute")).count(), 3);
     assert_eq!(l.iter().filter(|x| *x == "abort:cancelOther").count(), 2);
-    assert_eq!(l.iter().filter(|x| *x == "cancelled:cancelOther").count(), 2);
+    assert_eq!(
+        l.iter().filter(|x| *x == "cancelled:cancelOther").count(),
+        2
+    );
     assert_eq!(e.in_flight, 1);
 }
 
@@ -233,7 +299,10 @@ fn catchup_once_runs_the_latest_and_skips_the_rest() {
     );
     let list = e.list_executions(&parse_filters(&Value::Null, "").unwrap());
     assert_eq!(list[0]["triggerType"], "catchup");
-    assert_eq!(list[0]["scheduledTime"]["$date"], ms("2026-01-01T00:30:00Z"));
+    assert_eq!(
+        list[0]["scheduledTime"]["$date"],
+        ms("2026-01-01T00:30:00Z")
+    );
     // The next fire is on time again.
     e.advance(5 * 60_000, false).unwrap();
     assert!(log(&mut e).contains(&format!("skipped:overlap@{}", ms("2026-01-01T00:40:00Z"))));
@@ -242,20 +311,33 @@ fn catchup_once_runs_the_latest_and_skips_the_rest() {
 #[test]
 fn catchup_skip_and_all_with_window_and_max_runs() {
     let mut e = engine_at("2026-01-01T00:00:00Z", 100);
-    e.create(config("skip", "*/10 * * * *", json!({ "scheduleConfig": { "catchup": { "policy": "skip" } } }))).unwrap();
+    e.create(config(
+        "skip",
+        "*/10 * * * *",
+        json!({ "scheduleConfig": { "catchup": { "policy": "skip" } } }),
+    ))
+    .unwrap();
     e.create(config("all", "*/10 * * * *", json!({ "scheduleConfig": { "overlapPolicy": "allow", "catchup": { "policy": "all", "windowMs": 1_500_000, "maxRuns": 2 } } }))).unwrap();
     e.take_messages();
     e.advance(55 * 60_000, true).unwrap();
     let l = log(&mut e);
-    let skipped_skip = l.iter().filter(|x| x.starts_with("skipped:misfire")).count();
+    let skipped_skip = l
+        .iter()
+        .filter(|x| x.starts_with("skipped:misfire"))
+        .count();
     // skip: 5 dropped; all: window 25 min keeps :30, :40, :50, maxRuns 2 keeps :40, :50.
     assert_eq!(skipped_skip, 5 + 3);
     let runs: Vec<i64> = e
-        .list_executions(&parse_filters(&json!({ "scheduleId": "s-all", "sortOrder": "asc" }), "").unwrap())
+        .list_executions(
+            &parse_filters(&json!({ "scheduleId": "s-all", "sortOrder": "asc" }), "").unwrap(),
+        )
         .iter()
         .map(|x| x["scheduledTime"]["$date"].as_i64().unwrap())
         .collect();
-    assert_eq!(runs, [ms("2026-01-01T00:40:00Z"), ms("2026-01-01T00:50:00Z")]);
+    assert_eq!(
+        runs,
+        [ms("2026-01-01T00:40:00Z"), ms("2026-01-01T00:50:00Z")]
+    );
 }
 
 #[test]
@@ -272,7 +354,12 @@ fn retries_back_off_then_fail_and_respect_retryable_errors() {
     e.advance(1500, false).unwrap();
     fail(&mut e, &id, 3, "FLAKY");
     let l = log(&mut e);
-    assert_eq!(l.iter().filter(|x| x.starts_with("retrying")).collect::<Vec<_>>(), ["retrying:2+1000", "retrying:3+1500"]);
+    assert_eq!(
+        l.iter()
+            .filter(|x| x.starts_with("retrying"))
+            .collect::<Vec<_>>(),
+        ["retrying:2+1000", "retrying:3+1500"]
+    );
     assert_eq!(l.last().unwrap(), "failed:failed");
     let rec = e.execution(&id).unwrap();
     assert_eq!(rec["attempts"].as_array().unwrap().len(), 3);
@@ -305,11 +392,19 @@ fn schedule_retry_policy_shape_and_precedence() {
 #[test]
 fn timeout_aborts_the_attempt_and_late_answers_are_ignored() {
     let mut e = engine_at("2026-01-01T00:00:00Z", 10);
-    e.create(config("a", "0 0 1 1 *", json!({ "executionConfig": { "timeout": 5000 } }))).unwrap();
+    e.create(config(
+        "a",
+        "0 0 1 1 *",
+        json!({ "executionConfig": { "timeout": 5000 } }),
+    ))
+    .unwrap();
     let id = e.trigger("s-a", Value::Null).unwrap();
     e.take_messages();
     e.advance(5000, false).unwrap();
-    assert_eq!(log(&mut e), ["workflow.timeout", "abort:timeout", "failed:timeout"]);
+    assert_eq!(
+        log(&mut e),
+        ["workflow.timeout", "abort:timeout", "failed:timeout"]
+    );
     assert!(!e.complete(&id, 1, Outcome::Completed(json!(1))));
     let rec = e.execution(&id).unwrap();
     assert_eq!(rec["status"], "timeout");
@@ -320,8 +415,18 @@ fn timeout_aborts_the_attempt_and_late_answers_are_ignored() {
 #[test]
 fn concurrency_limit_and_priority_order() {
     let mut e = engine_at("2026-01-01T00:00:00Z", 1);
-    e.create(config("low", "0 0 1 1 *", json!({ "executionConfig": { "priority": "low" } }))).unwrap();
-    e.create(config("high", "0 0 1 1 *", json!({ "executionConfig": { "priority": "high" } }))).unwrap();
+    e.create(config(
+        "low",
+        "0 0 1 1 *",
+        json!({ "executionConfig": { "priority": "low" } }),
+    ))
+    .unwrap();
+    e.create(config(
+        "high",
+        "0 0 1 1 *",
+        json!({ "executionConfig": { "priority": "high" } }),
+    ))
+    .unwrap();
     let first = e.trigger("s-low", Value::Null).unwrap();
     e.trigger("s-low", Value::Null).unwrap();
     e.trigger("s-high", Value::Null).unwrap();
@@ -336,33 +441,63 @@ fn concurrency_limit_and_priority_order() {
 #[test]
 fn max_executions_and_end_date_expire_the_schedule() {
     let mut e = engine_at("2026-01-01T00:00:00Z", 10);
-    e.create(config("a", "* * * * *", json!({ "scheduleConfig": { "maxExecutions": 2, "overlapPolicy": "allow" } }))).unwrap();
+    e.create(config(
+        "a",
+        "* * * * *",
+        json!({ "scheduleConfig": { "maxExecutions": 2, "overlapPolicy": "allow" } }),
+    ))
+    .unwrap();
     e.create(config("b", "* * * * *", json!({ "scheduleConfig": { "endDate": { "$date": ms("2026-01-01T00:01:30Z") }, "overlapPolicy": "allow" } }))).unwrap();
     e.take_messages();
     e.advance(5 * 60_000, false).unwrap();
     let l = log(&mut e);
     assert_eq!(l.iter().filter(|x| *x == "schedule.expired").count(), 2);
     assert_eq!(e.schedule_status("s-a").unwrap()["status"], "expired");
-    assert_eq!(e.list_executions(&parse_filters(&json!({ "scheduleId": "s-a" }), "").unwrap()).len(), 2);
-    assert_eq!(e.list_executions(&parse_filters(&json!({ "scheduleId": "s-b" }), "").unwrap()).len(), 1);
+    assert_eq!(
+        e.list_executions(&parse_filters(&json!({ "scheduleId": "s-a" }), "").unwrap())
+            .len(),
+        2
+    );
+    assert_eq!(
+        e.list_executions(&parse_filters(&json!({ "scheduleId": "s-b" }), "").unwrap())
+            .len(),
+        1
+    );
 }
 
 #[test]
 fn start_date_and_next_times() {
     let mut e = engine_at("2026-01-01T00:00:00Z", 10);
     e.create(config("a", "0 12 * * *", json!({ "scheduleConfig": { "startDate": { "$date": ms("2026-01-03T00:00:00Z") }, "timezone": "Europe/Berlin" } }))).unwrap();
-    let times: Vec<i64> = e.next_times("s-a", 2).unwrap().iter().map(|d| d.timestamp_millis()).collect();
-    assert_eq!(times, [ms("2026-01-03T11:00:00Z"), ms("2026-01-04T11:00:00Z")]);
+    let times: Vec<i64> = e
+        .next_times("s-a", 2)
+        .unwrap()
+        .iter()
+        .map(|d| d.timestamp_millis())
+        .collect();
+    assert_eq!(
+        times,
+        [ms("2026-01-03T11:00:00Z"), ms("2026-01-04T11:00:00Z")]
+    );
 }
 
 #[test]
 fn backfill_runs_each_occurrence_in_range() {
     let mut e = engine_at("2026-01-10T00:00:00Z", 2);
     e.create(config("a", "0 0 * * *", json!({}))).unwrap();
-    let ids = e.backfill("s-a", at("2026-01-01T00:00:00Z"), at("2026-01-04T00:00:00Z")).unwrap();
+    let ids = e
+        .backfill(
+            "s-a",
+            at("2026-01-01T00:00:00Z"),
+            at("2026-01-04T00:00:00Z"),
+        )
+        .unwrap();
     assert_eq!(ids.len(), 3);
     let started = executes(&mut e);
-    assert_eq!(started.iter().map(|r| r.2).collect::<Vec<_>>(), [ms("2026-01-01T00:00:00Z"), ms("2026-01-02T00:00:00Z")]);
+    assert_eq!(
+        started.iter().map(|r| r.2).collect::<Vec<_>>(),
+        [ms("2026-01-01T00:00:00Z"), ms("2026-01-02T00:00:00Z")]
+    );
     assert_eq!(e.execution(&ids[2]).unwrap()["status"], "queued");
     assert_eq!(e.execution(&ids[0]).unwrap()["triggerType"], "backfill");
 }
@@ -381,7 +516,10 @@ fn cancel_and_retry_execution() {
     assert_eq!(rec["triggerType"], "retry");
     assert_eq!(rec["retryOf"], json!(id));
     assert_eq!(rec["context"], json!({ "k": 1 }));
-    assert_eq!(e.retry_execution(&again).unwrap_err().code(), "ERR_EXECUTION_NOT_FINISHED");
+    assert_eq!(
+        e.retry_execution(&again).unwrap_err().code(),
+        "ERR_EXECUTION_NOT_FINISHED"
+    );
 }
 
 #[test]
@@ -389,23 +527,50 @@ fn errors_carry_codes_and_paths() {
     let mut e = engine_at("2026-01-01T00:00:00Z", 10);
     let err = e.create(config("a", "* * * * 8", json!({}))).unwrap_err();
     assert_eq!(err.code(), "ERR_INVALID_CRON");
-    assert!(err.to_string().starts_with("config.scheduleConfig.cronExpression: invalid cron pattern: day-of-week: '8'"));
-    let err = e.create(config("a", "* * * * *", json!({ "scheduleConfig": { "retryPolicy": { "maxRetries": -1 } } }))).unwrap_err();
+    assert!(err.to_string().starts_with(
+        "config.scheduleConfig.cronExpression: invalid cron pattern: day-of-week: '8'"
+    ));
+    let err = e
+        .create(config(
+            "a",
+            "* * * * *",
+            json!({ "scheduleConfig": { "retryPolicy": { "maxRetries": -1 } } }),
+        ))
+        .unwrap_err();
     assert_eq!(err.to_string(), "config.scheduleConfig.retryPolicy.maxRetries: expected a whole number from 0 to 999, got -1");
-    let err = e.create(config("a", "* * * * *", json!({ "scheduleConfig": { "overlap": "skip" } }))).unwrap_err();
+    let err = e
+        .create(config(
+            "a",
+            "* * * * *",
+            json!({ "scheduleConfig": { "overlap": "skip" } }),
+        ))
+        .unwrap_err();
     assert_eq!(err.code(), "ERR_UNKNOWN_OPTION");
     e.create(config("a", "* * * * *", json!({}))).unwrap();
-    assert_eq!(e.create(config("a", "* * * * *", json!({}))).unwrap_err().code(), "ERR_DUPLICATE_ID");
+    assert_eq!(
+        e.create(config("a", "* * * * *", json!({})))
+            .unwrap_err()
+            .code(),
+        "ERR_DUPLICATE_ID"
+    );
     assert_eq!(e.pause("nope", None).unwrap_err().code(), "ERR_NOT_FOUND");
     e.begin_stop();
     e.finish_stop();
-    assert_eq!(e.trigger("s-a", Value::Null).unwrap_err().code(), "ERR_INVALID_STATE");
+    assert_eq!(
+        e.trigger("s-a", Value::Null).unwrap_err().code(),
+        "ERR_INVALID_STATE"
+    );
 }
 
 #[test]
 fn stop_cancels_waiting_work_and_start_again_catches_up() {
     let mut e = engine_at("2026-01-01T00:00:00Z", 1);
-    e.create(config("a", "*/10 * * * *", json!({ "scheduleConfig": { "overlapPolicy": "allow" } }))).unwrap();
+    e.create(config(
+        "a",
+        "*/10 * * * *",
+        json!({ "scheduleConfig": { "overlapPolicy": "allow" } }),
+    ))
+    .unwrap();
     let running = e.trigger("s-a", Value::Null).unwrap();
     let queued = e.trigger("s-a", Value::Null).unwrap();
     e.take_messages();
@@ -428,12 +593,29 @@ fn stop_cancels_waiting_work_and_start_again_catches_up() {
 #[test]
 fn daylight_saving_fire_times() {
     let mut e = engine_at("2026-03-07T12:00:00Z", 10);
-    e.create(config("a", "30 2 * * *", json!({ "scheduleConfig": { "timezone": "America/New_York", "overlapPolicy": "allow" } }))).unwrap();
+    e.create(config(
+        "a",
+        "30 2 * * *",
+        json!({ "scheduleConfig": { "timezone": "America/New_York", "overlapPolicy": "allow" } }),
+    ))
+    .unwrap();
     e.create(config("b", "30 2 * * *", json!({ "scheduleConfig": { "timezone": "America/New_York", "dstGap": "skip", "overlapPolicy": "allow" } }))).unwrap();
     e.take_messages();
     e.advance(2 * 86_400_000, false).unwrap();
-    let a: Vec<i64> = e.list_executions(&parse_filters(&json!({ "scheduleId": "s-a", "sortOrder": "asc" }), "").unwrap()).iter().map(|x| x["scheduledTime"]["$date"].as_i64().unwrap()).collect();
-    let b: Vec<i64> = e.list_executions(&parse_filters(&json!({ "scheduleId": "s-b", "sortOrder": "asc" }), "").unwrap()).iter().map(|x| x["scheduledTime"]["$date"].as_i64().unwrap()).collect();
+    let a: Vec<i64> = e
+        .list_executions(
+            &parse_filters(&json!({ "scheduleId": "s-a", "sortOrder": "asc" }), "").unwrap(),
+        )
+        .iter()
+        .map(|x| x["scheduledTime"]["$date"].as_i64().unwrap())
+        .collect();
+    let b: Vec<i64> = e
+        .list_executions(
+            &parse_filters(&json!({ "scheduleId": "s-b", "sortOrder": "asc" }), "").unwrap(),
+        )
+        .iter()
+        .map(|x| x["scheduledTime"]["$date"].as_i64().unwrap())
+        .collect();
     assert_eq!(a, [ms("2026-03-08T07:00:00Z"), ms("2026-03-09T06:30:00Z")]);
     assert_eq!(b, [ms("2026-03-09T06:30:00Z")]);
 }
@@ -451,7 +633,12 @@ fn history_and_metrics() {
             ok(&mut e, &id, 1);
         }
     }
-    let h = e.history("s-a", &mut parse_filters(&json!({ "limit": 2 }), "").unwrap()).unwrap();
+    let h = e
+        .history(
+            "s-a",
+            &mut parse_filters(&json!({ "limit": 2 }), "").unwrap(),
+        )
+        .unwrap();
     assert_eq!(h["totalCount"], 4);
     assert_eq!(h["successCount"], 3);
     assert_eq!(h["failureCount"], 1);

@@ -41,7 +41,10 @@ impl Timers {
     pub fn push(&mut self, due: DateTime<Utc>, timer: Timer) {
         self.seq += 1;
         let timer = match timer {
-            Timer::Fire { schedule, generation } => TimerKey::Fire(schedule, generation),
+            Timer::Fire {
+                schedule,
+                generation,
+            } => TimerKey::Fire(schedule, generation),
             Timer::Retry { execution, attempt } => TimerKey::Retry(execution, attempt),
             Timer::Timeout { execution, attempt } => TimerKey::Timeout(execution, attempt),
         };
@@ -67,7 +70,10 @@ impl Timers {
         }
         let Reverse(e) = self.heap.pop()?;
         let timer = match e.timer {
-            TimerKey::Fire(schedule, generation) => Timer::Fire { schedule, generation },
+            TimerKey::Fire(schedule, generation) => Timer::Fire {
+                schedule,
+                generation,
+            },
             TimerKey::Retry(execution, attempt) => Timer::Retry { execution, attempt },
             TimerKey::Timeout(execution, attempt) => Timer::Timeout { execution, attempt },
         };
@@ -97,15 +103,60 @@ mod tests {
     fn pops_in_due_order_then_insertion_order() {
         let t = |s| Utc.timestamp_opt(s, 0).unwrap();
         let mut timers = Timers::default();
-        timers.push(t(30), Timer::Fire { schedule: 1, generation: 0 });
-        timers.push(t(10), Timer::Retry { execution: 7, attempt: 2 });
-        timers.push(t(10), Timer::Timeout { execution: 7, attempt: 1 });
+        timers.push(
+            t(30),
+            Timer::Fire {
+                schedule: 1,
+                generation: 0,
+            },
+        );
+        timers.push(
+            t(10),
+            Timer::Retry {
+                execution: 7,
+                attempt: 2,
+            },
+        );
+        timers.push(
+            t(10),
+            Timer::Timeout {
+                execution: 7,
+                attempt: 1,
+            },
+        );
         assert_eq!(timers.next_due(), Some(t(10)));
         assert_eq!(timers.pop_due(t(5)), None);
-        assert_eq!(timers.pop_due(t(40)), Some((t(10), Timer::Retry { execution: 7, attempt: 2 })));
-        assert_eq!(timers.pop_due(t(40)), Some((t(10), Timer::Timeout { execution: 7, attempt: 1 })));
+        assert_eq!(
+            timers.pop_due(t(40)),
+            Some((
+                t(10),
+                Timer::Retry {
+                    execution: 7,
+                    attempt: 2
+                }
+            ))
+        );
+        assert_eq!(
+            timers.pop_due(t(40)),
+            Some((
+                t(10),
+                Timer::Timeout {
+                    execution: 7,
+                    attempt: 1
+                }
+            ))
+        );
         assert_eq!(timers.pop_due(t(20)), None);
-        assert_eq!(timers.pop_due(t(30)), Some((t(30), Timer::Fire { schedule: 1, generation: 0 })));
+        assert_eq!(
+            timers.pop_due(t(30)),
+            Some((
+                t(30),
+                Timer::Fire {
+                    schedule: 1,
+                    generation: 0
+                }
+            ))
+        );
         assert!(timers.is_empty());
     }
 }

@@ -83,7 +83,10 @@ impl<'a> Fields<'a> {
                 kind: Kind::Type,
                 code: "ERR_UNKNOWN_OPTION",
                 path: join(path, unknown),
-                message: format!("unknown field '{unknown}'; known fields: {}", known.join(", ")),
+                message: format!(
+                    "unknown field '{unknown}'; known fields: {}",
+                    known.join(", ")
+                ),
                 value: Value::Null,
             });
         }
@@ -208,7 +211,11 @@ impl<'a> Fields<'a> {
                 .enumerate()
                 .map(|(i, item)| match item {
                     Value::String(s) => Ok(s.clone()),
-                    other => Err(type_error(&format!("{}[{i}]", self.path(key)), "a string", other)),
+                    other => Err(type_error(
+                        &format!("{}[{i}]", self.path(key)),
+                        "a string",
+                        other,
+                    )),
                 })
                 .collect::<FieldResult<Vec<_>>>()
                 .map(Some),
@@ -238,7 +245,12 @@ pub fn date_value(v: &Value, path: &str) -> FieldResult<DateTime<Utc>> {
         .filter(|ms| ms.is_finite())
         .and_then(|ms| DateTime::from_timestamp_millis(ms as i64))
         .ok_or_else(|| {
-            range_error(path, "ERR_INVALID_DATE", "expected a valid Date, got Invalid Date".into(), v)
+            range_error(
+                path,
+                "ERR_INVALID_DATE",
+                "expected a valid Date, got Invalid Date".into(),
+                v,
+            )
         })
 }
 

@@ -1,0 +1,92 @@
+//! The integration's constructor options, checked.
+
+use chrono::{DateTime, Utc};
+use serde_json::Value;
+
+use super::core::EngineOptions;
+use super::value::{range_error, FieldResult, Fields};
+use crate::cron;
+
+const OPTION_KEYS: &[&str] = &[
+    "store",
+    "maxConcurrency",
+    "defaultTimezone",
+    "clock",
+    "startTime",
+    "historyRetention",
+    "misfireThresholdMs",
+];
+
+/// Largest maxConcurrency accepted.
+pub const MAX_CONCURRENCY: u64 = 100_000;
+
+pub struct IntegrationOptions {
+    pub engine: EngineOptions,
+    /// Where a manual clock starts; `None` for the system clock.
+    pub manual_start: Option<DateTime<Utc>>,
+    pub store: &'static str,
+}
+
+pub fn parse_options(value: &Value) -> FieldResult<IntegrationOptions> {
+    let empty = Value::Object(Default::default());
+    let o = Fields::new(
+        if value.is_null() { &empty } else { value },
+        "options",
+        OPTION_KEYS,
+    )?;
+    let mut engine = EngineOptions::default();
+    if let Some(n) = o.integer("maxConcurrency", 1, MAX_CONCURRENCY)? {
+        engine.max_concurrency = n as usize;
+    }
+    if let Some(name) = o.string("defaultTimezone")? {
+        engine.default_zone = cron::parse_timezone(&name).map_err(|e| {
+            range_error(
+                &o.path("defaultTimezone"),
+                "ERR_UNKNOWN_TIMEZONE",
+                e.to_string(),
+                &Value::String(name.clone()),
+            )
+        })?;
+    }
+    if let Some(ms) = o.integer("misfireThresholdMs", 0, 86_400_000)? {
+        engine.misfire_threshold_ms = ms;
+    }
+    if let Some(h) = o.get("historyRetention") {
+        let h = Fields::new(
+            h,
+            &o.path("historyRetention"),
+            &["maxPerSchedule", "maxAgeMs"],
+        )?;
+        if let Some(n) = h.integer("maxPerSchedule", 1, 10_000_000)? {
+            engine.history_max_per_schedule = n as usize;
+        }
+        if let Some(ms) = h.integer("maxAgeMs", 1, 100 * 366 * 86_400_000)? {
+            engine.history_max_age_ms = Some(ms);
+        }
+    }
+    let store =
+        match o.get("store") {
+            None => "memory",
+            Some(s) => {
+                let s = Fields::new(s, &o.path("store"), &["type", "path"])?;
+                match s.choice("type", &["memory", "sqlite"])? {
+                    Some("sqlite") => return Err(range_error(
+                        &s.path("type"),
+                        "ERR_STORE_UNAVAILABLE",
+                        "the sqlite store is not available in this version; use { type: 'memory' }"
+                            .into(),
+                        &Value::String("sqlite".into()),
+                    )),
+                    _ => "memory",
+                }
+            }
+        };
+    let manual = o.choice("clock", &["system", "manual"])? == Some("manual");
+    let start = o.date("startTime")?;
+    let manual_start = manual.then(|| start.unwrap_or_else(Utc::now));
+    Ok(IntegrationOptions {
+        engine,
+        manual_start,
+        store,
+    })
+}

@@ -1,0 +1,20 @@
+'use strict'
+// The production-ccs enums, as runtime values (TypeScript enums compile to these).
+
+const freeze = Object.freeze
+
+module.exports = {
+  ScheduleState: freeze({ ACTIVE: 'active', PAUSED: 'paused', DISABLED: 'disabled', ERROR: 'error', EXPIRED: 'expired' }),
+  SchedulePriority: freeze({ LOW: 1, NORMAL: 2, HIGH: 3, CRITICAL: 4, URGENT: 5, 1: 'LOW', 2: 'NORMAL', 3: 'HIGH', 4: 'CRITICAL', 5: 'URGENT' }),
+  ExecutionStatus: freeze({
+    PENDING: 'pending', QUEUED: 'queued', RUNNING: 'running', COMPLETED: 'completed',
+    FAILED: 'failed', CANCELLED: 'cancelled', TIMEOUT: 'timeout', RETRYING: 'retrying',
+  }),
+  ExecutionPriority: freeze({ LOW: 1, NORMAL: 2, HIGH: 3, URGENT: 4, IMMEDIATE: 5, 1: 'LOW', 2: 'NORMAL', 3: 'HIGH', 4: 'URGENT', 5: 'IMMEDIATE' }),
+  TriggerSource: freeze({ SCHEDULE: 'schedule', EVENT: 'event', WEBHOOK: 'webhook', MANUAL: 'manual', API: 'api', RETRY: 'retry' }),
+  BackoffStrategy: freeze({ FIXED: 'fixed', LINEAR: 'linear', EXPONENTIAL: 'exponential', CUSTOM: 'custom' }),
+  ExecutionSortField: freeze({
+    SCHEDULED_TIME: 'scheduledTime', ACTUAL_START_TIME: 'actualStartTime', COMPLETION_TIME: 'completionTime',
+    DURATION: 'duration', STATUS: 'status', PRIORITY: 'priority',
+  }),
+}

@@ -1,0 +1,405 @@
+'use strict'
+// WorkflowScheduleIntegration: the JavaScript face of the native engine. It owns the
+// native handle, calls the user's executor, and turns the engine's messages into events.
+
+const { EventEmitter } = require('node:events')
+const { NativeIntegration } = require('../native.js')
+const { codedError, toJson, revive } = require('./json.js')
+
+const DEFAULT_GRACE_MS = 10_000
+const MAX_GRACE_MS = 2_147_483_647
+
+function checkId(value, path) {
+  if (typeof value !== 'string') {
+    throw codedError(TypeError, 'ERR_INVALID_ARG_TYPE', path, `expected a string, got ${value === null ? 'null' : typeof value}`, value)
+  }
+}
+
+function checkObject(value, path) {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    throw codedError(TypeError, 'ERR_INVALID_ARG_TYPE', path, 'expected an object', value)
+  }
+}
+
+/** The outcome of one attempt, as JSON text for the engine. */
+function successJson(result) {
+  let json
+  try {
+    json = toJson(result === undefined ? null : result, 'result')
+  } catch (err) {
+    return failureJson({ code: 'RESULT_NOT_SERIALIZABLE', message: `the executor's result cannot be stored: ${err.message}` })
+  }
+  return `{"ok":true,"result":${json === undefined ? 'null' : json}}`
+}
+
+function failureJson(err) {
+  let code = 'EXECUTION_FAILED'
+  let message
+  let stack
+  try {
+    if (err !== null && typeof err === 'object') {
+      if (typeof err.code === 'string' && err.code.length > 0) code = err.code
+      message = typeof err.message === 'string' ? err.message : String(err)
+      if (typeof err.stack === 'string') stack = err.stack
+    } else {
+      message = String(err)
+    }
+  } catch {
+    message = 'the executor failed with a value that cannot be printed'
+  }
+  return JSON.stringify({ ok: false, code, message, stack })
+}
+
+class WorkflowScheduleIntegration extends EventEmitter {
+  constructor(options) {
+    super()
+    checkObject(options, 'options')
+    const { executor, ...rest } = options
+    if (typeof executor !== 'function') {
+      throw codedError(TypeError, 'ERR_INVALID_ARG_TYPE', 'options.executor', 'expected a function', executor)
+    }
+    this._executor = executor
+    this._native = new NativeIntegration(toJson(rest, 'options'))
+    this._state = 'stopped'
+    this._initialized = false
+    this._controllers = new Map()
+    this._draining = false
+    this._drainAgain = false
+    this._idle = null
+    this._stopping = null
+  }
+
+  // ---- plumbing -------------------------------------------------------------------------
+
+  _call(method, ...args) {
+    let out
+    try {
+      out = this._native.call(method, toJson(args, method))
+    } finally {
+      this._drain()
+    }
+    return revive(JSON.parse(out))
+  }
+
+  /** Delivers everything the engine said, in order. Re-entrant calls are folded in. */
+  _drain() {
+    if (this._draining) {
+      this._drainAgain = true
+      return
+    }
+    this._draining = true
+    try {
+      do {
+        this._drainAgain = false
+        const messages = JSON.parse(this._native.drain())
+        for (const message of messages) this._handle(message)
+      } while (this._drainAgain)
+    } finally {
+      this._draining = false
+    }
+    if (this._idle && JSON.parse(this._native.call('inFlight', '[]')) === 0) this._idle()
+  }
+
+  _handle(message) {
+    if (message.kind === 'event') {
+      this._deliver(revive(message.event))
+    } else if (message.kind === 'execute') {
+      this._execute(revive(message.request))
+    } else if (message.kind === 'abort') {
+      const controller = this._controllers.get(`${message.executionId}#${message.attempt}`)
+      if (controller) {
+        const reason = new Error(`execution ${message.executionId} aborted: ${message.reason}`)
+        reason.code = message.reason === 'timeout' ? 'TIMEOUT' : 'ABORTED'
+        reason.reason = message.reason
+        controller.abort(reason)
+      }
+    }
+  }
+
+  /** Emits under the event's name and as 'event'; a throwing listener harms no one else. */
+  _deliver(event) {
+    for (const name of [event.type, 'event']) {
+      for (const listener of this.rawListeners(name)) {
+        try {
+          listener.call(this, event)
+        } catch (err) {
+          if (event.type === 'integration.error') continue
+          this._deliver({
+            type: 'integration.error',
+            code: 'ERR_LISTENER',
+            message: `a '${name}' listener threw: ${err && err.message ? err.message : String(err)}`,
+            timestamp: new Date(),
+          })
+        }
+      }
+    }
+  }
+
+  _execute(request) {
+    const key = `${request.executionId}#${request.attempt}`
+    const controller = new AbortController()
+    this._controllers.set(key, controller)
+    request.signal = controller.signal
+    let pending
+    try {
+      pending = Promise.resolve(this._executor(request))
+    } catch (err) {
+      pending = Promise.reject(err)
+    }
+    pending.then(
+      (result) => this._settle(request, key, successJson(result)),
+      (err) => this._settle(request, key, failureJson(err)),
+    )
+  }
+
+  _settle(request, key, outcomeJson) {
+    this._controllers.delete(key)
+    const args = `[${JSON.stringify(request.executionId)},${request.attempt},${outcomeJson}]`
+    try {
+      this._native.call('complete', args)
+    } finally {
+      this._drain()
+    }
+  }
+
+  // ---- lifecycle ------------------------------------------------------------------------
+
+  async initialize() {
+    if (this._state !== 'stopped') {
+      throw codedError(Error, 'ERR_INVALID_STATE', 'initialize', `cannot initialize while ${this._state}`)
+    }
+    this._initialized = true
+  }
+
+  async start() {
+    if (this._state !== 'stopped') {
+      throw codedError(Error, 'ERR_INVALID_STATE', 'start', `cannot start while ${this._state}`)
+    }
+    if (!this._initialized) await this.initialize()
+    this._state = 'starting'
+    try {
+      this._native.start(() => this._drain())
+    } catch (err) {
+      this._state = 'error'
+      throw err
+    }
+    this._state = 'running'
+    this._drain()
+  }
+
+  stop(options) {
+    if (this._state === 'stopped') return Promise.resolve()
+    if (this._stopping) return this._stopping
+    let graceMs = DEFAULT_GRACE_MS
+    if (options !== undefined) {
+      checkObject(options, 'options')
+      if (options.graceMs !== undefined) {
+        const g = options.graceMs
+        if (typeof g !== 'number') throw codedError(TypeError, 'ERR_INVALID_ARG_TYPE', 'options.graceMs', 'expected a number', g)
+        if (!Number.isInteger(g) || g < 0 || g > MAX_GRACE_MS) {
+          throw codedError(RangeError, 'ERR_OUT_OF_RANGE', 'options.graceMs', `expected a whole number from 0 to ${MAX_GRACE_MS}`, g)
+        }
+        graceMs = g
+      }
+    }
+    this._stopping = this._stop(graceMs).finally(() => {
+      this._stopping = null
+    })
+    return this._stopping
+  }
+
+  async _stop(graceMs) {
+    this._state = 'stopping'
+    this._call('beginStop')
+    if (this._call('inFlight') > 0 && graceMs > 0) {
+      await new Promise((resolve) => {
+        const timer = setTimeout(done, graceMs)
+        function done() {
+          clearTimeout(timer)
+          resolve()
+        }
+        this._idle = done
+      })
+      this._idle = null
+    }
+    this._call('abortRunning')
+    this._call('finishStop')
+    this._native.release()
+    this._state = 'stopped'
+  }
+
+  getState() {
+    return this._state
+  }
+
+  ref() {
+    this._native.ref()
+    return this
+  }
+
+  unref() {
+    this._native.unref()
+    return this
+  }
+
+  // ---- scheduled workflows -------------------------------------------------------------
+
+  async createScheduledWorkflow(config) {
+    checkObject(config, 'config')
+    return this._call('create', config)
+  }
+
+  async updateScheduledWorkflow(id, updates) {
+    checkId(id, 'id')
+    checkObject(updates, 'updates')
+    this._call('update', id, updates)
+  }
+
+  async deleteScheduledWorkflow(id) {
+    checkId(id, 'id')
+    this._call('delete', id)
+  }
+
+  getScheduledWorkflow(id) {
+    checkId(id, 'id')
+    return this._call('get', id)
+  }
+
+  getScheduledWorkflows() {
+    return this._call('getAll')
+  }
+
+  async pauseSchedule(scheduleId, note) {
+    checkId(scheduleId, 'scheduleId')
+    if (note !== undefined) checkId(note, 'note')
+    this._call('pause', scheduleId, note === undefined ? null : note)
+  }
+
+  async resumeSchedule(scheduleId) {
+    checkId(scheduleId, 'scheduleId')
+    this._call('resume', scheduleId)
+  }
+
+  async enableSchedule(scheduleId) {
+    checkId(scheduleId, 'scheduleId')
+    this._call('enable', scheduleId)
+  }
+
+  async disableSchedule(scheduleId) {
+    checkId(scheduleId, 'scheduleId')
+    this._call('disable', scheduleId)
+  }
+
+  // ---- executions ------------------------------------------------------------------------
+
+  async triggerScheduledExecution(scheduleId, context) {
+    checkId(scheduleId, 'scheduleId')
+    if (context !== undefined) checkObject(context, 'context')
+    return this._call('trigger', scheduleId, context === undefined ? null : context)
+  }
+
+  async cancelScheduledExecution(executionId) {
+    checkId(executionId, 'executionId')
+    this._call('cancel', executionId)
+  }
+
+  async retryExecution(executionId) {
+    checkId(executionId, 'executionId')
+    return this._call('retry', executionId)
+  }
+
+  async backfill(scheduleId, from, to) {
+    checkId(scheduleId, 'scheduleId')
+    return this._call('backfill', scheduleId, from, to)
+  }
+
+  getExecution(executionId) {
+    checkId(executionId, 'executionId')
+    return this._call('execution', executionId)
+  }
+
+  listExecutions(filters) {
+    if (filters !== undefined) checkObject(filters, 'filters')
+    return this._call('list', filters === undefined ? null : filters)
+  }
+
+  getExecutionHistory(scheduleId, filters) {
+    checkId(scheduleId, 'scheduleId')
+    if (filters !== undefined) checkObject(filters, 'filters')
+    return this._call('history', scheduleId, filters === undefined ? null : filters)
+  }
+
+  getNextExecutionTimes(scheduleId, count) {
+    checkId(scheduleId, 'scheduleId')
+    return this._call('nextTimes', scheduleId, count === undefined ? null : count)
+  }
+
+  // ---- status and metrics ------------------------------------------------------------------
+
+  getScheduleWorkflowStatus(scheduleId) {
+    checkId(scheduleId, 'scheduleId')
+    return this._call('workflowStatus', scheduleId)
+  }
+
+  getScheduleStatus(scheduleId) {
+    checkId(scheduleId, 'scheduleId')
+    return this._call('status', scheduleId)
+  }
+
+  getScheduleHealth(scheduleId) {
+    checkId(scheduleId, 'scheduleId')
+    return this._call('health', scheduleId)
+  }
+
+  getScheduleMetrics(scheduleId) {
+    checkId(scheduleId, 'scheduleId')
+    return this._call('metrics', scheduleId)
+  }
+
+  getSystemMetrics() {
+    const metrics = this._call('systemMetrics')
+    const { rss, heapUsed } = process.memoryUsage()
+    metrics.systemLoad.memory = rss
+    metrics.resourceUtilization.memory = heapUsed
+    return metrics
+  }
+
+  getIntegrationMetrics(scheduleId) {
+    if (scheduleId !== undefined) checkId(scheduleId, 'scheduleId')
+    return this._call('integrationMetrics', scheduleId === undefined ? null : scheduleId)
+  }
+
+  getPerformanceMetrics() {
+    return this._call('performanceMetrics')
+  }
+
+  // ---- time --------------------------------------------------------------------------------
+
+  now() {
+    return this._call('now')
+  }
+
+  /**
+   * Manual clock only: moves time by `ms`, fires everything that fell due in order, and
+   * resolves once those executions have been dispatched. `{ jump: true }` leaps instead, as
+   * a sleeping host does: late fires then follow their catch-up policy.
+   */
+  async advanceTime(ms, options) {
+    if (options !== undefined) checkObject(options, 'options')
+    if (typeof ms !== 'number') throw codedError(TypeError, 'ERR_INVALID_ARG_TYPE', 'ms', 'expected a number', ms)
+    if (options && options.jump) {
+      this._call('advance', ms, { jump: true })
+      return
+    }
+    // Validates ms and the clock kind without moving time.
+    this._call('advance', ms === 0 ? 0 : Number.isInteger(ms) && ms > 0 ? 0 : ms)
+    const until = new Date(this.now().getTime() + ms)
+    // One instant at a time, letting executors that settle at once do so in between, as
+    // they would if the time really passed.
+    while (this._call('advanceStep', until)) {
+      await new Promise((resolve) => setImmediate(resolve))
+    }
+  }
+}
+
+module.exports = { WorkflowScheduleIntegration }

@@ -1,0 +1,394 @@
+//! `NativeIntegration`: the handle that the JavaScript `WorkflowScheduleIntegration` owns.
+//!
+//! It converts and forwards: every command arrives as a method name and JSON arguments,
+//! every answer and message leaves as JSON (dates as `{ "$date": ms }`), and the wrapper in
+//! `lib/integration.js` gives them their typed, documented shape.
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use napi::bindgen_prelude::*;
+use napi::threadsafe_function::ThreadsafeFunction;
+use napi_derive::napi;
+use serde_json::{json, Value};
+use tickflow_core::engine::{
+    self, drive, parse_filters, parse_options, value::date_value, Engine, EngineError, Message,
+    Outcome, Shared,
+};
+
+use crate::js_error::{to_js, ApiError, ApiResult, ErrorKind};
+
+type Wake = ThreadsafeFunction<(), (), (), Status, false>;
+
+#[napi]
+pub struct NativeIntegration {
+    shared: Arc<Shared>,
+    manual: bool,
+    wake: Option<Arc<Wake>>,
+    referenced: bool,
+}
+
+fn engine_error(err: EngineError) -> ApiError {
+    match err {
+        EngineError::Field(f) => {
+            let kind = match f.kind {
+                engine::Kind::Type => ErrorKind::Type,
+                engine::Kind::Range => ErrorKind::Range,
+            };
+            let mut e = ApiError::new(kind, f.code, f.message).at(&f.path, None);
+            if !f.value.is_null() {
+                e.value_json = Some(f.value);
+            }
+            e
+        }
+        EngineError::BadRange(_) => ApiError::new(ErrorKind::Range, err.code(), err.to_string()),
+        other => ApiError::new(ErrorKind::Plain, other.code(), other.to_string()),
+    }
+}
+
+fn parse_json(text: &str, path: &str) -> ApiResult<Value> {
+    serde_json::from_str(text).map_err(|e| {
+        ApiError::new(
+            ErrorKind::Type,
+            "ERR_INVALID_ARG_TYPE",
+            format!("not representable as JSON: {e}"),
+        )
+        .at(path, None)
+    })
+}
+
+/// Positional arguments of a command, read with paths for errors.
+struct Args {
+    values: Vec<Value>,
+    names: &'static [&'static str],
+}
+
+impl Args {
+    fn value(&self, i: usize) -> &Value {
+        self.values.get(i).unwrap_or(&Value::Null)
+    }
+
+    fn string(&self, i: usize) -> ApiResult<String> {
+        match self.value(i) {
+            Value::String(s) => Ok(s.clone()),
+            other => Err(engine_error(EngineError::Field(engine::value::type_error(
+                self.names[i],
+                "a string",
+                other,
+            )))),
+        }
+    }
+
+    fn optional_string(&self, i: usize) -> ApiResult<Option<String>> {
+        if self.value(i).is_null() {
+            Ok(None)
+        } else {
+            self.string(i).map(Some)
+        }
+    }
+
+    fn date(&self, i: usize) -> ApiResult<DateTime<Utc>> {
+        date_value(self.value(i), self.names[i]).map_err(|e| engine_error(e.into()))
+    }
+
+    fn count(&self, i: usize, default: u64, max: u64) -> ApiResult<usize> {
+        let v = self.value(i);
+        if v.is_null() {
+            return Ok(default as usize);
+        }
+        match v.as_f64() {
+            Some(n) if n.fract() == 0.0 && n >= 1.0 && n <= max as f64 => Ok(n as usize),
+            Some(n) => Err(ApiError::new(
+                ErrorKind::Range,
+                "ERR_OUT_OF_RANGE",
+                format!("expected a whole number from 1 to {max}, got {n}"),
+            )
+            .at(self.names[i], None)
+            .with_json(v.clone())),
+            None => Err(engine_error(EngineError::Field(engine::value::type_error(
+                self.names[i],
+                "a number",
+                v,
+            )))),
+        }
+    }
+}
+
+fn outcome(value: &Value) -> Outcome {
+    if value["ok"] == json!(true) {
+        Outcome::Completed(value.get("result").cloned().unwrap_or(Value::Null))
+    } else {
+        let text = |k: &str| value.get(k).and_then(Value::as_str).map(str::to_string);
+        Outcome::Failed {
+            code: text("code").unwrap_or_else(|| "EXECUTION_FAILED".into()),
+            message: text("message").unwrap_or_default(),
+            stack: text("stack"),
+        }
+    }
+}
+
+fn message_json(m: Message) -> Value {
+    match m {
+        Message::Event(v) => json!({ "kind": "event", "event": v }),
+        Message::Execute(r) => json!({ "kind": "execute", "request": r }),
+        Message::Abort {
+            execution_id,
+            attempt,
+            reason,
+        } => {
+            json!({ "kind": "abort", "executionId": execution_id, "attempt": attempt, "reason": reason })
+        }
+    }
+}
+
+/// Runs one command against the engine; the answer is JSON.
+fn command(engine: &mut Engine, method: &str, values: Vec<Value>) -> ApiResult<Value> {
+    let names: &'static [&'static str] = match method {
+        "create" => &["config"],
+        "update" => &["id", "updates"],
+        "delete" | "get" => &["id"],
+        "pause" => &["scheduleId", "note"],
+        "resume" | "enable" | "disable" | "status" | "health" | "metrics" | "workflowStatus" => {
+            &["scheduleId"]
+        }
+        "trigger" => &["scheduleId", "context"],
+        "cancel" | "retry" | "execution" => &["executionId"],
+        "complete" => &["executionId", "attempt", "outcome"],
+        "backfill" => &["scheduleId", "from", "to"],
+        "list" => &["filters"],
+        "history" => &["scheduleId", "filters"],
+        "nextTimes" => &["scheduleId", "count"],
+        "integrationMetrics" => &["scheduleId"],
+        "advance" => &["ms", "options"],
+        "advanceStep" => &["until"],
+        _ => &[],
+    };
+    let a = Args { values, names };
+    let e = |r: std::result::Result<Value, EngineError>| r.map_err(engine_error);
+    match method {
+        "create" => e(engine.create(a.value(0).clone()).map(Value::String)),
+        "update" => e(engine
+            .update(&a.string(0)?, a.value(1).clone())
+            .map(|_| Value::Null)),
+        "delete" => e(engine.delete(&a.string(0)?).map(|_| Value::Null)),
+        "get" => Ok(engine.config(&a.string(0)?).cloned().unwrap_or(Value::Null)),
+        "getAll" => Ok(Value::Array(
+            engine.schedules().map(|s| s.config.clone()).collect(),
+        )),
+        "pause" => e(engine
+            .pause(&a.string(0)?, a.optional_string(1)?)
+            .map(|_| Value::Null)),
+        "resume" => e(engine.resume(&a.string(0)?).map(|_| Value::Null)),
+        "enable" => e(engine.set_enabled(&a.string(0)?, true).map(|_| Value::Null)),
+        "disable" => e(engine
+            .set_enabled(&a.string(0)?, false)
+            .map(|_| Value::Null)),
+        "trigger" => e(engine
+            .trigger(&a.string(0)?, a.value(1).clone())
+            .map(Value::String)),
+        "cancel" => e(engine.cancel(&a.string(0)?).map(|_| Value::Null)),
+        "retry" => e(engine.retry_execution(&a.string(0)?).map(Value::String)),
+        "complete" => {
+            let attempt = a.value(1).as_u64().unwrap_or(0) as u32;
+            Ok(Value::Bool(engine.complete(
+                &a.string(0)?,
+                attempt,
+                outcome(a.value(2)),
+            )))
+        }
+        "backfill" => e(engine
+            .backfill(&a.string(0)?, a.date(1)?, a.date(2)?)
+            .map(|ids| json!(ids))),
+        "execution" => Ok(engine.execution(&a.string(0)?).unwrap_or(Value::Null)),
+        "list" => {
+            let filters =
+                parse_filters(a.value(0), "filters").map_err(|f| engine_error(f.into()))?;
+            Ok(Value::Array(engine.list_executions(&filters)))
+        }
+        "history" => {
+            let mut filters =
+                parse_filters(a.value(1), "filters").map_err(|f| engine_error(f.into()))?;
+            e(engine.history(&a.string(0)?, &mut filters))
+        }
+        "nextTimes" => {
+            let count = a.count(1, 5, 100_000)?;
+            e(engine.next_times(&a.string(0)?, count).map(|v| {
+                json!(v
+                    .into_iter()
+                    .map(engine::value::date_json)
+                    .collect::<Vec<_>>())
+            }))
+        }
+        "status" => e(engine.schedule_status(&a.string(0)?)),
+        "health" => e(engine.schedule_health(&a.string(0)?)),
+        "metrics" => e(engine.schedule_metrics(&a.string(0)?)),
+        "workflowStatus" => e(engine.schedule_workflow_status(&a.string(0)?)),
+        "systemMetrics" => Ok(engine.system_metrics()),
+        "integrationMetrics" => e(engine.integration_metrics(a.optional_string(0)?.as_deref())),
+        "performanceMetrics" => Ok(engine.performance_metrics()),
+        "now" => Ok(engine::value::date_json(engine.now())),
+        "state" => Ok(json!(engine.lifecycle_name())),
+        "inFlight" => Ok(json!(engine.in_flight)),
+        "advance" => {
+            let ms = a.value(0);
+            let ms = match ms.as_f64() {
+                Some(n) if n.fract() == 0.0 && n >= 0.0 && n <= 100.0 * 366.0 * 86_400_000.0 => {
+                    n as u64
+                }
+                _ => {
+                    return Err(ApiError::new(
+                        ErrorKind::Range,
+                        "ERR_OUT_OF_RANGE",
+                        "expected a whole number of milliseconds from 0 to 100 years",
+                    )
+                    .at("ms", None)
+                    .with_json(ms.clone()))
+                }
+            };
+            let jump = a
+                .value(1)
+                .get("jump")
+                .and_then(Value::as_bool)
+                .unwrap_or(false);
+            e(engine.advance(ms, jump).map(|_| Value::Null))
+        }
+        "advanceStep" => {
+            let until = a.date(0)?;
+            e(engine.advance_step(until).map(Value::Bool))
+        }
+        "beginStop" => {
+            engine.begin_stop();
+            Ok(Value::Null)
+        }
+        "abortRunning" => {
+            engine.abort_running();
+            Ok(Value::Null)
+        }
+        "finishStop" => {
+            engine.finish_stop();
+            Ok(Value::Null)
+        }
+        other => Err(ApiError::new(
+            ErrorKind::Type,
+            "ERR_UNKNOWN_METHOD",
+            format!("unknown method '{other}'"),
+        )),
+    }
+}
+
+#[napi]
+impl NativeIntegration {
+    /// `options`: the integration options as JSON, without the executor.
+    #[napi(constructor, catch_unwind)]
+    pub fn new(env: Env, options: String) -> Result<Self> {
+        to_js(
+            &env,
+            (|| {
+                let value = parse_json(&options, "options")?;
+                let parsed = parse_options(&value).map_err(|f| engine_error(f.into()))?;
+                let engine = Engine::new(parsed.engine, parsed.manual_start);
+                Ok(NativeIntegration {
+                    manual: engine.is_manual(),
+                    shared: Arc::new(Shared::new(engine)),
+                    wake: None,
+                    referenced: true,
+                })
+            })(),
+        )
+    }
+
+    /// Starts the engine. `wake` is called (through a threadsafe function) whenever the
+    /// engine has messages for JavaScript to drain.
+    #[napi(catch_unwind)]
+    pub fn start(&mut self, env: Env, wake: Function<(), ()>) -> Result<()> {
+        let result = self.shared.lock().start().map_err(engine_error);
+        to_js(&env, result)?;
+        let tsfn: Arc<Wake> = Arc::new(
+            wake.build_threadsafe_function()
+                .callee_handled::<false>()
+                .build()?,
+        );
+        if !self.referenced {
+            unsafe { napi::sys::napi_unref_threadsafe_function(env.raw(), tsfn.raw()) };
+        }
+        self.wake = Some(tsfn.clone());
+        if !self.manual {
+            self.shared.restart();
+            let shared = self.shared.clone();
+            napi::bindgen_prelude::spawn(async move {
+                let waker = tsfn.clone();
+                let reporter = shared.clone();
+                drive(shared, move || {
+                    let waker = waker.clone();
+                    let reporter = reporter.clone();
+                    napi::bindgen_prelude::spawn(async move {
+                        if let Err(err) = waker.call_async_catch(()).await {
+                            // The drain function is tickflow's own and catches listener
+                            // errors; anything arriving here is a fault worth reporting.
+                            reporter.lock().report_error(
+                                "ERR_INTERNAL",
+                                &format!("draining events failed: {err}"),
+                            );
+                        }
+                    });
+                })
+                .await;
+            });
+        }
+        Ok(())
+    }
+
+    /// Runs a command: `method` names it, `args` is a JSON array of its arguments.
+    #[napi(catch_unwind)]
+    pub fn call(&self, env: Env, method: String, args: String) -> Result<String> {
+        to_js(
+            &env,
+            (|| {
+                let values = match parse_json(&args, "arguments")? {
+                    Value::Array(v) => v,
+                    other => vec![other],
+                };
+                let mut engine = self.shared.lock();
+                let before = engine.next_due();
+                let answer = command(&mut engine, &method, values)?;
+                if engine.next_due() != before {
+                    self.shared.poke();
+                }
+                Ok(answer.to_string())
+            })(),
+        )
+    }
+
+    /// Everything the engine has said since the last drain, in order, as a JSON array.
+    #[napi(catch_unwind)]
+    pub fn drain(&self) -> String {
+        self.shared.clear_wake();
+        let messages = self.shared.lock().take_messages();
+        Value::Array(messages.into_iter().map(message_json).collect()).to_string()
+    }
+
+    /// Stops the driver and releases the threadsafe function, so that Node can exit.
+    #[napi(catch_unwind)]
+    pub fn release(&mut self) {
+        self.shared.shutdown();
+        self.wake = None;
+    }
+
+    /// Lets the process exit while schedules are active.
+    #[napi(catch_unwind)]
+    pub fn unref(&mut self, env: Env) {
+        self.referenced = false;
+        if let Some(tsfn) = &self.wake {
+            unsafe { napi::sys::napi_unref_threadsafe_function(env.raw(), tsfn.raw()) };
+        }
+    }
+
+    /// Keeps the process alive while started (the default).
+    #[napi(js_name = "ref", catch_unwind)]
+    pub fn refer(&mut self, env: Env) {
+        self.referenced = true;
+        if let Some(tsfn) = &self.wake {
+            unsafe { napi::sys::napi_ref_threadsafe_function(env.raw(), tsfn.raw()) };
+        }
+    }
+}
