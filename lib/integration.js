@@ -67,6 +67,20 @@ class WorkflowScheduleIntegration extends EventEmitter {
     this._drainAgain = false
     this._idle = null
     this._stopping = null
+    this._completions = []
+    // The engine builds only the events someone listens to.
+    this.on('newListener', (name) => this._listen(name, true))
+    this.on('removeListener', (name) => this._listen(name, false))
+    this._listen(null, false)
+  }
+
+  _listen(name, adding) {
+    if (name === 'newListener' || name === 'removeListener') return
+    const names = new Set(this.eventNames().filter((n) => typeof n === 'string'))
+    if (adding) names.add(name)
+    // An 'event' listener hears every type.
+    const types = names.has('event') ? null : [...names]
+    this._native.call('listen', JSON.stringify([types]))
   }
 
   // ---- plumbing -------------------------------------------------------------------------
@@ -152,11 +166,18 @@ class WorkflowScheduleIntegration extends EventEmitter {
     )
   }
 
+  /** Completions that settle together reach the engine in one call. */
   _settle(request, key, outcomeJson) {
     this._controllers.delete(key)
-    const args = `[${JSON.stringify(request.executionId)},${request.attempt},${outcomeJson}]`
+    this._completions.push(`[${JSON.stringify(request.executionId)},${request.attempt},${outcomeJson}]`)
+    if (this._completions.length === 1) process.nextTick(() => this._flushCompletions())
+  }
+
+  _flushCompletions() {
+    const batch = this._completions
+    this._completions = []
     try {
-      this._native.call('complete', args)
+      this._native.call('completeAll', `[[${batch.join(',')}]]`)
     } finally {
       this._drain()
     }

@@ -154,6 +154,7 @@ fn command(engine: &mut Engine, method: &str, values: Vec<Value>) -> ApiResult<V
         "trigger" => &["scheduleId", "context"],
         "cancel" | "retry" | "execution" => &["executionId"],
         "complete" => &["executionId", "attempt", "outcome"],
+        "completeAll" => &["completions"],
         "backfill" => &["scheduleId", "from", "to"],
         "list" => &["filters"],
         "history" => &["scheduleId", "filters"],
@@ -161,6 +162,7 @@ fn command(engine: &mut Engine, method: &str, values: Vec<Value>) -> ApiResult<V
         "integrationMetrics" => &["scheduleId"],
         "advance" => &["ms", "options"],
         "advanceStep" => &["until"],
+        "listen" => &["types"],
         _ => &[],
     };
     let a = Args { values, names };
@@ -195,6 +197,17 @@ fn command(engine: &mut Engine, method: &str, values: Vec<Value>) -> ApiResult<V
                 attempt,
                 outcome(a.value(2)),
             )))
+        }
+        "completeAll" => {
+            let Value::Array(items) = a.value(0) else {
+                return Ok(Value::Null);
+            };
+            for item in items {
+                let id = item[0].as_str().unwrap_or_default();
+                let attempt = item[1].as_u64().unwrap_or(0) as u32;
+                engine.complete(id, attempt, outcome(&item[2]));
+            }
+            Ok(Value::Null)
         }
         "backfill" => e(engine
             .backfill(&a.string(0)?, a.date(1)?, a.date(2)?)
@@ -255,6 +268,19 @@ fn command(engine: &mut Engine, method: &str, values: Vec<Value>) -> ApiResult<V
         "advanceStep" => {
             let until = a.date(0)?;
             e(engine.advance_step(until).map(Value::Bool))
+        }
+        "listen" => {
+            let types = match a.value(0) {
+                Value::Array(items) => Some(
+                    items
+                        .iter()
+                        .filter_map(|v| v.as_str().map(str::to_string))
+                        .collect(),
+                ),
+                _ => None,
+            };
+            engine.set_listening(types);
+            Ok(Value::Null)
         }
         "beginStop" => {
             engine.begin_stop();

@@ -189,6 +189,7 @@ pub fn parse_config(
     config: &Value,
     default_zone: &Zone,
     generated_schedule_id: impl FnOnce() -> String,
+    compile: &mut dyn FnMut(&str) -> Result<Arc<CronPattern>, cron::CronError>,
 ) -> FieldResult<ScheduleSpec> {
     let c = Fields::new(config, "config", CONFIG_KEYS)?;
     let config_id = c.required_ident("id")?;
@@ -236,7 +237,7 @@ pub fn parse_config(
         message: "is required".into(),
         value: Value::Null,
     })?;
-    let pattern = CronPattern::compile(&expression).map_err(|e| {
+    let pattern = compile(&expression).map_err(|e| {
         range_error(
             &s.path("cronExpression"),
             "ERR_INVALID_CRON",
@@ -346,7 +347,7 @@ pub fn parse_config(
         schedule_id,
         workflow_id,
         name,
-        pattern: Arc::new(pattern),
+        pattern,
         zone,
         dst_gap,
         enabled: config_enabled && schedule_enabled,

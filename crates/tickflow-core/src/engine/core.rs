@@ -94,7 +94,9 @@ pub struct Schedule {
     /// The occurrence the schedule's timer waits for.
     pub next_fire: Option<DateTime<Utc>>,
     pub generation: u32,
-    pub active: Vec<u64>,
+    /// Executions not yet final, by key; keys grow with creation, so this stays sorted and
+    /// the usual first-in, first-out finish removes from the front.
+    pub active: VecDeque<u64>,
     pub buffered: VecDeque<DateTime<Utc>>,
     pub history: VecDeque<u64>,
     pub stats: Stats,
@@ -150,6 +152,11 @@ pub struct Engine {
     pub(crate) latencies: VecDeque<f64>,
     pub started_at: Option<DateTime<Utc>>,
     pub(crate) totals: Stats,
+    /// Event types someone listens to; `None` means all. Events no one hears are not built.
+    pub(crate) listening: Option<std::collections::HashSet<String>>,
+    /// Compiled patterns, shared by every schedule that uses the same text: a compiled
+    /// pattern holds a few kilobytes of bitsets, a schedule should not.
+    pub(crate) patterns: HashMap<String, std::sync::Arc<crate::cron::CronPattern>>,
 }
 
 impl Engine {
@@ -176,6 +183,8 @@ impl Engine {
             latencies: VecDeque::new(),
             started_at: None,
             totals: Stats::default(),
+            listening: None,
+            patterns: HashMap::new(),
         }
     }
 
@@ -231,7 +240,32 @@ impl Engine {
     // ---------------------------------------------------------------------------------
     // Events
 
+    fn compile(&mut self, text: &str) -> Result<std::sync::Arc<crate::cron::CronPattern>, crate::cron::CronError> {
+        if let Some(p) = self.patterns.get(text) {
+            return Ok(p.clone());
+        }
+        if self.patterns.len() >= 100_000 {
+            // Drop the ones no schedule uses any more.
+            self.patterns.retain(|_, p| std::sync::Arc::strong_count(p) > 1);
+        }
+        let compiled = std::sync::Arc::new(crate::cron::CronPattern::compile(text)?);
+        self.patterns.insert(text.to_string(), compiled.clone());
+        Ok(compiled)
+    }
+
+    /// Limits the events built to these types (`None`: all of them).
+    pub fn set_listening(&mut self, kinds: Option<Vec<String>>) {
+        self.listening = kinds.map(|k| k.into_iter().collect());
+    }
+
+    pub(crate) fn wants(&self, kind: &str) -> bool {
+        self.listening.as_ref().is_none_or(|set| set.contains(kind))
+    }
+
     pub(crate) fn emit(&mut self, kind: &str, schedule: Option<u32>, payload: Value) {
+        if !self.wants(kind) {
+            return;
+        }
         let now = self.now();
         let mut event = json!({ "type": kind, "timestamp": date_json(now) });
         if let Some(s) = schedule.and_then(|i| self.schedule_at(i)) {
@@ -247,6 +281,9 @@ impl Engine {
     }
 
     pub(crate) fn emit_for_execution(&mut self, kind: &str, key: u64, payload: Value) {
+        if !self.wants(kind) {
+            return;
+        }
         let Some(e) = self.executions.get(&key) else {
             return;
         };
@@ -425,11 +462,17 @@ impl Engine {
     pub fn create(&mut self, config: Value) -> Result<String, EngineError> {
         let zone = self.options.default_zone.clone();
         let mut generated = None;
-        let spec = parse_config(&config, &zone, || {
-            let id = format!("sched_{:x}", self.seq + 1);
-            generated = Some(id.clone());
-            id
-        })?;
+        let next_seq = self.seq + 1;
+        let spec = parse_config(
+            &config,
+            &zone,
+            || {
+                let id = format!("sched_{next_seq:x}");
+                generated = Some(id.clone());
+                id
+            },
+            &mut |text| self.compile(text),
+        )?;
         if generated.is_some() {
             self.seq += 1;
         }
@@ -458,7 +501,7 @@ impl Engine {
             cursor: now,
             next_fire: None,
             generation: 0,
-            active: Vec::new(),
+            active: VecDeque::new(),
             buffered: VecDeque::new(),
             history: VecDeque::new(),
             stats: Stats::default(),
@@ -538,7 +581,7 @@ impl Engine {
             .spec
             .schedule_id
             .clone();
-        let spec = parse_config(&merged, &zone, || schedule_id.clone())?;
+        let spec = parse_config(&merged, &zone, || schedule_id.clone(), &mut |text| self.compile(text))?;
         let now = self.now();
         let s = self.schedule_mut(index).expect("indexed");
         s.spec = spec;

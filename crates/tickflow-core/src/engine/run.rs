@@ -264,7 +264,7 @@ impl Engine {
             retry_of,
             seq: key,
         };
-        s.active.push(key);
+        s.active.push_back(key);
         s.history.push_back(key);
         s.stats.triggered += 1;
         let environment = s.spec.environment.clone();
@@ -272,22 +272,24 @@ impl Engine {
         self.totals.triggered += 1;
         self.executions.insert(key, execution);
         self.execution_keys.insert(id.clone(), key);
-        self.emit(
-            "schedule.triggered",
-            Some(index),
-            json!({
-                "executionId": id,
-                "scheduledTime": date_json(scheduled),
-                "triggerTime": date_json(now),
-                "triggerType": trigger.as_str(),
-                "context": {
-                    "triggeredBy": trigger.source(),
-                    "triggerData": context,
-                    "environment": environment,
-                    "metadata": metadata,
-                },
-            }),
-        );
+        if self.wants("schedule.triggered") {
+            self.emit(
+                "schedule.triggered",
+                Some(index),
+                json!({
+                    "executionId": id,
+                    "scheduledTime": date_json(scheduled),
+                    "triggerTime": date_json(now),
+                    "triggerType": trigger.as_str(),
+                    "context": {
+                        "triggeredBy": trigger.source(),
+                        "triggerData": context,
+                        "environment": environment,
+                        "metadata": metadata,
+                    },
+                }),
+            );
+        }
         self.prune_history(index);
         self.enqueue(key);
         self.dispatch();
@@ -367,11 +369,13 @@ impl Engine {
             "metadata": metadata,
             "context": e.context,
         });
-        self.emit_for_execution(
-            "workflow.started",
-            key,
-            json!({ "attempt": number, "startTime": date_json(now) }),
-        );
+        if self.wants("workflow.started") {
+            self.emit_for_execution(
+                "workflow.started",
+                key,
+                json!({ "attempt": number, "startTime": date_json(now) }),
+            );
+        }
         self.outbox.push(Message::Execute(request));
         if let Some(ms) = timeout {
             self.timers.push(
@@ -549,6 +553,9 @@ impl Engine {
         } else {
             "workflow.failed"
         };
+        if !self.wants(kind) {
+            return;
+        }
         let payload = json!({
             "status": e.status.as_str(),
             "startTime": e.started.map(date_json),
@@ -602,7 +609,9 @@ impl Engine {
             return;
         };
         tally(&mut s.stats);
-        s.active.retain(|k| *k != key);
+        if let Ok(position) = s.active.binary_search(&key) {
+            s.active.remove(position);
+        }
         if s.active.is_empty() && running {
             if let Some(at) = s.buffered.pop_front() {
                 self.create_execution(index, at, TriggerType::Scheduled, Value::Null, None);
