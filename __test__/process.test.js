@@ -93,3 +93,29 @@ test('schedules fire on the real clock and the executor sees each second', async
   expect(completed).toBe(seen.length)
   expect(latency.samples).toBe(seen.length)
 }, 15_000)
+
+test('no fire and no event is lost while the JS thread is blocked', async () => {
+  const r = await run(`
+    const { WorkflowScheduleIntegration } = require('./')
+    const seen = []
+    const events = { triggered: 0, completed: 0 }
+    const live = new WorkflowScheduleIntegration({ executor: (req) => { seen.push(req.scheduledTime.getTime()); return 'ok' } })
+    live.on('schedule.triggered', () => events.triggered++)
+    live.on('workflow.completed', () => events.completed++)
+    ;(async () => {
+      await live.start()
+      await live.createScheduledWorkflow({ id: 'tick', workflowId: 'w', scheduleConfig: { cronExpression: '* * * * * *', overlapPolicy: 'allow' } })
+      await new Promise((ok) => setTimeout(ok, 1100))
+      const blockedUntil = Date.now() + 3000
+      while (Date.now() < blockedUntil) {} // a listener or request handler hogging the thread
+      await new Promise((ok) => setTimeout(ok, 1200))
+      await live.stop()
+      console.log(JSON.stringify({ seen, events }))
+    })()`)
+  expect(r.exitCode).toBe(0)
+  const { seen, events } = JSON.parse(r.out.trim().split('\n').pop())
+  // Every second between the first and the last run was fired, once, in order.
+  expect(seen.length).toBeGreaterThanOrEqual(5)
+  for (let i = 1; i < seen.length; i++) expect(seen[i] - seen[i - 1]).toBe(1000)
+  expect(events).toEqual({ triggered: seen.length, completed: seen.length })
+}, 20_000)

@@ -68,6 +68,8 @@ class WorkflowScheduleIntegration extends EventEmitter {
     this._idle = null
     this._stopping = null
     this._completions = []
+    this._systemClock = rest.clock !== 'manual'
+    this._broadcast = { count: 0, totalMs: 0 }
     // The engine builds only the events someone listens to.
     this.on('newListener', (name) => this._listen(name, true))
     this.on('removeListener', (name) => this._listen(name, false))
@@ -132,6 +134,10 @@ class WorkflowScheduleIntegration extends EventEmitter {
 
   /** Emits under the event's name and as 'event'; a throwing listener harms no one else. */
   _deliver(event) {
+    if (this._systemClock && event.timestamp instanceof Date) {
+      this._broadcast.count++
+      this._broadcast.totalMs += Date.now() - event.timestamp.getTime()
+    }
     for (const name of [event.type, 'event']) {
       for (const listener of this.rawListeners(name)) {
         try {
@@ -387,7 +393,11 @@ class WorkflowScheduleIntegration extends EventEmitter {
 
   getIntegrationMetrics(scheduleId) {
     if (scheduleId !== undefined) checkId(scheduleId, 'scheduleId')
-    return this._call('integrationMetrics', scheduleId === undefined ? null : scheduleId)
+    const metrics = this._call('integrationMetrics', scheduleId === undefined ? null : scheduleId)
+    // Time from an event's creation in the engine to its delivery to listeners (system clock).
+    const { count, totalMs } = this._broadcast
+    metrics.averageEventBroadcastLatency = count === 0 ? 0 : totalMs / count
+    return metrics
   }
 
   getPerformanceMetrics() {

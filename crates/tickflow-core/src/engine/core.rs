@@ -240,13 +240,17 @@ impl Engine {
     // ---------------------------------------------------------------------------------
     // Events
 
-    fn compile(&mut self, text: &str) -> Result<std::sync::Arc<crate::cron::CronPattern>, crate::cron::CronError> {
+    fn compile(
+        &mut self,
+        text: &str,
+    ) -> Result<std::sync::Arc<crate::cron::CronPattern>, crate::cron::CronError> {
         if let Some(p) = self.patterns.get(text) {
             return Ok(p.clone());
         }
         if self.patterns.len() >= 100_000 {
             // Drop the ones no schedule uses any more.
-            self.patterns.retain(|_, p| std::sync::Arc::strong_count(p) > 1);
+            self.patterns
+                .retain(|_, p| std::sync::Arc::strong_count(p) > 1);
         }
         let compiled = std::sync::Arc::new(crate::cron::CronPattern::compile(text)?);
         self.patterns.insert(text.to_string(), compiled.clone());
@@ -581,7 +585,9 @@ impl Engine {
             .spec
             .schedule_id
             .clone();
-        let spec = parse_config(&merged, &zone, || schedule_id.clone(), &mut |text| self.compile(text))?;
+        let spec = parse_config(&merged, &zone, || schedule_id.clone(), &mut |text| {
+            self.compile(text)
+        })?;
         let now = self.now();
         let s = self.schedule_mut(index).expect("indexed");
         s.spec = spec;

@@ -414,6 +414,8 @@ impl Engine {
                 e.status = ExecutionStatus::Completed;
                 e.ended = Some(now);
                 e.result = Some(result.clone());
+                // Earlier attempts keep their errors; the execution itself succeeded.
+                e.error = None;
                 self.emit_final(key);
                 self.finish(key);
             }
