@@ -50,7 +50,7 @@ describe('firing on the schedule', () => {
 
   test('time zones and DST: 02:30 New York shifts to 03:00 on 2026-03-08, or is skipped', async () => {
     const seen = []
-    const { integration } = await setup((r) => seen.push([r.scheduleId, iso(r.scheduledTime)]), {
+    const { integration, events } = await setup((r) => seen.push([r.scheduleId, iso(r.scheduledTime)]), {
       startTime: new Date('2026-03-07T12:00:00Z'),
     })
     await integration.createScheduledWorkflow(config('shift', '30 2 * * *', { scheduleConfig: { timezone: 'America/New_York' } }))
@@ -61,6 +61,9 @@ describe('firing on the schedule', () => {
       ['s-shift', '2026-03-09T06:30:00.000Z'],
       ['s-skip', '2026-03-09T06:30:00.000Z'],
     ])
+    // The fire 'skip' drops is recorded as skipped, reason 'dst'.
+    const dst = events.filter((e) => e.type === 'schedule.skipped')
+    expect(dst.map((e) => [e.scheduleId, e.reason, iso(e.scheduledTime)])).toEqual([['s-skip', 'dst', '2026-03-08T07:00:00.000Z']])
   })
 
   test('startDate, endDate and maxExecutions bound the fires; the end emits schedule.expired', async () => {

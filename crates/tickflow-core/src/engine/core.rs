@@ -93,6 +93,9 @@ pub struct Schedule {
     pub cursor: DateTime<Utc>,
     /// The occurrence the schedule's timer waits for.
     pub next_fire: Option<DateTime<Utc>>,
+    /// That occurrence falls into a daylight-saving gap under `dstGap: 'skip'`: it is only
+    /// recorded as skipped (reason `dst`) when its time comes.
+    pub next_is_dst_skip: bool,
     pub generation: u32,
     /// Executions not yet final, by key; keys grow with creation, so this stays sorted and
     /// the usual first-in, first-out finish removes from the front.
@@ -504,6 +507,7 @@ impl Engine {
             fired: 0,
             cursor: now,
             next_fire: None,
+            next_is_dst_skip: false,
             generation: 0,
             active: VecDeque::new(),
             buffered: VecDeque::new(),
@@ -685,11 +689,25 @@ impl Engine {
         };
         s.generation = s.generation.wrapping_add(1);
         s.next_fire = None;
+        s.next_is_dst_skip = false;
         if s.paused || s.expired || !running {
             return;
         }
         let _ = now;
         let next = next_occurrence(&s.spec, s.cursor, s.fired);
+        if let Some(gap_fire) = dst_skipped_before(&s.spec, s.cursor, s.fired, next) {
+            s.next_fire = Some(gap_fire);
+            s.next_is_dst_skip = true;
+            let generation = s.generation;
+            self.timers.push(
+                gap_fire,
+                Timer::Fire {
+                    schedule: index,
+                    generation,
+                },
+            );
+            return;
+        }
         match next {
             Some(at) => {
                 s.next_fire = Some(at);
@@ -747,6 +765,28 @@ impl Engine {
             }
         }
         Ok(out)
+    }
+}
+
+/// Under `dstGap: 'skip'`, the instant at which a fire swallowed by a daylight-saving gap
+/// would have run (as 'shift' would run it), when that comes before `next`.
+fn dst_skipped_before(
+    spec: &ScheduleSpec,
+    cursor: DateTime<Utc>,
+    fired: u64,
+    next: Option<DateTime<Utc>>,
+) -> Option<DateTime<Utc>> {
+    if spec.dst_gap != crate::cron::DstGap::Skip {
+        return None;
+    }
+    let shifted = ScheduleSpec {
+        dst_gap: crate::cron::DstGap::Shift,
+        ..spec.clone()
+    };
+    let gap_fire = next_occurrence(&shifted, cursor, fired)?;
+    match next {
+        Some(next) if gap_fire >= next => None,
+        _ => Some(gap_fire),
     }
 }
 

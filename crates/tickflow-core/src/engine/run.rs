@@ -117,6 +117,12 @@ impl Engine {
         let Some(first) = s.next_fire else {
             return;
         };
+        if s.next_is_dst_skip {
+            self.skip(index, first, "dst");
+            self.advance_cursor(index, first);
+            self.arm(index, now);
+            return;
+        }
         if !s.spec.enabled {
             // Disabled schedules keep their timer so that each passing occurrence is
             // recorded as skipped.

@@ -618,6 +618,15 @@ fn daylight_saving_fire_times() {
         .collect();
     assert_eq!(a, [ms("2026-03-08T07:00:00Z"), ms("2026-03-09T06:30:00Z")]);
     assert_eq!(b, [ms("2026-03-09T06:30:00Z")]);
+    // The fire that 'skip' drops is recorded, at the instant 'shift' would have run it.
+    let skipped: Vec<String> = log(&mut e)
+        .into_iter()
+        .filter(|l| l.starts_with("skipped"))
+        .collect();
+    assert_eq!(
+        skipped,
+        [format!("skipped:dst@{}", ms("2026-03-08T07:00:00Z"))]
+    );
 }
 
 #[test]
@@ -651,4 +660,56 @@ fn history_and_metrics() {
     let sys = e.system_metrics();
     assert_eq!(sys["totalSchedules"], 1);
     assert_eq!(sys["totalExecutions"], 4);
+}
+
+#[test]
+fn a_backward_clock_jump_never_fires_an_occurrence_twice() {
+    let mut e = engine_at("2026-01-01T00:00:00Z", 10);
+    e.create(config(
+        "a",
+        "* * * * *",
+        json!({ "scheduleConfig": { "overlapPolicy": "allow" } }),
+    ))
+    .unwrap();
+    e.take_messages();
+    e.advance(150_000, false).unwrap(); // :01 and :02 fire
+    assert_eq!(executes(&mut e).len(), 2);
+    // The wall clock steps back two minutes (an NTP correction), then runs forward again.
+    e.manual_now = Some(at("2026-01-01T00:00:30Z"));
+    e.process_due(at("2026-01-01T00:00:30Z"));
+    e.advance(150_000, false).unwrap(); // back to 00:03:00
+    let again: Vec<i64> = executes(&mut e).iter().map(|r| r.2).collect();
+    assert_eq!(again, [ms("2026-01-01T00:03:00Z")]);
+}
+
+#[test]
+fn retry_jitter_takes_at_most_its_share_off_each_delay() {
+    let mut e = engine_at("2026-01-01T00:00:00Z", 100);
+    e.create(config("a", "0 0 1 1 *", json!({ "executionConfig": { "retryPolicy": {
+        "maxAttempts": 2, "backoffStrategy": "fixed", "initialDelay": 10000, "maxDelay": 0, "multiplier": 1, "jitter": 0.5 } } }))).unwrap();
+    let mut delays = Vec::new();
+    for _ in 0..50 {
+        let id = e.trigger("s-a", Value::Null).unwrap();
+        e.take_messages();
+        fail(&mut e, &id, 1, "X");
+        for m in e.take_messages() {
+            if let Message::Event(v) = m {
+                if v["type"] == "workflow.retrying" {
+                    delays.push(v["delayMs"].as_u64().unwrap());
+                }
+            }
+        }
+    }
+    assert_eq!(delays.len(), 50);
+    assert!(
+        delays.iter().all(|d| (5000..=10000).contains(d)),
+        "{delays:?}"
+    );
+    assert!(
+        delays
+            .iter()
+            .collect::<std::collections::HashSet<_>>()
+            .len()
+            > 10
+    );
 }
