@@ -122,12 +122,13 @@ class WorkflowScheduleIntegration extends EventEmitter {
     } else if (message.kind === 'execute') {
       this._execute(revive(message.request))
     } else if (message.kind === 'abort') {
-      const controller = this._controllers.get(`${message.executionId}#${message.attempt}`)
-      if (controller) {
+      const attempt = this._controllers.get(`${message.executionId}#${message.attempt}`)
+      if (attempt) {
         const reason = new Error(`execution ${message.executionId} aborted: ${message.reason}`)
         reason.code = message.reason === 'timeout' ? 'TIMEOUT' : 'ABORTED'
         reason.reason = message.reason
-        controller.abort(reason)
+        attempt.reason = reason
+        if (attempt.controller) attempt.controller.abort(reason)
       }
     }
   }
@@ -157,9 +158,20 @@ class WorkflowScheduleIntegration extends EventEmitter {
 
   _execute(request) {
     const key = `${request.executionId}#${request.attempt}`
-    const controller = new AbortController()
-    this._controllers.set(key, controller)
-    request.signal = controller.signal
+    // The AbortController is made when the executor first reads `signal`: most never do,
+    // and a herd of executions should not pay for one each.
+    const attempt = { controller: null, reason: undefined }
+    this._controllers.set(key, attempt)
+    Object.defineProperty(request, 'signal', {
+      enumerable: true,
+      get() {
+        if (!attempt.controller) {
+          attempt.controller = new AbortController()
+          if (attempt.reason !== undefined) attempt.controller.abort(attempt.reason)
+        }
+        return attempt.controller.signal
+      },
+    })
     let pending
     try {
       pending = Promise.resolve(this._executor(request))

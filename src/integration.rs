@@ -127,16 +127,25 @@ fn outcome(value: &Value) -> Outcome {
     }
 }
 
-fn message_json(m: Message) -> Value {
+/// One drained message as JSON text: `{ kind, ... }`.
+fn push_message(out: &mut String, m: Message) {
     match m {
-        Message::Event(v) => json!({ "kind": "event", "event": v }),
-        Message::Execute(r) => json!({ "kind": "execute", "request": r }),
+        Message::Event(text) => {
+            out.push_str("{\"kind\":\"event\",\"event\":");
+            out.push_str(&text);
+            out.push('}');
+        }
+        Message::Execute(text) => {
+            out.push_str("{\"kind\":\"execute\",\"request\":");
+            out.push_str(&text);
+            out.push('}');
+        }
         Message::Abort {
             execution_id,
             attempt,
             reason,
         } => {
-            json!({ "kind": "abort", "executionId": execution_id, "attempt": attempt, "reason": reason })
+            out.push_str(&json!({ "kind": "abort", "executionId": execution_id, "attempt": attempt, "reason": reason }).to_string());
         }
     }
 }
@@ -390,7 +399,16 @@ impl NativeIntegration {
     pub fn drain(&self) -> String {
         self.shared.clear_wake();
         let messages = self.shared.lock().take_messages();
-        Value::Array(messages.into_iter().map(message_json).collect()).to_string()
+        let mut out = String::with_capacity(2 + messages.len() * 320);
+        out.push('[');
+        for (i, m) in messages.into_iter().enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
+            push_message(&mut out, m);
+        }
+        out.push(']');
+        out
     }
 
     /// Stops the driver and releases the threadsafe function, so that Node can exit.

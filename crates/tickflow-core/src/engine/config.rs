@@ -122,6 +122,8 @@ pub struct ScheduleSpec {
     pub environment: Option<String>,
     pub variables: Value,
     pub metadata: Value,
+    /// The parts of this schedule's messages that never change, as JSON text.
+    pub fragments: super::text::Fragments,
 }
 
 const CONFIG_KEYS: &[&str] = &[
@@ -342,7 +344,16 @@ pub fn parse_config(
             None => RetryPolicy::none(),
         },
     };
+    let fragments = super::text::Fragments::new(
+        &config_id,
+        &schedule_id,
+        &workflow_id,
+        &metadata,
+        &variables,
+        environment.as_deref(),
+    );
     Ok(ScheduleSpec {
+        fragments,
         config_id,
         schedule_id,
         workflow_id,

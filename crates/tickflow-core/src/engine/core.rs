@@ -10,18 +10,19 @@ use serde_json::{json, Value};
 
 use super::config::{parse_config, ScheduleSpec};
 use super::execution::{Execution, ExecutionStatus};
+use super::text;
 use super::timers::{Timer, Timers};
-use super::value::{date_json, FieldError};
+use super::value::FieldError;
 use super::EngineError;
 use crate::cron::Zone;
 
 /// What the engine tells JavaScript, in order.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Message {
-    /// A lifecycle event: `{ type, ...payload }`.
-    Event(Value),
-    /// Call the executor for one attempt.
-    Execute(Value),
+    /// A lifecycle event: `{ type, ...payload }`, as JSON text.
+    Event(String),
+    /// Call the executor for one attempt: the request, as JSON text.
+    Execute(String),
     /// Abort the `AbortSignal` of an attempt.
     Abort {
         execution_id: String,
@@ -273,20 +274,21 @@ impl Engine {
         if !self.wants(kind) {
             return;
         }
-        let now = self.now();
-        let mut event = json!({ "type": kind, "timestamp": date_json(now) });
+        let mut out = String::with_capacity(192);
+        out.push_str("{\"type\":");
+        text::push_str(&mut out, kind);
+        text::push_date(&mut out, "timestamp", self.now().timestamp_millis());
         if let Some(s) = schedule.and_then(|i| self.schedule_at(i)) {
-            event["id"] = json!(s.spec.config_id);
-            event["scheduleId"] = json!(s.spec.schedule_id);
-            event["workflowId"] = json!(s.spec.workflow_id);
-            event["metadata"] = s.spec.metadata.clone();
+            out.push(',');
+            out.push_str(&s.spec.fragments.ids);
+            text::push_raw(&mut out, "metadata", &s.spec.fragments.metadata);
         }
-        if let (Value::Object(target), Value::Object(extra)) = (&mut event, payload) {
-            target.extend(extra);
-        }
-        self.outbox.push(Message::Event(event));
+        text::push_fields(&mut out, &payload);
+        out.push('}');
+        self.outbox.push(Message::Event(out));
     }
 
+    /// An event about one execution: its ids, the schedule's metadata, then `payload`.
     pub(crate) fn emit_for_execution(&mut self, kind: &str, key: u64, payload: Value) {
         if !self.wants(kind) {
             return;
@@ -294,24 +296,27 @@ impl Engine {
         let Some(e) = self.executions.get(&key) else {
             return;
         };
-        let mut base = json!({
-            "id": e.config_id,
-            "scheduleId": e.schedule_id,
-            "workflowId": e.workflow_id,
-            "executionId": e.id,
-            "timestamp": date_json(self.now()),
-            "type": kind,
-        });
-        base["metadata"] = self
+        let mut out = String::with_capacity(256);
+        out.push_str("{\"type\":");
+        text::push_str(&mut out, kind);
+        text::push_date(&mut out, "timestamp", self.now().timestamp_millis());
+        out.push_str(",\"id\":");
+        text::push_str(&mut out, &e.config_id);
+        out.push_str(",\"scheduleId\":");
+        text::push_str(&mut out, &e.schedule_id);
+        out.push_str(",\"workflowId\":");
+        text::push_str(&mut out, &e.workflow_id);
+        out.push_str(",\"executionId\":");
+        text::push_str(&mut out, &e.id);
+        let metadata = self
             .by_schedule_id
             .get(&e.schedule_id)
             .and_then(|i| self.schedule_at(*i))
-            .map(|s| s.spec.metadata.clone())
-            .unwrap_or(Value::Object(Default::default()));
-        if let (Value::Object(target), Value::Object(extra)) = (&mut base, payload) {
-            target.extend(extra);
-        }
-        self.outbox.push(Message::Event(base));
+            .map_or("{}", |s| s.spec.fragments.metadata.as_str());
+        text::push_raw(&mut out, "metadata", metadata);
+        text::push_fields(&mut out, &payload);
+        out.push('}');
+        self.outbox.push(Message::Event(out));
     }
 
     /// An internal fault, reported as `integration.error`; never fatal.

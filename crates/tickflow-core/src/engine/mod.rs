@@ -8,6 +8,7 @@ mod execution;
 mod options;
 mod query;
 mod run;
+mod text;
 mod timers;
 pub mod value;
 

@@ -33,9 +33,19 @@ impl Engine {
 
     /// Handles every timer due at or before `now` (system clock).
     pub fn process_due(&mut self, now: DateTime<Utc>) {
-        while let Some((due, timer)) = self.timers.pop_due(now) {
+        while self.process_due_some(now, usize::MAX) {}
+    }
+
+    /// Handles at most `limit` timers due at or before `now`; true when more are due. Lets
+    /// the driver hand a herd of fires to JavaScript in slices instead of all at the end.
+    pub fn process_due_some(&mut self, now: DateTime<Utc>, limit: usize) -> bool {
+        for _ in 0..limit {
+            let Some((due, timer)) = self.timers.pop_due(now) else {
+                return false;
+            };
             self.on_timer(timer, due, now);
         }
+        self.timers.next_due().is_some_and(|d| d <= now)
     }
 
     /// Manual clock: moves time forward by `ms`. With `jump` false every timer fires at its
@@ -352,29 +362,48 @@ impl Engine {
         }
         let e = &self.executions[&key];
         let spec = self.by_schedule_id_spec(&e.schedule_id);
-        let (variables, environment, metadata, timeout) = match spec {
-            Some(s) => (
-                s.variables.clone(),
-                s.environment.clone(),
-                s.metadata.clone(),
-                s.timeout_ms,
-            ),
-            None => (json!({}), None, json!({}), None),
+        let timeout = spec.and_then(|s| s.timeout_ms);
+        let empty = super::text::Fragments::default();
+        let fragments = spec.map_or(&empty, |s| &s.fragments);
+        let mut request = String::with_capacity(320);
+        request.push_str("{\"executionId\":");
+        super::text::push_str(&mut request, &e.id);
+        request.push_str(",\"scheduleId\":");
+        super::text::push_str(&mut request, &e.schedule_id);
+        request.push_str(",\"workflowId\":");
+        super::text::push_str(&mut request, &e.workflow_id);
+        request.push_str(",\"scheduledWorkflowId\":");
+        super::text::push_str(&mut request, &e.config_id);
+        super::text::push_raw(&mut request, "attempt", &number.to_string());
+        super::text::push_raw(
+            &mut request,
+            "triggerType",
+            &format!("\"{}\"", e.trigger.as_str()),
+        );
+        super::text::push_date(
+            &mut request,
+            "scheduledTime",
+            e.scheduled_time.timestamp_millis(),
+        );
+        super::text::push_date(&mut request, "startedAt", now.timestamp_millis());
+        let or = |s: &str, d: &'static str| {
+            if s.is_empty() {
+                d.to_string()
+            } else {
+                s.to_string()
+            }
         };
-        let request = json!({
-            "executionId": e.id,
-            "scheduleId": e.schedule_id,
-            "workflowId": e.workflow_id,
-            "scheduledWorkflowId": e.config_id,
-            "attempt": number,
-            "triggerType": e.trigger.as_str(),
-            "scheduledTime": date_json(e.scheduled_time),
-            "startedAt": date_json(now),
-            "variables": variables,
-            "environment": environment,
-            "metadata": metadata,
-            "context": e.context,
-        });
+        super::text::push_raw(&mut request, "variables", &or(&fragments.variables, "{}"));
+        super::text::push_raw(
+            &mut request,
+            "environment",
+            &or(&fragments.environment, "null"),
+        );
+        super::text::push_raw(&mut request, "metadata", &or(&fragments.metadata, "{}"));
+        if !e.context.is_null() {
+            super::text::push_raw(&mut request, "context", &e.context.to_string());
+        }
+        request.push('}');
         if self.wants("workflow.started") {
             self.emit_for_execution(
                 "workflow.started",

@@ -54,7 +54,8 @@ fn log(e: &mut Engine) -> Vec<String> {
     e.take_messages()
         .into_iter()
         .map(|m| match m {
-            Message::Event(v) => {
+            Message::Event(text) => {
+                let v: Value = serde_json::from_str(&text).unwrap();
                 let kind = v["type"].as_str().unwrap().to_string();
                 match kind.as_str() {
                     "schedule.skipped" => format!(
@@ -68,11 +69,14 @@ fn log(e: &mut Engine) -> Vec<String> {
                     _ => kind,
                 }
             }
-            Message::Execute(r) => format!(
-                "execute:{}#{}",
-                r["scheduleId"].as_str().unwrap(),
-                r["attempt"]
-            ),
+            Message::Execute(text) => {
+                let r: Value = serde_json::from_str(&text).unwrap();
+                format!(
+                    "execute:{}#{}",
+                    r["scheduleId"].as_str().unwrap(),
+                    r["attempt"]
+                )
+            }
             Message::Abort { reason, .. } => format!("abort:{reason}"),
         })
         .collect()
@@ -82,12 +86,15 @@ fn executes(e: &mut Engine) -> Vec<(String, u32, i64)> {
     e.take_messages()
         .into_iter()
         .filter_map(|m| match m {
-            Message::Execute(r) => Some((
+            Message::Execute(text) => Some(serde_json::from_str::<Value>(&text).unwrap()),
+            _ => None,
+        })
+        .map(|r| {
+            (
                 r["executionId"].as_str().unwrap().to_string(),
                 r["attempt"].as_u64().unwrap() as u32,
                 r["scheduledTime"]["$date"].as_i64().unwrap(),
-            )),
-            _ => None,
+            )
         })
         .collect()
 }
@@ -140,7 +147,12 @@ fn event_order_for_one_execution() {
     let id = msgs
         .iter()
         .find_map(|m| match m {
-            Message::Execute(r) => Some(r["executionId"].as_str().unwrap().to_string()),
+            Message::Execute(text) => Some(
+                serde_json::from_str::<Value>(text).unwrap()["executionId"]
+                    .as_str()
+                    .unwrap()
+                    .to_string(),
+            ),
             _ => None,
         })
         .unwrap();
@@ -693,7 +705,8 @@ fn retry_jitter_takes_at_most_its_share_off_each_delay() {
         e.take_messages();
         fail(&mut e, &id, 1, "X");
         for m in e.take_messages() {
-            if let Message::Event(v) = m {
+            if let Message::Event(text) = m {
+                let v: Value = serde_json::from_str(&text).unwrap();
                 if v["type"] == "workflow.retrying" {
                     delays.push(v["delayMs"].as_u64().unwrap());
                 }
