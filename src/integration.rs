@@ -150,6 +150,10 @@ fn push_message(out: &mut String, m: Message) {
     }
 }
 
+fn fault_injection() -> bool {
+    std::env::var("TICKFLOW_TEST_FAULTS").is_ok_and(|v| v == "1")
+}
+
 /// Runs one command against the engine; the answer is JSON.
 fn command(engine: &mut Engine, method: &str, values: Vec<Value>) -> ApiResult<Value> {
     let names: &'static [&'static str] = match method {
@@ -301,6 +305,12 @@ fn command(engine: &mut Engine, method: &str, values: Vec<Value>) -> ApiResult<V
         }
         "finishStop" => {
             engine.finish_stop();
+            Ok(Value::Null)
+        }
+        // Fault injection for tests, only with TICKFLOW_TEST_FAULTS=1 in the environment.
+        "__panic" if fault_injection() => panic!("injected panic in a sync export"),
+        "__injectFault" if fault_injection() => {
+            engine.inject_fault();
             Ok(Value::Null)
         }
         other => Err(ApiError::new(

@@ -161,6 +161,8 @@ pub struct Engine {
     /// Compiled patterns, shared by every schedule that uses the same text: a compiled
     /// pattern holds a few kilobytes of bitsets, a schedule should not.
     pub(crate) patterns: HashMap<String, std::sync::Arc<crate::cron::CronPattern>>,
+    /// Tests only: the next timer handled panics, to prove that faults are contained.
+    pub(crate) fault_armed: bool,
 }
 
 impl Engine {
@@ -189,6 +191,7 @@ impl Engine {
             totals: Stats::default(),
             listening: None,
             patterns: HashMap::new(),
+            fault_armed: false,
         }
     }
 
@@ -259,6 +262,11 @@ impl Engine {
         let compiled = std::sync::Arc::new(crate::cron::CronPattern::compile(text)?);
         self.patterns.insert(text.to_string(), compiled.clone());
         Ok(compiled)
+    }
+
+    /// Tests only: makes the next timer the engine handles panic.
+    pub fn inject_fault(&mut self) {
+        self.fault_armed = true;
     }
 
     /// Limits the events built to these types (`None`: all of them).

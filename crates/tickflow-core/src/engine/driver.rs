@@ -91,6 +91,9 @@ pub async fn drive(shared: std::sync::Arc<Shared>, wake: impl Fn()) {
                     "ERR_INTERNAL",
                     "an internal fault (panic) interrupted timer processing; the scheduler goes on",
                 );
+                if catch_unwind(AssertUnwindSafe(|| engine.recover(now))).is_err() {
+                    engine.report_error("ERR_INTERNAL", "recovering from an internal fault failed");
+                }
             }
             let wait = if more {
                 None
@@ -178,6 +181,42 @@ mod tests {
         assert_eq!(wakes.load(Ordering::SeqCst), 1);
         // The fires were on time: no trigger latency.
         assert_eq!(shared.lock().trigger_latency().1, 0.0);
+        shared.shutdown();
+        task.await.unwrap();
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_panic_while_firing_becomes_an_error_event_and_the_driver_goes_on() {
+        let origin: DateTime<Utc> = "2026-01-01T00:00:00Z".parse().unwrap();
+        let mut engine = Engine::new(EngineOptions::default(), None);
+        engine.use_tokio_clock(origin);
+        engine.start().unwrap();
+        engine
+            .create(json!({
+                "id": "c", "workflowId": "w",
+                "scheduleConfig": { "cronExpression": "*/10 * * * * *", "overlapPolicy": "allow" },
+            }))
+            .unwrap();
+        engine.inject_fault();
+        engine.take_messages();
+        let shared = Arc::new(Shared::new(engine));
+        let task = {
+            let shared = shared.clone();
+            tokio::spawn(async move { drive(shared, || {}).await })
+        };
+        tokio::time::sleep(StdDuration::from_secs(25)).await;
+        let messages = shared.lock().take_messages();
+        let errors = messages
+            .iter()
+            .filter(|m| matches!(m, Message::Event(t) if t.contains("integration.error") && t.contains("ERR_INTERNAL")))
+            .count();
+        let executes = messages
+            .iter()
+            .filter(|m| matches!(m, Message::Execute(_)))
+            .count();
+        assert_eq!(errors, 1);
+        // The :10 fire, lost with the fault, was armed again and ran; then :20 ran as usual.
+        assert_eq!(executes, 2);
         shared.shutdown();
         task.await.unwrap();
     }

@@ -72,6 +72,45 @@ impl Engine {
         Ok(())
     }
 
+    /// After a fault interrupted timer handling: the popped timer may be lost, so every
+    /// schedule is armed again from its cursor (a fire that was lost comes back as a late
+    /// fire, under its catch-up policy), retries that were waiting run now, and running
+    /// attempts get their timeouts back.
+    pub fn recover(&mut self, now: DateTime<Utc>) {
+        for index in 0..self.schedules.len() as u32 {
+            if self.schedule_at(index).is_some() {
+                self.arm(index, now);
+            }
+        }
+        let mut waiting = Vec::new();
+        let mut timeouts = Vec::new();
+        for (key, e) in &self.executions {
+            match e.status {
+                ExecutionStatus::Retrying => waiting.push(*key),
+                ExecutionStatus::Running => {
+                    let timeout = self
+                        .schedule(&e.schedule_id)
+                        .and_then(|s| s.spec.timeout_ms);
+                    if let (Some(ms), Some(a)) = (timeout, e.attempts.last()) {
+                        timeouts.push((
+                            a.started + Duration::milliseconds(ms as i64),
+                            *key,
+                            a.number,
+                        ));
+                    }
+                }
+                _ => {}
+            }
+        }
+        for (at, execution, attempt) in timeouts {
+            self.timers.push(at, Timer::Timeout { execution, attempt });
+        }
+        for key in waiting {
+            self.enqueue(key);
+        }
+        self.dispatch();
+    }
+
     /// Manual clock, one step: handles the timers due at the earliest instant up to
     /// `target` and moves the clock there. Returns false (and moves the clock to `target`)
     /// once nothing more is due, so a caller can let executors settle between steps.
@@ -96,6 +135,9 @@ impl Engine {
     fn on_timer(&mut self, timer: Timer, due: DateTime<Utc>, now: DateTime<Utc>) {
         if self.lifecycle != Lifecycle::Running {
             return;
+        }
+        if std::mem::take(&mut self.fault_armed) {
+            panic!("injected fault while handling {timer:?}");
         }
         match timer {
             Timer::Fire {
