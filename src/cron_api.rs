@@ -194,6 +194,18 @@ fn run_query(pattern: &Unknown, options: Option<&Unknown>) -> ApiResult<RunQuery
     })
 }
 
+/// The (expression, timezone, fromDate) arguments of the CronEngine methods.
+fn engine_args(
+    expression: &Unknown,
+    timezone: Option<&Unknown>,
+    from_date: Option<&Unknown>,
+) -> ApiResult<(std::rc::Rc<CronPattern>, Zone, DateTime<Utc>)> {
+    let p = pattern_arg(expression, "expression")?;
+    let tz = timezone_arg(timezone, "timezone")?;
+    let from = from_arg(from_date, "fromDate")?;
+    Ok((p, tz, from))
+}
+
 fn count_arg(value: &Unknown, path: &str) -> ApiResult<usize> {
     Ok(args::integer(value, path, 1, MAX_COUNT)? as usize)
 }
@@ -374,12 +386,8 @@ impl CronEngine {
     ) -> Result<Option<DateTime<Utc>>> {
         to_js(
             &env,
-            (|| {
-                let p = pattern_arg(&expression, "expression")?;
-                let tz = timezone_arg(timezone.as_ref(), "timezone")?;
-                let from = from_arg(from_date.as_ref(), "fromDate")?;
-                Ok(p.next_after(from, &tz, DstGap::Shift))
-            })(),
+            engine_args(&expression, timezone.as_ref(), from_date.as_ref())
+                .map(|(p, tz, from)| p.next_after(from, &tz, DstGap::Shift)),
         )
     }
 
@@ -398,13 +406,12 @@ impl CronEngine {
     ) -> Result<Vec<DateTime<Utc>>> {
         to_js(
             &env,
-            (|| {
-                let p = pattern_arg(&expression, "expression")?;
-                let tz = timezone_arg(timezone.as_ref(), "timezone")?;
-                let count = count_arg(&count, "count")?;
-                let from = from_arg(from_date.as_ref(), "fromDate")?;
-                Ok(p.iter_after(from, &tz, DstGap::Shift).take(count).collect())
-            })(),
+            engine_args(&expression, timezone.as_ref(), from_date.as_ref()).and_then(
+                |(p, tz, from)| {
+                    let count = count_arg(&count, "count")?;
+                    Ok(p.iter_after(from, &tz, DstGap::Shift).take(count).collect())
+                },
+            ),
         )
     }
 
@@ -422,12 +429,8 @@ impl CronEngine {
     ) -> Result<Option<DateTime<Utc>>> {
         to_js(
             &env,
-            (|| {
-                let p = pattern_arg(&expression, "expression")?;
-                let tz = timezone_arg(timezone.as_ref(), "timezone")?;
-                let from = from_arg(from_date.as_ref(), "fromDate")?;
-                Ok(p.prev_before(from, &tz, DstGap::Shift))
-            })(),
+            engine_args(&expression, timezone.as_ref(), from_date.as_ref())
+                .map(|(p, tz, from)| p.prev_before(from, &tz, DstGap::Shift)),
         )
     }
 

@@ -563,23 +563,14 @@ impl Engine {
         let mut merged = current.clone();
         for (key, value) in updates {
             match (key.as_str(), merged.get_mut(&key), &value) {
-                ("id", _, v) if v != &current["id"] => {
+                ("id" | "scheduleId", _, v) if v != &current[key.as_str()] => {
                     return Err(EngineError::Field(FieldError {
                         kind: super::value::Kind::Range,
                         code: "ERR_IMMUTABLE_FIELD",
-                        path: "updates.id".into(),
-                        message: "the id of a scheduled workflow cannot change".into(),
+                        path: format!("updates.{key}"),
+                        message: format!("the {key} of a scheduled workflow cannot change"),
                         value: v.clone(),
-                    }))
-                }
-                ("scheduleId", _, v) if v != &current["scheduleId"] => {
-                    return Err(EngineError::Field(FieldError {
-                        kind: super::value::Kind::Range,
-                        code: "ERR_IMMUTABLE_FIELD",
-                        path: "updates.scheduleId".into(),
-                        message: "the scheduleId of a scheduled workflow cannot change".into(),
-                        value: v.clone(),
-                    }))
+                    }));
                 }
                 (
                     "scheduleConfig" | "executionConfig",
