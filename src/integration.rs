@@ -186,9 +186,9 @@ fn command(engine: &mut Engine, method: &str, values: Vec<Value>) -> ApiResult<V
             .update(&a.string(0)?, a.value(1).clone())
             .map(|_| Value::Null)),
         "delete" => e(engine.delete(&a.string(0)?).map(|_| Value::Null)),
-        "get" => Ok(engine.config(&a.string(0)?).cloned().unwrap_or(Value::Null)),
+        "get" => Ok(engine.config(&a.string(0)?).unwrap_or(Value::Null)),
         "getAll" => Ok(Value::Array(
-            engine.schedules().map(|s| s.config.clone()).collect(),
+            engine.schedules().map(|s| s.config_value()).collect(),
         )),
         "pause" => e(engine
             .pause(&a.string(0)?, a.optional_string(1)?)

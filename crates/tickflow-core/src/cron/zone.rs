@@ -23,7 +23,8 @@ pub enum Local {
 #[derive(Clone, Debug)]
 pub struct Zone {
     tz: TimeZone,
-    name: String,
+    /// Shared: every schedule holds a zone, and clones should not copy the name.
+    name: std::sync::Arc<str>,
 }
 
 impl PartialEq for Zone {
@@ -36,7 +37,7 @@ impl Zone {
     pub fn utc() -> Zone {
         Zone {
             tz: TimeZone::UTC,
-            name: "UTC".into(),
+            name: std::sync::Arc::from("UTC"),
         }
     }
 
@@ -46,7 +47,7 @@ impl Zone {
             return None;
         }
         let tz = TimeZone::get(name).ok()?;
-        let name = tz.iana_name().unwrap_or(name).to_string();
+        let name = std::sync::Arc::from(tz.iana_name().unwrap_or(name));
         Some(Zone { tz, name })
     }
 

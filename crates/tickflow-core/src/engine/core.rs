@@ -84,7 +84,9 @@ pub struct Stats {
 pub struct Schedule {
     pub spec: ScheduleSpec,
     /// The configuration as given (dates as `{ "$date": ms }`), with its scheduleId.
-    pub config: Value,
+    /// Kept as compact JSON text: read back rarely, and a `Value` tree would cost more
+    /// memory than everything else about an idle schedule.
+    pub config: String,
     pub paused: bool,
     pub pause_note: Option<String>,
     pub expired: bool,
@@ -108,6 +110,11 @@ pub struct Schedule {
 }
 
 impl Schedule {
+    /// The configuration as given, with its scheduleId.
+    pub fn config_value(&self) -> Value {
+        serde_json::from_str(&self.config).unwrap_or(Value::Null)
+    }
+
     /// Whether scheduled fires run (manual triggers always do).
     pub fn is_live(&self) -> bool {
         self.spec.enabled && !self.paused && !self.expired
@@ -510,6 +517,7 @@ impl Engine {
         }
         let mut config = config;
         config["scheduleId"] = json!(spec.schedule_id);
+        let config = config.to_string();
         let now = self.now();
         let id = spec.config_id.clone();
         let schedule = Schedule {
@@ -559,7 +567,9 @@ impl Engine {
                 &updates,
             )));
         };
-        let current = self.schedule_at(index).expect("indexed").config.clone();
+        let current: Value =
+            serde_json::from_str(&self.schedule_at(index).expect("indexed").config)
+                .unwrap_or(Value::Null);
         let mut merged = current.clone();
         for (key, value) in updates {
             match (key.as_str(), merged.get_mut(&key), &value) {
@@ -599,7 +609,7 @@ impl Engine {
         let now = self.now();
         let s = self.schedule_mut(index).expect("indexed");
         s.spec = spec;
-        s.config = merged;
+        s.config = merged.to_string();
         s.expired = false;
         s.cursor = s.cursor.max(now);
         self.emit("schedule.updated", Some(index), json!({}));
@@ -621,11 +631,11 @@ impl Engine {
         Ok(())
     }
 
-    pub fn config(&self, config_id: &str) -> Option<&Value> {
+    pub fn config(&self, config_id: &str) -> Option<Value> {
         self.by_config_id
             .get(config_id)
             .and_then(|i| self.schedule_at(*i))
-            .map(|s| &s.config)
+            .map(Schedule::config_value)
     }
 
     pub fn pause(&mut self, schedule_id: &str, note: Option<String>) -> Result<(), EngineError> {
@@ -666,12 +676,12 @@ impl Engine {
             return Ok(());
         }
         s.spec.enabled = enabled;
-        for key in ["enabled"] {
-            s.config[key] = json!(enabled);
-        }
-        if let Some(sc) = s.config.get_mut("scheduleConfig").filter(|v| v.is_object()) {
+        let mut config = s.config_value();
+        config["enabled"] = json!(enabled);
+        if let Some(sc) = config.get_mut("scheduleConfig").filter(|v| v.is_object()) {
             sc["enabled"] = json!(enabled);
         }
+        s.config = config.to_string();
         if enabled {
             s.cursor = s.cursor.max(now);
         }

@@ -568,9 +568,13 @@ fn errors_carry_codes_and_paths() {
     assert_eq!(e.pause("nope", None).unwrap_err().code(), "ERR_NOT_FOUND");
     let err = e.update("a", json!({ "scheduleId": "other" })).unwrap_err();
     assert_eq!(err.code(), "ERR_IMMUTABLE_FIELD");
-    assert_eq!(err.to_string(), "updates.scheduleId: the scheduleId of a scheduled workflow cannot change");
+    assert_eq!(
+        err.to_string(),
+        "updates.scheduleId: the scheduleId of a scheduled workflow cannot change"
+    );
     // Giving the same id back is not a change.
-    e.update("a", json!({ "id": "a", "name": "renamed" })).unwrap();
+    e.update("a", json!({ "id": "a", "name": "renamed" }))
+        .unwrap();
     e.begin_stop();
     e.finish_stop();
     assert_eq!(
