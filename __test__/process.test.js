@@ -119,3 +119,23 @@ test('no fire and no event is lost while the JS thread is blocked', async () => 
   for (let i = 1; i < seen.length; i++) expect(seen[i] - seen[i - 1]).toBe(1000)
   expect(events).toEqual({ triggered: seen.length, completed: seen.length })
 }, 20_000)
+
+test('repeated start and stop leave no driver behind: one run per second, and the process exits', async () => {
+  const r = await run(`
+    const { WorkflowScheduleIntegration } = require('./')
+    const seen = []
+    const live = new WorkflowScheduleIntegration({ executor: (req) => { seen.push(req.scheduledTime.getTime()) } })
+    ;(async () => {
+      await live.createScheduledWorkflow({ id: 'a', workflowId: 'w', scheduleConfig: { cronExpression: '* * * * * *', overlapPolicy: 'allow' } })
+      for (let i = 0; i < 20; i++) { await live.start(); await live.stop() }
+      await live.start()
+      await new Promise((ok) => setTimeout(ok, 2200))
+      await live.stop()
+      console.log(JSON.stringify(seen))
+    })()`)
+  expect(r.signal).toBeNull()
+  expect(r.exitCode).toBe(0)
+  const seen = JSON.parse(r.out.trim().split('\n').pop())
+  expect(seen.length).toBeGreaterThanOrEqual(2)
+  expect(new Set(seen).size).toBe(seen.length)
+}, 15_000)

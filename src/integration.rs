@@ -358,7 +358,6 @@ impl NativeIntegration {
         }
         self.wake = Some(tsfn.clone());
         if !self.manual {
-            self.shared.restart();
             let shared = self.shared.clone();
             napi::bindgen_prelude::spawn(async move {
                 let waker = tsfn.clone();

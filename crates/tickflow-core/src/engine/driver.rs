@@ -2,7 +2,7 @@
 //! schedules, fires what is due, and wakes JavaScript when there are messages to drain.
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Mutex, MutexGuard};
 use std::time::Duration as StdDuration;
 
@@ -18,7 +18,9 @@ pub const MAX_SLEEP: StdDuration = StdDuration::from_secs(1);
 pub struct Shared {
     engine: Mutex<Engine>,
     notify: Notify,
-    stopped: AtomicBool,
+    /// Each start gets a new epoch; a driver runs while the epoch it was started with is
+    /// current, so a driver from before a quick stop-and-start cannot linger beside the new one.
+    epoch: AtomicU64,
     /// A wake-up has been sent and JS has not drained since.
     wake_pending: AtomicBool,
 }
@@ -28,7 +30,7 @@ impl Shared {
         Shared {
             engine: Mutex::new(engine),
             notify: Notify::new(),
-            stopped: AtomicBool::new(false),
+            epoch: AtomicU64::new(0),
             wake_pending: AtomicBool::new(false),
         }
     }
@@ -46,17 +48,15 @@ impl Shared {
         self.notify.notify_one();
     }
 
+    /// Ends the current driver.
     pub fn shutdown(&self) {
-        self.stopped.store(true, Ordering::SeqCst);
+        self.epoch.fetch_add(1, Ordering::SeqCst);
         self.notify.notify_one();
     }
 
-    pub fn restart(&self) {
-        self.stopped.store(false, Ordering::SeqCst);
-    }
-
-    pub fn is_stopped(&self) -> bool {
-        self.stopped.load(Ordering::SeqCst)
+    /// The epoch for a new driver.
+    pub fn epoch(&self) -> u64 {
+        self.epoch.load(Ordering::SeqCst)
     }
 
     /// Called by JS before it drains: later messages need a new wake-up.
@@ -76,7 +76,8 @@ pub const SLICE: usize = 512;
 
 /// Runs until `shutdown`. `wake` asks JavaScript to drain the outbox; it must not block.
 pub async fn drive(shared: std::sync::Arc<Shared>, wake: impl Fn()) {
-    while !shared.is_stopped() {
+    let epoch = shared.epoch();
+    while shared.epoch() == epoch {
         // (sleep before the next turn, or None to go on at once; messages waiting?)
         let (wait, has_messages) = {
             let mut engine = shared.lock();
