@@ -8,6 +8,7 @@ const { codedError, toJson, revive } = require('./json.js')
 
 const DEFAULT_GRACE_MS = 10_000
 const MAX_GRACE_MS = 2_147_483_647
+const MAX_ADVANCE_MS = 100 * 366 * 86_400_000
 
 function checkId(value, path) {
   if (typeof value !== 'string') {
@@ -227,6 +228,14 @@ class WorkflowScheduleIntegration extends EventEmitter {
   }
 
   stop(options) {
+    try {
+      return this._beginStop(options)
+    } catch (err) {
+      return Promise.reject(err)
+    }
+  }
+
+  _beginStop(options) {
     if (this._state === 'stopped') return Promise.resolve()
     if (this._stopping) return this._stopping
     let graceMs = DEFAULT_GRACE_MS
@@ -430,12 +439,15 @@ class WorkflowScheduleIntegration extends EventEmitter {
   async advanceTime(ms, options) {
     if (options !== undefined) checkObject(options, 'options')
     if (typeof ms !== 'number') throw codedError(TypeError, 'ERR_INVALID_ARG_TYPE', 'ms', 'expected a number', ms)
+    if (!Number.isInteger(ms) || ms < 0 || ms > MAX_ADVANCE_MS) {
+      throw codedError(RangeError, 'ERR_OUT_OF_RANGE', 'ms', 'expected a whole number of milliseconds from 0 to 100 years', ms)
+    }
     if (options && options.jump) {
       this._call('advance', ms, { jump: true })
       return
     }
-    // Validates ms and the clock kind without moving time.
-    this._call('advance', ms === 0 ? 0 : Number.isInteger(ms) && ms > 0 ? 0 : ms)
+    // Checks the clock kind without moving time.
+    this._call('advance', 0)
     const until = new Date(this.now().getTime() + ms)
     // One instant at a time, letting executors that settle at once do so in between, as
     // they would if the time really passed.
