@@ -120,8 +120,6 @@ pub struct ScheduleSpec {
     /// 1 (low) to 5 (immediate / urgent); queued work leaves highest first.
     pub priority: u8,
     pub environment: Option<String>,
-    pub variables: Value,
-    pub metadata: Value,
     /// The parts of this schedule's messages that never change, as JSON text.
     pub fragments: super::text::Fragments,
 }
@@ -372,8 +370,6 @@ pub fn parse_config(
         timeout_ms,
         priority,
         environment,
-        variables,
-        metadata,
     })
 }
 

@@ -148,7 +148,7 @@ pub struct Engine {
     pub(crate) manual_now: Option<DateTime<Utc>>,
     /// Tests only: time read from tokio's (pausable) clock, from this origin.
     pub(crate) tokio_origin: Option<(DateTime<Utc>, tokio::time::Instant)>,
-    pub(crate) schedules: Vec<Option<Schedule>>,
+    pub(crate) schedules: Vec<Option<Box<Schedule>>>,
     pub(crate) free_slots: Vec<u32>,
     pub(crate) by_schedule_id: HashMap<String, u32>,
     pub(crate) by_config_id: HashMap<String, u32>,
@@ -397,7 +397,7 @@ impl Engine {
         }
         self.ready.clear();
         for index in 0..self.schedules.len() {
-            if let Some(s) = self.schedules[index].as_mut() {
+            if let Some(s) = self.schedules[index].as_deref_mut() {
                 s.next_fire = None;
                 s.generation = s.generation.wrapping_add(1);
                 let dropped: Vec<_> = s.buffered.drain(..).collect();
@@ -443,13 +443,15 @@ impl Engine {
     // Schedules
 
     pub(crate) fn schedule_at(&self, index: u32) -> Option<&Schedule> {
-        self.schedules.get(index as usize).and_then(Option::as_ref)
+        self.schedules
+            .get(index as usize)
+            .and_then(|s| s.as_deref())
     }
 
     pub(crate) fn schedule_mut(&mut self, index: u32) -> Option<&mut Schedule> {
         self.schedules
             .get_mut(index as usize)
-            .and_then(Option::as_mut)
+            .and_then(|s| s.as_deref_mut())
     }
 
     pub fn schedule_index(&self, schedule_id: &str) -> Result<u32, EngineError> {
@@ -479,7 +481,7 @@ impl Engine {
     }
 
     pub fn schedules(&self) -> impl Iterator<Item = &Schedule> {
-        self.schedules.iter().flatten()
+        self.schedules.iter().flatten().map(|s| &**s)
     }
 
     pub fn schedule_count(&self) -> usize {
@@ -539,11 +541,11 @@ impl Engine {
         };
         let index = match self.free_slots.pop() {
             Some(i) => {
-                self.schedules[i as usize] = Some(schedule);
+                self.schedules[i as usize] = Some(Box::new(schedule));
                 i
             }
             None => {
-                self.schedules.push(Some(schedule));
+                self.schedules.push(Some(Box::new(schedule)));
                 (self.schedules.len() - 1) as u32
             }
         };

@@ -326,7 +326,8 @@ impl Engine {
         s.history.push_back(key);
         s.stats.triggered += 1;
         let environment = s.spec.environment.clone();
-        let metadata = s.spec.metadata.clone();
+        let metadata: Value =
+            serde_json::from_str(&s.spec.fragments.metadata).unwrap_or(Value::Null);
         self.totals.triggered += 1;
         self.executions.insert(key, execution);
         self.execution_keys.insert(id.clone(), key);
@@ -709,7 +710,7 @@ impl Engine {
         let Some(s) = self
             .schedules
             .get_mut(index as usize)
-            .and_then(Option::as_mut)
+            .and_then(|s| s.as_deref_mut())
         else {
             return;
         };
