@@ -80,6 +80,40 @@ pub struct Stats {
     pub last_duration: Option<u64>,
 }
 
+impl Stats {
+    pub const EMPTY: Stats = Stats {
+        triggered: 0,
+        completed: 0,
+        failed: 0,
+        cancelled: 0,
+        skipped: 0,
+        durations: VecDeque::new(),
+        last_status: None,
+        last_error: None,
+        last_run: None,
+        last_duration: None,
+    };
+}
+
+/// What a schedule keeps once it has run: its open executions, waiting fires, history and
+/// counters. Boxed and made on first use, so an idle schedule does not carry it.
+#[derive(Clone, Debug, Default)]
+pub struct Runtime {
+    /// Executions not yet final, by key; keys grow with creation, so this stays sorted and
+    /// the usual first-in, first-out finish removes from the front.
+    pub active: VecDeque<u64>,
+    pub buffered: VecDeque<DateTime<Utc>>,
+    pub history: VecDeque<u64>,
+    pub stats: Stats,
+}
+
+static NEVER_RAN: Runtime = Runtime {
+    active: VecDeque::new(),
+    buffered: VecDeque::new(),
+    history: VecDeque::new(),
+    stats: Stats::EMPTY,
+};
+
 #[derive(Clone, Debug)]
 pub struct Schedule {
     pub spec: ScheduleSpec,
@@ -100,16 +134,18 @@ pub struct Schedule {
     /// recorded as skipped (reason `dst`) when its time comes.
     pub next_is_dst_skip: bool,
     pub generation: u32,
-    /// Executions not yet final, by key; keys grow with creation, so this stays sorted and
-    /// the usual first-in, first-out finish removes from the front.
-    pub active: VecDeque<u64>,
-    pub buffered: VecDeque<DateTime<Utc>>,
-    pub history: VecDeque<u64>,
-    pub stats: Stats,
+    pub runtime: Option<Box<Runtime>>,
     pub created: DateTime<Utc>,
 }
 
 impl Schedule {
+    pub fn rt(&self) -> &Runtime {
+        self.runtime.as_deref().unwrap_or(&NEVER_RAN)
+    }
+
+    pub fn rt_mut(&mut self) -> &mut Runtime {
+        self.runtime.get_or_insert_with(Default::default)
+    }
     /// The configuration as given, with its scheduleId.
     pub fn config_value(&self) -> Value {
         serde_json::from_str(&self.config).unwrap_or(Value::Null)
@@ -400,7 +436,10 @@ impl Engine {
             if let Some(s) = self.schedules[index].as_deref_mut() {
                 s.next_fire = None;
                 s.generation = s.generation.wrapping_add(1);
-                let dropped: Vec<_> = s.buffered.drain(..).collect();
+                let dropped: Vec<_> = match s.runtime.as_mut() {
+                    Some(run) => run.buffered.drain(..).collect(),
+                    None => Vec::new(),
+                };
                 for at in dropped {
                     self.skip(index as u32, at, "overlap");
                 }
@@ -532,10 +571,7 @@ impl Engine {
             next_fire: None,
             next_is_dst_skip: false,
             generation: 0,
-            active: VecDeque::new(),
-            buffered: VecDeque::new(),
-            history: VecDeque::new(),
-            stats: Stats::default(),
+            runtime: None,
             created: now,
             spec,
         };
@@ -621,7 +657,12 @@ impl Engine {
 
     pub fn delete(&mut self, config_id: &str) -> Result<(), EngineError> {
         let index = self.config_index(config_id)?;
-        let active = self.schedule_at(index).expect("indexed").active.clone();
+        let active = self
+            .schedule_at(index)
+            .expect("indexed")
+            .rt()
+            .active
+            .clone();
         for key in active {
             self.cancel_key(key, "deleted");
         }

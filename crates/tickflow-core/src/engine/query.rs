@@ -282,7 +282,7 @@ impl Engine {
 
     /// `ScheduleMetrics`, with p95 and skip counts beside the production-ccs fields.
     pub fn schedule_metrics(&self, schedule_id: &str) -> Result<Value, EngineError> {
-        Ok(metrics_json(&self.found(schedule_id)?.stats))
+        Ok(metrics_json(&self.found(schedule_id)?.rt().stats))
     }
 
     pub fn schedule_health(&self, schedule_id: &str) -> Result<Value, EngineError> {
@@ -292,9 +292,9 @@ impl Engine {
 
     fn health_json(&self, s: &Schedule) -> Value {
         let now = self.now();
-        let rate = success_rate(&s.stats);
+        let rate = success_rate(&s.rt().stats);
         let mut issues = Vec::new();
-        if s.stats.completed + s.stats.failed > 0 && rate < 0.9 {
+        if s.rt().stats.completed + s.rt().stats.failed > 0 && rate < 0.9 {
             issues.push(json!({
                 "type": "reliability",
                 "severity": if rate < 0.5 { "high" } else { "medium" },
@@ -302,11 +302,11 @@ impl Engine {
                 "timestamp": date_json(now),
             }));
         }
-        if s.stats.skipped > 0 {
+        if s.rt().stats.skipped > 0 {
             issues.push(json!({
                 "type": "performance",
                 "severity": "low",
-                "message": format!("{} due fires were skipped (overlap, misfire or disabled)", s.stats.skipped),
+                "message": format!("{} due fires were skipped (overlap, misfire or disabled)", s.rt().stats.skipped),
                 "timestamp": date_json(now),
             }));
         }
@@ -318,9 +318,9 @@ impl Engine {
                 "timestamp": date_json(now),
             }));
         }
-        let status = if rate < 0.5 && s.stats.failed > 0 {
+        let status = if rate < 0.5 && s.rt().stats.failed > 0 {
             "critical"
-        } else if rate < 0.9 && s.stats.failed > 0 {
+        } else if rate < 0.9 && s.rt().stats.failed > 0 {
             "warning"
         } else {
             "healthy"
@@ -328,7 +328,7 @@ impl Engine {
         json!({
             "status": status,
             "successRate": rate,
-            "averageExecutionTime": average(s.stats.durations.iter().map(|d| *d as f64)),
+            "averageExecutionTime": average(s.rt().stats.durations.iter().map(|d| *d as f64)),
             "lastHealthCheck": date_json(now),
             "issues": issues,
         })
@@ -343,13 +343,13 @@ impl Engine {
             "enabled": s.spec.enabled,
             "paused": s.paused,
             "pauseNote": s.pause_note,
-            "executionCount": s.stats.triggered,
-            "lastExecution": s.stats.last_run.map(date_json),
+            "executionCount": s.rt().stats.triggered,
+            "lastExecution": s.rt().stats.last_run.map(date_json),
             "nextExecution": s.next_fire.map(date_json),
-            "lastExecutionStatus": s.stats.last_status.map(|x| x.as_str()),
-            "lastError": s.stats.last_error,
+            "lastExecutionStatus": s.rt().stats.last_status.map(|x| x.as_str()),
+            "lastError": s.rt().stats.last_error,
             "health": self.health_json(s),
-            "metrics": metrics_json(&s.stats),
+            "metrics": metrics_json(&s.rt().stats),
         }))
     }
 
@@ -358,6 +358,7 @@ impl Engine {
         let s = self.found(schedule_id)?;
         let now = self.now();
         let last = s
+            .rt()
             .history
             .iter()
             .rev()
@@ -375,8 +376,8 @@ impl Engine {
                 "version": "1.0.0",
                 "status": if s.is_live() { "active" } else { "inactive" },
                 "lastModified": date_json(s.created),
-                "executionCount": s.stats.triggered,
-                "averageExecutionTime": average(s.stats.durations.iter().map(|d| *d as f64)),
+                "executionCount": s.rt().stats.triggered,
+                "averageExecutionTime": average(s.rt().stats.durations.iter().map(|d| *d as f64)),
             },
             "lastExecution": last,
             "nextExecution": s.next_fire.map(date_json),
@@ -394,7 +395,7 @@ impl Engine {
     /// `ScheduleWorkflowMetrics`, for one schedule or all.
     pub fn integration_metrics(&self, schedule_id: Option<&str>) -> Result<Value, EngineError> {
         let stats = match schedule_id {
-            Some(id) => &self.found(id)?.stats,
+            Some(id) => &self.found(id)?.rt().stats,
             None => &self.totals,
         };
         let latencies: Vec<f64> = self.latencies.iter().copied().collect();

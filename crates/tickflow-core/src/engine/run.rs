@@ -241,7 +241,7 @@ impl Engine {
 
     pub(crate) fn skip(&mut self, index: u32, at: DateTime<Utc>, reason: &str) {
         if let Some(s) = self.schedule_mut(index) {
-            s.stats.skipped += 1;
+            s.rt_mut().stats.skipped += 1;
         }
         self.totals.skipped += 1;
         self.emit(
@@ -257,7 +257,7 @@ impl Engine {
             return;
         };
         s.fired += 1;
-        if s.active.is_empty() && s.buffered.is_empty() {
+        if s.rt_mut().active.is_empty() && s.rt_mut().buffered.is_empty() {
             self.create_execution(index, at, trigger, Value::Null, None);
             return;
         }
@@ -270,16 +270,16 @@ impl Engine {
                 self.skip(index, at, "overlap");
             }
             OverlapPolicy::BufferOne => {
-                if s.buffered.is_empty() {
-                    s.buffered.push_back(at);
+                if s.rt_mut().buffered.is_empty() {
+                    s.rt_mut().buffered.push_back(at);
                 } else {
                     s.fired -= 1;
                     self.skip(index, at, "overlap");
                 }
             }
-            OverlapPolicy::BufferAll => s.buffered.push_back(at),
+            OverlapPolicy::BufferAll => s.rt_mut().buffered.push_back(at),
             OverlapPolicy::CancelOther => {
-                let active = s.active.clone();
+                let active = s.rt_mut().active.clone();
                 for key in active {
                     self.cancel_key(key, "cancelOther");
                 }
@@ -322,9 +322,9 @@ impl Engine {
             retry_of,
             seq: key,
         };
-        s.active.push_back(key);
-        s.history.push_back(key);
-        s.stats.triggered += 1;
+        s.rt_mut().active.push_back(key);
+        s.rt_mut().history.push_back(key);
+        s.rt_mut().stats.triggered += 1;
         let environment = s.spec.environment.clone();
         let metadata: Value =
             serde_json::from_str(&s.spec.fragments.metadata).unwrap_or(Value::Null);
@@ -688,12 +688,12 @@ impl Engine {
         let Some(s) = self.schedule_mut(index) else {
             return;
         };
-        tally(&mut s.stats);
-        if let Ok(position) = s.active.binary_search(&key) {
-            s.active.remove(position);
+        tally(&mut s.rt_mut().stats);
+        if let Ok(position) = s.rt_mut().active.binary_search(&key) {
+            s.rt_mut().active.remove(position);
         }
-        if s.active.is_empty() && running {
-            if let Some(at) = s.buffered.pop_front() {
+        if s.rt_mut().active.is_empty() && running {
+            if let Some(at) = s.rt_mut().buffered.pop_front() {
                 self.create_execution(index, at, TriggerType::Scheduled, Value::Null, None);
             }
         }
@@ -715,12 +715,12 @@ impl Engine {
             return;
         };
         let mut checked = 0;
-        while let Some(&oldest) = s.history.front() {
+        while let Some(&oldest) = s.rt_mut().history.front() {
             let Some(e) = self.executions.get(&oldest) else {
-                s.history.pop_front();
+                s.rt_mut().history.pop_front();
                 continue;
             };
-            let too_many = s.history.len() > max;
+            let too_many = s.rt_mut().history.len() > max;
             let too_old = max_age.is_some_and(|age| e.ended.is_some_and(|t| now - t > age));
             if !(too_many || too_old) || !e.status.is_final() || checked > 64 {
                 break;
@@ -728,7 +728,7 @@ impl Engine {
             checked += 1;
             self.execution_keys.remove(&e.id);
             self.executions.remove(&oldest);
-            s.history.pop_front();
+            s.rt_mut().history.pop_front();
         }
     }
 
