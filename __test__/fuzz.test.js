@@ -50,21 +50,25 @@ test('random arguments to every integration method', async () => {
   })
   await integration.start()
   await integration.createScheduledWorkflow({ id: 'a', workflowId: 'w', scheduleId: 's-a', scheduleConfig: { cronExpression: '* * * * *' } })
-  await fc.assert(
-    fc.asyncProperty(fc.constantFrom(...METHODS), fc.array(anyValue, { maxLength: 3 }), async (method, args) => {
-      if (method === 'advanceTime' && typeof args[0] === 'number') args[0] = Math.min(Math.abs(args[0]), 3_600_000)
-      await attempt(() => integration[method](...args))
-      // Random configs may have been accepted: keep the schedule count small.
-      for (const c of integration.getScheduledWorkflows()) if (c.id !== 'a') await integration.deleteScheduledWorkflow(c.id)
-    }),
-    { numRuns: RUNS },
-  )
-  // Still works: a manual trigger runs to completion.
-  await integration.resumeSchedule('s-a').catch(() => {})
-  const id = await integration.triggerScheduledExecution('s-a')
-  await new Promise((resolve) => setImmediate(resolve))
-  expect(integration.getExecution(id).status).toBe('completed')
-  await integration.stop({ graceMs: 0 })
+  try {
+    await fc.assert(
+      fc.asyncProperty(fc.constantFrom(...METHODS), fc.array(anyValue, { maxLength: 3 }), async (method, args) => {
+        if (method === 'advanceTime' && typeof args[0] === 'number') args[0] = Math.min(Math.abs(args[0]), 3_600_000)
+        await attempt(() => integration[method](...args))
+        // Random configs may have been accepted: keep the schedule count small.
+        for (const c of integration.getScheduledWorkflows()) if (c.id !== 'a') await integration.deleteScheduledWorkflow(c.id)
+      }),
+      { numRuns: RUNS },
+    )
+    // Still works: a manual trigger runs to completion.
+    await integration.resumeSchedule('s-a').catch(() => {})
+    const id = await integration.triggerScheduledExecution('s-a')
+    await new Promise((resolve) => setImmediate(resolve))
+    expect(integration.getExecution(id).status).toBe('completed')
+  } finally {
+    // A failing property must not leave the integration (and Jest) running.
+    await integration.stop({ graceMs: 0 })
+  }
 }, 120_000)
 
 test('random arguments to the cron functions', () => {
