@@ -359,10 +359,11 @@ impl NativeIntegration {
         self.wake = Some(tsfn.clone());
         if !self.manual {
             let shared = self.shared.clone();
+            let epoch = shared.epoch();
             napi::bindgen_prelude::spawn(async move {
                 let waker = tsfn.clone();
                 let reporter = shared.clone();
-                drive(shared, move || {
+                drive(shared, epoch, move || {
                     let waker = waker.clone();
                     let reporter = reporter.clone();
                     napi::bindgen_prelude::spawn(async move {

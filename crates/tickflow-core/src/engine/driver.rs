@@ -74,9 +74,10 @@ impl Shared {
 /// while the driver works through the rest.
 pub const SLICE: usize = 512;
 
-/// Runs until `shutdown`. `wake` asks JavaScript to drain the outbox; it must not block.
-pub async fn drive(shared: std::sync::Arc<Shared>, wake: impl Fn()) {
-    let epoch = shared.epoch();
+/// Runs until the next `shutdown` after `epoch` (read with `Shared::epoch` when the driver
+/// is started, not when its task first runs: a stop in between must still end it). `wake`
+/// asks JavaScript to drain the outbox; it must not block.
+pub async fn drive(shared: std::sync::Arc<Shared>, epoch: u64, wake: impl Fn()) {
     while shared.epoch() == epoch {
         // (sleep before the next turn, or None to go on at once; messages waiting?)
         let (wait, has_messages) = {
@@ -152,8 +153,9 @@ mod tests {
         let wakes = Arc::new(AtomicUsize::new(0));
         let task = {
             let (shared, wakes) = (shared.clone(), wakes.clone());
+            let epoch = shared.epoch();
             tokio::spawn(async move {
-                drive(shared, move || {
+                drive(shared, epoch, move || {
                     wakes.fetch_add(1, Ordering::SeqCst);
                 })
                 .await
@@ -187,6 +189,17 @@ mod tests {
     }
 
     #[tokio::test(start_paused = true)]
+    async fn a_driver_stopped_before_its_task_runs_still_ends() {
+        let shared = Arc::new(Shared::new(Engine::new(EngineOptions::default(), None)));
+        let epoch = shared.epoch();
+        shared.shutdown();
+        // The task starts only now, after the stop: it must end at once.
+        tokio::time::timeout(StdDuration::from_secs(5), drive(shared, epoch, || {}))
+            .await
+            .expect("the driver ended");
+    }
+
+    #[tokio::test(start_paused = true)]
     async fn a_panic_while_firing_becomes_an_error_event_and_the_driver_goes_on() {
         let origin: DateTime<Utc> = "2026-01-01T00:00:00Z".parse().unwrap();
         let mut engine = Engine::new(EngineOptions::default(), None);
@@ -203,7 +216,8 @@ mod tests {
         let shared = Arc::new(Shared::new(engine));
         let task = {
             let shared = shared.clone();
-            tokio::spawn(async move { drive(shared, || {}).await })
+            let epoch = shared.epoch();
+            tokio::spawn(async move { drive(shared, epoch, || {}).await })
         };
         tokio::time::sleep(StdDuration::from_secs(25)).await;
         let messages = shared.lock().take_messages();
