@@ -307,17 +307,12 @@ pub fn parse_config(
         _ => DstGap::Shift,
     };
     let schedule_priority = match s.get("metadata") {
-        Some(Value::Object(m)) => match m.get("priority") {
-            None | Some(Value::Null) => None,
-            Some(v) => {
-                let meta = Fields {
-                    map: m,
-                    path: s.path("metadata"),
-                };
-                let _ = v;
-                meta.integer("priority", 1, 5)?
-            }
-        },
+        // Absent or null reads as None.
+        Some(Value::Object(m)) => Fields {
+            map: m,
+            path: s.path("metadata"),
+        }
+        .integer("priority", 1, 5)?,
         Some(other) => {
             return Err(super::value::type_error(
                 &s.path("metadata"),

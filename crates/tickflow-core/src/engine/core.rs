@@ -394,7 +394,7 @@ impl Engine {
         self.started_at = Some(now);
         self.emit("integration.started", None, json!({}));
         for index in 0..self.schedules.len() as u32 {
-            self.arm(index, now);
+            self.arm(index);
         }
         // Occurrences that fell due while stopped are late fires: catch-up decides.
         self.process_due(now);
@@ -590,7 +590,7 @@ impl Engine {
         self.by_config_id.insert(config_id, index);
         self.by_schedule_id.insert(schedule_id, index);
         self.emit("schedule.created", Some(index), json!({}));
-        self.arm(index, now);
+        self.arm(index);
         Ok(id)
     }
 
@@ -651,7 +651,7 @@ impl Engine {
         s.expired = false;
         s.cursor = s.cursor.max(now);
         self.emit("schedule.updated", Some(index), json!({}));
-        self.arm(index, now);
+        self.arm(index);
         Ok(())
     }
 
@@ -707,7 +707,7 @@ impl Engine {
         s.pause_note = None;
         s.cursor = s.cursor.max(now);
         self.emit("schedule.resumed", Some(index), json!({}));
-        self.arm(index, now);
+        self.arm(index);
         Ok(())
     }
 
@@ -733,13 +733,13 @@ impl Engine {
             Some(index),
             json!({ "change": if enabled { "enabled" } else { "disabled" } }),
         );
-        self.arm(index, now);
+        self.arm(index);
         Ok(())
     }
 
     /// Sets the schedule's timer for its next occurrence after its cursor, or marks it
     /// expired when there is none within its bounds.
-    pub(crate) fn arm(&mut self, index: u32, now: DateTime<Utc>) {
+    pub(crate) fn arm(&mut self, index: u32) {
         let running = self.lifecycle == Lifecycle::Running;
         let Some(s) = self.schedule_mut(index) else {
             return;
@@ -750,7 +750,6 @@ impl Engine {
         if s.paused || s.expired || !running {
             return;
         }
-        let _ = now;
         let next = next_occurrence(&s.spec, s.cursor, s.fired);
         if let Some(gap_fire) = dst_skipped_before(&s.spec, s.cursor, s.fired, next) {
             s.next_fire = Some(gap_fire);

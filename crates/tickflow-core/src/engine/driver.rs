@@ -93,7 +93,7 @@ pub async fn drive(shared: std::sync::Arc<Shared>, epoch: u64, wake: impl Fn()) 
                     "ERR_INTERNAL",
                     "an internal fault (panic) interrupted timer processing; the scheduler goes on",
                 );
-                if catch_unwind(AssertUnwindSafe(|| engine.recover(now))).is_err() {
+                if catch_unwind(AssertUnwindSafe(|| engine.recover())).is_err() {
                     engine.report_error("ERR_INTERNAL", "recovering from an internal fault failed");
                 }
             }

@@ -76,10 +76,10 @@ impl Engine {
     /// schedule is armed again from its cursor (a fire that was lost comes back as a late
     /// fire, under its catch-up policy), retries that were waiting run now, and running
     /// attempts get their timeouts back.
-    pub fn recover(&mut self, now: DateTime<Utc>) {
+    pub fn recover(&mut self) {
         for index in 0..self.schedules.len() as u32 {
             if self.schedule_at(index).is_some() {
-                self.arm(index, now);
+                self.arm(index);
             }
         }
         let mut waiting = Vec::new();
@@ -172,7 +172,7 @@ impl Engine {
         if s.next_is_dst_skip {
             self.skip(index, first, "dst");
             self.advance_cursor(index, first);
-            self.arm(index, now);
+            self.arm(index);
             return;
         }
         if !s.spec.enabled {
@@ -180,13 +180,13 @@ impl Engine {
             // recorded as skipped.
             self.skip(index, first, "disabled");
             self.advance_cursor(index, first);
-            self.arm(index, now);
+            self.arm(index);
             return;
         }
         if now - due <= threshold {
             self.advance_cursor(index, first);
             self.fire(index, first, TriggerType::Scheduled);
-            self.arm(index, now);
+            self.arm(index);
             return;
         }
         // Late: collect every occurrence up to now, then let the catch-up policy choose.
@@ -230,7 +230,7 @@ impl Engine {
                 self.skip(index, *at, "misfire");
             }
         }
-        self.arm(index, now);
+        self.arm(index);
     }
 
     fn advance_cursor(&mut self, index: u32, at: DateTime<Utc>) {
