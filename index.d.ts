@@ -444,9 +444,29 @@ export interface IntegrationEvents {
 
 export type IntegrationState = 'stopped' | 'starting' | 'running' | 'stopping' | 'error'
 
+export interface SqliteStoreOptions {
+  type: 'sqlite'
+  path: string
+  readonly?: boolean
+  synchronous?: 'normal' | 'full'
+}
+
+/** A due occurrence that did not run. */
+export interface SkippedOccurrence {
+  scheduleId: string
+  scheduledTime: Date
+  reason: 'overlap' | 'misfire' | 'dst' | 'disabled'
+  recordedAt: Date
+}
+
 export interface IntegrationOptions {
   executor: Executor
-  store?: { type: 'memory' } | { type: 'sqlite'; path: string }
+  /**
+   * Where schedules and executions live. `sqlite` keeps them in one file (WAL mode) that
+   * survives restarts and crashes; `readonly` opens it for inspection (no lock, no start);
+   * `synchronous: 'full'` also survives power loss, at an fsync per commit.
+   */
+  store?: { type: 'memory' } | SqliteStoreOptions
   /** Executions in flight across all schedules; default 10. */
   maxConcurrency?: number
   /** Default 'UTC'. */
@@ -493,6 +513,8 @@ export declare class WorkflowScheduleIntegration extends EventEmitter {
   listExecutions(filters?: ExecutionFilters): ScheduledExecution[]
   getExecutionHistory(scheduleId: string, filters?: ExecutionFilters): ExecutionHistory
   getNextExecutionTimes(scheduleId: string, count?: number): Date[]
+  /** Due occurrences that did not run, oldest first (kept as long as the execution history). */
+  getSkippedOccurrences(scheduleId: string): SkippedOccurrence[]
 
   getScheduleWorkflowStatus(scheduleId: string): ScheduleWorkflowStatus
   getScheduleStatus(scheduleId: string): ScheduleStatus

@@ -208,6 +208,8 @@ class WorkflowScheduleIntegration extends EventEmitter {
     if (this._state !== 'stopped') {
       throw codedError(Error, 'ERR_INVALID_STATE', 'initialize', `cannot initialize while ${this._state}`)
     }
+    // Opens a durable store and restores its schedules and executions (off the JS thread).
+    await this._native.openStore()
     this._initialized = true
   }
 
@@ -375,6 +377,12 @@ class WorkflowScheduleIntegration extends EventEmitter {
     checkId(scheduleId, 'scheduleId')
     if (filters !== undefined) checkObject(filters, 'filters')
     return this._call('history', scheduleId, filters === undefined ? null : filters)
+  }
+
+  /** Due occurrences that did not run, oldest first: `{ scheduleId, scheduledTime, reason, recordedAt }`. */
+  getSkippedOccurrences(scheduleId) {
+    checkId(scheduleId, 'scheduleId')
+    return this._call('skipped', scheduleId)
   }
 
   getNextExecutionTimes(scheduleId, count) {

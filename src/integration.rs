@@ -13,8 +13,9 @@ use napi_derive::napi;
 use serde_json::{json, Value};
 use tickflow_core::engine::{
     self, drive, parse_filters, parse_options, value::date_value, Engine, EngineError, Message,
-    Outcome, Shared,
+    Outcome, Shared, StoreOptions,
 };
+use tickflow_core::store::{SqliteOptions, SqliteStore};
 
 use crate::js_error::{to_js, ApiError, ApiResult, ErrorKind};
 
@@ -26,7 +27,59 @@ pub struct NativeIntegration {
     manual: bool,
     wake: Option<Arc<Wake>>,
     referenced: bool,
+    /// The durable store to open in `openStore`; `None` for memory only.
+    store: Option<SqliteOptions>,
 }
+
+/// Opens the durable store and restores what it holds, off the JavaScript thread: a store
+/// of 100,000 schedules takes a while to read.
+pub struct OpenStore {
+    shared: Arc<Shared>,
+    options: Option<SqliteOptions>,
+    failure: Option<EngineError>,
+}
+
+impl Task for OpenStore {
+    type Output = ();
+    type JsValue = ();
+
+    fn compute(&mut self) -> Result<()> {
+        let Some(options) = self.options.take() else {
+            return Ok(());
+        };
+        let shared = self.shared.clone();
+        let opened = std::panic::catch_unwind(move || {
+            let store = SqliteStore::open(&options)?;
+            shared.lock().attach_store(Box::new(store))
+        });
+        let failure = match opened {
+            Ok(Ok(())) => return Ok(()),
+            Ok(Err(err)) => err,
+            Err(_) => EngineError::Internal("a fault (panic) while opening the store".into()),
+        };
+        let message = failure.to_string();
+        self.failure = Some(failure);
+        Err(Error::new(Status::GenericFailure, message))
+    }
+
+    fn resolve(&mut self, _env: Env, _output: ()) -> Result<()> {
+        Ok(())
+    }
+
+    fn reject(&mut self, env: Env, err: Error) -> Result<()> {
+        match self.failure.take() {
+            Some(failure) => Err(engine_error(failure).into_rejection(&env)),
+            None => Err(err),
+        }
+    }
+}
+
+/// Commands that change schedules or executions: refused on a read-only store and before
+/// a durable store is open.
+const CHANGING: &[&str] = &[
+    "create", "update", "delete", "pause", "resume", "enable", "disable", "trigger", "cancel",
+    "retry", "backfill", "advance", "advanceStep",
+];
 
 fn engine_error(err: EngineError) -> ApiError {
     match err {
@@ -160,6 +213,7 @@ fn command(engine: &mut Engine, method: &str, values: Vec<Value>) -> ApiResult<V
         "create" => &["config"],
         "update" => &["id", "updates"],
         "delete" | "get" => &["id"],
+        "skipped" => &["scheduleId"],
         "pause" => &["scheduleId", "note"],
         "resume" | "enable" | "disable" | "status" | "health" | "metrics" | "workflowStatus" => {
             &["scheduleId"]
@@ -179,6 +233,9 @@ fn command(engine: &mut Engine, method: &str, values: Vec<Value>) -> ApiResult<V
         _ => &[],
     };
     let a = Args { values, names };
+    if CHANGING.contains(&method) {
+        engine.check_writable().map_err(engine_error)?;
+    }
     let e = |r: std::result::Result<Value, EngineError>| r.map_err(engine_error);
     match method {
         "create" => e(engine.create(a.value(0).clone()).map(Value::String)),
@@ -246,6 +303,7 @@ fn command(engine: &mut Engine, method: &str, values: Vec<Value>) -> ApiResult<V
             }))
         }
         "status" => e(engine.schedule_status(&a.string(0)?)),
+        "skipped" => e(engine.skipped(&a.string(0)?)),
         "health" => e(engine.schedule_health(&a.string(0)?)),
         "metrics" => e(engine.schedule_metrics(&a.string(0)?)),
         "workflowStatus" => e(engine.schedule_workflow_status(&a.string(0)?)),
@@ -331,15 +389,33 @@ impl NativeIntegration {
             (|| {
                 let value = parse_json(&options, "options")?;
                 let parsed = parse_options(&value).map_err(|f| engine_error(f.into()))?;
-                let engine = Engine::new(parsed.engine, parsed.manual_start);
+                let mut engine = Engine::new(parsed.engine, parsed.manual_start);
+                let store = match parsed.store {
+                    StoreOptions::Memory => None,
+                    StoreOptions::Sqlite(options) => {
+                        engine.expect_store();
+                        Some(options)
+                    }
+                };
                 Ok(NativeIntegration {
                     manual: engine.is_manual(),
                     shared: Arc::new(Shared::new(engine)),
                     wake: None,
                     referenced: true,
+                    store,
                 })
             })(),
         )
+    }
+
+    /// Opens the durable store (once; later calls and a memory store resolve at once).
+    #[napi(catch_unwind, ts_return_type = "Promise<void>")]
+    pub fn open_store(&mut self) -> AsyncTask<OpenStore> {
+        AsyncTask::new(OpenStore {
+            shared: self.shared.clone(),
+            options: self.store.clone(),
+            failure: None,
+        })
     }
 
     /// Starts the engine. `wake` is called (through a threadsafe function) whenever the
@@ -396,6 +472,8 @@ impl NativeIntegration {
                 let mut engine = self.shared.lock();
                 let before = engine.next_due();
                 let answer = command(&mut engine, &method, values)?;
+                // A command that resolved is durable.
+                engine.commit();
                 if engine.next_due() != before {
                     self.shared.poke();
                 }

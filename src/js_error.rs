@@ -76,6 +76,14 @@ impl ApiError {
         }
     }
 
+    /// This error as a value napi can reject a promise with (an async task's failure).
+    pub fn into_rejection(self, env: &Env) -> Error {
+        match self.build(env) {
+            Ok(obj) => Error::from(obj.to_unknown()),
+            Err(_) => Error::new(Status::GenericFailure, self.message),
+        }
+    }
+
     fn build<'a>(&self, env: &'a Env) -> Result<Object<'a>> {
         let base = Error::new(self.code, self.message.clone());
         let value = match self.kind {

@@ -4,3 +4,4 @@
 
 pub mod cron;
 pub mod engine;
+pub mod store;

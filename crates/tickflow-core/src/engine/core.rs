@@ -105,6 +105,9 @@ pub struct Runtime {
     pub buffered: VecDeque<DateTime<Utc>>,
     pub history: VecDeque<u64>,
     pub stats: Stats,
+    /// Occurrences not run: (scheduled, recorded, reason), oldest first, as many as the
+    /// history limit keeps.
+    pub skips: VecDeque<(DateTime<Utc>, DateTime<Utc>, &'static str)>,
 }
 
 static NEVER_RAN: Runtime = Runtime {
@@ -112,6 +115,7 @@ static NEVER_RAN: Runtime = Runtime {
     buffered: VecDeque::new(),
     history: VecDeque::new(),
     stats: Stats::EMPTY,
+    skips: VecDeque::new(),
 };
 
 #[derive(Clone, Debug)]
@@ -206,6 +210,13 @@ pub struct Engine {
     pub(crate) patterns: HashMap<String, std::sync::Arc<crate::cron::CronPattern>>,
     /// Tests only: the next timer handled panics, to prove that faults are contained.
     pub(crate) fault_armed: bool,
+    /// The durable store and what changed since its last commit; `None` for memory only.
+    pub(crate) persistence: Option<Box<super::persist::Persistence>>,
+    /// Restored from a store opened read-only: inspect, never start or change.
+    pub(crate) readonly: bool,
+    /// A durable store is configured but not yet open.
+    pub(crate) store_pending: bool,
+    pub(crate) sweep: super::persist::Sweep,
 }
 
 impl Engine {
@@ -235,6 +246,10 @@ impl Engine {
             listening: None,
             patterns: HashMap::new(),
             fault_armed: false,
+            persistence: None,
+            readonly: false,
+            store_pending: false,
+            sweep: Default::default(),
         }
     }
 
@@ -261,7 +276,10 @@ impl Engine {
         self.tokio_origin = Some((origin, tokio::time::Instant::now()));
     }
 
+    /// What the engine has to say, in order; what led to it is committed to the store
+    /// first, so an executor never runs for a fire the store does not know.
     pub fn take_messages(&mut self) -> Vec<Message> {
+        self.commit();
         std::mem::take(&mut self.outbox)
     }
 
@@ -290,7 +308,7 @@ impl Engine {
     // ---------------------------------------------------------------------------------
     // Events
 
-    fn compile(
+    pub(crate) fn compile(
         &mut self,
         text: &str,
     ) -> Result<std::sync::Arc<crate::cron::CronPattern>, crate::cron::CronError> {
@@ -389,13 +407,16 @@ impl Engine {
                 state: self.lifecycle_name(),
             });
         }
+        self.check_writable()?;
         self.lifecycle = Lifecycle::Running;
         let now = self.now();
         self.started_at = Some(now);
         self.emit("integration.started", None, json!({}));
+        self.recover_interrupted();
         for index in 0..self.schedules.len() as u32 {
             self.arm(index);
         }
+        self.dispatch();
         // Occurrences that fell due while stopped are late fires: catch-up decides.
         self.process_due(now);
         Ok(())
@@ -575,6 +596,19 @@ impl Engine {
             created: now,
             spec,
         };
+        let index = self.insert_schedule(schedule);
+        self.touch_config(index);
+        self.emit("schedule.created", Some(index), json!({}));
+        self.arm(index);
+        Ok(id)
+    }
+
+    /// Puts a schedule in a free slot and indexes it.
+    pub(crate) fn insert_schedule(&mut self, schedule: Schedule) -> u32 {
+        let (config_id, schedule_id) = (
+            schedule.spec.config_id.clone(),
+            schedule.spec.schedule_id.clone(),
+        );
         let index = match self.free_slots.pop() {
             Some(i) => {
                 self.schedules[i as usize] = Some(Box::new(schedule));
@@ -585,13 +619,9 @@ impl Engine {
                 (self.schedules.len() - 1) as u32
             }
         };
-        let s = self.schedule_at(index).expect("just inserted");
-        let (config_id, schedule_id) = (s.spec.config_id.clone(), s.spec.schedule_id.clone());
         self.by_config_id.insert(config_id, index);
         self.by_schedule_id.insert(schedule_id, index);
-        self.emit("schedule.created", Some(index), json!({}));
-        self.arm(index);
-        Ok(id)
+        index
     }
 
     /// Applies `updates` over the stored configuration: top-level fields replace, and
@@ -650,6 +680,7 @@ impl Engine {
         s.config = merged.to_string();
         s.expired = false;
         s.cursor = s.cursor.max(now);
+        self.touch_config(index);
         self.emit("schedule.updated", Some(index), json!({}));
         self.arm(index);
         Ok(())
@@ -670,6 +701,7 @@ impl Engine {
         let s = self.schedules[index as usize].take().expect("indexed");
         self.by_config_id.remove(&s.spec.config_id);
         self.by_schedule_id.remove(&s.spec.schedule_id);
+        self.journal_deleted(&s.spec.schedule_id);
         self.free_slots.push(index);
         Ok(())
     }
@@ -691,6 +723,7 @@ impl Engine {
         s.pause_note = note.clone();
         s.generation = s.generation.wrapping_add(1);
         s.next_fire = None;
+        self.touch_schedule(index);
         self.emit("schedule.paused", Some(index), json!({ "note": note }));
         Ok(())
     }
@@ -706,6 +739,7 @@ impl Engine {
         s.paused = false;
         s.pause_note = None;
         s.cursor = s.cursor.max(now);
+        self.touch_schedule(index);
         self.emit("schedule.resumed", Some(index), json!({}));
         self.arm(index);
         Ok(())
@@ -728,6 +762,7 @@ impl Engine {
         if enabled {
             s.cursor = s.cursor.max(now);
         }
+        self.touch_config(index);
         self.emit(
             "schedule.updated",
             Some(index),
@@ -792,6 +827,7 @@ impl Engine {
         };
         if !s.expired {
             s.expired = true;
+            self.touch_schedule(index);
             self.emit("schedule.expired", Some(index), json!({}));
         }
     }

@@ -73,6 +73,17 @@ impl TriggerType {
         }
     }
 
+    pub fn parse(s: &str) -> Option<TriggerType> {
+        Some(match s {
+            "scheduled" => TriggerType::Scheduled,
+            "manual" => TriggerType::Manual,
+            "retry" => TriggerType::Retry,
+            "catchup" => TriggerType::Catchup,
+            "backfill" => TriggerType::Backfill,
+            _ => return None,
+        })
+    }
+
     /// The production-ccs `TriggerSource` of this trigger.
     pub fn source(self) -> &'static str {
         match self {
@@ -185,4 +196,66 @@ impl Execution {
             "retryOf": self.retry_of,
         })
     }
+}
+
+/// The stored form of an execution: the public record plus what only the engine needs.
+impl Execution {
+    pub fn to_record(&self) -> Value {
+        let mut v = self.to_json();
+        v["createdTime"] = date_json(self.created);
+        v["maxAttempts"] = json!(self.max_attempts);
+        v
+    }
+
+    /// Reads back `to_record`'s output; `None` when a required field is missing.
+    pub fn from_record(v: &Value, seq: u64) -> Option<Execution> {
+        let text = |k: &str| v[k].as_str().map(str::to_string);
+        let attempts = v["attempts"]
+            .as_array()?
+            .iter()
+            .map(|a| {
+                Some(Attempt {
+                    number: a["attempt"].as_u64()? as u32,
+                    started: date_of(&a["startTime"])?,
+                    ended: date_of(&a["endTime"]),
+                    error: error_of(&a["error"]),
+                })
+            })
+            .collect::<Option<Vec<_>>>()?;
+        Some(Execution {
+            id: text("id")?,
+            schedule_id: text("scheduleId")?,
+            workflow_id: text("workflowId")?,
+            config_id: text("scheduledWorkflowId")?,
+            trigger: TriggerType::parse(v["triggerType"].as_str()?)?,
+            scheduled_time: date_of(&v["scheduledTime"])?,
+            created: date_of(&v["createdTime"])?,
+            started: date_of(&v["actualStartTime"]),
+            ended: date_of(&v["completionTime"]),
+            status: ExecutionStatus::parse(v["status"].as_str()?)?,
+            priority: v["priority"].as_u64()? as u8,
+            attempts,
+            max_attempts: v["maxAttempts"].as_u64()? as u32,
+            result: (!v["result"].is_null()).then(|| v["result"].clone()),
+            error: error_of(&v["error"]),
+            context: v["context"].clone(),
+            cancel_reason: text("cancelReason"),
+            retry_of: text("retryOf"),
+            seq,
+        })
+    }
+}
+
+fn date_of(v: &Value) -> Option<DateTime<Utc>> {
+    DateTime::from_timestamp_millis(v["$date"].as_i64()?)
+}
+
+fn error_of(v: &Value) -> Option<ErrorInfo> {
+    Some(ErrorInfo {
+        code: v["code"].as_str()?.to_string(),
+        message: v["message"].as_str().unwrap_or_default().to_string(),
+        stack: v["stack"].as_str().map(str::to_string),
+        retryable: v["retryable"].as_bool().unwrap_or(false),
+        at: date_of(&v["timestamp"])?,
+    })
 }

@@ -6,6 +6,7 @@ mod core;
 mod driver;
 mod execution;
 mod options;
+mod persist;
 mod query;
 mod run;
 mod text;
@@ -16,7 +17,8 @@ pub use self::core::{Engine, EngineOptions, Lifecycle, Message, Schedule};
 pub use config::{Backoff, CatchupKind, OverlapPolicy, RetryPolicy, ScheduleSpec};
 pub use driver::{drive, Shared, MAX_SLEEP};
 pub use execution::{Execution, ExecutionStatus, TriggerType};
-pub use options::{parse_options, IntegrationOptions, MAX_CONCURRENCY};
+pub use persist::INTERRUPTED;
+pub use options::{parse_options, IntegrationOptions, StoreOptions, MAX_CONCURRENCY};
 pub use query::{parse_filters, Filters};
 pub use run::Outcome;
 pub use value::{FieldError, Kind};
@@ -43,6 +45,14 @@ pub enum EngineError {
     NotManualClock,
     #[error("{0}")]
     BadRange(String),
+    #[error(transparent)]
+    Store(crate::store::StoreError),
+    #[error("the integration was opened on a read-only store: it can be inspected, not changed or started")]
+    ReadOnly,
+    #[error("internal fault: {0}")]
+    Internal(String),
+    #[error("the store is not open yet: call initialize() first")]
+    NotInitialized,
 }
 
 impl EngineError {
@@ -57,9 +67,15 @@ impl EngineError {
             EngineError::NotFinished { .. } => "ERR_EXECUTION_NOT_FINISHED",
             EngineError::NotManualClock => "ERR_NOT_MANUAL_CLOCK",
             EngineError::BadRange(_) => "ERR_OUT_OF_RANGE",
+            EngineError::Store(e) => e.code(),
+            EngineError::ReadOnly => "ERR_STORE_READONLY",
+            EngineError::NotInitialized => "ERR_NOT_INITIALIZED",
+            EngineError::Internal(_) => "ERR_INTERNAL",
         }
     }
 }
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod persist_tests;

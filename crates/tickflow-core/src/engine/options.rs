@@ -4,7 +4,8 @@ use chrono::{DateTime, Utc};
 use serde_json::Value;
 
 use super::core::EngineOptions;
-use super::value::{range_error, FieldResult, Fields};
+use super::value::{range_error, type_error, FieldResult, Fields};
+use crate::store::{SqliteOptions, Synchronous};
 use crate::cron;
 
 const OPTION_KEYS: &[&str] = &[
@@ -24,7 +25,13 @@ pub struct IntegrationOptions {
     pub engine: EngineOptions,
     /// Where a manual clock starts; `None` for the system clock.
     pub manual_start: Option<DateTime<Utc>>,
-    pub store: &'static str,
+    pub store: StoreOptions,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum StoreOptions {
+    Memory,
+    Sqlite(SqliteOptions),
 }
 
 pub fn parse_options(value: &Value) -> FieldResult<IntegrationOptions> {
@@ -64,23 +71,48 @@ pub fn parse_options(value: &Value) -> FieldResult<IntegrationOptions> {
             engine.history_max_age_ms = Some(ms);
         }
     }
-    let store =
-        match o.get("store") {
-            None => "memory",
-            Some(s) => {
-                let s = Fields::new(s, &o.path("store"), &["type", "path"])?;
-                match s.choice("type", &["memory", "sqlite"])? {
-                    Some("sqlite") => return Err(range_error(
-                        &s.path("type"),
-                        "ERR_STORE_UNAVAILABLE",
-                        "the sqlite store is not available in this version; use { type: 'memory' }"
-                            .into(),
-                        &Value::String("sqlite".into()),
-                    )),
-                    _ => "memory",
+    let store = match o.get("store") {
+        None => StoreOptions::Memory,
+        Some(s) => {
+            let s = Fields::new(
+                s,
+                &o.path("store"),
+                &["type", "path", "readonly", "synchronous"],
+            )?;
+            match s.choice("type", &["memory", "sqlite"])? {
+                Some("sqlite") => {
+                    let path = s.string("path")?.ok_or_else(|| {
+                        type_error(&s.path("path"), "a file path (string)", &Value::Null)
+                    })?;
+                    if path.is_empty() || path.contains('\0') {
+                        return Err(range_error(
+                            &s.path("path"),
+                            "ERR_INVALID_OPTION_VALUE",
+                            "expected a file path".into(),
+                            &Value::String(path),
+                        ));
+                    }
+                    let synchronous = match s.choice("synchronous", &["normal", "full"])? {
+                        Some("full") => Synchronous::Full,
+                        _ => Synchronous::Normal,
+                    };
+                    StoreOptions::Sqlite(SqliteOptions {
+                        path,
+                        readonly: s.boolean("readonly")?.unwrap_or(false),
+                        synchronous,
+                    })
                 }
+                None => {
+                    return Err(type_error(
+                        &s.path("type"),
+                        "'memory' or 'sqlite'",
+                        &Value::Null,
+                    ))
+                }
+                _ => StoreOptions::Memory,
             }
-        };
+        }
+    };
     let manual = o.choice("clock", &["system", "manual"])? == Some("manual");
     let start = o.date("startTime")?;
     let manual_start = manual.then(|| start.unwrap_or_else(Utc::now));

@@ -236,13 +236,27 @@ impl Engine {
     fn advance_cursor(&mut self, index: u32, at: DateTime<Utc>) {
         if let Some(s) = self.schedule_mut(index) {
             s.cursor = s.cursor.max(at);
+            self.touch_schedule(index);
         }
     }
 
-    pub(crate) fn skip(&mut self, index: u32, at: DateTime<Utc>, reason: &str) {
-        if let Some(s) = self.schedule_mut(index) {
-            s.rt_mut().stats.skipped += 1;
-        }
+    /// Records a due occurrence that does not run, and why.
+    pub(crate) fn skip(&mut self, index: u32, at: DateTime<Utc>, reason: &'static str) {
+        let now = self.now();
+        let Some(s) = self.schedule_mut(index) else {
+            return;
+        };
+        let rt = s.rt_mut();
+        rt.stats.skipped += 1;
+        rt.skips.push_back((at, now, reason));
+        let schedule_id = s.spec.schedule_id.clone();
+        self.touch_schedule(index);
+        self.journal_skip(crate::store::SkipRow {
+            schedule_id,
+            scheduled_ms: at.timestamp_millis(),
+            reason: reason.to_string(),
+            recorded_ms: now.timestamp_millis(),
+        });
         self.totals.skipped += 1;
         self.emit(
             "schedule.skipped",
@@ -253,6 +267,7 @@ impl Engine {
 
     /// A scheduled or catch-up occurrence: applies the overlap policy.
     fn fire(&mut self, index: u32, at: DateTime<Utc>, trigger: TriggerType) {
+        self.touch_schedule(index);
         let Some(s) = self.schedule_mut(index) else {
             return;
         };
@@ -330,6 +345,8 @@ impl Engine {
             serde_json::from_str(&s.spec.fragments.metadata).unwrap_or(Value::Null);
         self.totals.triggered += 1;
         self.executions.insert(key, execution);
+        self.touch_execution(key);
+        self.touch_schedule(index);
         self.execution_keys.insert(id.clone(), key);
         if self.wants("schedule.triggered") {
             self.emit(
@@ -355,11 +372,13 @@ impl Engine {
         Some(id)
     }
 
-    fn enqueue(&mut self, key: u64) {
+    pub(crate) fn enqueue(&mut self, key: u64) {
         let Some(e) = self.executions.get_mut(&key) else {
             return;
         };
         e.status = ExecutionStatus::Queued;
+        self.touch_execution(key);
+        let e = &self.executions[&key];
         self.ready.push(Ready {
             priority: e.priority,
             neg_due_ms: -e.scheduled_time.timestamp_millis(),
@@ -396,6 +415,8 @@ impl Engine {
         e.status = ExecutionStatus::Running;
         e.started.get_or_insert(now);
         self.in_flight += 1;
+        self.touch_execution(key);
+        let e = &self.executions[&key];
         if number == 1 && matches!(e.trigger, TriggerType::Scheduled | TriggerType::Catchup) {
             let latency = (now - e.scheduled_time).num_microseconds().unwrap_or(0) as f64 / 1000.0;
             if self.latencies.len() >= LATENCY_SAMPLES {
@@ -487,6 +508,8 @@ impl Engine {
         if let Some(a) = e.attempts.last_mut() {
             a.ended = Some(now);
         }
+        self.touch_execution(key);
+        let e = self.executions.get_mut(&key).expect("present");
         match outcome {
             Outcome::Completed(result) => {
                 e.status = ExecutionStatus::Completed;
@@ -549,7 +572,7 @@ impl Engine {
     }
 
     /// Records a failed attempt, then retries it or ends the execution.
-    fn fail_attempt(
+    pub(crate) fn fail_attempt(
         &mut self,
         key: u64,
         code: String,
@@ -566,7 +589,10 @@ impl Engine {
             Some(spec) => spec.retry.clone(),
             None => super::config::RetryPolicy::none(),
         };
-        let retryable = policy.is_retryable(&code);
+        // An interrupted attempt is retried while attempts remain, whatever
+        // retryableErrors says: the failure was the process's, not the workflow's.
+        let retryable = policy.is_retryable(&code) || code == super::persist::INTERRUPTED;
+        self.touch_execution(key);
         let error = ErrorInfo {
             code,
             message,
@@ -684,6 +710,7 @@ impl Engine {
         let Some(index) = self.schedule_index(&schedule_id).ok() else {
             return;
         };
+        self.touch_schedule(index);
         let running = self.lifecycle == Lifecycle::Running;
         let Some(s) = self.schedule_mut(index) else {
             return;
@@ -700,7 +727,7 @@ impl Engine {
     }
 
     /// Drops the oldest finished records beyond the retention limits.
-    fn prune_history(&mut self, index: u32) {
+    pub(crate) fn prune_history(&mut self, index: u32) {
         let max = self.options.history_max_per_schedule;
         let max_age = self
             .options
@@ -715,6 +742,7 @@ impl Engine {
             return;
         };
         let mut checked = 0;
+        let mut pruned = Vec::new();
         while let Some(&oldest) = s.rt_mut().history.front() {
             let Some(e) = self.executions.get(&oldest) else {
                 s.rt_mut().history.pop_front();
@@ -729,6 +757,26 @@ impl Engine {
             self.execution_keys.remove(&e.id);
             self.executions.remove(&oldest);
             s.rt_mut().history.pop_front();
+            pruned.push(oldest);
+        }
+        // Skips follow the same limits.
+        let mut skips_up_to = None;
+        if let Some(rt) = s.runtime.as_mut() {
+            while let Some(&(at, recorded, _)) = rt.skips.front() {
+                let too_old = max_age.is_some_and(|age| now - recorded > age);
+                if rt.skips.len() <= max && !too_old {
+                    break;
+                }
+                rt.skips.pop_front();
+                skips_up_to = Some(at);
+            }
+        }
+        let schedule_id = s.spec.schedule_id.clone();
+        for key in pruned {
+            self.journal_pruned(key);
+        }
+        if let Some(at) = skips_up_to {
+            self.journal_pruned_skips(&schedule_id, at);
         }
     }
 
@@ -759,6 +807,8 @@ impl Engine {
             return;
         }
         let was_running = e.status == ExecutionStatus::Running;
+        self.touch_execution(key);
+        let e = self.executions.get_mut(&key).expect("present");
         e.status = ExecutionStatus::Cancelled;
         e.cancel_reason = Some(reason.to_string());
         e.ended = Some(now);

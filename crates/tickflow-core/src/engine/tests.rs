@@ -5,7 +5,7 @@ use serde_json::{json, Value};
 
 use super::*;
 
-fn at(s: &str) -> DateTime<Utc> {
+pub(super) fn at(s: &str) -> DateTime<Utc> {
     DateTime::parse_from_rfc3339(s).unwrap().to_utc()
 }
 
@@ -24,7 +24,7 @@ fn engine_at(start: &str, max_concurrency: usize) -> Engine {
     e
 }
 
-fn config(id: &str, cron: &str, extra: Value) -> Value {
+pub(super) fn config(id: &str, cron: &str, extra: Value) -> Value {
     let mut c = json!({
         "id": id,
         "workflowId": format!("wf-{id}"),
@@ -50,7 +50,7 @@ fn config(id: &str, cron: &str, extra: Value) -> Value {
 }
 
 /// Event types and executor calls, in order, as short strings.
-fn log(e: &mut Engine) -> Vec<String> {
+pub(super) fn log(e: &mut Engine) -> Vec<String> {
     e.take_messages()
         .into_iter()
         .map(|m| match m {

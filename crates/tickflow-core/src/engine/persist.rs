@@ -1,0 +1,491 @@
+//! Persistence: what changed since the last commit (the journal), handed to the store in
+//! one piece; and the way back: a snapshot restored into the engine, and the executions
+//! a crash interrupted, recovered when the integration starts.
+//!
+//! Commits happen before messages leave the engine (`take_messages`), after each slice of
+//! timers and after each command, so an executor is never called for a fire that is not
+//! recorded, and a command that resolved is durable.
+
+use std::collections::HashSet;
+
+use chrono::{DateTime, Duration, Utc};
+use serde_json::{json, Value};
+
+use super::config::parse_config;
+use super::core::{Engine, Runtime, Schedule, Stats};
+use super::execution::{Execution, ExecutionStatus};
+use super::timers::Timer;
+use super::EngineError;
+use crate::store::{Changes, ExecutionRow, ScheduleRow, Snapshot, SkipRow, Store, StoreError};
+
+/// The error code of an attempt that was running when the process ended.
+pub const INTERRUPTED: &str = "INTERRUPTED";
+
+/// Schedules a retention sweep looks at per commit: enough to keep up, small enough that
+/// a fire never waits on it.
+const SWEEP_CHUNK: usize = 1_000;
+const SWEEP_EVERY_MS: i64 = 60_000;
+
+#[derive(Default)]
+pub(crate) struct Journal {
+    configs: HashSet<u32>,
+    states: HashSet<u32>,
+    deleted: Vec<String>,
+    executions: HashSet<u64>,
+    pruned: Vec<u64>,
+    skips: Vec<SkipRow>,
+    pruned_skips: Vec<(String, i64)>,
+}
+
+impl Journal {
+    fn is_empty(&self) -> bool {
+        self.configs.is_empty()
+            && self.states.is_empty()
+            && self.deleted.is_empty()
+            && self.executions.is_empty()
+            && self.pruned.is_empty()
+            && self.skips.is_empty()
+            && self.pruned_skips.is_empty()
+    }
+
+    /// Puts back what a failed commit took out; the next commit writes it with the state
+    /// of that moment.
+    fn merge(&mut self, old: Journal) {
+        self.configs.extend(old.configs);
+        self.states.extend(old.states);
+        self.deleted.splice(0..0, old.deleted);
+        self.executions.extend(old.executions);
+        self.pruned.extend(old.pruned);
+        self.skips.splice(0..0, old.skips);
+        self.pruned_skips.extend(old.pruned_skips);
+    }
+}
+
+pub(crate) struct Persistence {
+    store: Box<dyn Store>,
+    journal: Journal,
+    /// The last commit failed: reported once, until one succeeds again.
+    failing: bool,
+}
+
+/// Where the retention sweep goes on.
+#[derive(Default)]
+pub(crate) struct Sweep {
+    next_at: Option<DateTime<Utc>>,
+    index: usize,
+}
+
+impl Engine {
+    /// Uses `store` from now on, after restoring what it holds. A read-only store is only
+    /// read: the integration can be inspected but not started.
+    pub fn attach_store(&mut self, mut store: Box<dyn Store>) -> Result<(), EngineError> {
+        if self.persistence.is_some() || self.readonly || !self.schedules.is_empty() {
+            return Err(EngineError::InvalidState {
+                operation: "open the store",
+                state: "already holding schedules",
+            });
+        }
+        let snapshot = store.load()?;
+        self.restore(snapshot)?;
+        self.store_pending = false;
+        if store.is_readonly() {
+            self.readonly = true;
+        } else {
+            self.persistence = Some(Box::new(Persistence {
+                store,
+                journal: Journal::default(),
+                failing: false,
+            }));
+        }
+        Ok(())
+    }
+
+    /// Whether commands may change state: not on a read-only store, and not before a
+    /// durable store is open (its schedules would collide with what it holds).
+    pub fn check_writable(&self) -> Result<(), EngineError> {
+        if self.readonly {
+            Err(EngineError::ReadOnly)
+        } else if self.store_pending {
+            Err(EngineError::NotInitialized)
+        } else {
+            Ok(())
+        }
+    }
+
+    /// A durable store will be attached: changes wait for it.
+    pub fn expect_store(&mut self) {
+        self.store_pending = true;
+    }
+
+    fn journal(&mut self) -> Option<&mut Journal> {
+        self.persistence.as_mut().map(|p| &mut p.journal)
+    }
+
+    pub(crate) fn touch_config(&mut self, index: u32) {
+        if let Some(j) = self.journal() {
+            j.configs.insert(index);
+        }
+    }
+
+    pub(crate) fn touch_schedule(&mut self, index: u32) {
+        if let Some(j) = self.journal() {
+            j.states.insert(index);
+        }
+    }
+
+    pub(crate) fn touch_execution(&mut self, key: u64) {
+        if let Some(j) = self.journal() {
+            j.executions.insert(key);
+        }
+    }
+
+    pub(crate) fn journal_deleted(&mut self, schedule_id: &str) {
+        if let Some(j) = self.journal() {
+            j.deleted.push(schedule_id.to_string());
+        }
+    }
+
+    pub(crate) fn journal_pruned(&mut self, key: u64) {
+        if let Some(j) = self.journal() {
+            j.pruned.push(key);
+        }
+    }
+
+    pub(crate) fn journal_skip(&mut self, row: SkipRow) {
+        if let Some(j) = self.journal() {
+            j.skips.push(row);
+        }
+    }
+
+    pub(crate) fn journal_pruned_skips(&mut self, schedule_id: &str, up_to: DateTime<Utc>) {
+        if let Some(j) = self.journal() {
+            j.pruned_skips
+                .push((schedule_id.to_string(), up_to.timestamp_millis()));
+        }
+    }
+
+    /// Writes what changed since the last commit, in one transaction. A failed write is
+    /// reported once (`integration.error`, ERR_STORE_WRITE) and tried again at the next
+    /// commit; nothing is dropped.
+    pub fn commit(&mut self) {
+        let Some(p) = self.persistence.as_mut() else {
+            return;
+        };
+        if p.journal.is_empty() {
+            return;
+        }
+        let journal = std::mem::take(&mut p.journal);
+        let changes = self.changes(&journal);
+        let p = self.persistence.as_mut().expect("checked above");
+        match p.store.write(&changes) {
+            Ok(()) => p.failing = false,
+            Err(err) => {
+                p.journal.merge(journal);
+                if !std::mem::replace(&mut p.failing, true) {
+                    self.report_error(err.code(), &err.to_string());
+                }
+            }
+        }
+    }
+
+    fn changes(&self, j: &Journal) -> Changes {
+        let mut schedules: Vec<u32> = j.configs.union(&j.states).copied().collect();
+        schedules.sort_unstable();
+        let mut executions: Vec<u64> = j.executions.iter().copied().collect();
+        executions.sort_unstable();
+        Changes {
+            seq: self.seq,
+            deleted_schedules: j.deleted.clone(),
+            schedules: schedules
+                .into_iter()
+                .filter_map(|i| {
+                    let s = self.schedule_at(i)?;
+                    Some(ScheduleRow {
+                        schedule_id: s.spec.schedule_id.clone(),
+                        config_id: s.spec.config_id.clone(),
+                        config: j.configs.contains(&i).then(|| s.config.clone()),
+                        state: state_json(s).to_string(),
+                    })
+                })
+                .collect(),
+            executions: executions
+                .into_iter()
+                .filter_map(|key| {
+                    let e = self.executions.get(&key)?;
+                    // Records of a deleted schedule went with it.
+                    self.by_schedule_id.get(&e.schedule_id)?;
+                    Some(ExecutionRow {
+                        seq: key,
+                        id: e.id.clone(),
+                        schedule_id: e.schedule_id.clone(),
+                        status: e.status.as_str(),
+                        scheduled_ms: e.scheduled_time.timestamp_millis(),
+                        record: e.to_record().to_string(),
+                    })
+                })
+                .collect(),
+            pruned_executions: j.pruned.clone(),
+            skips: j.skips.clone(),
+            pruned_skips: j.pruned_skips.clone(),
+        }
+    }
+
+    /// History retention by age, a chunk of schedules at a time, once a minute (count
+    /// limits apply as executions are created).
+    pub fn maintain(&mut self) {
+        let now = self.now();
+        if self.sweep.next_at.is_some_and(|at| now < at) {
+            return;
+        }
+        let total = self.schedules.len();
+        let start = self.sweep.index.min(total);
+        let end = (start + SWEEP_CHUNK).min(total);
+        for index in start..end {
+            self.prune_history(index as u32);
+        }
+        if end >= total {
+            self.sweep.index = 0;
+            self.sweep.next_at = Some(now + Duration::milliseconds(SWEEP_EVERY_MS));
+        } else {
+            self.sweep.index = end;
+        }
+    }
+
+    /// Rebuilds schedules, executions and skips from a store's snapshot.
+    fn restore(&mut self, snapshot: Snapshot) -> Result<(), EngineError> {
+        let corrupt = |what: String| -> EngineError {
+            StoreError::Corrupt {
+                path: "store".into(),
+                reason: what,
+            }
+            .into()
+        };
+        let zone = self.options.default_zone.clone();
+        for row in snapshot.schedules {
+            let text = row.config.unwrap_or_default();
+            let config: Value = serde_json::from_str(&text)
+                .map_err(|e| corrupt(format!("schedule '{}': {e}", row.schedule_id)))?;
+            let id = row.schedule_id.clone();
+            let spec = parse_config(&config, &zone, || id.clone(), &mut |t| self.compile(t))
+                .map_err(|e| corrupt(format!("schedule '{}': {e}", row.schedule_id)))?;
+            let state: Value = serde_json::from_str(&row.state)
+                .map_err(|e| corrupt(format!("schedule '{}' state: {e}", row.schedule_id)))?;
+            let schedule = schedule_from_state(spec, text, &state)
+                .ok_or_else(|| corrupt(format!("schedule '{}' state", row.schedule_id)))?;
+            self.insert_schedule(schedule);
+        }
+        let mut seq = snapshot.seq;
+        for row in snapshot.executions {
+            let record: Value = serde_json::from_str(&row.record)
+                .map_err(|e| corrupt(format!("execution '{}': {e}", row.id)))?;
+            let e = Execution::from_record(&record, row.seq)
+                .ok_or_else(|| corrupt(format!("execution '{}'", row.id)))?;
+            seq = seq.max(row.seq);
+            if let Ok(index) = self.schedule_index(&e.schedule_id) {
+                let s = self.schedule_mut(index).expect("indexed");
+                let rt = s.rt_mut();
+                rt.history.push_back(row.seq);
+                if !e.status.is_final() {
+                    rt.active.push_back(row.seq);
+                }
+                if let (ExecutionStatus::Completed, Some(d)) = (e.status, e.duration_ms()) {
+                    rt.stats.durations.push_back(d.max(0) as u64);
+                }
+            }
+            self.execution_keys.insert(e.id.clone(), row.seq);
+            self.executions.insert(row.seq, e);
+        }
+        for row in snapshot.skips {
+            let Ok(index) = self.schedule_index(&row.schedule_id) else {
+                continue;
+            };
+            let (Some(at), Some(recorded)) = (
+                DateTime::from_timestamp_millis(row.scheduled_ms),
+                DateTime::from_timestamp_millis(row.recorded_ms),
+            ) else {
+                continue;
+            };
+            let reason = skip_reason(&row.reason);
+            let s = self.schedule_mut(index).expect("indexed");
+            s.rt_mut().skips.push_back((at, recorded, reason));
+        }
+        self.seq = self.seq.max(seq);
+        let mut totals = Stats::default();
+        for s in self.schedules.iter().flatten() {
+            let st = &s.rt().stats;
+            totals.triggered += st.triggered;
+            totals.completed += st.completed;
+            totals.failed += st.failed;
+            totals.cancelled += st.cancelled;
+            totals.skipped += st.skipped;
+        }
+        self.totals = totals;
+        Ok(())
+    }
+
+    /// When starting on a restored store: attempts that were running when the process
+    /// ended fail with INTERRUPTED and are retried while attempts remain; queued work is
+    /// queued again, and waiting retries wait for what is left of their delay.
+    pub(crate) fn recover_interrupted(&mut self) {
+        let now = self.now();
+        let mut keys: Vec<u64> = self
+            .executions
+            .iter()
+            .filter(|(_, e)| !e.status.is_final())
+            .map(|(k, _)| *k)
+            .collect();
+        keys.sort_unstable();
+        for key in keys {
+            let Some(e) = self.executions.get(&key) else {
+                continue;
+            };
+            let (status, attempt, schedule_id) = (e.status, e.attempt(), e.schedule_id.clone());
+            let ended = e.attempts.last().and_then(|a| a.ended).unwrap_or(now);
+            match status {
+                ExecutionStatus::Running => {
+                    if let Some(a) = self
+                        .executions
+                        .get_mut(&key)
+                        .and_then(|e| e.attempts.last_mut())
+                    {
+                        a.ended.get_or_insert(now);
+                    }
+                    self.fail_attempt(
+                        key,
+                        INTERRUPTED.into(),
+                        format!("attempt {attempt} was running when the process ended"),
+                        None,
+                        false,
+                    );
+                }
+                ExecutionStatus::Queued => self.enqueue(key),
+                ExecutionStatus::Retrying => {
+                    let delay = self
+                        .schedule(&schedule_id)
+                        .map_or(0, |s| s.spec.retry.delay_ms(attempt));
+                    let at = ended + Duration::milliseconds(delay as i64);
+                    self.timers.push(
+                        at.max(now),
+                        Timer::Retry {
+                            execution: key,
+                            attempt,
+                        },
+                    );
+                }
+                _ => {}
+            }
+        }
+    }
+
+    /// Occurrences a schedule did not run, oldest first (at most the history limit).
+    pub fn skipped(&self, schedule_id: &str) -> Result<Value, EngineError> {
+        let index = self.schedule_index(schedule_id)?;
+        let s = self.schedule_at(index).expect("indexed");
+        Ok(Value::Array(
+            s.rt()
+                .skips
+                .iter()
+                .map(|(at, recorded, reason)| {
+                    json!({
+                        "scheduleId": schedule_id,
+                        "scheduledTime": super::value::date_json(*at),
+                        "reason": reason,
+                        "recordedAt": super::value::date_json(*recorded),
+                    })
+                })
+                .collect(),
+        ))
+    }
+}
+
+impl From<StoreError> for EngineError {
+    fn from(e: StoreError) -> Self {
+        EngineError::Store(e)
+    }
+}
+
+pub(crate) fn skip_reason(reason: &str) -> &'static str {
+    match reason {
+        "overlap" => "overlap",
+        "misfire" => "misfire",
+        "dst" => "dst",
+        "disabled" => "disabled",
+        _ => "unknown",
+    }
+}
+
+fn ms(at: DateTime<Utc>) -> i64 {
+    at.timestamp_millis()
+}
+
+fn state_json(s: &Schedule) -> Value {
+    let rt = s.rt();
+    let st = &rt.stats;
+    json!({
+        "paused": s.paused,
+        "pauseNote": s.pause_note,
+        "expired": s.expired,
+        "fired": s.fired,
+        "cursor": ms(s.cursor),
+        "created": ms(s.created),
+        "buffered": rt.buffered.iter().map(|t| ms(*t)).collect::<Vec<_>>(),
+        "stats": {
+            "triggered": st.triggered,
+            "completed": st.completed,
+            "failed": st.failed,
+            "cancelled": st.cancelled,
+            "skipped": st.skipped,
+            "lastStatus": st.last_status.map(|s| s.as_str()),
+            "lastError": st.last_error,
+            "lastRun": st.last_run.map(ms),
+            "lastDuration": st.last_duration,
+        },
+    })
+}
+
+fn schedule_from_state(
+    spec: super::config::ScheduleSpec,
+    config: String,
+    state: &Value,
+) -> Option<Schedule> {
+    let date = |v: &Value| v.as_i64().and_then(DateTime::from_timestamp_millis);
+    let st = &state["stats"];
+    let count = |k: &str| st[k].as_u64().unwrap_or(0);
+    let stats = Stats {
+        triggered: count("triggered"),
+        completed: count("completed"),
+        failed: count("failed"),
+        cancelled: count("cancelled"),
+        skipped: count("skipped"),
+        durations: Default::default(),
+        last_status: st["lastStatus"].as_str().and_then(ExecutionStatus::parse),
+        last_error: st["lastError"].as_str().map(str::to_string),
+        last_run: date(&st["lastRun"]),
+        last_duration: st["lastDuration"].as_u64(),
+    };
+    let buffered: std::collections::VecDeque<DateTime<Utc>> = state["buffered"]
+        .as_array()
+        .map(|a| a.iter().filter_map(date).collect())
+        .unwrap_or_default();
+    let ran = stats.triggered + stats.skipped > 0 || !buffered.is_empty();
+    Some(Schedule {
+        spec,
+        config,
+        paused: state["paused"].as_bool()?,
+        pause_note: state["pauseNote"].as_str().map(str::to_string),
+        expired: state["expired"].as_bool()?,
+        fired: state["fired"].as_u64()?,
+        cursor: date(&state["cursor"])?,
+        next_fire: None,
+        next_is_dst_skip: false,
+        generation: 0,
+        runtime: ran.then(|| {
+            Box::new(Runtime {
+                buffered,
+                stats,
+                ..Default::default()
+            })
+        }),
+        created: date(&state["created"])?,
+    })
+}

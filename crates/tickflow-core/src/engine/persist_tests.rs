@@ -1,0 +1,337 @@
+//! The engine on a durable store: state survives a crash (the engine dropped without
+//! stopping), and recovery follows the catch-up and retry rules.
+
+use chrono::{DateTime, Duration, Utc};
+use serde_json::{json, Value};
+
+use super::tests::{at, config, log};
+use super::*;
+use crate::store::tests::TempDir;
+use crate::store::{Changes, Snapshot, SqliteOptions, SqliteStore, Store, StoreError, Synchronous};
+
+fn open(path: &str, now: DateTime<Utc>, max_concurrency: usize) -> Engine {
+    let options = EngineOptions {
+        max_concurrency,
+        ..Default::default()
+    };
+    let mut e = Engine::new(options, Some(now));
+    let store = SqliteStore::open(&SqliteOptions {
+        path: path.into(),
+        readonly: false,
+        synchronous: Synchronous::Normal,
+    })
+    .unwrap();
+    e.attach_store(Box::new(store)).unwrap();
+    e
+}
+
+fn execution_json(e: &Engine, id: &str) -> Value {
+    e.execution(id).unwrap()
+}
+
+fn execute_ids(messages: &[String]) -> usize {
+    messages.iter().filter(|m| m.starts_with("execute:")).count()
+}
+
+/// The ids handed to the executor, with attempts.
+fn executes(e: &mut Engine) -> Vec<(String, u64)> {
+    e.take_messages()
+        .into_iter()
+        .filter_map(|m| match m {
+            Message::Execute(t) => {
+                let r: Value = serde_json::from_str(&t).unwrap();
+                Some((
+                    r["executionId"].as_str().unwrap().to_string(),
+                    r["attempt"].as_u64().unwrap(),
+                ))
+            }
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn schedules_and_their_state_survive_a_crash() {
+    let dir = TempDir::new("survive");
+    let path = dir.file("state.db");
+    let t0 = at("2026-03-01T00:00:00Z");
+    {
+        let mut e = open(&path, t0, 10);
+        e.start().unwrap();
+        e.create(config("a", "* * * * *", json!({ "scheduleConfig": { "overlapPolicy": "allow" } })))
+            .unwrap();
+        e.create(config("b", "0 * * * *", json!({}))).unwrap();
+        e.pause("s-b", Some("maintenance".into())).unwrap();
+        e.advance(3 * 60_000, false).unwrap();
+        for (id, attempt) in executes(&mut e) {
+            e.complete(&id, attempt as u32, run::Outcome::Completed(json!({ "ok": id })));
+        }
+        e.take_messages();
+        // Dropped without stop: a crash.
+    }
+    let mut e = open(&path, t0 + Duration::minutes(3), 10);
+    let a = e.schedule("s-a").unwrap();
+    assert_eq!(a.fired, 3);
+    assert_eq!(a.cursor, at("2026-03-01T00:03:00Z"));
+    assert_eq!(a.rt().stats.triggered, 3);
+    assert_eq!(a.rt().stats.completed, 3);
+    assert_eq!(a.rt().history.len(), 3);
+    let b = e.schedule("s-b").unwrap();
+    assert!(b.paused);
+    assert_eq!(b.pause_note.as_deref(), Some("maintenance"));
+    assert_eq!(e.config("a").unwrap()["scheduleConfig"]["overlapPolicy"], "allow");
+    let history = e.list_executions(&parse_filters(&Value::Null, "filters").unwrap());
+    assert_eq!(history.len(), 3);
+    assert!(history.iter().all(|x| x["status"] == "completed"));
+    assert_eq!(history[0]["result"]["ok"], history[0]["id"]);
+    // Ids go on from where they were.
+    e.start().unwrap();
+    let id = e.trigger("s-a", Value::Null).unwrap();
+    assert!(history.iter().all(|x| x["id"] != json!(id)));
+}
+
+#[test]
+fn occurrences_missed_while_down_follow_the_catchup_policy() {
+    let dir = TempDir::new("catchup");
+    let path = dir.file("state.db");
+    let t0 = at("2026-03-01T00:00:00Z");
+    {
+        let mut e = open(&path, t0, 10);
+        e.start().unwrap();
+        e.create(config("once", "* * * * *", json!({}))).unwrap();
+        e.create(config(
+            "all",
+            "* * * * *",
+            json!({ "scheduleConfig": { "overlapPolicy": "allow", "catchup": { "policy": "all", "maxRuns": 3 } } }),
+        ))
+        .unwrap();
+        e.take_messages();
+    }
+    // Down for ten minutes: occurrences 00:01 .. 00:10.
+    let mut e = open(&path, t0 + Duration::minutes(10) + Duration::seconds(30), 10);
+    e.start().unwrap();
+    let messages = log(&mut e);
+    let misfires = |s: &str| {
+        e.skipped(s)
+            .unwrap()
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|x| x["reason"] == "misfire")
+            .count()
+    };
+    assert_eq!(misfires("s-once"), 9);
+    assert_eq!(misfires("s-all"), 7);
+    assert_eq!(execute_ids(&messages), 1 + 3);
+    let catchups = e
+        .list_executions(&parse_filters(&Value::Null, "filters").unwrap())
+        .into_iter()
+        .filter(|x| x["triggerType"] == "catchup")
+        .count();
+    assert_eq!(catchups, 4);
+    // Each occurrence is handled once: another restart finds nothing more to do.
+    drop(e);
+    let mut e = open(&path, t0 + Duration::minutes(10) + Duration::seconds(40), 10);
+    e.start().unwrap();
+    assert_eq!(execute_ids(&log(&mut e)), 0);
+    assert_eq!(e.schedule("s-once").unwrap().rt().stats.skipped, 9);
+}
+
+#[test]
+fn a_running_execution_is_interrupted_then_retried_or_failed() {
+    let dir = TempDir::new("interrupt");
+    let path = dir.file("state.db");
+    let t0 = at("2026-03-01T00:00:00Z");
+    let (retried, failed);
+    {
+        let mut e = open(&path, t0, 10);
+        e.start().unwrap();
+        e.create(config(
+            "r",
+            "0 0 1 1 *",
+            json!({ "executionConfig": { "retryPolicy": { "maxAttempts": 2, "backoffStrategy": "fixed", "initialDelay": 1000, "retryableErrors": ["NETWORK"] } } }),
+        ))
+        .unwrap();
+        e.create(config("f", "0 0 1 1 *", json!({}))).unwrap();
+        retried = e.trigger("s-r", Value::Null).unwrap();
+        failed = e.trigger("s-f", Value::Null).unwrap();
+        assert_eq!(executes(&mut e).len(), 2);
+    }
+    let mut e = open(&path, t0 + Duration::seconds(5), 10);
+    assert_eq!(execution_json(&e, &retried)["status"], "running");
+    e.start().unwrap();
+    let messages = log(&mut e);
+    assert!(messages.contains(&"retrying:2+1000".to_string()), "{messages:?}");
+    assert!(messages.contains(&"failed:failed".to_string()), "{messages:?}");
+    let f = execution_json(&e, &failed);
+    assert_eq!(f["status"], "failed");
+    assert_eq!(f["error"]["code"], INTERRUPTED);
+    assert_eq!(f["attempts"][0]["error"]["code"], INTERRUPTED);
+    // The retry waits out its delay, then runs attempt 2.
+    e.advance(1_000, false).unwrap();
+    assert_eq!(executes(&mut e), vec![(retried.clone(), 2)]);
+    e.complete(&retried, 2, run::Outcome::Completed(json!(1)));
+    e.take_messages();
+    drop(e);
+    let e = open(&path, t0 + Duration::seconds(9), 10);
+    let r = execution_json(&e, &retried);
+    assert_eq!(r["status"], "completed");
+    assert_eq!(r["attempts"][0]["error"]["code"], INTERRUPTED);
+    assert_eq!(r["attempts"].as_array().unwrap().len(), 2);
+}
+
+#[test]
+fn queued_work_survives_and_runs_in_order() {
+    let dir = TempDir::new("queued");
+    let path = dir.file("state.db");
+    let t0 = at("2026-03-01T00:00:00Z");
+    let ids: Vec<String>;
+    {
+        let mut e = open(&path, t0, 1);
+        e.start().unwrap();
+        e.create(config(
+            "q",
+            "* * * * *",
+            json!({ "scheduleConfig": { "overlapPolicy": "bufferOne" } }),
+        ))
+        .unwrap();
+        e.create(config("m", "0 0 1 1 *", json!({}))).unwrap();
+        ids = (0..3).map(|_| e.trigger("s-m", Value::Null).unwrap()).collect();
+        e.advance(60_000, false).unwrap();
+        // One runs; two manual triggers wait for a slot; the minute fire is queued behind.
+        assert_eq!(executes(&mut e).len(), 1);
+    }
+    let mut e = open(&path, t0 + Duration::seconds(61), 1);
+    e.start().unwrap();
+    // The running one was interrupted (no retries configured); the queue goes on in order:
+    // the two manual triggers, then the minute fire.
+    assert_eq!(execution_json(&e, &ids[0])["error"]["code"], INTERRUPTED);
+    let mut order = Vec::new();
+    for _ in 0..3 {
+        let next = executes(&mut e);
+        assert_eq!(next.len(), 1, "{next:?}");
+        let (id, attempt) = next[0].clone();
+        order.push(execution_json(&e, &id)["scheduleId"].as_str().unwrap().to_string());
+        e.complete(&id, attempt as u32, run::Outcome::Completed(Value::Null));
+    }
+    assert_eq!(order, ["s-m", "s-m", "s-q"]);
+    assert_eq!(execution_json(&e, &ids[2])["status"], "completed");
+}
+
+#[test]
+fn retention_prunes_the_store_too() {
+    let dir = TempDir::new("retention");
+    let path = dir.file("state.db");
+    let t0 = at("2026-03-01T00:00:00Z");
+    {
+        let options = EngineOptions {
+            history_max_per_schedule: 3,
+            ..Default::default()
+        };
+        let mut e = Engine::new(options, Some(t0));
+        e.attach_store(Box::new(
+            SqliteStore::open(&SqliteOptions {
+                path: path.clone(),
+                readonly: false,
+                synchronous: Synchronous::Normal,
+            })
+            .unwrap(),
+        ))
+        .unwrap();
+        e.start().unwrap();
+        e.create(config("p", "* * * * *", json!({}))).unwrap();
+        for _ in 0..8 {
+            e.advance(60_000, false).unwrap();
+            for (id, attempt) in executes(&mut e) {
+                e.complete(&id, attempt as u32, run::Outcome::Completed(Value::Null));
+            }
+        }
+        e.take_messages();
+    }
+    let mut store = SqliteStore::open(&SqliteOptions {
+        path,
+        readonly: true,
+        synchronous: Synchronous::Normal,
+    })
+    .unwrap();
+    let snapshot = store.load().unwrap();
+    assert!(snapshot.executions.len() <= 4, "{}", snapshot.executions.len());
+    // Counters keep the whole story.
+    let state: Value = serde_json::from_str(&snapshot.schedules[0].state).unwrap();
+    assert_eq!(state["stats"]["completed"], 8);
+}
+
+#[test]
+fn a_read_only_store_can_be_inspected_but_not_started() {
+    let dir = TempDir::new("inspect");
+    let path = dir.file("state.db");
+    let t0 = at("2026-03-01T00:00:00Z");
+    {
+        let mut e = open(&path, t0, 10);
+        e.create(config("a", "* * * * *", json!({}))).unwrap();
+        e.take_messages();
+    }
+    let mut e = Engine::new(EngineOptions::default(), Some(t0));
+    e.attach_store(Box::new(
+        SqliteStore::open(&SqliteOptions {
+            path,
+            readonly: true,
+            synchronous: Synchronous::Normal,
+        })
+        .unwrap(),
+    ))
+    .unwrap();
+    assert!(e.schedule("s-a").is_some());
+    assert_eq!(e.start().unwrap_err().code(), "ERR_STORE_READONLY");
+}
+
+/// A store whose writes fail while `failing` is set.
+struct FlakyStore {
+    failing: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    written: std::sync::Arc<std::sync::Mutex<Vec<Changes>>>,
+}
+
+impl Store for FlakyStore {
+    fn load(&mut self) -> Result<Snapshot, StoreError> {
+        Ok(Snapshot::default())
+    }
+    fn write(&mut self, changes: &Changes) -> Result<(), StoreError> {
+        if self.failing.load(std::sync::atomic::Ordering::SeqCst) {
+            return Err(StoreError::Write("disk full".into()));
+        }
+        self.written.lock().unwrap().push(changes.clone());
+        Ok(())
+    }
+    fn is_readonly(&self) -> bool {
+        false
+    }
+}
+
+#[test]
+fn a_failed_write_is_reported_once_and_written_later() {
+    let failing = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true));
+    let written = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let mut e = Engine::new(EngineOptions::default(), Some(at("2026-03-01T00:00:00Z")));
+    e.attach_store(Box::new(FlakyStore {
+        failing: failing.clone(),
+        written: written.clone(),
+    }))
+    .unwrap();
+    e.start().unwrap();
+    e.create(config("a", "* * * * *", json!({}))).unwrap();
+    let first = log(&mut e);
+    e.create(config("b", "* * * * *", json!({}))).unwrap();
+    let second = log(&mut e);
+    let errors = |m: &[String]| m.iter().filter(|x| *x == "integration.error").count();
+    // Reported in the drain whose commit failed, and only once while failures go on.
+    assert_eq!(errors(&first), 1, "{first:?}");
+    assert_eq!(errors(&second), 0, "{second:?}");
+    failing.store(false, std::sync::atomic::Ordering::SeqCst);
+    e.commit();
+    let written = written.lock().unwrap();
+    let ids: Vec<&str> = written
+        .iter()
+        .flat_map(|c| c.schedules.iter().map(|s| s.schedule_id.as_str()))
+        .collect();
+    assert_eq!(ids, vec!["s-a", "s-b"]);
+}
