@@ -274,6 +274,10 @@ class WorkflowScheduleIntegration extends EventEmitter {
     }
     this._call('abortRunning')
     this._call('finishStop')
+    // A durable store is committed and closed (its lock released), so that another
+    // integration, in this process or another, can open it; start() opens it again.
+    this._native.closeStore()
+    this._initialized = false
     this._native.release()
     this._state = 'stopped'
   }

@@ -418,6 +418,12 @@ impl NativeIntegration {
         })
     }
 
+    /// Commits and closes the durable store after a stop; `openStore` opens it again.
+    #[napi(catch_unwind)]
+    pub fn close_store(&self) {
+        self.shared.lock().detach_store();
+    }
+
     /// Starts the engine. `wake` is called (through a threadsafe function) whenever the
     /// engine has messages for JavaScript to drain.
     #[napi(catch_unwind)]

@@ -79,13 +79,15 @@ impl Engine {
     /// Uses `store` from now on, after restoring what it holds. A read-only store is only
     /// read: the integration can be inspected but not started.
     pub fn attach_store(&mut self, mut store: Box<dyn Store>) -> Result<(), EngineError> {
-        if self.persistence.is_some() || self.readonly || !self.schedules.is_empty() {
+        if !self.store_pending || self.lifecycle != super::Lifecycle::Stopped {
             return Err(EngineError::InvalidState {
                 operation: "open the store",
-                state: "already holding schedules",
+                state: if self.store_pending { self.lifecycle_name() } else { "already open" },
             });
         }
         let snapshot = store.load()?;
+        // The store holds everything this engine knew when it closed it: start from it.
+        self.clear_state();
         self.restore(snapshot)?;
         self.store_pending = false;
         if store.is_readonly() {
@@ -98,6 +100,31 @@ impl Engine {
             }));
         }
         Ok(())
+    }
+
+    /// Commits and closes the store (after a stop): changes are refused until it is
+    /// attached again.
+    pub fn detach_store(&mut self) {
+        if self.persistence.is_none() {
+            return;
+        }
+        self.commit();
+        self.persistence = None;
+        self.store_pending = true;
+    }
+
+    fn clear_state(&mut self) {
+        self.schedules.clear();
+        self.free_slots.clear();
+        self.by_schedule_id.clear();
+        self.by_config_id.clear();
+        self.executions.clear();
+        self.execution_keys.clear();
+        self.timers.clear();
+        self.ready.clear();
+        self.in_flight = 0;
+        self.totals = Stats::default();
+        self.sweep = Sweep::default();
     }
 
     /// Whether commands may change state: not on a read-only store, and not before a

@@ -21,6 +21,7 @@ fn open(path: &str, now: DateTime<Utc>, max_concurrency: usize) -> Engine {
         synchronous: Synchronous::Normal,
     })
     .unwrap();
+    e.expect_store();
     e.attach_store(Box::new(store)).unwrap();
     e
 }
@@ -229,6 +230,7 @@ fn retention_prunes_the_store_too() {
             ..Default::default()
         };
         let mut e = Engine::new(options, Some(t0));
+        e.expect_store();
         e.attach_store(Box::new(
             SqliteStore::open(&SqliteOptions {
                 path: path.clone(),
@@ -272,6 +274,7 @@ fn a_read_only_store_can_be_inspected_but_not_started() {
         e.take_messages();
     }
     let mut e = Engine::new(EngineOptions::default(), Some(t0));
+    e.expect_store();
     e.attach_store(Box::new(
         SqliteStore::open(&SqliteOptions {
             path,
@@ -312,6 +315,7 @@ fn a_failed_write_is_reported_once_and_written_later() {
     let failing = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true));
     let written = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
     let mut e = Engine::new(EngineOptions::default(), Some(at("2026-03-01T00:00:00Z")));
+    e.expect_store();
     e.attach_store(Box::new(FlakyStore {
         failing: failing.clone(),
         written: written.clone(),
@@ -334,4 +338,33 @@ fn a_failed_write_is_reported_once_and_written_later() {
         .flat_map(|c| c.schedules.iter().map(|s| s.schedule_id.as_str()))
         .collect();
     assert_eq!(ids, vec!["s-a", "s-b"]);
+}
+
+#[test]
+fn a_stopped_engine_closes_its_store_and_can_open_it_again() {
+    let dir = TempDir::new("reopen");
+    let path = dir.file("state.db");
+    let t0 = at("2026-03-01T00:00:00Z");
+    let mut e = open(&path, t0, 10);
+    e.start().unwrap();
+    e.create(config("a", "* * * * *", json!({}))).unwrap();
+    e.begin_stop();
+    e.finish_stop();
+    e.detach_store();
+    // Closed: another engine may take the store, and this one refuses changes.
+    assert_eq!(
+        e.check_writable().unwrap_err().code(),
+        "ERR_NOT_INITIALIZED"
+    );
+    drop(open(&path, t0, 10));
+    let store = SqliteStore::open(&SqliteOptions {
+        path: path.clone(),
+        readonly: false,
+        synchronous: Synchronous::Normal,
+    })
+    .unwrap();
+    e.attach_store(Box::new(store)).unwrap();
+    assert_eq!(e.schedule_count(), 1);
+    e.start().unwrap();
+    e.create(config("b", "* * * * *", json!({}))).unwrap();
 }

@@ -1,0 +1,312 @@
+// The sqlite store as a user meets it: what survives a restart, how missed fires and
+// interrupted executions are recovered, and every way a store can fail to open.
+const { spawn } = require('node:child_process')
+const fs = require('node:fs')
+const os = require('node:os')
+const path = require('node:path')
+const { WorkflowScheduleIntegration } = require('..')
+const { START, config, controlled } = require('./support')
+
+let dir
+beforeEach(() => {
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tickflow-store-'))
+})
+afterEach(() => fs.rmSync(dir, { recursive: true, force: true }))
+
+const MINUTE = 60_000
+const at = (ms) => new Date(START.getTime() + ms)
+
+function open(file, executor, options = {}) {
+  const integration = new WorkflowScheduleIntegration({
+    executor,
+    clock: 'manual',
+    startTime: START,
+    store: { type: 'sqlite', path: file },
+    ...options,
+  })
+  const events = []
+  integration.on('event', (e) => events.push(e))
+  return { integration, events }
+}
+
+async function rejection(promise) {
+  try {
+    await promise
+  } catch (err) {
+    return err
+  }
+  throw new Error('expected a rejection')
+}
+
+test('schedules, their state, executions and counters survive a restart', async () => {
+  const file = path.join(dir, 'state.db')
+  const first = open(file, async (r) => ({ echoed: r.scheduleId }))
+  await first.integration.start()
+  await first.integration.createScheduledWorkflow(config('a', '* * * * *', { scheduleConfig: { overlapPolicy: 'allow' } }))
+  await first.integration.createScheduledWorkflow(config('b', '0 * * * *'))
+  await first.integration.pauseSchedule('s-b', 'maintenance')
+  await first.integration.advanceTime(3 * MINUTE)
+  await first.integration.stop()
+
+  const second = open(file, async () => 'again', { startTime: at(3 * MINUTE + 10_000) })
+  await second.integration.initialize()
+  expect(second.integration.getScheduledWorkflows().map((c) => c.id).sort()).toEqual(['a', 'b'])
+  expect(second.integration.getScheduledWorkflow('a')).toEqual(first.integration.getScheduledWorkflow('a'))
+  expect(second.integration.getScheduleStatus('s-b')).toMatchObject({ paused: true, pauseNote: 'maintenance' })
+  // listExecutions returns newest first.
+  const runs = second.integration.listExecutions({ scheduleId: 's-a' }).reverse()
+  expect(runs.map((e) => [e.status, e.result])).toEqual([
+    ['completed', { echoed: 's-a' }],
+    ['completed', { echoed: 's-a' }],
+    ['completed', { echoed: 's-a' }],
+  ])
+  expect(runs.map((e) => e.scheduledTime.toISOString())).toEqual([
+    '2026-01-01T00:01:00.000Z',
+    '2026-01-01T00:02:00.000Z',
+    '2026-01-01T00:03:00.000Z',
+  ])
+  expect(second.integration.getScheduleMetrics('s-a')).toMatchObject({ totalExecutions: 3, successfulExecutions: 3 })
+  // Nothing is made up on restart: the next fire is the next minute.
+  await second.integration.start()
+  expect(second.events.filter((e) => e.type === 'schedule.triggered')).toEqual([])
+  await second.integration.advanceTime(MINUTE)
+  expect(second.integration.listExecutions({ scheduleId: 's-a' })).toHaveLength(4)
+  await second.integration.stop()
+})
+
+test('fires missed while down follow the catch-up policy, each dropped one recorded as misfire', async () => {
+  const file = path.join(dir, 'state.db')
+  const first = open(file, async () => 'ok')
+  await first.integration.start()
+  await first.integration.createScheduledWorkflow(config('once', '* * * * *'))
+  await first.integration.createScheduledWorkflow(config('none', '* * * * *', { scheduleConfig: { catchup: { policy: 'skip' } } }))
+  await first.integration.stop()
+
+  const second = open(file, async () => 'ok', { startTime: at(10 * MINUTE + 30_000) })
+  await second.integration.start()
+  const skipped = (id) => second.events.filter((e) => e.type === 'schedule.skipped' && e.scheduleId === id)
+  expect(skipped('s-once')).toHaveLength(9)
+  expect(skipped('s-none')).toHaveLength(10)
+  expect(skipped('s-once').every((e) => e.reason === 'misfire')).toBe(true)
+  const caught = second.integration.listExecutions({ scheduleId: 's-once' })
+  expect(caught.map((e) => [e.triggerType, e.scheduledTime.toISOString()])).toEqual([['catchup', '2026-01-01T00:10:00.000Z']])
+  const recorded = second.integration.getSkippedOccurrences('s-once')
+  expect(recorded.map((s) => s.scheduledTime.toISOString())).toEqual(
+    Array.from({ length: 9 }, (_, i) => at((i + 1) * MINUTE).toISOString()),
+  )
+  expect(recorded.every((s) => s.reason === 'misfire' && s.recordedAt instanceof Date)).toBe(true)
+  await second.integration.stop()
+  // The skips are stored too.
+  const third = open(file, async () => 'ok', { store: { type: 'sqlite', path: file, readonly: true } })
+  await third.integration.initialize()
+  expect(third.integration.getSkippedOccurrences('s-none')).toHaveLength(10)
+})
+
+/** Runs a child that triggers executions whose executor never settles, then kills it. */
+function killWhileRunning(file) {
+  const code = `
+    const { WorkflowScheduleIntegration } = require(${JSON.stringify(path.join(__dirname, '..'))})
+    const integration = new WorkflowScheduleIntegration({
+      executor: () => { process.stdout.write('running\\n'); return new Promise(() => {}) },
+      store: { type: 'sqlite', path: ${JSON.stringify(file)} },
+    })
+    ;(async () => {
+      await integration.start()
+      const never = { scheduleConfig: { cronExpression: '0 0 1 1 *' } }
+      await integration.createScheduledWorkflow({ id: 'r', workflowId: 'w', scheduleId: 'r', ...never,
+        executionConfig: { retryPolicy: { maxAttempts: 2, backoffStrategy: 'fixed', initialDelay: 10, maxDelay: 10, multiplier: 1, retryableErrors: ['NETWORK'] } } })
+      await integration.createScheduledWorkflow({ id: 'f', workflowId: 'w', scheduleId: 'f', ...never })
+      await integration.triggerScheduledExecution('r')
+      await integration.triggerScheduledExecution('f')
+    })()`
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, ['-e', code], { stdio: ['ignore', 'pipe', 'inherit'] })
+    let seen = 0
+    child.stdout.on('data', (d) => {
+      seen += String(d).split('running').length - 1
+      if (seen === 2) child.kill('SIGKILL')
+    })
+    child.on('exit', (exitCode, signal) => resolve(signal))
+  })
+}
+
+test('executions running when the process was killed are retried as INTERRUPTED, or fail', async () => {
+  const file = path.join(dir, 'state.db')
+  expect(await killWhileRunning(file)).toBe('SIGKILL')
+  const integration = new WorkflowScheduleIntegration({ executor: async (r) => `attempt ${r.attempt}`, store: { type: 'sqlite', path: file } })
+  const events = []
+  integration.on('event', (e) => events.push(e))
+  const completed = new Promise((resolve) => integration.once('workflow.completed', resolve))
+  await integration.start()
+  const done = await completed
+  expect(done).toMatchObject({ scheduleId: 'r', result: 'attempt 2', attempts: 2 })
+  const retrying = events.find((e) => e.type === 'workflow.retrying')
+  // Retried although retryableErrors lists only NETWORK: the failure was the process's.
+  expect(retrying).toMatchObject({ scheduleId: 'r', attempt: 2, error: { code: 'INTERRUPTED' } })
+  const failed = events.find((e) => e.type === 'workflow.failed')
+  expect(failed).toMatchObject({ scheduleId: 'f', status: 'failed', error: { code: 'INTERRUPTED' } })
+  const [r] = integration.listExecutions({ scheduleId: 'r' })
+  expect(r.attempts.map((a) => a.error && a.error.code)).toEqual(['INTERRUPTED', null])
+  await integration.stop()
+}, 20_000)
+
+test('history retention bounds what the store keeps', async () => {
+  const file = path.join(dir, 'state.db')
+  const first = open(file, async () => 'ok', { historyRetention: { maxPerSchedule: 3 } })
+  await first.integration.start()
+  await first.integration.createScheduledWorkflow(config('a', '* * * * *'))
+  await first.integration.advanceTime(8 * MINUTE)
+  await first.integration.stop()
+  const second = open(file, async () => 'ok', { store: { type: 'sqlite', path: file, readonly: true } })
+  await second.integration.initialize()
+  const kept = second.integration.listExecutions({ scheduleId: 's-a' })
+  expect(kept.length).toBeLessThanOrEqual(4)
+  expect(kept[0].scheduledTime.toISOString()).toBe('2026-01-01T00:08:00.000Z')
+  // The counters keep the whole story.
+  expect(second.integration.getScheduleMetrics('s-a').totalExecutions).toBe(8)
+})
+
+test('a read-only store can be inspected while another integration runs on it', async () => {
+  const file = path.join(dir, 'state.db')
+  const writer = open(file, async () => 'ok')
+  await writer.integration.start()
+  await writer.integration.createScheduledWorkflow(config('a', '* * * * *'))
+  const reader = open(file, async () => 'ok', { store: { type: 'sqlite', path: file, readonly: true } })
+  await reader.integration.initialize()
+  expect(reader.integration.getScheduledWorkflows().map((c) => c.id)).toEqual(['a'])
+  expect(reader.integration.getNextExecutionTimes('s-a', 1)).toEqual([at(MINUTE)])
+  const started = await rejection(reader.integration.start())
+  expect(started.code).toBe('ERR_STORE_READONLY')
+  const created = await rejection(reader.integration.createScheduledWorkflow(config('b', '* * * * *')))
+  expect(created.code).toBe('ERR_STORE_READONLY')
+  await writer.integration.stop()
+})
+
+test('a second writer is refused while one runs; after stop() the store can be opened again', async () => {
+  const file = path.join(dir, 'state.db')
+  const first = open(file, async () => 'ok')
+  await first.integration.start()
+  const second = open(file, async () => 'ok')
+  const err = await rejection(second.integration.initialize())
+  expect(err.code).toBe('ERR_STORE_LOCKED')
+  expect(err.message).toContain(file)
+  await first.integration.createScheduledWorkflow(config('a', '* * * * *'))
+  await first.integration.stop()
+  // Stopped: its store is closed, changes wait for a restart.
+  const closed = await rejection(first.integration.createScheduledWorkflow(config('b', '* * * * *')))
+  expect(closed.code).toBe('ERR_NOT_INITIALIZED')
+  await second.integration.initialize()
+  expect(second.integration.getScheduledWorkflows().map((c) => c.id)).toEqual(['a'])
+  // And the first one can start again once the second lets go.
+  await second.integration.start()
+  await second.integration.stop()
+  await first.integration.start()
+  expect(first.integration.getScheduledWorkflows().map((c) => c.id)).toEqual(['a'])
+  await first.integration.stop()
+})
+
+test('changes before initialize() are refused, not silently kept in memory', async () => {
+  const { integration } = open(path.join(dir, 'state.db'), async () => 'ok')
+  const err = await rejection(integration.createScheduledWorkflow(config('a', '* * * * *')))
+  expect(err.code).toBe('ERR_NOT_INITIALIZED')
+  expect(err.message).toMatch(/initialize\(\)/)
+})
+
+test('a new store file is readable and writable by its owner only', async () => {
+  const file = path.join(dir, 'state.db')
+  const { integration } = open(file, async () => 'ok')
+  await integration.start()
+  await integration.createScheduledWorkflow(config('a', '* * * * *'))
+  for (const f of [file, `${file}-wal`]) expect(fs.statSync(f).mode & 0o777).toBe(0o600)
+  await integration.stop()
+})
+
+describe('a store that cannot be opened rejects initialize() with a code and is left untouched', () => {
+  const fixture = (name) => () => {
+    const file = path.join(dir, name)
+    fs.copyFileSync(path.join(__dirname, 'fixtures', name), file)
+    return file
+  }
+  const cases = [
+    ['a text file', 'ERR_STORE_CORRUPT', () => {
+      const file = path.join(dir, 'notes.txt')
+      fs.writeFileSync(file, 'these are my notes\n'.repeat(300))
+      return file
+    }],
+    ['another application\'s SQLite database', 'ERR_STORE_FOREIGN', fixture('foreign.db')],
+    ['a tickflow store with a newer schema', 'ERR_STORE_VERSION', fixture('newer-schema.db')],
+  ]
+  test.each(cases)('%s: %s', async (_, code, make) => {
+    const file = make()
+    const before = fs.readFileSync(file)
+    const { integration } = open(file, async () => 'ok')
+    const err = await rejection(integration.start())
+    expect(err.code).toBe(code)
+    expect(err.message).toContain(file)
+    expect(fs.readFileSync(file).equals(before)).toBe(true)
+    expect(integration.getState()).toBe('stopped')
+  })
+
+  test('a path whose directory does not exist, or a directory', async () => {
+    for (const file of [path.join(dir, 'missing', 'state.db'), dir]) {
+      const err = await rejection(open(file, async () => 'ok').integration.initialize())
+      expect(err.code).toBe('ERR_STORE_OPEN')
+      expect(err.message).toContain(file)
+    }
+    expect(fs.existsSync(path.join(dir, 'missing'))).toBe(false)
+  })
+
+  test('a read-only store that does not exist', async () => {
+    const file = path.join(dir, 'none.db')
+    const { integration } = open(file, async () => 'ok', { store: { type: 'sqlite', path: file, readonly: true } })
+    const err = await rejection(integration.initialize())
+    expect(err.code).toBe('ERR_STORE_OPEN')
+    expect(fs.existsSync(file)).toBe(false)
+  })
+
+  test('bad store options are argument errors with paths', () => {
+    const make = (store) => () => new WorkflowScheduleIntegration({ executor: () => 1, store })
+    const cases = [
+      [{ type: 'sqlite' }, 'ERR_INVALID_ARG_TYPE', 'options.store.path'],
+      [{ type: 'sqlite', path: '' }, 'ERR_INVALID_OPTION_VALUE', 'options.store.path'],
+      [{ type: 'sqlite', path: 'x.db', synchronous: 'sometimes' }, 'ERR_INVALID_OPTION_VALUE', 'options.store.synchronous'],
+      [{ type: 'sqlite', path: 'x.db', colour: 'blue' }, 'ERR_UNKNOWN_OPTION', 'options.store.colour'],
+      [{ type: 'postgres' }, 'ERR_INVALID_OPTION_VALUE', 'options.store.type'],
+    ]
+    for (const [store, code, where] of cases) {
+      let err
+      try {
+        make(store)()
+      } catch (e) {
+        err = e
+      }
+      expect(err).toMatchObject({ code, path: where })
+    }
+  })
+})
+
+test('stopping while executions run and the store writes loses nothing', async () => {
+  const file = path.join(dir, 'state.db')
+  const { runs, executor } = controlled()
+  const integration = new WorkflowScheduleIntegration({ executor, store: { type: 'sqlite', path: file }, maxConcurrency: 50 })
+  let events = 0
+  integration.on('event', () => events++)
+  await integration.start()
+  for (let i = 0; i < 20; i++) await integration.createScheduledWorkflow(config(`c${i}`, '0 0 1 1 *'))
+  const ids = []
+  for (let i = 0; i < 200; i++) ids.push(await integration.triggerScheduledExecution(`s-c${i % 20}`))
+  // Half finish, the rest are running or queued when stop() begins.
+  for (const run of runs.slice(0, 25)) run.resolve('done')
+  const stopped = integration.stop({ graceMs: 50 })
+  for (const run of runs.slice(25, 35)) run.resolve('late but in grace')
+  await stopped
+  expect(events).toBeGreaterThan(0)
+  const reader = new WorkflowScheduleIntegration({ executor, store: { type: 'sqlite', path: file, readonly: true } })
+  await reader.initialize()
+  const stored = reader.listExecutions({ limit: 1000 })
+  expect(stored.map((e) => e.id).sort()).toEqual([...ids].sort())
+  const byStatus = {}
+  for (const e of stored) byStatus[e.status] = (byStatus[e.status] || 0) + 1
+  expect(byStatus).toEqual({ completed: 35, cancelled: 165 })
+  expect(stored.filter((e) => e.status === 'cancelled').every((e) => e.cancelReason === 'stop')).toBe(true)
+})
