@@ -343,7 +343,17 @@ impl Engine {
         if !self.wants(kind) {
             return;
         }
-        let mut out = String::with_capacity(192);
+        let mut fields = String::new();
+        text::push_fields(&mut fields, &payload);
+        self.emit_text(kind, schedule, &fields);
+    }
+
+    /// An event whose payload is already JSON text: `,"key":value` pairs.
+    pub(crate) fn emit_text(&mut self, kind: &str, schedule: Option<u32>, fields: &str) {
+        if !self.wants(kind) {
+            return;
+        }
+        let mut out = String::with_capacity(192 + fields.len());
         out.push_str("{\"type\":");
         text::push_str(&mut out, kind);
         text::push_date(&mut out, "timestamp", self.now().timestamp_millis());
@@ -352,7 +362,7 @@ impl Engine {
             out.push_str(&s.spec.fragments.ids);
             text::push_raw(&mut out, "metadata", &s.spec.fragments.metadata);
         }
-        text::push_fields(&mut out, &payload);
+        out.push_str(fields);
         out.push('}');
         self.outbox.push(Message::Event(out));
     }
@@ -362,10 +372,20 @@ impl Engine {
         if !self.wants(kind) {
             return;
         }
+        let mut fields = String::new();
+        text::push_fields(&mut fields, &payload);
+        self.emit_execution_text(kind, key, &fields);
+    }
+
+    /// An event about one execution whose payload is already JSON text.
+    pub(crate) fn emit_execution_text(&mut self, kind: &str, key: u64, fields: &str) {
+        if !self.wants(kind) {
+            return;
+        }
         let Some(e) = self.executions.get(&key) else {
             return;
         };
-        let mut out = String::with_capacity(256);
+        let mut out = String::with_capacity(256 + fields.len());
         out.push_str("{\"type\":");
         text::push_str(&mut out, kind);
         text::push_date(&mut out, "timestamp", self.now().timestamp_millis());
@@ -383,7 +403,7 @@ impl Engine {
             .and_then(|i| self.schedule_at(*i))
             .map_or("{}", |s| s.spec.fragments.metadata.as_str());
         text::push_raw(&mut out, "metadata", metadata);
-        text::push_fields(&mut out, &payload);
+        out.push_str(fields);
         out.push('}');
         self.outbox.push(Message::Event(out));
     }

@@ -10,6 +10,7 @@ use super::core::{
 };
 use super::execution::{Attempt, ErrorInfo, Execution, ExecutionStatus, TriggerType};
 use super::timers::Timer;
+use super::text;
 use super::value::date_json;
 use super::EngineError;
 
@@ -340,31 +341,25 @@ impl Engine {
         s.rt_mut().active.push_back(key);
         s.rt_mut().history.push_back(key);
         s.rt_mut().stats.triggered += 1;
-        let environment = s.spec.environment.clone();
-        let metadata: Value =
-            serde_json::from_str(&s.spec.fragments.metadata).unwrap_or(Value::Null);
         self.totals.triggered += 1;
         self.executions.insert(key, execution);
         self.touch_execution(key);
         self.touch_schedule(index);
         self.execution_keys.insert(id.clone(), key);
         if self.wants("schedule.triggered") {
-            self.emit(
-                "schedule.triggered",
-                Some(index),
-                json!({
-                    "executionId": id,
-                    "scheduledTime": date_json(scheduled),
-                    "triggerTime": date_json(now),
-                    "triggerType": trigger.as_str(),
-                    "context": {
-                        "triggeredBy": trigger.source(),
-                        "triggerData": context,
-                        "environment": environment,
-                        "metadata": metadata,
-                    },
-                }),
-            );
+            let fragments = &self.schedule_at(index).expect("present").spec.fragments;
+            let mut fields = String::with_capacity(256);
+            text::push_string(&mut fields, "executionId", &id);
+            text::push_date(&mut fields, "scheduledTime", scheduled.timestamp_millis());
+            text::push_date(&mut fields, "triggerTime", now.timestamp_millis());
+            text::push_string(&mut fields, "triggerType", trigger.as_str());
+            fields.push_str(",\"context\":{\"triggeredBy\":");
+            text::push_str(&mut fields, trigger.source());
+            text::push_raw(&mut fields, "triggerData", &context.to_string());
+            text::push_raw(&mut fields, "environment", &fragments.environment);
+            text::push_raw(&mut fields, "metadata", &fragments.metadata);
+            fields.push('}');
+            self.emit_text("schedule.triggered", Some(index), &fields);
         }
         self.prune_history(index);
         self.enqueue(key);
@@ -469,11 +464,10 @@ impl Engine {
         }
         request.push('}');
         if self.wants("workflow.started") {
-            self.emit_for_execution(
-                "workflow.started",
-                key,
-                json!({ "attempt": number, "startTime": date_json(now) }),
-            );
+            let mut fields = String::with_capacity(64);
+            text::push_number(&mut fields, "attempt", number);
+            text::push_date(&mut fields, "startTime", now.timestamp_millis());
+            self.emit_execution_text("workflow.started", key, &fields);
         }
         self.outbox.push(Message::Execute(request));
         if let Some(ms) = timeout {
@@ -662,17 +656,21 @@ impl Engine {
         if !self.wants(kind) {
             return;
         }
-        let payload = json!({
-            "status": e.status.as_str(),
-            "startTime": e.started.map(date_json),
-            "endTime": e.ended.map(date_json),
-            "duration": e.duration_ms().unwrap_or(0),
-            "result": e.result,
-            "error": e.error.as_ref().map(ErrorInfo::to_json),
-            "attempts": e.attempts.len(),
-            "triggerType": e.trigger.as_str(),
-        });
-        self.emit_for_execution(kind, key, payload);
+        let mut fields = String::with_capacity(192);
+        text::push_string(&mut fields, "status", e.status.as_str());
+        text::push_opt_date(&mut fields, "startTime", e.started.map(|t| t.timestamp_millis()));
+        text::push_opt_date(&mut fields, "endTime", e.ended.map(|t| t.timestamp_millis()));
+        text::push_number(&mut fields, "duration", e.duration_ms().unwrap_or(0));
+        let result = e.result.as_ref().map_or_else(|| "null".into(), Value::to_string);
+        text::push_raw(&mut fields, "result", &result);
+        let error = e
+            .error
+            .as_ref()
+            .map_or_else(|| "null".into(), |x| x.to_json().to_string());
+        text::push_raw(&mut fields, "error", &error);
+        text::push_number(&mut fields, "attempts", e.attempts.len());
+        text::push_string(&mut fields, "triggerType", e.trigger.as_str());
+        self.emit_execution_text(kind, key, &fields);
     }
 
     /// Bookkeeping once an execution reached its final state; starts buffered fires.

@@ -6,29 +6,80 @@ use std::fmt::Write as _;
 
 use serde_json::Value;
 
-/// A JSON string literal for `s`, appended to `out`.
+/// A JSON string literal for `s`, appended to `out`, escaped as JSON requires. Ids and
+/// names rarely need escaping, so the plain case copies the text in one piece.
 pub fn push_str(out: &mut String, s: &str) {
-    // serde_json escapes exactly as JSON needs; writing into a String cannot fail.
-    out.push_str(&serde_json::to_string(s).unwrap_or_else(|_| "\"\"".into()));
+    out.reserve(s.len() + 2);
+    out.push('"');
+    let mut plain = 0;
+    for (i, b) in s.bytes().enumerate() {
+        let escape = match b {
+            b'"' => "\\\"",
+            b'\\' => "\\\\",
+            b'\n' => "\\n",
+            b'\r' => "\\r",
+            b'\t' => "\\t",
+            0..=0x1f => "",
+            _ => continue,
+        };
+        out.push_str(&s[plain..i]);
+        if escape.is_empty() {
+            let _ = write!(out, "\\u{b:04x}");
+        } else {
+            out.push_str(escape);
+        }
+        plain = i + 1;
+    }
+    out.push_str(&s[plain..]);
+    out.push('"');
+}
+
+/// `,"key":` for a key that needs no escaping (the engine's own field names).
+fn push_key(out: &mut String, key: &str) {
+    debug_assert!(key.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'$' || b == b'_'));
+    out.push_str(",\"");
+    out.push_str(key);
+    out.push_str("\":");
 }
 
 /// `,"key":` then the raw JSON `value`.
 pub fn push_raw(out: &mut String, key: &str, value: &str) {
-    out.push(',');
-    push_str(out, key);
-    out.push(':');
+    push_key(out, key);
     out.push_str(value);
+}
+
+/// `,"key":` then `value` as a JSON string.
+pub fn push_string(out: &mut String, key: &str, value: &str) {
+    push_key(out, key);
+    push_str(out, value);
+}
+
+/// `,"key":` then a number.
+pub fn push_number(out: &mut String, key: &str, value: impl std::fmt::Display) {
+    push_key(out, key);
+    let _ = write!(out, "{value}");
 }
 
 pub fn push_date(out: &mut String, key: &str, ms: i64) {
     let _ = write!(out, ",\"{key}\":{{\"$date\":{ms}}}");
 }
 
+/// `,"key":` then a date, or `null`.
+pub fn push_opt_date(out: &mut String, key: &str, ms: Option<i64>) {
+    match ms {
+        Some(ms) => push_date(out, key, ms),
+        None => push_raw(out, key, "null"),
+    }
+}
+
 /// Appends each field of a JSON object as `,"key":value`.
 pub fn push_fields(out: &mut String, payload: &Value) {
     if let Value::Object(map) = payload {
         for (key, value) in map {
-            push_raw(out, key, &value.to_string());
+            out.push(',');
+            push_str(out, key);
+            out.push(':');
+            out.push_str(&value.to_string());
         }
     }
 }
@@ -87,11 +138,14 @@ mod tests {
         push_raw(&mut out, "metadata", &f.metadata);
         push_date(&mut out, "at", 42);
         push_fields(&mut out, &json!({ "reason": "x\ny" }));
+        push_string(&mut out, "text", "tab\t \"quote\" \\ \u{1} é");
+        push_number(&mut out, "n", 7);
+        push_opt_date(&mut out, "none", None);
         out.push('}');
         let v: Value = serde_json::from_str(&out).unwrap();
         assert_eq!(
             v,
-            json!({ "id": "c\"1", "scheduleId": "s", "workflowId": "w", "metadata": { "k": [1, 2] }, "at": { "$date": 42 }, "reason": "x\ny" })
+            json!({ "id": "c\"1", "scheduleId": "s", "workflowId": "w", "metadata": { "k": [1, 2] }, "at": { "$date": 42 }, "reason": "x\ny", "text": "tab\t \"quote\" \\ \u{1} é", "n": 7, "none": null })
         );
     }
 }
