@@ -600,6 +600,7 @@ impl Engine {
         let mut config = config;
         config["scheduleId"] = json!(spec.schedule_id);
         let config = config.to_string();
+        check_config_size(&config)?;
         let now = self.now();
         let id = spec.config_id.clone();
         let schedule = Schedule {
@@ -694,10 +695,12 @@ impl Engine {
         let spec = parse_config(&merged, &zone, || schedule_id.clone(), &mut |text| {
             self.compile(text)
         })?;
+        let text = merged.to_string();
+        check_config_size(&text)?;
         let now = self.now();
         let s = self.schedule_mut(index).expect("indexed");
         s.spec = spec;
-        s.config = merged.to_string();
+        s.config = text;
         s.expired = false;
         s.cursor = s.cursor.max(now);
         self.touch_config(index);
@@ -878,6 +881,25 @@ impl Engine {
         }
         Ok(out)
     }
+}
+
+/// Largest scheduled-workflow configuration, as JSON: it is kept (and stored) whole, and
+/// metadata and variables travel with every execution.
+pub const MAX_CONFIG_BYTES: usize = 1 << 20;
+
+fn check_config_size(text: &str) -> Result<(), EngineError> {
+    if text.len() <= MAX_CONFIG_BYTES {
+        return Ok(());
+    }
+    Err(EngineError::Field(super::value::range_error(
+        "config",
+        "ERR_OUT_OF_RANGE",
+        format!(
+            "the configuration takes {} bytes as JSON, more than the {MAX_CONFIG_BYTES} allowed",
+            text.len()
+        ),
+        &Value::Null,
+    )))
 }
 
 /// Under `dstGap: 'skip'`, the instant at which a fire swallowed by a daylight-saving gap
