@@ -457,7 +457,8 @@ impl Engine {
             return;
         }
         self.lifecycle = Lifecycle::Stopping;
-        self.timers.clear();
+        // Attempts that run through the grace period stay bounded by their timeouts.
+        self.timers.keep_timeouts();
         let waiting: Vec<u64> = self
             .executions
             .iter()
@@ -504,6 +505,7 @@ impl Engine {
     pub fn finish_stop(&mut self) {
         if self.lifecycle == Lifecycle::Stopping {
             self.lifecycle = Lifecycle::Stopped;
+            self.timers.clear();
             self.emit("integration.stopped", None, json!({}));
         }
     }

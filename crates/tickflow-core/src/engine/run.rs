@@ -134,7 +134,9 @@ impl Engine {
     }
 
     fn on_timer(&mut self, timer: Timer, due: DateTime<Utc>, now: DateTime<Utc>) {
-        if self.lifecycle != Lifecycle::Running {
+        let stopping_timeout =
+            self.lifecycle == Lifecycle::Stopping && matches!(timer, Timer::Timeout { .. });
+        if self.lifecycle != Lifecycle::Running && !stopping_timeout {
             return;
         }
         if std::mem::take(&mut self.fault_armed) {
@@ -602,6 +604,16 @@ impl Engine {
             a.error = Some(error.clone());
         }
         e.error = Some(error.clone());
+        if retryable && attempt < e.max_attempts && self.lifecycle != Lifecycle::Running {
+            // Stopping: no retry will run, so it ends as the other waiting work does. The
+            // attempt is over (and out of the in-flight count): no abort for it.
+            e.status = ExecutionStatus::Retrying;
+            self.cancel_key(key, "stop");
+            return;
+        }
+        let Some(e) = self.executions.get_mut(&key) else {
+            return;
+        };
         if retryable && attempt < e.max_attempts {
             let base = policy.delay_ms(attempt);
             let cut = if policy.jitter > 0.0 {

@@ -735,3 +735,51 @@ fn retry_jitter_takes_at_most_its_share_off_each_delay() {
             > 10
     );
 }
+
+#[test]
+fn an_attempt_failing_while_stopping_ends_cancelled_not_waiting_for_a_retry() {
+    let mut e = engine_at("2026-01-01T00:00:00Z", 10);
+    e.create(config(
+        "r",
+        "0 0 1 1 *",
+        json!({ "executionConfig": { "retryPolicy": { "maxAttempts": 3, "backoffStrategy": "fixed", "initialDelay": 1000 } } }),
+    ))
+    .unwrap();
+    let id = e.trigger("s-r", Value::Null).unwrap();
+    e.take_messages();
+    e.begin_stop();
+    // The running attempt fails inside the stop's grace period.
+    e.complete(
+        &id,
+        1,
+        Outcome::Failed {
+            code: "BOOM".into(),
+            message: "boom".into(),
+            stack: None,
+        },
+    );
+    let messages = log(&mut e);
+    assert_eq!(messages, vec!["cancelled:stop"]);
+    let x = e.execution(&id).unwrap();
+    assert_eq!(x["status"], "cancelled");
+    assert_eq!(x["attempts"][0]["error"]["code"], "BOOM");
+}
+
+#[test]
+fn timeouts_still_bound_attempts_during_the_stop_grace_period() {
+    let mut e = engine_at("2026-01-01T00:00:00Z", 10);
+    e.create(config(
+        "t",
+        "0 0 1 1 *",
+        json!({ "executionConfig": { "timeout": 500 } }),
+    ))
+    .unwrap();
+    let id = e.trigger("s-t", Value::Null).unwrap();
+    e.take_messages();
+    e.begin_stop();
+    e.advance(600, false).unwrap();
+    let messages = log(&mut e);
+    assert_eq!(messages, vec!["workflow.timeout", "abort:timeout", "failed:timeout"]);
+    assert_eq!(e.execution(&id).unwrap()["status"], "timeout");
+    assert_eq!(e.in_flight, 0);
+}

@@ -84,6 +84,12 @@ impl Timers {
         self.heap.clear();
     }
 
+    /// Drops every fire and retry, keeping the timeouts of running attempts.
+    pub fn keep_timeouts(&mut self) {
+        self.heap
+            .retain(|Reverse(e)| matches!(e.timer, TimerKey::Timeout(..)));
+    }
+
     pub fn len(&self) -> usize {
         self.heap.len()
     }
