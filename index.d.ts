@@ -393,13 +393,22 @@ interface EventBase {
   metadata?: Record<string, any>
 }
 
+/** Every schedule.* and workflow.* event names its scheduled workflow. */
+interface ScheduleEventBase extends EventBase {
+  id: string
+  scheduleId: string
+  workflowId: string
+  metadata: Record<string, any>
+}
+
 export interface ScheduleTriggeredEvent extends EventBase {
   id: string
   scheduleId: string
   workflowId: string
   triggerTime: Date
   triggerType: TriggerType
-  context: ExecutionContext
+  /** `environment` is null when the workflow's executionConfig names none. */
+  context: Omit<ExecutionContext, 'environment'> & { environment: string | null }
   metadata: Record<string, any>
   executionId: string
   scheduledTime: Date
@@ -425,20 +434,20 @@ export interface IntegrationEvents {
   'integration.started': EventBase
   'integration.stopped': EventBase
   'integration.error': EventBase & { code: string; message: string }
-  'schedule.created': EventBase
-  'schedule.updated': EventBase & { change?: 'enabled' | 'disabled' }
-  'schedule.deleted': EventBase
-  'schedule.paused': EventBase & { note: string | null }
-  'schedule.resumed': EventBase
-  'schedule.expired': EventBase
+  'schedule.created': ScheduleEventBase
+  'schedule.updated': ScheduleEventBase & { change?: 'enabled' | 'disabled' }
+  'schedule.deleted': ScheduleEventBase
+  'schedule.paused': ScheduleEventBase & { note: string | null }
+  'schedule.resumed': ScheduleEventBase
+  'schedule.expired': ScheduleEventBase
   'schedule.triggered': ScheduleTriggeredEvent
-  'schedule.skipped': EventBase & { scheduledTime: Date; reason: 'overlap' | 'misfire' | 'dst' | 'disabled' }
-  'workflow.started': EventBase & { executionId: string; attempt: number; startTime: Date }
-  'workflow.retrying': EventBase & { executionId: string; attempt: number; delayMs: number; nextAttemptAt: Date; error: ExecutionError }
-  'workflow.timeout': EventBase & { executionId: string; attempt: number; timeoutMs: number }
+  'schedule.skipped': ScheduleEventBase & { scheduledTime: Date; reason: 'overlap' | 'misfire' | 'dst' | 'disabled' }
+  'workflow.started': ScheduleEventBase & { executionId: string; attempt: number; startTime: Date }
+  'workflow.retrying': ScheduleEventBase & { executionId: string; attempt: number; delayMs: number; nextAttemptAt: Date; error: ExecutionError }
+  'workflow.timeout': ScheduleEventBase & { executionId: string; attempt: number; timeoutMs: number }
   'workflow.completed': WorkflowCompletedEvent
   'workflow.failed': WorkflowCompletedEvent
-  'workflow.cancelled': EventBase & { executionId: string; reason: string }
+  'workflow.cancelled': ScheduleEventBase & { executionId: string; reason: string }
   event: EventBase & Record<string, any>
 }
 
@@ -536,5 +545,9 @@ export interface WorkflowExecutorLike<Definition = unknown, Execution = unknown>
 
 export declare function fromWorkflowExecutor<Definition>(
   workflowExecutor: WorkflowExecutorLike<Definition>,
-  resolveDefinition: (workflowId: string, request: ExecutionRequest) => Definition | Promise<Definition>,
+  /** Returning undefined fails the attempt with code WORKFLOW_NOT_FOUND. */
+  resolveDefinition: (
+    workflowId: string,
+    request: ExecutionRequest,
+  ) => Definition | undefined | Promise<Definition | undefined>,
 ): Executor

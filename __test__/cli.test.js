@@ -1,0 +1,528 @@
+// The tickflow command, run as a user runs it: `node bin/tickflow.js ...` in a child process,
+// judged by its exit code and what it prints. The file checks, the store reconciliation and
+// the status table are also tested in-process against a manual-clock integration.
+const { spawn } = require('node:child_process')
+const fs = require('node:fs')
+const http = require('node:http')
+const os = require('node:os')
+const path = require('node:path')
+
+const { WorkflowScheduleIntegration } = require('..')
+const { checkSchedules, readSchedulesFile, toWorkflowConfig, rules } = require('../lib/cli/schedules-file.js')
+const { reconcile } = require('../lib/cli/reconcile.js')
+const { renderStatus } = require('../lib/cli/status.js')
+const { renderHistory } = require('../lib/cli/history.js')
+const { colours } = require('../lib/cli/format.js')
+
+const ROOT = path.join(__dirname, '..')
+const BIN = path.join(ROOT, 'bin', 'tickflow.js')
+const FIXTURES = path.join(__dirname, 'fixtures')
+const fixture = (name) => path.join(FIXTURES, name)
+
+/**
+ * Runs the CLI; resolves with its exit code, signal and output. `onStdout(text, child)` sees
+ * the output as it grows (to send a signal at the right moment).
+ */
+function tickflow(args, { cwd = ROOT, env = {}, onStdout, killAfterMs = 30_000 } = {}) {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [BIN, ...args], {
+      cwd,
+      env: { ...process.env, NO_COLOR: '1', TZ: 'UTC', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
+    let stdout = ''
+    let stderr = ''
+    child.stdout.on('data', (d) => {
+      stdout += d
+      if (onStdout) onStdout(stdout, child)
+    })
+    child.stderr.on('data', (d) => (stderr += d))
+    const timer = setTimeout(() => child.kill('SIGKILL'), killAfterMs)
+    child.on('close', (code, signal) => {
+      clearTimeout(timer)
+      resolve({ code, signal, stdout, stderr })
+    })
+  })
+}
+
+const tempDirs = []
+function tempDir() {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tickflow-cli-'))
+  tempDirs.push(dir)
+  return dir
+}
+afterAll(() => {
+  for (const dir of tempDirs) fs.rmSync(dir, { recursive: true, force: true })
+})
+
+describe('help and usage', () => {
+  test('--help lists every command and the exit codes', async () => {
+    const r = await tickflow(['--help'])
+    expect(r.code).toBe(0)
+    for (const command of ['run', 'next', 'status', 'history', 'validate']) expect(r.stdout).toMatch(new RegExp(`^  ${command} `, 'm'))
+    expect(r.stdout).toMatch(/0 ok, 1 runtime error .*, 2 usage or validation error/)
+  })
+
+  test.each(['run', 'next', 'status', 'history', 'validate'])('%s --help', async (command) => {
+    const r = await tickflow([command, '--help'])
+    expect(r.code).toBe(0)
+    expect(r.stdout).toMatch(new RegExp(`^Usage: tickflow ${command}`))
+    expect(r.stdout).toMatch(/Exit status:/)
+  })
+
+  test('--version prints the package version', async () => {
+    const r = await tickflow(['--version'])
+    expect(r.code).toBe(0)
+    expect(r.stdout.trim()).toBe(`tickflow ${require('../package.json').version}`)
+  })
+
+  test('no command, an unknown command or an unknown option: usage on stderr, exit 2', async () => {
+    const none = await tickflow([])
+    expect(none.code).toBe(2)
+    expect(none.stderr).toMatch(/no command given[\s\S]*Usage: tickflow <command>/)
+
+    const unknown = await tickflow(['nxt'])
+    expect(unknown.code).toBe(2)
+    expect(unknown.stderr).toMatch(/unknown command 'nxt'/)
+
+    const flag = await tickflow(['next', '* * * * *', '--bogus'])
+    expect(flag.code).toBe(2)
+    expect(flag.stderr).toMatch(/tickflow next: unknown option '--bogus'[\s\S]*Usage: tickflow next/)
+
+    const missing = await tickflow(['next'])
+    expect(missing.code).toBe(2)
+    expect(missing.stderr).toMatch(/missing argument <pattern>/)
+
+    const count = await tickflow(['next', '* * * * *', '-n', 'many'])
+    expect(count.code).toBe(2)
+    expect(count.stderr).toMatch(/--count expects a whole number from 1 to 1000, got 'many'/)
+  })
+})
+
+describe('tickflow next', () => {
+  test('a table of runs in the zone and in UTC, across a daylight-saving change', async () => {
+    const r = await tickflow(['next', '0 9 * * 1-5', '--tz', 'Europe/Berlin', '--from', '2026-03-27T00:00:00Z', '-n', '3'])
+    expect(r.code).toBe(0)
+    const lines = r.stdout.trimEnd().split('\n')
+    expect(lines[0]).toBe('At 09:00, Monday through Friday (0 9 * * 1-5), in Europe/Berlin')
+    expect(lines[1].split(/\s{2,}/)).toEqual(['#', 'local (Europe/Berlin)', 'UTC', 'when'])
+    expect(lines.slice(2).map((l) => l.trim().split(/\s{2,}/))).toEqual([
+      ['1', '2026-03-27 09:00:00 Fri +01:00', '2026-03-27 08:00:00Z', 'in 8h'],
+      ['2', '2026-03-30 09:00:00 Mon +02:00', '2026-03-30 07:00:00Z', 'in 3d 7h'],
+      ['3', '2026-03-31 09:00:00 Tue +02:00', '2026-03-31 07:00:00Z', 'in 4d 7h'],
+    ])
+  })
+
+  test('six fields count seconds', async () => {
+    const r = await tickflow(['next', '*/20 * * * * *', '--from', '2026-01-01T00:00:00Z', '-n', '2'])
+    expect(r.code).toBe(0)
+    expect(r.stdout).toMatch(/1 {2}2026-01-01 00:00:20 Thu \+00:00 {2}2026-01-01 00:00:20Z {2}in 20s/)
+    expect(r.stdout).toMatch(/2 {2}2026-01-01 00:00:40 Thu \+00:00 {2}2026-01-01 00:00:40Z {2}in 40s/)
+  })
+
+  test('an invalid pattern: each bad field and token, underlined, exit 2', async () => {
+    const r = await tickflow(['next', '0 0 32 * 8'])
+    expect(r.code).toBe(2)
+    expect(r.stdout).toBe('')
+    const lines = r.stderr.split('\n')
+    expect(lines[0]).toBe("tickflow next: invalid cron pattern '0 0 32 * 8'")
+    expect(lines[1]).toBe('  0 0 32 * 8')
+    expect(lines[2]).toBe("      ^^      day-of-month: '32' is out of range 1-31")
+    expect(lines[3]).toBe("           ^  day-of-week: '8' is out of range 0-7")
+  })
+
+  test('an unknown time zone, exit 2', async () => {
+    const r = await tickflow(['next', '* * * * *', '--tz', 'Mars/Olympus_Mons'])
+    expect(r.code).toBe(2)
+    expect(r.stderr).toMatch(/--tz: unknown time zone 'Mars\/Olympus_Mons'/)
+  })
+})
+
+describe('tickflow validate', () => {
+  test('a valid file (every field used) and the shipped example: exit 0', async () => {
+    for (const file of [fixture('valid.json'), path.join(ROOT, 'examples', 'schedules.json'), path.join(ROOT, 'examples', 'schedules-http.json')]) {
+      const r = await tickflow(['validate', file])
+      expect(r.stderr).toBe('')
+      expect(r.code).toBe(0)
+      expect(r.stdout).toMatch(/^ok .*: \d+ schedules?, no errors/)
+    }
+  })
+
+  test('an invalid file: every error with its path, exit 2', async () => {
+    const r = await tickflow(['validate', fixture('invalid.json')])
+    expect(r.code).toBe(2)
+    const errors = r.stderr.split('\n').filter((l) => l.startsWith('  ')).map((l) => l.trim())
+    expect(errors.map((e) => e.slice(0, e.indexOf(': ')))).toEqual([
+      'colour',
+      'timezone',
+      'schedules[1].command',
+      'schedules[1].retries.maxAttempts',
+      'schedules[1].id',
+      'schedules[1].cron',
+      'schedules[1].cron',
+      'schedules[2].id',
+      'schedules[2].http.url',
+      'schedules[2].cwd',
+      'schedules[2].http.body',
+      'schedules[3].endDate',
+      'schedules[3].http',
+      'schedules[3].startDate',
+      'schedules[4].timeoutMs',
+      'schedules[4].overlapPolicy',
+      'schedules[4].retries.jitter',
+      'schedules[5].id',
+      'schedules[5].cron',
+      'schedules[5]',
+    ])
+    expect(r.stderr).toMatch(/^tickflow validate: .*invalid\.json: 20 errors$/m)
+    expect(errors).toContain("schedules[1].cron: day-of-month: '32' is out of range 1-31")
+    expect(errors).toContain("schedules[1].id: duplicate id 'first' (also schedules[0].id)")
+    expect(errors).toContain("schedules[3].startDate: is not a date on the calendar: '2026-02-30T00:00:00Z'")
+  })
+
+  test('bad JSON is located by line and column; a missing file is named; both exit 2', async () => {
+    const bad = await tickflow(['validate', fixture('not-json.json')])
+    expect(bad.code).toBe(2)
+    expect(bad.stderr).toMatch(/not-json\.json is not valid JSON \(line 3, column 60\): unexpected '\}', expected a property name in double quotes/)
+
+    const missing = await tickflow(['validate', fixture('no-such-file.json')])
+    expect(missing.code).toBe(2)
+    expect(missing.stderr).toMatch(/cannot read .*no-such-file\.json: no such file/)
+  })
+
+  test('run refuses an invalid file with the same errors, exit 2', async () => {
+    const r = await tickflow(['run', fixture('invalid.json'), '--store', 'memory', '--for', '1s'])
+    expect(r.code).toBe(2)
+    expect(r.stderr).toMatch(/invalid\.json: 20 errors/)
+    expect(r.stderr).toMatch(/schedules\[4\]\.overlapPolicy: expected one of/)
+  })
+})
+
+describe('tickflow run', () => {
+  test('--store memory --for 3s: a schedule firing every second runs its command, then a summary, exit 0', async () => {
+    const out = path.join(tempDir(), 'runs.txt')
+    const r = await tickflow(['run', fixture('append-every-second.json'), '--store', 'memory', '--for', '3s'], { env: { TICKFLOW_TEST_OUT: out } })
+    expect(r.stderr).toBe('')
+    expect(r.signal).toBeNull()
+    expect(r.code).toBe(0)
+
+    // The command ran, once per execution, with the execution's variables.
+    const appended = fs.readFileSync(out, 'utf8').trim().split('\n')
+    expect(appended.length).toBeGreaterThanOrEqual(1)
+    for (const line of appended) expect(line).toMatch(/^append exec_\w+$/)
+
+    // The live log: one line per event, in order for an execution.
+    const [, firstId] = appended[0].split(' ')
+    const ofFirst = r.stdout.split('\n').filter((l) => l.includes(firstId)).map((l) => l.split(/\s{2,}/)[2])
+    expect(ofFirst).toEqual(['triggered', 'running', 'completed'])
+    expect(r.stdout).toMatch(new RegExp(`append +completed +${firstId} +#1 +\\S+ +appended`))
+
+    // The summary counts what ran.
+    expect(r.stdout).toMatch(/3\.0s passed: stopping/)
+    const summary = r.stdout.slice(r.stdout.indexOf('Summary after'))
+    const row = summary.split('\n').find((l) => l.startsWith('append')).trim().split(/\s+/)
+    const [, runs, completed, failed, cancelled, skipped] = row
+    expect(Number(completed)).toBe(appended.length)
+    expect(Number(runs)).toBe(appended.length)
+    expect([failed, cancelled, skipped]).toEqual(['0', '0', '0'])
+    expect(summary).toMatch(new RegExp(`${appended.length} executions?: ${appended.length} completed, 0 failed`))
+  }, 30_000)
+
+  test('failures, retries and timeouts are logged with their codes and counted', async () => {
+    const dir = tempDir()
+    const file = path.join(dir, 'schedules.json')
+    fs.writeFileSync(file, JSON.stringify({
+      schedules: [
+        {
+          id: 'flaky', cron: '* * * * * *',
+          retries: { maxAttempts: 2, delayMs: 100 },
+          command: [process.execPath, '-e', "if (process.env.TICKFLOW_ATTEMPT === '1') { console.error('not yet'); process.exit(3) }"],
+        },
+        { id: 'slow', cron: '* * * * * *', timeoutMs: 200, command: [process.execPath, '-e', 'setTimeout(() => {}, 10000)'] },
+      ],
+    }))
+    const r = await tickflow(['run', file, '--store', 'memory', '--for', '2500ms', '--grace', '1s'])
+    expect(r.code).toBe(0)
+    expect(r.stdout).toMatch(/flaky +retrying +exec_\w+ +#2 in 100ms +EXIT_3: exited with code 3: not yet/)
+    expect(r.stdout).toMatch(/flaky +completed +exec_\w+ +#2/)
+    expect(r.stdout).toMatch(/slow +timeout +exec_\w+ +#1 +after/)
+    expect(r.stdout).toMatch(/slow +failed +exec_\w+ +#1 +\S+ +TIMEOUT:/)
+    // No slow run completes; one still running at the stop may be cancelled instead of failed.
+    const summary = r.stdout.slice(r.stdout.indexOf('Summary after'))
+    const [runs, completed, failed, cancelled] = summary.split('\n').find((l) => l.startsWith('slow')).trim().split(/\s+/).slice(1, 5).map(Number)
+    expect(completed).toBe(0)
+    expect(failed).toBeGreaterThanOrEqual(1)
+    expect(failed + cancelled).toBe(runs)
+  }, 30_000)
+
+  test('Ctrl-C (SIGINT) stops gracefully: the running action finishes, then the summary, exit 0', async () => {
+    const dir = tempDir()
+    const file = path.join(dir, 'schedules.json')
+    fs.writeFileSync(file, JSON.stringify({
+      schedules: [{ id: 'pause', cron: '* * * * * *', command: [process.execPath, '-e', "setTimeout(() => console.log('done'), 300)"] }],
+    }))
+    let sent = false
+    const r = await tickflow(['run', file, '--store', 'memory'], {
+      onStdout(text, child) {
+        if (!sent && /pause +running/.test(text)) {
+          sent = true
+          child.kill('SIGINT')
+        }
+      },
+    })
+    expect(sent).toBe(true)
+    expect(r.code).toBe(0)
+    expect(r.stdout).toMatch(/SIGINT received: stopping, letting 1 running action finish/)
+    expect(r.stdout).toMatch(/pause +completed +exec_\w+ +#1 +\S+ +done/)
+    expect(r.stdout).toMatch(/Summary after/)
+  }, 30_000)
+
+  test('HTTP actions: a 2xx completes with the answer, another status fails with HTTP_<status>', async () => {
+    const hits = []
+    const server = http.createServer((req, res) => {
+      let body = ''
+      req.on('data', (d) => (body += d))
+      req.on('end', () => {
+        hits.push({ url: req.url, method: req.method, body, execution: req.headers['x-tickflow-execution-id'], type: req.headers['content-type'] })
+        res.writeHead(req.url === '/ok' ? 200 : 503, { 'content-type': 'application/json' })
+        res.end(JSON.stringify({ ok: req.url === '/ok' }))
+      })
+    })
+    await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve))
+    try {
+      const base = `http://127.0.0.1:${server.address().port}`
+      const file = path.join(tempDir(), 'schedules.json')
+      fs.writeFileSync(file, JSON.stringify({
+        schedules: [
+          { id: 'post', cron: '* * * * * *', http: { url: `${base}/ok`, method: 'POST', body: { hello: 'world' } } },
+          { id: 'down', cron: '* * * * * *', http: { url: `${base}/down` } },
+        ],
+      }))
+      const r = await tickflow(['run', file, '--store', 'memory', '--for', '2s'])
+      expect(r.code).toBe(0)
+      expect(r.stdout).toMatch(/post +completed +exec_\w+ +#1 +\S+ +HTTP 200/)
+      expect(r.stdout).toMatch(/down +failed +exec_\w+ +#1 +\S+ +HTTP_503: GET .*\/down answered 503 Service Unavailable/)
+      const post = hits.find((h) => h.url === '/ok')
+      expect(post).toMatchObject({ method: 'POST', body: '{"hello":"world"}', type: 'application/json' })
+      expect(post.execution).toMatch(/^exec_/)
+    } finally {
+      server.closeAllConnections()
+      await new Promise((resolve) => server.close(resolve))
+    }
+  }, 30_000)
+
+  test('bad options: --store memory with --db, an unknown store, a bad duration; exit 2', async () => {
+    const file = fixture('append-every-second.json')
+    const both = await tickflow(['run', file, '--store', 'memory', '--db', 'x.db'])
+    expect(both.code).toBe(2)
+    expect(both.stderr).toMatch(/--db names a sqlite file; it does not go with --store memory/)
+    const store = await tickflow(['run', file, '--store', 'redis'])
+    expect(store.code).toBe(2)
+    expect(store.stderr).toMatch(/--store expects 'sqlite' or 'memory', got 'redis'/)
+    const duration = await tickflow(['run', file, '--store', 'memory', '--for', '20'])
+    expect(duration.code).toBe(2)
+    expect(duration.stderr).toMatch(/--for expects a duration such as 20s/)
+  })
+})
+
+describe('the sqlite store: run, then status and history', () => {
+  test('run keeps its state in ./.tickflow/state.db (a private folder); status and history read it', async () => {
+    const cwd = tempDir()
+    const out = path.join(cwd, 'runs.txt')
+    const r = await tickflow(['run', fixture('append-every-second.json'), '--for', '2s'], { cwd, env: { TICKFLOW_TEST_OUT: out } })
+    expect(r.stderr).toBe('')
+    expect(r.code).toBe(0)
+    expect(r.stdout).toMatch(/store {2}sqlite \.tickflow\/state\.db/)
+    expect(r.stdout).toMatch(/schedules {2}1 new/)
+    const folder = fs.statSync(path.join(cwd, '.tickflow'))
+    expect(folder.mode & 0o777).toBe(0o700)
+    const ran = fs.readFileSync(out, 'utf8').trim().split('\n').length
+
+    const status = await tickflow(['status'], { cwd })
+    expect(status.code).toBe(0)
+    const row = status.stdout.split('\n').find((l) => l.startsWith('append')).split(/\s{2,}/)
+    expect(row[1]).toBe('* * * * * *')
+    expect(row[2]).toBe('active')
+    expect(row.slice(5)).toEqual(['completed', String(ran), '100%', expect.stringMatching(/ms$|s$/)])
+
+    const history = await tickflow(['history', 'append', '-n', '1'], { cwd })
+    expect(history.code).toBe(0)
+    expect(history.stdout).toMatch(/^append {2}\* \* \* \* \* \* \(UTC\)$/m)
+    expect(history.stdout).toMatch(new RegExp(`last status completed · success 100% · avg duration \\S+ · ${ran} runs`))
+    const rows = history.stdout.split('\n').filter((l) => /^\d{4}-/.test(l))
+    expect(rows).toHaveLength(1)
+    expect(rows[0]).toMatch(/scheduled +completed +1 +\S+ +appended$/)
+
+    // The same file again: the schedule is kept (with its history), not created anew.
+    const again = await tickflow(['run', fixture('append-every-second.json'), '--for', '1s'], { cwd, env: { TICKFLOW_TEST_OUT: out } })
+    expect(again.code).toBe(0)
+    expect(again.stdout).toMatch(/schedules {2}1 unchanged/)
+
+    const unknown = await tickflow(['history', 'nope'], { cwd })
+    expect(unknown.code).toBe(1)
+    expect(unknown.stderr).toMatch(/no schedule 'nope' in \.tickflow\/state\.db\n {2}it has: append/)
+  }, 40_000)
+
+  test('while a run holds the store, status reads it and a second run is refused (ERR_STORE_LOCKED, exit 1)', async () => {
+    const cwd = tempDir()
+    const env = { TICKFLOW_TEST_OUT: path.join(cwd, 'runs.txt') }
+    let others = null
+    const first = tickflow(['run', fixture('append-every-second.json')], {
+      cwd, env,
+      onStdout(text, child) {
+        if (others === null && /append +completed/.test(text)) {
+          others = Promise.all([tickflow(['status'], { cwd }), tickflow(['run', fixture('append-every-second.json'), '--for', '1s'], { cwd, env })])
+          others.then(() => child.kill('SIGTERM'))
+        }
+      },
+    })
+    const r = await first
+    const [status, second] = await others
+    expect(r.code).toBe(0)
+    expect(r.stdout).toMatch(/SIGTERM received: stopping/)
+    expect(status.code).toBe(0)
+    expect(status.stdout).toMatch(/^append +\* \* \* \* \* \* +active /m)
+    expect(second.code).toBe(1)
+    expect(second.stderr).toMatch(/cannot open the store \(sqlite \.tickflow\/state\.db\): .* \(ERR_STORE_LOCKED\)\n {2}another 'tickflow run'/)
+  }, 40_000)
+
+  test('status with no store: a clear message, exit 1', async () => {
+    const r = await tickflow(['status', '--db', path.join(tempDir(), 'missing.db')])
+    expect(r.code).toBe(1)
+    expect(r.stderr).toMatch(/no store at .*missing\.db\n {2}tickflow run <schedules\.json> creates it/)
+  })
+})
+
+describe('in process', () => {
+  const paint = colours({ isTTY: false })
+
+  test('the valid fixture passes the checks and the engine accepts every config it makes', async () => {
+    const doc = readSchedulesFile(fixture('valid.json'))
+    expect(checkSchedules(doc)).toEqual({ errors: [], warnings: [] })
+    const integration = new WorkflowScheduleIntegration({ executor: () => null, clock: 'manual', startTime: new Date('2026-01-01T00:00:00Z') })
+    await integration.initialize()
+    for (const s of doc.schedules) await integration.createScheduledWorkflow(toWorkflowConfig(s, doc))
+    const report = integration.getScheduledWorkflow('nightly-report')
+    expect(report.executionConfig).toEqual({
+      timeout: 60000,
+      priority: 'high',
+      retryPolicy: { maxAttempts: 3, backoffStrategy: 'exponential', initialDelay: 1000, maxDelay: 30000, multiplier: 2, jitter: 0.2, retryableErrors: ['EXIT_1', 'TIMEOUT'] },
+    })
+    expect(report.scheduleConfig.timezone).toBe('America/New_York')
+    expect(integration.getScheduledWorkflow('ping').scheduleConfig.timezone).toBe('Europe/Berlin') // the file's
+    await integration.stop()
+  })
+
+  test('reconcile: new schedules are created, changed ones updated (removed fields cleared), missing ones deleted', async () => {
+    const integration = new WorkflowScheduleIntegration({ executor: () => null, clock: 'manual', startTime: new Date('2026-01-01T00:00:00Z') })
+    await integration.initialize()
+    const doc = {
+      schedules: [
+        { id: 'a', cron: '* * * * *', timeoutMs: 1000, command: ['true'] },
+        { id: 'b', cron: '0 * * * *', command: ['true'] },
+        { id: 'c', cron: '0 0 * * *', command: ['true'] },
+      ],
+    }
+    const configs = (d) => d.schedules.map((s) => toWorkflowConfig(s, d))
+    expect(await reconcile(integration, configs(doc))).toEqual({ created: ['a', 'b', 'c'], updated: [], unchanged: [], removed: [] })
+    expect(await reconcile(integration, configs(doc))).toEqual({ created: [], updated: [], unchanged: ['a', 'b', 'c'], removed: [] })
+
+    const changed = { schedules: [{ id: 'a', cron: '*/2 * * * *', command: ['true'] }, doc.schedules[1], { id: 'd', cron: '@daily', command: ['true'] }] }
+    expect(await reconcile(integration, configs(changed))).toEqual({ created: ['d'], updated: ['a'], unchanged: ['b'], removed: ['c'] })
+    const a = integration.getScheduledWorkflow('a')
+    expect(a.scheduleConfig.cronExpression).toBe('*/2 * * * *')
+    expect(a.executionConfig.timeout == null).toBe(true) // the file no longer has timeoutMs
+    expect(integration.getScheduledWorkflows().map((c) => c.id).sort()).toEqual(['a', 'b', 'd'])
+    await integration.stop()
+  })
+
+  test('status and history tables from a store', async () => {
+    const start = new Date('2026-01-01T00:00:00Z')
+    let calls = 0
+    const integration = new WorkflowScheduleIntegration({
+      clock: 'manual', startTime: start,
+      executor: () => {
+        calls++
+        if (calls === 3) throw Object.assign(new Error('exited with code 1: disk full'), { code: 'EXIT_1' })
+        return { exitCode: 0, stdout: `run ${calls}` }
+      },
+    })
+    await integration.start()
+    await integration.createScheduledWorkflow(toWorkflowConfig({ id: 'tick', cron: '*/10 * * * * *', command: ['x'] }, {}))
+    await integration.advanceTime(40_000)
+
+    const now = new Date(start.getTime() + 45_000)
+    const status = renderStatus(integration, { paint, source: 'test.db', now }).split('\n')
+    expect(status[0]).toBe('1 schedule in test.db')
+    expect(status[2].split(/\s{2,}/)).toEqual(['tick', '*/10 * * * * *', 'active', 'in 5s', '5s ago', 'completed', '4', '75%', '0ms'])
+
+    const history = renderHistory(integration, 'tick', { paint, count: 2, source: 'test.db', now, timeZone: 'UTC' }).split('\n')
+    expect(history[0]).toBe('tick  */10 * * * * * (UTC)')
+    expect(history[1]).toBe('state active · next run in 5s · last status completed · success 75% · avg duration 0ms · 4 runs')
+    expect(history.slice(4).map((l) => l.split(/\s{2,}/))).toEqual([
+      ['2026-01-01 00:00:40 Thu +00:00', 'scheduled', 'completed', '1', '0ms', 'run 4'],
+      ['2026-01-01 00:00:30 Thu +00:00', 'scheduled', 'failed', '1', '0ms', 'EXIT_1: exited with code 1: disk full'],
+    ])
+    await integration.stop()
+  })
+})
+
+describe('the hand-written checks agree with schema/schedules.schema.json', () => {
+  const schema = JSON.parse(fs.readFileSync(path.join(ROOT, 'schema', 'schedules.schema.json'), 'utf8'))
+  const resolve = (node) => (node.$ref ? resolve(schema.$defs[node.$ref.replace('#/$defs/', '')]) : node)
+  // RegExp.source writes '/' as '\/'; JSON Schema patterns need not.
+  const source = (pattern) => pattern && pattern.replace(/\\\//g, '/')
+
+  /** Walks a schema node and a check's meta side by side, collecting every disagreement. */
+  function compare(node, meta, at, problems) {
+    node = resolve(node)
+    const differ = (what, a, b) => problems.push(`${at}: ${what} ${JSON.stringify(a)} in the schema, ${JSON.stringify(b)} in the checks`)
+    if (node.enum) {
+      if (JSON.stringify(node.enum) !== JSON.stringify(meta.enum)) differ('enum', node.enum, meta.enum)
+      return
+    }
+    if (node.anyOf) return node.anyOf.forEach((n, i) => compare(n, meta.anyOf[i], `${at}|${i}`, problems))
+    if (node.type === undefined) return // any value
+    if (node.type !== meta.type) return differ('type', node.type, meta.type)
+    if (node.type === 'integer' || node.type === 'number') {
+      if (node.minimum !== meta.minimum) differ('minimum', node.minimum, meta.minimum)
+      if (node.maximum !== meta.maximum) differ('maximum', node.maximum, meta.maximum)
+    }
+    if (node.type === 'string') {
+      if ((node.minLength || 0) !== meta.minLength) differ('minLength', node.minLength, meta.minLength)
+      if ((node.maxLength === undefined ? Infinity : node.maxLength) !== meta.maxLength) differ('maxLength', node.maxLength, meta.maxLength)
+      if (node.pattern !== source(meta.pattern)) differ('pattern', node.pattern, source(meta.pattern))
+    }
+    if (node.type === 'array') {
+      if ((node.minItems || 0) !== meta.minItems) differ('minItems', node.minItems, meta.minItems)
+      compare(node.items, meta.items, `${at}[]`, problems)
+    }
+    if (node.type === 'object' && node.properties) {
+      if (node.additionalProperties !== false) differ('additionalProperties', node.additionalProperties, false)
+      const names = Object.keys(node.properties)
+      if (JSON.stringify(names) !== JSON.stringify(Object.keys(meta.properties))) differ('properties', names, Object.keys(meta.properties))
+      if (JSON.stringify([...(node.required || [])].sort()) !== JSON.stringify([...meta.required].sort())) differ('required', node.required, meta.required)
+      for (const name of names) if (meta.properties[name]) compare(node.properties[name], meta.properties[name].meta, `${at}.${name}`, problems)
+    } else if (node.type === 'object') {
+      compare(node.additionalProperties, meta.additionalProperties, `${at}.*`, problems)
+    }
+  }
+
+  test('the same fields, types, enums, bounds and patterns', () => {
+    const problems = []
+    compare(schema, rules.FILE.meta, '(file)', problems)
+    expect(problems).toEqual([])
+  })
+
+  test("the schema's cross-field rules are also checked", () => {
+    const s = schema.$defs.schedule
+    expect(s.oneOf.map((o) => o.required)).toEqual([['command'], ['http']])
+    expect(s.dependentRequired).toEqual({ cwd: ['command'], env: ['command'] })
+    const errors = (schedule) => checkSchedules({ schedules: [schedule] }).errors.map((e) => `${e.path}: ${e.message}`)
+    expect(errors({ id: 'x', cron: '@daily' })).toEqual(["schedules[0]: needs an action: 'command' or 'http'"])
+    expect(errors({ id: 'x', cron: '@daily', command: ['a'], http: { url: 'http://a/' } })).toEqual(["schedules[0].http: a schedule has one action: 'command' or 'http', not both"])
+    expect(errors({ id: 'x', cron: '@daily', http: { url: 'http://a/' }, env: {} })).toEqual(["schedules[0].env: applies to a 'command' action only"])
+    expect(errors({ id: 'x', cron: '@daily', http: { url: 'http://a/', method: 'HEAD', body: 'x' } })).toEqual(["schedules[0].http.body: a HEAD request has no body; set 'method' (POST, PUT, ...)"])
+    expect(errors({ id: 'x', cron: '@daily', command: [''] })).toEqual(['schedules[0].command[0]: must not be empty'])
+  })
+})

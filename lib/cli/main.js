@@ -1,0 +1,83 @@
+'use strict'
+// The tickflow command: picks the subcommand, prints help and version, and turns errors
+// into messages and exit codes (0 ok, 1 runtime error, 2 usage or validation error).
+
+const { UsageError, RuntimeError, EXIT } = require('./errors.js')
+const { colours } = require('./format.js')
+
+const COMMANDS = [require('./run.js'), require('./next.js'), require('./status.js'), require('./history.js'), require('./validate.js')]
+
+const SHORT_USAGE = `Usage: tickflow <command> [options]   (commands: ${COMMANDS.map((c) => c.name).join(', ')})
+'tickflow --help' says more.`
+
+function topHelp() {
+  const width = Math.max(...COMMANDS.map((c) => c.name.length))
+  return `Usage: tickflow <command> [options]
+
+Runs cron schedules that start commands or HTTP requests, and inspects them.
+
+Commands:
+${COMMANDS.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`).join('\n')}
+
+Options:
+  -h, --help     help; 'tickflow <command> --help' for a command's
+  -v, --version  the version
+
+Exit status: 0 ok, 1 runtime error (e.g. the store cannot open), 2 usage or validation error.
+
+Start with:
+  tickflow validate examples/schedules.json
+  tickflow run examples/schedules.json --for 20s --store memory
+  tickflow next "0 9 * * 1-5" --tz Europe/Berlin`
+}
+
+/** Runs the command line `argv` (without node and the script); resolves to the exit code. */
+async function main(argv, io = { out: process.stdout, err: process.stderr }) {
+  const [name, ...rest] = argv
+  const command = COMMANDS.find((c) => c.name === name)
+  try {
+    if (name === '-h' || name === '--help' || name === 'help') {
+      const about = COMMANDS.find((c) => c.name === rest[0])
+      io.out.write(`${about ? about.help : topHelp()}\n`)
+      return EXIT.OK
+    }
+    if (name === '-v' || name === '--version') {
+      io.out.write(`tickflow ${require('../../package.json').version}\n`)
+      return EXIT.OK
+    }
+    if (name === undefined) throw new UsageError('no command given', { usage: SHORT_USAGE })
+    if (command === undefined) {
+      const what = name.startsWith('-') ? `unknown option '${name}'` : `unknown command '${name}'`
+      throw new UsageError(what, { usage: SHORT_USAGE })
+    }
+    return await command.run(rest, io)
+  } catch (err) {
+    return report(err, command, io.err)
+  }
+}
+
+/** Prints `err` for a person and returns the exit code. */
+function report(err, command, stream) {
+  const paint = colours(stream)
+  const prefix = `tickflow${command ? ` ${command.name}` : ''}:`
+  if (err instanceof UsageError) {
+    const lines = [`${prefix} ${paint.red(err.message)}`]
+    if (err.details) lines.push(...err.details)
+    if (typeof err.usage === 'string') lines.push('', err.usage)
+    else if (err.usage !== false && command) lines.push('', `Usage: ${command.usage}`, `'tickflow ${command.name} --help' says more.`)
+    stream.write(`${lines.join('\n')}\n`)
+    return EXIT.USAGE
+  }
+  if (err instanceof RuntimeError) {
+    const lines = [`${prefix} ${paint.red(err.message)}${err.code ? ` (${err.code})` : ''}`]
+    if (err.hint) lines.push(`  ${err.hint}`)
+    stream.write(`${lines.join('\n')}\n`)
+    return EXIT.RUNTIME
+  }
+  // A bug or an unexpected failure: keep the stack.
+  const code = err && err.code ? ` (${err.code})` : ''
+  stream.write(`${prefix} ${paint.red(`unexpected error${code}`)}\n${(err && err.stack) || err}\n`)
+  return EXIT.RUNTIME
+}
+
+module.exports = { main }

@@ -1,0 +1,76 @@
+'use strict'
+// Where the CLI keeps its state: the sqlite store at ./.tickflow/state.db unless told
+// otherwise, or memory (`tickflow run --store memory`). `status` and `history` open the
+// sqlite store read-only, so they work while a `tickflow run` holds it.
+
+const fs = require('node:fs')
+const path = require('node:path')
+const { WorkflowScheduleIntegration } = require('../../index.js')
+const { RuntimeError, UsageError } = require('./errors.js')
+
+const DEFAULT_DB = path.join('.tickflow', 'state.db')
+
+/** The store option for `run`, from --store and --db. */
+function runStore({ store = 'sqlite', db }) {
+  if (store === 'memory') {
+    if (db !== undefined) throw new UsageError('--db names a sqlite file; it does not go with --store memory')
+    return { option: { type: 'memory' }, label: 'memory (nothing is kept after exit)' }
+  }
+  if (store !== 'sqlite') throw new UsageError(`--store expects 'sqlite' or 'memory', got '${store}'`)
+  const file = db === undefined ? DEFAULT_DB : db
+  return { option: { type: 'sqlite', path: file }, label: `sqlite ${file}`, file }
+}
+
+/** The sqlite store's folder, made private (0700) when tickflow creates it. */
+function prepareStoreFolder(file) {
+  const dir = path.dirname(path.resolve(file))
+  if (fs.existsSync(dir)) return
+  try {
+    fs.mkdirSync(dir, { recursive: true, mode: 0o700 })
+  } catch (err) {
+    throw new RuntimeError(`cannot create ${path.dirname(file)}: ${err.message}`, { code: err.code })
+  }
+}
+
+/**
+ * Opens the integration on `store` and loads what it holds (initialize). Store failures
+ * become a RuntimeError that says which store and why, with the engine's code.
+ */
+async function openIntegration(options, store) {
+  let integration
+  try {
+    integration = new WorkflowScheduleIntegration({ ...options, store: store.option })
+    await integration.initialize()
+  } catch (err) {
+    throw storeError(err, store)
+  }
+  return integration
+}
+
+/** A read-only integration on the sqlite file at `db`, for status and history. */
+function openForReading(db = DEFAULT_DB) {
+  if (!fs.existsSync(db)) {
+    throw new RuntimeError(`no store at ${db}`, {
+      hint: 'tickflow run <schedules.json> creates it; --db PATH names another one',
+    })
+  }
+  const store = { option: { type: 'sqlite', path: db, readonly: true }, label: `sqlite ${db}` }
+  const refuse = () => {
+    throw new Error('a read-only store runs nothing')
+  }
+  return openIntegration({ executor: refuse }, store)
+}
+
+function storeError(err, store) {
+  const code = err && err.code
+  const hint = {
+    ERR_STORE_LOCKED: "another 'tickflow run' (or another program's integration) is using it; 'tickflow status' can read it meanwhile, or name another store with --db",
+    ERR_STORE_UNAVAILABLE: 'this build has no sqlite store; run with --store memory',
+  }[code]
+  // The engine's message starts with the option's path (options.store.type: ...), which
+  // means nothing to someone who typed a command line.
+  const message = String(err && err.message).replace(/^options\.store[\w.]*: /, '')
+  return new RuntimeError(`cannot open the store (${store.label}): ${message}`, { code, hint })
+}
+
+module.exports = { DEFAULT_DB, runStore, prepareStoreFolder, openIntegration, openForReading }
