@@ -65,7 +65,9 @@ function storeError(err, store) {
   const code = err && err.code
   const hint = {
     ERR_STORE_LOCKED: "another 'tickflow run' (or another program's integration) is using it; 'tickflow status' can read it meanwhile, or name another store with --db",
-    ERR_STORE_UNAVAILABLE: 'this build has no sqlite store; run with --store memory',
+    ERR_STORE_CORRUPT: 'name another store with --db, or move this file aside',
+    ERR_STORE_FOREIGN: 'name another store with --db',
+    ERR_STORE_VERSION: 'a newer tickflow wrote it; upgrade tickflow to use it',
   }[code]
   // The engine's message starts with the option's path (options.store.type: ...), which
   // means nothing to someone who typed a command line.
