@@ -20,4 +20,14 @@ function expectError(fn, { name, code, path, message }) {
 
 const iso = (dates) => dates.map((d) => d.toISOString())
 
-module.exports = { thrown, expectError, iso }
+/** The error a promise rejects with; fails the test when it resolves. */
+async function rejection(promise) {
+  try {
+    await promise
+  } catch (err) {
+    return err
+  }
+  throw new Error('expected a rejection')
+}
+
+module.exports = { thrown, expectError, iso, rejection }

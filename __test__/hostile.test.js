@@ -2,15 +2,7 @@
 // absorbed without losing a fire or an event.
 const { WorkflowScheduleIntegration, CronEngine } = require('..')
 const { config, manual } = require('./support')
-
-async function rejection(promise) {
-  try {
-    await promise
-  } catch (err) {
-    return err
-  }
-  throw new Error('expected a rejection')
-}
+const { rejection } = require('./helpers')
 
 describe('huge inputs are refused with a code, not chewed on', () => {
   let integration

@@ -6,6 +6,7 @@ const os = require('node:os')
 const path = require('node:path')
 const { WorkflowScheduleIntegration } = require('..')
 const { START, config, controlled } = require('./support')
+const { rejection } = require('./helpers')
 
 let dir
 beforeEach(() => {
@@ -27,15 +28,6 @@ function open(file, executor, options = {}) {
   const events = []
   integration.on('event', (e) => events.push(e))
   return { integration, events }
-}
-
-async function rejection(promise) {
-  try {
-    await promise
-  } catch (err) {
-    return err
-  }
-  throw new Error('expected a rejection')
 }
 
 test('schedules, their state, executions and counters survive a restart', async () => {

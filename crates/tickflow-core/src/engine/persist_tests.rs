@@ -9,18 +9,23 @@ use super::*;
 use crate::store::tests::TempDir;
 use crate::store::{Changes, Snapshot, SqliteOptions, SqliteStore, Store, StoreError, Synchronous};
 
+/// The SQLite store at `path`, read-write or read-only.
+fn sqlite(path: &str, readonly: bool) -> SqliteStore {
+    SqliteStore::open(&SqliteOptions {
+        path: path.into(),
+        readonly,
+        synchronous: Synchronous::Normal,
+    })
+    .unwrap()
+}
+
 fn open(path: &str, now: DateTime<Utc>, max_concurrency: usize) -> Engine {
     let options = EngineOptions {
         max_concurrency,
         ..Default::default()
     };
     let mut e = Engine::new(options, Some(now));
-    let store = SqliteStore::open(&SqliteOptions {
-        path: path.into(),
-        readonly: false,
-        synchronous: Synchronous::Normal,
-    })
-    .unwrap();
+    let store = sqlite(path, false);
     e.expect_store();
     e.attach_store(Box::new(store)).unwrap();
     e
@@ -232,12 +237,7 @@ fn retention_prunes_the_store_too() {
         let mut e = Engine::new(options, Some(t0));
         e.expect_store();
         e.attach_store(Box::new(
-            SqliteStore::open(&SqliteOptions {
-                path: path.clone(),
-                readonly: false,
-                synchronous: Synchronous::Normal,
-            })
-            .unwrap(),
+            sqlite(&path, false),
         ))
         .unwrap();
         e.start().unwrap();
@@ -250,12 +250,7 @@ fn retention_prunes_the_store_too() {
         }
         e.take_messages();
     }
-    let mut store = SqliteStore::open(&SqliteOptions {
-        path,
-        readonly: true,
-        synchronous: Synchronous::Normal,
-    })
-    .unwrap();
+    let mut store = sqlite(&path, true);
     let snapshot = store.load().unwrap();
     assert!(snapshot.executions.len() <= 4, "{}", snapshot.executions.len());
     // Counters keep the whole story.
@@ -276,12 +271,7 @@ fn a_read_only_store_can_be_inspected_but_not_started() {
     let mut e = Engine::new(EngineOptions::default(), Some(t0));
     e.expect_store();
     e.attach_store(Box::new(
-        SqliteStore::open(&SqliteOptions {
-            path,
-            readonly: true,
-            synchronous: Synchronous::Normal,
-        })
-        .unwrap(),
+        sqlite(&path, true),
     ))
     .unwrap();
     assert!(e.schedule("s-a").is_some());
@@ -357,12 +347,7 @@ fn a_stopped_engine_closes_its_store_and_can_open_it_again() {
         "ERR_NOT_INITIALIZED"
     );
     drop(open(&path, t0, 10));
-    let store = SqliteStore::open(&SqliteOptions {
-        path: path.clone(),
-        readonly: false,
-        synchronous: Synchronous::Normal,
-    })
-    .unwrap();
+    let store = sqlite(&path, false);
     e.attach_store(Box::new(store)).unwrap();
     assert_eq!(e.schedule_count(), 1);
     e.start().unwrap();
