@@ -69,6 +69,7 @@ class WorkflowScheduleIntegration extends EventEmitter {
     this._idle = null
     this._stopping = null
     this._completions = []
+    this._drained = null
     this._systemClock = rest.clock !== 'manual'
     this._broadcast = { count: 0, totalMs: 0 }
     // The engine builds only the events someone listens to.
@@ -88,14 +89,39 @@ class WorkflowScheduleIntegration extends EventEmitter {
 
   // ---- plumbing -------------------------------------------------------------------------
 
+  /** Runs an engine command and returns its answer; reads leave no messages to drain. */
   _call(method, ...args) {
-    let out
+    return revive(JSON.parse(this._native.call(method, toJson(args, method))))
+  }
+
+  /**
+   * Runs a command that changes state; its events and executor calls follow in one drain,
+   * queued as a microtask so that a burst of calls shares it (and its store commit). The
+   * drain runs before the caller's `await` resumes: await `_drained` to know the change
+   * is durable.
+   */
+  _command(method, ...args) {
     try {
-      out = this._native.call(method, toJson(args, method))
+      return this._call(method, ...args)
     } finally {
-      this._drain()
+      this._drainSoon()
     }
-    return revive(JSON.parse(out))
+  }
+
+  _drainSoon() {
+    if (!this._drained) {
+      this._drained = new Promise((resolve) => {
+        queueMicrotask(() => {
+          this._drained = null
+          try {
+            this._drain()
+          } finally {
+            resolve()
+          }
+        })
+      })
+    }
+    return this._drained
   }
 
   /** Delivers everything the engine said, in order. Re-entrant calls are folded in. */
@@ -260,7 +286,7 @@ class WorkflowScheduleIntegration extends EventEmitter {
 
   async _stop(graceMs) {
     this._state = 'stopping'
-    this._call('beginStop')
+    this._command('beginStop')
     if (this._call('inFlight') > 0 && graceMs > 0) {
       await new Promise((resolve) => {
         const timer = setTimeout(done, graceMs)
@@ -274,6 +300,9 @@ class WorkflowScheduleIntegration extends EventEmitter {
     }
     this._call('abortRunning')
     this._call('finishStop')
+    // Everything the stop said (cancellations, integration.stopped) is delivered, and
+    // committed, before the store closes.
+    this._drain()
     // A durable store is committed and closed (its lock released), so that another
     // integration, in this process or another, can open it; start() opens it again.
     this._native.closeStore()
@@ -300,18 +329,22 @@ class WorkflowScheduleIntegration extends EventEmitter {
 
   async createScheduledWorkflow(config) {
     checkObject(config, 'config')
-    return this._call('create', config)
+    const answer = this._command('create', config)
+    await this._drained
+    return answer
   }
 
   async updateScheduledWorkflow(id, updates) {
     checkId(id, 'id')
     checkObject(updates, 'updates')
-    this._call('update', id, updates)
+    this._command('update', id, updates)
+    await this._drained
   }
 
   async deleteScheduledWorkflow(id) {
     checkId(id, 'id')
-    this._call('delete', id)
+    this._command('delete', id)
+    await this._drained
   }
 
   getScheduledWorkflow(id) {
@@ -326,22 +359,26 @@ class WorkflowScheduleIntegration extends EventEmitter {
   async pauseSchedule(scheduleId, note) {
     checkId(scheduleId, 'scheduleId')
     if (note !== undefined) checkId(note, 'note')
-    this._call('pause', scheduleId, note === undefined ? null : note)
+    this._command('pause', scheduleId, note === undefined ? null : note)
+    await this._drained
   }
 
   async resumeSchedule(scheduleId) {
     checkId(scheduleId, 'scheduleId')
-    this._call('resume', scheduleId)
+    this._command('resume', scheduleId)
+    await this._drained
   }
 
   async enableSchedule(scheduleId) {
     checkId(scheduleId, 'scheduleId')
-    this._call('enable', scheduleId)
+    this._command('enable', scheduleId)
+    await this._drained
   }
 
   async disableSchedule(scheduleId) {
     checkId(scheduleId, 'scheduleId')
-    this._call('disable', scheduleId)
+    this._command('disable', scheduleId)
+    await this._drained
   }
 
   // ---- executions ------------------------------------------------------------------------
@@ -349,22 +386,29 @@ class WorkflowScheduleIntegration extends EventEmitter {
   async triggerScheduledExecution(scheduleId, context) {
     checkId(scheduleId, 'scheduleId')
     if (context !== undefined) checkObject(context, 'context')
-    return this._call('trigger', scheduleId, context === undefined ? null : context)
+    const answer = this._command('trigger', scheduleId, context === undefined ? null : context)
+    await this._drained
+    return answer
   }
 
   async cancelScheduledExecution(executionId) {
     checkId(executionId, 'executionId')
-    this._call('cancel', executionId)
+    this._command('cancel', executionId)
+    await this._drained
   }
 
   async retryExecution(executionId) {
     checkId(executionId, 'executionId')
-    return this._call('retry', executionId)
+    const answer = this._command('retry', executionId)
+    await this._drained
+    return answer
   }
 
   async backfill(scheduleId, from, to) {
     checkId(scheduleId, 'scheduleId')
-    return this._call('backfill', scheduleId, from, to)
+    const answer = this._command('backfill', scheduleId, from, to)
+    await this._drained
+    return answer
   }
 
   getExecution(executionId) {
@@ -455,7 +499,8 @@ class WorkflowScheduleIntegration extends EventEmitter {
       throw codedError(RangeError, 'ERR_OUT_OF_RANGE', 'ms', 'expected a whole number of milliseconds from 0 to 100 years', ms)
     }
     if (options && options.jump) {
-      this._call('advance', ms, { jump: true })
+      this._command('advance', ms, { jump: true })
+      await this._drained
       return
     }
     // Checks the clock kind without moving time.
@@ -463,9 +508,10 @@ class WorkflowScheduleIntegration extends EventEmitter {
     const until = new Date(this.now().getTime() + ms)
     // One instant at a time, letting executors that settle at once do so in between, as
     // they would if the time really passed.
-    while (this._call('advanceStep', until)) {
+    while (this._command('advanceStep', until)) {
       await new Promise((resolve) => setImmediate(resolve))
     }
+    await this._drainSoon()
   }
 }
 

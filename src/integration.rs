@@ -477,9 +477,8 @@ impl NativeIntegration {
                 };
                 let mut engine = self.shared.lock();
                 let before = engine.next_due();
+                // Committed by the drain that follows (one per burst of commands).
                 let answer = command(&mut engine, &method, values)?;
-                // A command that resolved is durable.
-                engine.commit();
                 if engine.next_due() != before {
                     self.shared.poke();
                 }
