@@ -27,6 +27,10 @@ export declare class CronEngine {
 export declare class NativeIntegration {
   /** `options`: the integration options as JSON, without the executor. */
   constructor(options: string)
+  /** Opens the durable store (once; later calls and a memory store resolve at once). */
+  openStore(): Promise<void>
+  /** Commits and closes the durable store after a stop; `openStore` opens it again. */
+  closeStore(): void
   /**
    * Starts the engine. `wake` is called (through a threadsafe function) whenever the
    * engine has messages for JavaScript to drain.
@@ -43,6 +47,13 @@ export declare class NativeIntegration {
   /** Keeps the process alive while started (the default). */
   ref(): void
 }
+
+/**
+ * `benchThreadsafeCalls(count, callback)`: `callback(i)` is called for i in 0..count, one
+ * threadsafe-function call each. Resolves with the nanoseconds spent queueing the calls
+ * once they are all queued (the caller counts deliveries itself).
+ */
+export declare function benchThreadsafeCalls(count: number, callback: (arg: number) => void): Promise<number>
 
 /** Options of `detectScheduleConflicts`. */
 export interface ConflictOptions {

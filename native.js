@@ -837,6 +837,7 @@ module.exports.__napiBindingTarget = __napiStampBindingTarget(nativeBinding, __n
 module.exports = nativeBinding
 module.exports.CronEngine = nativeBinding.CronEngine
 module.exports.NativeIntegration = nativeBinding.NativeIntegration
+module.exports.benchThreadsafeCalls = nativeBinding.benchThreadsafeCalls
 module.exports.describeCron = nativeBinding.describeCron
 module.exports.nextRuns = nativeBinding.nextRuns
 module.exports.previousRuns = nativeBinding.previousRuns

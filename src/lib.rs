@@ -2,6 +2,7 @@
 //! `tickflow_core`, and maps core errors to JS errors with stable codes.
 
 mod args;
+mod bench_api;
 mod cron_api;
 mod integration;
 mod js_error;
