@@ -270,6 +270,11 @@ impl Engine {
         }
     }
 
+    /// Whether time comes from tokio's clock (tests).
+    pub fn on_tokio_clock(&self) -> bool {
+        self.tokio_origin.is_some()
+    }
+
     /// Reads time from tokio's clock (which tests can pause), starting at `origin`.
     pub fn use_tokio_clock(&mut self, origin: DateTime<Utc>) {
         self.manual_now = None;
