@@ -30,13 +30,26 @@ function toJson(value, path) {
 function revive(value) {
   if (value === null || typeof value !== 'object') return value
   if (Array.isArray(value)) {
-    for (let i = 0; i < value.length; i++) value[i] = revive(value[i])
+    for (let i = 0; i < value.length; i++) {
+      const item = value[i]
+      if (item !== null && typeof item === 'object') value[i] = revive(item)
+    }
     return value
   }
-  const keys = Object.keys(value)
-  if (keys.length === 1 && keys[0] === '$date') return new Date(value.$date)
-  for (const key of keys) value[key] = revive(value[key])
+  if (value.$date !== undefined && isDate(value)) return new Date(value.$date)
+  // Every message carries a dozen fields, most of them strings and numbers: only objects
+  // are visited, and no key array is made.
+  for (const key in value) {
+    const item = value[key]
+    if (item !== null && typeof item === 'object') value[key] = revive(item)
+  }
   return value
+}
+
+/** `{ $date: ms }` and nothing else. */
+function isDate(value) {
+  for (const key in value) if (key !== '$date') return false
+  return true
 }
 
 module.exports = { codedError, toJson, revive }
