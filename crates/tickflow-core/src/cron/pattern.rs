@@ -30,6 +30,10 @@ pub struct CronPattern {
     cron: Cron,
     /// The hour field repeats over the whole day, so both copies of a repeated hour fire.
     hour_repeats: bool,
+    /// The pattern's last wall-clock match before 2200 (`None` inside: it never matches),
+    /// found on first need. A search from past it ends at once: croner would otherwise
+    /// step year by year up to its own limit (5000) before giving up.
+    last_match: std::sync::OnceLock<Option<NaiveDateTime>>,
 }
 
 /// Bounds the wall-clock steps of one search; a search that needs more gives up as
@@ -57,6 +61,15 @@ impl CronPattern {
             spec,
             cron,
             hour_repeats,
+            last_match: std::sync::OnceLock::new(),
+        })
+    }
+
+    fn last_match(&self) -> Option<NaiveDateTime> {
+        *self.last_match.get_or_init(|| {
+            let end = chrono::NaiveDate::from_ymd_opt(super::syntax::YEAR_MAX as i32 + 1, 1, 1)?
+                .and_hms_opt(0, 0, 0)?;
+            self.cron.find_previous_occurrence(&end, false).ok()
         })
     }
 
@@ -77,6 +90,10 @@ impl CronPattern {
     /// field ran out, or the pattern never matches before 2200).
     pub fn next_after(&self, from: DateTime<Utc>, tz: &Zone, gap: DstGap) -> Option<DateTime<Utc>> {
         let start = tz.to_local(floor_second(from));
+        match self.last_match() {
+            Some(last) if start <= last => {}
+            _ => return None,
+        }
         let mut best = None;
         let mut cursor = start;
         for _ in 0..MAX_WALK_STEPS {
