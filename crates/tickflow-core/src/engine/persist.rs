@@ -88,7 +88,11 @@ impl Engine {
         let snapshot = store.load()?;
         // The store holds everything this engine knew when it closed it: start from it.
         self.clear_state();
-        self.restore(snapshot)?;
+        if let Err(err) = self.restore(snapshot, store.location()) {
+            // Nothing half-restored stays behind.
+            self.clear_state();
+            return Err(err);
+        }
         self.store_pending = false;
         if store.is_readonly() {
             self.readonly = true;
@@ -279,10 +283,10 @@ impl Engine {
     }
 
     /// Rebuilds schedules, executions and skips from a store's snapshot.
-    fn restore(&mut self, snapshot: Snapshot) -> Result<(), EngineError> {
+    fn restore(&mut self, snapshot: Snapshot, location: &str) -> Result<(), EngineError> {
         let corrupt = |what: String| -> EngineError {
             StoreError::Corrupt {
-                path: "store".into(),
+                path: location.to_string(),
                 reason: what,
             }
             .into()

@@ -298,6 +298,9 @@ impl Store for FlakyStore {
     fn is_readonly(&self) -> bool {
         false
     }
+    fn location(&self) -> &str {
+        "flaky"
+    }
 }
 
 #[test]
@@ -352,4 +355,29 @@ fn a_stopped_engine_closes_its_store_and_can_open_it_again() {
     assert_eq!(e.schedule_count(), 1);
     e.start().unwrap();
     e.create(config("b", "* * * * *", json!({}))).unwrap();
+}
+
+#[test]
+fn a_row_that_cannot_be_read_back_is_a_corrupt_store_naming_the_file() {
+    let dir = TempDir::new("bad-row");
+    let path = dir.file("state.db");
+    sqlite(&path, false)
+        .write(&Changes {
+            seq: 1,
+            schedules: vec![crate::store::ScheduleRow {
+                schedule_id: "s".into(),
+                config_id: "c".into(),
+                config: Some("{not json".into()),
+                state: "{}".into(),
+            }],
+            ..Default::default()
+        })
+        .unwrap();
+    let mut e = Engine::new(EngineOptions::default(), None);
+    e.expect_store();
+    let err = e.attach_store(Box::new(sqlite(&path, false))).unwrap_err();
+    assert_eq!(err.code(), "ERR_STORE_CORRUPT");
+    assert!(err.to_string().contains(&path), "{err}");
+    assert!(err.to_string().contains("schedule 's'"), "{err}");
+    assert_eq!(e.schedule_count(), 0);
 }

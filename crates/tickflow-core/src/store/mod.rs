@@ -83,6 +83,8 @@ pub trait Store: Send {
     fn write(&mut self, changes: &Changes) -> Result<(), StoreError>;
     /// Opened for inspection only: `write` refuses.
     fn is_readonly(&self) -> bool;
+    /// Where the store is, for messages (a file path, a connection name).
+    fn location(&self) -> &str;
 }
 
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]

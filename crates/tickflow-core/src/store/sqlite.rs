@@ -254,10 +254,6 @@ impl SqliteStore {
         Ok(())
     }
 
-    pub fn path(&self) -> &str {
-        &self.path
-    }
-
     fn read(&mut self) -> rusqlite::Result<Snapshot> {
         let mut snapshot = Snapshot::default();
         if self.table_missing()? {
@@ -414,6 +410,10 @@ impl Store for SqliteStore {
 
     fn is_readonly(&self) -> bool {
         self.readonly
+    }
+
+    fn location(&self) -> &str {
+        &self.path
     }
 }
 
