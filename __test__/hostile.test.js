@@ -84,3 +84,32 @@ test('a listener that blocks the JS thread for 1.5 s loses no fire and no event'
   expect(seen).toEqual(triggered)
   expect(completed).toBe(triggered.length)
 }, 15_000)
+
+test('Dates anywhere in what crosses the boundary come back as Dates; other values as they were', async () => {
+  const seen = []
+  const { integration } = await manual(async (request) => {
+    seen.push(request)
+    return { finishedAt: new Date('2026-01-01T00:00:05Z'), nested: [{ at: new Date(0) }], plain: { n: 1, s: 'x' }, viaToJson: { toJSON: () => ({ at: new Date(7) }) } }
+  })
+  try {
+    await integration.createScheduledWorkflow(
+      config('d', '0 0 1 1 *', {
+        metadata: { owner: 'tests', since: new Date('2025-06-01T00:00:00Z'), tags: ['a', 1, null] },
+        executionConfig: { variables: { window: { from: new Date(1000), to: new Date(2000) } } },
+      }),
+    )
+    const stored = integration.getScheduledWorkflow('d')
+    expect(stored.metadata.since).toEqual(new Date('2025-06-01T00:00:00Z'))
+    expect(stored.metadata.tags).toEqual(['a', 1, null])
+    const completed = new Promise((resolve) => integration.once('workflow.completed', resolve))
+    await integration.triggerScheduledExecution('s-d', { requestedAt: new Date(42) })
+    const done = await completed
+    expect(seen[0].variables.window.to).toEqual(new Date(2000))
+    expect(seen[0].metadata.since).toEqual(new Date('2025-06-01T00:00:00Z'))
+    expect(done.result).toEqual({ finishedAt: new Date('2026-01-01T00:00:05Z'), nested: [{ at: new Date(0) }], plain: { n: 1, s: 'x' }, viaToJson: { at: new Date(7) } })
+    const [execution] = integration.listExecutions({ scheduleId: 's-d' })
+    expect(execution.context.requestedAt).toEqual(new Date(42))
+  } finally {
+    await integration.stop()
+  }
+})

@@ -13,6 +13,8 @@ function codedError(Kind, code, path, message, value) {
 /** JSON text for `value`; a value JSON cannot hold (BigInt, a cycle) is a TypeError. */
 function toJson(value, path) {
   try {
+    // A replacer takes JSON.stringify off its fast path: use one only when a Date needs it.
+    if (!mayHoldDate(value, 0)) return JSON.stringify(value)
     return JSON.stringify(value, function replace(key, v) {
       const original = this[key]
       if (original instanceof Date) {
@@ -24,6 +26,22 @@ function toJson(value, path) {
   } catch (err) {
     throw codedError(TypeError, 'ERR_INVALID_ARG_TYPE', path, `not representable as JSON (${err.message})`, value)
   }
+}
+
+/**
+ * Whether a Date may be inside `value`. Deep (or cyclic) values answer yes after 64
+ * levels, so that the replacer path gives them its usual treatment and error.
+ */
+function mayHoldDate(value, depth) {
+  if (value === null || typeof value !== 'object') return false
+  // A toJSON method may produce Dates the walk cannot see.
+  if (value instanceof Date || depth > 64 || typeof value.toJSON === 'function') return true
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) if (mayHoldDate(value[i], depth + 1)) return true
+    return false
+  }
+  for (const key in value) if (mayHoldDate(value[key], depth + 1)) return true
+  return false
 }
 
 /** Turns every { $date: ms } back into a Date, in place. */
