@@ -89,6 +89,8 @@ test('Dates anywhere in what crosses the boundary come back as Dates; other valu
   const seen = []
   const { integration } = await manual(async (request) => {
     seen.push(request)
+    // Only a toJSON method knows of this Date.
+    if (request.context && request.context.hidden) return { viaToJson: { toJSON: () => ({ at: new Date(7) }) } }
     return { finishedAt: new Date('2026-01-01T00:00:05Z'), nested: [{ at: new Date(0) }], plain: { n: 1, s: 'x' }, viaToJson: { toJSON: () => ({ at: new Date(7) }) } }
   })
   try {
@@ -109,6 +111,9 @@ test('Dates anywhere in what crosses the boundary come back as Dates; other valu
     expect(done.result).toEqual({ finishedAt: new Date('2026-01-01T00:00:05Z'), nested: [{ at: new Date(0) }], plain: { n: 1, s: 'x' }, viaToJson: { at: new Date(7) } })
     const [execution] = integration.listExecutions({ scheduleId: 's-d' })
     expect(execution.context.requestedAt).toEqual(new Date(42))
+    const hidden = new Promise((resolve) => integration.once('workflow.completed', resolve))
+    await integration.triggerScheduledExecution('s-d', { hidden: true })
+    expect((await hidden).result).toEqual({ viaToJson: { at: new Date(7) } })
   } finally {
     await integration.stop()
   }
