@@ -8,7 +8,7 @@
 //    (manual clock, advanced second by second), no executor involved.
 
 const { runInChild } = require('./lib/child')
-const { pipeline } = require('./lib/pipeline')
+const { triggeredExecutions } = require('./lib/pipeline')
 const { preciseNow } = require('./lib/measure')
 const { REASONS } = require('./lib/peers')
 
@@ -36,19 +36,8 @@ async function executionEvents(count) {
   const { WorkflowScheduleIntegration } = require('..')
   const integration = new WorkflowScheduleIntegration({ executor: () => 'ok', maxConcurrency: WINDOW })
   await integration.start()
-  for (let i = 0; i < SCHEDULES; i++) {
-    await integration.createScheduledWorkflow({ id: `e${i}`, scheduleId: `e${i}`, workflowId: 'w', scheduleConfig: { cronExpression: '0 0 1 1 *' } })
-  }
-  let events = 0
-  const load = pipeline({ count, window: WINDOW, trigger: (i) => integration.triggerScheduledExecution(`e${i % SCHEDULES}`) })
-  integration.on('event', (event) => {
-    events++
-    if (event.type === 'workflow.completed') load.completed()
-  })
-  const started = preciseNow()
-  load.start()
-  await load.done
-  const rate = events / ((preciseNow() - started) / 1000)
+  const { events, seconds } = await triggeredExecutions(integration, { count, schedules: SCHEDULES, window: WINDOW })
+  const rate = events / seconds
   await integration.stop({ graceMs: 0 })
   return { events, rate }
 }

@@ -8,7 +8,7 @@ const fs = require('node:fs')
 const os = require('node:os')
 const path = require('node:path')
 const { runInChild } = require('./lib/child')
-const { pipeline } = require('./lib/pipeline')
+const { pipeline, triggeredExecutions } = require('./lib/pipeline')
 const { preciseNow } = require('./lib/measure')
 const { REASONS } = require('./lib/peers')
 
@@ -37,19 +37,7 @@ async function tickflowExecutions({ count, store }) {
     throw err
   }
   try {
-    for (let i = 0; i < SCHEDULES; i++) {
-      await integration.createScheduledWorkflow({ id: `x${i}`, scheduleId: `x${i}`, workflowId: 'w', scheduleConfig: { cronExpression: NEVER_DUE } })
-    }
-    let events = 0
-    const load = pipeline({ count, window: WINDOW, trigger: (i) => integration.triggerScheduledExecution(`x${i % SCHEDULES}`) })
-    integration.on('event', (event) => {
-      events++
-      if (event.type === 'workflow.completed') load.completed()
-    })
-    const started = preciseNow()
-    load.start()
-    await load.done
-    const seconds = (preciseNow() - started) / 1000
+    const { events, seconds } = await triggeredExecutions(integration, { count, schedules: SCHEDULES, window: WINDOW })
     return { count, seconds, perSecond: count / seconds, events }
   } finally {
     await integration.stop({ graceMs: 0 })

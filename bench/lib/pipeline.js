@@ -3,6 +3,8 @@
 // until `count` have completed, refilling once half the window has drained, from a
 // setImmediate (never from inside the listener that reports a completion).
 
+const { preciseNow } = require('./measure')
+
 function pipeline({ count, window, trigger }) {
   let started = 0
   let completed = 0
@@ -33,4 +35,24 @@ function pipeline({ count, window, trigger }) {
   }
 }
 
-module.exports = { pipeline }
+/**
+ * `count` manual triggers through a started integration, round-robin on `schedules` new
+ * never-due schedules, `window` in flight, one 'event' listener counting every event.
+ */
+async function triggeredExecutions(integration, { count, schedules, window }) {
+  for (let i = 0; i < schedules; i++) {
+    await integration.createScheduledWorkflow({ id: `x${i}`, scheduleId: `x${i}`, workflowId: 'w', scheduleConfig: { cronExpression: '0 0 1 1 *' } })
+  }
+  let events = 0
+  const load = pipeline({ count, window, trigger: (i) => integration.triggerScheduledExecution(`x${i % schedules}`) })
+  integration.on('event', (event) => {
+    events++
+    if (event.type === 'workflow.completed') load.completed()
+  })
+  const started = preciseNow()
+  load.start()
+  await load.done
+  return { events, seconds: (preciseNow() - started) / 1000 }
+}
+
+module.exports = { pipeline, triggeredExecutions }
