@@ -406,7 +406,7 @@ impl Engine {
             .by_schedule_id
             .get(&e.schedule_id)
             .and_then(|i| self.schedule_at(*i))
-            .map_or("{}", |s| s.spec.fragments.metadata.as_str());
+            .map_or("{}", |s| &*s.spec.fragments.metadata);
         text::push_raw(&mut out, "metadata", metadata);
         out.push_str(fields);
         out.push('}');
