@@ -386,6 +386,24 @@ describe('the sqlite store: run, then status and history', () => {
     expect(second.stderr).toMatch(/cannot open the store \(sqlite \.tickflow\/state\.db\): .* \(ERR_STORE_LOCKED\)\n {2}another 'tickflow run'/)
   }, 40_000)
 
+  test('a store another program owns, or a damaged one, is refused with its code and left as it was', async () => {
+    const cwd = tempDir()
+    const foreign = path.join(cwd, 'other.db')
+    fs.copyFileSync(fixture('foreign.db'), foreign)
+    const damaged = path.join(cwd, 'notes.db')
+    fs.writeFileSync(damaged, 'not a database\n'.repeat(500))
+    for (const [file, code] of [[foreign, 'ERR_STORE_FOREIGN'], [damaged, 'ERR_STORE_CORRUPT']]) {
+      const before = fs.readFileSync(file)
+      for (const args of [['status', '--db', file], ['run', fixture('append-every-second.json'), '--db', file, '--for', '1s']]) {
+        const r = await tickflow(args, { cwd })
+        expect(r.code).toBe(1)
+        expect(r.stderr).toContain(`(${code})`)
+        expect(r.stderr).toMatch(/name another store with --db/)
+      }
+      expect(fs.readFileSync(file).equals(before)).toBe(true)
+    }
+  }, 30_000)
+
   test('status with no store: a clear message, exit 1', async () => {
     const r = await tickflow(['status', '--db', path.join(tempDir(), 'missing.db')])
     expect(r.code).toBe(1)
