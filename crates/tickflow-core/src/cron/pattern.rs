@@ -34,6 +34,25 @@ pub struct CronPattern {
     /// found on first need. A search from past it ends at once: croner would otherwise
     /// step year by year up to its own limit (5000) before giving up.
     last_match: std::sync::OnceLock<Option<NaiveDateTime>>,
+    /// The last `next_after` answer. Schedules share a compiled pattern, and a herd of them
+    /// fired at one instant asks for the same next occurrence thousands of times in a row.
+    last_next: NextCache,
+}
+
+/// (from, zone name, gap) → answer; `Clone` starts empty.
+#[derive(Default)]
+struct NextCache(std::sync::Mutex<Option<(DateTime<Utc>, std::sync::Arc<str>, DstGap, Option<DateTime<Utc>>)>>);
+
+impl Clone for NextCache {
+    fn clone(&self) -> Self {
+        NextCache::default()
+    }
+}
+
+impl std::fmt::Debug for NextCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("NextCache")
+    }
 }
 
 /// Bounds the wall-clock steps of one search; a search that needs more gives up as
@@ -62,6 +81,7 @@ impl CronPattern {
             cron,
             hour_repeats,
             last_match: std::sync::OnceLock::new(),
+            last_next: NextCache::default(),
         })
     }
 
@@ -89,6 +109,19 @@ impl CronPattern {
     /// The first occurrence strictly after `from`, or `None` when there is none (the year
     /// field ran out, or the pattern never matches before 2200).
     pub fn next_after(&self, from: DateTime<Utc>, tz: &Zone, gap: DstGap) -> Option<DateTime<Utc>> {
+        let lock = || self.last_next.0.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some((at, zone, g, answer)) = lock().as_ref() {
+            if *at == from && *g == gap && **zone == *tz.name() {
+                return *answer;
+            }
+        }
+        // Searched without the lock: another thread may use the same pattern meanwhile.
+        let answer = self.search_after(from, tz, gap);
+        *lock() = Some((from, tz.shared_name(), gap, answer));
+        answer
+    }
+
+    fn search_after(&self, from: DateTime<Utc>, tz: &Zone, gap: DstGap) -> Option<DateTime<Utc>> {
         let start = tz.to_local(floor_second(from));
         match self.last_match() {
             Some(last) if start <= last => {}

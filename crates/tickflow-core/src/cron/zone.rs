@@ -51,6 +51,11 @@ impl Zone {
         Some(Zone { tz, name })
     }
 
+    /// The name, shared rather than copied.
+    pub fn shared_name(&self) -> std::sync::Arc<str> {
+        self.name.clone()
+    }
+
     pub fn name(&self) -> &str {
         &self.name
     }
