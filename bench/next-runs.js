@@ -26,6 +26,9 @@ const PATTERNS = [
   ['*/10 * * * * *', 'UTC'],
 ]
 const FROM = new Date('2026-01-01T00:00:00Z')
+// Each call starts from the next of these instants (about an hour apart), so that no library
+// answers a repeated question from a cache: tickflow remembers a pattern's last answer.
+const FROMS = Array.from({ length: 1021 }, (_, i) => new Date(FROM.getTime() + i * 3_600_007))
 const PER_CALL = 1000
 const COLUMNS = ['tickflow', 'croner', 'cron-parser', 'node-cron', 'node-schedule']
 
@@ -37,23 +40,25 @@ const cronerFor = (pattern, timezone) =>
  * occurrences, `one()` the next one.
  */
 function contenders(pattern, timezone, count) {
+  let call = 0
+  const nextFrom = () => FROMS[call++ % FROMS.length]
   const engine = new CronEngine()
   const croner = cronerFor(pattern, timezone)
   const parsed = CronExpressionParser.parse(pattern, { currentDate: FROM, tz: timezone })
   const task = nodeCron.createTask(pattern, () => {}, { timezone })
   return {
     tickflow: {
-      many: () => nextRuns(pattern, { from: FROM, count, timezone }),
-      one: () => engine.getNextExecutionTime(pattern, timezone, FROM),
+      many: () => nextRuns(pattern, { from: nextFrom(), count, timezone }),
+      one: () => engine.getNextExecutionTime(pattern, timezone, nextFrom()),
     },
-    croner: { many: () => croner.nextRuns(count, FROM), one: () => croner.nextRun(FROM) },
+    croner: { many: () => croner.nextRuns(count, nextFrom()), one: () => croner.nextRun(nextFrom()) },
     'cron-parser': {
       many: () => {
-        parsed.reset(FROM)
+        parsed.reset(nextFrom())
         return parsed.take(count)
       },
       one: () => {
-        parsed.reset(FROM)
+        parsed.reset(nextFrom())
         return parsed.next()
       },
     },
