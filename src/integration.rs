@@ -77,8 +77,19 @@ impl Task for OpenStore {
 /// Commands that change schedules or executions: refused on a read-only store and before
 /// a durable store is open.
 const CHANGING: &[&str] = &[
-    "create", "update", "delete", "pause", "resume", "enable", "disable", "trigger", "cancel",
-    "retry", "backfill", "advance", "advanceStep",
+    "create",
+    "update",
+    "delete",
+    "pause",
+    "resume",
+    "enable",
+    "disable",
+    "trigger",
+    "cancel",
+    "retry",
+    "backfill",
+    "advance",
+    "advanceStep",
 ];
 
 fn engine_error(err: EngineError) -> ApiError {

@@ -4,7 +4,10 @@ use std::time::Instant;
 use tickflow_core::engine::{Engine, EngineOptions};
 
 fn main() {
-    let n: usize = std::env::args().nth(1).and_then(|a| a.parse().ok()).unwrap_or(100_000);
+    let n: usize = std::env::args()
+        .nth(1)
+        .and_then(|a| a.parse().ok())
+        .unwrap_or(100_000);
     let texts: Vec<String> = (0..n)
         .map(|i| {
             format!(
@@ -24,5 +27,9 @@ fn main() {
         engine.take_messages();
     }
     let secs = started.elapsed().as_secs_f64();
-    println!("{n} creates: {:.0} per second ({:.2} µs each)", n as f64 / secs, secs * 1e6 / n as f64);
+    println!(
+        "{n} creates: {:.0} per second ({:.2} µs each)",
+        n as f64 / secs,
+        secs * 1e6 / n as f64
+    );
 }

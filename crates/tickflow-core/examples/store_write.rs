@@ -5,7 +5,10 @@ use std::time::Instant;
 use tickflow_core::store::{Changes, ScheduleRow, SqliteOptions, SqliteStore, Store, Synchronous};
 
 fn main() {
-    let count: usize = std::env::args().nth(1).and_then(|a| a.parse().ok()).unwrap_or(100_000);
+    let count: usize = std::env::args()
+        .nth(1)
+        .and_then(|a| a.parse().ok())
+        .unwrap_or(100_000);
     let dir = std::env::temp_dir().join(format!("tickflow-store-write-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let path = dir.join("state.db").to_string_lossy().into_owned();
@@ -15,7 +18,10 @@ fn main() {
         synchronous: Synchronous::Normal,
     })
     .unwrap();
-    let config = format!(r#"{{"id":"c","workflowId":"w","scheduleConfig":{{"cronExpression":"0 * * * *"}},"pad":"{}"}}"#, "x".repeat(300));
+    let config = format!(
+        r#"{{"id":"c","workflowId":"w","scheduleConfig":{{"cronExpression":"0 * * * *"}},"pad":"{}"}}"#,
+        "x".repeat(300)
+    );
     let started = Instant::now();
     for i in 0..count {
         store
@@ -32,6 +38,10 @@ fn main() {
             .unwrap();
     }
     let secs = started.elapsed().as_secs_f64();
-    println!("{count} one-schedule commits: {:.0} per second ({:.1} µs each)", count as f64 / secs, secs * 1e6 / count as f64);
+    println!(
+        "{count} one-schedule commits: {:.0} per second ({:.1} µs each)",
+        count as f64 / secs,
+        secs * 1e6 / count as f64
+    );
     std::fs::remove_dir_all(&dir).unwrap();
 }

@@ -41,7 +41,16 @@ pub struct CronPattern {
 
 /// (from, zone name, gap) → answer; `Clone` starts empty.
 #[derive(Default)]
-struct NextCache(std::sync::Mutex<Option<(DateTime<Utc>, std::sync::Arc<str>, DstGap, Option<DateTime<Utc>>)>>);
+struct NextCache(
+    std::sync::Mutex<
+        Option<(
+            DateTime<Utc>,
+            std::sync::Arc<str>,
+            DstGap,
+            Option<DateTime<Utc>>,
+        )>,
+    >,
+);
 
 impl Clone for NextCache {
     fn clone(&self) -> Self {

@@ -17,8 +17,8 @@ pub use self::core::{Engine, EngineOptions, Lifecycle, Message, Schedule};
 pub use config::{Backoff, CatchupKind, OverlapPolicy, RetryPolicy, ScheduleSpec};
 pub use driver::{drive, Shared, MAX_SLEEP};
 pub use execution::{Execution, ExecutionStatus, TriggerType};
-pub use persist::INTERRUPTED;
 pub use options::{parse_options, IntegrationOptions, StoreOptions, MAX_CONCURRENCY};
+pub use persist::INTERRUPTED;
 pub use query::{parse_filters, Filters};
 pub use run::Outcome;
 pub use value::{FieldError, Kind};
@@ -76,6 +76,6 @@ impl EngineError {
 }
 
 #[cfg(test)]
-mod tests;
-#[cfg(test)]
 mod persist_tests;
+#[cfg(test)]
+mod tests;

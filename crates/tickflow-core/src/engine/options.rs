@@ -5,8 +5,8 @@ use serde_json::Value;
 
 use super::core::EngineOptions;
 use super::value::{range_error, type_error, FieldResult, Fields};
-use crate::store::{SqliteOptions, Synchronous};
 use crate::cron;
+use crate::store::{SqliteOptions, Synchronous};
 
 const OPTION_KEYS: &[&str] = &[
     "store",

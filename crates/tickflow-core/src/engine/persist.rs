@@ -16,7 +16,7 @@ use super::core::{Engine, Runtime, Schedule, Stats};
 use super::execution::{Execution, ExecutionStatus};
 use super::timers::Timer;
 use super::EngineError;
-use crate::store::{Changes, ExecutionRow, ScheduleRow, Snapshot, SkipRow, Store, StoreError};
+use crate::store::{Changes, ExecutionRow, ScheduleRow, SkipRow, Snapshot, Store, StoreError};
 
 /// The error code of an attempt that was running when the process ended.
 pub const INTERRUPTED: &str = "INTERRUPTED";
@@ -82,7 +82,11 @@ impl Engine {
         if !self.store_pending || self.lifecycle != super::Lifecycle::Stopped {
             return Err(EngineError::InvalidState {
                 operation: "open the store",
-                state: if self.store_pending { self.lifecycle_name() } else { "already open" },
+                state: if self.store_pending {
+                    self.lifecycle_name()
+                } else {
+                    "already open"
+                },
             });
         }
         let snapshot = store.load()?;

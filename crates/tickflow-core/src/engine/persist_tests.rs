@@ -36,7 +36,10 @@ fn execution_json(e: &Engine, id: &str) -> Value {
 }
 
 fn execute_ids(messages: &[String]) -> usize {
-    messages.iter().filter(|m| m.starts_with("execute:")).count()
+    messages
+        .iter()
+        .filter(|m| m.starts_with("execute:"))
+        .count()
 }
 
 /// The ids handed to the executor, with attempts.
@@ -64,13 +67,21 @@ fn schedules_and_their_state_survive_a_crash() {
     {
         let mut e = open(&path, t0, 10);
         e.start().unwrap();
-        e.create(config("a", "* * * * *", json!({ "scheduleConfig": { "overlapPolicy": "allow" } })))
-            .unwrap();
+        e.create(config(
+            "a",
+            "* * * * *",
+            json!({ "scheduleConfig": { "overlapPolicy": "allow" } }),
+        ))
+        .unwrap();
         e.create(config("b", "0 * * * *", json!({}))).unwrap();
         e.pause("s-b", Some("maintenance".into())).unwrap();
         e.advance(3 * 60_000, false).unwrap();
         for (id, attempt) in executes(&mut e) {
-            e.complete(&id, attempt as u32, run::Outcome::Completed(json!({ "ok": id })));
+            e.complete(
+                &id,
+                attempt as u32,
+                run::Outcome::Completed(json!({ "ok": id })),
+            );
         }
         e.take_messages();
         // Dropped without stop: a crash.
@@ -85,7 +96,10 @@ fn schedules_and_their_state_survive_a_crash() {
     let b = e.schedule("s-b").unwrap();
     assert!(b.paused);
     assert_eq!(b.pause_note.as_deref(), Some("maintenance"));
-    assert_eq!(e.config("a").unwrap()["scheduleConfig"]["overlapPolicy"], "allow");
+    assert_eq!(
+        e.config("a").unwrap()["scheduleConfig"]["overlapPolicy"],
+        "allow"
+    );
     let history = e.list_executions(&parse_filters(&Value::Null, "filters").unwrap());
     assert_eq!(history.len(), 3);
     assert!(history.iter().all(|x| x["status"] == "completed"));
@@ -114,7 +128,11 @@ fn occurrences_missed_while_down_follow_the_catchup_policy() {
         e.take_messages();
     }
     // Down for ten minutes: occurrences 00:01 .. 00:10.
-    let mut e = open(&path, t0 + Duration::minutes(10) + Duration::seconds(30), 10);
+    let mut e = open(
+        &path,
+        t0 + Duration::minutes(10) + Duration::seconds(30),
+        10,
+    );
     e.start().unwrap();
     let messages = log(&mut e);
     let misfires = |s: &str| {
@@ -137,7 +155,11 @@ fn occurrences_missed_while_down_follow_the_catchup_policy() {
     assert_eq!(catchups, 4);
     // Each occurrence is handled once: another restart finds nothing more to do.
     drop(e);
-    let mut e = open(&path, t0 + Duration::minutes(10) + Duration::seconds(40), 10);
+    let mut e = open(
+        &path,
+        t0 + Duration::minutes(10) + Duration::seconds(40),
+        10,
+    );
     e.start().unwrap();
     assert_eq!(execute_ids(&log(&mut e)), 0);
     assert_eq!(e.schedule("s-once").unwrap().rt().stats.skipped, 9);
@@ -167,8 +189,14 @@ fn a_running_execution_is_interrupted_then_retried_or_failed() {
     assert_eq!(execution_json(&e, &retried)["status"], "running");
     e.start().unwrap();
     let messages = log(&mut e);
-    assert!(messages.contains(&"retrying:2+1000".to_string()), "{messages:?}");
-    assert!(messages.contains(&"failed:failed".to_string()), "{messages:?}");
+    assert!(
+        messages.contains(&"retrying:2+1000".to_string()),
+        "{messages:?}"
+    );
+    assert!(
+        messages.contains(&"failed:failed".to_string()),
+        "{messages:?}"
+    );
     let f = execution_json(&e, &failed);
     assert_eq!(f["status"], "failed");
     assert_eq!(f["error"]["code"], INTERRUPTED);
@@ -202,7 +230,9 @@ fn queued_work_survives_and_runs_in_order() {
         ))
         .unwrap();
         e.create(config("m", "0 0 1 1 *", json!({}))).unwrap();
-        ids = (0..3).map(|_| e.trigger("s-m", Value::Null).unwrap()).collect();
+        ids = (0..3)
+            .map(|_| e.trigger("s-m", Value::Null).unwrap())
+            .collect();
         e.advance(60_000, false).unwrap();
         // One runs; two manual triggers wait for a slot; the minute fire is queued behind.
         assert_eq!(executes(&mut e).len(), 1);
@@ -217,7 +247,12 @@ fn queued_work_survives_and_runs_in_order() {
         let next = executes(&mut e);
         assert_eq!(next.len(), 1, "{next:?}");
         let (id, attempt) = next[0].clone();
-        order.push(execution_json(&e, &id)["scheduleId"].as_str().unwrap().to_string());
+        order.push(
+            execution_json(&e, &id)["scheduleId"]
+                .as_str()
+                .unwrap()
+                .to_string(),
+        );
         e.complete(&id, attempt as u32, run::Outcome::Completed(Value::Null));
     }
     assert_eq!(order, ["s-m", "s-m", "s-q"]);
@@ -236,10 +271,7 @@ fn retention_prunes_the_store_too() {
         };
         let mut e = Engine::new(options, Some(t0));
         e.expect_store();
-        e.attach_store(Box::new(
-            sqlite(&path, false),
-        ))
-        .unwrap();
+        e.attach_store(Box::new(sqlite(&path, false))).unwrap();
         e.start().unwrap();
         e.create(config("p", "* * * * *", json!({}))).unwrap();
         for _ in 0..8 {
@@ -252,7 +284,11 @@ fn retention_prunes_the_store_too() {
     }
     let mut store = sqlite(&path, true);
     let snapshot = store.load().unwrap();
-    assert!(snapshot.executions.len() <= 4, "{}", snapshot.executions.len());
+    assert!(
+        snapshot.executions.len() <= 4,
+        "{}",
+        snapshot.executions.len()
+    );
     // Counters keep the whole story.
     let state: Value = serde_json::from_str(&snapshot.schedules[0].state).unwrap();
     assert_eq!(state["stats"]["completed"], 8);
@@ -270,10 +306,7 @@ fn a_read_only_store_can_be_inspected_but_not_started() {
     }
     let mut e = Engine::new(EngineOptions::default(), Some(t0));
     e.expect_store();
-    e.attach_store(Box::new(
-        sqlite(&path, true),
-    ))
-    .unwrap();
+    e.attach_store(Box::new(sqlite(&path, true))).unwrap();
     assert!(e.schedule("s-a").is_some());
     assert_eq!(e.start().unwrap_err().code(), "ERR_STORE_READONLY");
 }

@@ -9,8 +9,8 @@ use super::core::{
     next_occurrence, Engine, Lifecycle, Message, Ready, MAX_BACKFILL, MAX_CATCHUP_SCAN,
 };
 use super::execution::{Attempt, ErrorInfo, Execution, ExecutionStatus, TriggerType};
-use super::timers::Timer;
 use super::text;
+use super::timers::Timer;
 use super::value::date_json;
 use super::EngineError;
 
@@ -670,10 +670,21 @@ impl Engine {
         }
         let mut fields = String::with_capacity(192);
         text::push_string(&mut fields, "status", e.status.as_str());
-        text::push_opt_date(&mut fields, "startTime", e.started.map(|t| t.timestamp_millis()));
-        text::push_opt_date(&mut fields, "endTime", e.ended.map(|t| t.timestamp_millis()));
+        text::push_opt_date(
+            &mut fields,
+            "startTime",
+            e.started.map(|t| t.timestamp_millis()),
+        );
+        text::push_opt_date(
+            &mut fields,
+            "endTime",
+            e.ended.map(|t| t.timestamp_millis()),
+        );
         text::push_number(&mut fields, "duration", e.duration_ms().unwrap_or(0));
-        let result = e.result.as_ref().map_or_else(|| "null".into(), Value::to_string);
+        let result = e
+            .result
+            .as_ref()
+            .map_or_else(|| "null".into(), Value::to_string);
         text::push_raw(&mut fields, "result", &result);
         let error = e
             .error

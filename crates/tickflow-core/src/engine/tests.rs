@@ -779,7 +779,10 @@ fn timeouts_still_bound_attempts_during_the_stop_grace_period() {
     e.begin_stop();
     e.advance(600, false).unwrap();
     let messages = log(&mut e);
-    assert_eq!(messages, vec!["workflow.timeout", "abort:timeout", "failed:timeout"]);
+    assert_eq!(
+        messages,
+        vec!["workflow.timeout", "abort:timeout", "failed:timeout"]
+    );
     assert_eq!(e.execution(&id).unwrap()["status"], "timeout");
     assert_eq!(e.in_flight, 0);
 }

@@ -37,7 +37,9 @@ pub fn push_str(out: &mut String, s: &str) {
 
 /// `,"key":` for a key that needs no escaping (the engine's own field names).
 fn push_key(out: &mut String, key: &str) {
-    debug_assert!(key.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'$' || b == b'_'));
+    debug_assert!(key
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b == b'$' || b == b'_'));
     out.push_str(",\"");
     out.push_str(key);
     out.push_str("\":");

@@ -10,7 +10,7 @@ use std::path::Path;
 
 use rusqlite::{params, Connection, ErrorCode, OpenFlags, OptionalExtension};
 
-use super::{Changes, ExecutionRow, ScheduleRow, Snapshot, SkipRow, Store, StoreError};
+use super::{Changes, ExecutionRow, ScheduleRow, SkipRow, Snapshot, Store, StoreError};
 
 /// `PRAGMA application_id` of a tickflow store: "tick".
 const APPLICATION_ID: i64 = 0x7469_636b;

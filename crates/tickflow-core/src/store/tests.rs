@@ -86,7 +86,10 @@ fn writes_and_reads_back_one_transaction() {
     let snapshot = SqliteStore::open(&options(&path)).unwrap().load().unwrap();
     assert_eq!(snapshot.seq, 43);
     assert_eq!(snapshot.schedules.len(), 1);
-    assert_eq!(snapshot.schedules[0].config.as_deref(), Some(r#"{"id":"c1"}"#));
+    assert_eq!(
+        snapshot.schedules[0].config.as_deref(),
+        Some(r#"{"id":"c1"}"#)
+    );
     assert_eq!(snapshot.schedules[0].state, r#"{"fired":2}"#);
     assert_eq!(snapshot.executions.len(), 1);
     assert_eq!(snapshot.executions[0].status, "completed");
@@ -163,7 +166,10 @@ fn a_read_only_store_refuses_writes_and_needs_an_existing_file() {
         readonly: true,
         ..options(&path)
     };
-    assert_eq!(SqliteStore::open(&ro).err().unwrap().code(), "ERR_STORE_OPEN");
+    assert_eq!(
+        SqliteStore::open(&ro).err().unwrap().code(),
+        "ERR_STORE_OPEN"
+    );
     SqliteStore::open(&options(&path))
         .unwrap()
         .write(&sample_changes())
@@ -237,7 +243,10 @@ fn a_missing_directory_or_a_directory_path_is_an_open_error() {
     let missing = dir.file("no/such/dir/state.db");
     let err = SqliteStore::open(&options(&missing)).err().unwrap();
     assert_eq!(err.code(), "ERR_STORE_OPEN");
-    assert!(err.to_string().contains("directory does not exist"), "{err}");
+    assert!(
+        err.to_string().contains("directory does not exist"),
+        "{err}"
+    );
     let err = SqliteStore::open(&options(&dir.file(""))).err().unwrap();
     assert_eq!(err.code(), "ERR_STORE_OPEN");
 }
@@ -257,7 +266,11 @@ fn a_directory_without_write_permission_is_an_open_error() {
     if let Err(err) = result {
         assert_eq!(err.code(), "ERR_STORE_OPEN");
     } else {
-        assert_eq!(effective_uid(), 0, "opened a store in a read-only directory");
+        assert_eq!(
+            effective_uid(),
+            0,
+            "opened a store in a read-only directory"
+        );
     }
 }
 
