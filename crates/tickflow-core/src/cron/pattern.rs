@@ -39,18 +39,17 @@ pub struct CronPattern {
     last_next: NextCache,
 }
 
-/// (from, zone name, gap) → answer; `Clone` starts empty.
-#[derive(Default)]
-struct NextCache(
-    std::sync::Mutex<
-        Option<(
-            DateTime<Utc>,
-            std::sync::Arc<str>,
-            DstGap,
-            Option<DateTime<Utc>>,
-        )>,
-    >,
+/// A `next_after` question (from, zone name, gap) and its answer.
+type NextAnswer = (
+    DateTime<Utc>,
+    std::sync::Arc<str>,
+    DstGap,
+    Option<DateTime<Utc>>,
 );
+
+/// The last answer; `Clone` starts empty.
+#[derive(Default)]
+struct NextCache(std::sync::Mutex<Option<NextAnswer>>);
 
 impl Clone for NextCache {
     fn clone(&self) -> Self {

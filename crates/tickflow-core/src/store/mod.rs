@@ -54,17 +54,6 @@ pub struct Changes {
     pub pruned_skips: Vec<(String, i64)>,
 }
 
-impl Changes {
-    pub fn is_empty(&self) -> bool {
-        self.deleted_schedules.is_empty()
-            && self.schedules.is_empty()
-            && self.executions.is_empty()
-            && self.pruned_executions.is_empty()
-            && self.skips.is_empty()
-            && self.pruned_skips.is_empty()
-    }
-}
-
 /// What a store holds, read back on open. Executions and skips come in seq / time order.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Snapshot {
