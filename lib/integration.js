@@ -97,8 +97,8 @@ class WorkflowScheduleIntegration extends EventEmitter {
   /**
    * Runs a command that changes state; its events and executor calls follow in one drain,
    * queued as a microtask so that a burst of calls shares it (and its store commit). The
-   * drain runs before the caller's `await` resumes: await `_drained` to know the change
-   * is durable.
+   * drain runs before the caller's `await` resumes; `_change` waits for it, so that a
+   * public method resolves once its change is durable.
    */
   _command(method, ...args) {
     try {
@@ -106,6 +106,13 @@ class WorkflowScheduleIntegration extends EventEmitter {
     } finally {
       this._drainSoon()
     }
+  }
+
+  /** `_command`, resolving once its drain (and store commit) has run. */
+  async _change(method, ...args) {
+    const answer = this._command(method, ...args)
+    await this._drained
+    return answer
   }
 
   _drainSoon() {
@@ -329,22 +336,18 @@ class WorkflowScheduleIntegration extends EventEmitter {
 
   async createScheduledWorkflow(config) {
     checkObject(config, 'config')
-    const answer = this._command('create', config)
-    await this._drained
-    return answer
+    return this._change('create', config)
   }
 
   async updateScheduledWorkflow(id, updates) {
     checkId(id, 'id')
     checkObject(updates, 'updates')
-    this._command('update', id, updates)
-    await this._drained
+    await this._change('update', id, updates)
   }
 
   async deleteScheduledWorkflow(id) {
     checkId(id, 'id')
-    this._command('delete', id)
-    await this._drained
+    await this._change('delete', id)
   }
 
   getScheduledWorkflow(id) {
@@ -359,26 +362,22 @@ class WorkflowScheduleIntegration extends EventEmitter {
   async pauseSchedule(scheduleId, note) {
     checkId(scheduleId, 'scheduleId')
     if (note !== undefined) checkId(note, 'note')
-    this._command('pause', scheduleId, note === undefined ? null : note)
-    await this._drained
+    await this._change('pause', scheduleId, note === undefined ? null : note)
   }
 
   async resumeSchedule(scheduleId) {
     checkId(scheduleId, 'scheduleId')
-    this._command('resume', scheduleId)
-    await this._drained
+    await this._change('resume', scheduleId)
   }
 
   async enableSchedule(scheduleId) {
     checkId(scheduleId, 'scheduleId')
-    this._command('enable', scheduleId)
-    await this._drained
+    await this._change('enable', scheduleId)
   }
 
   async disableSchedule(scheduleId) {
     checkId(scheduleId, 'scheduleId')
-    this._command('disable', scheduleId)
-    await this._drained
+    await this._change('disable', scheduleId)
   }
 
   // ---- executions ------------------------------------------------------------------------
@@ -386,29 +385,22 @@ class WorkflowScheduleIntegration extends EventEmitter {
   async triggerScheduledExecution(scheduleId, context) {
     checkId(scheduleId, 'scheduleId')
     if (context !== undefined) checkObject(context, 'context')
-    const answer = this._command('trigger', scheduleId, context === undefined ? null : context)
-    await this._drained
-    return answer
+    return this._change('trigger', scheduleId, context === undefined ? null : context)
   }
 
   async cancelScheduledExecution(executionId) {
     checkId(executionId, 'executionId')
-    this._command('cancel', executionId)
-    await this._drained
+    await this._change('cancel', executionId)
   }
 
   async retryExecution(executionId) {
     checkId(executionId, 'executionId')
-    const answer = this._command('retry', executionId)
-    await this._drained
-    return answer
+    return this._change('retry', executionId)
   }
 
   async backfill(scheduleId, from, to) {
     checkId(scheduleId, 'scheduleId')
-    const answer = this._command('backfill', scheduleId, from, to)
-    await this._drained
-    return answer
+    return this._change('backfill', scheduleId, from, to)
   }
 
   getExecution(executionId) {
@@ -499,8 +491,7 @@ class WorkflowScheduleIntegration extends EventEmitter {
       throw codedError(RangeError, 'ERR_OUT_OF_RANGE', 'ms', 'expected a whole number of milliseconds from 0 to 100 years', ms)
     }
     if (options && options.jump) {
-      this._command('advance', ms, { jump: true })
-      await this._drained
+      await this._change('advance', ms, { jump: true })
       return
     }
     // Checks the clock kind without moving time.
