@@ -88,6 +88,31 @@ describe('nextRuns', () => {
       '2026-04-05T15:15:00.000Z',
     ])
   })
+
+  test('a repeating pattern has no run inside a spring-forward gap (as in ISC cron and croner)', () => {
+    // Only a fixed-time job (second, minute and hour fixed) is shifted to the end of the gap;
+    // any other pattern fires at its next regular time, forward and backward, under either
+    // dstGap. Every instant here agrees with croner 11.
+    const cases = [
+      ['@hourly', 'Australia/Lord_Howe', '2026-10-03T15:00:00Z', ['2026-10-03T16:00:00.000Z', '2026-10-03T17:00:00.000Z']],
+      ['58 * 1 * 0-5', 'America/New_York', '2026-03-08T06:00:00Z', ['2026-03-08T06:58:00.000Z', '2026-03-08T07:58:00.000Z']],
+      ['33 * 18-20 * */2', 'America/New_York', '2026-03-08T05:00:00Z', ['2026-03-08T05:33:00.000Z', '2026-03-08T06:33:00.000Z', '2026-03-08T07:33:00.000Z']],
+      ['12 * * 11,2,3 1-7', 'America/New_York', '2026-03-08T05:00:00Z', ['2026-03-08T05:12:00.000Z', '2026-03-08T06:12:00.000Z', '2026-03-08T07:12:00.000Z']],
+      ['6,24 * 5 * 0-1', 'Europe/London', '2026-03-29T00:00:00Z', ['2026-03-29T00:06:00.000Z', '2026-03-29T00:24:00.000Z', '2026-03-29T01:06:00.000Z', '2026-03-29T01:24:00.000Z']],
+    ]
+    for (const [pattern, timezone, start, want] of cases) {
+      for (const dstGap of ['shift', 'skip']) {
+        expect([pattern, dstGap, iso(nextRuns(pattern, { from: new Date(start), timezone, count: want.length, dstGap }))]).toEqual([pattern, dstGap, want])
+        const afterLast = new Date(new Date(want[want.length - 1]).getTime() + 1000)
+        const back = iso(previousRuns(pattern, { from: afterLast, timezone, count: want.length, dstGap })).reverse()
+        expect([pattern, dstGap, back]).toEqual([pattern, dstGap, want])
+      }
+    }
+    // The fixed-time job beside them is still shifted once (and skipped with 'skip').
+    const fixed = (dstGap) => iso(previousRuns('30 2 * * *', { from: new Date('2026-03-09T06:30:01Z'), timezone: 'America/New_York', count: 2, dstGap }))
+    expect(fixed('shift')).toEqual(['2026-03-09T06:30:00.000Z', '2026-03-08T07:00:00.000Z'])
+    expect(fixed('skip')).toEqual(['2026-03-09T06:30:00.000Z', '2026-03-07T07:30:00.000Z'])
+  })
 })
 
 describe('previousRuns', () => {
@@ -139,6 +164,12 @@ describe('validateCron', () => {
     const r = validateCron('0 9 * * *', 'Mars/Olympus')
     expect(r.valid).toBe(false)
     expect(r.errors).toEqual(["timezone: unknown time zone 'Mars/Olympus'; use an IANA name such as 'UTC' or 'Europe/Berlin'"])
+  })
+
+  test('L alone in day-of-week is explained, not reported as an empty token', () => {
+    expect(validateCron('0 0 * * L').errors).toEqual([
+      "day-of-week: 'L' needs a weekday before it, such as 5L (the last Friday of the month); for the last day of the month, put L in day-of-month",
+    ])
   })
 
   test('warns about patterns that never or rarely fire', () => {
@@ -225,6 +256,30 @@ describe('CronEngine (production-ccs interface)', () => {
       path: 'expressions[1]',
     })
     expectError(() => engine.detectScheduleConflicts('0 9 * * *', 'UTC'), { name: 'TypeError', code: 'ERR_INVALID_ARG_TYPE', path: 'expressions' })
+  })
+
+  test('detectScheduleConflicts on 10,000 every-second patterns stops at its bound and says where', () => {
+    // Identical patterns are searched once; each conflict names all 10,000, so the bound of
+    // 100,000 schedule references returned ends the scan after 10 conflicts (this took
+    // 327 s and 23 GB before the bound).
+    const from = new Date('2026-01-01T00:00:00Z')
+    const conflicts = engine.detectScheduleConflicts(Array(10_000).fill('* * * * * *'), 'UTC', { from })
+    expect(conflicts).toHaveLength(10)
+    expect(conflicts[9].conflictTime.toISOString()).toBe('2026-01-01T00:00:10.000Z')
+    expect(conflicts[9].scheduleIds).toHaveLength(10_000)
+    expect(conflicts[9].severity).toBe('high')
+    expect(conflicts[9].description).toBe(
+      "10000 schedules fire together at 2026-01-01T00:00:10Z (within the 7 days after 2026-01-01T00:00:00Z; searched up to 2026-01-01T00:00:10Z only, where the conflicts found name 100000 schedules in all): '* * * * * *', '* * * * * *', '* * * * * *', '* * * * * *', '* * * * * *', '* * * * * *', '* * * * * *', '* * * * * *', '* * * * * *', '* * * * * *' and 9990 more",
+    )
+    // Distinct patterns that never meet: the bound on occurrences examined ends the search.
+    const distinct = Array.from({ length: 60 }, (_, s) => `${s} * * * * *`)
+    expect(engine.detectScheduleConflicts(distinct, 'UTC', { from, horizonMs: 366 * 86400000 })).toEqual([])
+    // One pattern more than the cap is refused at once.
+    expectError(() => engine.detectScheduleConflicts(Array(10_001).fill('* * * * *'), 'UTC'), {
+      name: 'RangeError',
+      code: 'ERR_OUT_OF_RANGE',
+      path: 'expressions',
+    })
   })
 })
 

@@ -311,6 +311,27 @@ describe('timeouts, retries, cancel', () => {
     expect(integration.getExecution(id).status).toBe('timeout')
   })
 
+  test('on the system clock a 500 ms timeout is reported as 500 ms and never ends an attempt early', async () => {
+    const { WorkflowScheduleIntegration } = require('..')
+    const integration = new WorkflowScheduleIntegration({
+      executor: (r) => new Promise((resolve) => r.signal.addEventListener('abort', () => resolve('aborted'))),
+    })
+    current = integration
+    const events = []
+    integration.on('event', (e) => events.push(e))
+    await integration.start()
+    await integration.createScheduledWorkflow(config('t', '0 0 1 1 *', { executionConfig: { timeout: 500 } }))
+    for (let i = 0; i < 5; i++) {
+      const id = await integration.triggerScheduledExecution('s-t')
+      const failed = new Promise((resolve) => integration.on('workflow.failed', (e) => e.executionId === id && resolve(e)))
+      const event = await failed
+      expect(event.error).toMatchObject({ code: 'TIMEOUT', message: 'attempt 1 timed out after 500 ms' })
+      expect(events.find((e) => e.type === 'workflow.timeout' && e.executionId === id).timeoutMs).toBe(500)
+      const [attempt] = integration.getExecution(id).attempts
+      expect(attempt.endTime.getTime() - attempt.startTime.getTime()).toBeGreaterThanOrEqual(500)
+    }
+  })
+
   test('exponential backoff up to maxDelay, then failure; events in order', async () => {
     const { integration, events } = await setup((r) => {
       throw Object.assign(new Error(`try ${r.attempt}`), { code: 'FLAKY' })

@@ -563,7 +563,7 @@ fn conflicts(
                 .at(&path, None)
         })?;
         let text = args::string(&item, &path)?;
-        patterns.push((*pattern_arg(&item, &path)?).clone());
+        patterns.push(pattern_arg(&item, &path)?);
         texts.push(text);
     }
     let tz = timezone_arg(timezone, "timezone")?;
@@ -578,19 +578,38 @@ fn conflicts(
         Some(v) => args::integer(&v, "options.limit", 1, MAX_COUNT)?,
         None => 1_000,
     } as usize;
-    let found = cron::conflicts(
-        &patterns,
+    let refs: Vec<&CronPattern> = patterns.iter().map(|p| &**p).collect();
+    let scan = cron::conflicts(
+        &refs,
         &tz,
         from,
         Duration::milliseconds(horizon_ms as i64),
         limit,
     );
-    let horizon_text = format!(
+    let mut horizon_text = format!(
         "within the {} after {}",
         human_span(horizon_ms),
         from.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
     );
-    Ok(found
+    if let Some((at, bound)) = scan.stopped {
+        let why = match bound {
+            cron::ScanBound::Limit => format!("the limit of {limit} conflicts was reached"),
+            cron::ScanBound::Occurrences => format!(
+                "{} occurrences were examined",
+                cron::MAX_OCCURRENCES_EXAMINED
+            ),
+            cron::ScanBound::Members => format!(
+                "the conflicts found name {} schedules in all",
+                cron::MAX_CONFLICT_MEMBERS
+            ),
+        };
+        horizon_text.push_str(&format!(
+            "; searched up to {} only, where {why}",
+            at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+        ));
+    }
+    Ok(scan
+        .conflicts
         .into_iter()
         .map(|c| {
             let ids: Vec<String> = c.patterns.iter().map(|i| texts[*i].clone()).collect();
@@ -601,10 +620,10 @@ fn conflicts(
             };
             ScheduleConflict {
                 description: format!(
-                    "{} schedules fire together at {} ({horizon_text}): '{}'",
+                    "{} schedules fire together at {} ({horizon_text}): {}",
                     ids.len(),
                     c.at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-                    ids.join("', '")
+                    quoted_list(&ids, 10)
                 ),
                 resolution: "Move all but one of them by a few minutes (for example to minute 5), or give them jitterMs so their runs spread out".into(),
                 schedule_ids: ids,
@@ -613,6 +632,15 @@ fn conflicts(
             }
         })
         .collect())
+}
+
+/// `'a', 'b'` for a short list; the first `shown` and a count of the rest for a long one.
+fn quoted_list(items: &[String], shown: usize) -> String {
+    let head = items[..items.len().min(shown)].join("', '");
+    match items.len().saturating_sub(shown) {
+        0 => format!("'{head}'"),
+        rest => format!("'{head}' and {rest} more"),
+    }
 }
 
 fn human_span(ms: u64) -> String {

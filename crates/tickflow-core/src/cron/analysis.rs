@@ -276,43 +276,120 @@ pub struct Conflict {
     pub patterns: Vec<usize>,
 }
 
-/// At most this many runs per pattern are examined, whatever the horizon.
-pub const MAX_RUNS_PER_PATTERN: usize = 100_000;
+/// Occurrences of distinct patterns examined by one `conflicts` call at most, whatever the
+/// horizon: about a quarter of a second of search on this project's reference machine.
+pub const MAX_OCCURRENCES_EXAMINED: usize = 1_000_000;
 
-/// Instants in `(from, from + horizon]` at which two or more of `patterns` fire together.
+/// Pattern references summed over all conflicts returned by one call at most: ten
+/// conflicts among 10,000 identical patterns already make 100,000.
+pub const MAX_CONFLICT_MEMBERS: usize = 100_000;
+
+/// Why a conflict scan ended before its horizon.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ScanBound {
+    /// `limit` conflicts were found.
+    Limit,
+    /// `MAX_OCCURRENCES_EXAMINED` occurrences were examined.
+    Occurrences,
+    /// The conflicts found hold `MAX_CONFLICT_MEMBERS` pattern references.
+    Members,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct ConflictScan {
+    /// In time order: every conflict up to `complete_until`.
+    pub conflicts: Vec<Conflict>,
+    /// Where a bound ended the scan early: the last instant examined, and the bound.
+    pub stopped: Option<(DateTime<Utc>, ScanBound)>,
+}
+
+/// Instants in `(from, from + horizon]` at which two or more of `patterns` fire together,
+/// earliest first. Identical patterns are searched once; the patterns' occurrences are
+/// merged in time order, so a scan that a bound ends early is still complete up to where it
+/// stopped.
 pub fn conflicts(
-    patterns: &[CronPattern],
+    patterns: &[&CronPattern],
     tz: &Zone,
     from: DateTime<Utc>,
     horizon: Duration,
     limit: usize,
-) -> Vec<Conflict> {
+) -> ConflictScan {
+    use std::cmp::Reverse;
+    use std::collections::{BinaryHeap, HashMap};
+
     let until = from + horizon;
-    let mut runs: Vec<(DateTime<Utc>, usize)> = Vec::new();
+    // Distinct patterns (by their normalized fields, so '@hourly' and '0 * * * *' are one),
+    // each with the indexes of the patterns given that share it.
+    let mut distinct: Vec<(&CronPattern, Vec<usize>)> = Vec::new();
+    let mut by_text: HashMap<String, usize> = HashMap::new();
     for (index, p) in patterns.iter().enumerate() {
-        runs.extend(
-            p.iter_after(from, tz, DstGap::Shift)
-                .take_while(|at| *at <= until)
-                .take(MAX_RUNS_PER_PATTERN)
-                .map(|at| (at, index)),
-        );
+        let slot = *by_text.entry(p.spec().normalized()).or_insert_with(|| {
+            distinct.push((p, Vec::new()));
+            distinct.len() - 1
+        });
+        distinct[slot].1.push(index);
     }
-    runs.sort_unstable();
+    let mut heap: BinaryHeap<Reverse<(DateTime<Utc>, usize)>> = distinct
+        .iter()
+        .enumerate()
+        .filter_map(|(d, (p, _))| Some(Reverse((p.next_after(from, tz, DstGap::Shift)?, d))))
+        .filter(|Reverse((at, _))| *at <= until)
+        .collect();
     let mut out = Vec::new();
-    for group in runs.chunk_by(|a, b| a.0 == b.0) {
-        let mut indexes: Vec<usize> = group.iter().map(|r| r.1).collect();
-        indexes.dedup();
-        if indexes.len() >= 2 {
-            out.push(Conflict {
-                at: group[0].0,
-                patterns: indexes,
-            });
-            if out.len() >= limit {
+    let mut examined = 0usize;
+    let mut members = 0usize;
+    let mut together: Vec<usize> = Vec::new();
+    while let Some(Reverse((at, first))) = heap.pop() {
+        together.clear();
+        together.push(first);
+        while let Some(Reverse((next_at, d))) = heap.peek() {
+            if *next_at != at {
                 break;
             }
+            together.push(*d);
+            heap.pop();
+        }
+        for d in &together {
+            examined += 1;
+            if let Some(next) = distinct[*d].0.next_after(at, tz, DstGap::Shift) {
+                if next <= until {
+                    heap.push(Reverse((next, *d)));
+                }
+            }
+        }
+        let count: usize = together.iter().map(|d| distinct[*d].1.len()).sum();
+        if count >= 2 {
+            let mut indexes: Vec<usize> = together
+                .iter()
+                .flat_map(|d| distinct[*d].1.iter().copied())
+                .collect();
+            indexes.sort_unstable();
+            members += indexes.len();
+            out.push(Conflict {
+                at,
+                patterns: indexes,
+            });
+        }
+        let bound = if out.len() >= limit {
+            Some(ScanBound::Limit)
+        } else if members >= MAX_CONFLICT_MEMBERS {
+            Some(ScanBound::Members)
+        } else if examined >= MAX_OCCURRENCES_EXAMINED {
+            Some(ScanBound::Occurrences)
+        } else {
+            None
+        };
+        if let Some(bound) = bound.filter(|_| !heap.is_empty()) {
+            return ConflictScan {
+                conflicts: out,
+                stopped: Some((at, bound)),
+            };
         }
     }
-    out
+    ConflictScan {
+        conflicts: out,
+        stopped: None,
+    }
 }
 
 #[cfg(test)]
@@ -394,8 +471,11 @@ mod tests {
             .collect();
         // 2026-01-02 is a Friday, 2026-01-03 a Saturday.
         let from = Utc.with_ymd_and_hms(2026, 1, 1, 12, 0, 0).unwrap();
-        let found = conflicts(&ps, &Zone::utc(), from, Duration::days(2), 100);
+        let refs: Vec<&CronPattern> = ps.iter().collect();
+        let found = conflicts(&refs, &Zone::utc(), from, Duration::days(2), 100);
+        assert_eq!(found.stopped, None);
         let fmt: Vec<(String, Vec<usize>)> = found
+            .conflicts
             .iter()
             .map(|c| {
                 (
@@ -410,6 +490,57 @@ mod tests {
                 ("2026-01-02T09:00:00Z".to_string(), vec![0, 1, 2]),
                 ("2026-01-03T09:00:00Z".to_string(), vec![0, 2]),
             ]
+        );
+    }
+
+    #[test]
+    fn conflicts_search_identical_patterns_once_and_stop_at_their_bounds() {
+        let from = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap();
+        let every_second = CronPattern::parse("* * * * * *").unwrap();
+        let hourly = CronPattern::parse("@hourly").unwrap();
+        let on_the_hour = CronPattern::parse("0 * * * *").unwrap();
+        // '@hourly' and '0 * * * *' are one pattern: they conflict at every hour.
+        let scan = conflicts(
+            &[&hourly, &on_the_hour],
+            &Zone::utc(),
+            from,
+            Duration::hours(3),
+            100,
+        );
+        assert_eq!(scan.conflicts.len(), 3);
+        assert_eq!(scan.conflicts[0].patterns, [0, 1]);
+        assert_eq!(scan.stopped, None);
+        // 10,000 copies: each conflict names all of them, so ten conflicts reach the bound
+        // on references returned; the scan says where it stopped.
+        let many: Vec<&CronPattern> = vec![&every_second; 10_000];
+        let scan = conflicts(&many, &Zone::utc(), from, Duration::days(7), 1000);
+        assert_eq!(scan.conflicts.len(), MAX_CONFLICT_MEMBERS / 10_000);
+        assert_eq!(scan.conflicts[9].at, from + Duration::seconds(10));
+        assert_eq!(scan.conflicts[9].patterns.len(), 10_000);
+        assert_eq!(
+            scan.stopped,
+            Some((from + Duration::seconds(10), ScanBound::Members))
+        );
+        // The limit given wins when it comes first.
+        let scan = conflicts(&many, &Zone::utc(), from, Duration::days(7), 2);
+        assert_eq!(
+            scan.stopped,
+            Some((from + Duration::seconds(2), ScanBound::Limit))
+        );
+        // Distinct patterns that never meet: the bound on occurrences examined ends the scan,
+        // and every instant up to where it stopped was examined.
+        let distinct: Vec<CronPattern> = (0..60)
+            .map(|s| CronPattern::parse(&format!("{s} * * * * *")).unwrap())
+            .collect();
+        let refs: Vec<&CronPattern> = distinct.iter().collect();
+        let scan = conflicts(&refs, &Zone::utc(), from, Duration::days(366), 1000);
+        assert!(scan.conflicts.is_empty());
+        assert_eq!(
+            scan.stopped,
+            Some((
+                from + Duration::seconds(MAX_OCCURRENCES_EXAMINED as i64),
+                ScanBound::Occurrences
+            ))
         );
     }
 }

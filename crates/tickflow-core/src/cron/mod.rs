@@ -7,8 +7,8 @@ mod syntax;
 mod zone;
 
 pub use analysis::{
-    analyze, conflicts, frequency, warnings, Conflict, Frequency, FrequencyAnalysis, FrequencyKind,
-    MAX_RUNS_PER_PATTERN,
+    analyze, conflicts, frequency, warnings, Conflict, ConflictScan, Frequency, FrequencyAnalysis,
+    FrequencyKind, ScanBound, MAX_CONFLICT_MEMBERS, MAX_OCCURRENCES_EXAMINED,
 };
 pub use describe::describe;
 pub use pattern::{CronPattern, DstGap, Occurrences};

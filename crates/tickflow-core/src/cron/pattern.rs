@@ -2,8 +2,11 @@
 //!
 //! croner walks wall-clock (naive) time; this module turns each wall-clock match into real
 //! instants under the contract's daylight-saving rules:
-//! - a match inside a spring-forward gap fires once at the first instant after the gap
-//!   (`DstGap::Shift`) or not at all (`DstGap::Skip`);
+//! - a fixed-time pattern (second, minute and hour each name particular values, as ISC/Vixie
+//!   cron and croner define it) whose match falls inside a spring-forward gap fires once at
+//!   the first instant after the gap (`DstGap::Shift`) or not at all (`DstGap::Skip`); any
+//!   other pattern has no occurrence at wall-clock times that do not exist, and fires at its
+//!   next regular one (shifting `@hourly` would add a run minutes before the next one);
 //! - a match inside a fall-back overlap fires at its first occurrence only, unless the hour
 //!   field repeats over all hours (`*`, `*/n`, `0-23/n`): then both copies fire, in elapsed
 //!   time order.
@@ -30,6 +33,10 @@ pub struct CronPattern {
     cron: Cron,
     /// The hour field repeats over the whole day, so both copies of a repeated hour fire.
     hour_repeats: bool,
+    /// Second, minute and hour are all fixed (none is `*`, `*/n` or a step over its whole
+    /// range): a run swallowed by a spring-forward gap is shifted (or skipped) rather than
+    /// simply not existing.
+    fixed_time: bool,
     /// The pattern's last wall-clock match before 2200 (`None` inside: it never matches),
     /// found on first need. A search from past it ends at once: croner would otherwise
     /// step year by year up to its own limit (5000) before giving up.
@@ -83,11 +90,15 @@ impl CronPattern {
                 }]
             })?;
         let hour_repeats = spec.field(Field::Hour).is_wildcard_like();
+        let fixed_time = [Field::Second, Field::Minute, Field::Hour]
+            .iter()
+            .all(|f| !spec.field(*f).is_wildcard_like());
         Ok(CronPattern {
             source: pattern.to_string(),
             spec,
             cron,
             hour_repeats,
+            fixed_time,
             last_match: std::sync::OnceLock::new(),
             last_next: NextCache::default(),
         })
@@ -95,6 +106,9 @@ impl CronPattern {
 
     fn last_match(&self) -> Option<NaiveDateTime> {
         *self.last_match.get_or_init(|| {
+            if self.spec.days_never_exist() {
+                return None;
+            }
             let end = chrono::NaiveDate::from_ymd_opt(super::syntax::YEAR_MAX as i32 + 1, 1, 1)?
                 .and_hms_opt(0, 0, 0)?;
             self.cron.find_previous_occurrence(&end, false).ok()
@@ -151,12 +165,9 @@ impl CronPattern {
                         Some(second).filter(|at| self.hour_repeats && *at > from)
                     }
                 }
-                Local::Gap { before, after } => match gap {
-                    DstGap::Shift => {
-                        Some(gap_end(tz, naive, before, after)).filter(|at| *at > from)
-                    }
-                    DstGap::Skip => None,
-                },
+                Local::Gap { before, after } => self
+                    .gap_run(tz, naive, before, after, gap)
+                    .filter(|at| *at > from),
             };
             if found.is_some() {
                 best = found;
@@ -177,6 +188,26 @@ impl CronPattern {
             }
         }
         best
+    }
+
+    /// Where a wall-clock match that a spring-forward gap swallowed runs, if anywhere.
+    fn gap_run(
+        &self,
+        tz: &Zone,
+        naive: NaiveDateTime,
+        before: i32,
+        after: i32,
+        gap: DstGap,
+    ) -> Option<DateTime<Utc>> {
+        match gap {
+            DstGap::Shift if self.fixed_time => Some(gap_end(tz, naive, before, after)),
+            _ => None,
+        }
+    }
+
+    /// Is this a fixed-time pattern (second, minute and hour each fixed)?
+    pub fn is_fixed_time(&self) -> bool {
+        self.fixed_time
     }
 
     /// The last occurrence strictly before `from`, or `None` when there is none.
@@ -210,12 +241,9 @@ impl CronPattern {
                         Some(first).filter(|at| *at < from)
                     }
                 }
-                Local::Gap { before, after } => match gap {
-                    DstGap::Shift => {
-                        Some(gap_end(tz, naive, before, after)).filter(|at| *at < from)
-                    }
-                    DstGap::Skip => None,
-                },
+                Local::Gap { before, after } => self
+                    .gap_run(tz, naive, before, after, gap)
+                    .filter(|at| *at < from),
             };
             if found.is_some() {
                 best = found;

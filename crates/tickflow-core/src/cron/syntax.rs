@@ -183,6 +183,24 @@ impl PatternSpec {
         &self.fields[field as usize]
     }
 
+    /// True when no month the pattern allows has a day it names (`0 0 30 2 *`, `0 0 31 4
+    /// *`): it never fires, which is known here at once where a search would walk centuries.
+    pub fn days_never_exist(&self) -> bool {
+        let dow_counts = !self.field(Field::DayOfWeek).is_unrestricted() && !self.dom_and_dow;
+        let (Some(days), Some(months)) = (
+            self.field(Field::DayOfMonth).plain_values(),
+            self.field(Field::Month).plain_values(),
+        ) else {
+            return false;
+        };
+        let longest = |month: u32| match month {
+            2 => 29,
+            4 | 6 | 9 | 11 => 30,
+            _ => 31,
+        };
+        !dow_counts && months.iter().all(|m| days.iter().all(|d| *d > longest(*m)))
+    }
+
     /// The seven-field form handed to croner. The year field's `*` becomes the OCPS range,
     /// so that searches end at 2199 and `*/n` counts from 1970.
     pub fn normalized(&self) -> String {
@@ -377,6 +395,11 @@ fn parse_item(field: Field, token: &str) -> Result<Item, String> {
             };
         }
         if let Some(day) = token.strip_suffix('L') {
+            if day.is_empty() {
+                return Err(format!(
+                    "'{token}' needs a weekday before it, such as 5L (the last Friday of the month); for the last day of the month, put L in day-of-month"
+                ));
+            }
             let weekday = parse_value(field, token, day)? % 7;
             return Ok(Item::LastOfMonth(weekday));
         }
@@ -552,6 +575,10 @@ mod tests {
         assert_eq!(
             errors("* * * FOO *"),
             vec!["month: 'FOO' is not a valid value; allowed: 1-12 or JAN-DEC"]
+        );
+        assert_eq!(
+            errors("0 0 * * L"),
+            vec!["day-of-week: 'L' needs a weekday before it, such as 5L (the last Friday of the month); for the last day of the month, put L in day-of-month"]
         );
         assert_eq!(
             errors("5-1 * * * *"),

@@ -276,6 +276,14 @@ fn never_firing_pattern_yields_nothing_quickly() {
         next("0 0 31 4 *", "2026-01-01T00:00:00Z", 3),
         Vec::<String>::new()
     );
+    let spec = |p: &str| CronPattern::parse(p).unwrap().spec().days_never_exist();
+    assert!(spec("0 0 30,31 2 *"));
+    assert!(spec("0 0 31 4,6 +MON"));
+    // A day of the week, or a month with that day, makes it fire.
+    assert!(!spec("0 0 30 2 MON"));
+    assert!(!spec("0 0 31 2,3 *"));
+    assert!(!spec("0 0 29 2 *"));
+    assert!(!spec("0 0 L 2 *"));
 }
 
 #[test]
@@ -345,20 +353,128 @@ fn us_spring_gap_shift_fires_once_after_the_gap() {
             "2026-03-09T06:30:00Z"
         ]
     );
-    // Every minute of the missing hour collapses into one run at 03:00.
+    // Several fixed times inside the gap still make one run at 03:00.
     assert_eq!(
-        next_in("*/15 2 * * *", NY, "2026-03-08T06:00:00Z", 2, DstGap::Shift),
-        ["2026-03-08T07:00:00Z", "2026-03-09T06:00:00Z"]
+        next_in(
+            "0 15,45 2 * * *",
+            NY,
+            "2026-03-08T06:00:00Z",
+            2,
+            DstGap::Shift
+        ),
+        ["2026-03-08T07:00:00Z", "2026-03-09T06:15:00Z"]
     );
-    // With hour `*`: 02:15 is shifted to 03:00, then 03:15 as usual.
     assert_eq!(
-        next_in("15 * * * *", NY, "2026-03-08T06:00:00Z", 3, DstGap::Shift),
+        prev_in("30 2 * * *", NY, "2026-03-09T06:30:01Z", 3),
         [
-            "2026-03-08T06:15:00Z",
+            "2026-03-09T06:30:00Z",
             "2026-03-08T07:00:00Z",
-            "2026-03-08T07:15:00Z"
+            "2026-03-07T07:30:00Z"
         ]
     );
+}
+
+/// Forward from `from`, then backward from just after the last one: both must list `want`.
+fn both_ways(pattern: &str, tz: &str, from: &str, gap: DstGap, want: &[&str]) {
+    assert_eq!(
+        next_in(pattern, tz, from, want.len(), gap),
+        want,
+        "{pattern} next"
+    );
+    let after_last = at(want[want.len() - 1]) + chrono::Duration::seconds(1);
+    let tz_zone = Zone::named(tz).unwrap();
+    let p = CronPattern::parse(pattern).unwrap();
+    let mut back = fmt(p.iter_before(after_last, &tz_zone, gap).take(want.len()));
+    back.reverse();
+    assert_eq!(back, want, "{pattern} previous");
+}
+
+#[test]
+fn repeating_patterns_have_no_run_inside_a_spring_forward_gap() {
+    // Minute or hour repeats: the wall-clock times that do not exist are simply not
+    // occurrences, under either dstGap (as in ISC cron and croner); no run is added minutes
+    // before the next regular one. Every instant agrees with croner 11.
+    for gap in [DstGap::Shift, DstGap::Skip] {
+        both_ways(
+            "@hourly",
+            "Australia/Lord_Howe",
+            "2026-10-03T15:00:00Z",
+            gap,
+            &["2026-10-03T16:00:00Z", "2026-10-03T17:00:00Z"],
+        );
+        both_ways(
+            "58 * 1 * 0-5",
+            NY,
+            "2026-03-08T06:00:00Z",
+            gap,
+            &["2026-03-08T06:58:00Z", "2026-03-08T07:58:00Z"],
+        );
+        both_ways(
+            "33 * 18-20 * */2",
+            NY,
+            "2026-03-08T05:00:00Z",
+            gap,
+            &[
+                "2026-03-08T05:33:00Z",
+                "2026-03-08T06:33:00Z",
+                "2026-03-08T07:33:00Z",
+            ],
+        );
+        both_ways(
+            "12 * * 11,2,3 1-7",
+            NY,
+            "2026-03-08T05:00:00Z",
+            gap,
+            &[
+                "2026-03-08T05:12:00Z",
+                "2026-03-08T06:12:00Z",
+                "2026-03-08T07:12:00Z",
+            ],
+        );
+        both_ways(
+            "6,24 * 5 * 0-1",
+            "Europe/London",
+            "2026-03-29T00:00:00Z",
+            gap,
+            &[
+                "2026-03-29T00:06:00Z",
+                "2026-03-29T00:24:00Z",
+                "2026-03-29T01:06:00Z",
+                "2026-03-29T01:24:00Z",
+            ],
+        );
+        both_ways(
+            "15 * * * *",
+            NY,
+            "2026-03-08T06:00:00Z",
+            gap,
+            &[
+                "2026-03-08T06:15:00Z",
+                "2026-03-08T07:15:00Z",
+                "2026-03-08T08:15:00Z",
+            ],
+        );
+        // A fixed hour with stepped minutes repeats too: nothing on the day of the gap.
+        both_ways(
+            "*/15 2 * * *",
+            NY,
+            "2026-03-08T06:00:00Z",
+            gap,
+            &["2026-03-09T06:00:00Z", "2026-03-09T06:15:00Z"],
+        );
+    }
+}
+
+#[test]
+fn fixed_time_is_second_minute_and_hour_all_fixed() {
+    let fixed = |p: &str| CronPattern::parse(p).unwrap().is_fixed_time();
+    assert!(fixed("30 2 * * *"));
+    assert!(fixed("0 15,45 1-3 * * *"));
+    assert!(fixed("@daily"));
+    assert!(!fixed("@hourly"));
+    assert!(!fixed("*/15 2 * * *"));
+    assert!(!fixed("30 0-23/2 * * *"));
+    assert!(!fixed("* 30 2 * * *"));
 }
 
 #[test]

@@ -536,8 +536,14 @@ impl Engine {
         if e.status != ExecutionStatus::Running || e.attempt() != attempt {
             return;
         }
-        let timeout_ms =
-            (self.now() - e.attempts.last().map_or(self.now(), |a| a.started)).num_milliseconds();
+        // The bound as configured (the timer never runs before it); the time elapsed only
+        // when the schedule has since lost its timeout.
+        let timeout_ms = self
+            .by_schedule_id_spec(&e.schedule_id)
+            .and_then(|s| s.timeout_ms)
+            .unwrap_or_else(|| {
+                (now - e.attempts.last().map_or(now, |a| a.started)).num_milliseconds() as u64
+            });
         let id = e.id.clone();
         self.in_flight -= 1;
         if let Some(a) = self

@@ -651,6 +651,63 @@ fn daylight_saving_fire_times() {
 }
 
 #[test]
+fn repeating_schedules_run_at_regular_times_across_a_spring_forward_gap() {
+    // @hourly in Lord Howe (02:00-02:30 missing on 2026-10-04) and a minute-58 pattern in
+    // New York (02:00-03:00 missing on 2026-03-08): no extra run at the end of the gap,
+    // under either dstGap, and nothing recorded as skipped (there was no occurrence).
+    let cases = [
+        (
+            "@hourly",
+            "Australia/Lord_Howe",
+            "2026-10-03T14:45:00Z",
+            [
+                "2026-10-03T16:00:00Z",
+                "2026-10-03T17:00:00Z",
+                "2026-10-03T18:00:00Z",
+            ],
+        ),
+        (
+            "58 * 1 * 0-5",
+            "America/New_York",
+            "2026-03-08T05:30:00Z",
+            [
+                "2026-03-08T05:58:00Z",
+                "2026-03-08T06:58:00Z",
+                "2026-03-08T07:58:00Z",
+            ],
+        ),
+    ];
+    for (pattern, zone, start, want) in cases {
+        for gap in ["shift", "skip"] {
+            let mut e = engine_at(start, 10);
+            e.create(config(
+                "a",
+                pattern,
+                json!({ "scheduleConfig": { "timezone": zone, "dstGap": gap, "overlapPolicy": "allow" } }),
+            ))
+            .unwrap();
+            e.take_messages();
+            let end = at(want[2]) - at(start);
+            e.advance(end.num_milliseconds() as u64, false).unwrap();
+            let fired: Vec<i64> = e
+                .list_executions(
+                    &parse_filters(&json!({ "scheduleId": "s-a", "sortOrder": "asc" }), "")
+                        .unwrap(),
+                )
+                .iter()
+                .map(|x| x["scheduledTime"]["$date"].as_i64().unwrap())
+                .collect();
+            let want_ms: Vec<i64> = want.iter().map(|w| ms(w)).collect();
+            assert_eq!(fired, want_ms, "{pattern} {zone} dstGap {gap}");
+            assert!(
+                !log(&mut e).iter().any(|l| l.starts_with("skipped")),
+                "{pattern} {gap}"
+            );
+        }
+    }
+}
+
+#[test]
 fn history_and_metrics() {
     let mut e = engine_at("2026-01-01T00:00:00Z", 10);
     e.create(config("a", "0 0 1 1 *", json!({}))).unwrap();

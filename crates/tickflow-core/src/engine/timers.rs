@@ -48,8 +48,11 @@ impl Timers {
             Timer::Retry { execution, attempt } => TimerKey::Retry(execution, attempt),
             Timer::Timeout { execution, attempt } => TimerKey::Timeout(execution, attempt),
         };
+        // Rounded up to the next whole millisecond: a timer never fires before its time (a
+        // 500 ms timeout started at x.6 ms would otherwise end after 499 ms).
+        let due_ms = due.timestamp_millis() + i64::from(due.timestamp_subsec_micros() % 1000 != 0);
         self.heap.push(Reverse(Entry {
-            due_ms: due.timestamp_millis(),
+            due_ms,
             seq: self.seq,
             timer,
         }));
@@ -164,5 +167,22 @@ mod tests {
             ))
         );
         assert!(timers.is_empty());
+    }
+
+    #[test]
+    fn a_timer_never_fires_before_its_time() {
+        // A 500 ms timeout armed at 0.6 ms is due at 500.6 ms: not at 500 ms, at 501 ms.
+        let micros = |us| Utc.timestamp_micros(us).unwrap();
+        let mut timers = Timers::default();
+        let timeout = Timer::Timeout {
+            execution: 1,
+            attempt: 1,
+        };
+        timers.push(micros(500_600), timeout.clone());
+        assert_eq!(timers.pop_due(micros(500_999)), None);
+        assert_eq!(
+            timers.pop_due(micros(501_000)),
+            Some((micros(501_000), timeout))
+        );
     }
 }
