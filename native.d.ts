@@ -24,6 +24,11 @@ export declare class CronEngine {
   detectScheduleConflicts(expressions: string[], timezone: string, options?: ConflictOptions): Array<ScheduleConflict>
 }
 
+/**
+ * Every method takes `&self`: JavaScript may call any of them while another's promise is
+ * pending (an `openStore` in flight, say), and napi-rs refuses a second borrow of a
+ * `&mut self` with an error thrown from inside the library.
+ */
 export declare class NativeIntegration {
   /** `options`: the integration options as JSON, without the executor. */
   constructor(options: string)
@@ -33,7 +38,8 @@ export declare class NativeIntegration {
   closeStore(): void
   /**
    * Starts the engine. `wake` is called (through a threadsafe function) whenever the
-   * engine has messages for JavaScript to drain.
+   * engine has messages for JavaScript to drain. A manual clock has no driver, so it
+   * makes no threadsafe function: it holds nothing on Node's event loop.
    */
   start(wake: () => void): void
   /** Runs a command: `method` names it, `args` is a JSON array of its arguments. */

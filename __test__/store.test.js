@@ -184,24 +184,30 @@ test('a second writer is refused while one runs; after stop() the store can be o
   expect(err.message).toContain(file)
   await first.integration.createScheduledWorkflow(config('a', '* * * * *'))
   await first.integration.stop()
-  // Stopped: its store is closed, changes wait for a restart.
-  const closed = await rejection(first.integration.createScheduledWorkflow(config('b', '* * * * *')))
-  expect(closed.code).toBe('ERR_NOT_INITIALIZED')
+  // Stopped: its store is closed. A declaration opens it again (and takes the lock),
+  // stop() lets go of it.
+  await first.integration.createScheduledWorkflow(config('b', '* * * * *'))
+  expect((await rejection(second.integration.initialize())).code).toBe('ERR_STORE_LOCKED')
+  await first.integration.stop()
   await second.integration.initialize()
-  expect(second.integration.getScheduledWorkflows().map((c) => c.id)).toEqual(['a'])
+  expect(second.integration.getScheduledWorkflows().map((c) => c.id)).toEqual(['a', 'b'])
   // And the first one can start again once the second lets go.
   await second.integration.start()
   await second.integration.stop()
   await first.integration.start()
-  expect(first.integration.getScheduledWorkflows().map((c) => c.id)).toEqual(['a'])
+  expect(first.integration.getScheduledWorkflows().map((c) => c.id)).toEqual(['a', 'b'])
   await first.integration.stop()
 })
 
-test('changes before initialize() are refused, not silently kept in memory', async () => {
-  const { integration } = open(path.join(dir, 'state.db'), async () => 'ok')
-  const err = await rejection(integration.createScheduledWorkflow(config('a', '* * * * *')))
-  expect(err.code).toBe('ERR_NOT_INITIALIZED')
-  expect(err.message).toMatch(/initialize\(\)/)
+test('a declaration before start() opens the store and is kept in it, not only in memory', async () => {
+  const file = path.join(dir, 'state.db')
+  const { integration } = open(file, async () => 'ok')
+  expect(await integration.upsertScheduledWorkflow(config('a', '* * * * *'))).toBe('created')
+  await integration.stop() // never started: closes the store it opened
+  const again = open(file, async () => 'ok', { store: { type: 'sqlite', path: file, readonly: true } })
+  await again.integration.initialize()
+  expect(again.integration.getScheduledWorkflows().map((c) => c.id)).toEqual(['a'])
+  await again.integration.stop()
 })
 
 test('a new store file is readable and writable by its owner only', async () => {
@@ -239,13 +245,20 @@ describe('a store that cannot be opened rejects initialize() with a code and is 
     expect(integration.getState()).toBe('stopped')
   })
 
-  test('a path whose directory does not exist, or a directory', async () => {
-    for (const file of [path.join(dir, 'missing', 'state.db'), dir]) {
+  test('missing folders are created (0700); a directory, or a folder a file blocks, is an open error', async () => {
+    const nested = path.join(dir, 'data', 'nested', 'schedules.db')
+    const { integration } = open(nested, async () => 'ok')
+    await integration.initialize()
+    await integration.stop()
+    expect(fs.statSync(path.join(dir, 'data')).mode & 0o777).toBe(0o700)
+    expect(fs.statSync(path.join(dir, 'data', 'nested')).mode & 0o777).toBe(0o700)
+    expect(fs.statSync(nested).mode & 0o777).toBe(0o600)
+    fs.writeFileSync(path.join(dir, 'blocker'), 'x')
+    for (const file of [path.join(dir, 'blocker', 'state.db'), dir]) {
       const err = await rejection(open(file, async () => 'ok').integration.initialize())
       expect(err.code).toBe('ERR_STORE_OPEN')
       expect(err.message).toContain(file)
     }
-    expect(fs.existsSync(path.join(dir, 'missing'))).toBe(false)
   })
 
   test('a read-only store that does not exist', async () => {

@@ -5,6 +5,7 @@
 const { EventEmitter } = require('node:events')
 const { NativeIntegration } = require('../native.js')
 const { codedError, toJson, revive } = require('./json.js')
+const { checkScheduleArgs, toWorkflowConfig, shortPath } = require('./schedule-options.js')
 
 const DEFAULT_GRACE_MS = 10_000
 const MAX_GRACE_MS = 2_147_483_647
@@ -56,13 +57,18 @@ class WorkflowScheduleIntegration extends EventEmitter {
     super()
     checkObject(options, 'options')
     const { executor, ...rest } = options
-    if (typeof executor !== 'function') {
+    // Optional when every schedule is declared with its own handler (`schedule()`).
+    if (executor !== undefined && typeof executor !== 'function') {
       throw codedError(TypeError, 'ERR_INVALID_ARG_TYPE', 'options.executor', 'expected a function', executor)
     }
-    this._executor = executor
+    this._executor = executor || null
+    this._handlers = new Map()
     this._native = new NativeIntegration(toJson(rest, 'options'))
     this._state = 'stopped'
     this._initialized = false
+    this._opening = null
+    this._starting = null
+    this._stopRequested = false
     this._controllers = new Map()
     this._draining = false
     this._drainAgain = false
@@ -72,10 +78,27 @@ class WorkflowScheduleIntegration extends EventEmitter {
     this._drained = null
     this._systemClock = rest.clock !== 'manual'
     this._broadcast = { count: 0, totalMs: 0 }
-    // The engine builds only the events someone listens to.
+    this._watchListeners()
+  }
+
+  /** The engine builds only the events someone listens to. */
+  _watchListeners() {
     this.on('newListener', (name) => this._listen(name, true))
     this.on('removeListener', (name) => this._listen(name, false))
     this._listen(null, false)
+  }
+
+  /** Also removes the hooks that tell the engine who listens: they are put back. */
+  removeAllListeners(name) {
+    super.removeAllListeners(...arguments)
+    if (name === undefined || name === 'newListener' || name === 'removeListener') {
+      super.removeAllListeners('newListener')
+      super.removeAllListeners('removeListener')
+      this._watchListeners()
+    } else {
+      this._listen(null, false)
+    }
+    return this
   }
 
   _listen(name, adding) {
@@ -108,8 +131,12 @@ class WorkflowScheduleIntegration extends EventEmitter {
     }
   }
 
-  /** `_command`, resolving once its drain (and store commit) has run. */
+  /**
+   * `_command`, resolving once its drain (and store commit) has run. Before the store is
+   * open, the change waits for it (and opens it).
+   */
   async _change(method, ...args) {
+    if (!this._initialized && this._state !== 'stopping') await this._open()
     const answer = this._command(method, ...args)
     await this._drained
     return answer
@@ -206,9 +233,11 @@ class WorkflowScheduleIntegration extends EventEmitter {
         return attempt.controller.signal
       },
     })
+    const handler = this._handlers.size === 0 ? this._executor : this._handlers.get(request.scheduleId) || this._executor
     let pending
     try {
-      pending = Promise.resolve(this._executor(request))
+      if (handler === null) throw noHandler(request.scheduleId)
+      pending = Promise.resolve(handler(request))
     } catch (err) {
       pending = Promise.reject(err)
     }
@@ -236,22 +265,62 @@ class WorkflowScheduleIntegration extends EventEmitter {
   }
 
   // ---- lifecycle ------------------------------------------------------------------------
+  //
+  // Any method may be called in any state. Changes made before the store is open wait for
+  // it (and open it: declaring schedules before start() works on every store); a stop()
+  // while start() is pending wins; nothing a caller did not await can throw.
 
+  /** Opens the store (a durable one restores its schedules and executions, off the JS thread). */
   async initialize() {
-    if (this._state !== 'stopped') {
-      throw codedError(Error, 'ERR_INVALID_STATE', 'initialize', `cannot initialize while ${this._state}`)
+    if (this._state === 'stopping') {
+      throw codedError(Error, 'ERR_INVALID_STATE', 'initialize', 'cannot initialize while stopping')
     }
-    // Opens a durable store and restores its schedules and executions (off the JS thread).
-    await this._native.openStore()
-    this._initialized = true
+    if (!this._initialized) await this._open()
   }
 
-  async start() {
-    if (this._state !== 'stopped') {
-      throw codedError(Error, 'ERR_INVALID_STATE', 'start', `cannot start while ${this._state}`)
+  /** The store's opening, shared by everyone who waits for it. */
+  _open() {
+    if (!this._opening) {
+      this._opening = this._native.openStore().then(
+        () => {
+          this._opening = null
+          this._initialized = true
+        },
+        (err) => {
+          this._opening = null
+          throw err
+        },
+      )
     }
-    if (!this._initialized) await this.initialize()
+    return this._opening
+  }
+
+  start() {
+    if (this._state === 'starting') return this._starting
+    if (this._state !== 'stopped' && this._state !== 'error') {
+      return Promise.reject(codedError(Error, 'ERR_INVALID_STATE', 'start', `cannot start while ${this._state}`))
+    }
     this._state = 'starting'
+    this._stopRequested = false
+    this._starting = this._start().finally(() => {
+      this._starting = null
+    })
+    return this._starting
+  }
+
+  async _start() {
+    try {
+      if (!this._initialized) await this._open()
+    } catch (err) {
+      this._state = 'stopped'
+      throw err
+    }
+    if (this._stopRequested) {
+      // stop() came first: end stopped, the store closed, nothing running.
+      this._closeStore()
+      this._state = 'stopped'
+      return
+    }
     try {
       this._native.start(() => this._drain())
     } catch (err) {
@@ -271,19 +340,23 @@ class WorkflowScheduleIntegration extends EventEmitter {
   }
 
   _beginStop(options) {
-    if (this._state === 'stopped') return Promise.resolve()
+    const graceMs = readGrace(options)
     if (this._stopping) return this._stopping
-    let graceMs = DEFAULT_GRACE_MS
-    if (options !== undefined) {
-      checkObject(options, 'options')
-      if (options.graceMs !== undefined) {
-        const g = options.graceMs
-        if (typeof g !== 'number') throw codedError(TypeError, 'ERR_INVALID_ARG_TYPE', 'options.graceMs', 'expected a number', g)
-        if (!Number.isInteger(g) || g < 0 || g > MAX_GRACE_MS) {
-          throw codedError(RangeError, 'ERR_OUT_OF_RANGE', 'options.graceMs', `expected a whole number from 0 to ${MAX_GRACE_MS}`, g)
-        }
-        graceMs = g
+    if (this._state === 'starting') {
+      this._stopRequested = true
+      // A start that fails has nothing to stop; either way stop() resolves.
+      const settled = () => (this._state === 'running' ? this.stop(options) : undefined)
+      return this._starting.then(settled, settled)
+    }
+    if (this._state === 'stopped' || this._state === 'error') {
+      // A store opened by initialize() or an early declaration is closed (its lock freed).
+      const close = () => {
+        if (this._state !== 'stopped' && this._state !== 'error') return
+        this._closeStore()
+        this._native.release()
+        this._state = 'stopped'
       }
+      return this._opening ? this._opening.then(close, close) : Promise.resolve(close())
     }
     this._stopping = this._stop(graceMs).finally(() => {
       this._stopping = null
@@ -310,12 +383,20 @@ class WorkflowScheduleIntegration extends EventEmitter {
     // Everything the stop said (cancellations, integration.stopped) is delivered, and
     // committed, before the store closes.
     this._drain()
-    // A durable store is committed and closed (its lock released), so that another
-    // integration, in this process or another, can open it; start() opens it again.
-    this._native.closeStore()
-    this._initialized = false
+    this._closeStore()
     this._native.release()
     this._state = 'stopped'
+  }
+
+  /**
+   * A durable store is committed and closed (its lock released), so that another
+   * integration, in this process or another, can open it; the next change or start()
+   * opens it again.
+   */
+  _closeStore() {
+    if (!this._initialized) return
+    this._native.closeStore()
+    this._initialized = false
   }
 
   getState() {
@@ -339,6 +420,50 @@ class WorkflowScheduleIntegration extends EventEmitter {
     return this._change('create', config)
   }
 
+  /**
+   * Creates the scheduled workflow or makes the one with its `id` exactly `config`: what a
+   * service does at every boot. Resolves 'created', 'updated' or 'unchanged'.
+   */
+  async upsertScheduledWorkflow(config) {
+    checkObject(config, 'config')
+    return this._change('upsert', config)
+  }
+
+  /**
+   * Makes the scheduled workflows match `configs` (all checked first, applied in one store
+   * commit); `{ deleteMissing: true }` also deletes those not listed. Resolves the config
+   * ids created, updated, unchanged and deleted.
+   */
+  async syncScheduledWorkflows(configs, options) {
+    if (!Array.isArray(configs)) throw codedError(TypeError, 'ERR_INVALID_ARG_TYPE', 'configs', 'expected an array of scheduled workflow configs', configs)
+    if (options !== undefined) checkObject(options, 'options')
+    return this._change('sync', configs, options === undefined ? null : options)
+  }
+
+  /**
+   * The concise form: one handler per schedule. `options` is the short shape of a
+   * schedules-file entry (timezone, timeoutMs, retries, overlapPolicy, catchup, jitterMs,
+   * …); the schedule's id, workflow id and schedule id are all `id`. Upserts, so a service
+   * may declare it at every boot. Resolves 'created', 'updated' or 'unchanged'.
+   */
+  async schedule(id, cron, options, handler) {
+    if (typeof options === 'function' && handler === undefined) [options, handler] = [undefined, options]
+    if (options === null) options = undefined
+    checkScheduleArgs(id, cron, options)
+    if (typeof handler !== 'function') throw codedError(TypeError, 'ERR_INVALID_ARG_TYPE', 'handler', 'expected a function', handler)
+    const config = toWorkflowConfig(id, cron, options)
+    // In place before the upsert: a catch-up fire may be dispatched by its own drain.
+    const previous = this._handlers.get(id)
+    this._handlers.set(id, handler)
+    try {
+      return await this._change('upsert', config)
+    } catch (err) {
+      if (previous) this._handlers.set(id, previous)
+      else this._handlers.delete(id)
+      throw shortPath(err)
+    }
+  }
+
   async updateScheduledWorkflow(id, updates) {
     checkId(id, 'id')
     checkObject(updates, 'updates')
@@ -348,6 +473,7 @@ class WorkflowScheduleIntegration extends EventEmitter {
   async deleteScheduledWorkflow(id) {
     checkId(id, 'id')
     await this._change('delete', id)
+    this._handlers.delete(id)
   }
 
   getScheduledWorkflow(id) {
@@ -504,6 +630,24 @@ class WorkflowScheduleIntegration extends EventEmitter {
     }
     await this._drainSoon()
   }
+}
+
+function readGrace(options) {
+  if (options === undefined) return DEFAULT_GRACE_MS
+  checkObject(options, 'options')
+  const g = options.graceMs
+  if (g === undefined) return DEFAULT_GRACE_MS
+  if (typeof g !== 'number') throw codedError(TypeError, 'ERR_INVALID_ARG_TYPE', 'options.graceMs', 'expected a number', g)
+  if (!Number.isInteger(g) || g < 0 || g > MAX_GRACE_MS) {
+    throw codedError(RangeError, 'ERR_OUT_OF_RANGE', 'options.graceMs', `expected a whole number from 0 to ${MAX_GRACE_MS}`, g)
+  }
+  return g
+}
+
+function noHandler(scheduleId) {
+  const err = new Error(`no handler for schedule '${scheduleId}': declare it in this process with schedule(id, cron, options, handler), or give the integration an executor`)
+  err.code = 'NO_HANDLER'
+  return err
 }
 
 module.exports = { WorkflowScheduleIntegration }

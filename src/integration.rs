@@ -21,12 +21,15 @@ use crate::js_error::{to_js, ApiError, ApiResult, ErrorKind};
 
 type Wake = ThreadsafeFunction<(), (), (), Status, false>;
 
+/// Every method takes `&self`: JavaScript may call any of them while another's promise is
+/// pending (an `openStore` in flight, say), and napi-rs refuses a second borrow of a
+/// `&mut self` with an error thrown from inside the library.
 #[napi]
 pub struct NativeIntegration {
     shared: Arc<Shared>,
     manual: bool,
-    wake: Option<Arc<Wake>>,
-    referenced: bool,
+    wake: std::sync::Mutex<Option<Arc<Wake>>>,
+    referenced: std::sync::atomic::AtomicBool,
     /// The durable store to open in `openStore`; `None` for memory only.
     store: Option<SqliteOptions>,
 }
@@ -78,6 +81,8 @@ impl Task for OpenStore {
 /// a durable store is open.
 const CHANGING: &[&str] = &[
     "create",
+    "upsert",
+    "sync",
     "update",
     "delete",
     "pause",
@@ -221,7 +226,8 @@ fn fault_injection() -> bool {
 /// Runs one command against the engine; the answer is JSON.
 fn command(engine: &mut Engine, method: &str, values: Vec<Value>) -> ApiResult<Value> {
     let names: &'static [&'static str] = match method {
-        "create" => &["config"],
+        "create" | "upsert" => &["config"],
+        "sync" => &["configs", "options"],
         "update" => &["id", "updates"],
         "delete" | "get" => &["id"],
         "skipped" => &["scheduleId"],
@@ -250,6 +256,37 @@ fn command(engine: &mut Engine, method: &str, values: Vec<Value>) -> ApiResult<V
     let e = |r: std::result::Result<Value, EngineError>| r.map_err(engine_error);
     match method {
         "create" => e(engine.create(a.value(0).clone()).map(Value::String)),
+        "upsert" => e(engine
+            .upsert(a.value(0).clone())
+            .map(|done| json!(done.as_str()))),
+        "sync" => {
+            let Value::Array(configs) = a.value(0).clone() else {
+                return Err(engine_error(EngineError::Field(engine::value::type_error(
+                    "configs",
+                    "an array of scheduled workflow configs",
+                    a.value(0),
+                ))));
+            };
+            let delete_missing = match a.value(1).get("deleteMissing") {
+                None | Some(Value::Null) => false,
+                Some(Value::Bool(b)) => *b,
+                Some(other) => {
+                    return Err(engine_error(EngineError::Field(engine::value::type_error(
+                        "options.deleteMissing",
+                        "true or false",
+                        other,
+                    ))))
+                }
+            };
+            e(engine.sync(configs, delete_missing).map(|done| {
+                json!({
+                    "created": done.created,
+                    "updated": done.updated,
+                    "unchanged": done.unchanged,
+                    "deleted": done.deleted,
+                })
+            }))
+        }
         "update" => e(engine
             .update(&a.string(0)?, a.value(1).clone())
             .map(|_| Value::Null)),
@@ -411,8 +448,8 @@ impl NativeIntegration {
                 Ok(NativeIntegration {
                     manual: engine.is_manual(),
                     shared: Arc::new(Shared::new(engine)),
-                    wake: None,
-                    referenced: true,
+                    wake: std::sync::Mutex::new(None),
+                    referenced: std::sync::atomic::AtomicBool::new(true),
                     store,
                 })
             })(),
@@ -421,7 +458,7 @@ impl NativeIntegration {
 
     /// Opens the durable store (once; later calls and a memory store resolve at once).
     #[napi(catch_unwind, ts_return_type = "Promise<void>")]
-    pub fn open_store(&mut self) -> AsyncTask<OpenStore> {
+    pub fn open_store(&self) -> AsyncTask<OpenStore> {
         AsyncTask::new(OpenStore {
             shared: self.shared.clone(),
             options: self.store.clone(),
@@ -436,44 +473,50 @@ impl NativeIntegration {
     }
 
     /// Starts the engine. `wake` is called (through a threadsafe function) whenever the
-    /// engine has messages for JavaScript to drain.
+    /// engine has messages for JavaScript to drain. A manual clock has no driver, so it
+    /// makes no threadsafe function: it holds nothing on Node's event loop.
     #[napi(catch_unwind)]
-    pub fn start(&mut self, env: Env, wake: Function<(), ()>) -> Result<()> {
+    pub fn start(&self, env: Env, wake: Function<(), ()>) -> Result<()> {
         let result = self.shared.lock().start().map_err(engine_error);
         to_js(&env, result)?;
+        if self.manual {
+            return Ok(());
+        }
         let tsfn: Arc<Wake> = Arc::new(
             wake.build_threadsafe_function()
                 .callee_handled::<false>()
                 .build()?,
         );
-        if !self.referenced {
+        if !self.referenced.load(std::sync::atomic::Ordering::Relaxed) {
             unsafe { napi::sys::napi_unref_threadsafe_function(env.raw(), tsfn.raw()) };
         }
-        self.wake = Some(tsfn.clone());
-        if !self.manual {
-            let shared = self.shared.clone();
-            let epoch = shared.epoch();
-            napi::bindgen_prelude::spawn(async move {
-                let waker = tsfn.clone();
-                let reporter = shared.clone();
-                drive(shared, epoch, move || {
-                    let waker = waker.clone();
-                    let reporter = reporter.clone();
-                    napi::bindgen_prelude::spawn(async move {
-                        if let Err(err) = waker.call_async_catch(()).await {
-                            // The drain function is tickflow's own and catches listener
-                            // errors; anything arriving here is a fault worth reporting.
-                            reporter.lock().report_error(
-                                "ERR_INTERNAL",
-                                &format!("draining events failed: {err}"),
-                            );
-                        }
-                    });
-                })
-                .await;
-            });
-        }
+        *self.wake_slot() = Some(tsfn.clone());
+        let shared = self.shared.clone();
+        let epoch = shared.epoch();
+        napi::bindgen_prelude::spawn(async move {
+            let waker = tsfn.clone();
+            let reporter = shared.clone();
+            drive(shared, epoch, move || {
+                let waker = waker.clone();
+                let reporter = reporter.clone();
+                napi::bindgen_prelude::spawn(async move {
+                    if let Err(err) = waker.call_async_catch(()).await {
+                        // The drain function is tickflow's own and catches listener
+                        // errors; anything arriving here is a fault worth reporting.
+                        reporter.lock().report_error(
+                            "ERR_INTERNAL",
+                            &format!("draining events failed: {err}"),
+                        );
+                    }
+                });
+            })
+            .await;
+        });
         Ok(())
+    }
+
+    fn wake_slot(&self) -> std::sync::MutexGuard<'_, Option<Arc<Wake>>> {
+        self.wake.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     /// Runs a command: `method` names it, `args` is a JSON array of its arguments.
@@ -517,26 +560,34 @@ impl NativeIntegration {
 
     /// Stops the driver and releases the threadsafe function, so that Node can exit.
     #[napi(catch_unwind)]
-    pub fn release(&mut self) {
+    pub fn release(&self) {
         self.shared.shutdown();
-        self.wake = None;
+        *self.wake_slot() = None;
     }
 
     /// Lets the process exit while schedules are active.
     #[napi(catch_unwind)]
-    pub fn unref(&mut self, env: Env) {
-        self.referenced = false;
-        if let Some(tsfn) = &self.wake {
-            unsafe { napi::sys::napi_unref_threadsafe_function(env.raw(), tsfn.raw()) };
-        }
+    pub fn unref(&self, env: Env) {
+        self.set_referenced(&env, false);
     }
 
     /// Keeps the process alive while started (the default).
     #[napi(js_name = "ref", catch_unwind)]
-    pub fn refer(&mut self, env: Env) {
-        self.referenced = true;
-        if let Some(tsfn) = &self.wake {
-            unsafe { napi::sys::napi_ref_threadsafe_function(env.raw(), tsfn.raw()) };
+    pub fn refer(&self, env: Env) {
+        self.set_referenced(&env, true);
+    }
+
+    fn set_referenced(&self, env: &Env, referenced: bool) {
+        self.referenced
+            .store(referenced, std::sync::atomic::Ordering::Relaxed);
+        if let Some(tsfn) = self.wake_slot().as_ref() {
+            unsafe {
+                if referenced {
+                    napi::sys::napi_ref_threadsafe_function(env.raw(), tsfn.raw());
+                } else {
+                    napi::sys::napi_unref_threadsafe_function(env.raw(), tsfn.raw());
+                }
+            };
         }
     }
 }

@@ -11,19 +11,7 @@ const { UsageError } = require('./errors.js')
 const { locateJsonError } = require('./json-errors.js')
 const c = require('./checks.js')
 
-const MAX_MS = 2_147_483_647
-const DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/
-const dateTime = () => c.string({ pattern: DATE_TIME, patternHint: "expected a date-time such as '2026-01-31T09:00:00Z'" })
-
-const RETRIES = c.object({
-  maxAttempts: c.integer(1, 1000),
-  backoff: c.oneOf(['fixed', 'linear', 'exponential']),
-  delayMs: c.integer(0, MAX_MS),
-  maxDelayMs: c.integer(0, MAX_MS),
-  multiplier: c.number(1, 100),
-  jitter: c.either([c.boolean(), c.number(0, 1)], 'true, false or a number from 0 to 1'),
-  retryOn: c.arrayOf(c.string({ minLength: 1 })),
-}, { required: ['maxAttempts'] })
+const { OPTION_FIELDS, ID, CRON, DATE_TIME, toWorkflowConfig: shortToConfig } = require('../schedule-options.js')
 
 const HTTP = c.object({
   url: c.string({ pattern: /^https?:\/\/[^\s]+$/, patternHint: "expected an http:// or https:// URL" }),
@@ -32,27 +20,12 @@ const HTTP = c.object({
   body: c.any(),
 }, { required: ['url'] })
 
+// A file entry: the short shape `integration.schedule()` takes as options, with its id,
+// its pattern and an action.
 const SCHEDULE = c.object({
-  id: c.string({ minLength: 1, maxLength: 100, pattern: /^[A-Za-z0-9][A-Za-z0-9._:-]*$/, patternHint: "expected letters, digits, '.', '_', ':' or '-', starting with a letter or digit" }),
-  name: c.string({ minLength: 1, maxLength: 200 }),
-  description: c.string({ maxLength: 2000 }),
-  cron: c.string({ minLength: 1, maxLength: 1024 }),
-  timezone: c.string({ minLength: 1 }),
-  enabled: c.boolean(),
-  overlapPolicy: c.oneOf(['allow', 'skip', 'bufferOne', 'bufferAll', 'cancelOther']),
-  catchup: c.object({
-    policy: c.oneOf(['skip', 'once', 'all']),
-    windowMs: c.integer(0, 316_224_000_000), // ten leap years, the engine's cap
-    maxRuns: c.integer(1, 100_000),
-  }, { required: ['policy'] }),
-  jitterMs: c.integer(0, MAX_MS),
-  dstGap: c.oneOf(['shift', 'skip']),
-  startDate: dateTime(),
-  endDate: dateTime(),
-  maxExecutions: c.integer(1, 4_294_967_295),
-  priority: c.oneOf(['low', 'normal', 'high', 'urgent', 'immediate']),
-  timeoutMs: c.integer(1, MAX_MS),
-  retries: RETRIES,
+  id: ID,
+  cron: CRON,
+  ...OPTION_FIELDS,
   command: c.arrayOf(c.string(), { minItems: 1, first: c.string({ minLength: 1 }) }),
   cwd: c.string({ minLength: 1 }),
   env: c.mapOf(c.string()),
@@ -175,36 +148,9 @@ function zoneError(timezone) {
 
 /** The integration's ScheduledWorkflowConfig for one checked schedule. */
 function toWorkflowConfig(s, doc) {
-  const r = s.retries
-  const retryPolicy = r && compact({
-    maxAttempts: r.maxAttempts,
-    backoffStrategy: r.backoff,
-    initialDelay: r.delayMs,
-    maxDelay: r.maxDelayMs,
-    multiplier: r.multiplier,
-    jitter: r.jitter,
-    retryableErrors: r.retryOn,
-  })
-  return compact({
-    id: s.id,
-    scheduleId: s.id,
-    workflowId: s.id,
-    name: s.name || s.id,
-    description: s.description,
-    enabled: s.enabled,
-    executionConfig: compact({ timeout: s.timeoutMs, retryPolicy, priority: s.priority }),
-    scheduleConfig: compact({
-      cronExpression: s.cron,
-      timezone: s.timezone || doc.timezone || 'UTC',
-      overlapPolicy: s.overlapPolicy,
-      catchup: s.catchup,
-      jitterMs: s.jitterMs,
-      dstGap: s.dstGap,
-      startDate: s.startDate && new Date(s.startDate),
-      endDate: s.endDate && new Date(s.endDate),
-      maxExecutions: s.maxExecutions,
-    }),
-    // Shown by `tickflow status`; the action itself stays in the file (env may hold secrets).
+  // Shown by `tickflow status`; the action itself stays in the file (env may hold secrets).
+  return shortToConfig(s.id, s.cron, s, {
+    timezone: doc.timezone || 'UTC',
     metadata: { source: 'tickflow-cli', action: describeAction(s) },
   })
 }
@@ -224,10 +170,6 @@ function actionsOf(doc, file) {
     else actions.set(s.id, { type: 'http', ...s.http })
   }
   return actions
-}
-
-function compact(object) {
-  return Object.fromEntries(Object.entries(object).filter(([, v]) => v !== undefined))
 }
 
 module.exports = { readSchedulesFile, checkSchedules, toWorkflowConfig, actionsOf, describeAction, rules: { FILE, SCHEDULE } }

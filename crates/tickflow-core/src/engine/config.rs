@@ -183,12 +183,11 @@ const SCHEDULE_RETRY_KEYS: &[&str] = &[
 const CATCHUP_KEYS: &[&str] = &["policy", "windowMs", "maxRuns"];
 const BACKOFFS: &[&str] = &["fixed", "linear", "exponential", "custom"];
 
-/// Checks a whole `ScheduledWorkflowConfig`. `generated_schedule_id` fills a missing
-/// `scheduleId`.
+/// Checks a whole `ScheduledWorkflowConfig`. A missing `scheduleId` is the config's `id`:
+/// one name for one job.
 pub fn parse_config(
     config: &Value,
     default_zone: &Zone,
-    generated_schedule_id: impl FnOnce() -> String,
     compile: &mut dyn FnMut(&str) -> Result<Arc<CronPattern>, cron::CronError>,
 ) -> FieldResult<ScheduleSpec> {
     let c = Fields::new(config, "config", CONFIG_KEYS)?;
@@ -196,7 +195,7 @@ pub fn parse_config(
     let workflow_id = c.required_ident("workflowId")?;
     let schedule_id = match c.ident("scheduleId")? {
         Some(id) => id,
-        None => generated_schedule_id(),
+        None => config_id.clone(),
     };
     let name = c.string("name")?.unwrap_or_else(|| config_id.clone());
     c.string("description")?;

@@ -542,23 +542,45 @@ impl Engine {
     }
 
     pub fn schedule_index(&self, schedule_id: &str) -> Result<u32, EngineError> {
-        self.by_schedule_id
+        if let Some(index) = self.by_schedule_id.get(schedule_id) {
+            return Ok(*index);
+        }
+        let hint = self
+            .by_config_id
             .get(schedule_id)
-            .copied()
-            .ok_or_else(|| EngineError::NotFound {
-                what: "schedule",
-                id: schedule_id.to_string(),
+            .and_then(|i| self.schedule_at(*i))
+            .map(|s| {
+                format!(
+                    "; '{schedule_id}' is a scheduled workflow's id (config.id), and its schedule id is '{}'",
+                    s.spec.schedule_id
+                )
             })
+            .unwrap_or_default();
+        Err(EngineError::NotFound {
+            what: "schedule",
+            id: schedule_id.to_string(),
+            hint,
+        })
     }
 
     pub(crate) fn config_index(&self, config_id: &str) -> Result<u32, EngineError> {
-        self.by_config_id
-            .get(config_id)
-            .copied()
-            .ok_or_else(|| EngineError::NotFound {
-                what: "scheduled workflow",
-                id: config_id.to_string(),
+        if let Some(index) = self.by_config_id.get(config_id) {
+            return Ok(*index);
+        }
+        let hint = self
+            .schedule(config_id)
+            .map(|s| {
+                format!(
+                    "; '{config_id}' is a schedule id (config.scheduleId), and its scheduled workflow's id is '{}'",
+                    s.spec.config_id
+                )
             })
+            .unwrap_or_default();
+        Err(EngineError::NotFound {
+            what: "scheduled workflow",
+            id: config_id.to_string(),
+            hint,
+        })
     }
 
     pub fn schedule(&self, schedule_id: &str) -> Option<&Schedule> {
@@ -576,22 +598,17 @@ impl Engine {
     }
 
     pub fn create(&mut self, config: Value) -> Result<String, EngineError> {
+        let spec = self.parse(&config)?;
+        self.create_parsed(config, spec)
+    }
+
+    /// Checks a whole configuration; a missing `scheduleId` is the config's `id`.
+    fn parse(&mut self, config: &Value) -> Result<ScheduleSpec, EngineError> {
         let zone = self.options.default_zone.clone();
-        let mut generated = None;
-        let next_seq = self.seq + 1;
-        let spec = parse_config(
-            &config,
-            &zone,
-            || {
-                let id = format!("sched_{next_seq:x}");
-                generated = Some(id.clone());
-                id
-            },
-            &mut |text| self.compile(text),
-        )?;
-        if generated.is_some() {
-            self.seq += 1;
-        }
+        Ok(parse_config(config, &zone, &mut |text| self.compile(text))?)
+    }
+
+    fn create_parsed(&mut self, config: Value, spec: ScheduleSpec) -> Result<String, EngineError> {
         if self.by_config_id.contains_key(&spec.config_id) {
             return Err(EngineError::Duplicate {
                 what: "scheduled workflow",
@@ -692,28 +709,136 @@ impl Engine {
                 }
             }
         }
-        let zone = self.options.default_zone.clone();
-        let schedule_id = self
-            .schedule_at(index)
-            .expect("indexed")
-            .spec
-            .schedule_id
-            .clone();
-        let spec = parse_config(&merged, &zone, || schedule_id.clone(), &mut |text| {
-            self.compile(text)
-        })?;
-        let text = merged.to_string();
+        let spec = self.parse(&merged)?;
+        self.replace_config(index, merged, spec)
+    }
+
+    /// Puts a checked configuration in place of a schedule's own, keeping its history and
+    /// counters. A changed pattern, zone or start re-arms from now.
+    fn replace_config(
+        &mut self,
+        index: u32,
+        config: Value,
+        spec: ScheduleSpec,
+    ) -> Result<(), EngineError> {
+        let text = config.to_string();
         check_config_size(&text)?;
         let now = self.now();
         let s = self.schedule_mut(index).expect("indexed");
+        let timing_changed = s.spec.pattern.source() != spec.pattern.source()
+            || s.spec.zone.name() != spec.zone.name()
+            || s.spec.dst_gap != spec.dst_gap
+            || s.spec.start != spec.start;
+        if timing_changed {
+            s.cursor = s.cursor.max(now);
+        }
         s.spec = spec;
         s.config = text;
         s.expired = false;
-        s.cursor = s.cursor.max(now);
         self.touch_config(index);
         self.emit("schedule.updated", Some(index), json!({}));
         self.arm(index);
         Ok(())
+    }
+
+    /// Creates the scheduled workflow, or makes an existing one (same `id`) exactly
+    /// `config`; a declaration repeated at every boot is `Unchanged` and touches nothing.
+    pub fn upsert(&mut self, config: Value) -> Result<Upsert, EngineError> {
+        let spec = self.parse(&config)?;
+        self.upsert_parsed(with_schedule_id(config, &spec), spec)
+    }
+
+    fn upsert_parsed(&mut self, config: Value, spec: ScheduleSpec) -> Result<Upsert, EngineError> {
+        let Some(&index) = self.by_config_id.get(&spec.config_id) else {
+            self.create_parsed(config, spec)?;
+            return Ok(Upsert::Created);
+        };
+        let current = self.schedule_at(index).expect("indexed");
+        if current.spec.schedule_id != spec.schedule_id {
+            return Err(EngineError::Field(FieldError {
+                kind: super::value::Kind::Range,
+                code: "ERR_IMMUTABLE_FIELD",
+                path: "config.scheduleId".into(),
+                message: format!(
+                    "scheduled workflow '{}' has schedule id '{}'; a schedule id cannot change (delete the workflow to re-create it)",
+                    spec.config_id, current.spec.schedule_id
+                ),
+                value: json!(spec.schedule_id),
+            }));
+        }
+        if current.config_value() == config {
+            return Ok(Upsert::Unchanged);
+        }
+        self.replace_config(index, config, spec)?;
+        Ok(Upsert::Updated)
+    }
+
+    /// Makes the scheduled workflows exactly `configs` (and, with `delete_missing`, deletes
+    /// the others), all checked before anything changes, in one store commit.
+    pub fn sync(&mut self, configs: Vec<Value>, delete_missing: bool) -> Result<Synced, EngineError> {
+        let mut parsed = Vec::with_capacity(configs.len());
+        let mut seen: HashMap<String, usize> = HashMap::new();
+        let mut seen_schedule: HashMap<String, usize> = HashMap::new();
+        for (i, config) in configs.into_iter().enumerate() {
+            let at = |e: EngineError| at_index(e, i);
+            let spec = self.parse(&config).map_err(at)?;
+            if let Some(first) = seen.insert(spec.config_id.clone(), i) {
+                return Err(at(duplicate_in_list("id", &spec.config_id, first)));
+            }
+            if let Some(first) = seen_schedule.insert(spec.schedule_id.clone(), i) {
+                return Err(at(duplicate_in_list("scheduleId", &spec.schedule_id, first)));
+            }
+            // A schedule id held by another workflow that stays is a conflict now, not
+            // halfway through.
+            if let Some(owner) = self.schedule(&spec.schedule_id) {
+                let owner_id = &owner.spec.config_id;
+                let owner_stays = seen.contains_key(owner_id) || !delete_missing;
+                if owner_id != &spec.config_id && owner_stays {
+                    return Err(at(EngineError::Duplicate {
+                        what: "schedule",
+                        id: spec.schedule_id.clone(),
+                    }));
+                }
+            }
+            if let Some(&index) = self.by_config_id.get(&spec.config_id) {
+                let current = &self.schedule_at(index).expect("indexed").spec.schedule_id;
+                if current != &spec.schedule_id {
+                    return Err(at(EngineError::Field(FieldError {
+                        kind: super::value::Kind::Range,
+                        code: "ERR_IMMUTABLE_FIELD",
+                        path: "config.scheduleId".into(),
+                        message: format!(
+                            "scheduled workflow '{}' has schedule id '{current}'; a schedule id cannot change",
+                            spec.config_id
+                        ),
+                        value: json!(spec.schedule_id),
+                    })));
+                }
+            }
+            check_config_size(&config.to_string()).map_err(at)?;
+            parsed.push((with_schedule_id(config, &spec), spec));
+        }
+        let mut out = Synced::default();
+        if delete_missing {
+            let missing: Vec<String> = self
+                .schedules()
+                .map(|s| s.spec.config_id.clone())
+                .filter(|id| !seen.contains_key(id))
+                .collect();
+            for id in missing {
+                self.delete(&id)?;
+                out.deleted.push(id);
+            }
+        }
+        for (config, spec) in parsed {
+            let id = spec.config_id.clone();
+            match self.upsert_parsed(config, spec)? {
+                Upsert::Created => out.created.push(id),
+                Upsert::Updated => out.updated.push(id),
+                Upsert::Unchanged => out.unchanged.push(id),
+            }
+        }
+        Ok(out)
     }
 
     pub fn delete(&mut self, config_id: &str) -> Result<(), EngineError> {
@@ -888,6 +1013,63 @@ impl Engine {
         }
         Ok(out)
     }
+}
+
+/// What `upsert` did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Upsert {
+    Created,
+    Updated,
+    Unchanged,
+}
+
+impl Upsert {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Upsert::Created => "created",
+            Upsert::Updated => "updated",
+            Upsert::Unchanged => "unchanged",
+        }
+    }
+}
+
+/// What `sync` did, by config id.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Synced {
+    pub created: Vec<String>,
+    pub updated: Vec<String>,
+    pub unchanged: Vec<String>,
+    pub deleted: Vec<String>,
+}
+
+/// The configuration as stored: with its schedule id written out.
+fn with_schedule_id(mut config: Value, spec: &ScheduleSpec) -> Value {
+    config["scheduleId"] = json!(spec.schedule_id);
+    config
+}
+
+/// An error about `configs[i]`: field paths start there instead of at `config`.
+fn at_index(err: EngineError, i: usize) -> EngineError {
+    match err {
+        EngineError::Field(mut f) => {
+            f.path = match f.path.strip_prefix("config") {
+                Some(rest) => format!("configs[{i}]{rest}"),
+                None => format!("configs[{i}].{}", f.path),
+            };
+            EngineError::Field(f)
+        }
+        other => other,
+    }
+}
+
+fn duplicate_in_list(field: &str, id: &str, first: usize) -> EngineError {
+    EngineError::Field(FieldError {
+        kind: super::value::Kind::Range,
+        code: "ERR_DUPLICATE_ID",
+        path: format!("config.{field}"),
+        message: format!("'{id}' is declared twice (also configs[{first}].{field})"),
+        value: json!(id),
+    })
 }
 
 /// Largest scheduled-workflow configuration, as JSON: it is kept (and stored) whole, and

@@ -13,7 +13,7 @@ mod text;
 mod timers;
 pub mod value;
 
-pub use self::core::{Engine, EngineOptions, Lifecycle, Message, Schedule};
+pub use self::core::{Engine, EngineOptions, Lifecycle, Message, Schedule, Synced, Upsert};
 pub use config::{Backoff, CatchupKind, OverlapPolicy, RetryPolicy, ScheduleSpec};
 pub use driver::{drive, Shared, MAX_SLEEP};
 pub use execution::{Execution, ExecutionStatus, TriggerType};
@@ -28,8 +28,13 @@ pub use value::{FieldError, Kind};
 pub enum EngineError {
     #[error(transparent)]
     Field(#[from] FieldError),
-    #[error("{what} '{id}' not found")]
-    NotFound { what: &'static str, id: String },
+    #[error("{what} '{id}' not found{hint}")]
+    NotFound {
+        what: &'static str,
+        id: String,
+        /// Where the id names something else (a config id given for a schedule id), what.
+        hint: String,
+    },
     #[error("{what} '{id}' already exists")]
     Duplicate { what: &'static str, id: String },
     #[error("cannot {operation} while the integration is {state}")]

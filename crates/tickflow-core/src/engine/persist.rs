@@ -298,10 +298,14 @@ impl Engine {
         let zone = self.options.default_zone.clone();
         for row in snapshot.schedules {
             let text = row.config.unwrap_or_default();
-            let config: Value = serde_json::from_str(&text)
+            let mut config: Value = serde_json::from_str(&text)
                 .map_err(|e| corrupt(format!("schedule '{}': {e}", row.schedule_id)))?;
-            let id = row.schedule_id.clone();
-            let spec = parse_config(&config, &zone, || id.clone(), &mut |t| self.compile(t))
+            // Rows are written with their schedule id in the config; the row's own column
+            // stands in for one that is not.
+            if config.get("scheduleId").is_none() && config.is_object() {
+                config["scheduleId"] = Value::String(row.schedule_id.clone());
+            }
+            let spec = parse_config(&config, &zone, &mut |t| self.compile(t))
                 .map_err(|e| corrupt(format!("schedule '{}': {e}", row.schedule_id)))?;
             let state: Value = serde_json::from_str(&row.state)
                 .map_err(|e| corrupt(format!("schedule '{}' state: {e}", row.schedule_id)))?;
@@ -323,7 +327,7 @@ impl Engine {
                 if !e.status.is_final() {
                     rt.active.push_back(row.seq);
                 }
-                if let (ExecutionStatus::Completed, Some(d)) = (e.status, e.duration_ms()) {
+                if let Some(d) = e.duration_ms().filter(|_| e.status.is_final()) {
                     rt.stats.durations.push_back(d.max(0) as u64);
                 }
             }

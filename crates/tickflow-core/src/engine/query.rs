@@ -243,7 +243,7 @@ impl Engine {
             .count();
         let durations = all
             .iter()
-            .filter(|e| e.status == ExecutionStatus::Completed)
+            .filter(|e| e.status.is_final())
             .filter_map(|e| e.duration_ms())
             .map(|d| d as f64);
         let mut days: std::collections::BTreeMap<i64, (u64, u64, f64, u64)> = Default::default();
@@ -253,10 +253,10 @@ impl Engine {
             entry.0 += 1;
             if e.status == ExecutionStatus::Completed {
                 entry.1 += 1;
-                if let Some(d) = e.duration_ms() {
-                    entry.2 += d as f64;
-                    entry.3 += 1;
-                }
+            }
+            if let Some(d) = e.duration_ms().filter(|_| e.status.is_final()) {
+                entry.2 += d as f64;
+                entry.3 += 1;
             }
         }
         let trend_days: Vec<_> = days.into_iter().rev().take(30).rev().collect();

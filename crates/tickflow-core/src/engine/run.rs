@@ -725,7 +725,9 @@ impl Engine {
             if status != ExecutionStatus::Cancelled {
                 stats.last_error = error.clone();
             }
-            if let Some(d) = duration.filter(|_| status == ExecutionStatus::Completed) {
+            // Every run that ended counts: failures and timeouts take time too, and an
+            // average of successes alone hides them.
+            if let Some(d) = duration {
                 if stats.durations.len() >= DURATION_SAMPLES {
                     stats.durations.pop_front();
                 }
@@ -862,6 +864,7 @@ impl Engine {
             .ok_or_else(|| EngineError::NotFound {
                 what: "execution",
                 id: execution_id.to_string(),
+                hint: String::new(),
             })
     }
 

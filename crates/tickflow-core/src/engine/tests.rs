@@ -708,6 +708,101 @@ fn repeating_schedules_run_at_regular_times_across_a_spring_forward_gap() {
 }
 
 #[test]
+fn upsert_creates_updates_or_leaves_alone_and_keeps_history() {
+    let mut e = engine_at("2026-01-01T00:00:00Z", 10);
+    let mut c = config("a", "*/10 * * * *", json!({}));
+    c.as_object_mut().unwrap().remove("scheduleId");
+    assert_eq!(e.upsert(c.clone()).unwrap(), Upsert::Created);
+    // One id for one job: the schedule id is the config id.
+    assert_eq!(e.config("a").unwrap()["scheduleId"], "a");
+    e.advance(20 * 60_000, false).unwrap();
+    e.take_messages();
+    assert_eq!(e.upsert(c.clone()).unwrap(), Upsert::Unchanged);
+    assert!(e.take_messages().is_empty(), "an unchanged declaration emits nothing");
+    // A changed pattern re-arms from now; the earlier run (:10; :20 was skipped, as :10 is
+    // still running) stays in the history.
+    c["scheduleConfig"]["cronExpression"] = json!("*/7 * * * *");
+    assert_eq!(e.upsert(c.clone()).unwrap(), Upsert::Updated);
+    assert_eq!(
+        e.next_times("a", 1).unwrap(),
+        [at("2026-01-01T00:21:00Z")]
+    );
+    assert_eq!(e.history("a", &mut parse_filters(&json!({}), "").unwrap()).unwrap()["totalCount"], 1);
+    // Upsert replaces the whole config: a field left out is gone, not merged.
+    c["description"] = json!("the a job");
+    assert_eq!(e.upsert(c.clone()).unwrap(), Upsert::Updated);
+    assert_eq!(e.config("a").unwrap()["description"], "the a job");
+    c.as_object_mut().unwrap().remove("description");
+    assert_eq!(e.upsert(c.clone()).unwrap(), Upsert::Updated);
+    assert_eq!(e.config("a").unwrap().get("description"), None);
+    // The schedule id cannot move under an existing workflow.
+    c["scheduleId"] = json!("other");
+    let err = e.upsert(c).unwrap_err();
+    assert_eq!(err.code(), "ERR_IMMUTABLE_FIELD");
+}
+
+#[test]
+fn sync_checks_everything_first_then_applies_in_one_go() {
+    let mut e = engine_at("2026-01-01T00:00:00Z", 10);
+    e.create(config("keep", "0 * * * *", json!({}))).unwrap();
+    e.create(config("drop", "0 * * * *", json!({}))).unwrap();
+    e.create(config("change", "0 * * * *", json!({}))).unwrap();
+    let list = vec![
+        config("keep", "0 * * * *", json!({})),
+        config("change", "30 * * * *", json!({})),
+        config("new", "15 * * * *", json!({})),
+    ];
+    // A bad entry refuses the whole list, naming its index, and changes nothing.
+    let mut bad = list.clone();
+    bad.push(config("broken", "nope", json!({})));
+    let err = e.sync(bad, true).unwrap_err();
+    let EngineError::Field(f) = &err else {
+        panic!("{err:?}")
+    };
+    assert_eq!(f.path, "configs[3].scheduleConfig.cronExpression");
+    assert!(e.config("drop").is_some() && e.config("new").is_none());
+    let mut twice = list.clone();
+    twice.push(config("keep", "0 * * * *", json!({})));
+    let err = e.sync(twice, false).unwrap_err();
+    assert_eq!(err.code(), "ERR_DUPLICATE_ID");
+    assert!(err.to_string().contains("also configs[0].id"), "{err}");
+
+    let done = e.sync(list.clone(), true).unwrap();
+    assert_eq!(
+        done,
+        Synced {
+            created: vec!["new".into()],
+            updated: vec!["change".into()],
+            unchanged: vec!["keep".into()],
+            deleted: vec!["drop".into()],
+        }
+    );
+    assert_eq!(e.schedule_count(), 3);
+    // Again: nothing to do.
+    let again = e.sync(list, false).unwrap();
+    assert_eq!(again.unchanged.len(), 3);
+    assert!(again.created.is_empty() && again.updated.is_empty() && again.deleted.is_empty());
+}
+
+#[test]
+fn a_config_id_given_for_a_schedule_id_is_named_in_the_error() {
+    let mut e = engine_at("2026-01-01T00:00:00Z", 10);
+    e.create(config("job", "0 * * * *", json!({}))).unwrap();
+    let err = e.pause("job", None).unwrap_err();
+    assert_eq!(err.code(), "ERR_NOT_FOUND");
+    assert_eq!(
+        err.to_string(),
+        "schedule 'job' not found; 'job' is a scheduled workflow's id (config.id), and its schedule id is 's-job'"
+    );
+    let err = e.delete("s-job").unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "scheduled workflow 's-job' not found; 's-job' is a schedule id (config.scheduleId), and its scheduled workflow's id is 'job'"
+    );
+    assert_eq!(e.pause("nothing", None).unwrap_err().to_string(), "schedule 'nothing' not found");
+}
+
+#[test]
 fn history_and_metrics() {
     let mut e = engine_at("2026-01-01T00:00:00Z", 10);
     e.create(config("a", "0 0 1 1 *", json!({}))).unwrap();
@@ -729,11 +824,12 @@ fn history_and_metrics() {
     assert_eq!(h["totalCount"], 4);
     assert_eq!(h["successCount"], 3);
     assert_eq!(h["failureCount"], 1);
-    assert_eq!(h["averageDuration"], 200.0);
+    // The failed run's 400 ms counts too: an average of successes alone hides failures.
+    assert_eq!(h["averageDuration"], 250.0);
     assert_eq!(h["executions"].as_array().unwrap().len(), 2);
     let m = e.schedule_metrics("s-a").unwrap();
     assert_eq!(m["successRate"], 0.75);
-    assert_eq!(m["p95ExecutionTime"], 300.0);
+    assert_eq!(m["p95ExecutionTime"], 400.0);
     assert_eq!(e.schedule_health("s-a").unwrap()["status"], "warning");
     let sys = e.system_metrics();
     assert_eq!(sys["totalSchedules"], 1);

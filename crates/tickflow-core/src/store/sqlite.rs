@@ -140,8 +140,13 @@ impl SqliteStore {
                 return Err(open_error("no store exists there".into()));
             }
             let parent = file.parent().filter(|p| !p.as_os_str().is_empty());
-            if parent.is_some_and(|p| !p.is_dir()) {
-                return Err(open_error("its directory does not exist".into()));
+            if let Some(dir) = parent.filter(|p| !p.is_dir()) {
+                create_private_dirs(dir).map_err(|e| {
+                    open_error(format!(
+                        "its directory {} could not be created: {e}",
+                        dir.display()
+                    ))
+                })?;
             }
         }
         let lock = if options.readonly {
@@ -437,6 +442,19 @@ fn classify(path: &str, e: rusqlite::Error) -> StoreError {
             reason: e.to_string(),
         },
     }
+}
+
+/// Creates the missing folders of a new store, readable by this user only (0700), as the
+/// store itself is (0600).
+fn create_private_dirs(dir: &Path) -> std::io::Result<()> {
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::DirBuilderExt;
+        builder.mode(0o700);
+    }
+    builder.create(dir)
 }
 
 /// Creates an empty file readable and writable by its owner only; SQLite gives its WAL and

@@ -238,15 +238,23 @@ fn foreign_damaged_and_newer_files_are_refused_and_left_untouched() {
 }
 
 #[test]
-fn a_missing_directory_or_a_directory_path_is_an_open_error() {
+fn missing_folders_are_created_private_and_a_directory_path_is_an_open_error() {
     let dir = TempDir::new("paths");
     let missing = dir.file("no/such/dir/state.db");
-    let err = SqliteStore::open(&options(&missing)).err().unwrap();
+    drop(SqliteStore::open(&options(&missing)).unwrap());
+    #[cfg(unix)]
+    for folder in ["no", "no/such", "no/such/dir"] {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(dir.0.join(folder)).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o700, "{folder}");
+    }
+    // A folder that cannot be made (a file stands in the way) is an open error.
+    std::fs::write(dir.0.join("file"), b"x").unwrap();
+    let err = SqliteStore::open(&options(&dir.file("file/sub/state.db")))
+        .err()
+        .unwrap();
     assert_eq!(err.code(), "ERR_STORE_OPEN");
-    assert!(
-        err.to_string().contains("directory does not exist"),
-        "{err}"
-    );
+    assert!(err.to_string().contains("could not be created"), "{err}");
     let err = SqliteStore::open(&options(&dir.file(""))).err().unwrap();
     assert_eq!(err.code(), "ERR_STORE_OPEN");
 }
