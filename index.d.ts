@@ -39,12 +39,18 @@ export declare enum ExecutionSortField {
 
 // ---- schedules ---------------------------------------------------------------------------
 
+/** production-ccs's schedule-level retry policy; every field has a default. */
 export interface RetryPolicy {
-  enabled: boolean
-  maxRetries: number
-  retryDelay: number
-  backoffStrategy: BackoffStrategy | 'fixed' | 'linear' | 'exponential' | 'custom'
-  retryableErrors: string[]
+  /** Default true. */
+  enabled?: boolean
+  /** Retries after the first attempt; default 0. */
+  maxRetries?: number
+  /** ms; default 1000. */
+  retryDelay?: number
+  /** Default 'fixed'. */
+  backoffStrategy?: BackoffStrategy | 'fixed' | 'linear' | 'exponential' | 'custom'
+  /** Codes that are retried; empty or missing: every code. */
+  retryableErrors?: string[]
   escalationPolicy?: unknown
 }
 
@@ -97,12 +103,18 @@ export interface ScheduleDefinition {
 
 export interface WorkflowExecutionConfig {
   timeout?: number
+  /** Wins over scheduleConfig.retryPolicy. Only maxAttempts is required. */
   retryPolicy?: {
+    /** Attempts in all, the first included. */
     maxAttempts: number
-    backoffStrategy: 'fixed' | 'linear' | 'exponential'
-    initialDelay: number
-    maxDelay: number
-    multiplier: number
+    /** Default 'exponential'. */
+    backoffStrategy?: 'fixed' | 'linear' | 'exponential'
+    /** ms before the first retry; default 1000. */
+    initialDelay?: number
+    /** Cap on any delay, ms; default 1 hour. */
+    maxDelay?: number
+    /** Growth per retry for 'exponential'; default 2. */
+    multiplier?: number
     /** true (up to half of each delay) or a share 0..1 taken off at random. */
     jitter?: boolean | number
     retryableErrors?: string[]
@@ -115,7 +127,7 @@ export interface WorkflowExecutionConfig {
 export interface ScheduledWorkflowConfig {
   id: string
   workflowId: string
-  /** Generated when missing. */
+  /** Default: `id` (one name for one job). */
   scheduleId?: string
   name?: string
   description?: string
@@ -430,7 +442,8 @@ export interface WorkflowCompletedEvent extends EventBase {
   metadata: Record<string, any>
 }
 
-export interface IntegrationEvents {
+/** Every event by name, with its payload (each also carries `type`). */
+export interface IntegrationEventMap {
   'integration.started': EventBase
   'integration.stopped': EventBase
   'integration.error': EventBase & { code: string; message: string }
@@ -448,7 +461,15 @@ export interface IntegrationEvents {
   'workflow.completed': WorkflowCompletedEvent
   'workflow.failed': WorkflowCompletedEvent
   'workflow.cancelled': ScheduleEventBase & { executionId: string; reason: string }
-  event: EventBase & Record<string, any>
+}
+
+/** What an `'event'` listener gets: any event, told apart by `type`. */
+export type IntegrationEvent = {
+  [K in keyof IntegrationEventMap]: Omit<IntegrationEventMap[K], 'type'> & { type: K }
+}[keyof IntegrationEventMap]
+
+export interface IntegrationEvents extends IntegrationEventMap {
+  event: IntegrationEvent
 }
 
 export type IntegrationState = 'stopped' | 'starting' | 'running' | 'stopping' | 'error'
@@ -469,7 +490,11 @@ export interface SkippedOccurrence {
 }
 
 export interface IntegrationOptions {
-  executor: Executor
+  /**
+   * Runs every attempt of schedules that have no handler of their own; may be left out when
+   * every schedule is declared with `schedule(id, cron, options, handler)`.
+   */
+  executor?: Executor
   /**
    * Where schedules and executions live. `sqlite` keeps them in one file (WAL mode) that
    * survives restarts and crashes; `readonly` opens it for inspection (no lock, no start);
@@ -489,12 +514,66 @@ export interface IntegrationOptions {
   misfireThresholdMs?: number
 }
 
+/** Retries in the short shape: attempts in all, with backoff. */
+export interface ScheduleRetries {
+  maxAttempts: number
+  /** Default 'exponential'. */
+  backoff?: 'fixed' | 'linear' | 'exponential'
+  /** Default 1000. */
+  delayMs?: number
+  maxDelayMs?: number
+  multiplier?: number
+  jitter?: boolean | number
+  /** Error codes that are retried (TIMEOUT, EXIT_1, your error's `code`); default: all. */
+  retryOn?: string[]
+}
+
+/**
+ * The short shape of a schedule: the options of `schedule()`, and (with `id`, `cron` and an
+ * action) an entry of the `tickflow` command's schedules file; schema/schedules.schema.json
+ * describes both.
+ */
+export interface ScheduleOptions {
+  name?: string
+  description?: string
+  /** IANA name; default the integration's defaultTimezone. */
+  timezone?: string
+  enabled?: boolean
+  /** Default 'skip'. */
+  overlapPolicy?: OverlapPolicy
+  catchup?: CatchupPolicy
+  jitterMs?: number
+  dstGap?: 'shift' | 'skip'
+  startDate?: string | Date
+  endDate?: string | Date
+  maxExecutions?: number
+  priority?: 'low' | 'normal' | 'high' | 'urgent' | 'immediate'
+  /** Bound on each attempt; the attempt fails with code TIMEOUT and its signal aborts. */
+  timeoutMs?: number
+  retries?: ScheduleRetries
+  /** Handed to the handler as request.metadata. */
+  metadata?: Record<string, unknown>
+}
+
+export type UpsertResult = 'created' | 'updated' | 'unchanged'
+
+export interface SyncResult {
+  created: string[]
+  updated: string[]
+  unchanged: string[]
+  deleted: string[]
+}
+
 export declare class WorkflowScheduleIntegration extends EventEmitter {
-  constructor(options: IntegrationOptions)
+  constructor(options?: IntegrationOptions)
   on<K extends keyof IntegrationEvents>(event: K, listener: (payload: IntegrationEvents[K]) => void): this
+  on(event: string | symbol, listener: (...args: any[]) => void): this
   once<K extends keyof IntegrationEvents>(event: K, listener: (payload: IntegrationEvents[K]) => void): this
+  once(event: string | symbol, listener: (...args: any[]) => void): this
   off<K extends keyof IntegrationEvents>(event: K, listener: (payload: IntegrationEvents[K]) => void): this
+  off(event: string | symbol, listener: (...args: any[]) => void): this
   listenerCount<K extends keyof IntegrationEvents>(event: K): number
+  listenerCount(event: string | symbol): number
 
   initialize(): Promise<void>
   start(): Promise<void>
@@ -505,6 +584,13 @@ export declare class WorkflowScheduleIntegration extends EventEmitter {
   unref(): this
 
   createScheduledWorkflow(config: ScheduledWorkflowConfig): Promise<string>
+  /** Creates it, or makes the one with its id exactly `config`: declare at every boot. */
+  upsertScheduledWorkflow(config: ScheduledWorkflowConfig): Promise<UpsertResult>
+  /** All checked first, applied in one store commit; deleteMissing deletes the others. */
+  syncScheduledWorkflows(configs: ScheduledWorkflowConfig[], options?: { deleteMissing?: boolean }): Promise<SyncResult>
+  /** One schedule, one handler; `id` is its config id, workflow id and schedule id. Upserts. */
+  schedule(id: string, cron: string, options: ScheduleOptions | undefined, handler: Executor): Promise<UpsertResult>
+  schedule(id: string, cron: string, handler: Executor): Promise<UpsertResult>
   updateScheduledWorkflow(id: string, updates: Partial<ScheduledWorkflowConfig>): Promise<void>
   deleteScheduledWorkflow(id: string): Promise<void>
   getScheduledWorkflow(id: string): ScheduledWorkflowConfig | null

@@ -4,7 +4,7 @@
 
 const { EventEmitter } = require('node:events')
 const { NativeIntegration } = require('../native.js')
-const { codedError, toJson, revive } = require('./json.js')
+const { codedError, toJson, revive, rebuilt } = require('./json.js')
 const { checkScheduleArgs, toWorkflowConfig, shortPath } = require('./schedule-options.js')
 
 const DEFAULT_GRACE_MS = 10_000
@@ -53,7 +53,7 @@ function failureJson(err) {
 }
 
 class WorkflowScheduleIntegration extends EventEmitter {
-  constructor(options) {
+  constructor(options = {}) {
     super()
     checkObject(options, 'options')
     const { executor, ...rest } = options
@@ -63,7 +63,11 @@ class WorkflowScheduleIntegration extends EventEmitter {
     }
     this._executor = executor || null
     this._handlers = new Map()
-    this._native = new NativeIntegration(toJson(rest, 'options'))
+    try {
+      this._native = new NativeIntegration(toJson(rest, 'options'))
+    } catch (err) {
+      throw rebuilt(err)
+    }
     this._state = 'stopped'
     this._initialized = false
     this._opening = null
@@ -114,7 +118,13 @@ class WorkflowScheduleIntegration extends EventEmitter {
 
   /** Runs an engine command and returns its answer; reads leave no messages to drain. */
   _call(method, ...args) {
-    return revive(JSON.parse(this._native.call(method, toJson(args, method))))
+    let answer
+    try {
+      answer = this._native.call(method, toJson(args, method))
+    } catch (err) {
+      throw rebuilt(err)
+    }
+    return revive(JSON.parse(answer))
   }
 
   /**
@@ -288,7 +298,7 @@ class WorkflowScheduleIntegration extends EventEmitter {
         },
         (err) => {
           this._opening = null
-          throw err
+          throw rebuilt(err)
         },
       )
     }
@@ -325,7 +335,7 @@ class WorkflowScheduleIntegration extends EventEmitter {
       this._native.start(() => this._drain())
     } catch (err) {
       this._state = 'error'
-      throw err
+      throw rebuilt(err)
     }
     this._state = 'running'
     this._drain()
@@ -341,7 +351,15 @@ class WorkflowScheduleIntegration extends EventEmitter {
 
   _beginStop(options) {
     const graceMs = readGrace(options)
-    if (this._stopping) return this._stopping
+    if (this._stopping) {
+      // A second stop() with a shorter grace hurries the first (as a second Ctrl-C does).
+      const hurry = this._idle
+      if (hurry && options !== undefined && options.graceMs !== undefined) {
+        if (graceMs === 0) hurry()
+        else setTimeout(hurry, graceMs).unref()
+      }
+      return this._stopping
+    }
     if (this._state === 'starting') {
       this._stopRequested = true
       // A start that fails has nothing to stop; either way stop() resolves.
@@ -620,6 +638,7 @@ class WorkflowScheduleIntegration extends EventEmitter {
       await this._change('advance', ms, { jump: true })
       return
     }
+    if (!this._initialized) await this._open()
     // Checks the clock kind without moving time.
     this._call('advance', 0)
     const until = new Date(this.now().getTime() + ms)

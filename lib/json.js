@@ -70,4 +70,29 @@ function isDate(value) {
   return true
 }
 
-module.exports = { codedError, toJson, revive }
+/**
+ * An error made natively, rebuilt as an error of the caller's realm: under Jest (a vm
+ * context) N-API's errors are not `instanceof Error` there. Keeps the class (TypeError,
+ * RangeError), message, stack, and every field (code, path, value, errors).
+ */
+function rebuilt(err) {
+  if (err instanceof Error || err === null || typeof err !== 'object') return err
+  const Kind = err.name === 'TypeError' ? TypeError : err.name === 'RangeError' ? RangeError : Error
+  const out = new Kind(err.message)
+  for (const key of Object.keys(err)) out[key] = err[key]
+  if (typeof err.stack === 'string') out.stack = err.stack
+  return out
+}
+
+/** `fn` with native errors rebuilt in the caller's realm. */
+function rebuilding(fn) {
+  return function (...args) {
+    try {
+      return fn.apply(this, args)
+    } catch (err) {
+      throw rebuilt(err)
+    }
+  }
+}
+
+module.exports = { codedError, toJson, revive, rebuilt, rebuilding }
