@@ -1,7 +1,17 @@
 #!/usr/bin/env node
 'use strict'
 // The tickflow command; everything is in lib/cli/. `tickflow --help` lists the commands.
-const { main } = require('../lib/cli/main.js')
+
+let main
+try {
+  ;({ main } = require('../lib/cli/main.js'))
+} catch (err) {
+  // No native binary for this platform: the message says which and what to do; a stack
+  // trace would bury it.
+  if (err.code !== 'ERR_NO_BINARY') throw err
+  process.stderr.write(`${err.message}\n`)
+  process.exit(1)
+}
 
 // Output piped into a program that has quit (`tickflow next ... | head -3`) is not an error.
 process.stdout.on('error', (err) => {

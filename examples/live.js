@@ -1,6 +1,7 @@
 // The main job for now: a WorkflowScheduleIntegration running a few schedules for a few
 // seconds on the real clock, with a toy executor, printing every event as it arrives.
-// Run with `npm start` after `npm install`.
+// Run with `node examples/live.js [seconds]` (default 6) in a clone, or with
+// `node node_modules/tickflow/examples/live.js` where tickflow is installed.
 const { WorkflowScheduleIntegration } = require('..')
 
 const SECONDS = Number(process.argv[2] || 6)

@@ -1,5 +1,6 @@
 // The main job for now: show what tickflow's cron engine computes, in a few zones.
-// Run with `npm start` after `npm install`.
+// Run with `node examples/next-runs.js [ISO date]` in a clone, or with
+// `node node_modules/tickflow/examples/next-runs.js` where tickflow is installed.
 const { nextRuns, validateCron, describeCron } = require('..')
 
 const SHOWCASE = [

@@ -2,7 +2,7 @@
 // The cron functions and CronEngine, with errors made natively rebuilt in the caller's
 // realm (so that `instanceof Error`, TypeError and RangeError hold inside Jest too).
 
-const native = require('../native.js')
+const native = require('./native.js').binding
 const { rebuilding } = require('./json.js')
 
 const nextRuns = rebuilding(native.nextRuns)

@@ -3,7 +3,7 @@
 // native handle, calls the user's executor, and turns the engine's messages into events.
 
 const { EventEmitter } = require('node:events')
-const { NativeIntegration } = require('../native.js')
+const { NativeIntegration } = require('./native.js').binding
 const { codedError, toJson, revive, rebuilt } = require('./json.js')
 const { checkScheduleArgs, toWorkflowConfig, shortPath } = require('./schedule-options.js')
 

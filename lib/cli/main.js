@@ -2,6 +2,7 @@
 // The tickflow command: picks the subcommand, prints help and version, and turns errors
 // into messages and exit codes (0 ok, 1 runtime error, 2 usage or validation error).
 
+const path = require('node:path')
 const { UsageError, RuntimeError, EXIT } = require('./errors.js')
 const { colours } = require('./format.js')
 
@@ -9,6 +10,15 @@ const COMMANDS = [require('./run.js'), require('./next.js'), require('./status.j
 
 const SHORT_USAGE = `Usage: tickflow <command> [options]   (commands: ${COMMANDS.map((c) => c.name).join(', ')})
 'tickflow --help' says more.`
+
+/** The package's example file, as a path from the working directory: examples/schedules.json
+ * in a clone, node_modules/tickflow/examples/schedules.json where tickflow is installed. */
+function example() {
+  const file = path.join(__dirname, '..', '..', 'examples', 'schedules.json')
+  const relative = path.relative(process.cwd(), file)
+  const shown = relative.startsWith('..') || path.isAbsolute(relative) ? file : relative
+  return /[^\w./\\:-]/.test(shown) ? JSON.stringify(shown) : shown
+}
 
 function topHelp() {
   const width = Math.max(...COMMANDS.map((c) => c.name.length))
@@ -26,8 +36,8 @@ Options:
 Exit status: 0 ok, 1 runtime error (e.g. the store cannot open), 2 usage or validation error.
 
 Start with:
-  tickflow validate examples/schedules.json
-  tickflow run examples/schedules.json --for 20s --store memory
+  tickflow validate ${example()}
+  tickflow run ${example()} --for 20s --store memory
   tickflow next "0 9 * * 1-5" --tz Europe/Berlin`
 }
 
