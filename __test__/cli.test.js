@@ -487,7 +487,7 @@ describe('in process', () => {
 
 describe('the hand-written checks agree with schema/schedules.schema.json', () => {
   const schema = JSON.parse(fs.readFileSync(path.join(ROOT, 'schema', 'schedules.schema.json'), 'utf8'))
-  const resolve = (node) => (node.$ref ? resolve(schema.$defs[node.$ref.replace('#/$defs/', '')]) : node)
+  const resolve = (node) => (node.$ref ? resolve(node.$ref.slice(2).split('/').reduce((at, key) => at[key], schema)) : node)
   // RegExp.source writes '/' as '\/'; JSON Schema patterns need not.
   const source = (pattern) => pattern && pattern.replace(/\\\//g, '/')
 
@@ -530,6 +530,15 @@ describe('the hand-written checks agree with schema/schedules.schema.json', () =
     const problems = []
     compare(schema, rules.FILE.meta, '(file)', problems)
     expect(problems).toEqual([])
+  })
+
+  test("integration.schedule()'s options are the file entry's fields, by the same rules", () => {
+    const { OPTIONS } = require('../lib/schedule-options.js')
+    const problems = []
+    compare(schema.$defs.options, OPTIONS.meta, '(options)', problems)
+    expect(problems).toEqual([])
+    const entry = Object.keys(schema.$defs.schedule.properties)
+    expect(Object.keys(schema.$defs.options.properties)).toEqual(entry.filter((k) => !['id', 'cron', 'command', 'cwd', 'env', 'http'].includes(k)))
   })
 
   test("the schema's cross-field rules are also checked", () => {
