@@ -9,6 +9,7 @@
 const native = require('./lib/cron.js')
 const { WorkflowScheduleIntegration } = require('./lib/integration.js')
 const { fromWorkflowExecutor } = require('./lib/adapters.js')
+const { ScheduleExecutionHandler } = require('./lib/execution-handler.js')
 const enums = require('./lib/enums.js')
 
 module.exports.nextRuns = native.nextRuns
@@ -18,6 +19,7 @@ module.exports.describeCron = native.describeCron
 module.exports.CronEngine = native.CronEngine
 module.exports.WorkflowScheduleIntegration = WorkflowScheduleIntegration
 module.exports.fromWorkflowExecutor = fromWorkflowExecutor
+module.exports.ScheduleExecutionHandler = ScheduleExecutionHandler
 module.exports.ScheduleState = enums.ScheduleState
 module.exports.SchedulePriority = enums.SchedulePriority
 module.exports.ExecutionStatus = enums.ExecutionStatus

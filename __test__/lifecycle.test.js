@@ -34,7 +34,7 @@ describe('calls that do not wait', () => {
       const it = new tickflow.WorkflowScheduleIntegration({ store: { type: 'sqlite', path: 'data/state.db' }, executor: () => 'ok' })
       const started = it.start()
       console.log('state ' + it.getState())
-      it.on('schedule.created', (e) => console.log('created ' + e.id))
+      it.on('schedule.created', (e) => console.log('created ' + e.scheduledWorkflowId))
       const created = it.createScheduledWorkflow({ id: 'a', workflowId: 'w', scheduleConfig: { cronExpression: '@daily' } })
       console.log('read ' + it.getScheduledWorkflows().length)
       Promise.all([started, created]).then(async ([, id]) => {

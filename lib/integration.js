@@ -574,6 +574,21 @@ class WorkflowScheduleIntegration extends EventEmitter {
     return this._call('nextTimes', scheduleId, count === undefined ? null : count)
   }
 
+  /**
+   * production-ccs's call after changing a schedule. tickflow keeps one state, so there is
+   * nothing to copy: this checks that the schedule runs `workflowId` and resolves once every
+   * change made so far is committed.
+   */
+  async syncScheduleWorkflowState(scheduleId, workflowId) {
+    checkId(scheduleId, 'scheduleId')
+    checkId(workflowId, 'workflowId')
+    const status = this.getScheduleWorkflowStatus(scheduleId)
+    if (status.workflowId !== workflowId) {
+      throw codedError(RangeError, 'ERR_WORKFLOW_MISMATCH', 'workflowId', `schedule '${scheduleId}' runs workflow '${status.workflowId}', not '${workflowId}'`, workflowId)
+    }
+    await this._drainSoon()
+  }
+
   // ---- status and metrics ------------------------------------------------------------------
 
   getScheduleWorkflowStatus(scheduleId) {

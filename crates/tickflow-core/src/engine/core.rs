@@ -47,6 +47,8 @@ pub struct EngineOptions {
     pub history_max_per_schedule: usize,
     pub history_max_age_ms: Option<u64>,
     pub seed: u64,
+    /// The environment events name when a workflow's executionConfig names none.
+    pub environment: String,
 }
 
 impl Default for EngineOptions {
@@ -58,6 +60,7 @@ impl Default for EngineOptions {
             history_max_per_schedule: 1_000,
             history_max_age_ms: Some(30 * 86_400_000),
             seed: 0x5eed,
+            environment: "production".into(),
         }
     }
 }
@@ -217,6 +220,10 @@ pub struct Engine {
     /// A durable store is configured but not yet open.
     pub(crate) store_pending: bool,
     pub(crate) sweep: super::persist::Sweep,
+    /// Every event gets a fresh id (`evt_<prefix>_<n>`): the prefix tells one engine's
+    /// events from another's, the counter one event from the next.
+    pub(crate) event_prefix: u32,
+    pub(crate) event_seq: u64,
 }
 
 impl Engine {
@@ -250,7 +257,25 @@ impl Engine {
             readonly: false,
             store_pending: false,
             sweep: Default::default(),
+            event_prefix: 0,
+            event_seq: 0,
         }
+        .with_event_prefix()
+    }
+
+    fn with_event_prefix(mut self) -> Engine {
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.subsec_nanos() as u64 ^ d.as_secs());
+        self.event_prefix = (self.random() ^ nanos.wrapping_mul(0x9E37_79B9_7F4A_7C15)) as u32;
+        self
+    }
+
+    /// `"id":"evt_…"`, a fresh event id.
+    fn push_event_id(&mut self, out: &mut String) {
+        use std::fmt::Write;
+        self.event_seq += 1;
+        let _ = write!(out, ",\"id\":\"evt_{:08x}_{:x}\"", self.event_prefix, self.event_seq);
     }
 
     pub fn is_manual(&self) -> bool {
@@ -362,6 +387,7 @@ impl Engine {
         out.push_str("{\"type\":");
         text::push_str(&mut out, kind);
         text::push_date(&mut out, "timestamp", self.now().timestamp_millis());
+        self.push_event_id(&mut out);
         if let Some(s) = schedule.and_then(|i| self.schedule_at(i)) {
             out.push(',');
             out.push_str(&s.spec.fragments.ids);
@@ -387,14 +413,16 @@ impl Engine {
         if !self.wants(kind) {
             return;
         }
-        let Some(e) = self.executions.get(&key) else {
+        if !self.executions.contains_key(&key) {
             return;
-        };
+        }
         let mut out = String::with_capacity(256 + fields.len());
         out.push_str("{\"type\":");
         text::push_str(&mut out, kind);
         text::push_date(&mut out, "timestamp", self.now().timestamp_millis());
-        out.push_str(",\"id\":");
+        self.push_event_id(&mut out);
+        let e = &self.executions[&key];
+        out.push_str(",\"scheduledWorkflowId\":");
         text::push_str(&mut out, &e.config_id);
         out.push_str(",\"scheduleId\":");
         text::push_str(&mut out, &e.schedule_id);
@@ -407,7 +435,18 @@ impl Engine {
             .get(&e.schedule_id)
             .and_then(|i| self.schedule_at(*i))
             .map_or("{}", |s| &*s.spec.fragments.metadata);
-        text::push_raw(&mut out, "metadata", metadata);
+        // The execution's metadata, as production-ccs's executor sends it: where the run
+        // came from and its correlation id (the execution id), then the schedule's own.
+        out.push_str(",\"metadata\":{\"source\":");
+        text::push_str(&mut out, e.trigger.source());
+        out.push_str(",\"correlationId\":");
+        text::push_str(&mut out, &e.id);
+        if metadata.len() > 2 {
+            out.push(',');
+            out.push_str(&metadata[1..]);
+        } else {
+            out.push('}');
+        }
         out.push_str(fields);
         out.push('}');
         self.outbox.push(Message::Event(out));

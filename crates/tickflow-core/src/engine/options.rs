@@ -16,6 +16,7 @@ const OPTION_KEYS: &[&str] = &[
     "startTime",
     "historyRetention",
     "misfireThresholdMs",
+    "environment",
 ];
 
 /// Largest maxConcurrency accepted.
@@ -57,6 +58,9 @@ pub fn parse_options(value: &Value) -> FieldResult<IntegrationOptions> {
     }
     if let Some(ms) = o.integer("misfireThresholdMs", 0, 86_400_000)? {
         engine.misfire_threshold_ms = ms;
+    }
+    if let Some(environment) = o.string("environment")? {
+        engine.environment = environment;
     }
     if let Some(h) = o.get("historyRetention") {
         let h = Fields::new(

@@ -358,7 +358,12 @@ impl Engine {
             fields.push_str(",\"context\":{\"triggeredBy\":");
             text::push_str(&mut fields, trigger.source());
             text::push_raw(&mut fields, "triggerData", &context.to_string());
-            text::push_raw(&mut fields, "environment", &fragments.environment);
+            if &*fragments.environment == "null" {
+                let environment = &self.options.environment;
+                text::push_string(&mut fields, "environment", environment);
+            } else {
+                text::push_raw(&mut fields, "environment", &fragments.environment);
+            }
             text::push_raw(&mut fields, "metadata", &fragments.metadata);
             fields.push('}');
             self.emit_text("schedule.triggered", Some(index), &fields);
@@ -687,16 +692,13 @@ impl Engine {
             e.ended.map(|t| t.timestamp_millis()),
         );
         text::push_number(&mut fields, "duration", e.duration_ms().unwrap_or(0));
-        let result = e
-            .result
-            .as_ref()
-            .map_or_else(|| "null".into(), Value::to_string);
-        text::push_raw(&mut fields, "result", &result);
-        let error = e
-            .error
-            .as_ref()
-            .map_or_else(|| "null".into(), |x| x.to_json().to_string());
-        text::push_raw(&mut fields, "error", &error);
+        // Left out when absent (production-ccs's types make them optional, not nullable).
+        if let Some(result) = e.result.as_ref().filter(|r| !r.is_null()) {
+            text::push_raw(&mut fields, "result", &result.to_string());
+        }
+        if let Some(error) = &e.error {
+            text::push_raw(&mut fields, "error", &error.to_json().to_string());
+        }
         text::push_number(&mut fields, "attempts", e.attempts.len());
         text::push_string(&mut fields, "triggerType", e.trigger.as_str());
         self.emit_execution_text(kind, key, &fields);

@@ -90,7 +90,7 @@ pub fn push_fields(out: &mut String, payload: &Value) {
 /// The fixed parts of a schedule's messages, serialized once.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Fragments {
-    /// `"id":…,"scheduleId":…,"workflowId":…`
+    /// `"scheduledWorkflowId":…,"scheduleId":…,"workflowId":…`
     pub ids: String,
     /// The usual `{}` and `null` are shared static text: most schedules have no metadata,
     /// variables or environment, and an allocation each would cost an idle schedule ~100 B.
@@ -117,7 +117,7 @@ impl Fragments {
         variables: &Value,
         environment: Option<&str>,
     ) -> Fragments {
-        let mut ids = String::from("\"id\":");
+        let mut ids = String::from("\"scheduledWorkflowId\":");
         push_str(&mut ids, config_id);
         push_raw(
             &mut ids,
@@ -160,7 +160,7 @@ mod tests {
         let v: Value = serde_json::from_str(&out).unwrap();
         assert_eq!(
             v,
-            json!({ "id": "c\"1", "scheduleId": "s", "workflowId": "w", "metadata": { "k": [1, 2] }, "at": { "$date": 42 }, "reason": "x\ny", "text": "tab\t \"quote\" \\ \u{1} é", "n": 7, "none": null })
+            json!({ "scheduledWorkflowId": "c\"1", "scheduleId": "s", "workflowId": "w", "metadata": { "k": [1, 2] }, "at": { "$date": 42 }, "reason": "x\ny", "text": "tab\t \"quote\" \\ \u{1} é", "n": 7, "none": null })
         );
     }
 }
