@@ -17,6 +17,7 @@ module.exports.previousRuns = native.previousRuns
 module.exports.validateCron = native.validateCron
 module.exports.describeCron = native.describeCron
 module.exports.CronEngine = native.CronEngine
+module.exports.SyncCronEngine = native.SyncCronEngine
 module.exports.WorkflowScheduleIntegration = WorkflowScheduleIntegration
 module.exports.fromWorkflowExecutor = fromWorkflowExecutor
 module.exports.ScheduleExecutionHandler = ScheduleExecutionHandler

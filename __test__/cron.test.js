@@ -1,6 +1,6 @@
 const { execFileSync } = require('node:child_process')
 const path = require('node:path')
-const { nextRuns, previousRuns, validateCron, describeCron, CronEngine } = require('..')
+const { nextRuns, previousRuns, validateCron, describeCron, CronEngine, SyncCronEngine } = require('..')
 const { expectError, iso } = require('./helpers')
 
 const from = new Date('2026-01-01T00:00:00Z')
@@ -193,24 +193,30 @@ describe('describeCron', () => {
   })
 })
 
-describe('CronEngine (production-ccs interface)', () => {
+describe('CronEngine (production-ccs interface: every method returns a Promise)', () => {
   const engine = new CronEngine()
 
   test('next, next n, previous', async () => {
-    expect(engine.getNextExecutionTime('0 9 * * *', 'Asia/Tokyo', from).toISOString()).toBe('2026-01-02T00:00:00.000Z')
+    const pending = engine.getNextExecutionTime('0 9 * * *', 'Asia/Tokyo', from)
+    expect(pending).toBeInstanceOf(Promise)
+    expect((await pending).toISOString()).toBe('2026-01-02T00:00:00.000Z')
     expect((await engine.getNextExecutionTime('0 9 * * *', 'UTC', from)).toISOString()).toBe('2026-01-01T09:00:00.000Z')
-    expect(iso(engine.getNextExecutionTimes('0 */6 * * *', 'UTC', 3, from))).toEqual([
+    expect(iso(await engine.getNextExecutionTimes('0 */6 * * *', 'UTC', 3, from))).toEqual([
       '2026-01-01T06:00:00.000Z',
       '2026-01-01T12:00:00.000Z',
       '2026-01-01T18:00:00.000Z',
     ])
-    expect(engine.getPreviousExecutionTime('0 0 1 1 *', 'UTC', from).toISOString()).toBe('2025-01-01T00:00:00.000Z')
-    expect(engine.getNextExecutionTime('0 0 0 1 1 * 2020', 'UTC', from)).toBeNull()
-    expect(engine.getPreviousExecutionTime('0 0 0 1 1 * 2030', 'UTC', from)).toBeNull()
+    expect((await engine.getPreviousExecutionTime('0 0 1 1 *', 'UTC', from)).toISOString()).toBe('2025-01-01T00:00:00.000Z')
+    expect(await engine.getNextExecutionTime('0 0 0 1 1 * 2020', 'UTC', from)).toBeNull()
+    expect(await engine.getPreviousExecutionTime('0 0 0 1 1 * 2030', 'UTC', from)).toBeNull()
+    // A bad argument rejects, with the same coded error the sync engine throws.
+    await expect(engine.getNextExecutionTimes('* * * * *', 'UTC', 0)).rejects.toMatchObject({ name: 'RangeError', code: 'ERR_OUT_OF_RANGE', path: 'count' })
+    // SyncCronEngine answers at once.
+    expect(new SyncCronEngine().getNextExecutionTime('0 9 * * *', 'UTC', from).toISOString()).toBe('2026-01-01T09:00:00.000Z')
   })
 
-  test('parseExpression splits fields', () => {
-    expect(engine.parseExpression('30 0 9 * * +MON')).toEqual({
+  test('parseExpression splits fields', async () => {
+    expect(await engine.parseExpression('30 0 9 * * +MON')).toEqual({
       original: '30 0 9 * * +MON',
       fields: { second: '30', minute: '0', hour: '9', dayOfMonth: '*', month: '*', dayOfWeek: '+MON' },
       timezone: 'UTC',
@@ -219,29 +225,29 @@ describe('CronEngine (production-ccs interface)', () => {
       valid: true,
       errors: [],
     })
-    const bad = engine.parseExpression('* * * * * * 1900')
+    const bad = await engine.parseExpression('* * * * * * 1900')
     expect(bad.valid).toBe(false)
     expect(bad.errors).toEqual(["year: '1900' is out of range 1970-2199"])
   })
 
-  test('validateExpression is validateCron', () => {
-    expect(engine.validateExpression('0 25 * * *').errors).toEqual(["hour: '25' is out of range 0-23"])
+  test('validateExpression is validateCron', async () => {
+    expect((await engine.validateExpression('0 25 * * *')).errors).toEqual(["hour: '25' is out of range 0-23"])
   })
 
-  test('analyzeScheduleFrequency', () => {
-    const a = engine.analyzeScheduleFrequency('*/5 * * * *')
+  test('analyzeScheduleFrequency', async () => {
+    const a = await engine.analyzeScheduleFrequency('*/5 * * * *')
     expect(a.frequency).toEqual({ type: 'minutely', interval: 5, description: 'Every 5 minutes', estimatedExecutionsPerDay: 288 })
     expect(a.peakHours).toEqual([])
     expect(a.distributionScore).toBe(1)
     expect(a.resourceImpact.overallImpact).toBe('medium')
-    const daily = engine.analyzeScheduleFrequency('0 9,17 * * *')
+    const daily = await engine.analyzeScheduleFrequency('0 9,17 * * *')
     expect(daily.frequency).toEqual({ type: 'daily', interval: 1, description: 'At 09:00 and 17:00', estimatedExecutionsPerDay: 2 })
     expect(daily.peakHours).toEqual([9, 17])
     expect(daily.resourceImpact.overallImpact).toBe('low')
   })
 
-  test('detectScheduleConflicts over a stated horizon', () => {
-    const conflicts = engine.detectScheduleConflicts(['0 9 * * *', '0 9 * * 1-5', '0 10 * * *'], 'UTC', {
+  test('detectScheduleConflicts over a stated horizon', async () => {
+    const conflicts = await engine.detectScheduleConflicts(['0 9 * * *', '0 9 * * 1-5', '0 10 * * *'], 'UTC', {
       from: new Date('2026-01-02T00:00:00Z'),
       horizonMs: 2 * 86400000,
     })
@@ -250,20 +256,35 @@ describe('CronEngine (production-ccs interface)', () => {
     expect(conflicts[0].conflictTime.toISOString()).toBe('2026-01-02T09:00:00.000Z')
     expect(conflicts[0].severity).toBe('low')
     expect(conflicts[0].description).toMatch(/within the 2 days after 2026-01-02T00:00:00Z/)
-    expectError(() => engine.detectScheduleConflicts(['0 9 * * *', 'nope'], 'UTC'), {
+    const sync = new SyncCronEngine()
+    expectError(() => sync.detectScheduleConflicts(['0 9 * * *', 'nope'], 'UTC'), {
       name: 'RangeError',
       code: 'ERR_INVALID_CRON',
       path: 'expressions[1]',
     })
-    expectError(() => engine.detectScheduleConflicts('0 9 * * *', 'UTC'), { name: 'TypeError', code: 'ERR_INVALID_ARG_TYPE', path: 'expressions' })
+    expectError(() => sync.detectScheduleConflicts('0 9 * * *', 'UTC'), { name: 'TypeError', code: 'ERR_INVALID_ARG_TYPE', path: 'expressions' })
   })
 
-  test('detectScheduleConflicts on 10,000 every-second patterns stops at its bound and says where', () => {
+  test('optimizeScheduleDistribution moves all but one of each group to a minute that meets no one', async () => {
+    const options = { from: new Date('2026-01-02T00:00:00Z'), horizonMs: 2 * 86400000 }
+    const suggestions = await engine.optimizeScheduleDistribution(['0 9 * * *', '0 9 * * 1-5', '*/5 * * * *'], 'UTC', options)
+    expect(suggestions.map((s) => [s.type, s.scheduleId, s.suggestedExpression, s.riskLevel])).toEqual([
+      ['time_adjustment', '0 9 * * 1-5', '1 9 * * 1-5', 'low'],
+      ['load_balancing', '*/5 * * * *', '*/5 * * * *', 'medium'],
+    ])
+    // The moved pattern indeed meets none of the others.
+    expect(await engine.detectScheduleConflicts(['1 9 * * 1-5', '0 9 * * *', '*/5 * * * *'], 'UTC', options)).toEqual(
+      expect.not.arrayContaining([expect.objectContaining({ scheduleIds: expect.arrayContaining(['1 9 * * 1-5']) })]),
+    )
+    expect(await engine.optimizeScheduleDistribution(['0 9 * * *', '0 10 * * *'], 'UTC', options)).toEqual([])
+  })
+
+  test('detectScheduleConflicts on 10,000 every-second patterns stops at its bound and says where', async () => {
     // Identical patterns are searched once; each conflict names all 10,000, so the bound of
     // 100,000 schedule references returned ends the scan after 10 conflicts (this took
     // 327 s and 23 GB before the bound).
     const from = new Date('2026-01-01T00:00:00Z')
-    const conflicts = engine.detectScheduleConflicts(Array(10_000).fill('* * * * * *'), 'UTC', { from })
+    const conflicts = await engine.detectScheduleConflicts(Array(10_000).fill('* * * * * *'), 'UTC', { from })
     expect(conflicts).toHaveLength(10)
     expect(conflicts[9].conflictTime.toISOString()).toBe('2026-01-01T00:00:10.000Z')
     expect(conflicts[9].scheduleIds).toHaveLength(10_000)
@@ -273,9 +294,9 @@ describe('CronEngine (production-ccs interface)', () => {
     )
     // Distinct patterns that never meet: the bound on occurrences examined ends the search.
     const distinct = Array.from({ length: 60 }, (_, s) => `${s} * * * * *`)
-    expect(engine.detectScheduleConflicts(distinct, 'UTC', { from, horizonMs: 366 * 86400000 })).toEqual([])
+    expect(await engine.detectScheduleConflicts(distinct, 'UTC', { from, horizonMs: 366 * 86400000 })).toEqual([])
     // One pattern more than the cap is refused at once.
-    expectError(() => engine.detectScheduleConflicts(Array(10_001).fill('* * * * *'), 'UTC'), {
+    expectError(() => new SyncCronEngine().detectScheduleConflicts(Array(10_001).fill('* * * * *'), 'UTC'), {
       name: 'RangeError',
       code: 'ERR_OUT_OF_RANGE',
       path: 'expressions',
@@ -304,8 +325,8 @@ describe('bad arguments throw TypeError/RangeError with a code, path and value',
     [() => previousRuns('* * * * 8'), 'RangeError', 'ERR_INVALID_CRON', 'pattern', '* * * * 8'],
     [() => validateCron(null), 'TypeError', 'ERR_INVALID_ARG_TYPE', 'pattern', null],
     [() => validateCron('* * * * *', 5), 'TypeError', 'ERR_INVALID_ARG_TYPE', 'timezone', 5],
-    [() => new CronEngine().getNextExecutionTimes('* * * * *', 'UTC', 0), 'RangeError', 'ERR_OUT_OF_RANGE', 'count', 0],
-    [() => new CronEngine().getNextExecutionTime('* * * * *', 'UTC', 12), 'TypeError', 'ERR_INVALID_ARG_TYPE', 'fromDate', 12],
+    [() => new SyncCronEngine().getNextExecutionTimes('* * * * *', 'UTC', 0), 'RangeError', 'ERR_OUT_OF_RANGE', 'count', 0],
+    [() => new SyncCronEngine().getNextExecutionTime('* * * * *', 'UTC', 12), 'TypeError', 'ERR_INVALID_ARG_TYPE', 'fromDate', 12],
   ]
   test.each(cases.map((c, i) => [i, ...c]))('case %i', (_i, fn, name, code, path, value) => {
     const err = expectError(fn, { name, code, path })

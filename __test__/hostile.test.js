@@ -1,6 +1,6 @@
 // Hostile input and a listener that hogs the JS thread: refused quickly with codes, or
 // absorbed without losing a fire or an event.
-const { WorkflowScheduleIntegration, CronEngine } = require('..')
+const { WorkflowScheduleIntegration, SyncCronEngine } = require('..')
 const { config, manual } = require('./support')
 const { rejection } = require('./helpers')
 
@@ -38,7 +38,7 @@ describe('huge inputs are refused with a code, not chewed on', () => {
   test('10,000-element arrays: accepted where a list makes sense, capped where it does not', async () => {
     const statuses = Array.from({ length: 10_000 }, (_, i) => (i % 2 ? 'completed' : 'failed'))
     expect(integration.listExecutions({ status: statuses })).toEqual([])
-    const cron = new CronEngine()
+    const cron = new SyncCronEngine()
     const conflicts = cron.detectScheduleConflicts(Array.from({ length: 10_000 }, () => '0 0 1 1 *'), 'UTC', { horizonMs: 86_400_000 })
     expect(Array.isArray(conflicts)).toBe(true)
     let err

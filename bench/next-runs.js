@@ -9,7 +9,7 @@
 const { Cron } = require('croner')
 const { CronExpressionParser } = require('cron-parser')
 const nodeCron = require('node-cron')
-const { nextRuns, CronEngine } = require('..')
+const { nextRuns, SyncCronEngine } = require('..')
 const { callsPerSecond, median, geometricMean } = require('./lib/measure')
 const { REASONS } = require('./lib/peers')
 
@@ -42,7 +42,7 @@ const cronerFor = (pattern, timezone) =>
 function contenders(pattern, timezone, count) {
   let call = 0
   const nextFrom = () => FROMS[call++ % FROMS.length]
-  const engine = new CronEngine()
+  const engine = new SyncCronEngine()
   const croner = cronerFor(pattern, timezone)
   const parsed = CronExpressionParser.parse(pattern, { currentDate: FROM, tz: timezone })
   const task = nodeCron.createTask(pattern, () => {}, { timezone })
@@ -161,7 +161,7 @@ async function run(sizes) {
       unit: 'calls/s',
       libraries: COLUMNS,
       what:
-        'tickflow `CronEngine#getNextExecutionTime(p, tz, from)`; croner `nextRun(from)`; ' +
+        'tickflow `SyncCronEngine#getNextExecutionTime(p, tz, from)`; croner `nextRun(from)`; ' +
         'cron-parser `reset(from)` + `next()`; node-cron `task.getNextRuns(1)` (its `getNextRun()` ' +
         'answers only for a started task, and counts from now).',
       rows: one,
