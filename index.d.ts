@@ -9,7 +9,6 @@ export {
   previousRuns,
   validateCron,
   describeCron,
-  CronEngine,
   CronRunOptions,
   ConflictOptions,
   CronValidationResult,
@@ -20,6 +19,48 @@ export {
   ResourceImpactAnalysis,
   ScheduleConflict,
 } from './native'
+/** The cron engine that answers at once (CronEngine's methods return Promises). */
+export { CronEngine as SyncCronEngine } from './native'
+import type {
+  ConflictOptions,
+  CronValidationResult,
+  ParsedCronExpression,
+  ScheduleFrequencyAnalysis,
+  ScheduleConflict,
+} from './native'
+
+/** A change of pattern that spreads runs which fire together (see detectScheduleConflicts). */
+export interface OptimizationSuggestion {
+  type: 'time_adjustment' | 'load_balancing' | 'resource_optimization'
+  /** The pattern as given (patterns stand in for schedule ids, as in ScheduleConflict). */
+  scheduleId: string
+  currentExpression: string
+  suggestedExpression: string
+  reason: string
+  expectedBenefit: string
+  riskLevel: 'low' | 'medium' | 'high'
+}
+
+/**
+ * production-ccs's CronEngine interface. Every method resolves its result; where the native
+ * method throws (a bad argument), the promise rejects with that error.
+ */
+export declare class CronEngine {
+  constructor()
+  parseExpression(expression: string): Promise<ParsedCronExpression>
+  validateExpression(expression: string, timezone?: string): Promise<CronValidationResult>
+  getNextExecutionTime(expression: string, timezone: string, fromDate?: Date): Promise<Date | null>
+  getNextExecutionTimes(expression: string, timezone: string, count: number, fromDate?: Date): Promise<Date[]>
+  getPreviousExecutionTime(expression: string, timezone: string, fromDate?: Date): Promise<Date | null>
+  analyzeScheduleFrequency(expression: string): Promise<ScheduleFrequencyAnalysis>
+  /**
+   * Instants over a horizon (default the 7 days after now) where two or more of
+   * `expressions` fire together.
+   */
+  detectScheduleConflicts(expressions: string[], timezone: string, options?: ConflictOptions): Promise<ScheduleConflict[]>
+  /** One suggestion per pattern that fires together with an earlier one; empty when none do. */
+  optimizeScheduleDistribution(expressions: string[], timezone: string, options?: ConflictOptions): Promise<OptimizationSuggestion[]>
+}
 
 // ---- production-ccs enums ----------------------------------------------------------------
 
@@ -32,12 +73,44 @@ export declare enum ExecutionStatus {
 export declare enum ExecutionPriority { LOW = 1, NORMAL = 2, HIGH = 3, URGENT = 4, IMMEDIATE = 5 }
 export declare enum TriggerSource { SCHEDULE = 'schedule', EVENT = 'event', WEBHOOK = 'webhook', MANUAL = 'manual', API = 'api', RETRY = 'retry' }
 export declare enum BackoffStrategy { FIXED = 'fixed', LINEAR = 'linear', EXPONENTIAL = 'exponential', CUSTOM = 'custom' }
+export declare enum FilterOperator {
+  EQUALS = 'equals', NOT_EQUALS = 'not_equals', CONTAINS = 'contains', NOT_CONTAINS = 'not_contains',
+  STARTS_WITH = 'starts_with', ENDS_WITH = 'ends_with', GREATER_THAN = 'greater_than', LESS_THAN = 'less_than',
+  GREATER_EQUAL = 'greater_equal', LESS_EQUAL = 'less_equal', IN = 'in', NOT_IN = 'not_in', REGEX = 'regex',
+}
 export declare enum ExecutionSortField {
   SCHEDULED_TIME = 'scheduledTime', ACTUAL_START_TIME = 'actualStartTime', COMPLETION_TIME = 'completionTime',
   DURATION = 'duration', STATUS = 'status', PRIORITY = 'priority',
 }
 
 // ---- schedules ---------------------------------------------------------------------------
+
+export interface FallbackAction {
+  type: 'skip' | 'manual' | 'alternative'
+  alternativeWorkflowId?: string
+  notifyUsers: string[]
+  metadata: Record<string, any>
+}
+
+/** Stored and returned as given; tickflow does not act on it. */
+export interface EscalationPolicy {
+  enabled: boolean
+  escalateAfter: number
+  notificationChannels: string[]
+  fallbackAction?: FallbackAction
+}
+
+/** Stored and returned as given; tickflow does not act on it. */
+export interface NotificationConfig {
+  enabled: boolean
+  channels: Array<{ type: 'email' | 'slack' | 'webhook' | 'sms'; config: Record<string, any>; enabled: boolean }>
+  events: Array<{
+    type: 'execution_success' | 'execution_failure' | 'schedule_disabled' | 'health_warning'
+    enabled: boolean
+    threshold?: number
+  }>
+  filters: Array<{ field: string; operator: FilterOperator; value: any }>
+}
 
 /** production-ccs's schedule-level retry policy; every field has a default. */
 export interface RetryPolicy {
@@ -51,7 +124,7 @@ export interface RetryPolicy {
   backoffStrategy?: BackoffStrategy | 'fixed' | 'linear' | 'exponential' | 'custom'
   /** Codes that are retried; empty or missing: every code. */
   retryableErrors?: string[]
-  escalationPolicy?: unknown
+  escalationPolicy?: EscalationPolicy
 }
 
 export interface ScheduleMetadata {
@@ -59,7 +132,7 @@ export interface ScheduleMetadata {
   priority: SchedulePriority | number
   category?: string
   environment?: string
-  notifications?: unknown
+  notifications?: NotificationConfig
   customData?: Record<string, any>
 }
 
@@ -137,6 +210,55 @@ export interface ScheduledWorkflowConfig {
   metadata?: Record<string, any>
 }
 
+/** RetryPolicy as stored: every default filled in. */
+export interface StoredRetryPolicy extends RetryPolicy {
+  enabled: boolean
+  maxRetries: number
+  retryDelay: number
+  backoffStrategy: BackoffStrategy
+  retryableErrors: string[]
+}
+
+/** ScheduleDefinition as stored: ids, name and enabled from the config, defaults filled in. */
+export interface StoredScheduleDefinition extends ScheduleDefinition {
+  /** The config's scheduleId. */
+  id: string
+  workflowId: string
+  /** The config's name. */
+  name: string
+  timezone: string
+  /** The config's enabled. */
+  enabled: boolean
+  retryPolicy: StoredRetryPolicy
+  /** Default { tags: [], priority: SchedulePriority.NORMAL }. */
+  metadata: ScheduleMetadata
+  /** Default 'tickflow'. */
+  createdBy: string
+  createdAt: Date
+  updatedAt: Date
+}
+
+export type WorkflowRetryPolicy = NonNullable<WorkflowExecutionConfig['retryPolicy']>
+
+export interface StoredWorkflowExecutionConfig extends WorkflowExecutionConfig {
+  /** As given, with backoffStrategy, initialDelay, maxDelay and multiplier filled in. */
+  retryPolicy?: WorkflowRetryPolicy & Required<Pick<WorkflowRetryPolicy, 'backoffStrategy' | 'initialDelay' | 'maxDelay' | 'multiplier'>>
+}
+
+/** What getScheduledWorkflow(s) return: the config as stored, every default filled in. */
+export interface StoredScheduledWorkflowConfig extends ScheduledWorkflowConfig {
+  scheduleId: string
+  /** Default: `id`. */
+  name: string
+  /** Default true. */
+  enabled: boolean
+  /** Default {}. */
+  executionConfig: StoredWorkflowExecutionConfig
+  scheduleConfig: StoredScheduleDefinition
+  /** Default {}. */
+  metadata: Record<string, any>
+}
+
 // ---- executions --------------------------------------------------------------------------
 
 export type TriggerType = 'scheduled' | 'manual' | 'retry' | 'catchup' | 'backfill'
@@ -173,12 +295,48 @@ export interface ExecutionError {
 }
 
 export interface ExecutionContext {
-  triggeredBy: TriggerSource | string
+  /** 'schedule' for scheduled, catch-up and backfill runs; 'manual'; 'retry'. */
+  triggeredBy: TriggerSource
   triggerData?: any
   environment: string
   userId?: string
   sessionId?: string
   metadata: Record<string, any>
+}
+
+export interface ExecutionMetrics {
+  duration: number
+  memoryUsage: number
+  cpuUsage: number
+  networkRequests: number
+  databaseQueries: number
+  customMetrics: Record<string, number>
+}
+
+export interface ExecutionLog {
+  level: 'debug' | 'info' | 'warn' | 'error'
+  message: string
+  timestamp: Date
+  component?: string
+  metadata?: Record<string, any>
+}
+
+export interface ExecutionArtifact {
+  type: 'file' | 'data' | 'report'
+  name: string
+  path: string
+  size: number
+  mimeType: string
+  metadata: Record<string, any>
+}
+
+/** A final execution's outcome; `output` is what the executor returned. */
+export interface ExecutionResult {
+  success: boolean
+  output?: any
+  metrics: ExecutionMetrics
+  logs: ExecutionLog[]
+  artifacts?: ExecutionArtifact[]
 }
 
 export interface ExecutionAttempt {
@@ -195,14 +353,19 @@ export interface ScheduledExecution {
   workflowId: string
   scheduledWorkflowId: string
   scheduledTime: Date
-  actualStartTime?: Date | null
-  completionTime?: Date | null
-  status: ExecutionStatus | `${ExecutionStatus}`
+  /** Left out until the first attempt starts. */
+  actualStartTime?: Date
+  /** Left out until the execution is final. */
+  completionTime?: Date
+  status: ExecutionStatus
   priority: ExecutionPriority | number
   triggerType: TriggerType
-  context: unknown
-  result?: unknown
-  error?: ExecutionError | null
+  /** `triggerData` holds the context given to triggerScheduledExecution, if any. */
+  context: ExecutionContext
+  /** Left out until the execution is final. */
+  result?: ExecutionResult
+  /** Left out when there is none. */
+  error?: ExecutionError
   retryCount: number
   maxRetries: number
   attempts: ExecutionAttempt[]
@@ -266,7 +429,7 @@ export interface ScheduleMetrics {
   successfulExecutions: number
   failedExecutions: number
   averageExecutionTime: number
-  lastExecutionTime?: number | null
+  lastExecutionTime?: number
   successRate: number
   /** Share of due fires that ran (not skipped), in percent. */
   uptimePercentage: number
@@ -277,15 +440,16 @@ export interface ScheduleMetrics {
 
 export interface ScheduleStatus {
   id: string
-  status: ScheduleState | `${ScheduleState}`
+  status: ScheduleState
   enabled: boolean
   paused: boolean
   pauseNote: string | null
   executionCount: number
-  lastExecution?: Date | null
-  nextExecution?: Date | null
-  lastExecutionStatus?: ExecutionStatus | `${ExecutionStatus}` | null
-  lastError?: string | null
+  /** Left out (as the three below) when there is none. */
+  lastExecution?: Date
+  nextExecution?: Date
+  lastExecutionStatus?: ExecutionStatus
+  lastError?: string
   health: ScheduleHealth
   metrics: ScheduleMetrics
 }
@@ -332,8 +496,9 @@ export interface ScheduleWorkflowStatus {
   workflowId: string
   scheduleStatus: ScheduleStatus
   workflowStatus: WorkflowStatus
-  lastExecution?: ScheduledExecution | null
-  nextExecution?: Date | null
+  /** Left out (as nextExecution) when there is none. */
+  lastExecution?: ScheduledExecution
+  nextExecution?: Date
   integrationHealth: IntegrationHealth
   metrics: ScheduleWorkflowMetrics
 }
@@ -350,10 +515,27 @@ export interface QueueStats {
   throughput: number
   lastUpdated: Date
 }
+export interface ComponentHealth {
+  component: string
+  status: 'healthy' | 'warning' | 'critical' | 'down'
+  responseTime?: number
+  errorRate?: number
+  lastCheck: Date
+}
+export interface SystemIssue {
+  id: string
+  type: 'performance' | 'reliability' | 'security' | 'configuration'
+  severity: 'low' | 'medium' | 'high' | 'critical'
+  component: string
+  message: string
+  timestamp: Date
+  resolved: boolean
+  resolution?: string
+}
 export interface SystemHealthStatus {
   status: 'healthy' | 'warning' | 'critical' | 'down'
-  components: unknown[]
-  issues: unknown[]
+  components: ComponentHealth[]
+  issues: SystemIssue[]
   lastHealthCheck: Date
 }
 
@@ -398,8 +580,10 @@ export interface PerformanceMetrics {
 interface EventBase {
   type: string
   timestamp: Date
+  /** A fresh id for this event (`evt_…`), as production-ccs's events carry. */
+  id: string
   /** The scheduled workflow's config id. */
-  id?: string
+  scheduledWorkflowId?: string
   scheduleId?: string
   workflowId?: string
   metadata?: Record<string, any>
@@ -407,7 +591,7 @@ interface EventBase {
 
 /** Every schedule.* and workflow.* event names its scheduled workflow. */
 interface ScheduleEventBase extends EventBase {
-  id: string
+  scheduledWorkflowId: string
   scheduleId: string
   workflowId: string
   metadata: Record<string, any>
@@ -415,12 +599,16 @@ interface ScheduleEventBase extends EventBase {
 
 export interface ScheduleTriggeredEvent extends EventBase {
   id: string
+  scheduledWorkflowId: string
   scheduleId: string
   workflowId: string
   triggerTime: Date
-  triggerType: TriggerType
-  /** `environment` is null when the workflow's executionConfig names none. */
-  context: Omit<ExecutionContext, 'environment'> & { environment: string | null }
+  /** production-ccs's three kinds: catch-up and backfill runs are 'scheduled'. */
+  triggerType: 'scheduled' | 'manual' | 'retry'
+  /** tickflow's kind of run, catch-up and backfill told apart. */
+  triggerKind: TriggerType
+  /** `environment`: the workflow's executionConfig.environment, else the integration's default. */
+  context: ExecutionContext
   metadata: Record<string, any>
   executionId: string
   scheduledTime: Date
@@ -428,17 +616,21 @@ export interface ScheduleTriggeredEvent extends EventBase {
 
 export interface WorkflowCompletedEvent extends EventBase {
   id: string
+  scheduledWorkflowId: string
   executionId: string
   scheduleId: string
   workflowId: string
-  status: 'completed' | 'failed' | 'timeout'
+  status: ExecutionStatus.COMPLETED | ExecutionStatus.FAILED | ExecutionStatus.TIMEOUT
   startTime: Date
   endTime: Date
   duration: number
+  /** What the executor returned; left out when it returned nothing. */
   result?: any
+  /** Left out on success. */
   error?: ExecutionError
   attempts: number
   triggerType: TriggerType
+  /** `source` (schedule, manual, retry) and `correlationId` (the execution id), then the schedule's metadata. */
   metadata: Record<string, any>
 }
 
@@ -505,6 +697,8 @@ export interface IntegrationOptions {
   maxConcurrency?: number
   /** Default 'UTC'. */
   defaultTimezone?: string
+  /** The environment of executions whose workflow's executionConfig names none; default 'production'. */
+  environment?: string
   /** 'manual' for deterministic tests (advanceTime); default 'system'. */
   clock?: 'system' | 'manual'
   /** Where a manual clock starts; default now. */
@@ -593,8 +787,8 @@ export declare class WorkflowScheduleIntegration extends EventEmitter {
   schedule(id: string, cron: string, handler: Executor): Promise<UpsertResult>
   updateScheduledWorkflow(id: string, updates: Partial<ScheduledWorkflowConfig>): Promise<void>
   deleteScheduledWorkflow(id: string): Promise<void>
-  getScheduledWorkflow(id: string): ScheduledWorkflowConfig | null
-  getScheduledWorkflows(): ScheduledWorkflowConfig[]
+  getScheduledWorkflow(id: string): StoredScheduledWorkflowConfig | null
+  getScheduledWorkflows(): StoredScheduledWorkflowConfig[]
   pauseSchedule(scheduleId: string, note?: string): Promise<void>
   resumeSchedule(scheduleId: string): Promise<void>
   enableSchedule(scheduleId: string): Promise<void>
@@ -618,15 +812,46 @@ export declare class WorkflowScheduleIntegration extends EventEmitter {
   getSystemMetrics(): SystemMetrics
   getIntegrationMetrics(scheduleId?: string): ScheduleWorkflowMetrics
   getPerformanceMetrics(): PerformanceMetrics
+  /** production-ccs's call after a change: checks the schedule runs `workflowId`; resolves once changes are committed. */
+  syncScheduleWorkflowState(scheduleId: string, workflowId: string): Promise<void>
 
   now(): Date
   /** Manual clock only. `{ jump: true }` leaps like a sleeping host (catch-up applies). */
   advanceTime(ms: number, options?: { jump?: boolean }): Promise<void>
 }
 
-/** The production-ccs WorkflowExecutor surface that fromWorkflowExecutor needs. */
+/**
+ * The production-ccs WorkflowExecutor surface that fromWorkflowExecutor needs. With
+ * getActiveExecutions and cancelExecution, an aborted attempt (timeout, cancel, stop) also
+ * cancels the executor's run.
+ */
 export interface WorkflowExecutorLike<Definition = unknown, Execution = unknown> {
   executeWorkflow(definition: Definition, context?: Record<string, unknown>): Promise<Execution>
+  getActiveExecutions?(): Array<{ id: string; context?: { correlationId?: string } }>
+  cancelExecution?(executionId: string): Promise<boolean> | boolean
+}
+
+/** A trigger as production-ccs's ScheduleExecutionHandler takes it. */
+export interface ScheduleTrigger {
+  scheduleId: string
+  workflowId?: string
+  triggerTime?: Date
+  triggerType?: string
+  context?: Record<string, unknown>
+}
+
+/**
+ * production-ccs's ScheduleExecutionHandler, backed by the integration: handleScheduleTrigger
+ * runs the schedule now and resolves with the finished execution; the execution's events are
+ * emitted here too.
+ */
+export declare class ScheduleExecutionHandler extends EventEmitter {
+  constructor(integration: WorkflowScheduleIntegration)
+  initialize(): Promise<void>
+  start(): Promise<void>
+  stop(): Promise<void>
+  handleScheduleTrigger(trigger: ScheduleTrigger): Promise<ScheduledExecution>
+  getStatus(): { isRunning: boolean; lastActivity: Date }
 }
 
 export declare function fromWorkflowExecutor<Definition>(

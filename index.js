@@ -28,3 +28,4 @@ module.exports.ExecutionPriority = enums.ExecutionPriority
 module.exports.TriggerSource = enums.TriggerSource
 module.exports.BackoffStrategy = enums.BackoffStrategy
 module.exports.ExecutionSortField = enums.ExecutionSortField
+module.exports.FilterOperator = enums.FilterOperator

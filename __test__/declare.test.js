@@ -125,7 +125,7 @@ describe('the concise API', () => {
     expect(seen.filter(([name]) => name === 'heartbeat')).toEqual([['heartbeat', '2026-01-05T08:00:00.000Z'], ['heartbeat', '2026-01-05T08:00:05.000Z']])
     // 09:00 Berlin on a Monday; the first attempt fails and is retried a second later.
     expect(seen.filter(([name]) => name === 'report')).toEqual([['report', '2026-01-05T08:00:00.000Z', 1], ['report', '2026-01-05T08:00:00.000Z', 2]])
-    expect(it.listExecutions({ scheduleId: 'report' })[0]).toMatchObject({ status: 'completed', result: 'sent' })
+    expect(it.listExecutions({ scheduleId: 'report' })[0]).toMatchObject({ status: 'completed', result: { success: true, output: 'sent' } })
     // The same declaration again changes nothing; a changed one is an update.
     expect(await it.schedule('heartbeat', '*/5 * * * * *', () => {})).toBe('unchanged')
     expect(await it.schedule('heartbeat', '*/10 * * * * *', () => {})).toBe('updated')

@@ -110,7 +110,7 @@ test('Dates anywhere in what crosses the boundary come back as Dates; other valu
     expect(seen[0].metadata.since).toEqual(new Date('2025-06-01T00:00:00Z'))
     expect(done.result).toEqual({ finishedAt: new Date('2026-01-01T00:00:05Z'), nested: [{ at: new Date(0) }], plain: { n: 1, s: 'x' }, viaToJson: { at: new Date(7) } })
     const [execution] = integration.listExecutions({ scheduleId: 's-d' })
-    expect(execution.context.requestedAt).toEqual(new Date(42))
+    expect(execution.context.triggerData.requestedAt).toEqual(new Date(42))
     const hidden = new Promise((resolve) => integration.once('workflow.completed', resolve))
     await integration.triggerScheduledExecution('s-d', { hidden: true })
     expect((await hidden).result).toEqual({ viaToJson: { at: new Date(7) } })

@@ -40,7 +40,7 @@ describe('firing on the schedule', () => {
     })
     expect(iso(first.startedAt)).toBe('2026-01-01T00:05:00.000Z')
     expect(first.signal.aborted).toBe(false)
-    expect(integration.listExecutions({ sortOrder: 'asc' }).map((e) => [e.status, e.result])).toEqual([
+    expect(integration.listExecutions({ sortOrder: 'asc' }).map((e) => [e.status, e.result.output])).toEqual([
       ['completed', { done: 1 }],
       ['completed', { done: 1 }],
       ['completed', { done: 1 }],
@@ -277,8 +277,8 @@ describe('backfill and concurrency', () => {
 
 describe('executors that misbehave end in a recorded state', () => {
   test.each([
-    ['a plain value', () => 42, 'completed', { result: 42 }],
-    ['undefined', () => undefined, 'completed', { result: null }],
+    ['a plain value', () => 42, 'completed', { result: { success: true, output: 42 } }],
+    ['undefined', () => undefined, 'completed', { result: { success: true } }],
     ['a synchronous throw', () => { throw Object.assign(new Error('sync boom'), { code: 'SYNC' }) }, 'failed', { error: { code: 'SYNC', message: 'sync boom' } }],
     ['a rejection without code', () => Promise.reject(new Error('async boom')), 'failed', { error: { code: 'EXECUTION_FAILED', message: 'async boom' } }],
     ['a thrown string', () => { throw 'just a string' }, 'failed', { error: { code: 'EXECUTION_FAILED', message: 'just a string' } }],
@@ -457,7 +457,9 @@ describe('records, history, status and metrics', () => {
     const { integration, events } = await setup(() => 'ok')
     const given = config('u', '0 9 * * *', { scheduleConfig: { startDate: new Date('2026-02-01T00:00:00Z') } })
     expect(await integration.createScheduledWorkflow(given)).toBe('u')
-    expect(integration.getScheduledWorkflow('u')).toEqual(given)
+    // As given, with the fields production-ccs's type requires filled in with what the engine uses.
+    expect(integration.getScheduledWorkflow('u')).toMatchObject(given)
+    expect(integration.getScheduledWorkflow('u').scheduleConfig).toMatchObject({ id: 's-u', workflowId: 'wf-u', name: 'workflow u', timezone: 'UTC', createdBy: 'tickflow', retryPolicy: { enabled: true, maxRetries: 0, retryDelay: 1000, backoffStrategy: 'fixed', retryableErrors: [] }, metadata: { tags: [], priority: 2 } })
     expect(integration.getScheduledWorkflows().map((c) => c.id)).toEqual(['u'])
     await integration.updateScheduledWorkflow('u', { scheduleConfig: { cronExpression: '0 10 * * *' }, name: 'renamed' })
     const updated = integration.getScheduledWorkflow('u')

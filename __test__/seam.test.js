@@ -94,7 +94,7 @@ describe('ScheduleExecutionHandler', () => {
     expect(runs).toHaveLength(1)
     runs[0].resolve({ rows: 3 })
     const execution = await pending
-    expect(execution).toMatchObject({ scheduleId: 's-a', workflowId: 'wf-a', status: 'completed', result: { rows: 3 } })
+    expect(execution).toMatchObject({ scheduleId: 's-a', workflowId: 'wf-a', status: 'completed', result: { success: true, output: { rows: 3 } } })
     expect(heard).toEqual(['workflow.completed'])
     const wrong = await handler.handleScheduleTrigger({ scheduleId: 's-a', workflowId: 'other' }).catch((e) => e)
     expect(wrong).toBeInstanceOf(RangeError)

@@ -47,7 +47,7 @@ test('schedules, their state, executions and counters survive a restart', async 
   expect(second.integration.getScheduleStatus('s-b')).toMatchObject({ paused: true, pauseNote: 'maintenance' })
   // listExecutions returns newest first.
   const runs = second.integration.listExecutions({ scheduleId: 's-a' }).reverse()
-  expect(runs.map((e) => [e.status, e.result])).toEqual([
+  expect(runs.map((e) => [e.status, e.result.output])).toEqual([
     ['completed', { echoed: 's-a' }],
     ['completed', { echoed: 's-a' }],
     ['completed', { echoed: 's-a' }],

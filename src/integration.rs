@@ -293,7 +293,7 @@ fn command(engine: &mut Engine, method: &str, values: Vec<Value>) -> ApiResult<V
         "delete" => e(engine.delete(&a.string(0)?).map(|_| Value::Null)),
         "get" => Ok(engine.config(&a.string(0)?).unwrap_or(Value::Null)),
         "getAll" => Ok(Value::Array(
-            engine.schedules().map(|s| s.config_value()).collect(),
+            engine.schedules().map(|s| s.config_view()).collect(),
         )),
         "pause" => e(engine
             .pause(&a.string(0)?, a.optional_string(1)?)

@@ -79,7 +79,7 @@ function renderHistory(integration, scheduleId, { paint, count, source, now = ne
 function outcome(e, paint) {
   if (e.error) return paint.red(`${e.error.code}: ${oneLine(e.error.message, 70)}`)
   if (e.cancelReason) return `cancelled (${e.cancelReason})`
-  const r = e.result
+  const r = e.result && e.result.output
   if (r && typeof r.stdout === 'string') return oneLine(r.stdout, 70)
   if (r && typeof r.status === 'number') return `HTTP ${r.status}`
   return ''

@@ -143,6 +143,8 @@ pub struct Schedule {
     pub generation: u32,
     pub runtime: Option<Box<Runtime>>,
     pub created: DateTime<Utc>,
+    /// When its configuration last changed (created, updated, upserted).
+    pub updated: DateTime<Utc>,
 }
 
 impl Schedule {
@@ -275,7 +277,11 @@ impl Engine {
     fn push_event_id(&mut self, out: &mut String) {
         use std::fmt::Write;
         self.event_seq += 1;
-        let _ = write!(out, ",\"id\":\"evt_{:08x}_{:x}\"", self.event_prefix, self.event_seq);
+        let _ = write!(
+            out,
+            ",\"id\":\"evt_{:08x}_{:x}\"",
+            self.event_prefix, self.event_seq
+        );
     }
 
     pub fn is_manual(&self) -> bool {
@@ -678,6 +684,7 @@ impl Engine {
             generation: 0,
             runtime: None,
             created: now,
+            updated: now,
             spec,
         };
         let index = self.insert_schedule(schedule);
@@ -774,6 +781,7 @@ impl Engine {
         s.spec = spec;
         s.config = text;
         s.expired = false;
+        s.updated = now;
         self.touch_config(index);
         self.emit("schedule.updated", Some(index), json!({}));
         self.arm(index);
@@ -814,7 +822,11 @@ impl Engine {
 
     /// Makes the scheduled workflows exactly `configs` (and, with `delete_missing`, deletes
     /// the others), all checked before anything changes, in one store commit.
-    pub fn sync(&mut self, configs: Vec<Value>, delete_missing: bool) -> Result<Synced, EngineError> {
+    pub fn sync(
+        &mut self,
+        configs: Vec<Value>,
+        delete_missing: bool,
+    ) -> Result<Synced, EngineError> {
         let mut parsed = Vec::with_capacity(configs.len());
         let mut seen: HashMap<String, usize> = HashMap::new();
         let mut seen_schedule: HashMap<String, usize> = HashMap::new();
@@ -825,7 +837,11 @@ impl Engine {
                 return Err(at(duplicate_in_list("id", &spec.config_id, first)));
             }
             if let Some(first) = seen_schedule.insert(spec.schedule_id.clone(), i) {
-                return Err(at(duplicate_in_list("scheduleId", &spec.schedule_id, first)));
+                return Err(at(duplicate_in_list(
+                    "scheduleId",
+                    &spec.schedule_id,
+                    first,
+                )));
             }
             // A schedule id held by another workflow that stays is a conflict now, not
             // halfway through.
@@ -900,11 +916,12 @@ impl Engine {
         Ok(())
     }
 
+    /// The configuration as `getScheduledWorkflow` returns it (defaults filled in).
     pub fn config(&self, config_id: &str) -> Option<Value> {
         self.by_config_id
             .get(config_id)
             .and_then(|i| self.schedule_at(*i))
-            .map(Schedule::config_value)
+            .map(Schedule::config_view)
     }
 
     pub fn pause(&mut self, schedule_id: &str, note: Option<String>) -> Result<(), EngineError> {

@@ -92,6 +92,16 @@ impl TriggerType {
             _ => "schedule",
         }
     }
+
+    /// production-ccs's `ScheduleTriggeredEvent.triggerType`: its three kinds, catch-up and
+    /// backfill runs being scheduled ones.
+    pub fn event_kind(self) -> &'static str {
+        match self {
+            TriggerType::Manual => "manual",
+            TriggerType::Retry => "retry",
+            _ => "scheduled",
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -160,8 +170,49 @@ impl Execution {
         self.attempts.last().map_or(0, |a| a.number)
     }
 
-    /// The production-ccs `ScheduledExecution` shape, with tickflow's extra fields.
-    pub fn to_json(&self) -> Value {
+    /// The production-ccs `ScheduledExecution` shape, with tickflow's extra fields:
+    /// `context` as its ExecutionContext (`environment` and `metadata` are the schedule's),
+    /// `result` as its ExecutionResult once final (`output` is what the executor returned),
+    /// and what has not happened yet left out rather than null.
+    pub fn to_json(&self, environment: &str, metadata: &Value) -> Value {
+        let mut v = self.to_raw_json();
+        let fields = v.as_object_mut().expect("an object");
+        for key in ["actualStartTime", "completionTime", "error"] {
+            if fields.get(key).is_some_and(Value::is_null) {
+                fields.remove(key);
+            }
+        }
+        let mut context = json!({
+            "triggeredBy": self.trigger.source(),
+            "environment": environment,
+            "metadata": metadata,
+        });
+        if !self.context.is_null() {
+            context["triggerData"] = self.context.clone();
+        }
+        fields.insert("context".into(), context);
+        if self.status.is_final() {
+            let mut result = json!({
+                "success": self.status == ExecutionStatus::Completed,
+                "metrics": {
+                    "duration": self.duration_ms().unwrap_or(0),
+                    "memoryUsage": 0, "cpuUsage": 0, "networkRequests": 0, "databaseQueries": 0,
+                    "customMetrics": {},
+                },
+                "logs": [],
+            });
+            if let Some(output) = self.result.as_ref().filter(|v| !v.is_null()) {
+                result["output"] = output.clone();
+            }
+            fields.insert("result".into(), result);
+        } else {
+            fields.remove("result");
+        }
+        v
+    }
+
+    /// The record as kept: every field, the executor's value as it returned it.
+    fn to_raw_json(&self) -> Value {
         let attempts: Vec<Value> = self
             .attempts
             .iter()
@@ -201,7 +252,7 @@ impl Execution {
 /// The stored form of an execution: the public record plus what only the engine needs.
 impl Execution {
     pub fn to_record(&self) -> Value {
-        let mut v = self.to_json();
+        let mut v = self.to_raw_json();
         v["createdTime"] = date_json(self.created);
         v["maxAttempts"] = json!(self.max_attempts);
         v

@@ -12,6 +12,7 @@ mod run;
 mod text;
 mod timers;
 pub mod value;
+mod view;
 
 pub use self::core::{Engine, EngineOptions, Lifecycle, Message, Schedule, Synced, Upsert};
 pub use config::{Backoff, CatchupKind, OverlapPolicy, RetryPolicy, ScheduleSpec};

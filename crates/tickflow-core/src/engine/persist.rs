@@ -467,6 +467,7 @@ fn state_json(s: &Schedule) -> Value {
         "fired": s.fired,
         "cursor": ms(s.cursor),
         "created": ms(s.created),
+        "updated": ms(s.updated),
         "buffered": rt.buffered.iter().map(|t| ms(*t)).collect::<Vec<_>>(),
         "stats": {
             "triggered": st.triggered,
@@ -526,5 +527,7 @@ fn schedule_from_state(
             })
         }),
         created: date(&state["created"])?,
+        // Rows written before updates were tracked: as created.
+        updated: date(&state["updated"]).or_else(|| date(&state["created"]))?,
     })
 }

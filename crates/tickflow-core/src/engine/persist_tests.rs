@@ -103,7 +103,7 @@ fn schedules_and_their_state_survive_a_crash() {
     let history = e.list_executions(&parse_filters(&Value::Null, "filters").unwrap());
     assert_eq!(history.len(), 3);
     assert!(history.iter().all(|x| x["status"] == "completed"));
-    assert_eq!(history[0]["result"]["ok"], history[0]["id"]);
+    assert_eq!(history[0]["result"]["output"]["ok"], history[0]["id"]);
     // Ids go on from where they were.
     e.start().unwrap();
     let id = e.trigger("s-a", Value::Null).unwrap();

@@ -196,9 +196,22 @@ fn success_rate(stats: &Stats) -> f64 {
 }
 
 impl Engine {
+    /// An execution as JavaScript sees it, with its schedule's environment and metadata.
+    fn execution_json(&self, e: &Execution) -> Value {
+        let spec = self.schedule(&e.schedule_id).map(|s| &s.spec);
+        let environment = spec
+            .and_then(|s| s.environment.as_deref())
+            .unwrap_or(&self.options.environment);
+        let metadata = spec.map_or_else(
+            || json!({}),
+            |s| serde_json::from_str(&s.fragments.metadata).unwrap_or_else(|_| json!({})),
+        );
+        e.to_json(environment, &metadata)
+    }
+
     pub fn execution(&self, execution_id: &str) -> Option<Value> {
         let key = self.execution_keys.get(execution_id)?;
-        self.executions.get(key).map(Execution::to_json)
+        self.executions.get(key).map(|e| self.execution_json(e))
     }
 
     fn filtered(&self, filters: &Filters) -> Vec<&Execution> {
@@ -224,7 +237,7 @@ impl Engine {
             .into_iter()
             .skip(filters.offset)
             .take(filters.limit)
-            .map(Execution::to_json)
+            .map(|e| self.execution_json(e))
             .collect()
     }
 
@@ -261,7 +274,7 @@ impl Engine {
         }
         let trend_days: Vec<_> = days.into_iter().rev().take(30).rev().collect();
         Ok(json!({
-            "executions": all.iter().skip(filters.offset).take(filters.limit).map(|e| e.to_json()).collect::<Vec<_>>(),
+            "executions": all.iter().skip(filters.offset).take(filters.limit).map(|e| self.execution_json(e)).collect::<Vec<_>>(),
             "totalCount": all.len(),
             "successCount": success,
             "failureCount": failure,
@@ -337,7 +350,7 @@ impl Engine {
     /// `ScheduleStatus`.
     pub fn schedule_status(&self, schedule_id: &str) -> Result<Value, EngineError> {
         let s = self.found(schedule_id)?;
-        Ok(json!({
+        let status = json!({
             "id": s.spec.schedule_id,
             "status": s.state(),
             "enabled": s.spec.enabled,
@@ -350,7 +363,16 @@ impl Engine {
             "lastError": s.rt().stats.last_error,
             "health": self.health_json(s),
             "metrics": metrics_json(&s.rt().stats),
-        }))
+        });
+        Ok(without_nulls(
+            status,
+            &[
+                "lastExecution",
+                "nextExecution",
+                "lastExecutionStatus",
+                "lastError",
+            ],
+        ))
     }
 
     /// `ScheduleWorkflowStatus`.
@@ -364,32 +386,35 @@ impl Engine {
             .rev()
             .filter_map(|k| self.executions.get(k))
             .find(|e| e.status.is_final())
-            .map(Execution::to_json);
+            .map(|e| self.execution_json(e));
         let health = self.health_json(s);
-        Ok(json!({
-            "scheduleId": s.spec.schedule_id,
-            "workflowId": s.spec.workflow_id,
-            "scheduleStatus": self.schedule_status(schedule_id)?,
-            "workflowStatus": {
-                "id": s.spec.workflow_id,
-                "name": s.spec.name,
-                "version": "1.0.0",
-                "status": if s.is_live() { "active" } else { "inactive" },
-                "lastModified": date_json(s.created),
-                "executionCount": s.rt().stats.triggered,
-                "averageExecutionTime": average(s.rt().stats.durations.iter().map(|d| *d as f64)),
-            },
-            "lastExecution": last,
-            "nextExecution": s.next_fire.map(date_json),
-            "integrationHealth": {
-                "status": health["status"],
-                "lastSync": date_json(now),
-                "syncLatency": 0,
-                "eventDeliveryRate": 1,
-                "issues": [],
-            },
-            "metrics": self.integration_metrics(Some(schedule_id))?,
-        }))
+        Ok(without_nulls(
+            json!({
+                "scheduleId": s.spec.schedule_id,
+                "workflowId": s.spec.workflow_id,
+                "scheduleStatus": self.schedule_status(schedule_id)?,
+                "workflowStatus": {
+                    "id": s.spec.workflow_id,
+                    "name": s.spec.name,
+                    "version": "1.0.0",
+                    "status": if s.is_live() { "active" } else { "inactive" },
+                    "lastModified": date_json(s.created),
+                    "executionCount": s.rt().stats.triggered,
+                    "averageExecutionTime": average(s.rt().stats.durations.iter().map(|d| *d as f64)),
+                },
+                "lastExecution": last,
+                "nextExecution": s.next_fire.map(date_json),
+                "integrationHealth": {
+                    "status": health["status"],
+                    "lastSync": date_json(now),
+                    "syncLatency": 0,
+                    "eventDeliveryRate": 1,
+                    "issues": [],
+                },
+                "metrics": self.integration_metrics(Some(schedule_id))?,
+            }),
+            &["lastExecution", "nextExecution"],
+        ))
     }
 
     /// `ScheduleWorkflowMetrics`, for one schedule or all.
@@ -493,7 +518,7 @@ fn metrics_json(stats: &Stats) -> Value {
     let mut sorted: Vec<f64> = stats.durations.iter().map(|d| *d as f64).collect();
     sorted.sort_by(|a, b| a.total_cmp(b));
     let due = stats.triggered + stats.skipped;
-    json!({
+    let metrics = json!({
         "totalExecutions": stats.triggered,
         "successfulExecutions": stats.completed,
         "failedExecutions": stats.failed,
@@ -504,5 +529,19 @@ fn metrics_json(stats: &Stats) -> Value {
         "lastExecutionTime": stats.last_duration,
         "successRate": success_rate(stats),
         "uptimePercentage": if due == 0 { 100.0 } else { 100.0 * stats.triggered as f64 / due as f64 },
-    })
+    });
+    without_nulls(metrics, &["lastExecutionTime"])
+}
+
+/// `value` without those of `keys` that are null: production-ccs's types make such fields
+/// optional, not nullable.
+fn without_nulls(mut value: Value, keys: &[&str]) -> Value {
+    if let Some(fields) = value.as_object_mut() {
+        for key in keys {
+            if fields.get(*key).is_some_and(Value::is_null) {
+                fields.remove(*key);
+            }
+        }
+    }
+    value
 }

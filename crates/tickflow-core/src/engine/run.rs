@@ -354,7 +354,8 @@ impl Engine {
             text::push_string(&mut fields, "executionId", &id);
             text::push_date(&mut fields, "scheduledTime", scheduled.timestamp_millis());
             text::push_date(&mut fields, "triggerTime", now.timestamp_millis());
-            text::push_string(&mut fields, "triggerType", trigger.as_str());
+            text::push_string(&mut fields, "triggerType", trigger.event_kind());
+            text::push_string(&mut fields, "triggerKind", trigger.as_str());
             fields.push_str(",\"context\":{\"triggeredBy\":");
             text::push_str(&mut fields, trigger.source());
             text::push_raw(&mut fields, "triggerData", &context.to_string());

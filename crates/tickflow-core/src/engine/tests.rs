@@ -134,7 +134,16 @@ fn fires_on_time_in_order_with_events() {
     ok(&mut e, &runs[0].0, 1);
     let completed = e.execution(&runs[0].0).unwrap();
     assert_eq!(completed["status"], "completed");
-    assert_eq!(completed["result"], json!({ "ok": true }));
+    // production-ccs's ExecutionResult, the executor's value as its output.
+    assert_eq!(completed["result"]["success"], true);
+    assert_eq!(completed["result"]["output"], json!({ "ok": true }));
+    assert_eq!(completed["result"]["metrics"]["duration"], 300_000);
+    assert_eq!(completed["result"]["logs"], json!([]));
+    // Nothing left as null: a queued execution has no start, end, error or result yet.
+    let queued = e.execution(&runs[1].0).unwrap();
+    for key in ["completionTime", "error", "result"] {
+        assert!(queued.get(key).is_none(), "{key}");
+    }
 }
 
 #[test]
@@ -527,7 +536,10 @@ fn cancel_and_retry_execution() {
     let rec = e.execution(&again).unwrap();
     assert_eq!(rec["triggerType"], "retry");
     assert_eq!(rec["retryOf"], json!(id));
-    assert_eq!(rec["context"], json!({ "k": 1 }));
+    assert_eq!(
+        rec["context"],
+        json!({ "triggeredBy": "retry", "triggerData": { "k": 1 }, "environment": "production", "metadata": {} })
+    );
     assert_eq!(
         e.retry_execution(&again).unwrap_err().code(),
         "ERR_EXECUTION_NOT_FINISHED"
@@ -718,16 +730,20 @@ fn upsert_creates_updates_or_leaves_alone_and_keeps_history() {
     e.advance(20 * 60_000, false).unwrap();
     e.take_messages();
     assert_eq!(e.upsert(c.clone()).unwrap(), Upsert::Unchanged);
-    assert!(e.take_messages().is_empty(), "an unchanged declaration emits nothing");
+    assert!(
+        e.take_messages().is_empty(),
+        "an unchanged declaration emits nothing"
+    );
     // A changed pattern re-arms from now; the earlier run (:10; :20 was skipped, as :10 is
     // still running) stays in the history.
     c["scheduleConfig"]["cronExpression"] = json!("*/7 * * * *");
     assert_eq!(e.upsert(c.clone()).unwrap(), Upsert::Updated);
+    assert_eq!(e.next_times("a", 1).unwrap(), [at("2026-01-01T00:21:00Z")]);
     assert_eq!(
-        e.next_times("a", 1).unwrap(),
-        [at("2026-01-01T00:21:00Z")]
+        e.history("a", &mut parse_filters(&json!({}), "").unwrap())
+            .unwrap()["totalCount"],
+        1
     );
-    assert_eq!(e.history("a", &mut parse_filters(&json!({}), "").unwrap()).unwrap()["totalCount"], 1);
     // Upsert replaces the whole config: a field left out is gone, not merged.
     c["description"] = json!("the a job");
     assert_eq!(e.upsert(c.clone()).unwrap(), Upsert::Updated);
@@ -799,7 +815,10 @@ fn a_config_id_given_for_a_schedule_id_is_named_in_the_error() {
         err.to_string(),
         "scheduled workflow 's-job' not found; 's-job' is a schedule id (config.scheduleId), and its scheduled workflow's id is 'job'"
     );
-    assert_eq!(e.pause("nothing", None).unwrap_err().to_string(), "schedule 'nothing' not found");
+    assert_eq!(
+        e.pause("nothing", None).unwrap_err().to_string(),
+        "schedule 'nothing' not found"
+    );
 }
 
 #[test]

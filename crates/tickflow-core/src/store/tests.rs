@@ -245,7 +245,10 @@ fn missing_folders_are_created_private_and_a_directory_path_is_an_open_error() {
     #[cfg(unix)]
     for folder in ["no", "no/such", "no/such/dir"] {
         use std::os::unix::fs::PermissionsExt;
-        let mode = std::fs::metadata(dir.0.join(folder)).unwrap().permissions().mode();
+        let mode = std::fs::metadata(dir.0.join(folder))
+            .unwrap()
+            .permissions()
+            .mode();
         assert_eq!(mode & 0o777, 0o700, "{folder}");
     }
     // A folder that cannot be made (a file stands in the way) is an open error.
