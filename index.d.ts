@@ -180,11 +180,11 @@ export interface WorkflowExecutionConfig {
   retryPolicy?: {
     /** Attempts in all, the first included. */
     maxAttempts: number
-    /** Default 'exponential'. */
+    /** Default 'fixed'. */
     backoffStrategy?: 'fixed' | 'linear' | 'exponential'
     /** ms before the first retry; default 1000. */
     initialDelay?: number
-    /** Cap on any delay, ms; default 1 hour. */
+    /** Cap on any delay, ms; 0 or missing: no cap. */
     maxDelay?: number
     /** Growth per retry for 'exponential'; default 2. */
     multiplier?: number
@@ -711,7 +711,7 @@ export interface IntegrationOptions {
 /** Retries in the short shape: attempts in all, with backoff. */
 export interface ScheduleRetries {
   maxAttempts: number
-  /** Default 'exponential'. */
+  /** Default 'fixed'. */
   backoff?: 'fixed' | 'linear' | 'exponential'
   /** Default 1000. */
   delayMs?: number
