@@ -847,6 +847,11 @@ export interface ScheduleTrigger {
  */
 export declare class ScheduleExecutionHandler extends EventEmitter {
   constructor(integration: WorkflowScheduleIntegration)
+  on<K extends 'schedule.triggered' | 'workflow.started' | 'workflow.retrying' | 'workflow.completed' | 'workflow.failed' | 'workflow.cancelled'>(
+    event: K,
+    listener: (payload: IntegrationEvents[K]) => void,
+  ): this
+  on(event: string | symbol, listener: (...args: any[]) => void): this
   initialize(): Promise<void>
   start(): Promise<void>
   stop(): Promise<void>

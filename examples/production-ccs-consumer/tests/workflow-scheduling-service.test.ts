@@ -25,6 +25,7 @@ const dailyReport: WorkflowDefinition = {
     { id: 'collect', name: 'Collect stats', type: 'command', parameters: { command: 'stats' }, timeout: 5000, enabled: true },
     { id: 'notify', name: 'Notify', type: 'notification', parameters: { channel: 'ops' }, timeout: 5000, enabled: true },
   ],
+  errorHandling: { strategy: 'fail_fast' },
   timeout: 60_000,
   metadata: { tags: ['reports'], owner: 'ops-team', environment: 'production' },
 };

@@ -91,7 +91,7 @@ export class WorkflowSchedulingService {
   async scheduleWorkflow(workflowId: string, request: ScheduleRequest): Promise<string> {
     const definition = this.definitionOf(workflowId);
     const timezone = request.timezone ?? 'UTC';
-    const check = this.cron.validateExpression(request.cronExpression, timezone);
+    const check = await this.cron.validateExpression(request.cronExpression, timezone);
     if (!check.valid) {
       throw new Error(`invalid schedule '${request.id}': ${check.errors.join('; ')}`);
     }
@@ -186,9 +186,7 @@ export class WorkflowSchedulingService {
     this.logger.error('scheduled workflow failed', { scheduleId: event.scheduleId, code });
   }
 
-  // index.d.ts types the scheduleId of the workflow.retrying event as optional (it is
-  // always there at run time), hence `string | undefined`.
-  private record(event: string, scheduleId: string | undefined, executionId: string, detail: string): void {
-    this.log.push({ at: this.integration.now(), event, scheduleId: scheduleId ?? '', executionId, detail });
+  private record(event: string, scheduleId: string, executionId: string, detail: string): void {
+    this.log.push({ at: this.integration.now(), event, scheduleId, executionId, detail });
   }
 }
