@@ -344,6 +344,11 @@ export interface ExecutionAttempt {
   startTime: Date
   endTime: Date | null
   error: ExecutionError | null
+  /**
+   * What the executor answered after the attempt had ended (timed out, cancelled, stopped):
+   * recorded, never applied.
+   */
+  lateOutcome?: { completed: boolean; code?: string; message?: string; receivedAt: Date }
 }
 
 /** The production-ccs ScheduledExecution, with tickflow's record fields. */

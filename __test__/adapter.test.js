@@ -110,6 +110,12 @@ test("tickflow's timeout cancels the production-ccs run: it is no longer active 
   const [execution] = pccs.executions.values()
   expect(execution.status).toBe('cancelled')
   expect(execution.steps.map((s) => s.status)).toEqual(['running', 'pending'])
+  // When the run returns, what the executor did is recorded on the attempt, not applied.
+  const record = () => current.getExecution(end.executionId)
+  while (!record().attempts[0].lateOutcome) await new Promise((resolve) => setTimeout(resolve, 20))
+  expect(record().status).toBe('timeout')
+  expect(record().attempts[0].lateOutcome).toMatchObject({ completed: false, code: 'TIMEOUT' })
+  expect(record().attempts[0].lateOutcome.message).toMatch(/the workflow executor's run exec-1 was cancelled/)
 })
 
 test('a cancel from tickflow cancels the production-ccs run', async () => {

@@ -134,6 +134,40 @@ pub struct Attempt {
     pub started: DateTime<Utc>,
     pub ended: Option<DateTime<Utc>>,
     pub error: Option<ErrorInfo>,
+    /// What the executor answered after the attempt had already ended (timed out,
+    /// cancelled): recorded, never applied.
+    pub late: Option<LateOutcome>,
+}
+
+/// An executor's answer that came after its attempt ended.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LateOutcome {
+    pub completed: bool,
+    pub code: Option<String>,
+    pub message: Option<String>,
+    pub at: DateTime<Utc>,
+}
+
+impl LateOutcome {
+    fn to_json(&self) -> Value {
+        let mut v = json!({ "completed": self.completed, "receivedAt": date_json(self.at) });
+        if let Some(code) = &self.code {
+            v["code"] = json!(code);
+        }
+        if let Some(message) = &self.message {
+            v["message"] = json!(message);
+        }
+        v
+    }
+
+    fn from_json(v: &Value) -> Option<LateOutcome> {
+        Some(LateOutcome {
+            completed: v["completed"].as_bool()?,
+            code: v["code"].as_str().map(str::to_string),
+            message: v["message"].as_str().map(str::to_string),
+            at: date_of(&v["receivedAt"])?,
+        })
+    }
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -217,12 +251,16 @@ impl Execution {
             .attempts
             .iter()
             .map(|a| {
-                json!({
+                let mut v = json!({
                     "attempt": a.number,
                     "startTime": date_json(a.started),
                     "endTime": a.ended.map(date_json),
                     "error": a.error.as_ref().map(ErrorInfo::to_json),
-                })
+                });
+                if let Some(late) = &a.late {
+                    v["lateOutcome"] = late.to_json();
+                }
+                v
             })
             .collect();
         json!({
@@ -270,6 +308,7 @@ impl Execution {
                     started: date_of(&a["startTime"])?,
                     ended: date_of(&a["endTime"]),
                     error: error_of(&a["error"]),
+                    late: LateOutcome::from_json(&a["lateOutcome"]),
                 })
             })
             .collect::<Option<Vec<_>>>()?;

@@ -414,6 +414,7 @@ impl Engine {
             started: now,
             ended: None,
             error: None,
+            late: None,
         });
         e.status = ExecutionStatus::Running;
         e.started.get_or_insert(now);
@@ -504,6 +505,29 @@ impl Engine {
             return false;
         };
         if e.status != ExecutionStatus::Running || e.attempt() != attempt {
+            // An answer for an attempt that already ended (its timeout, a cancel, a stop):
+            // what the executor said is kept on that attempt, once, and changes nothing else.
+            let ended = e
+                .attempts
+                .iter_mut()
+                .find(|a| a.number == attempt && a.ended.is_some() && a.late.is_none());
+            if let Some(a) = ended {
+                a.late = Some(match outcome {
+                    Outcome::Completed(_) => super::execution::LateOutcome {
+                        completed: true,
+                        code: None,
+                        message: None,
+                        at: now,
+                    },
+                    Outcome::Failed { code, message, .. } => super::execution::LateOutcome {
+                        completed: false,
+                        code: Some(code),
+                        message: Some(message),
+                        at: now,
+                    },
+                });
+                self.touch_execution(key);
+            }
             return false;
         }
         self.in_flight -= 1;

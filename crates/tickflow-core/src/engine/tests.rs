@@ -411,7 +411,7 @@ fn schedule_retry_policy_shape_and_precedence() {
 }
 
 #[test]
-fn timeout_aborts_the_attempt_and_late_answers_are_ignored() {
+fn timeout_aborts_the_attempt_and_late_answers_are_recorded_not_applied() {
     let mut e = engine_at("2026-01-01T00:00:00Z", 10);
     e.create(config(
         "a",
@@ -426,10 +426,22 @@ fn timeout_aborts_the_attempt_and_late_answers_are_ignored() {
         log(&mut e),
         ["workflow.timeout", "abort:timeout", "failed:timeout"]
     );
+    e.advance(300, false).unwrap();
+    let late = Outcome::Failed {
+        code: "TIMEOUT".into(),
+        message: "the workflow executor's run exec-1 was cancelled".into(),
+        stack: None,
+    };
+    assert!(!e.complete(&id, 1, late));
+    // Recorded on the attempt (once), applied to nothing.
     assert!(!e.complete(&id, 1, Outcome::Completed(json!(1))));
     let rec = e.execution(&id).unwrap();
     assert_eq!(rec["status"], "timeout");
     assert_eq!(rec["error"]["code"], "TIMEOUT");
+    assert_eq!(
+        rec["attempts"][0]["lateOutcome"],
+        json!({ "completed": false, "code": "TIMEOUT", "message": "the workflow executor's run exec-1 was cancelled", "receivedAt": { "$date": ms("2026-01-01T00:00:05.300Z") } })
+    );
     assert_eq!(e.in_flight, 0);
 }
 
