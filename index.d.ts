@@ -817,6 +817,14 @@ export declare class WorkflowScheduleIntegration extends EventEmitter {
   getSystemMetrics(): SystemMetrics
   getIntegrationMetrics(scheduleId?: string): ScheduleWorkflowMetrics
   getPerformanceMetrics(): PerformanceMetrics
+  /**
+   * Every tickflow series in the Prometheus text exposition format: counters of fires,
+   * skipped fires by reason, executions by outcome and retries; histograms of execution
+   * duration and trigger lateness (fixed buckets, seconds); gauges of running and queued
+   * executions, paused, next fire and last success. `perSchedule: false` drops the
+   * `schedule` label and sums. Serve it as `text/plain; version=0.0.4`.
+   */
+  metrics(options?: { perSchedule?: boolean }): Promise<string>
   /** production-ccs's call after a change: checks the schedule runs `workflowId`; resolves once changes are committed. */
   syncScheduleWorkflowState(scheduleId: string, workflowId: string): Promise<void>
 

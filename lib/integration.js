@@ -6,10 +6,12 @@ const { EventEmitter } = require('node:events')
 const { NativeIntegration } = require('./native.js').binding
 const { codedError, toJson, revive, rebuilt } = require('./json.js')
 const { checkScheduleArgs, toWorkflowConfig, shortPath } = require('./schedule-options.js')
+const { loadTracing } = require('./tracing.js')
 
 const DEFAULT_GRACE_MS = 10_000
 const MAX_GRACE_MS = 2_147_483_647
 const MAX_ADVANCE_MS = 100 * 366 * 86_400_000
+const MAX_LINKS = 10_000
 
 function checkId(value, path) {
   if (typeof value !== 'string') {
@@ -82,6 +84,9 @@ class WorkflowScheduleIntegration extends EventEmitter {
     this._drained = null
     this._systemClock = rest.clock !== 'manual'
     this._broadcast = { count: 0, totalMs: 0 }
+    // With @opentelemetry/api installed: spans per attempt, and manual triggers' links.
+    this._tracing = loadTracing()
+    this._links = new Map()
     this._watchListeners()
   }
 
@@ -244,16 +249,30 @@ class WorkflowScheduleIntegration extends EventEmitter {
       },
     })
     const handler = this._handlers.size === 0 ? this._executor : this._handlers.get(request.scheduleId) || this._executor
+    let span = null
     let pending
     try {
       if (handler === null) throw noHandler(request.scheduleId)
-      pending = Promise.resolve(handler(request))
+      if (this._tracing === null) {
+        pending = Promise.resolve(handler(request))
+      } else {
+        const link = this._links.get(request.executionId)
+        this._links.delete(request.executionId)
+        span = this._tracing.start(request, link)
+        pending = Promise.resolve(span.run(() => handler(request)))
+      }
     } catch (err) {
       pending = Promise.reject(err)
     }
     pending.then(
-      (result) => this._settle(request, key, successJson(result)),
-      (err) => this._settle(request, key, failureJson(err)),
+      (result) => {
+        if (span) span.end()
+        this._settle(request, key, successJson(result))
+      },
+      (err) => {
+        if (span) span.end(err)
+        this._settle(request, key, failureJson(err))
+      },
     )
   }
 
@@ -529,7 +548,16 @@ class WorkflowScheduleIntegration extends EventEmitter {
   async triggerScheduledExecution(scheduleId, context) {
     checkId(scheduleId, 'scheduleId')
     if (context !== undefined) checkObject(context, 'context')
-    return this._change('trigger', scheduleId, context === undefined ? null : context)
+    const link = this._tracing && this._tracing.activeLink()
+    if (!link) return this._change('trigger', scheduleId, context === undefined ? null : context)
+    // The execution's span links to the caller's: known before its drain calls the executor.
+    if (!this._initialized && this._state !== 'stopping') await this._open()
+    const id = this._command('trigger', scheduleId, context === undefined ? null : context)
+    this._links.set(id, link)
+    // An execution cancelled before it ran leaves its link behind: keep the map bounded.
+    if (this._links.size > MAX_LINKS) this._links.delete(this._links.keys().next().value)
+    await this._drained
+    return id
   }
 
   async cancelScheduledExecution(executionId) {
@@ -630,6 +658,16 @@ class WorkflowScheduleIntegration extends EventEmitter {
 
   getPerformanceMetrics() {
     return this._call('performanceMetrics')
+  }
+
+  /**
+   * Every tickflow series in the Prometheus text exposition format (`tickflow_` names, base
+   * units in seconds, histograms with fixed buckets). `{ perSchedule: false }` leaves the
+   * `schedule` label out and sums the series, for very many schedules.
+   */
+  async metrics(options) {
+    if (options !== undefined) checkObject(options, 'options')
+    return this._call('prometheus', options === undefined ? null : options)
   }
 
   // ---- time --------------------------------------------------------------------------------

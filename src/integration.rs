@@ -247,6 +247,7 @@ fn command(engine: &mut Engine, method: &str, values: Vec<Value>) -> ApiResult<V
         "advance" => &["ms", "options"],
         "advanceStep" => &["until"],
         "listen" => &["types"],
+        "prometheus" => &["options"],
         _ => &[],
     };
     let a = Args { values, names };
@@ -358,6 +359,20 @@ fn command(engine: &mut Engine, method: &str, values: Vec<Value>) -> ApiResult<V
         "systemMetrics" => Ok(engine.system_metrics()),
         "integrationMetrics" => e(engine.integration_metrics(a.optional_string(0)?.as_deref())),
         "performanceMetrics" => Ok(engine.performance_metrics()),
+        "prometheus" => {
+            let per_schedule = match a.value(0).get("perSchedule") {
+                None | Some(Value::Null) => true,
+                Some(Value::Bool(b)) => *b,
+                Some(other) => {
+                    return Err(engine_error(EngineError::Field(engine::value::type_error(
+                        "options.perSchedule",
+                        "true or false",
+                        other,
+                    ))))
+                }
+            };
+            Ok(Value::String(engine.prometheus(per_schedule)))
+        }
         "now" => Ok(engine::value::date_json(engine.now())),
         "state" => Ok(json!(engine.lifecycle_name())),
         "inFlight" => Ok(json!(engine.in_flight)),

@@ -73,9 +73,21 @@ pub const MAX_CATCHUP_SCAN: usize = 100_000;
 pub struct Stats {
     pub triggered: u64,
     pub completed: u64,
+    /// Failures, timeouts included.
     pub failed: u64,
     pub cancelled: u64,
     pub skipped: u64,
+    /// Scheduled and catch-up occurrences that fired.
+    pub fires: u64,
+    /// Skips by reason, in `metrics::SKIP_REASONS` order.
+    pub skipped_by: [u64; 4],
+    /// Of `failed`, those that timed out.
+    pub timed_out: u64,
+    /// Attempts that failed and were tried again.
+    pub retries: u64,
+    pub last_success: Option<DateTime<Utc>>,
+    pub duration: super::metrics::Histogram<16>,
+    pub lateness: super::metrics::Histogram<14>,
     pub durations: VecDeque<u64>,
     pub last_status: Option<ExecutionStatus>,
     pub last_error: Option<String>,
@@ -90,6 +102,13 @@ impl Stats {
         failed: 0,
         cancelled: 0,
         skipped: 0,
+        fires: 0,
+        skipped_by: [0; 4],
+        timed_out: 0,
+        retries: 0,
+        last_success: None,
+        duration: super::metrics::Histogram::EMPTY,
+        lateness: super::metrics::Histogram::EMPTY,
         durations: VecDeque::new(),
         last_status: None,
         last_error: None,

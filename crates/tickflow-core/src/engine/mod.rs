@@ -5,6 +5,7 @@ mod config;
 mod core;
 mod driver;
 mod execution;
+mod metrics;
 mod options;
 mod persist;
 mod query;

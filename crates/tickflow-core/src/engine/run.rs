@@ -251,6 +251,7 @@ impl Engine {
         };
         let rt = s.rt_mut();
         rt.stats.skipped += 1;
+        rt.stats.skipped_by[super::metrics::skip_index(reason)] += 1;
         rt.skips.push_back((at, now, reason));
         let schedule_id = s.spec.schedule_id.clone();
         self.touch_schedule(index);
@@ -261,6 +262,7 @@ impl Engine {
             recorded_ms: now.timestamp_millis(),
         });
         self.totals.skipped += 1;
+        self.totals.skipped_by[super::metrics::skip_index(reason)] += 1;
         self.emit(
             "schedule.skipped",
             Some(index),
@@ -342,8 +344,11 @@ impl Engine {
         };
         s.rt_mut().active.push_back(key);
         s.rt_mut().history.push_back(key);
+        let fired = matches!(trigger, TriggerType::Scheduled | TriggerType::Catchup);
         s.rt_mut().stats.triggered += 1;
+        s.rt_mut().stats.fires += u64::from(fired);
         self.totals.triggered += 1;
+        self.totals.fires += u64::from(fired);
         self.executions.insert(key, execution);
         self.touch_execution(key);
         self.touch_schedule(index);
@@ -427,6 +432,18 @@ impl Engine {
                 self.latencies.pop_front();
             }
             self.latencies.push_back(latency.max(0.0));
+            let seconds = latency / 1000.0;
+            let bounds = &super::metrics::LATENESS_BUCKETS;
+            self.totals.lateness.observe(bounds, seconds);
+            let schedule_id = e.schedule_id.clone();
+            if let Some(s) = self
+                .by_schedule_id
+                .get(&schedule_id)
+                .copied()
+                .and_then(|i| self.schedule_mut(i))
+            {
+                s.rt_mut().stats.lateness.observe(bounds, seconds);
+            }
         }
         let e = &self.executions[&key];
         let spec = self.by_schedule_id_spec(&e.schedule_id);
@@ -558,6 +575,18 @@ impl Engine {
         true
     }
 
+    /// An attempt that failed and will be tried again, in its schedule's counters.
+    fn count_retry(&mut self, key: u64) {
+        self.totals.retries += 1;
+        let index = self
+            .executions
+            .get(&key)
+            .and_then(|e| self.by_schedule_id.get(&e.schedule_id).copied());
+        if let Some(s) = index.and_then(|i| self.schedule_mut(i)) {
+            s.rt_mut().stats.retries += 1;
+        }
+    }
+
     fn on_timeout(&mut self, key: u64, attempt: u32) {
         let now = self.now();
         let Some(e) = self.executions.get(&key) else {
@@ -647,10 +676,11 @@ impl Engine {
             self.cancel_key(key, "stop");
             return;
         }
-        let Some(e) = self.executions.get_mut(&key) else {
+        let Some(max_attempts) = self.executions.get(&key).map(|e| e.max_attempts) else {
             return;
         };
-        if retryable && attempt < e.max_attempts {
+        if retryable && attempt < max_attempts {
+            self.count_retry(key);
             let base = policy.delay_ms(attempt);
             let cut = if policy.jitter > 0.0 {
                 (base as f64 * policy.jitter * (self.random() % 10_000) as f64 / 10_000.0) as u64
@@ -680,6 +710,9 @@ impl Engine {
                 },
             );
         } else {
+            let Some(e) = self.executions.get_mut(&key) else {
+                return;
+            };
             e.status = if timed_out {
                 ExecutionStatus::Timeout
             } else {
@@ -743,8 +776,15 @@ impl Engine {
         );
         let tally = |stats: &mut super::core::Stats| {
             match status {
-                ExecutionStatus::Completed => stats.completed += 1,
+                ExecutionStatus::Completed => {
+                    stats.completed += 1;
+                    stats.last_success = ended;
+                }
                 ExecutionStatus::Cancelled => stats.cancelled += 1,
+                ExecutionStatus::Timeout => {
+                    stats.failed += 1;
+                    stats.timed_out += 1;
+                }
                 _ => stats.failed += 1,
             }
             stats.last_status = Some(status);
@@ -755,6 +795,8 @@ impl Engine {
             // Every run that ended counts: failures and timeouts take time too, and an
             // average of successes alone hides them.
             if let Some(d) = duration {
+                let bounds = &super::metrics::DURATION_BUCKETS;
+                stats.duration.observe(bounds, d.max(0) as f64 / 1000.0);
                 if stats.durations.len() >= DURATION_SAMPLES {
                     stats.durations.pop_front();
                 }

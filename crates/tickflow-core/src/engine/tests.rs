@@ -970,3 +970,67 @@ fn timeouts_still_bound_attempts_during_the_stop_grace_period() {
     assert_eq!(e.execution(&id).unwrap()["status"], "timeout");
     assert_eq!(e.in_flight, 0);
 }
+
+#[test]
+fn prometheus_series_count_fires_skips_outcomes_retries_and_times() {
+    let mut e = engine_at("2026-01-01T00:00:00Z", 10);
+    e.create(config(
+        "a",
+        "* * * * *",
+        json!({ "executionConfig": { "retryPolicy": { "maxAttempts": 2, "initialDelay": 1000 } } }),
+    ))
+    .unwrap();
+    e.create(config("b\"x", "0 0 1 1 *", json!({}))).unwrap();
+    e.pause("s-b\"x", None).unwrap();
+    e.take_messages();
+    // 00:01 fires; its first attempt fails and is retried; 00:02 is skipped (overlap); the
+    // retry completes after 1.5 s more.
+    e.advance(60_000, false).unwrap();
+    let first = e.list_executions(&parse_filters(&json!({}), "").unwrap())[0]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    e.advance(500, false).unwrap();
+    fail(&mut e, &first, 1, "FLAKY");
+    e.advance(61_000, false).unwrap();
+    ok(&mut e, &first, 2);
+    let text = e.prometheus(true);
+    let value = |series: &str| -> String {
+        text.lines()
+            .find(|l| l.starts_with(series) && l[series.len()..].starts_with(' '))
+            .unwrap_or_else(|| panic!("no {series} in\n{text}"))[series.len() + 1..]
+            .to_string()
+    };
+    assert_eq!(value("tickflow_fires_total{schedule=\"s-a\"}"), "1");
+    assert_eq!(value("tickflow_skipped_fires_total{schedule=\"s-a\",reason=\"overlap\"}"), "1");
+    assert_eq!(value("tickflow_executions_total{schedule=\"s-a\",outcome=\"completed\"}"), "1");
+    assert_eq!(value("tickflow_executions_total{schedule=\"s-a\",outcome=\"failed\"}"), "0");
+    assert_eq!(value("tickflow_retries_total{schedule=\"s-a\"}"), "1");
+    // First start 00:01:00, end 00:02:01.5: 61.5 s, in the 300 s bucket and not the 60 s one.
+    assert_eq!(value("tickflow_execution_duration_seconds_bucket{schedule=\"s-a\",le=\"60\"}"), "0");
+    assert_eq!(value("tickflow_execution_duration_seconds_bucket{schedule=\"s-a\",le=\"300\"}"), "1");
+    assert_eq!(value("tickflow_execution_duration_seconds_sum{schedule=\"s-a\"}"), "61.5");
+    assert_eq!(value("tickflow_execution_duration_seconds_count{schedule=\"s-a\"}"), "1");
+    assert_eq!(value("tickflow_trigger_lateness_seconds_bucket{schedule=\"s-a\",le=\"0.001\"}"), "1");
+    assert_eq!(value("tickflow_schedule_paused{schedule=\"s-b\\\"x\"}"), "1");
+    assert_eq!(value("tickflow_schedule_paused{schedule=\"s-a\"}"), "0");
+    assert_eq!(
+        value("tickflow_schedule_last_success_timestamp_seconds{schedule=\"s-a\"}"),
+        format!("{}", ms("2026-01-01T00:02:01.500Z") as f64 / 1000.0)
+    );
+    assert_eq!(
+        value("tickflow_schedule_next_fire_timestamp_seconds{schedule=\"s-a\"}"),
+        format!("{}", ms("2026-01-01T00:03:00Z") / 1000)
+    );
+    assert_eq!(value("tickflow_schedules"), "2");
+    // Every series has one HELP and one TYPE, and counters alone end in _total.
+    for line in text.lines().filter(|l| l.starts_with("# TYPE")) {
+        let parts: Vec<&str> = line.split(' ').collect();
+        assert_eq!(parts[3] == "counter", parts[2].ends_with("_total"), "{line}");
+    }
+    // Without the schedule label: summed, and no per-schedule timestamps.
+    let summed = e.prometheus(false);
+    assert!(summed.contains("\ntickflow_fires_total 1\n"), "{summed}");
+    assert!(summed.contains("\ntickflow_schedule_paused 1\n"), "{summed}");
+    assert!(!summed.contains("schedule=") && !summed.contains("last_success"));
+}
