@@ -11,8 +11,7 @@ use super::execution::ExecutionStatus;
 
 /// Upper bounds of the execution-duration buckets, in seconds.
 pub const DURATION_BUCKETS: [f64; 16] = [
-    0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 300.0, 900.0,
-    3600.0,
+    0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 300.0, 900.0, 3600.0,
 ];
 /// Upper bounds of the trigger-lateness buckets (scheduled instant to executor call), seconds.
 pub const LATENESS_BUCKETS: [f64; 14] = [
@@ -177,7 +176,10 @@ impl Engine {
                 format!("{{{l}}}")
             }
         };
-        let counter = |out: &mut String, name: &str, help: &str, values: &mut dyn Iterator<Item = (String, f64)>| {
+        let counter = |out: &mut String,
+                       name: &str,
+                       help: &str,
+                       values: &mut dyn Iterator<Item = (String, f64)>| {
             let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} counter");
             for (l, v) in values {
                 let _ = writeln!(out, "{name}{l} {}", number(v));
@@ -194,9 +196,10 @@ impl Engine {
             "tickflow_skipped_fires_total",
             "Due occurrences that did not run, by reason: overlap, misfire, dst, disabled.",
             &mut rows.iter().flat_map(|(s, x)| {
-                SKIP_REASONS.iter().zip(x.skipped_by).map(move |(reason, n)| {
-                    (labels(*s, &format!("reason=\"{reason}\"")), n as f64)
-                })
+                SKIP_REASONS
+                    .iter()
+                    .zip(x.skipped_by)
+                    .map(move |(reason, n)| (labels(*s, &format!("reason=\"{reason}\"")), n as f64))
             }),
         );
         counter(
@@ -236,7 +239,10 @@ impl Engine {
             rows.iter().map(|(s, x)| (*s, &x.lateness)),
             &labels,
         );
-        let gauge = |out: &mut String, name: &str, help: &str, values: &mut dyn Iterator<Item = (String, f64)>| {
+        let gauge = |out: &mut String,
+                     name: &str,
+                     help: &str,
+                     values: &mut dyn Iterator<Item = (String, f64)>| {
             let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} gauge");
             for (l, v) in values {
                 let _ = writeln!(out, "{name}{l} {}", number(v));
@@ -266,7 +272,8 @@ impl Engine {
                 "tickflow_schedule_next_fire_timestamp_seconds",
                 "When the schedule fires next (Unix time); absent when it will not.",
                 &mut rows.iter().filter_map(|(s, x)| {
-                    x.next_fire.map(|t| (labels(*s, ""), t.timestamp_millis() as f64 / 1000.0))
+                    x.next_fire
+                        .map(|t| (labels(*s, ""), t.timestamp_millis() as f64 / 1000.0))
                 }),
             );
             gauge(
@@ -304,7 +311,11 @@ fn histogram<'a, const N: usize>(
             let _ = writeln!(out, "{name}_bucket{l} {cumulative}");
         }
         cumulative += h.overflow;
-        let _ = writeln!(out, "{name}_bucket{} {cumulative}", labels(schedule, "le=\"+Inf\""));
+        let _ = writeln!(
+            out,
+            "{name}_bucket{} {cumulative}",
+            labels(schedule, "le=\"+Inf\"")
+        );
         let _ = writeln!(out, "{name}_sum{} {}", labels(schedule, ""), number(h.sum));
         let _ = writeln!(out, "{name}_count{} {cumulative}", labels(schedule, ""));
     }

@@ -1002,17 +1002,44 @@ fn prometheus_series_count_fires_skips_outcomes_retries_and_times() {
             .to_string()
     };
     assert_eq!(value("tickflow_fires_total{schedule=\"s-a\"}"), "1");
-    assert_eq!(value("tickflow_skipped_fires_total{schedule=\"s-a\",reason=\"overlap\"}"), "1");
-    assert_eq!(value("tickflow_executions_total{schedule=\"s-a\",outcome=\"completed\"}"), "1");
-    assert_eq!(value("tickflow_executions_total{schedule=\"s-a\",outcome=\"failed\"}"), "0");
+    assert_eq!(
+        value("tickflow_skipped_fires_total{schedule=\"s-a\",reason=\"overlap\"}"),
+        "1"
+    );
+    assert_eq!(
+        value("tickflow_executions_total{schedule=\"s-a\",outcome=\"completed\"}"),
+        "1"
+    );
+    assert_eq!(
+        value("tickflow_executions_total{schedule=\"s-a\",outcome=\"failed\"}"),
+        "0"
+    );
     assert_eq!(value("tickflow_retries_total{schedule=\"s-a\"}"), "1");
     // First start 00:01:00, end 00:02:01.5: 61.5 s, in the 300 s bucket and not the 60 s one.
-    assert_eq!(value("tickflow_execution_duration_seconds_bucket{schedule=\"s-a\",le=\"60\"}"), "0");
-    assert_eq!(value("tickflow_execution_duration_seconds_bucket{schedule=\"s-a\",le=\"300\"}"), "1");
-    assert_eq!(value("tickflow_execution_duration_seconds_sum{schedule=\"s-a\"}"), "61.5");
-    assert_eq!(value("tickflow_execution_duration_seconds_count{schedule=\"s-a\"}"), "1");
-    assert_eq!(value("tickflow_trigger_lateness_seconds_bucket{schedule=\"s-a\",le=\"0.001\"}"), "1");
-    assert_eq!(value("tickflow_schedule_paused{schedule=\"s-b\\\"x\"}"), "1");
+    assert_eq!(
+        value("tickflow_execution_duration_seconds_bucket{schedule=\"s-a\",le=\"60\"}"),
+        "0"
+    );
+    assert_eq!(
+        value("tickflow_execution_duration_seconds_bucket{schedule=\"s-a\",le=\"300\"}"),
+        "1"
+    );
+    assert_eq!(
+        value("tickflow_execution_duration_seconds_sum{schedule=\"s-a\"}"),
+        "61.5"
+    );
+    assert_eq!(
+        value("tickflow_execution_duration_seconds_count{schedule=\"s-a\"}"),
+        "1"
+    );
+    assert_eq!(
+        value("tickflow_trigger_lateness_seconds_bucket{schedule=\"s-a\",le=\"0.001\"}"),
+        "1"
+    );
+    assert_eq!(
+        value("tickflow_schedule_paused{schedule=\"s-b\\\"x\"}"),
+        "1"
+    );
     assert_eq!(value("tickflow_schedule_paused{schedule=\"s-a\"}"), "0");
     assert_eq!(
         value("tickflow_schedule_last_success_timestamp_seconds{schedule=\"s-a\"}"),
@@ -1026,11 +1053,18 @@ fn prometheus_series_count_fires_skips_outcomes_retries_and_times() {
     // Every series has one HELP and one TYPE, and counters alone end in _total.
     for line in text.lines().filter(|l| l.starts_with("# TYPE")) {
         let parts: Vec<&str> = line.split(' ').collect();
-        assert_eq!(parts[3] == "counter", parts[2].ends_with("_total"), "{line}");
+        assert_eq!(
+            parts[3] == "counter",
+            parts[2].ends_with("_total"),
+            "{line}"
+        );
     }
     // Without the schedule label: summed, and no per-schedule timestamps.
     let summed = e.prometheus(false);
     assert!(summed.contains("\ntickflow_fires_total 1\n"), "{summed}");
-    assert!(summed.contains("\ntickflow_schedule_paused 1\n"), "{summed}");
+    assert!(
+        summed.contains("\ntickflow_schedule_paused 1\n"),
+        "{summed}"
+    );
     assert!(!summed.contains("schedule=") && !summed.contains("last_success"));
 }
