@@ -253,14 +253,12 @@ class WorkflowScheduleIntegration extends EventEmitter {
     let pending
     try {
       if (handler === null) throw noHandler(request.scheduleId)
-      if (this._tracing === null) {
-        pending = Promise.resolve(handler(request))
-      } else {
+      if (this._tracing !== null) {
         const link = this._links.get(request.executionId)
-        this._links.delete(request.executionId)
+        if (link) this._links.delete(request.executionId)
         span = this._tracing.start(request, link)
-        pending = Promise.resolve(span.run(() => handler(request)))
       }
+      pending = Promise.resolve(span === null ? handler(request) : span.run(() => handler(request)))
     } catch (err) {
       pending = Promise.reject(err)
     }
