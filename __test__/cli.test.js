@@ -345,6 +345,38 @@ describe('the sqlite store: run, then status and history', () => {
     expect(row[2]).toBe('active')
     expect(row.slice(5)).toEqual(['completed', String(ran), '100%', expect.stringMatching(/ms$|s$/)])
 
+    const json = await tickflow(['status', '--json'], { cwd })
+    expect(json.code).toBe(0)
+    expect(JSON.parse(json.stdout)).toEqual([
+      expect.objectContaining({ scheduleId: 'append', cron: '* * * * * *', timezone: 'UTC', state: 'active', lastStatus: 'completed', runs: ran, successRate: 1 }),
+    ])
+
+    // --watch shows it again every 2 s until interrupted; the dashboard serves it read-only.
+    let views = 0
+    const watch = await tickflow(['status', '--watch', '--json'], {
+      cwd,
+      onStdout: (text, child) => {
+        views = text.split('"scheduleId"').length - 1
+        if (views === 2) child.kill('SIGINT')
+      },
+    })
+    expect(views).toBe(2)
+    expect(watch.code).toBe(0)
+    let pages = null
+    const served = await tickflow(['dashboard', '--port', '0'], {
+      cwd,
+      onStdout: (text, child) => {
+        const url = /at (http:\S+)/.exec(text)
+        if (!url || pages) return
+        pages = Promise.all([fetch(`${url[1]}api/overview`).then((r) => r.json()), fetch(`${url[1]}api/actions/trigger`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"scheduleId":"append"}' }).then((r) => r.status)])
+        pages.finally(() => child.kill('SIGINT'))
+      },
+    })
+    expect(served.code).toBe(0)
+    const [overview, triggerStatus] = await pages
+    expect(overview).toMatchObject({ readOnly: true, schedules: [{ scheduleId: 'append', cron: '* * * * * *' }] })
+    expect(triggerStatus).toBe(403)
+
     const history = await tickflow(['history', 'append', '-n', '1'], { cwd })
     expect(history.code).toBe(0)
     expect(history.stdout).toMatch(/^append {2}\* \* \* \* \* \* \(UTC\)$/m)

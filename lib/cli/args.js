@@ -1,8 +1,8 @@
 'use strict'
-// A small argument parser: `--name value`, `--name=value`, `-n value`, boolean flags, and
-// `--` to end the options. Each command describes its arguments; anything else is a usage
-// error that names the culprit.
+// The commands' arguments, parsed by node:util's parseArgs (strict: an unknown option is an
+// error) with named positionals and usage errors that name the culprit.
 
+const util = require('node:util')
 const { UsageError } = require('./errors.js')
 
 /**
@@ -12,60 +12,36 @@ const { UsageError } = require('./errors.js')
  * @returns {{ options: Record<string, string | boolean>, positionals: Record<string, string> }}
  */
 function parseArgs(argv, spec) {
-  const fail = (message) => new UsageError(message)
-  const byShort = new Map()
-  for (const [name, def] of Object.entries(spec.options)) if (def.short) byShort.set(def.short, name)
-
-  const options = {}
-  const values = []
-  let onlyPositionals = false
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i]
-    if (onlyPositionals || arg === '-' || !arg.startsWith('-')) {
-      values.push(arg)
-      continue
-    }
-    if (arg === '--') {
-      onlyPositionals = true
-      continue
-    }
-    let name
-    let inline
-    if (arg.startsWith('--')) {
-      const eq = arg.indexOf('=')
-      name = eq === -1 ? arg.slice(2) : arg.slice(2, eq)
-      inline = eq === -1 ? undefined : arg.slice(eq + 1)
-      if (!Object.hasOwn(spec.options, name)) throw fail(`unknown option '--${name}'`)
-    } else {
-      name = byShort.get(arg.slice(1, 2))
-      if (name === undefined) throw fail(`unknown option '${arg}'`)
-      if (arg.length > 2) inline = arg.slice(2) // -n5
-    }
-    const flag = arg.startsWith('--') ? `--${name}` : `-${spec.options[name].short}`
-    if (spec.options[name].type === 'boolean') {
-      if (inline !== undefined) throw fail(`option '${flag}' takes no value`)
-      options[name] = true
-    } else if (inline !== undefined) {
-      options[name] = inline
-    } else {
-      if (i + 1 >= argv.length) throw fail(`option '${flag}' needs a value`)
-      options[name] = argv[++i]
-    }
+  let parsed
+  try {
+    parsed = util.parseArgs({ args: argv, options: spec.options, allowPositionals: true, strict: true })
+  } catch (err) {
+    throw new UsageError(usageMessage(err))
   }
-
+  const options = { ...parsed.values }
   if (options.help) return { options, positionals: {} }
-
+  const values = parsed.positionals
   const positionals = {}
   spec.positionals.forEach((slot, index) => {
     const optional = slot.endsWith('?')
     const name = optional ? slot.slice(0, -1) : slot
     if (index < values.length) positionals[name] = values[index]
-    else if (!optional) throw fail(`missing argument <${name}>`)
+    else if (!optional) throw new UsageError(`missing argument <${name}>`)
   })
   if (values.length > spec.positionals.length) {
-    throw fail(`unexpected argument '${values[spec.positionals.length]}'`)
+    throw new UsageError(`unexpected argument '${values[spec.positionals.length]}'`)
   }
   return { options, positionals }
+}
+
+/** parseArgs's messages, shortened to what the user typed and what is wrong with it. */
+function usageMessage(err) {
+  const unknown = /^Unknown option '([^']+)'/.exec(err.message)
+  if (unknown) return `unknown option '${unknown[1]}'`
+  const flag = /^Option '(?:-\w, )?(--[\w-]+)/.exec(err.message)
+  if (flag && /argument missing/.test(err.message)) return `option '${flag[1]}' needs a value`
+  if (flag && /does not take an argument/.test(err.message)) return `option '${flag[1]}' takes no value`
+  return err.message
 }
 
 /** A whole number from `min` to `max` given to `flag`. */

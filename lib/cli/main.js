@@ -6,7 +6,7 @@ const path = require('node:path')
 const { UsageError, RuntimeError, EXIT } = require('./errors.js')
 const { colours } = require('./format.js')
 
-const COMMANDS = [require('./run.js'), require('./next.js'), require('./status.js'), require('./history.js'), require('./validate.js')]
+const COMMANDS = [require('./run.js'), require('./next.js'), require('./status.js'), require('./history.js'), require('./validate.js'), require('./dashboard.js')]
 
 const SHORT_USAGE = `Usage: tickflow <command> [options]   (commands: ${COMMANDS.map((c) => c.name).join(', ')})
 'tickflow --help' says more.`

@@ -6,7 +6,7 @@ const { parseArgs } = require('./args.js')
 const { colours, table, formatDuration, formatRelative, percent } = require('./format.js')
 const { openForReading, DEFAULT_DB } = require('./store.js')
 
-const usage = 'tickflow status [--db PATH]'
+const usage = 'tickflow status [--db PATH] [--json] [--watch]'
 
 const help = `Usage: ${usage}
 
@@ -16,19 +16,80 @@ rate and average duration. It reads the store without locking it, so it works wh
 
 Options:
   --db PATH    the sqlite store (default ${DEFAULT_DB})
+  --json       one JSON object per schedule, in an array, for scripts
+  --watch      show it again every 2 seconds, until Ctrl-C
   -h, --help   this help
 
 Exit status: 0 shown, 1 the store cannot be read, 2 bad options.`
 
-const spec = { positionals: [], options: { db: { type: 'string' }, help: { type: 'boolean', short: 'h' } } }
+const spec = {
+  positionals: [],
+  options: { db: { type: 'string' }, json: { type: 'boolean' }, watch: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
+}
+
+const WATCH_MS = 2000
 
 async function status(argv, { out }) {
   const { options } = parseArgs(argv, spec)
   if (options.help) return out.write(`${help}\n`), 0
   const db = options.db === undefined ? DEFAULT_DB : options.db
-  const integration = await openForReading(db)
-  out.write(`${renderStatus(integration, { paint: colours(out), source: db })}\n`)
+  const show = async () => {
+    const integration = await openForReading(db)
+    try {
+      return options.json
+        ? `${JSON.stringify(statusJson(integration), null, 2)}\n`
+        : `${renderStatus(integration, { paint: colours(out), source: db })}\n`
+    } finally {
+      await integration.stop()
+    }
+  }
+  if (!options.watch) return out.write(await show()), 0
+  let stopped = false
+  let wake = () => {}
+  const stop = () => {
+    stopped = true
+    wake()
+  }
+  process.once('SIGINT', stop)
+  process.once('SIGTERM', stop)
+  try {
+    while (!stopped) {
+      const text = await show()
+      // A terminal gets the screen cleared between views; a pipe gets them one after another.
+      out.write(out.isTTY && !options.json ? `\x1b[2J\x1b[H${text}` : text)
+      if (stopped) break
+      await new Promise((resolve) => {
+        const timer = setTimeout(resolve, WATCH_MS)
+        wake = () => (clearTimeout(timer), resolve())
+      })
+    }
+  } finally {
+    process.off('SIGINT', stop)
+    process.off('SIGTERM', stop)
+  }
   return 0
+}
+
+/** What the table shows, as data. */
+function statusJson(integration) {
+  return integration.getScheduledWorkflows().map((config) => {
+    const s = integration.getScheduleStatus(config.scheduleId)
+    const m = s.metrics
+    const nextRun = nextRunOf(integration, config.scheduleId, s)
+    return {
+      scheduleId: config.scheduleId,
+      cron: config.scheduleConfig.cronExpression,
+      timezone: config.scheduleConfig.timezone,
+      state: s.status,
+      nextRun: nextRun ? nextRun.toISOString() : null,
+      lastRun: s.lastExecution ? s.lastExecution.toISOString() : null,
+      lastStatus: s.lastExecutionStatus || null,
+      lastError: s.lastError || null,
+      runs: m.totalExecutions,
+      successRate: m.totalExecutions > 0 ? m.successRate : null,
+      averageDurationMs: m.totalExecutions > 0 ? m.averageExecutionTime : null,
+    }
+  })
 }
 
 /** Colour of an execution status or schedule state. */
@@ -72,4 +133,4 @@ function renderStatus(integration, { paint, source, now = new Date() }) {
   return `${paint.bold(`${configs.length} schedule${configs.length === 1 ? '' : 's'} in ${source}`)}\n${table(headers, rows, { right: [6, 7, 8], paint })}`
 }
 
-module.exports = { name: 'status', summary: 'schedules in the store: next run, last status, success rate', usage, help, run: status, renderStatus, statusColour, nextRunOf }
+module.exports = { name: 'status', summary: 'schedules in the store: next run, last status, success rate', usage, help, run: status, renderStatus, statusJson, statusColour, nextRunOf }

@@ -1,0 +1,166 @@
+// The dashboard handler through node:http, as an operator's browser and a hostile site would
+// reach it: JSON views under a sub-path, actions, readOnly and authorize refusals enforced by
+// the server, and cross-site writes refused.
+const http = require('node:http')
+const { WorkflowScheduleIntegration } = require('..')
+const { dashboard } = require('../lib/dashboard')
+const { dstMark } = require('../lib/dashboard/views.js')
+const { config, controlled, tick } = require('./support')
+
+let servers = []
+let integrations = []
+afterEach(async () => {
+  for (const s of servers) await new Promise((resolve) => s.close(resolve))
+  for (const it of integrations) await it.stop({ graceMs: 0 })
+  servers = []
+  integrations = []
+})
+
+/** A manual-clock integration with a little history, and its dashboard under /ops/tickflow. */
+async function serve(options, { stripPrefix = false } = {}) {
+  const { runs, executor } = controlled()
+  const it = new WorkflowScheduleIntegration({ clock: 'manual', startTime: new Date('2026-03-07T12:00:00Z'), executor })
+  integrations.push(it)
+  await it.start()
+  await it.createScheduledWorkflow(config('ny', '30 1 * * *', { scheduleConfig: { timezone: 'America/New_York' } }))
+  await it.createScheduledWorkflow(config('fast', '*/10 * * * *'))
+  await it.pauseSchedule('s-ny', 'maintenance')
+  await it.advanceTime(10 * 60_000)
+  runs[0].resolve('done')
+  await tick()
+  await it.advanceTime(10 * 60_000) // 12:20 runs, and is still running
+  const handler = dashboard(it, options)
+  const server = http.createServer((req, res) => {
+    if (!req.url.startsWith('/ops/tickflow')) {
+      res.statusCode = 404
+      return res.end()
+    }
+    if (stripPrefix) {
+      // What Express and Connect do when they mount a handler.
+      req.originalUrl = req.url
+      req.url = req.url.slice('/ops/tickflow'.length) || '/'
+    }
+    handler(req, res)
+  })
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve))
+  servers.push(server)
+  const base = `http://127.0.0.1:${server.address().port}/ops/tickflow/`
+  const get = async (path, headers = {}) => {
+    const r = await fetch(base + path, { headers, redirect: 'manual' })
+    return { status: r.status, headers: r.headers, body: r.headers.get('content-type')?.includes('json') ? await r.json() : await r.text() }
+  }
+  const post = async (action, body, headers = {}) => {
+    const r = await fetch(`${base}api/actions/${action}`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) })
+    return { status: r.status, body: await r.json() }
+  }
+  return { it, runs, base, get, post }
+}
+
+describe.each([
+  ['node:http, the prefix left on the URL', false],
+  ['Express/Connect, the prefix stripped', true],
+])('mounted by %s', (_name, stripPrefix) => {
+  test('the page and its files, at URLs relative to the mount; the root without its slash is redirected', async () => {
+    const { get } = await serve({}, { stripPrefix })
+    const page = await get('')
+    expect(page.status).toBe(200)
+    expect(page.headers.get('content-security-policy')).toMatch(/default-src 'self'/)
+    expect(page.body).toMatch(/<html/i)
+    // Relative URLs only: the page works under any sub-path and proxy.
+    expect(page.body).not.toMatch(/(src|href)="\//)
+    expect((await get('app.js')).status).toBe(200)
+    expect((await get('app.css')).status).toBe(200)
+    const r = await fetch(`${(await serve({}, { stripPrefix })).base.replace(/\/$/, '')}?tab=x`, { redirect: 'manual' })
+    expect(r.status).toBe(301)
+    expect(r.headers.get('location')).toBe('/ops/tickflow/?tab=x')
+  })
+
+  test('the views: overview, a schedule with DST-aware upcoming fires, executions, timeline, backfill preview', async () => {
+    const { get } = await serve({}, { stripPrefix })
+    const overview = (await get('api/overview')).body
+    expect(overview).toMatchObject({ state: 'running', readOnly: false, actions: { trigger: true, pause: true } })
+    const fast = overview.schedules.find((s) => s.scheduleId === 's-fast')
+    expect(fast).toMatchObject({ configId: 'fast', cron: '*/10 * * * *', description: 'Every 10 minutes', timezone: 'UTC', state: 'active' })
+    expect(fast.recent.map((r) => r.status)).toEqual(['completed', 'running'])
+    expect(fast.nextFires).toEqual(['2026-03-07T12:30:00.000Z', '2026-03-07T12:40:00.000Z', '2026-03-07T12:50:00.000Z'])
+    const ny = overview.schedules.find((s) => s.scheduleId === 's-ny')
+    expect(ny).toMatchObject({ state: 'paused', pauseNote: 'maintenance', last: null })
+
+    const detail = (await get('api/schedule?id=s-fast')).body
+    expect(detail.history.map((e) => e.status)).toEqual(['running', 'completed'])
+    expect(detail.upcoming[0]).toEqual({ at: '2026-03-07T12:30:00.000Z', zoneTime: '2026-03-07 12:30:00', offset: '+00:00', dst: null })
+    expect(detail.lateness.count).toBe(2)
+    expect(detail.lateness.buckets.reduce((n, b) => n + b.count, 0)).toBe(2)
+    expect((await get('api/schedule?id=nope')).status).toBe(404)
+    expect((await get('api/schedule')).status).toBe(400)
+
+    const executions = (await get('api/executions?scheduleId=s-fast&status=completed')).body
+    expect(executions).toMatchObject({ total: 1, executions: [{ scheduleId: 's-fast', status: 'completed' }] })
+    const timeline = (await get('api/timeline?hours=1')).body
+    // The hour after 12:20; the paused schedule has no upcoming fires.
+    expect(timeline.fires.map((f) => f.at.slice(11, 16))).toEqual(['12:30', '12:40', '12:50', '13:00', '13:10', '13:20'])
+    expect(timeline.fires.every((f) => f.scheduleIds.join() === 's-fast')).toBe(true)
+    const preview = (await get('api/backfill-preview?id=s-fast&from=2026-03-01T00:00:00Z&to=2026-03-01T00:30:00Z')).body
+    expect(preview).toEqual({ occurrences: ['2026-03-01T00:00:00.000Z', '2026-03-01T00:10:00.000Z', '2026-03-01T00:20:00.000Z'], count: 3, truncated: false })
+  })
+})
+
+test('upcoming fires are marked where daylight saving time repeats or skips wall-clock time', () => {
+  // New York: 01:30 occurs twice on 2026-11-01; 03:00 comes right after the 2026-03-08 gap.
+  expect(dstMark(new Date('2026-11-01T05:30:00Z'), 'America/New_York')).toBe('repeat')
+  expect(dstMark(new Date('2026-11-01T06:30:00Z'), 'America/New_York')).toBe('repeat')
+  expect(dstMark(new Date('2026-03-08T07:00:00Z'), 'America/New_York')).toBe('gap')
+  expect(dstMark(new Date('2026-03-09T06:30:00Z'), 'America/New_York')).toBeNull()
+  expect(dstMark(new Date('2026-11-01T05:30:00Z'), 'UTC')).toBeNull()
+})
+
+test('actions: trigger (the cadence unmoved), pause with a note, resume, cancel, retry, backfill', async () => {
+  const { it, runs, post } = await serve()
+  const triggered = await post('trigger', { scheduleId: 's-fast' })
+  expect(triggered.status).toBe(200)
+  expect(it.getExecution(triggered.body.executionId)).toMatchObject({ triggerType: 'manual' })
+  expect(it.getNextExecutionTimes('s-fast', 1)[0].toISOString()).toBe('2026-03-07T12:30:00.000Z')
+  expect((await post('pause', { scheduleId: 's-fast', note: 'deploy' })).status).toBe(200)
+  expect(it.getScheduleStatus('s-fast')).toMatchObject({ paused: true, pauseNote: 'deploy' })
+  expect((await post('resume', { scheduleId: 's-fast' })).status).toBe(200)
+  const running = it.listExecutions({ scheduleId: 's-fast', status: ['running'] })[0]
+  expect((await post('cancel', { executionId: running.id })).status).toBe(200)
+  expect(it.getExecution(running.id).status).toBe('cancelled')
+  const retried = await post('retry', { executionId: running.id })
+  expect(retried.status).toBe(200)
+  expect(it.getExecution(retried.body.executionId).retryOf).toBe(running.id)
+  const backfilled = await post('backfill', { scheduleId: 's-fast', from: '2026-03-01T00:00:00Z', to: '2026-03-01T00:30:00Z' })
+  expect(backfilled.body.executionIds).toHaveLength(3)
+  // Errors say what kind they are.
+  expect(await post('trigger', { scheduleId: 'missing' })).toMatchObject({ status: 404, body: { error: { code: 'ERR_NOT_FOUND' } } })
+  expect(await post('trigger', {})).toMatchObject({ status: 400, body: { error: { code: 'ERR_INVALID_ARG_TYPE' } } })
+  expect(await post('backfill', { scheduleId: 's-fast', from: 'yesterday', to: '2026-03-01T00:30:00Z' })).toMatchObject({ status: 400, body: { error: { code: 'ERR_INVALID_DATE' } } })
+  expect(await post('explode', {})).toMatchObject({ status: 404 })
+  for (const r of runs) r.resolve('ok')
+})
+
+test('readOnly is enforced by the server, authorize may refuse, and other sites may not write', async () => {
+  const ro = await serve({ readOnly: true })
+  expect((await ro.get('api/overview')).body).toMatchObject({ readOnly: true, actions: { trigger: false, cancel: false } })
+  expect(await ro.post('trigger', { scheduleId: 's-fast' })).toMatchObject({ status: 403, body: { error: { code: 'ERR_READ_ONLY' } } })
+  expect(ro.it.listExecutions({ scheduleId: 's-fast' })).toHaveLength(2)
+
+  const asked = []
+  const guarded = await serve({ authorize: (req, action) => (asked.push(action), action === 'read' || req.headers['x-role'] === 'admin') })
+  expect((await guarded.get('api/overview')).status).toBe(200)
+  expect(await guarded.post('pause', { scheduleId: 's-fast' })).toMatchObject({ status: 403, body: { error: { code: 'ERR_FORBIDDEN' } } })
+  expect((await guarded.post('pause', { scheduleId: 's-fast' }, { 'x-role': 'admin' })).status).toBe(200)
+  expect(asked).toEqual(['read', 'pause', 'pause'])
+  const denied = await serve({ authorize: async () => false })
+  expect((await denied.get('api/overview')).status).toBe(403)
+  expect((await denied.get('')).status).toBe(403)
+
+  const open = await serve()
+  expect(await open.post('trigger', { scheduleId: 's-fast' }, { origin: 'https://evil.example' })).toMatchObject({ status: 403, body: { error: { code: 'ERR_CROSS_SITE' } } })
+  expect(await open.post('trigger', { scheduleId: 's-fast' }, { 'sec-fetch-site': 'cross-site' })).toMatchObject({ status: 403, body: { error: { code: 'ERR_CROSS_SITE' } } })
+  expect((await open.post('trigger', { scheduleId: 's-fast' }, { 'sec-fetch-site': 'same-origin', origin: open.base.replace(/\/ops.*$/, '') })).status).toBe(200)
+  // A form post (no JSON) is refused: a cross-site form cannot send application/json.
+  const form = await fetch(`${open.base}api/actions/trigger`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'scheduleId=s-fast' })
+  expect(form.status).toBe(415)
+  expect((await fetch(`${open.base}api/overview`, { method: 'DELETE' })).status).toBe(405)
+})

@@ -1,0 +1,102 @@
+'use strict'
+// tickflow dashboard: serves the dashboard, read-only, over a sqlite store, beside a running
+// 'tickflow run'. The store is opened read-only (no lock) and opened again every couple of
+// seconds, so the page follows what the run does.
+
+const http = require('node:http')
+const { parseArgs, parseCount } = require('./args.js')
+const { openForReading, DEFAULT_DB } = require('./store.js')
+const { dashboard } = require('../dashboard/index.js')
+
+const usage = 'tickflow dashboard [--db PATH] [--port N] [--host ADDRESS]'
+
+const help = `Usage: ${usage}
+
+Serves the dashboard for a store, read-only: schedules, upcoming fires, executions and
+skipped occurrences. It reads the store without locking it, so it works while a
+'tickflow run' is using it. Stop it with Ctrl-C.
+
+Options:
+  --db PATH        the sqlite store (default ${DEFAULT_DB})
+  --port N         the port (default 4740; 0 picks a free one)
+  --host ADDRESS   the address to listen on (default 127.0.0.1)
+  -h, --help       this help
+
+Exit status: 0 stopped, 1 the store cannot be read or the port is taken, 2 bad options.`
+
+const spec = {
+  positionals: [],
+  options: { db: { type: 'string' }, port: { type: 'string' }, host: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+}
+
+/** How long one read-only opening of the store serves the page. */
+const REFRESH_MS = 2000
+
+async function serveDashboard(argv, { out }) {
+  const { options } = parseArgs(argv, spec)
+  if (options.help) return out.write(`${help}\n`), 0
+  const db = options.db === undefined ? DEFAULT_DB : options.db
+  const port = options.port === undefined ? 4740 : parseCount(options.port, '--port', { min: 0, max: 65535 })
+  const host = options.host === undefined ? '127.0.0.1' : options.host
+  const store = await refreshing(db)
+  const handler = dashboard(store.view, { readOnly: true })
+  const server = http.createServer(async (req, res) => {
+    try {
+      await store.fresh()
+    } catch (err) {
+      res.statusCode = 503
+      res.setHeader('Content-Type', 'application/json; charset=utf-8')
+      return res.end(JSON.stringify({ error: { code: err.code || 'ERR_STORE', message: err.message } }))
+    }
+    handler(req, res)
+  })
+  await new Promise((resolve, reject) => {
+    server.once('error', reject)
+    server.listen(port, host, resolve)
+  })
+  const address = server.address()
+  out.write(`dashboard for ${db} (read-only) at http://${address.address.includes(':') ? `[${address.address}]` : address.address}:${address.port}/\n`)
+  await new Promise((resolve) => {
+    process.once('SIGINT', resolve)
+    process.once('SIGTERM', resolve)
+  })
+  await new Promise((resolve) => server.close(resolve))
+  await store.close()
+  return 0
+}
+
+/** A read-only integration on `db` that is opened again when older than REFRESH_MS; `view`
+ * stands for whichever opening is current. */
+async function refreshing(db) {
+  let current = await openForReading(db)
+  let openedAt = Date.now()
+  let reopening = null
+  const view = new Proxy({}, {
+    get(_target, name) {
+      const value = current[name]
+      return typeof value === 'function' ? value.bind(current) : value
+    },
+  })
+  return {
+    view,
+    async fresh() {
+      if (Date.now() - openedAt < REFRESH_MS) return
+      if (!reopening) {
+        reopening = openForReading(db)
+          .then(async (next) => {
+            const previous = current
+            current = next
+            openedAt = Date.now()
+            await previous.stop()
+          })
+          .finally(() => {
+            reopening = null
+          })
+      }
+      await reopening
+    },
+    close: () => current.stop(),
+  }
+}
+
+module.exports = { name: 'dashboard', summary: 'serve the dashboard for a store, read-only', usage, help, run: serveDashboard }
