@@ -156,6 +156,19 @@ impl Args {
         }
     }
 
+    /// The boolean `name` of the options object at `i`; `default` when left out.
+    fn flag(&self, i: usize, name: &str, default: bool) -> ApiResult<bool> {
+        match self.value(i).get(name) {
+            None | Some(Value::Null) => Ok(default),
+            Some(Value::Bool(b)) => Ok(*b),
+            Some(other) => Err(engine_error(EngineError::Field(engine::value::type_error(
+                &format!("options.{name}"),
+                "true or false",
+                other,
+            )))),
+        }
+    }
+
     fn date(&self, i: usize) -> ApiResult<DateTime<Utc>> {
         date_value(self.value(i), self.names[i]).map_err(|e| engine_error(e.into()))
     }
@@ -268,17 +281,7 @@ fn command(engine: &mut Engine, method: &str, values: Vec<Value>) -> ApiResult<V
                     a.value(0),
                 ))));
             };
-            let delete_missing = match a.value(1).get("deleteMissing") {
-                None | Some(Value::Null) => false,
-                Some(Value::Bool(b)) => *b,
-                Some(other) => {
-                    return Err(engine_error(EngineError::Field(engine::value::type_error(
-                        "options.deleteMissing",
-                        "true or false",
-                        other,
-                    ))))
-                }
-            };
+            let delete_missing = a.flag(1, "deleteMissing", false)?;
             e(engine.sync(configs, delete_missing).map(|done| {
                 json!({
                     "created": done.created,
@@ -360,17 +363,7 @@ fn command(engine: &mut Engine, method: &str, values: Vec<Value>) -> ApiResult<V
         "integrationMetrics" => e(engine.integration_metrics(a.optional_string(0)?.as_deref())),
         "performanceMetrics" => Ok(engine.performance_metrics()),
         "prometheus" => {
-            let per_schedule = match a.value(0).get("perSchedule") {
-                None | Some(Value::Null) => true,
-                Some(Value::Bool(b)) => *b,
-                Some(other) => {
-                    return Err(engine_error(EngineError::Field(engine::value::type_error(
-                        "options.perSchedule",
-                        "true or false",
-                        other,
-                    ))))
-                }
-            };
+            let per_schedule = a.flag(0, "perSchedule", true)?;
             Ok(Value::String(engine.prometheus(per_schedule)))
         }
         "now" => Ok(engine::value::date_json(engine.now())),

@@ -176,23 +176,16 @@ impl Engine {
                 format!("{{{l}}}")
             }
         };
-        let counter = |out: &mut String,
-                       name: &str,
-                       help: &str,
-                       values: &mut dyn Iterator<Item = (String, f64)>| {
-            let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} counter");
-            for (l, v) in values {
-                let _ = writeln!(out, "{name}{l} {}", number(v));
-            }
-        };
-        counter(
+        family(
             &mut out,
+            "counter",
             "tickflow_fires_total",
             "Scheduled occurrences that fired (catch-up runs included), by schedule.",
             &mut rows.iter().map(|(s, x)| (labels(*s, ""), x.fires as f64)),
         );
-        counter(
+        family(
             &mut out,
+            "counter",
             "tickflow_skipped_fires_total",
             "Due occurrences that did not run, by reason: overlap, misfire, dst, disabled.",
             &mut rows.iter().flat_map(|(s, x)| {
@@ -202,8 +195,9 @@ impl Engine {
                     .map(move |(reason, n)| (labels(*s, &format!("reason=\"{reason}\"")), n as f64))
             }),
         );
-        counter(
+        family(
             &mut out,
+            "counter",
             "tickflow_executions_total",
             "Executions that ended, by outcome: completed, failed, timeout, cancelled.",
             &mut rows.iter().flat_map(|(s, x)| {
@@ -217,8 +211,9 @@ impl Engine {
                 .map(move |(outcome, n)| (labels(*s, &format!("outcome=\"{outcome}\"")), n as f64))
             }),
         );
-        counter(
+        family(
             &mut out,
+            "counter",
             "tickflow_retries_total",
             "Attempts that failed and were tried again.",
             &mut rows.iter().map(|(s, x)| (labels(*s, ""), x.retries as f64)),
@@ -239,36 +234,31 @@ impl Engine {
             rows.iter().map(|(s, x)| (*s, &x.lateness)),
             &labels,
         );
-        let gauge = |out: &mut String,
-                     name: &str,
-                     help: &str,
-                     values: &mut dyn Iterator<Item = (String, f64)>| {
-            let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} gauge");
-            for (l, v) in values {
-                let _ = writeln!(out, "{name}{l} {}", number(v));
-            }
-        };
-        gauge(
+        family(
             &mut out,
+            "gauge",
             "tickflow_executions_running",
             "Executions whose attempt is running now.",
             &mut rows.iter().map(|(s, x)| (labels(*s, ""), x.running as f64)),
         );
-        gauge(
+        family(
             &mut out,
+            "gauge",
             "tickflow_executions_queued",
             "Executions waiting for a slot or for their retry delay.",
             &mut rows.iter().map(|(s, x)| (labels(*s, ""), x.queued as f64)),
         );
-        gauge(
+        family(
             &mut out,
+            "gauge",
             "tickflow_schedule_paused",
             "1 when the schedule is paused (with the schedule label off: how many are).",
             &mut rows.iter().map(|(s, x)| (labels(*s, ""), x.paused as f64)),
         );
         if per_schedule {
-            gauge(
+            family(
                 &mut out,
+                "gauge",
                 "tickflow_schedule_next_fire_timestamp_seconds",
                 "When the schedule fires next (Unix time); absent when it will not.",
                 &mut rows.iter().filter_map(|(s, x)| {
@@ -276,8 +266,9 @@ impl Engine {
                         .map(|t| (labels(*s, ""), t.timestamp_millis() as f64 / 1000.0))
                 }),
             );
-            gauge(
+            family(
                 &mut out,
+                "gauge",
                 "tickflow_schedule_last_success_timestamp_seconds",
                 "When an execution of the schedule last completed (Unix time): alert on time() minus this.",
                 &mut rows.iter().filter_map(|(s, x)| {
@@ -291,6 +282,20 @@ impl Engine {
             self.schedule_count()
         );
         out
+    }
+}
+
+/// One counter or gauge family: HELP, TYPE, then a sample per (labels, value).
+fn family(
+    out: &mut String,
+    kind: &str,
+    name: &str,
+    help: &str,
+    values: &mut dyn Iterator<Item = (String, f64)>,
+) {
+    let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}");
+    for (l, v) in values {
+        let _ = writeln!(out, "{name}{l} {}", number(v));
     }
 }
 
