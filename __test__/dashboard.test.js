@@ -100,6 +100,8 @@ describe.each([
     // The hour after 12:20; the paused schedule has no upcoming fires.
     expect(timeline.fires.map((f) => f.at.slice(11, 16))).toEqual(['12:30', '12:40', '12:50', '13:00', '13:10', '13:20'])
     expect(timeline.fires.every((f) => f.scheduleIds.join() === 's-fast')).toBe(true)
+    expect(timeline.truncated).toBe(false)
+    expect(timeline.schedules).toEqual(expect.arrayContaining([{ scheduleId: 's-fast', count: 6, until: timeline.to, truncated: false }]))
     const preview = (await get('api/backfill-preview?id=s-fast&from=2026-03-01T00:00:00Z&to=2026-03-01T00:30:00Z')).body
     expect(preview).toEqual({ occurrences: ['2026-03-01T00:00:00.000Z', '2026-03-01T00:10:00.000Z', '2026-03-01T00:20:00.000Z'], count: 3, truncated: false })
   })
@@ -147,10 +149,13 @@ test('readOnly is enforced by the server, authorize may refuse, and other sites 
 
   const asked = []
   const guarded = await serve({ authorize: (req, action) => (asked.push(action), action === 'read' || req.headers['x-role'] === 'admin') })
-  expect((await guarded.get('api/overview')).status).toBe(200)
+  // The overview says which actions this request may take, asking authorize for each.
+  expect((await guarded.get('api/overview')).body.actions).toEqual({ trigger: false, pause: false, resume: false, cancel: false, retry: false, backfill: false })
+  expect((await guarded.get('api/overview', { 'x-role': 'admin' })).body.actions).toMatchObject({ trigger: true, pause: true })
+  asked.length = 0
   expect(await guarded.post('pause', { scheduleId: 's-fast' })).toMatchObject({ status: 403, body: { error: { code: 'ERR_FORBIDDEN' } } })
   expect((await guarded.post('pause', { scheduleId: 's-fast' }, { 'x-role': 'admin' })).status).toBe(200)
-  expect(asked).toEqual(['read', 'pause', 'pause'])
+  expect(asked).toEqual(['pause', 'pause'])
   const denied = await serve({ authorize: async () => false })
   expect((await denied.get('api/overview')).status).toBe(403)
   expect((await denied.get('')).status).toBe(403)

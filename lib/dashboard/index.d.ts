@@ -13,6 +13,9 @@ export interface DashboardOptions {
 /**
  * The dashboard as a (req, res, next) handler that Express, Connect or node:http mounts under
  * any path: the page, its files and its JSON API, all at URLs relative to where it is mounted.
+ * With node:http, hand it requests under your prefix as they come (do not strip the prefix
+ * from `req.url`; or, if you do, set `req.originalUrl` to the full URL as Express does), so
+ * that a request for the prefix without its trailing slash is redirected to it.
  */
 export declare function dashboard(
   integration: WorkflowScheduleIntegration,

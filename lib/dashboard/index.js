@@ -87,7 +87,19 @@ async function handle(integration, settings, req, res) {
   await authorized(settings, req, 'read')
   const read = views.READS[route.name]
   if (!read) throw refusal(404, 'ERR_NOT_FOUND', `no view '${route.name}'`)
-  return send(res, 200, read(integration, url.searchParams, settings))
+  // Which actions this request may take, so that the page offers only those.
+  const allowed = {}
+  for (const action of ACTIONS) allowed[action] = !settings.readOnly && (await permits(settings, req, action))
+  return send(res, 200, read(integration, url.searchParams, { ...settings, allowed }))
+}
+
+async function permits(settings, req, action) {
+  if (!settings.authorize) return true
+  try {
+    return (await settings.authorize(req, action)) === true
+  } catch {
+    return false
+  }
 }
 
 /** What the path's last part names: the page and its files, a view, an action; null: the

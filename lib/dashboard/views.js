@@ -8,6 +8,7 @@ const { refusal, withStatus } = require('./errors.js')
 const OVERVIEW_LIMIT = 500
 const PREVIEW_LIMIT = 1000
 const TIMELINE_FIRES = 2000
+const TIMELINE_PER_SCHEDULE = 500
 
 const iso = (d) => (d instanceof Date ? d.toISOString() : d === undefined ? undefined : d)
 
@@ -65,12 +66,11 @@ function dateParam(params, name) {
 function overview(integration, params, settings) {
   const configs = integration.getScheduledWorkflows().sort((a, b) => a.scheduleId.localeCompare(b.scheduleId))
   const system = integration.getSystemMetrics()
-  const allowed = !settings.readOnly
   return {
     now: iso(integration.now()),
     state: integration.getState(),
     readOnly: settings.readOnly,
-    actions: { trigger: allowed, pause: allowed, resume: allowed, cancel: allowed, retry: allowed, backfill: allowed },
+    actions: settings.allowed,
     system: {
       totalSchedules: system.totalSchedules,
       activeSchedules: system.activeSchedules,
@@ -179,16 +179,21 @@ function timeline(integration, params) {
   const from = integration.now()
   const to = new Date(from.getTime() + hours * 3_600_000)
   const byInstant = new Map()
+  const schedules = []
   for (const config of integration.getScheduledWorkflows()) {
-    for (const at of integration.getNextExecutionTimes(config.scheduleId, 500)) {
-      if (at > to) break
+    const upcoming = integration.getNextExecutionTimes(config.scheduleId, TIMELINE_PER_SCHEDULE).filter((at) => at <= to)
+    for (const at of upcoming) {
       const key = at.toISOString()
       if (!byInstant.has(key)) byInstant.set(key, [])
       byInstant.get(key).push(config.scheduleId)
     }
+    // A schedule that fires more often than the bound covers only part of the window.
+    const truncated = upcoming.length === TIMELINE_PER_SCHEDULE
+    schedules.push({ scheduleId: config.scheduleId, count: upcoming.length, until: iso(truncated ? upcoming[upcoming.length - 1] : to), truncated })
   }
-  const fires = [...byInstant.entries()].sort(([a], [b]) => (a < b ? -1 : 1)).slice(0, TIMELINE_FIRES).map(([at, scheduleIds]) => ({ at, scheduleIds }))
-  return { from: iso(from), to: iso(to), fires }
+  const all = [...byInstant.entries()].sort(([a], [b]) => (a < b ? -1 : 1))
+  const fires = all.slice(0, TIMELINE_FIRES).map(([at, scheduleIds]) => ({ at, scheduleIds }))
+  return { from: iso(from), to: iso(to), fires, truncated: all.length > TIMELINE_FIRES || schedules.some((s) => s.truncated), schedules }
 }
 
 function backfillPreview(integration, params) {
