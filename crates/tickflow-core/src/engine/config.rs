@@ -57,16 +57,19 @@ pub struct RetryPolicy {
 }
 
 impl RetryPolicy {
+    /// One attempt, no retry.
+    pub const NONE: RetryPolicy = RetryPolicy {
+        max_attempts: 1,
+        backoff: Backoff::Fixed,
+        initial_delay_ms: 0,
+        max_delay_ms: 0,
+        multiplier: 1.0,
+        jitter: 0.0,
+        retryable_errors: Vec::new(),
+    };
+
     pub fn none() -> RetryPolicy {
-        RetryPolicy {
-            max_attempts: 1,
-            backoff: Backoff::Fixed,
-            initial_delay_ms: 0,
-            max_delay_ms: 0,
-            multiplier: 1.0,
-            jitter: 0.0,
-            retryable_errors: Vec::new(),
-        }
+        Self::NONE
     }
 
     pub fn is_retryable(&self, code: &str) -> bool {
@@ -103,25 +106,63 @@ pub struct ScheduleSpec {
     pub config_id: String,
     pub schedule_id: String,
     pub workflow_id: String,
-    pub name: String,
+    /// The config's name when it differs from its id (most schedules are named by their id).
+    pub own_name: Option<String>,
     pub pattern: Arc<CronPattern>,
     pub zone: Zone,
     pub dst_gap: DstGap,
     /// `enabled` of the config and of its scheduleConfig, both.
     pub enabled: bool,
+    pub overlap: OverlapPolicy,
+    /// 1 (low) to 5 (immediate / urgent); queued work leaves highest first.
+    pub priority: u8,
+    /// The parts of this schedule's messages that never change, as JSON text.
+    pub fragments: super::text::Fragments,
+    /// What most schedules leave at its default, boxed only when set: ~180 bytes an idle
+    /// schedule with none of it does not carry. Read through `extras()`.
+    pub extra: Option<Box<SpecExtras>>,
+}
+
+/// The rarely set part of a schedule's definition.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SpecExtras {
     pub start: Option<DateTime<Utc>>,
     pub end: Option<DateTime<Utc>>,
     pub max_executions: Option<u64>,
-    pub overlap: OverlapPolicy,
     pub catchup: Catchup,
     pub jitter_ms: u64,
     pub retry: RetryPolicy,
     pub timeout_ms: Option<u64>,
-    /// 1 (low) to 5 (immediate / urgent); queued work leaves highest first.
-    pub priority: u8,
     pub environment: Option<String>,
-    /// The parts of this schedule's messages that never change, as JSON text.
-    pub fragments: super::text::Fragments,
+}
+
+impl SpecExtras {
+    pub const DEFAULT: SpecExtras = SpecExtras {
+        start: None,
+        end: None,
+        max_executions: None,
+        catchup: Catchup {
+            policy: CatchupKind::Once,
+            window_ms: DEFAULT_CATCHUP_WINDOW_MS,
+            max_runs: None,
+        },
+        jitter_ms: 0,
+        retry: RetryPolicy::NONE,
+        timeout_ms: None,
+        environment: None,
+    };
+}
+
+static DEFAULT_EXTRAS: SpecExtras = SpecExtras::DEFAULT;
+
+impl ScheduleSpec {
+    pub fn name(&self) -> &str {
+        self.own_name.as_deref().unwrap_or(&self.config_id)
+    }
+
+    pub fn extras(&self) -> &SpecExtras {
+        self.extra.as_deref().unwrap_or(&DEFAULT_EXTRAS)
+    }
 }
 
 const CONFIG_KEYS: &[&str] = &[
@@ -197,7 +238,7 @@ pub fn parse_config(
         Some(id) => id,
         None => config_id.clone(),
     };
-    let name = c.string("name")?.unwrap_or_else(|| config_id.clone());
+    let own_name = c.string("name")?.filter(|name| *name != config_id);
     c.string("description")?;
     let config_enabled = c.boolean("enabled")?.unwrap_or(true);
     let metadata = c
@@ -349,21 +390,25 @@ pub fn parse_config(
         config_id,
         schedule_id,
         workflow_id,
-        name,
+        own_name,
         pattern,
         zone,
         dst_gap,
         enabled: config_enabled && schedule_enabled,
-        start,
-        end,
-        max_executions,
         overlap,
-        catchup,
-        jitter_ms,
-        retry,
-        timeout_ms,
         priority,
-        environment,
+        extra: Some(SpecExtras {
+            start,
+            end,
+            max_executions,
+            catchup,
+            jitter_ms,
+            retry,
+            timeout_ms,
+            environment,
+        })
+        .filter(|x| *x != SpecExtras::DEFAULT)
+        .map(Box::new),
     })
 }
 

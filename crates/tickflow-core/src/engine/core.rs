@@ -793,7 +793,7 @@ impl Engine {
         let timing_changed = s.spec.pattern.source() != spec.pattern.source()
             || s.spec.zone.name() != spec.zone.name()
             || s.spec.dst_gap != spec.dst_gap
-            || s.spec.start != spec.start;
+            || s.spec.extras().start != spec.extras().start;
         if timing_changed {
             s.cursor = s.cursor.max(now);
         }
@@ -1032,7 +1032,7 @@ impl Engine {
         match next {
             Some(at) => {
                 s.next_fire = Some(at);
-                let jitter = s.spec.jitter_ms;
+                let jitter = s.spec.extras().jitter_ms;
                 let generation = s.generation;
                 let offset = if jitter > 0 {
                     self.random() % (jitter + 1)
@@ -1194,15 +1194,16 @@ pub fn next_occurrence(
     cursor: DateTime<Utc>,
     fired: u64,
 ) -> Option<DateTime<Utc>> {
-    if spec.max_executions.is_some_and(|max| fired >= max) {
+    let extras = spec.extras();
+    if extras.max_executions.is_some_and(|max| fired >= max) {
         return None;
     }
-    let after = match spec.start {
+    let after = match extras.start {
         Some(start) if start > cursor => start - Duration::milliseconds(1),
         _ => cursor,
     };
     let at = spec.pattern.next_after(after, &spec.zone, spec.dst_gap)?;
-    match spec.end {
+    match extras.end {
         Some(end) if at > end => None,
         _ => Some(at),
     }

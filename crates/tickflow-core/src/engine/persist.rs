@@ -401,7 +401,7 @@ impl Engine {
                 ExecutionStatus::Retrying => {
                     let delay = self
                         .schedule(&schedule_id)
-                        .map_or(0, |s| s.spec.retry.delay_ms(attempt));
+                        .map_or(0, |s| s.spec.extras().retry.delay_ms(attempt));
                     let at = ended + Duration::milliseconds(delay as i64);
                     self.timers.push(
                         at.max(now),

@@ -200,7 +200,7 @@ impl Engine {
     fn execution_json(&self, e: &Execution) -> Value {
         let spec = self.schedule(&e.schedule_id).map(|s| &s.spec);
         let environment = spec
-            .and_then(|s| s.environment.as_deref())
+            .and_then(|s| s.extras().environment.as_deref())
             .unwrap_or(&self.options.environment);
         let metadata = spec.map_or_else(
             || json!({}),
@@ -221,7 +221,7 @@ impl Engine {
             .filter(|e| {
                 let env = self
                     .schedule(&e.schedule_id)
-                    .and_then(|s| s.spec.environment.as_deref());
+                    .and_then(|s| s.spec.extras().environment.as_deref());
                 filters.matches(e, env)
             })
             .collect();
@@ -395,7 +395,7 @@ impl Engine {
                 "scheduleStatus": self.schedule_status(schedule_id)?,
                 "workflowStatus": {
                     "id": s.spec.workflow_id,
-                    "name": s.spec.name,
+                    "name": s.spec.name(),
                     "version": "1.0.0",
                     "status": if s.is_live() { "active" } else { "inactive" },
                     "lastModified": date_json(s.created),

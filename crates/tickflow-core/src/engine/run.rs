@@ -91,7 +91,7 @@ impl Engine {
                 ExecutionStatus::Running => {
                     let timeout = self
                         .schedule(&e.schedule_id)
-                        .and_then(|s| s.spec.timeout_ms);
+                        .and_then(|s| s.spec.extras().timeout_ms);
                     if let (Some(ms), Some(a)) = (timeout, e.attempts.last()) {
                         timeouts.push((
                             a.started + Duration::milliseconds(ms as i64),
@@ -203,10 +203,11 @@ impl Engine {
                 _ => break,
             }
         }
-        let window = Duration::milliseconds(spec.catchup.window_ms as i64);
+        let catchup = spec.extras().catchup;
+        let window = Duration::milliseconds(catchup.window_ms as i64);
         let in_window: Vec<bool> = missed.iter().map(|at| now - *at <= window).collect();
         let mut run = vec![false; missed.len()];
-        match spec.catchup.policy {
+        match catchup.policy {
             CatchupKind::Skip => {}
             CatchupKind::Once => {
                 if let Some(last) = in_window.iter().rposition(|w| *w) {
@@ -214,7 +215,7 @@ impl Engine {
                 }
             }
             CatchupKind::All => {
-                let cap = spec.catchup.max_runs.unwrap_or(u64::MAX) as usize;
+                let cap = catchup.max_runs.unwrap_or(u64::MAX) as usize;
                 // The most recent runs are kept when maxRuns cuts the list.
                 let mut kept = 0;
                 for i in (0..missed.len()).rev() {
@@ -334,7 +335,7 @@ impl Engine {
             status: ExecutionStatus::Queued,
             priority: s.spec.priority,
             attempts: Vec::new(),
-            max_attempts: s.spec.retry.max_attempts,
+            max_attempts: s.spec.extras().retry.max_attempts,
             result: None,
             error: None,
             context: context.clone(),
@@ -447,7 +448,7 @@ impl Engine {
         }
         let e = &self.executions[&key];
         let spec = self.by_schedule_id_spec(&e.schedule_id);
-        let timeout = spec.and_then(|s| s.timeout_ms);
+        let timeout = spec.and_then(|s| s.extras().timeout_ms);
         let empty = super::text::Fragments::default();
         let fragments = spec.map_or(&empty, |s| &s.fragments);
         let mut request = String::with_capacity(320);
@@ -599,7 +600,7 @@ impl Engine {
         // when the schedule has since lost its timeout.
         let timeout_ms = self
             .by_schedule_id_spec(&e.schedule_id)
-            .and_then(|s| s.timeout_ms)
+            .and_then(|s| s.extras().timeout_ms)
             .unwrap_or_else(|| {
                 (now - e.attempts.last().map_or(now, |a| a.started)).num_milliseconds() as u64
             });
@@ -647,7 +648,7 @@ impl Engine {
             .get(&key)
             .and_then(|e| self.by_schedule_id_spec(&e.schedule_id))
         {
-            Some(spec) => spec.retry.clone(),
+            Some(spec) => spec.extras().retry.clone(),
             None => super::config::RetryPolicy::none(),
         };
         // An interrupted attempt is retried while attempts remain, whatever

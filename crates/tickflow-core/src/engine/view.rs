@@ -16,7 +16,7 @@ impl Schedule {
         };
         let spec = &self.spec;
         fill(c, "scheduleId", json!(spec.schedule_id));
-        fill(c, "name", json!(spec.name));
+        fill(c, "name", json!(spec.name()));
         fill(c, "enabled", json!(true));
         fill(c, "metadata", json!({}));
         let execution = object(c, "executionConfig");
@@ -31,7 +31,7 @@ impl Schedule {
         let schedule = object(c, "scheduleConfig");
         fill(schedule, "id", json!(spec.schedule_id));
         fill(schedule, "workflowId", json!(spec.workflow_id));
-        fill(schedule, "name", json!(spec.name));
+        fill(schedule, "name", json!(spec.name()));
         fill(schedule, "timezone", json!(spec.zone.name()));
         fill(schedule, "enabled", enabled);
         let retry = object(schedule, "retryPolicy");
