@@ -49,28 +49,28 @@ const OPTIONS = c.object(OPTION_FIELDS)
 const ID = c.string({ minLength: 1, maxLength: 100, pattern: /^[A-Za-z0-9][A-Za-z0-9._:-]*$/, patternHint: "expected letters, digits, '.', '_', ':' or '-', starting with a letter or digit" })
 const CRON = c.string({ minLength: 1, maxLength: 1024 })
 
-/** A `startDate`/`endDate` may be given as a Date in code; the file holds text. */
-const asText = (v) => (v instanceof Date && Number.isFinite(v.getTime()) ? v.toISOString() : v)
-
 /**
  * Checks `schedule()`'s arguments by the file's rules and throws the first problem as a
- * coded TypeError/RangeError with its path (`options.retries.maxAttempts`).
+ * coded TypeError/RangeError with its path (`options.retries.maxAttempts`) and value.
  */
 function checkScheduleArgs(id, cron, options) {
   const errors = []
   ID(id, 'id', errors)
   CRON(cron, 'cron', errors)
-  if (options !== undefined) {
-    OPTIONS({ ...options, startDate: asText(options && options.startDate), endDate: asText(options && options.endDate) }, 'options', errors)
+  if (options !== undefined) OPTIONS(withDatesAsText(options), 'options', errors)
+  const [first] = errors
+  if (first) throw codedError(first.kind === 'range' ? RangeError : TypeError, first.code, first.path, first.message, first.value)
+}
+
+/** In code a `startDate`/`endDate` may be a Date; the file's rules check text. */
+function withDatesAsText(options) {
+  if (options === null || typeof options !== 'object') return options
+  const copy = { ...options }
+  for (const key of ['startDate', 'endDate']) {
+    const v = copy[key]
+    if (v instanceof Date && Number.isFinite(v.getTime())) copy[key] = v.toISOString()
   }
-  // The spread above adds keys the caller did not give.
-  const given = (e) => !/^options\.(startDate|endDate)$/.test(e.path) || (options && options[e.path.slice(8)] !== undefined)
-  const first = errors.filter(given)[0]
-  if (first) {
-    const valueAt = first.path.split('.').slice(1).reduce((v, k) => (v == null ? undefined : v[k]), first.path.startsWith('options') ? options : { id, cron }[first.path])
-    const value = first.path === 'id' ? id : first.path === 'cron' ? cron : valueAt
-    throw codedError(first.kind === 'range' ? RangeError : TypeError, first.code, first.path, first.message, value)
-  }
+  return copy
 }
 
 /** The ScheduledWorkflowConfig for a schedule in the short shape. */
@@ -138,4 +138,4 @@ function compact(object) {
   return Object.fromEntries(Object.entries(object).filter(([, v]) => v !== undefined))
 }
 
-module.exports = { OPTION_FIELDS, OPTIONS, RETRIES, ID, CRON, DATE_TIME, MAX_MS, checkScheduleArgs, toWorkflowConfig, shortPath, compact }
+module.exports = { OPTION_FIELDS, OPTIONS, ID, CRON, DATE_TIME, checkScheduleArgs, toWorkflowConfig, shortPath }
