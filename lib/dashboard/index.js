@@ -50,23 +50,20 @@ function dashboard(integration, options = {}) {
 async function handle(integration, settings, req, res) {
   const url = new URL(req.url || '/', 'http://dashboard.invalid')
   const route = routeOf(url.pathname)
-  if (route === null) {
-    // The mount root without its slash: relative URLs need it.
-    const original = new URL(req.originalUrl || req.url || '/', 'http://dashboard.invalid')
+  // The mount root without its slash (seen stripped, as '/', by Express): relative URLs need
+  // the slash, so the browser is sent there.
+  const original = new URL(req.originalUrl || req.url || '/', 'http://dashboard.invalid')
+  if (route === null || (route.kind === 'asset' && route.name === '' && !original.pathname.endsWith('/'))) {
     res.statusCode = 301
-    res.setHeader('Location', `${original.pathname.replace(/\/?$/, '/')}${original.search}`)
+    res.setHeader('Location', `${original.pathname}/${original.search}`)
     return res.end()
   }
   if (route.kind === 'asset') {
     if (req.method !== 'GET' && req.method !== 'HEAD') throw refusal(405, 'ERR_METHOD', `${req.method} is not allowed here`)
-    if (url.pathname === '/' && req.originalUrl && !new URL(req.originalUrl, 'http://x').pathname.endsWith('/')) {
-      res.statusCode = 301
-      res.setHeader('Location', `${new URL(req.originalUrl, 'http://x').pathname}/${url.search}`)
-      return res.end()
-    }
     await authorized(settings, req, 'read')
     const asset = ASSETS[route.name]
-    const body = fs.readFileSync(path.join(PUBLIC, asset.file))
+    asset.body = asset.body || fs.readFileSync(path.join(PUBLIC, asset.file))
+    const body = asset.body
     res.statusCode = 200
     for (const [k, v] of Object.entries(SECURITY_HEADERS)) res.setHeader(k, v)
     res.setHeader('Content-Type', asset.type)
