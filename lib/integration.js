@@ -151,8 +151,14 @@ class WorkflowScheduleIntegration extends EventEmitter {
    * open, the change waits for it (and opens it).
    */
   async _change(method, ...args) {
+    return this._changeThen(null, method, ...args)
+  }
+
+  /** `_change`, calling `onAnswer(answer)` before the drain runs (and reaches executors). */
+  async _changeThen(onAnswer, method, ...args) {
     if (!this._initialized && this._state !== 'stopping') await this._open()
     const answer = this._command(method, ...args)
+    if (onAnswer !== null) onAnswer(answer)
     await this._drained
     return answer
   }
@@ -547,15 +553,15 @@ class WorkflowScheduleIntegration extends EventEmitter {
     checkId(scheduleId, 'scheduleId')
     if (context !== undefined) checkObject(context, 'context')
     const link = this._tracing && this._tracing.activeLink()
-    if (!link) return this._change('trigger', scheduleId, context === undefined ? null : context)
     // The execution's span links to the caller's: known before its drain calls the executor.
-    if (!this._initialized && this._state !== 'stopping') await this._open()
-    const id = this._command('trigger', scheduleId, context === undefined ? null : context)
-    this._links.set(id, link)
-    // An execution cancelled before it ran leaves its link behind: keep the map bounded.
-    if (this._links.size > MAX_LINKS) this._links.delete(this._links.keys().next().value)
-    await this._drained
-    return id
+    const remember = link
+      ? (id) => {
+          this._links.set(id, link)
+          // An execution cancelled before it ran leaves its link behind: keep the map bounded.
+          if (this._links.size > MAX_LINKS) this._links.delete(this._links.keys().next().value)
+        }
+      : null
+    return this._changeThen(remember, 'trigger', scheduleId, context === undefined ? null : context)
   }
 
   async cancelScheduledExecution(executionId) {
