@@ -819,24 +819,35 @@ impl Engine {
             self.create_parsed(config, spec)?;
             return Ok(Upsert::Created);
         };
+        self.check_schedule_id_kept(&spec)?;
         let current = self.schedule_at(index).expect("indexed");
-        if current.spec.schedule_id != spec.schedule_id {
-            return Err(EngineError::Field(FieldError {
-                kind: super::value::Kind::Range,
-                code: "ERR_IMMUTABLE_FIELD",
-                path: "config.scheduleId".into(),
-                message: format!(
-                    "scheduled workflow '{}' has schedule id '{}'; a schedule id cannot change (delete the workflow to re-create it)",
-                    spec.config_id, current.spec.schedule_id
-                ),
-                value: json!(spec.schedule_id),
-            }));
-        }
         if current.config_value() == config {
             return Ok(Upsert::Unchanged);
         }
         self.replace_config(index, config, spec)?;
         Ok(Upsert::Updated)
+    }
+
+    /// An existing scheduled workflow keeps its schedule id: its history is filed under it.
+    fn check_schedule_id_kept(&self, spec: &ScheduleSpec) -> Result<(), EngineError> {
+        let current = self
+            .by_config_id
+            .get(&spec.config_id)
+            .and_then(|i| self.schedule_at(*i))
+            .map(|s| &s.spec.schedule_id);
+        match current {
+            Some(current) if *current != spec.schedule_id => Err(EngineError::Field(FieldError {
+                kind: super::value::Kind::Range,
+                code: "ERR_IMMUTABLE_FIELD",
+                path: "config.scheduleId".into(),
+                message: format!(
+                    "scheduled workflow '{}' has schedule id '{current}'; a schedule id cannot change (delete the workflow to re-create it)",
+                    spec.config_id
+                ),
+                value: json!(spec.schedule_id),
+            })),
+            _ => Ok(()),
+        }
     }
 
     /// Makes the scheduled workflows exactly `configs` (and, with `delete_missing`, deletes
@@ -874,21 +885,7 @@ impl Engine {
                     }));
                 }
             }
-            if let Some(&index) = self.by_config_id.get(&spec.config_id) {
-                let current = &self.schedule_at(index).expect("indexed").spec.schedule_id;
-                if current != &spec.schedule_id {
-                    return Err(at(EngineError::Field(FieldError {
-                        kind: super::value::Kind::Range,
-                        code: "ERR_IMMUTABLE_FIELD",
-                        path: "config.scheduleId".into(),
-                        message: format!(
-                            "scheduled workflow '{}' has schedule id '{current}'; a schedule id cannot change",
-                            spec.config_id
-                        ),
-                        value: json!(spec.schedule_id),
-                    })));
-                }
-            }
+            self.check_schedule_id_kept(&spec).map_err(at)?;
             check_config_size(&config.to_string()).map_err(at)?;
             parsed.push((with_schedule_id(config, &spec), spec));
         }
