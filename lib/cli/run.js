@@ -85,14 +85,17 @@ async function run(argv, { out }) {
     })
 
     const started = Date.now()
+    // Listening for Ctrl-C before anything runs: a signal that came between the first
+    // execution's log line and a later listener would kill the process outright.
+    const stop = stopRequest(forMs)
     try {
       await integration.start()
     } catch (err) {
+      stop.release()
       throw new RuntimeError(`cannot start: ${err.message}`, { code: err.code })
     }
     out.write(paint.dim(`${forMs === null ? 'Running' : `Running for ${formatDuration(forMs)}`}; Ctrl-C stops.\n`))
 
-    const stop = stopRequest(forMs)
     // Output piped into a program that quit (`tickflow run ... | head`): stop as for Ctrl-C.
     out.on('error', () => stop.request('output closed'))
     const why = await stop.requested
