@@ -15,6 +15,7 @@ use tickflow_core::engine::{
     self, drive, parse_filters, parse_options, value::date_value, Engine, EngineError, Message,
     Outcome, Shared, StoreOptions,
 };
+use tickflow_core::cluster::{ClusterOptions, Db, Scope};
 use tickflow_core::store::{SqliteOptions, SqliteStore};
 
 use crate::js_error::{to_js, ApiError, ApiResult, ErrorKind};
@@ -31,14 +32,20 @@ pub struct NativeIntegration {
     wake: std::sync::Mutex<Option<Arc<Wake>>>,
     referenced: std::sync::atomic::AtomicBool,
     /// The durable store to open in `openStore`; `None` for memory only.
-    store: Option<SqliteOptions>,
+    store: Option<DurableStore>,
+}
+
+#[derive(Clone)]
+enum DurableStore {
+    Sqlite(SqliteOptions),
+    Postgres(ClusterOptions),
 }
 
 /// Opens the durable store and restores what it holds, off the JavaScript thread: a store
 /// of 100,000 schedules takes a while to read.
 pub struct OpenStore {
     shared: Arc<Shared>,
-    options: Option<SqliteOptions>,
+    options: Option<DurableStore>,
     failure: Option<EngineError>,
 }
 
@@ -51,9 +58,23 @@ impl Task for OpenStore {
             return Ok(());
         };
         let shared = self.shared.clone();
-        let opened = std::panic::catch_unwind(move || {
-            let store = SqliteStore::open(&options)?;
-            shared.lock().attach_store(Box::new(store))
+        let opened = std::panic::catch_unwind(move || match options {
+            DurableStore::Sqlite(options) => {
+                let store = SqliteStore::open(&options)?;
+                shared.lock().attach_store(Box::new(store))
+            }
+            DurableStore::Postgres(options) => {
+                // Other nodes' changes wake the driver; weak, so the store does not keep
+                // the integration alive.
+                let weak = Arc::downgrade(&shared);
+                let wake: Arc<dyn Fn() + Send + Sync> = Arc::new(move || {
+                    if let Some(shared) = weak.upgrade() {
+                        shared.poke();
+                    }
+                });
+                let db = Db::open(&options, wake).map_err(EngineError::Cluster)?;
+                shared.lock().attach_cluster(db)
+            }
         });
         let failure = match opened {
             Ok(Ok(())) => return Ok(()),
@@ -266,7 +287,44 @@ fn command(engine: &mut Engine, method: &str, values: Vec<Value>) -> ApiResult<V
     let a = Args { values, names };
     if CHANGING.contains(&method) {
         engine.check_writable().map_err(engine_error)?;
+        if engine.is_cluster() {
+            // One node of a cluster: the command runs under its schedules' locks.
+            return engine.command(
+                |engine| cluster_scope(engine, method, &a),
+                |engine| run(engine, method, &a),
+                engine_error,
+            );
+        }
     }
+    run(engine, method, &a)
+}
+
+/// The schedules a command changes, to lock in the database.
+fn cluster_scope(engine: &Engine, method: &str, a: &Args) -> Scope {
+    let text = |i: usize| a.value(i).as_str().unwrap_or_default().to_string();
+    let config_ids = |config: &Value| -> Vec<String> {
+        ["scheduleId", "id"]
+            .iter()
+            .filter_map(|k| config.get(*k).and_then(Value::as_str).map(str::to_string))
+            .collect()
+    };
+    match method {
+        "create" | "upsert" => engine.config_scope(config_ids(a.value(0)), false),
+        "sync" => {
+            let ids = match a.value(0) {
+                Value::Array(configs) => configs.iter().flat_map(config_ids).collect(),
+                _ => Vec::new(),
+            };
+            let all = a.value(1).get("deleteMissing").and_then(Value::as_bool) == Some(true);
+            engine.config_scope(ids, all)
+        }
+        "update" | "delete" => engine.config_scope(vec![text(0)], false),
+        "cancel" | "retry" => engine.execution_scope(&text(0)),
+        _ => engine.schedule_scope(&text(0)),
+    }
+}
+
+fn run(engine: &mut Engine, method: &str, a: &Args) -> ApiResult<Value> {
     let e = |r: std::result::Result<Value, EngineError>| r.map_err(engine_error);
     match method {
         "create" => e(engine.create(a.value(0).clone()).map(Value::String)),
@@ -450,7 +508,11 @@ impl NativeIntegration {
                     StoreOptions::Memory => None,
                     StoreOptions::Sqlite(options) => {
                         engine.expect_store();
-                        Some(options)
+                        Some(DurableStore::Sqlite(options))
+                    }
+                    StoreOptions::Postgres(options) => {
+                        engine.expect_store();
+                        Some(DurableStore::Postgres(options))
                     }
                 };
                 Ok(NativeIntegration {
@@ -541,7 +603,10 @@ impl NativeIntegration {
                 let before = engine.next_due();
                 // Committed by the drain that follows (one per burst of commands).
                 let answer = command(&mut engine, &method, values)?;
-                if engine.next_due() != before {
+                // In a cluster, answers wait for the driver to write them.
+                if engine.next_due() != before
+                    || (engine.is_cluster() && method.starts_with("complete"))
+                {
                     self.shared.poke();
                 }
                 Ok(answer.to_string())

@@ -2,6 +2,7 @@
 //! Nothing here knows about N-API; the binding crate at the repository root converts,
 //! validates arguments and forwards to these modules.
 
+pub mod cluster;
 pub mod cron;
 pub mod engine;
 pub mod store;

@@ -245,6 +245,10 @@ pub struct Engine {
     /// events from another's, the counter one event from the next.
     pub(crate) event_prefix: u32,
     pub(crate) event_seq: u64,
+    /// One node of a cluster on PostgreSQL; `None` on its own.
+    pub(crate) cluster: Option<Box<super::cluster::ClusterLink>>,
+    /// Attempts running in this process: execution key → attempt number.
+    pub(crate) local: HashMap<u64, u32>,
 }
 
 impl Engine {
@@ -280,6 +284,8 @@ impl Engine {
             sweep: Default::default(),
             event_prefix: 0,
             event_seq: 0,
+            cluster: None,
+            local: HashMap::new(),
         }
         .with_event_prefix()
     }
@@ -316,7 +322,8 @@ impl Engine {
             Some((utc, instant)) => {
                 utc + Duration::from_std(instant.elapsed()).unwrap_or_else(|_| Duration::zero())
             }
-            None => Utc::now(),
+            // In a cluster, the database's clock decides what is due.
+            None => Utc::now() + Duration::milliseconds(self.clock_offset_ms()),
         }
     }
 
@@ -355,9 +362,9 @@ impl Engine {
     }
 
     pub(crate) fn next_id(&mut self, prefix: &str) -> String {
-        self.seq += 1;
+        let seq = self.next_seq();
         let r = self.random();
-        format!("{prefix}_{:x}{:04x}", self.seq, r & 0xffff)
+        format!("{prefix}_{:x}{:04x}", seq, r & 0xffff)
     }
 
     // ---------------------------------------------------------------------------------
@@ -501,6 +508,14 @@ impl Engine {
         let now = self.now();
         self.started_at = Some(now);
         self.emit("integration.started", None, json!({}));
+        if self.cluster.is_some() {
+            // Work left by nodes that died is the reaper's; due fires are the driver's,
+            // under the database's locks.
+            for index in 0..self.schedules.len() as u32 {
+                self.arm(index);
+            }
+            return Ok(());
+        }
         self.recover_interrupted();
         for index in 0..self.schedules.len() as u32 {
             self.arm(index);
@@ -528,6 +543,16 @@ impl Engine {
         self.lifecycle = Lifecycle::Stopping;
         // Attempts that run through the grace period stay bounded by their timeouts.
         self.timers.keep_timeouts();
+        if self.cluster.is_some() {
+            // Queued and waiting work, and waiting fires, belong to the cluster: the nodes
+            // that go on run them.
+            self.ready.clear();
+            for s in self.schedules.iter_mut().flatten() {
+                s.next_fire = None;
+                s.generation = s.generation.wrapping_add(1);
+            }
+            return;
+        }
         let waiting: Vec<u64> = self
             .executions
             .iter()
@@ -560,6 +585,9 @@ impl Engine {
 
     /// Cancels what still runs (reason `stop`).
     pub fn abort_running(&mut self) {
+        if self.cluster.is_some() {
+            return self.interrupt_local();
+        }
         let running: Vec<u64> = self
             .executions
             .iter()

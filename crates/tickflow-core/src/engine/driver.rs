@@ -92,7 +92,11 @@ pub async fn drive(shared: std::sync::Arc<Shared>, epoch: u64, wake: impl Fn()) 
             let now = engine.now();
             let mut more = false;
             if catch_unwind(AssertUnwindSafe(|| {
-                more = engine.process_due_some(now, SLICE);
+                more = if engine.is_cluster() {
+                    engine.cluster_turn(now, SLICE)
+                } else {
+                    engine.process_due_some(now, SLICE)
+                };
                 // Durable even while JavaScript is too busy to drain.
                 engine.maintain();
                 engine.commit();

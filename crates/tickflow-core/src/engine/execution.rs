@@ -137,6 +137,8 @@ pub struct Attempt {
     /// What the executor answered after the attempt had already ended (timed out,
     /// cancelled): recorded, never applied.
     pub late: Option<LateOutcome>,
+    /// In a cluster, the node (token) that ran it.
+    pub node: Option<String>,
 }
 
 /// An executor's answer that came after its attempt ended.
@@ -260,6 +262,9 @@ impl Execution {
                 if let Some(late) = &a.late {
                     v["lateOutcome"] = late.to_json();
                 }
+                if let Some(node) = &a.node {
+                    v["node"] = json!(node);
+                }
                 v
             })
             .collect();
@@ -309,6 +314,7 @@ impl Execution {
                     ended: date_of(&a["endTime"]),
                     error: error_of(&a["error"]),
                     late: LateOutcome::from_json(&a["lateOutcome"]),
+                    node: a["node"].as_str().map(str::to_string),
                 })
             })
             .collect::<Option<Vec<_>>>()?;

@@ -1,6 +1,7 @@
 //! The scheduling engine: schedules fire on their cron patterns, executions run through
 //! the user's executor (reached through messages), and every step is recorded and reported.
 
+mod cluster;
 mod config;
 mod core;
 mod driver;
@@ -54,6 +55,8 @@ pub enum EngineError {
     BadRange(String),
     #[error(transparent)]
     Store(crate::store::StoreError),
+    #[error(transparent)]
+    Cluster(crate::cluster::ClusterError),
     #[error("the integration was opened on a read-only store: it can be inspected, not changed or started")]
     ReadOnly,
     #[error("internal fault: {0}")]
@@ -75,11 +78,22 @@ impl EngineError {
             EngineError::NotManualClock => "ERR_NOT_MANUAL_CLOCK",
             EngineError::BadRange(_) => "ERR_OUT_OF_RANGE",
             EngineError::Store(e) => e.code(),
+            EngineError::Cluster(e) => e.code(),
             EngineError::ReadOnly => "ERR_STORE_READONLY",
             EngineError::NotInitialized => "ERR_NOT_INITIALIZED",
             EngineError::Internal(_) => "ERR_INTERNAL",
         }
     }
+}
+
+/// A stored status name as the engine's own (unknown names read as failed).
+pub(crate) fn status_name(s: &str) -> &'static str {
+    ExecutionStatus::parse(s).map_or("failed", ExecutionStatus::as_str)
+}
+
+/// A stored trigger name as the engine's own.
+pub(crate) fn trigger_name(s: &str) -> &'static str {
+    TriggerType::parse(s).map_or("manual", TriggerType::as_str)
 }
 
 #[cfg(test)]

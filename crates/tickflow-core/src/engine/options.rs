@@ -17,6 +17,7 @@ const OPTION_KEYS: &[&str] = &[
     "historyRetention",
     "misfireThresholdMs",
     "environment",
+    "nodeId",
 ];
 
 /// Largest maxConcurrency accepted.
@@ -33,6 +34,7 @@ pub struct IntegrationOptions {
 pub enum StoreOptions {
     Memory,
     Sqlite(SqliteOptions),
+    Postgres(crate::cluster::ClusterOptions),
 }
 
 pub fn parse_options(value: &Value) -> FieldResult<IntegrationOptions> {
@@ -81,9 +83,62 @@ pub fn parse_options(value: &Value) -> FieldResult<IntegrationOptions> {
             let s = Fields::new(
                 s,
                 &o.path("store"),
-                &["type", "path", "readonly", "synchronous"],
+                &[
+                    "type",
+                    "path",
+                    "readonly",
+                    "synchronous",
+                    "connectionString",
+                    "schema",
+                    "poolSize",
+                ],
             )?;
-            match s.choice("type", &["memory", "sqlite"])? {
+            match s.choice("type", &["memory", "sqlite", "postgres"])? {
+                Some("postgres") => {
+                    let connection_string = s.string("connectionString")?.ok_or_else(|| {
+                        type_error(
+                            &s.path("connectionString"),
+                            "a PostgreSQL connection string (postgres://user@host/db)",
+                            &Value::Null,
+                        )
+                    })?;
+                    if connection_string.trim().is_empty() {
+                        return Err(range_error(
+                            &s.path("connectionString"),
+                            "ERR_INVALID_OPTION_VALUE",
+                            "expected a PostgreSQL connection string".into(),
+                            &Value::String(connection_string),
+                        ));
+                    }
+                    let schema = s.string("schema")?.unwrap_or_else(|| "tickflow".into());
+                    if !crate::cluster::valid_schema_name(&schema) {
+                        return Err(range_error(
+                            &s.path("schema"),
+                            "ERR_INVALID_OPTION_VALUE",
+                            "expected a lower-case SQL identifier (letters, digits, _; at most 63; not pg_…)".into(),
+                            &Value::String(schema),
+                        ));
+                    }
+                    let pool_size = s.integer("poolSize", 1, 100)?.unwrap_or(5) as usize;
+                    let node_id = match o.string("nodeId")? {
+                        Some(id) if !id.is_empty() && id.len() <= 200 => id,
+                        Some(id) => {
+                            return Err(range_error(
+                                &o.path("nodeId"),
+                                "ERR_INVALID_OPTION_VALUE",
+                                "expected 1 to 200 characters".into(),
+                                &Value::String(id),
+                            ))
+                        }
+                        None => default_node_id(),
+                    };
+                    StoreOptions::Postgres(crate::cluster::ClusterOptions {
+                        connection_string,
+                        schema,
+                        pool_size,
+                        node_id,
+                    })
+                }
                 Some("sqlite") => {
                     let path = s.string("path")?.ok_or_else(|| {
                         type_error(&s.path("path"), "a file path (string)", &Value::Null)
@@ -109,7 +164,7 @@ pub fn parse_options(value: &Value) -> FieldResult<IntegrationOptions> {
                 None => {
                     return Err(type_error(
                         &s.path("type"),
-                        "'memory' or 'sqlite'",
+                        "'memory', 'sqlite' or 'postgres'",
                         &Value::Null,
                     ))
                 }
@@ -118,6 +173,14 @@ pub fn parse_options(value: &Value) -> FieldResult<IntegrationOptions> {
         }
     };
     let manual = o.choice("clock", &["system", "manual"])? == Some("manual");
+    if manual && matches!(store, StoreOptions::Postgres(_)) {
+        return Err(range_error(
+            &o.path("clock"),
+            "ERR_INVALID_OPTION_VALUE",
+            "a manual clock runs one process on its own; a PostgreSQL store runs on the database's clock (use the memory or SQLite store in tests that move time by hand)".into(),
+            &Value::String("manual".into()),
+        ));
+    }
     let start = o.date("startTime")?;
     let manual_start = manual.then(|| start.unwrap_or_else(Utc::now));
     Ok(IntegrationOptions {
@@ -125,4 +188,15 @@ pub fn parse_options(value: &Value) -> FieldResult<IntegrationOptions> {
         manual_start,
         store,
     })
+}
+
+/// host-pid: tells the nodes of a cluster apart in records and status.
+fn default_node_id() -> String {
+    let host = std::env::var("HOSTNAME")
+        .ok()
+        .filter(|h| !h.is_empty())
+        .or_else(|| std::fs::read_to_string("/etc/hostname").ok().map(|h| h.trim().to_string()))
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "node".into());
+    format!("{host}-{}", std::process::id())
 }

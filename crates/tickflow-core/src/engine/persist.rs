@@ -28,17 +28,17 @@ const SWEEP_EVERY_MS: i64 = 60_000;
 
 #[derive(Default)]
 pub(crate) struct Journal {
-    configs: HashSet<u32>,
-    states: HashSet<u32>,
-    deleted: Vec<String>,
-    executions: HashSet<u64>,
-    pruned: Vec<u64>,
-    skips: Vec<SkipRow>,
-    pruned_skips: Vec<(String, i64)>,
+    pub(crate) configs: HashSet<u32>,
+    pub(crate) states: HashSet<u32>,
+    pub(crate) deleted: Vec<String>,
+    pub(crate) executions: HashSet<u64>,
+    pub(crate) pruned: Vec<u64>,
+    pub(crate) skips: Vec<SkipRow>,
+    pub(crate) pruned_skips: Vec<(String, i64)>,
 }
 
 impl Journal {
-    fn is_empty(&self) -> bool {
+    pub(crate) fn is_empty(&self) -> bool {
         self.configs.is_empty()
             && self.states.is_empty()
             && self.deleted.is_empty()
@@ -62,10 +62,22 @@ impl Journal {
 }
 
 pub(crate) struct Persistence {
-    store: Box<dyn Store>,
-    journal: Journal,
+    /// `None` in a cluster: there, operations write their own changes (`engine::cluster`).
+    store: Option<Box<dyn Store>>,
+    pub(crate) journal: Journal,
     /// The last commit failed: reported once, until one succeeds again.
     failing: bool,
+}
+
+impl Persistence {
+    /// A journal without a store of its own: a cluster node's.
+    pub(crate) fn detached() -> Persistence {
+        Persistence {
+            store: None,
+            journal: Journal::default(),
+            failing: false,
+        }
+    }
 }
 
 /// Where the retention sweep goes on.
@@ -102,7 +114,7 @@ impl Engine {
             self.readonly = true;
         } else {
             self.persistence = Some(Box::new(Persistence {
-                store,
+                store: Some(store),
                 journal: Journal::default(),
                 failing: false,
             }));
@@ -116,12 +128,18 @@ impl Engine {
         if self.persistence.is_none() {
             return;
         }
+        if self.cluster.is_some() {
+            self.detach_cluster();
+            self.persistence = None;
+            self.store_pending = true;
+            return;
+        }
         self.commit();
         self.persistence = None;
         self.store_pending = true;
     }
 
-    fn clear_state(&mut self) {
+    pub(crate) fn clear_state(&mut self) {
         self.schedules.clear();
         self.free_slots.clear();
         self.by_schedule_id.clear();
@@ -131,6 +149,7 @@ impl Engine {
         self.timers.clear();
         self.ready.clear();
         self.in_flight = 0;
+        self.local.clear();
         self.totals = Stats::default();
         self.sweep = Sweep::default();
     }
@@ -206,13 +225,14 @@ impl Engine {
         let Some(p) = self.persistence.as_mut() else {
             return;
         };
-        if p.journal.is_empty() {
+        if p.journal.is_empty() || p.store.is_none() {
             return;
         }
         let journal = std::mem::take(&mut p.journal);
         let changes = self.changes(&journal);
         let p = self.persistence.as_mut().expect("checked above");
-        match p.store.write(&changes) {
+        let store = p.store.as_mut().expect("checked above");
+        match store.write(&changes) {
             Ok(()) => p.failing = false,
             Err(err) => {
                 p.journal.merge(journal);
@@ -223,7 +243,7 @@ impl Engine {
         }
     }
 
-    fn changes(&self, j: &Journal) -> Changes {
+    pub(crate) fn changes(&self, j: &Journal) -> Changes {
         let mut schedules: Vec<u32> = j.configs.union(&j.states).copied().collect();
         schedules.sort_unstable();
         let mut executions: Vec<u64> = j.executions.iter().copied().collect();
@@ -249,6 +269,11 @@ impl Engine {
                     let e = self.executions.get(&key)?;
                     // Records of a deleted schedule went with it.
                     self.by_schedule_id.get(&e.schedule_id)?;
+                    let (due_ms, node) = if self.cluster.is_some() {
+                        self.cluster_columns(e)
+                    } else {
+                        (None, None)
+                    };
                     Some(ExecutionRow {
                         seq: key,
                         id: e.id.clone(),
@@ -256,6 +281,10 @@ impl Engine {
                         status: e.status.as_str(),
                         scheduled_ms: e.scheduled_time.timestamp_millis(),
                         record: e.to_record().to_string(),
+                        trigger: e.trigger.as_str(),
+                        priority: e.priority,
+                        due_ms,
+                        node,
                     })
                 })
                 .collect(),
@@ -287,7 +316,7 @@ impl Engine {
     }
 
     /// Rebuilds schedules, executions and skips from a store's snapshot.
-    fn restore(&mut self, snapshot: Snapshot, location: &str) -> Result<(), EngineError> {
+    pub(crate) fn restore(&mut self, snapshot: Snapshot, location: &str) -> Result<(), EngineError> {
         let corrupt = |what: String| -> EngineError {
             StoreError::Corrupt {
                 path: location.to_string(),
@@ -488,7 +517,7 @@ fn state_json(s: &Schedule) -> Value {
     })
 }
 
-fn schedule_from_state(
+pub(crate) fn schedule_from_state(
     spec: super::config::ScheduleSpec,
     config: String,
     state: &Value,

@@ -133,6 +133,10 @@ impl Engine {
         }
     }
 
+    pub(crate) fn on_timer_now(&mut self, timer: Timer, due: DateTime<Utc>, now: DateTime<Utc>) {
+        self.on_timer(timer, due, now)
+    }
+
     fn on_timer(&mut self, timer: Timer, due: DateTime<Utc>, now: DateTime<Utc>) {
         let stopping_timeout =
             self.lifecycle == Lifecycle::Stopping && matches!(timer, Timer::Timeout { .. });
@@ -415,16 +419,20 @@ impl Engine {
             return;
         };
         let number = e.attempts.len() as u32 + 1;
+        let node = self.cluster.as_ref().map(|c| c.db.node.token());
+        let e = self.executions.get_mut(&key).expect("present");
         e.attempts.push(Attempt {
             number,
             started: now,
             ended: None,
             error: None,
             late: None,
+            node,
         });
         e.status = ExecutionStatus::Running;
         e.started.get_or_insert(now);
         self.in_flight += 1;
+        self.local.insert(key, number);
         self.touch_execution(key);
         let e = &self.executions[&key];
         if number == 1 && matches!(e.trigger, TriggerType::Scheduled | TriggerType::Catchup) {
@@ -515,14 +523,25 @@ impl Engine {
     /// The executor's answer for one attempt. Answers for attempts that already ended (timed
     /// out, cancelled) are ignored; returns whether this one counted.
     pub fn complete(&mut self, execution_id: &str, attempt: u32, outcome: Outcome) -> bool {
+        // In a cluster, answers are written in batches by the driver, under their
+        // schedules' locks; whether one counted is known there.
+        match self.defer_completion(execution_id, attempt, outcome) {
+            Some(outcome) => self.complete_now(execution_id, attempt, outcome),
+            None => true,
+        }
+    }
+
+    pub(crate) fn complete_now(&mut self, execution_id: &str, attempt: u32, outcome: Outcome) -> bool {
         let Some(key) = self.execution_keys.get(execution_id).copied() else {
             return false;
         };
         let now = self.now();
+        // An attempt this process does not run (any more): another node took it over.
+        let ours = self.local.get(&key) == Some(&attempt);
         let Some(e) = self.executions.get_mut(&key) else {
             return false;
         };
-        if e.status != ExecutionStatus::Running || e.attempt() != attempt {
+        if e.status != ExecutionStatus::Running || e.attempt() != attempt || !ours {
             // An answer for an attempt that already ended (its timeout, a cancel, a stop):
             // what the executor said is kept on that attempt, once, and changes nothing else.
             let ended = e
@@ -548,7 +567,8 @@ impl Engine {
             }
             return false;
         }
-        self.in_flight -= 1;
+        self.release(key);
+        let e = self.executions.get_mut(&key).expect("present");
         if let Some(a) = e.attempts.last_mut() {
             a.ended = Some(now);
         }
@@ -605,7 +625,7 @@ impl Engine {
                 (now - e.attempts.last().map_or(now, |a| a.started)).num_milliseconds() as u64
             });
         let id = e.id.clone();
-        self.in_flight -= 1;
+        self.release(key);
         if let Some(a) = self
             .executions
             .get_mut(&key)
@@ -916,7 +936,7 @@ impl Engine {
             a.ended = Some(now);
         }
         if was_running {
-            self.in_flight -= 1;
+            self.release(key);
             self.outbox.push(Message::Abort {
                 execution_id: id,
                 attempt,

@@ -27,6 +27,13 @@ pub struct ExecutionRow {
     pub status: &'static str,
     pub scheduled_ms: i64,
     pub record: String,
+    /// The columns a cluster claims and reaps by (the SQLite store keeps them in `record`).
+    pub trigger: &'static str,
+    pub priority: u8,
+    /// When a queued or retrying execution may start.
+    pub due_ms: Option<i64>,
+    /// The node running its current attempt.
+    pub node: Option<String>,
 }
 
 /// A due occurrence that did not run, and why.

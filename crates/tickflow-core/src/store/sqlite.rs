@@ -297,6 +297,11 @@ impl SqliteStore {
                     status: static_status(&status),
                     scheduled_ms: r.get(4)?,
                     record: r.get(5)?,
+                    // Kept in `record` here; only a cluster needs them as columns.
+                    trigger: "manual",
+                    priority: 0,
+                    due_ms: None,
+                    node: None,
                 })
             })?
             .collect::<rusqlite::Result<_>>()?;

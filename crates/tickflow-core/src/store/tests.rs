@@ -49,6 +49,10 @@ fn sample_changes() -> Changes {
             status: "running",
             scheduled_ms: 1_000,
             record: "{}".into(),
+            trigger: "manual",
+            priority: 0,
+            due_ms: None,
+            node: None,
         }],
         skips: vec![SkipRow {
             schedule_id: "s1".into(),

@@ -1,0 +1,720 @@
+//! The statements, run on a runtime of their own and called synchronously: the engine is
+//! a synchronous state machine under a lock, and a transaction spans engine work between
+//! its statements (lock and read, let the engine decide, write what it decided).
+
+use std::future::Future;
+use std::sync::Arc;
+
+use deadpool_postgres::Pool;
+use tokio::sync::mpsc;
+use tokio_postgres::Row;
+
+use super::connect::{self, Target};
+use super::schema::{self, quote};
+use super::session::{self, NodeState};
+use super::{ClusterError, ClusterOptions};
+use crate::store::{Changes, ExecutionRow, ScheduleRow, SkipRow};
+
+/// Which schedule rows a transaction locks.
+#[derive(Clone, Debug)]
+pub enum Scope {
+    /// These schedules; `skip_locked`: leave those another node holds (firing), else wait.
+    Schedules { ids: Vec<String>, skip_locked: bool },
+    /// Configuration changes, one at a time cluster-wide: these schedules, or all of them.
+    Config { ids: Vec<String>, all: bool },
+    /// Schedules with executions ready to start (queued, or retrying and due), enough for
+    /// `limit` of them; those another node holds are left.
+    Claim { limit: i64 },
+    /// Schedules with an execution running on a node that is no longer alive.
+    Orphans,
+}
+
+/// A schedule row with its version.
+#[derive(Clone, Debug)]
+pub struct VersionedRow {
+    pub row: ScheduleRow,
+    pub version: i64,
+    pub deleted: bool,
+}
+
+/// What a transaction locked.
+#[derive(Debug, Default)]
+pub struct Locked {
+    /// (schedule id, version) of every locked row.
+    pub versions: Vec<(String, i64)>,
+    /// Claim: executions ready to start, best first. Orphans: executions to interrupt.
+    pub executions: Vec<String>,
+    /// This node's lease holds, on the database's clock.
+    pub live: bool,
+}
+
+/// Changes committed since a point, read in one snapshot.
+#[derive(Debug, Default)]
+pub struct Tail {
+    /// Where the next tail starts: the snapshot's oldest running transaction.
+    pub xmin: String,
+    pub schedules: Vec<VersionedRow>,
+    pub executions: Vec<ExecutionRow>,
+    pub skips: Vec<SkipRow>,
+    /// The execution counter's high mark, so new ids never repeat old ones.
+    pub seq: u64,
+}
+
+enum TxCommand {
+    Load {
+        schedules: Vec<String>,
+        executions: Vec<String>,
+        reply: std::sync::mpsc::SyncSender<Result<(Vec<VersionedRow>, Vec<ExecutionRow>), ClusterError>>,
+    },
+    Commit {
+        changes: Box<Changes>,
+        notify: bool,
+        reply: std::sync::mpsc::SyncSender<Result<Vec<(String, i64)>, ClusterError>>,
+    },
+}
+
+/// An open transaction; dropped without `commit`, it rolls back.
+pub struct Tx {
+    commands: mpsc::UnboundedSender<TxCommand>,
+}
+
+pub struct Db {
+    runtime: Option<tokio::runtime::Runtime>,
+    handle: tokio::runtime::Handle,
+    pool: Pool,
+    schema: String,
+    q: Arc<str>,
+    label: String,
+    pub node: Arc<NodeState>,
+}
+
+impl Drop for Db {
+    fn drop(&mut self) {
+        self.node.shutdown();
+        if let Some(rt) = self.runtime.take() {
+            rt.shutdown_background();
+        }
+    }
+}
+
+impl Db {
+    /// Connects, migrates the schema, and joins as a node (its session holds its advisory
+    /// lock and listens for changes). `wake` is called when another node changed something.
+    pub fn open(
+        options: &ClusterOptions,
+        wake: Arc<dyn Fn() + Send + Sync>,
+    ) -> Result<Db, ClusterError> {
+        let target = connect::target(&options.connection_string)?;
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .thread_name("tickflow-pg")
+            .enable_all()
+            .build()
+            .map_err(|e| ClusterError::Database(e.to_string()))?;
+        let handle = runtime.handle().clone();
+        let pool = connect::pool(&target, options.pool_size)?;
+        let schema = options.schema.clone();
+        let q: Arc<str> = quote(&schema).into();
+        let label = target.label.clone();
+        let node = NodeState::new(&options.node_id, wake);
+        let db = Db {
+            runtime: Some(runtime),
+            handle,
+            pool,
+            schema,
+            q,
+            label,
+            node,
+        };
+        let target = Arc::new(target);
+        db.run({
+            let pool = db.pool.clone();
+            let schema = db.schema.clone();
+            let target = target.clone();
+            async move {
+                let mut client = pool.get().await.map_err(|e| connect_error(&target, e))?;
+                schema::migrate(&mut client, &schema).await
+            }
+        })?;
+        // The session: registers the node, and gives up at once when it cannot.
+        let first = session::start(&db.handle, target, db.q.clone(), db.node.clone());
+        db.wait(first)?;
+        Ok(db)
+    }
+
+    /// Leaves the cluster: the node's row goes (its advisory lock goes with the session).
+    pub fn leave(&self) {
+        let pool = self.pool.clone();
+        let q = self.q.clone();
+        let token = self.node.token();
+        self.node.shutdown();
+        let _ = self.run(async move {
+            let client = pool.get().await?;
+            client
+                .execute(&format!("DELETE FROM {q}.nodes WHERE token = $1"), &[&token])
+                .await?;
+            Ok::<_, ClusterError>(())
+        });
+    }
+
+    /// Where the store is, for messages.
+    pub fn location(&self) -> &str {
+        &self.label
+    }
+
+    pub fn schema(&self) -> &str {
+        &self.schema
+    }
+
+    fn run<T: Send + 'static>(&self, fut: impl Future<Output = T> + Send + 'static) -> T {
+        let (tx, rx) = std::sync::mpsc::sync_channel(1);
+        self.handle.spawn(async move {
+            let _ = tx.send(fut.await);
+        });
+        rx.recv().expect("the database runtime runs while the store is open")
+    }
+
+    fn wait<T>(&self, rx: std::sync::mpsc::Receiver<T>) -> T {
+        rx.recv().expect("the database runtime runs while the store is open")
+    }
+
+    /// Everything committed after `xmin` (all of it for `None`).
+    pub fn tail(&self, xmin: Option<String>) -> Result<Tail, ClusterError> {
+        let pool = self.pool.clone();
+        let q = self.q.clone();
+        self.run(async move {
+            let mut client = pool.get().await?;
+            let tx = client
+                .build_transaction()
+                .isolation_level(tokio_postgres::IsolationLevel::RepeatableRead)
+                .read_only(true)
+                .start()
+                .await?;
+            let since = xmin.unwrap_or_else(|| "0".into());
+            let head = tx
+                .query_one(
+                    &format!(
+                        "SELECT pg_snapshot_xmin(pg_current_snapshot())::text,
+                                (SELECT last_value FROM {q}.id_blocks)"
+                    ),
+                    &[],
+                )
+                .await?;
+            let schedules = tx
+                .query(
+                    &format!(
+                        "SELECT schedule_id, config_id, config, state, version, deleted
+                         FROM {q}.schedules WHERE tx >= $1::text::xid8"
+                    ),
+                    &[&since],
+                )
+                .await?
+                .iter()
+                .map(versioned)
+                .collect();
+            let executions = tx
+                .query(
+                    &format!("{EXECUTION_COLUMNS} FROM {q}.executions WHERE tx >= $1::text::xid8 ORDER BY seq"),
+                    &[&since],
+                )
+                .await?
+                .iter()
+                .map(execution)
+                .collect();
+            let skips = tx
+                .query(
+                    &format!(
+                        "SELECT schedule_id, scheduled_ms, reason, recorded_ms FROM {q}.skips
+                         WHERE tx >= $1::text::xid8 ORDER BY scheduled_ms"
+                    ),
+                    &[&since],
+                )
+                .await?
+                .iter()
+                .map(|r| SkipRow {
+                    schedule_id: r.get(0),
+                    scheduled_ms: r.get(1),
+                    reason: r.get(2),
+                    recorded_ms: r.get(3),
+                })
+                .collect();
+            tx.commit().await?;
+            let block: i64 = head.get(1);
+            Ok(Tail {
+                xmin: head.get(0),
+                schedules,
+                executions,
+                skips,
+                seq: (block.max(0) as u64 + 1) * ID_BLOCK,
+            })
+        })
+    }
+
+    /// A fresh block of execution numbers: [start, start + ID_BLOCK).
+    pub fn next_block(&self) -> Result<u64, ClusterError> {
+        let pool = self.pool.clone();
+        let q = self.q.clone();
+        self.run(async move {
+            let client = pool.get().await?;
+            let row = client
+                .query_one(&format!("SELECT nextval('{q}.id_blocks')"), &[])
+                .await?;
+            Ok(row.get::<_, i64>(0) as u64 * ID_BLOCK)
+        })
+    }
+
+    /// Drops the rows of nodes that died: lease run out, or session gone (their advisory
+    /// lock is free). Returns how many.
+    pub fn reap_nodes(&self) -> Result<u64, ClusterError> {
+        let pool = self.pool.clone();
+        let q = self.q.clone();
+        let me = self.node.token();
+        self.run(async move {
+            let mut client = pool.get().await?;
+            let tx = client.transaction().await?;
+            let rows = tx
+                .query(
+                    &format!(
+                        "SELECT token, lock_key, lease_until < now() FROM {q}.nodes
+                         WHERE token <> $1 FOR UPDATE SKIP LOCKED"
+                    ),
+                    &[&me],
+                )
+                .await?;
+            let mut dead = Vec::new();
+            for row in rows {
+                let (token, key, expired): (String, i32, bool) = (row.get(0), row.get(1), row.get(2));
+                let free: bool = tx
+                    .query_one(
+                        "SELECT pg_try_advisory_xact_lock($1, $2)",
+                        &[&schema::LOCK_CLASS, &key],
+                    )
+                    .await?
+                    .get(0);
+                if expired || free {
+                    dead.push(token);
+                }
+            }
+            if !dead.is_empty() {
+                tx.execute(&format!("DELETE FROM {q}.nodes WHERE token = ANY($1)"), &[&dead])
+                    .await?;
+            }
+            tx.commit().await?;
+            Ok(dead.len() as u64)
+        })
+    }
+
+    /// Opens a transaction and locks the rows of `scope`.
+    pub fn begin(&self, scope: Scope) -> Result<(Tx, Locked), ClusterError> {
+        let (commands, mut inbox) = mpsc::unbounded_channel::<TxCommand>();
+        let (first_tx, first_rx) = std::sync::mpsc::sync_channel(1);
+        let pool = self.pool.clone();
+        let q = self.q.clone();
+        let me = self.node.token();
+        self.handle.spawn(async move {
+            let mut client = match pool.get().await {
+                Ok(c) => c,
+                Err(e) => return drop(first_tx.send(Err(e.into()))),
+            };
+            let tx = match client.transaction().await {
+                Ok(t) => t,
+                Err(e) => return drop(first_tx.send(Err(e.into()))),
+            };
+            match lock(&tx, &q, &scope, &me).await {
+                Ok(locked) => {
+                    if first_tx.send(Ok(locked)).is_err() {
+                        return;
+                    }
+                }
+                Err(e) => return drop(first_tx.send(Err(e))),
+            }
+            while let Some(command) = inbox.recv().await {
+                match command {
+                    TxCommand::Load {
+                        schedules,
+                        executions,
+                        reply,
+                    } => {
+                        let _ = reply.send(load(&tx, &q, &schedules, &executions).await);
+                    }
+                    TxCommand::Commit {
+                        changes,
+                        notify,
+                        reply,
+                    } => {
+                        let result = match write(&tx, &q, &changes, notify).await {
+                            Ok(versions) => tx.commit().await.map(|_| versions).map_err(Into::into),
+                            Err(e) => Err(e),
+                        };
+                        let _ = reply.send(result);
+                        return;
+                    }
+                }
+            }
+            // Dropped without a commit: the transaction rolls back as it drops.
+        });
+        let locked = self.wait(first_rx)?;
+        Ok((Tx { commands }, locked))
+    }
+}
+
+impl Tx {
+    /// The current rows of these schedules, with their executions that are not final or
+    /// are named in `executions` (those this node holds as not final).
+    pub fn load(
+        &self,
+        schedules: Vec<String>,
+        executions: Vec<String>,
+    ) -> Result<(Vec<VersionedRow>, Vec<ExecutionRow>), ClusterError> {
+        let (reply, rx) = std::sync::mpsc::sync_channel(1);
+        self.send(TxCommand::Load {
+            schedules,
+            executions,
+            reply,
+        })?;
+        rx.recv().map_err(|_| gone())?
+    }
+
+    /// Writes `changes` and commits; returns the new version of each schedule written.
+    pub fn commit(self, changes: Changes, notify: bool) -> Result<Vec<(String, i64)>, ClusterError> {
+        let (reply, rx) = std::sync::mpsc::sync_channel(1);
+        self.send(TxCommand::Commit {
+            changes: Box::new(changes),
+            notify,
+            reply,
+        })?;
+        rx.recv().map_err(|_| gone())?
+    }
+
+    fn send(&self, command: TxCommand) -> Result<(), ClusterError> {
+        self.commands.send(command).map_err(|_| gone())
+    }
+}
+
+fn gone() -> ClusterError {
+    ClusterError::Database("the connection was lost during a transaction".into())
+}
+
+/// Execution numbers come in blocks, one block per node at a time.
+pub const ID_BLOCK: u64 = 100_000;
+
+const EXECUTION_COLUMNS: &str =
+    "SELECT seq, id, schedule_id, status, scheduled_ms, record, trigger, priority, due_ms, node";
+
+fn execution(r: &Row) -> ExecutionRow {
+    ExecutionRow {
+        seq: r.get::<_, i64>(0) as u64,
+        id: r.get(1),
+        schedule_id: r.get(2),
+        status: crate::engine::status_name(r.get(3)),
+        scheduled_ms: r.get(4),
+        record: r.get(5),
+        trigger: crate::engine::trigger_name(r.get(6)),
+        priority: r.get::<_, i32>(7).clamp(0, 255) as u8,
+        due_ms: r.get(8),
+        node: r.get(9),
+    }
+}
+
+fn versioned(r: &Row) -> VersionedRow {
+    VersionedRow {
+        row: ScheduleRow {
+            schedule_id: r.get(0),
+            config_id: r.get(1),
+            config: Some(r.get(2)),
+            state: r.get(3),
+        },
+        version: r.get(4),
+        deleted: r.get(5),
+    }
+}
+
+async fn lock(
+    tx: &tokio_postgres::Transaction<'_>,
+    q: &str,
+    scope: &Scope,
+    me: &str,
+) -> Result<Locked, ClusterError> {
+    let live: bool = tx
+        .query_one(
+            &format!("SELECT EXISTS (SELECT 1 FROM {q}.nodes WHERE token = $1 AND lease_until > now())"),
+            &[&me],
+        )
+        .await?
+        .get(0);
+    let mut locked = Locked {
+        live,
+        ..Default::default()
+    };
+    let pairs = |rows: Vec<Row>| -> Vec<(String, i64)> {
+        rows.iter().map(|r| (r.get(0), r.get(1))).collect()
+    };
+    match scope {
+        Scope::Schedules { ids, skip_locked } => {
+            let skip = if *skip_locked { " SKIP LOCKED" } else { "" };
+            locked.versions = pairs(
+                tx.query(
+                    &format!(
+                        "SELECT schedule_id, version FROM {q}.schedules WHERE schedule_id = ANY($1)
+                         ORDER BY schedule_id FOR UPDATE{skip}"
+                    ),
+                    &[ids],
+                )
+                .await?,
+            );
+        }
+        Scope::Config { ids, all } => {
+            tx.execute(
+                "SELECT pg_advisory_xact_lock($1, hashtext($2))",
+                &[&schema::LOCK_CLASS, &format!("config:{q}")],
+            )
+            .await?;
+            let filter = if *all { "true" } else { "schedule_id = ANY($1)" };
+            locked.versions = pairs(
+                tx.query(
+                    &format!(
+                        "SELECT schedule_id, version FROM {q}.schedules WHERE {filter} OR (schedule_id = ANY($1))
+                         ORDER BY schedule_id FOR UPDATE"
+                    ),
+                    &[ids],
+                )
+                .await?,
+            );
+        }
+        Scope::Claim { limit } => {
+            let rows = tx
+                .query(
+                    &format!(
+                        "WITH ready AS (
+                             SELECT id, schedule_id, priority, scheduled_ms, seq FROM {q}.executions
+                             WHERE status IN ('queued', 'retrying')
+                               AND due_ms <= (extract(epoch from now()) * 1000)::bigint
+                             ORDER BY priority DESC, scheduled_ms, seq LIMIT $1),
+                         held AS (
+                             SELECT s.schedule_id, s.version FROM {q}.schedules s
+                             WHERE s.schedule_id IN (SELECT schedule_id FROM ready)
+                             ORDER BY s.schedule_id FOR UPDATE OF s SKIP LOCKED)
+                         SELECT r.id, h.schedule_id, h.version FROM ready r JOIN held h USING (schedule_id)
+                         ORDER BY r.priority DESC, r.scheduled_ms, r.seq"
+                    ),
+                    &[&(limit * 2)],
+                )
+                .await?;
+            let mut seen = std::collections::HashSet::new();
+            for r in rows {
+                let schedule: String = r.get(1);
+                if seen.insert(schedule.clone()) {
+                    locked.versions.push((schedule, r.get(2)));
+                }
+                locked.executions.push(r.get(0));
+            }
+        }
+        Scope::Orphans => {
+            let rows = tx
+                .query(
+                    &format!(
+                        "WITH orphans AS (
+                             SELECT id, schedule_id FROM {q}.executions e
+                             WHERE status = 'running'
+                               AND NOT EXISTS (SELECT 1 FROM {q}.nodes n WHERE n.token = e.node)
+                             LIMIT 1000),
+                         held AS (
+                             SELECT s.schedule_id, s.version FROM {q}.schedules s
+                             WHERE s.schedule_id IN (SELECT schedule_id FROM orphans)
+                             ORDER BY s.schedule_id FOR UPDATE OF s SKIP LOCKED)
+                         SELECT o.id, h.schedule_id, h.version FROM orphans o JOIN held h USING (schedule_id)"
+                    ),
+                    &[],
+                )
+                .await?;
+            let mut seen = std::collections::HashSet::new();
+            for r in rows {
+                let schedule: String = r.get(1);
+                if seen.insert(schedule.clone()) {
+                    locked.versions.push((schedule, r.get(2)));
+                }
+                locked.executions.push(r.get(0));
+            }
+        }
+    }
+    Ok(locked)
+}
+
+async fn load(
+    tx: &tokio_postgres::Transaction<'_>,
+    q: &str,
+    schedules: &[String],
+    executions: &[String],
+) -> Result<(Vec<VersionedRow>, Vec<ExecutionRow>), ClusterError> {
+    let rows = tx
+        .query(
+            &format!(
+                "SELECT schedule_id, config_id, config, state, version, deleted
+                 FROM {q}.schedules WHERE schedule_id = ANY($1)"
+            ),
+            &[&schedules],
+        )
+        .await?
+        .iter()
+        .map(versioned)
+        .collect();
+    let execs = tx
+        .query(
+            &format!(
+                "{EXECUTION_COLUMNS} FROM {q}.executions
+                 WHERE schedule_id = ANY($1)
+                   AND (status IN ('queued', 'running', 'retrying') OR id = ANY($2))
+                 ORDER BY seq"
+            ),
+            &[&schedules, &executions],
+        )
+        .await?
+        .iter()
+        .map(execution)
+        .collect();
+    Ok((rows, execs))
+}
+
+/// Writes one engine commit. Deleted schedules go first (a tombstone row, their records
+/// removed), then schedules, executions and skips, as arrays in one statement each.
+async fn write(
+    tx: &tokio_postgres::Transaction<'_>,
+    q: &str,
+    c: &Changes,
+    notify: bool,
+) -> Result<Vec<(String, i64)>, ClusterError> {
+    let mut versions = Vec::new();
+    if !c.deleted_schedules.is_empty() {
+        let ids = &c.deleted_schedules;
+        tx.execute(&format!("DELETE FROM {q}.executions WHERE schedule_id = ANY($1)"), &[ids])
+            .await?;
+        tx.execute(&format!("DELETE FROM {q}.skips WHERE schedule_id = ANY($1)"), &[ids])
+            .await?;
+        for r in tx
+            .query(
+                &format!(
+                    "UPDATE {q}.schedules SET deleted = true, version = version + 1,
+                         tx = pg_current_xact_id()
+                     WHERE schedule_id = ANY($1) RETURNING schedule_id, version"
+                ),
+                &[ids],
+            )
+            .await?
+        {
+            versions.push((r.get(0), r.get(1)));
+        }
+    }
+    if !c.schedules.is_empty() {
+        let ids: Vec<&str> = c.schedules.iter().map(|s| s.schedule_id.as_str()).collect();
+        let config_ids: Vec<&str> = c.schedules.iter().map(|s| s.config_id.as_str()).collect();
+        let configs: Vec<Option<&str>> = c.schedules.iter().map(|s| s.config.as_deref()).collect();
+        let states: Vec<&str> = c.schedules.iter().map(|s| s.state.as_str()).collect();
+        for r in tx
+            .query(
+                &format!(
+                    "INSERT INTO {q}.schedules AS s (schedule_id, config_id, config, state, version)
+                     SELECT i, ci, coalesce(c, ''), st, 1
+                     FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]) AS u(i, ci, c, st)
+                     ON CONFLICT (schedule_id) DO UPDATE SET
+                         config_id = excluded.config_id,
+                         config = CASE WHEN excluded.config = '' THEN s.config ELSE excluded.config END,
+                         state = excluded.state,
+                         version = s.version + 1,
+                         deleted = false,
+                         tx = pg_current_xact_id()
+                     RETURNING schedule_id, version"
+                ),
+                &[&ids, &config_ids, &configs, &states],
+            )
+            .await?
+        {
+            versions.push((r.get(0), r.get(1)));
+        }
+    }
+    if !c.pruned_executions.is_empty() {
+        let seqs: Vec<i64> = c.pruned_executions.iter().map(|s| *s as i64).collect();
+        tx.execute(&format!("DELETE FROM {q}.executions WHERE seq = ANY($1)"), &[&seqs])
+            .await?;
+    }
+    if !c.executions.is_empty() {
+        let e = &c.executions;
+        let seqs: Vec<i64> = e.iter().map(|r| r.seq as i64).collect();
+        let ids: Vec<&str> = e.iter().map(|r| r.id.as_str()).collect();
+        let schedules: Vec<&str> = e.iter().map(|r| r.schedule_id.as_str()).collect();
+        let statuses: Vec<&str> = e.iter().map(|r| r.status).collect();
+        let triggers: Vec<&str> = e.iter().map(|r| r.trigger).collect();
+        let scheduled: Vec<i64> = e.iter().map(|r| r.scheduled_ms).collect();
+        let priorities: Vec<i32> = e.iter().map(|r| r.priority as i32).collect();
+        let due: Vec<Option<i64>> = e.iter().map(|r| r.due_ms).collect();
+        let nodes: Vec<Option<&str>> = e.iter().map(|r| r.node.as_deref()).collect();
+        let records: Vec<&str> = e.iter().map(|r| r.record.as_str()).collect();
+        let written = tx
+            .execute(
+                &format!(
+                    "INSERT INTO {q}.executions AS e
+                         (seq, id, schedule_id, status, trigger, scheduled_ms, priority, due_ms, node, record)
+                     SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[],
+                                          $6::bigint[], $7::int[], $8::bigint[], $9::text[], $10::text[])
+                     ON CONFLICT (seq) DO UPDATE SET
+                         status = excluded.status, due_ms = excluded.due_ms, node = excluded.node,
+                         record = excluded.record, tx = pg_current_xact_id()"
+                ),
+                &[&seqs, &ids, &schedules, &statuses, &triggers, &scheduled, &priorities, &due, &nodes, &records],
+            )
+            .await;
+        if let Err(err) = written {
+            if err.code() == Some(&tokio_postgres::error::SqlState::UNIQUE_VIOLATION) {
+                return Err(ClusterError::Duplicate {
+                    schedule_id: schedules.first().map(|s| s.to_string()).unwrap_or_default(),
+                    scheduled_ms: scheduled.first().copied().unwrap_or(0),
+                });
+            }
+            return Err(err.into());
+        }
+    }
+    if !c.pruned_skips.is_empty() {
+        let ids: Vec<&str> = c.pruned_skips.iter().map(|(s, _)| s.as_str()).collect();
+        let upto: Vec<i64> = c.pruned_skips.iter().map(|(_, t)| *t).collect();
+        tx.execute(
+            &format!(
+                "DELETE FROM {q}.skips k USING unnest($1::text[], $2::bigint[]) AS u(i, t)
+                 WHERE k.schedule_id = u.i AND k.scheduled_ms <= u.t"
+            ),
+            &[&ids, &upto],
+        )
+        .await?;
+    }
+    if !c.skips.is_empty() {
+        let ids: Vec<&str> = c.skips.iter().map(|s| s.schedule_id.as_str()).collect();
+        let at: Vec<i64> = c.skips.iter().map(|s| s.scheduled_ms).collect();
+        let reasons: Vec<&str> = c.skips.iter().map(|s| s.reason.as_str()).collect();
+        let recorded: Vec<i64> = c.skips.iter().map(|s| s.recorded_ms).collect();
+        tx.execute(
+            &format!(
+                "INSERT INTO {q}.skips (schedule_id, scheduled_ms, reason, recorded_ms)
+                 SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[], $4::bigint[])
+                 ON CONFLICT (schedule_id, scheduled_ms) DO NOTHING"
+            ),
+            &[&ids, &at, &reasons, &recorded],
+        )
+        .await?;
+    }
+    if notify {
+        // Delivered at commit, to every node listening (this one included, which ignores
+        // versions it already holds).
+        tx.execute("SELECT pg_notify($1, '')", &[&session::channel(q)])
+            .await?;
+    }
+    Ok(versions)
+}
+
+fn connect_error(target: &Target, e: deadpool_postgres::PoolError) -> ClusterError {
+    let reason = match &e {
+        deadpool_postgres::PoolError::Backend(e) => super::db_message(e),
+        other => other.to_string(),
+    };
+    ClusterError::Connect {
+        target: target.label.clone(),
+        reason,
+    }
+}

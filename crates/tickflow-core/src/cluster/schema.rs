@@ -1,0 +1,172 @@
+//! The tables, in a PostgreSQL schema of their own, and their versioned migrations:
+//! applied once under an advisory lock by whichever node gets there first.
+
+use tokio_postgres::Client;
+
+use super::{db_message, ClusterError};
+
+/// Steps; `meta.schema_version` says how many have been applied. `{s}` is the schema.
+const MIGRATIONS: &[&str] = &[
+    // 1: schedules (config + runtime state, a version bumped by every change, a tombstone
+    // for deleted ones), executions (with the columns claims and the reaper look at),
+    // skipped occurrences, the nodes and their leases, and blocks of execution numbers.
+    // `tx` is the writing transaction: nodes follow each other's changes by it.
+    "CREATE TABLE {s}.schedules (
+         schedule_id text PRIMARY KEY,
+         config_id   text NOT NULL,
+         config      text NOT NULL,
+         state       text NOT NULL,
+         version     bigint NOT NULL,
+         deleted     boolean NOT NULL DEFAULT false,
+         tx          xid8 NOT NULL DEFAULT pg_current_xact_id()
+     );
+     CREATE INDEX schedules_tx ON {s}.schedules (tx);
+     CREATE TABLE {s}.executions (
+         seq          bigint PRIMARY KEY,
+         id           text NOT NULL UNIQUE,
+         schedule_id  text NOT NULL,
+         status       text NOT NULL,
+         trigger      text NOT NULL,
+         scheduled_ms bigint NOT NULL,
+         priority     integer NOT NULL,
+         due_ms       bigint,
+         node         text,
+         record       text NOT NULL,
+         tx           xid8 NOT NULL DEFAULT pg_current_xact_id()
+     );
+     -- The last guard: one run per occurrence, whatever a node believes.
+     CREATE UNIQUE INDEX executions_occurrence ON {s}.executions (schedule_id, scheduled_ms)
+         WHERE trigger IN ('scheduled', 'catchup');
+     CREATE INDEX executions_tx ON {s}.executions (tx);
+     CREATE INDEX executions_by_schedule ON {s}.executions (schedule_id, seq);
+     CREATE INDEX executions_claimable ON {s}.executions (priority DESC, scheduled_ms, seq)
+         WHERE status IN ('queued', 'retrying');
+     CREATE INDEX executions_running ON {s}.executions (node) WHERE status = 'running';
+     CREATE TABLE {s}.skips (
+         schedule_id  text NOT NULL,
+         scheduled_ms bigint NOT NULL,
+         reason       text NOT NULL,
+         recorded_ms  bigint NOT NULL,
+         tx           xid8 NOT NULL DEFAULT pg_current_xact_id(),
+         PRIMARY KEY (schedule_id, scheduled_ms)
+     );
+     CREATE INDEX skips_tx ON {s}.skips (tx);
+     CREATE TABLE {s}.nodes (
+         token       text PRIMARY KEY,
+         node_id     text NOT NULL,
+         lock_key    integer NOT NULL,
+         started_at  timestamptz NOT NULL DEFAULT now(),
+         lease_until timestamptz NOT NULL
+     );
+     CREATE SEQUENCE {s}.id_blocks;",
+];
+
+pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
+
+/// The advisory-lock class of tickflow's locks ("tf"): keeps them apart from other
+/// applications' single-key locks.
+pub(crate) const LOCK_CLASS: i32 = 0x7466;
+
+/// Applies what is missing; refuses a schema written by a newer tickflow or holding
+/// tables that are not tickflow's.
+pub(crate) async fn migrate(client: &mut Client, schema: &str) -> Result<(), ClusterError> {
+    let q = quote(schema);
+    let tx = client.transaction().await?;
+    // One node migrates; the others wait here, then find it done.
+    tx.execute(
+        "SELECT pg_advisory_xact_lock($1, hashtext($2))",
+        &[&LOCK_CLASS, &format!("migrate:{schema}")],
+    )
+    .await?;
+    let tables: Vec<String> = tx
+        .query(
+            "SELECT table_name::text FROM information_schema.tables WHERE table_schema = $1",
+            &[&schema],
+        )
+        .await?
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    let found: i64 = if tables.iter().any(|t| t == "meta") {
+        let row = tx
+            .query_opt(
+                &format!("SELECT value FROM {q}.meta WHERE key = 'schema_version'"),
+                &[],
+            )
+            .await?;
+        match row.and_then(|r| r.get::<_, String>(0).parse().ok()) {
+            Some(v) => v,
+            None => {
+                return Err(ClusterError::Foreign {
+                    schema: schema.into(),
+                    detail: "a meta table without tickflow's schema_version".into(),
+                })
+            }
+        }
+    } else if tables.is_empty() {
+        0
+    } else {
+        return Err(ClusterError::Foreign {
+            schema: schema.into(),
+            detail: format!("tables {}", tables.join(", ")),
+        });
+    };
+    if found > SCHEMA_VERSION {
+        return Err(ClusterError::Version {
+            schema: schema.into(),
+            found,
+            supported: SCHEMA_VERSION,
+        });
+    }
+    if found == SCHEMA_VERSION {
+        return Ok(tx.commit().await?);
+    }
+    let create = |e: tokio_postgres::Error| match e.code() {
+        Some(c) if *c == tokio_postgres::error::SqlState::INSUFFICIENT_PRIVILEGE => {
+            ClusterError::Permission(format!(
+                "{} (tickflow creates the schema '{schema}' and its tables on first start; grant CREATE on the database, or create the schema for this user)",
+                db_message(&e)
+            ))
+        }
+        _ => e.into(),
+    };
+    if found == 0 {
+        tx.batch_execute(&format!(
+            "CREATE SCHEMA IF NOT EXISTS {q};
+             CREATE TABLE {q}.meta (key text PRIMARY KEY, value text NOT NULL);"
+        ))
+        .await
+        .map_err(create)?;
+    }
+    for step in &MIGRATIONS[found as usize..] {
+        tx.batch_execute(&step.replace("{s}", &q))
+            .await
+            .map_err(create)?;
+    }
+    tx.execute(
+        &format!(
+            "INSERT INTO {q}.meta (key, value) VALUES ('schema_version', $1)
+             ON CONFLICT (key) DO UPDATE SET value = excluded.value"
+        ),
+        &[&SCHEMA_VERSION.to_string()],
+    )
+    .await?;
+    Ok(tx.commit().await?)
+}
+
+/// A schema name as an SQL identifier. Names are checked when options are read, so
+/// quoting only guards the rule.
+pub(crate) fn quote(schema: &str) -> String {
+    format!("\"{}\"", schema.replace('"', "\"\""))
+}
+
+/// What a schema name may be: a plain lower-case identifier.
+pub fn valid_schema_name(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= 63
+        && s.starts_with(|c: char| c.is_ascii_lowercase() || c == '_')
+        && s
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+        && !s.starts_with("pg_")
+}

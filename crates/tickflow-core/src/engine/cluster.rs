@@ -1,0 +1,920 @@
+//! The engine as one node of a cluster on PostgreSQL (see `crate::cluster`).
+//!
+//! Every change happens inside a locked operation: the schedules it touches are locked in
+//! the database, brought up to date in the engine when another node changed them since,
+//! changed by the engine's usual code, and written back in the same transaction. A failed
+//! write takes the messages of the operation back and reloads what it touched, so nothing
+//! half-done is seen by JavaScript or stays in memory. Between operations each node follows
+//! the others' commits (`tail`), so reads see the whole cluster.
+
+use std::collections::{HashMap, HashSet};
+use std::time::{Duration as StdDuration, Instant};
+
+use chrono::{DateTime, Utc};
+use serde_json::Value;
+
+use super::core::{Engine, Lifecycle, Message};
+use super::execution::{Execution, ExecutionStatus};
+use super::persist::{Journal, INTERRUPTED};
+use super::run::Outcome;
+use super::timers::Timer;
+use super::EngineError;
+use crate::cluster::{ClusterError, Db, Locked, Scope, Tail, ID_BLOCK};
+use crate::store::{ExecutionRow, SkipRow, Snapshot, StoreError};
+
+/// A lost notification is covered by a look at the database this often.
+const POLL: StdDuration = StdDuration::from_millis(1_000);
+/// Dead nodes are looked for this often.
+const REAP: StdDuration = StdDuration::from_millis(1_000);
+/// A timer whose schedule another node holds is looked at again this much later.
+const DEFER_MS: i64 = 200;
+
+pub(crate) struct ClusterLink {
+    pub(crate) db: Db,
+    /// The version of each schedule as this node last saw it.
+    versions: HashMap<String, i64>,
+    xmin: Option<String>,
+    seq_limit: u64,
+    incarnation: u64,
+    last_tail: Instant,
+    last_claim: Instant,
+    last_reap: Instant,
+    /// Executor answers waiting to be written, in arrival order.
+    pending: Vec<(String, u32, Outcome)>,
+    /// The last operation failed on the database: reported once until one succeeds.
+    failing: bool,
+    /// Operations that could not finish: the database refused a second run.
+    pub(crate) conflicts: u64,
+}
+
+impl Engine {
+    /// Joins the cluster through `db`: everything it holds becomes this engine's state.
+    pub fn attach_cluster(&mut self, db: Db) -> Result<(), EngineError> {
+        if !self.store_pending || self.lifecycle != Lifecycle::Stopped {
+            return Err(EngineError::InvalidState {
+                operation: "open the store",
+                state: if self.store_pending {
+                    self.lifecycle_name()
+                } else {
+                    "already open"
+                },
+            });
+        }
+        let tail = db.tail(None).map_err(cluster_error)?;
+        let block = db.next_block().map_err(cluster_error)?;
+        let location = db.location().to_string();
+        let mut versions = HashMap::new();
+        let mut schedules = Vec::new();
+        for v in tail.schedules {
+            versions.insert(v.row.schedule_id.clone(), v.version);
+            if !v.deleted {
+                schedules.push(v.row);
+            }
+        }
+        let snapshot = Snapshot {
+            seq: tail.seq,
+            schedules,
+            executions: tail.executions,
+            skips: tail.skips,
+        };
+        self.clear_state();
+        if let Err(err) = self.restore(snapshot, &location) {
+            self.clear_state();
+            return Err(err);
+        }
+        self.seq = block;
+        self.store_pending = false;
+        self.persistence = Some(Box::new(super::persist::Persistence::detached()));
+        let now = Instant::now();
+        self.cluster = Some(Box::new(ClusterLink {
+            incarnation: db.node.incarnation.load(std::sync::atomic::Ordering::SeqCst),
+            db,
+            versions,
+            xmin: Some(tail.xmin),
+            seq_limit: block + ID_BLOCK,
+            last_tail: now,
+            last_claim: now - POLL,
+            last_reap: now - REAP,
+            pending: Vec::new(),
+            failing: false,
+            conflicts: 0,
+        }));
+        Ok(())
+    }
+
+    pub fn is_cluster(&self) -> bool {
+        self.cluster.is_some()
+    }
+
+    /// This node's token (attempts are recorded under it), when in a cluster.
+    pub(crate) fn node_token(&self) -> Option<String> {
+        self.cluster.as_ref().map(|c| c.db.node.token())
+    }
+
+    /// Database time minus this machine's.
+    pub(crate) fn clock_offset_ms(&self) -> i64 {
+        self.cluster.as_ref().map_or(0, |c| {
+            c.db.node.offset_ms.load(std::sync::atomic::Ordering::Relaxed)
+        })
+    }
+
+    /// The next execution number; in a cluster, from this node's block.
+    pub(crate) fn next_seq(&mut self) -> u64 {
+        if let Some(c) = self.cluster.as_mut() {
+            if self.seq + 1 >= c.seq_limit {
+                match c.db.next_block() {
+                    Ok(block) => {
+                        self.seq = block;
+                        c.seq_limit = block + ID_BLOCK;
+                    }
+                    // Rare (once per block) and only when the database just went away:
+                    // the operation that needed it fails at its commit anyway.
+                    Err(_) => {}
+                }
+            }
+        }
+        self.seq += 1;
+        self.seq
+    }
+
+    /// Leaves the cluster: answers waiting are written, the node's row goes.
+    pub(crate) fn detach_cluster(&mut self) {
+        self.flush_completions();
+        if let Some(c) = self.cluster.take() {
+            c.db.leave();
+        }
+    }
+
+    // ---------------------------------------------------------------------------------
+    // Locked operations
+
+    /// Runs `op` with the rows of `scope` locked and current; its changes are committed
+    /// with them, or, when the commit fails, taken back.
+    pub(crate) fn locked<R>(
+        &mut self,
+        scope: Scope,
+        op: impl FnOnce(&mut Engine, &Locked) -> R,
+    ) -> Result<R, EngineError> {
+        let Some(link) = self.cluster.as_mut() else {
+            return Ok(op(self, &Locked::default()));
+        };
+        let (tx, locked) = match link.db.begin(scope) {
+            Ok(x) => x,
+            Err(e) => return Err(self.db_failed(e)),
+        };
+        let stale: Vec<String> = locked
+            .versions
+            .iter()
+            .filter(|(id, v)| link.versions.get(id) != Some(v))
+            .map(|(id, _)| id.clone())
+            .collect();
+        if !stale.is_empty() {
+            let active = self.active_ids(&stale);
+            match tx.load(stale.clone(), active) {
+                Ok((rows, executions)) => self.apply(rows, executions, Vec::new(), Some(&stale)),
+                Err(e) => return Err(self.db_failed(e)),
+            }
+        }
+        // Anything journaled outside an operation was this node's own bookkeeping.
+        self.take_journal();
+        let mark = self.outbox.len();
+        let result = op(self, &locked);
+        // Queued work that did not start here stays claimable by any node.
+        self.ready.clear();
+        let journal = self.take_journal();
+        if journal.is_empty() {
+            return Ok(result);
+        }
+        let touched = self.touched_ids(&journal);
+        let changes = self.changes(&journal);
+        match tx.commit(changes, true) {
+            Ok(versions) => {
+                let link = self.cluster.as_mut().expect("checked above");
+                link.versions.extend(versions);
+                if std::mem::take(&mut link.failing) {
+                    self.report_error("ERR_STORE_RECONNECTED", "writing to PostgreSQL works again");
+                }
+                Ok(result)
+            }
+            Err(e) => {
+                // Nothing of it happened: its messages go, what it touched is reloaded.
+                self.outbox.truncate(mark);
+                self.reload(touched);
+                Err(self.db_failed(e))
+            }
+        }
+    }
+
+    fn db_failed(&mut self, e: ClusterError) -> EngineError {
+        let link = self.cluster.as_mut().expect("in a cluster");
+        if let ClusterError::Duplicate { .. } = e {
+            link.conflicts += 1;
+        } else if !std::mem::replace(&mut link.failing, true) {
+            let text = format!("{e}; tickflow retries");
+            self.report_error(e.code(), &text);
+        }
+        cluster_error(e)
+    }
+
+    fn take_journal(&mut self) -> Journal {
+        self.persistence
+            .as_mut()
+            .map(|p| std::mem::take(&mut p.journal))
+            .unwrap_or_default()
+    }
+
+    /// Schedule ids a journal touched (deleted ones included).
+    fn touched_ids(&self, j: &Journal) -> Vec<String> {
+        let mut ids: HashSet<String> = j.deleted.iter().cloned().collect();
+        for i in j.configs.iter().chain(&j.states) {
+            if let Some(s) = self.schedule_at(*i) {
+                ids.insert(s.spec.schedule_id.clone());
+            }
+        }
+        for key in &j.executions {
+            if let Some(e) = self.executions.get(key) {
+                ids.insert(e.schedule_id.clone());
+            }
+        }
+        ids.into_iter().collect()
+    }
+
+    /// Ids of the executions this engine holds as not final, for these schedules.
+    fn active_ids(&self, schedules: &[String]) -> Vec<String> {
+        schedules
+            .iter()
+            .filter_map(|id| self.schedule(id))
+            .flat_map(|s| s.rt().active.iter())
+            .filter_map(|k| self.executions.get(k).map(|e| e.id.clone()))
+            .collect()
+    }
+
+    /// After a failed commit: these schedules as the database has them (or, when it cannot
+    /// be read, marked so that the next operation on them reads them first).
+    fn reload(&mut self, ids: Vec<String>) {
+        let link = self.cluster.as_mut().expect("in a cluster");
+        for id in &ids {
+            link.versions.remove(id);
+        }
+        let active = self.active_ids(&ids);
+        let link = self.cluster.as_mut().expect("in a cluster");
+        let read = link
+            .db
+            .begin(Scope::Schedules {
+                ids: Vec::new(),
+                skip_locked: true,
+            })
+            .and_then(|(tx, _)| tx.load(ids.clone(), active));
+        if let Ok((rows, executions)) = read {
+            self.apply(rows, executions, Vec::new(), Some(&ids));
+        }
+        self.take_journal();
+    }
+
+    // ---------------------------------------------------------------------------------
+    // Following the others
+
+    /// Applies rows read from the database. For the schedules in `authoritative`, the
+    /// executions given are all those not final: others this engine holds as running or
+    /// waiting were never committed, and go.
+    fn apply(
+        &mut self,
+        rows: Vec<crate::cluster::VersionedRow>,
+        executions: Vec<ExecutionRow>,
+        skips: Vec<SkipRow>,
+        authoritative: Option<&[String]>,
+    ) {
+        let mut current: HashSet<String> = HashSet::new();
+        for v in rows {
+            let id = v.row.schedule_id.clone();
+            let known = self
+                .cluster
+                .as_ref()
+                .and_then(|c| c.versions.get(&id).copied());
+            if known.is_some_and(|k| k >= v.version) && authoritative.is_none() {
+                continue;
+            }
+            current.insert(id.clone());
+            if v.deleted {
+                self.forget_schedule(&id);
+            } else if let Err(err) = self.replace_schedule(v.row) {
+                self.report_error("ERR_STORE_CORRUPT", &err.to_string());
+            }
+            if let Some(c) = self.cluster.as_mut() {
+                c.versions.insert(id, v.version);
+            }
+        }
+        if let Some(ids) = authoritative {
+            let given: HashSet<&str> = executions.iter().map(|e| e.id.as_str()).collect();
+            for key in self.active_keys(ids) {
+                let gone = self
+                    .executions
+                    .get(&key)
+                    .is_some_and(|e| !given.contains(e.id.as_str()));
+                if gone {
+                    self.forget_execution(key);
+                }
+            }
+        }
+        for row in executions {
+            if authoritative.is_some() || current.contains(&row.schedule_id) {
+                self.replace_execution(row);
+            }
+        }
+        for row in skips {
+            if current.contains(&row.schedule_id) {
+                self.add_skip(row);
+            }
+        }
+        self.check_local_attempts();
+        self.take_journal();
+    }
+
+    fn active_keys(&self, ids: &[String]) -> Vec<u64> {
+        ids.iter()
+            .filter_map(|id| self.schedule(id))
+            .flat_map(|s| s.rt().active.iter().copied())
+            .collect()
+    }
+
+    /// A schedule row from the database in place of what this engine holds.
+    fn replace_schedule(&mut self, row: crate::store::ScheduleRow) -> Result<(), EngineError> {
+        let text = row.config.clone().unwrap_or_default();
+        let config: Value = serde_json::from_str(&text)
+            .map_err(|e| EngineError::Internal(format!("schedule '{}': {e}", row.schedule_id)))?;
+        let zone = self.options.default_zone.clone();
+        let spec = super::config::parse_config(&config, &zone, &mut |t| self.compile(t))?;
+        let state: Value = serde_json::from_str(&row.state)
+            .map_err(|e| EngineError::Internal(format!("schedule '{}': {e}", row.schedule_id)))?;
+        let mut fresh = super::persist::schedule_from_state(spec, text, &state).ok_or_else(|| {
+            EngineError::Internal(format!("schedule '{}': unreadable state", row.schedule_id))
+        })?;
+        let index = match self.by_schedule_id.get(&row.schedule_id).copied() {
+            Some(index) => {
+                let old = self.schedule_mut(index).expect("indexed");
+                if old.spec.config_id != fresh.spec.config_id {
+                    let old_config = old.spec.config_id.clone();
+                    self.by_config_id.remove(&old_config);
+                    self.by_config_id.insert(fresh.spec.config_id.clone(), index);
+                }
+                let old = self.schedule_mut(index).expect("indexed");
+                // What only this node keeps (its lists of records and skips, its samples)
+                // stays; counters and waiting fires come from the row.
+                let mut runtime = old.runtime.take().unwrap_or_default();
+                if let Some(rt) = fresh.runtime.take() {
+                    let rt = *rt;
+                    runtime.buffered = rt.buffered;
+                    let samples = std::mem::take(&mut runtime.stats.durations);
+                    let (duration, lateness) = (runtime.stats.duration, runtime.stats.lateness);
+                    runtime.stats = rt.stats;
+                    runtime.stats.durations = samples;
+                    runtime.stats.duration = duration;
+                    runtime.stats.lateness = lateness;
+                }
+                fresh.runtime = Some(runtime);
+                fresh.generation = old.generation;
+                *old = fresh;
+                index
+            }
+            None => {
+                if let Some(other) = self.by_config_id.get(&fresh.spec.config_id).copied() {
+                    // The config id moved to another schedule id: the old one is gone.
+                    let old_id = self.schedule_at(other).expect("indexed").spec.schedule_id.clone();
+                    self.forget_schedule(&old_id);
+                }
+                self.insert_schedule(fresh)
+            }
+        };
+        self.arm(index);
+        Ok(())
+    }
+
+    /// A schedule another node deleted: gone here too, with its records.
+    fn forget_schedule(&mut self, schedule_id: &str) {
+        let Some(index) = self.by_schedule_id.get(schedule_id).copied() else {
+            return;
+        };
+        let s = self.schedules[index as usize].take().expect("indexed");
+        self.by_config_id.remove(&s.spec.config_id);
+        self.by_schedule_id.remove(&s.spec.schedule_id);
+        self.free_slots.push(index);
+        for key in s.rt().history.iter().chain(s.rt().active.iter()) {
+            if let Some(e) = self.executions.remove(key) {
+                self.execution_keys.remove(&e.id);
+            }
+        }
+    }
+
+    fn forget_execution(&mut self, key: u64) {
+        let Some(e) = self.executions.remove(&key) else {
+            return;
+        };
+        self.execution_keys.remove(&e.id);
+        if let Some(s) = self
+            .by_schedule_id
+            .get(&e.schedule_id)
+            .copied()
+            .and_then(|i| self.schedule_mut(i))
+        {
+            let rt = s.rt_mut();
+            rt.active.retain(|k| *k != key);
+            rt.history.retain(|k| *k != key);
+        }
+    }
+
+    /// An execution row in place of what this engine holds (or added).
+    fn replace_execution(&mut self, row: ExecutionRow) {
+        let Ok(record) = serde_json::from_str::<Value>(&row.record) else {
+            return;
+        };
+        let Some(e) = Execution::from_record(&record, row.seq) else {
+            return;
+        };
+        let Some(index) = self.by_schedule_id.get(&e.schedule_id).copied() else {
+            return;
+        };
+        let key = row.seq;
+        let is_final = e.status.is_final();
+        let duration = e.duration_ms().filter(|_| is_final);
+        let known = self.executions.insert(key, e);
+        self.execution_keys.insert(row.id.clone(), key);
+        let s = self.schedule_mut(index).expect("indexed");
+        let rt = s.rt_mut();
+        if known.is_none() {
+            let at = rt.history.partition_point(|k| *k < key);
+            rt.history.insert(at, key);
+        }
+        let position = rt.active.binary_search(&key);
+        match (is_final, position) {
+            (false, Err(at)) => rt.active.insert(at, key),
+            (true, Ok(at)) => {
+                rt.active.remove(at);
+                if let Some(d) = duration {
+                    rt.stats.durations.push_back(d.max(0) as u64);
+                }
+            }
+            _ => {}
+        }
+        self.prune_history(index);
+    }
+
+    fn add_skip(&mut self, row: SkipRow) {
+        let (Some(index), Some(at), Some(recorded)) = (
+            self.by_schedule_id.get(&row.schedule_id).copied(),
+            DateTime::from_timestamp_millis(row.scheduled_ms),
+            DateTime::from_timestamp_millis(row.recorded_ms),
+        ) else {
+            return;
+        };
+        let reason = super::persist::skip_reason(&row.reason);
+        let s = self.schedule_mut(index).expect("indexed");
+        let skips = &mut s.rt_mut().skips;
+        if skips.iter().rev().take(64).any(|(t, _, _)| *t == at) {
+            return;
+        }
+        let position = skips.partition_point(|(t, _, _)| *t < at);
+        skips.insert(position, (at, recorded, reason));
+    }
+
+    /// Attempts this node runs whose record no longer says so (cancelled from another
+    /// node, taken over after this node lost its lease): aborted here; whatever their
+    /// executor answers is recorded as late.
+    fn check_local_attempts(&mut self) {
+        let token = self.node_token();
+        let lost: Vec<(u64, u32)> = self
+            .local
+            .iter()
+            .filter(|(key, attempt)| {
+                let Some(e) = self.executions.get(key) else {
+                    return true;
+                };
+                let ours = e.attempts.last().is_some_and(|a| {
+                    a.number == **attempt && a.ended.is_none() && a.node.as_deref() == token.as_deref()
+                });
+                e.status != ExecutionStatus::Running || !ours
+            })
+            .map(|(k, a)| (*k, *a))
+            .collect();
+        for (key, attempt) in lost {
+            self.release(key);
+            let id = self.executions.get(&key).map(|e| e.id.clone());
+            if let Some(execution_id) = id {
+                let reason = match self.executions[&key].status {
+                    ExecutionStatus::Cancelled => "cancelled",
+                    _ => "reassigned",
+                };
+                self.outbox.push(Message::Abort {
+                    execution_id,
+                    attempt,
+                    reason: reason.into(),
+                });
+            }
+        }
+    }
+
+    /// Follows what other nodes committed since the last look.
+    pub(crate) fn follow(&mut self) {
+        let Some(link) = self.cluster.as_mut() else {
+            return;
+        };
+        let xmin = link.xmin.clone();
+        match link.db.tail(xmin) {
+            Ok(Tail {
+                xmin,
+                schedules,
+                executions,
+                skips,
+                ..
+            }) => {
+                let link = self.cluster.as_mut().expect("in a cluster");
+                link.xmin = Some(xmin);
+                link.last_tail = Instant::now();
+                self.apply(schedules, executions, skips, None);
+            }
+            Err(e) => {
+                self.db_failed(e);
+            }
+        }
+    }
+
+    // ---------------------------------------------------------------------------------
+    // The driver's turn
+
+    /// One turn of a cluster node's driver: follow the others, fire what is due, write
+    /// answers, claim work, take over from dead nodes. True when more is due at once.
+    pub(crate) fn cluster_turn(&mut self, now: DateTime<Utc>, limit: usize) -> bool {
+        let Some(link) = self.cluster.as_mut() else {
+            return false;
+        };
+        let node = link.db.node.clone();
+        let reports: Vec<_> = std::mem::take(&mut *node.reports.lock().unwrap_or_else(|p| p.into_inner()));
+        for (code, message) in reports {
+            self.report_error(code, &message);
+        }
+        let incarnation = node.incarnation.load(std::sync::atomic::Ordering::SeqCst);
+        let link = self.cluster.as_mut().expect("in a cluster");
+        if incarnation != link.incarnation {
+            // The node joined again under a new token: whatever it ran under the old one
+            // has been (or will be) taken over.
+            link.incarnation = incarnation;
+            self.abandon_local_attempts();
+        }
+        let link = self.cluster.as_mut().expect("in a cluster");
+        if node.changed.swap(false, std::sync::atomic::Ordering::SeqCst)
+            || link.last_tail.elapsed() >= POLL
+        {
+            self.follow();
+        }
+        self.flush_completions();
+        let live = node.lease_holds() && self.lifecycle == Lifecycle::Running;
+        let more = self.fire_due(now, limit, live);
+        if live {
+            self.claim();
+        }
+        let link = self.cluster.as_mut().expect("in a cluster");
+        if link.last_reap.elapsed() >= REAP {
+            link.last_reap = Instant::now();
+            self.reap();
+        }
+        more
+    }
+
+    /// The schedule a timer belongs to.
+    fn timer_schedule(&self, timer: &Timer) -> Option<String> {
+        match timer {
+            Timer::Fire { schedule, .. } => self.schedule_at(*schedule).map(|s| s.spec.schedule_id.clone()),
+            Timer::Retry { execution, .. } | Timer::Timeout { execution, .. } => {
+                self.executions.get(execution).map(|e| e.schedule_id.clone())
+            }
+        }
+    }
+
+    fn fire_due(&mut self, now: DateTime<Utc>, limit: usize, live: bool) -> bool {
+        let mut due = Vec::new();
+        let mut later = Vec::new();
+        while due.len() < limit {
+            let Some((at, timer)) = self.timers.pop_due(now) else {
+                break;
+            };
+            // Without a lease this node fires nothing; its own attempts still time out.
+            if !live && !matches!(timer, Timer::Timeout { .. }) {
+                later.push((at, timer));
+                continue;
+            }
+            due.push((at, timer));
+        }
+        let more = self.timers.next_due().is_some_and(|d| d <= now);
+        let defer = now + chrono::Duration::milliseconds(DEFER_MS);
+        for (_, timer) in later {
+            self.timers.push(defer, timer);
+        }
+        if due.is_empty() {
+            return more;
+        }
+        let mut ids: Vec<String> = due.iter().filter_map(|(_, t)| self.timer_schedule(t)).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        let keep = due.clone();
+        let result = self.locked(
+            Scope::Schedules {
+                ids,
+                skip_locked: true,
+            },
+            move |e, locked| {
+                let held: HashSet<&str> = locked.versions.iter().map(|(id, _)| id.as_str()).collect();
+                let mut deferred = Vec::new();
+                for (at, timer) in due {
+                    match e.timer_schedule(&timer) {
+                        Some(id) if held.contains(id.as_str()) => {
+                            if locked.live || matches!(timer, Timer::Timeout { .. }) {
+                                e.on_timer_now(timer, at, now);
+                            } else {
+                                deferred.push(timer);
+                            }
+                        }
+                        Some(_) => deferred.push(timer),
+                        None => {}
+                    }
+                }
+                deferred
+            },
+        );
+        match result {
+            Ok(deferred) => {
+                for timer in deferred {
+                    self.timers.push(defer, timer);
+                }
+            }
+            Err(_) => {
+                // Tried again shortly; late fires then go through their catch-up policy.
+                let retry = now + chrono::Duration::milliseconds(1_000);
+                for (_, timer) in keep {
+                    self.timers.push(retry, timer);
+                }
+            }
+        }
+        more
+    }
+
+    /// Starts queued and due retrying executions while this node has free slots.
+    fn claim(&mut self) {
+        let free = self.options.max_concurrency.saturating_sub(self.in_flight);
+        let link = self.cluster.as_mut().expect("in a cluster");
+        if free == 0 {
+            return;
+        }
+        link.last_claim = Instant::now();
+        let _ = self.locked(Scope::Claim { limit: free as i64 }, |e, locked| {
+            if !locked.live {
+                return;
+            }
+            for id in &locked.executions {
+                let Some(key) = e.execution_keys.get(id).copied() else {
+                    continue;
+                };
+                if matches!(
+                    e.executions.get(&key).map(|x| x.status),
+                    Some(ExecutionStatus::Queued | ExecutionStatus::Retrying)
+                ) {
+                    e.enqueue(key);
+                }
+            }
+            e.dispatch();
+        });
+    }
+
+    /// Nodes that died: their rows go, and their running attempts end INTERRUPTED and are
+    /// retried (here or anywhere) under the usual retry rules.
+    fn reap(&mut self) {
+        let link = self.cluster.as_mut().expect("in a cluster");
+        if let Err(e) = link.db.reap_nodes() {
+            self.db_failed(e);
+            return;
+        }
+        let _ = self.locked(Scope::Orphans, |e, locked| {
+            for id in &locked.executions {
+                if let Some(key) = e.execution_keys.get(id).copied() {
+                    e.interrupt(key, "its node stopped answering");
+                }
+            }
+            e.dispatch();
+        });
+    }
+
+    /// A running attempt that will not answer: INTERRUPTED, retried while attempts remain.
+    pub(crate) fn interrupt(&mut self, key: u64, why: &str) {
+        let now = self.now();
+        let Some(e) = self.executions.get_mut(&key) else {
+            return;
+        };
+        if e.status != ExecutionStatus::Running {
+            return;
+        }
+        let attempt = e.attempt();
+        if let Some(a) = e.attempts.last_mut() {
+            a.ended.get_or_insert(now);
+        }
+        self.release(key);
+        self.fail_attempt(
+            key,
+            INTERRUPTED.into(),
+            format!("attempt {attempt} was interrupted: {why}"),
+            None,
+            false,
+        );
+    }
+
+    /// This node's attempts, after it lost its lease: aborted, their slots freed.
+    fn abandon_local_attempts(&mut self) {
+        let local: Vec<(u64, u32)> = self.local.iter().map(|(k, a)| (*k, *a)).collect();
+        for (key, attempt) in local {
+            self.release(key);
+            if let Some(e) = self.executions.get(&key) {
+                self.outbox.push(Message::Abort {
+                    execution_id: e.id.clone(),
+                    attempt,
+                    reason: "lease lost".into(),
+                });
+            }
+        }
+    }
+
+    /// In a cluster, an executor's answer waits for the driver, which writes a batch of
+    /// them in one transaction. Returns true when it was taken (cluster mode).
+    pub(crate) fn defer_completion(&mut self, id: &str, attempt: u32, outcome: Outcome) -> Option<Outcome> {
+        match self.cluster.as_mut() {
+            Some(c) => {
+                c.pending.push((id.to_string(), attempt, outcome));
+                None
+            }
+            None => Some(outcome),
+        }
+    }
+
+    /// Writes waiting answers; on failure they wait for the next turn.
+    fn flush_completions(&mut self) {
+        let Some(link) = self.cluster.as_mut() else {
+            return;
+        };
+        if link.pending.is_empty() {
+            return;
+        }
+        let batch = std::mem::take(&mut link.pending);
+        let mut ids: Vec<String> = batch
+            .iter()
+            .filter_map(|(id, _, _)| self.execution_keys.get(id))
+            .filter_map(|k| self.executions.get(k))
+            .map(|e| e.schedule_id.clone())
+            .collect();
+        ids.sort_unstable();
+        ids.dedup();
+        let kept = batch.clone();
+        let result = self.locked(
+            Scope::Schedules {
+                ids,
+                skip_locked: false,
+            },
+            |e, _| {
+                for (id, attempt, outcome) in batch {
+                    e.complete_now(&id, attempt, outcome);
+                }
+            },
+        );
+        if result.is_err() {
+            let link = self.cluster.as_mut().expect("in a cluster");
+            let later = std::mem::take(&mut link.pending);
+            link.pending = kept;
+            link.pending.extend(later);
+        }
+    }
+
+    /// Stopping in a cluster: attempts still running here end INTERRUPTED, to be retried
+    /// by the nodes that go on; queued work stays queued for them.
+    pub(crate) fn interrupt_local(&mut self) {
+        let keys: Vec<u64> = self.local.keys().copied().collect();
+        let mut ids: Vec<String> = keys
+            .iter()
+            .filter_map(|k| self.executions.get(k))
+            .map(|e| e.schedule_id.clone())
+            .collect();
+        ids.sort_unstable();
+        ids.dedup();
+        let result = self.locked(
+            Scope::Schedules {
+                ids,
+                skip_locked: false,
+            },
+            |e, _| {
+                for key in keys {
+                    if let Some((id, attempt)) = e.executions.get(&key).map(|x| (x.id.clone(), x.attempt())) {
+                        e.outbox.push(Message::Abort {
+                            execution_id: id,
+                            attempt,
+                            reason: "stop".into(),
+                        });
+                    }
+                    e.interrupt(key, "its node stopped");
+                }
+            },
+        );
+        if result.is_err() {
+            // The database is away: the reaper of another node takes these over.
+            self.abandon_local_attempts();
+        }
+    }
+
+    /// Runs a command under the locks of `scope` (memory and SQLite: directly).
+    pub fn command<R, E>(
+        &mut self,
+        scope: impl FnOnce(&Engine) -> Scope,
+        op: impl FnOnce(&mut Engine) -> Result<R, E>,
+        wrap: fn(EngineError) -> E,
+    ) -> Result<R, E> {
+        if self.cluster.is_none() {
+            return op(self);
+        }
+        if self
+            .cluster
+            .as_ref()
+            .is_some_and(|c| c.db.node.changed.swap(false, std::sync::atomic::Ordering::SeqCst))
+        {
+            self.follow();
+        }
+        let scope = scope(self);
+        self.locked(scope, |e, _| {
+            let r = op(e);
+            if r.is_err() {
+                // A refused command changes nothing.
+                e.take_journal();
+            }
+            r
+        })
+        .map_err(wrap)?
+    }
+
+    /// The scope of a command on one schedule.
+    pub fn schedule_scope(&self, schedule_id: &str) -> Scope {
+        Scope::Schedules {
+            ids: vec![schedule_id.to_string()],
+            skip_locked: false,
+        }
+    }
+
+    /// The scope of a command on one execution: its schedule.
+    pub fn execution_scope(&self, execution_id: &str) -> Scope {
+        let ids = self
+            .execution_keys
+            .get(execution_id)
+            .and_then(|k| self.executions.get(k))
+            .map(|e| vec![e.schedule_id.clone()])
+            .unwrap_or_default();
+        Scope::Schedules {
+            ids,
+            skip_locked: false,
+        }
+    }
+
+    /// The scope of a configuration change: these schedules (by schedule id or config id).
+    pub fn config_scope(&self, ids: Vec<String>, all: bool) -> Scope {
+        let mut out = Vec::with_capacity(ids.len());
+        for id in ids {
+            if let Some(s) = self.by_config_id.get(&id).and_then(|i| self.schedule_at(*i)) {
+                out.push(s.spec.schedule_id.clone());
+            }
+            out.push(id);
+        }
+        Scope::Config { ids: out, all }
+    }
+
+    pub(crate) fn release(&mut self, key: u64) {
+        if self.local.remove(&key).is_some() {
+            self.in_flight -= 1;
+        }
+    }
+
+    /// Executions a cluster records per row, for claims and the reaper.
+    pub(crate) fn cluster_columns(&self, e: &Execution) -> (Option<i64>, Option<String>) {
+        match e.status {
+            ExecutionStatus::Queued => (Some(e.created.timestamp_millis()), None),
+            ExecutionStatus::Retrying => {
+                let ended = e.attempts.last().and_then(|a| a.ended).unwrap_or(e.created);
+                let delay = self
+                    .schedule(&e.schedule_id)
+                    .map_or(0, |s| s.spec.extras().retry.delay_ms(e.attempt()));
+                (Some(ended.timestamp_millis() + delay as i64), None)
+            }
+            ExecutionStatus::Running => (None, e.attempts.last().and_then(|a| a.node.clone())),
+            _ => (None, None),
+        }
+    }
+}
+
+fn cluster_error(e: ClusterError) -> EngineError {
+    EngineError::Cluster(e)
+}
+
+impl From<StoreError> for ClusterError {
+    fn from(e: StoreError) -> Self {
+        ClusterError::Database(e.to_string())
+    }
+}
