@@ -678,6 +678,21 @@ export interface SqliteStoreOptions {
   synchronous?: 'normal' | 'full'
 }
 
+/**
+ * Several nodes on one PostgreSQL database: every process with the same connection string
+ * and schema acts as one scheduler (each occurrence runs once, work goes to nodes with free
+ * slots, a dead node's attempts are retried elsewhere). See the README's "Several nodes".
+ */
+export interface PostgresStoreOptions {
+  type: 'postgres'
+  /** `postgres://user:password@host:5432/db`; `?sslmode=require` for TLS (rustls, no OpenSSL). */
+  connectionString: string
+  /** The PostgreSQL schema tickflow keeps its tables in; default 'tickflow'. */
+  schema?: string
+  /** Pooled connections of this node, besides its own session; default 5. */
+  poolSize?: number
+}
+
 /** A due occurrence that did not run. */
 export interface SkippedOccurrence {
   scheduleId: string
@@ -697,7 +712,9 @@ export interface IntegrationOptions {
    * survives restarts and crashes; `readonly` opens it for inspection (no lock, no start);
    * `synchronous: 'full'` also survives power loss, at an fsync per commit.
    */
-  store?: { type: 'memory' } | SqliteStoreOptions
+  store?: { type: 'memory' } | SqliteStoreOptions | PostgresStoreOptions
+  /** With a PostgreSQL store: this node's name in records and status; default `<hostname>-<pid>`. */
+  nodeId?: string
   /** Executions in flight across all schedules; default 10. */
   maxConcurrency?: number
   /** Default 'UTC'. */

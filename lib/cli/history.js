@@ -24,7 +24,7 @@ Exit status: 0 shown, 1 the store cannot be read or has no such schedule, 2 bad 
 
 const spec = {
   positionals: ['scheduleId'],
-  options: { db: { type: 'string' }, count: { type: 'string', short: 'n' }, help: { type: 'boolean', short: 'h' } },
+  options: { db: { type: 'string' }, store: { type: 'string' }, count: { type: 'string', short: 'n' }, help: { type: 'boolean', short: 'h' } },
 }
 
 async function history(argv, { out }) {
@@ -32,7 +32,7 @@ async function history(argv, { out }) {
   if (options.help) return out.write(`${help}\n`), 0
   const count = options.count === undefined ? 20 : parseCount(options.count, '--count', { max: 1000 })
   const db = options.db === undefined ? DEFAULT_DB : options.db
-  const integration = await openForReading(db)
+  const integration = await openForReading(db, options.store)
   out.write(`${renderHistory(integration, positionals.scheduleId, { paint: colours(out), count, source: db })}\n`)
   return 0
 }

@@ -15,7 +15,7 @@ const { RunTally } = require('./summary.js')
 
 const DEFAULT_GRACE_MS = 10_000
 
-const usage = 'tickflow run <schedules.json> [--db PATH | --store memory] [--for DURATION] [--grace DURATION]'
+const usage = 'tickflow run <schedules.json> [--db PATH | --store memory | --store postgres://…] [--for DURATION] [--grace DURATION]'
 
 const help = `Usage: ${usage}
 
@@ -25,6 +25,9 @@ file's timeout and retries. Prints one line per event, and a summary when it sto
 Options:
   --db PATH          the sqlite store (default ${DEFAULT_DB}; its folder is created private)
   --store memory     keep everything in memory instead (nothing is kept after exit)
+  --store postgres://user@host/db
+                     run as one node of a cluster on PostgreSQL: every run on the same
+                     database shares the schedules and the work, each occurrence runs once
   --for DURATION     stop after this long: 20s, 5m, 1h30m (default: run until stopped)
   --grace DURATION   on stop, how long running actions may finish before they are
                      aborted (default 10s)

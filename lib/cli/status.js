@@ -24,7 +24,7 @@ Exit status: 0 shown, 1 the store cannot be read, 2 bad options.`
 
 const spec = {
   positionals: [],
-  options: { db: { type: 'string' }, json: { type: 'boolean' }, watch: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
+  options: { db: { type: 'string' }, store: { type: 'string' }, json: { type: 'boolean' }, watch: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
 }
 
 const WATCH_MS = 2000
@@ -34,7 +34,7 @@ async function status(argv, { out }) {
   if (options.help) return out.write(`${help}\n`), 0
   const db = options.db === undefined ? DEFAULT_DB : options.db
   const show = async () => {
-    const integration = await openForReading(db)
+    const integration = await openForReading(db, options.store)
     try {
       return options.json
         ? `${JSON.stringify(statusJson(integration), null, 2)}\n`

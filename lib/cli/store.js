@@ -10,13 +10,29 @@ const { RuntimeError, UsageError } = require('./errors.js')
 
 const DEFAULT_DB = path.join('.tickflow', 'state.db')
 
+const isPostgres = (s) => typeof s === 'string' && /^postgres(ql)?:\/\//.test(s)
+
+/** A connection string without its password, for messages. */
+function redact(url) {
+  return url.replace(/^(postgres(?:ql)?:\/\/[^:@/]+):[^@/]*@/, '$1:***@')
+}
+
+/** A PostgreSQL store: this process joins the cluster on that database as one node. */
+function postgresStore(url) {
+  return { option: { type: 'postgres', connectionString: url }, label: `postgres ${redact(url)} (cluster node)` }
+}
+
 /** The store option for `run`, from --store and --db. */
 function runStore({ store = 'sqlite', db }) {
+  if (isPostgres(store)) {
+    if (db !== undefined) throw new UsageError('--db names a sqlite file; it does not go with --store postgres://…')
+    return postgresStore(store)
+  }
   if (store === 'memory') {
     if (db !== undefined) throw new UsageError('--db names a sqlite file; it does not go with --store memory')
     return { option: { type: 'memory' }, label: 'memory (nothing is kept after exit)' }
   }
-  if (store !== 'sqlite') throw new UsageError(`--store expects 'sqlite' or 'memory', got '${store}'`)
+  if (store !== 'sqlite') throw new UsageError(`--store expects 'sqlite', 'memory' or a postgres:// connection string, got '${store}'`)
   const file = db === undefined ? DEFAULT_DB : db
   return { option: { type: 'sqlite', path: file }, label: `sqlite ${file}`, file }
 }
@@ -48,7 +64,11 @@ async function openIntegration(options, store) {
 }
 
 /** A read-only integration on the sqlite file at `db`, for status and history. */
-function openForReading(db = DEFAULT_DB) {
+function openForReading(db = DEFAULT_DB, storeOption) {
+  if (isPostgres(storeOption)) {
+    // A cluster's database is shared: reading it takes no lock.
+    return openIntegration({ executor: () => {} }, postgresStore(storeOption))
+  }
   if (!fs.existsSync(db)) {
     throw new RuntimeError(`no store at ${db}`, {
       hint: 'tickflow run <schedules.json> creates it; --db PATH names another one',
