@@ -318,7 +318,7 @@ describe('tickflow run', () => {
     expect(both.stderr).toMatch(/--db names a sqlite file; it does not go with --store memory/)
     const store = await tickflow(['run', file, '--store', 'redis'])
     expect(store.code).toBe(2)
-    expect(store.stderr).toMatch(/--store expects 'sqlite' or 'memory', got 'redis'/)
+    expect(store.stderr).toMatch(/--store expects 'sqlite', 'memory' or a postgres:\/\/ connection string, got 'redis'/)
     const duration = await tickflow(['run', file, '--store', 'memory', '--for', '20'])
     expect(duration.code).toBe(2)
     expect(duration.stderr).toMatch(/--for expects a duration such as 20s/)

@@ -105,6 +105,122 @@ test('three nodes run every occurrence of every-second schedules once, and share
   expect(states.filter((s) => s === 'running' || s === 'retrying')).toEqual([])
 }, 60_000)
 
+test('chaos: kills, a stop past the lease, killed sessions, a database restart, a wrong clock; nothing doubled or lost', async () => {
+  const db = await freshDb()
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tickflow-chaos-'))
+  const schedules = [
+    ...Array.from({ length: 8 }, (_, i) => ({ id: `allow-${i}` })),
+    { id: 'skip', overlap: 'skip', workMs: 1300, retries: 3 },
+    { id: 'buffer-one', overlap: 'bufferOne', workMs: 1300, retries: 3 },
+    { id: 'buffer-all', overlap: 'bufferAll', workMs: 1050, retries: 3 },
+    { id: 'cancel-other', overlap: 'cancelOther', workMs: 1300, retries: 3 },
+    { id: 'catchup-skip', catchup: 'skip', retries: 3 },
+    { id: 'catchup-once', catchup: 'once', retries: 3 },
+    { id: 'catchup-all', catchup: 'all', retries: 3 },
+  ]
+  let started = 0
+  const env = { TICKFLOW_SCHEDULES: JSON.stringify(schedules), TICKFLOW_CONCURRENCY: '6' }
+  const clockOff = { TICKFLOW_TEST_FAULTS: '1', TICKFLOW_TEST_CLOCK_SKEW_MS: String(-5 * 60_000) }
+  const launch = (id, extra = {}) => node(db, id, { ...env, ...extra, TICKFLOW_LOG: path.join(dir, `${id}-${++started}.log`) })
+  const running = { a: launch('a'), b: launch('b'), c: launch('c', clockOff) }
+  await Promise.all(Object.values(running).map((n) => n.ready))
+  const at = (ms) => sleep(ms)
+
+  await at(4000)
+  running.a.kill('SIGKILL') // a dies with attempts in hand
+  await running.a.ended
+  await at(1500)
+  running.a = launch('a')
+  await running.a.ready
+  const stopped = running.b
+  running.b.kill('SIGSTOP') // b hangs past its lease
+  await at(3000)
+  await sql(db, "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE application_name = 'tickflow'")
+  await at(3000)
+  await pg.restart()
+  await at(6000)
+  running.b.kill('SIGCONT') // 12 s stopped: its work was taken over; its late answers are fenced off
+  await at(3000)
+  for (const n of Object.values(running)) n.kill('SIGKILL') // every node down at once
+  await Promise.all(Object.values(running).map((n) => n.ended))
+  await at(3000)
+  running.a = launch('a')
+  running.b = launch('b')
+  running.c = launch('c', clockOff)
+  await Promise.all(Object.values(running).map((n) => n.ready))
+  await at(4000)
+  // Pause everything, let the work in hand drain, then stop every node.
+  running.a.kill('SIGUSR2')
+  let open = -1
+  for (let i = 0; i < 300 && open !== 0; i++) {
+    await sleep(100)
+    open = Number(
+      await sql(
+        db,
+        `SELECT (SELECT count(*) FROM tickflow.executions WHERE status IN ('queued', 'running', 'retrying'))
+              + (SELECT count(*) FROM tickflow.schedules WHERE state::jsonb -> 'buffered' <> '[]'::jsonb)`,
+      ),
+    )
+  }
+  expect(open).toBe(0) // every execution final, no waiting fire left
+  for (const n of Object.values(running)) n.kill('SIGTERM')
+  const ends = await Promise.all(Object.values(running).map((n) => n.ended))
+  expect(ends.map((e) => e.code)).toEqual([0, 0, 0])
+
+  const calls = fs
+    .readdirSync(dir)
+    .flatMap((f) => readLog(path.join(dir, f)))
+  // An attempt never ran twice (on two live nodes or anywhere), and an occurrence is one execution.
+  const attempts = new Map()
+  const occurrences = new Map()
+  for (const c of calls) {
+    const key = `${c.executionId}#${c.attempt}`
+    expect(attempts.has(key) ? [key, attempts.get(key), c.node] : null).toBeNull()
+    attempts.set(key, c.node)
+    if (c.triggerType === 'scheduled' || c.triggerType === 'catchup') {
+      const occurrence = `${c.scheduleId}@${c.scheduledTime}`
+      const known = occurrences.get(occurrence)
+      expect(known === undefined || known === c.executionId ? null : [occurrence, known, c.executionId]).toBeNull()
+      occurrences.set(occurrence, c.executionId)
+    }
+  }
+  // Work ran on every node.
+  expect(new Set(calls.map((c) => c.node))).toEqual(new Set(['a', 'b', 'c']))
+  // Every due second is an execution or a skip with its reason, once.
+  const rows = (
+    await sql(
+      db,
+      `SELECT schedule_id || ' ' || scheduled_ms || ' run' FROM tickflow.executions WHERE trigger IN ('scheduled', 'catchup')
+       UNION ALL SELECT schedule_id || ' ' || scheduled_ms || ' ' || reason FROM tickflow.skips`,
+    )
+  )
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => l.split(' '))
+  const reasons = new Set()
+  for (const s of schedules) {
+    const times = rows.filter((r) => r[0] === s.id).map((r) => Number(r[1])).sort((x, y) => x - y)
+    for (const r of rows.filter((r) => r[0] === s.id)) reasons.add(r[2])
+    expect(new Set(times).size).toBe(times.length)
+    const gaps = times.slice(1).map((t, i) => t - times[i]).filter((d) => d !== 1000)
+    expect([s.id, gaps]).toEqual([s.id, []])
+    expect(times.length).toBeGreaterThan(20)
+  }
+  // The outages and policies left their marks: misfires while every node was down, overlaps.
+  expect(['run', 'misfire', 'overlap'].filter((r) => !reasons.has(r))).toEqual([])
+  // b learnt that it had lost its lease; interrupted attempts were retried elsewhere.
+  expect(stopped.output).toMatch(/ERR_NODE_FENCED/)
+  const interrupted = Number(await sql(db, `SELECT count(*) FROM tickflow.executions WHERE record LIKE '%"INTERRUPTED"%'`))
+  expect(interrupted).toBeGreaterThan(0)
+  // The node whose clock is five minutes behind ran its fires on the database's time.
+  const late = calls
+    .filter((c) => c.node === 'c' && c.triggerType === 'scheduled' && c.attempt === 1)
+    .map((c) => c.at - c.scheduledTime)
+    .sort((x, y) => x - y)
+  expect(late.length).toBeGreaterThan(5)
+  expect(Math.abs(late[Math.floor(late.length / 2)])).toBeLessThan(1000)
+}, 120_000)
+
 test("a SIGKILLed node's running attempt is interrupted and retried on another node", async () => {
   const db = await freshDb()
   const log = tempLog()

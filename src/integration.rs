@@ -11,11 +11,11 @@ use napi::bindgen_prelude::*;
 use napi::threadsafe_function::ThreadsafeFunction;
 use napi_derive::napi;
 use serde_json::{json, Value};
+use tickflow_core::cluster::{ClusterOptions, Db, Scope};
 use tickflow_core::engine::{
     self, drive, parse_filters, parse_options, value::date_value, Engine, EngineError, Message,
     Outcome, Shared, StoreOptions,
 };
-use tickflow_core::cluster::{ClusterOptions, Db, Scope};
 use tickflow_core::store::{SqliteOptions, SqliteStore};
 
 use crate::js_error::{to_js, ApiError, ApiResult, ErrorKind};

@@ -40,7 +40,9 @@ pub(crate) fn target(connection_string: &str) -> Result<Target, ClusterError> {
     let port = config.get_ports().first().copied().unwrap_or(5432);
     let label = format!(
         "{host}:{port}/{}",
-        config.get_dbname().unwrap_or(config.get_user().unwrap_or("postgres"))
+        config
+            .get_dbname()
+            .unwrap_or(config.get_user().unwrap_or("postgres"))
     );
     let tls = tls(verify || config.get_ssl_mode() == SslMode::Disable);
     if verify {
@@ -68,7 +70,8 @@ fn tls(verify: bool) -> tokio_postgres_rustls::MakeRustlsConnect {
         .with_safe_default_protocol_versions()
         .expect("ring supports the default protocol versions");
     let config = if verify {
-        let roots = rustls::RootCertStore::from_iter(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
+        let roots =
+            rustls::RootCertStore::from_iter(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
         builder.with_root_certificates(roots).with_no_client_auth()
     } else {
         builder

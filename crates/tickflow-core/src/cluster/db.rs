@@ -64,7 +64,9 @@ enum TxCommand {
     Load {
         schedules: Vec<String>,
         executions: Vec<String>,
-        reply: std::sync::mpsc::SyncSender<Result<(Vec<VersionedRow>, Vec<ExecutionRow>), ClusterError>>,
+        reply: std::sync::mpsc::SyncSender<
+            Result<(Vec<VersionedRow>, Vec<ExecutionRow>), ClusterError>,
+        >,
     },
     Commit {
         changes: Box<Changes>,
@@ -151,7 +153,10 @@ impl Db {
         let _ = self.run(async move {
             let client = pool.get().await?;
             client
-                .execute(&format!("DELETE FROM {q}.nodes WHERE token = $1"), &[&token])
+                .execute(
+                    &format!("DELETE FROM {q}.nodes WHERE token = $1"),
+                    &[&token],
+                )
                 .await?;
             Ok::<_, ClusterError>(())
         });
@@ -171,11 +176,13 @@ impl Db {
         self.handle.spawn(async move {
             let _ = tx.send(fut.await);
         });
-        rx.recv().expect("the database runtime runs while the store is open")
+        rx.recv()
+            .expect("the database runtime runs while the store is open")
     }
 
     fn wait<T>(&self, rx: std::sync::mpsc::Receiver<T>) -> T {
-        rx.recv().expect("the database runtime runs while the store is open")
+        rx.recv()
+            .expect("the database runtime runs while the store is open")
     }
 
     /// Everything committed after `xmin` (all of it for `None`).
@@ -283,7 +290,8 @@ impl Db {
                 .await?;
             let mut dead = Vec::new();
             for row in rows {
-                let (token, key, expired): (String, i32, bool) = (row.get(0), row.get(1), row.get(2));
+                let (token, key, expired): (String, i32, bool) =
+                    (row.get(0), row.get(1), row.get(2));
                 let free: bool = tx
                     .query_one(
                         "SELECT pg_try_advisory_xact_lock($1, $2)",
@@ -296,8 +304,11 @@ impl Db {
                 }
             }
             if !dead.is_empty() {
-                tx.execute(&format!("DELETE FROM {q}.nodes WHERE token = ANY($1)"), &[&dead])
-                    .await?;
+                tx.execute(
+                    &format!("DELETE FROM {q}.nodes WHERE token = ANY($1)"),
+                    &[&dead],
+                )
+                .await?;
             }
             tx.commit().await?;
             Ok(dead.len() as u64)
@@ -376,7 +387,11 @@ impl Tx {
     }
 
     /// Writes `changes` and commits; returns the new version of each schedule written.
-    pub fn commit(self, changes: Changes, notify: bool) -> Result<Vec<(String, i64)>, ClusterError> {
+    pub fn commit(
+        self,
+        changes: Changes,
+        notify: bool,
+    ) -> Result<Vec<(String, i64)>, ClusterError> {
         let (reply, rx) = std::sync::mpsc::sync_channel(1);
         self.send(TxCommand::Commit {
             changes: Box::new(changes),
@@ -437,7 +452,9 @@ async fn lock(
 ) -> Result<Locked, ClusterError> {
     let live: bool = tx
         .query_one(
-            &format!("SELECT EXISTS (SELECT 1 FROM {q}.nodes WHERE token = $1 AND lease_until > now())"),
+            &format!(
+                "SELECT EXISTS (SELECT 1 FROM {q}.nodes WHERE token = $1 AND lease_until > now())"
+            ),
             &[&me],
         )
         .await?
@@ -469,7 +486,11 @@ async fn lock(
                 &[&schema::LOCK_CLASS, &format!("config:{q}")],
             )
             .await?;
-            let filter = if *all { "true" } else { "schedule_id = ANY($1)" };
+            let filter = if *all {
+                "true"
+            } else {
+                "schedule_id = ANY($1)"
+            };
             locked.versions = pairs(
                 tx.query(
                     &format!(
@@ -586,10 +607,16 @@ async fn write(
     let mut versions = Vec::new();
     if !c.deleted_schedules.is_empty() {
         let ids = &c.deleted_schedules;
-        tx.execute(&format!("DELETE FROM {q}.executions WHERE schedule_id = ANY($1)"), &[ids])
-            .await?;
-        tx.execute(&format!("DELETE FROM {q}.skips WHERE schedule_id = ANY($1)"), &[ids])
-            .await?;
+        tx.execute(
+            &format!("DELETE FROM {q}.executions WHERE schedule_id = ANY($1)"),
+            &[ids],
+        )
+        .await?;
+        tx.execute(
+            &format!("DELETE FROM {q}.skips WHERE schedule_id = ANY($1)"),
+            &[ids],
+        )
+        .await?;
         for r in tx
             .query(
                 &format!(
@@ -633,8 +660,11 @@ async fn write(
     }
     if !c.pruned_executions.is_empty() {
         let seqs: Vec<i64> = c.pruned_executions.iter().map(|s| *s as i64).collect();
-        tx.execute(&format!("DELETE FROM {q}.executions WHERE seq = ANY($1)"), &[&seqs])
-            .await?;
+        tx.execute(
+            &format!("DELETE FROM {q}.executions WHERE seq = ANY($1)"),
+            &[&seqs],
+        )
+        .await?;
     }
     if !c.executions.is_empty() {
         let e = &c.executions;

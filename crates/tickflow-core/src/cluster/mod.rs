@@ -29,6 +29,22 @@ pub struct ClusterOptions {
     pub node_id: String,
 }
 
+/// Tests only (with `TICKFLOW_TEST_FAULTS=1`): this process's clock is off by
+/// `TICKFLOW_TEST_CLOCK_SKEW_MS`, to prove that a node with a wrong clock still fires on the
+/// database's time.
+pub fn test_clock_skew_ms() -> i64 {
+    static SKEW: std::sync::OnceLock<i64> = std::sync::OnceLock::new();
+    *SKEW.get_or_init(|| {
+        if std::env::var("TICKFLOW_TEST_FAULTS").as_deref() != Ok("1") {
+            return 0;
+        }
+        std::env::var("TICKFLOW_TEST_CLOCK_SKEW_MS")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0)
+    })
+}
+
 /// The lease a node renews; past it, other nodes take its work over.
 pub const LEASE_MS: i64 = 10_000;
 /// How often the lease is renewed.
@@ -54,6 +70,8 @@ pub enum ClusterError {
     Pooler(String),
     #[error("PostgreSQL: {0}")]
     Database(String),
+    #[error("PostgreSQL cannot be reached: {0}")]
+    Unavailable(String),
     #[error("this node lost its lease: another node has taken its work over")]
     Fenced,
     #[error("a second run of '{schedule_id}' at {scheduled_ms} was refused by the database")]
@@ -74,6 +92,7 @@ impl ClusterError {
             ClusterError::Foreign { .. } => "ERR_STORE_FOREIGN",
             ClusterError::Pooler(_) => "ERR_STORE_POOLER",
             ClusterError::Database(_) => "ERR_STORE_WRITE",
+            ClusterError::Unavailable(_) => "ERR_STORE_UNAVAILABLE",
             ClusterError::Fenced => "ERR_NODE_FENCED",
             ClusterError::Duplicate { .. } => "ERR_STORE_DUPLICATE",
         }
@@ -87,6 +106,18 @@ impl From<tokio_postgres::Error> for ClusterError {
             Some(c) if *c == SqlState::INSUFFICIENT_PRIVILEGE => {
                 ClusterError::Permission(db_message(&e))
             }
+            // The server going away (shut down, restarted, the session killed) or the
+            // connection lost: an outage, retried.
+            Some(c)
+                if *c == SqlState::ADMIN_SHUTDOWN
+                    || *c == SqlState::CRASH_SHUTDOWN
+                    || *c == SqlState::CANNOT_CONNECT_NOW =>
+            {
+                ClusterError::Unavailable(db_message(&e))
+            }
+            None if e.is_closed() || std::error::Error::source(&e).is_some() => {
+                ClusterError::Unavailable(db_message(&e))
+            }
             _ => ClusterError::Database(db_message(&e)),
         }
     }
@@ -96,7 +127,7 @@ impl From<deadpool_postgres::PoolError> for ClusterError {
     fn from(e: deadpool_postgres::PoolError) -> Self {
         match e {
             deadpool_postgres::PoolError::Backend(e) => e.into(),
-            other => ClusterError::Database(other.to_string()),
+            other => ClusterError::Unavailable(other.to_string()),
         }
     }
 }

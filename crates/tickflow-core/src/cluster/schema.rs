@@ -121,7 +121,8 @@ pub(crate) async fn migrate(client: &mut Client, schema: &str) -> Result<(), Clu
     if found == SCHEMA_VERSION {
         return Ok(tx.commit().await?);
     }
-    let create = |e: tokio_postgres::Error| match e.code() {
+    let create = |e: tokio_postgres::Error| {
+        match e.code() {
         Some(c) if *c == tokio_postgres::error::SqlState::INSUFFICIENT_PRIVILEGE => {
             ClusterError::Permission(format!(
                 "{} (tickflow creates the schema '{schema}' and its tables on first start; grant CREATE on the database, or create the schema for this user)",
@@ -129,6 +130,7 @@ pub(crate) async fn migrate(client: &mut Client, schema: &str) -> Result<(), Clu
             ))
         }
         _ => e.into(),
+    }
     };
     if found == 0 {
         tx.batch_execute(&format!(
@@ -165,8 +167,7 @@ pub fn valid_schema_name(s: &str) -> bool {
     !s.is_empty()
         && s.len() <= 63
         && s.starts_with(|c: char| c.is_ascii_lowercase() || c == '_')
-        && s
-            .chars()
+        && s.chars()
             .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
         && !s.starts_with("pg_")
 }

@@ -90,8 +90,8 @@ fn new_token(node_id: &str) -> String {
     let nanos = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_nanos() as u64);
-    let mixed = (nanos ^ u64::from(std::process::id()).rotate_left(32))
-        .wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    let mixed =
+        (nanos ^ u64::from(std::process::id()).rotate_left(32)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
     format!("{node_id}#{:08x}", mixed >> 32)
 }
 
@@ -129,16 +129,15 @@ pub(crate) fn start(
                     let _ = tx.send(Err(err));
                     return;
                 }
-                let message = err.to_string();
-                let mut down = node.down.lock().unwrap_or_else(|p| p.into_inner());
-                if down.is_none() {
-                    *down = Some(message.clone());
-                    drop(down);
+                // An outage is reported once, by the first operation it fails; the
+                // session reconnects quietly. Losing the lease is news of its own.
+                if err == ClusterError::Fenced {
                     node.report(
-                        "ERR_STORE_UNAVAILABLE",
-                        format!("lost the PostgreSQL session ({message}); reconnecting"),
+                        err.code(),
+                        format!("{err}; its running attempts were aborted, and it joins again"),
                     );
                 }
+                *node.down.lock().unwrap_or_else(|p| p.into_inner()) = Some(err.to_string());
             }
             tokio::time::sleep(backoff).await;
             backoff = (backoff * 2).min(Duration::from_secs(2));
@@ -154,14 +153,15 @@ async fn run(
     node: &NodeState,
     first: &mut Option<std::sync::mpsc::SyncSender<Result<(), ClusterError>>>,
 ) -> Result<(), ClusterError> {
-    let (client, mut connection) = target
-        .config
-        .connect(target.tls.clone())
-        .await
-        .map_err(|e| ClusterError::Connect {
-            target: target.label.clone(),
-            reason: db_message(&e),
-        })?;
+    let (client, mut connection) =
+        target
+            .config
+            .connect(target.tls.clone())
+            .await
+            .map_err(|e| ClusterError::Connect {
+                target: target.label.clone(),
+                reason: db_message(&e),
+            })?;
     let (note_tx, mut notes) = tokio::sync::mpsc::unbounded_channel();
     let driver = tokio::spawn(async move {
         let mut stream = futures_util::stream::poll_fn(move |cx| connection.poll_message(cx));
@@ -199,7 +199,17 @@ async fn serve(
         .await?
         .is_some();
     if !still_ours && node.incarnation.load(Ordering::SeqCst) > 0 {
+        // Away longer than the lease (or reaped when its session ended): the others have
+        // taken its work over.
         token = new_token(&node.node_id);
+        node.set_lease(None);
+        node.report(
+            ClusterError::Fenced.code(),
+            format!(
+                "{}; its running attempts were aborted, and it joins again",
+                ClusterError::Fenced
+            ),
+        );
     }
     let key = lock_key(&token);
     let pid: i32 = client
@@ -222,7 +232,8 @@ async fn serve(
         .get(0);
     if !held {
         return Err(ClusterError::Pooler(
-            "an advisory lock taken on this connection is not held by the next statement's session".into(),
+            "an advisory lock taken on this connection is not held by the next statement's session"
+                .into(),
         ));
     }
     client
@@ -246,9 +257,7 @@ async fn serve(
         *node.token.lock().unwrap_or_else(|p| p.into_inner()) = token.clone();
         node.incarnation.fetch_add(1, Ordering::SeqCst);
     }
-    if node.down.lock().unwrap_or_else(|p| p.into_inner()).take().is_some() {
-        node.report("ERR_STORE_RECONNECTED", "the PostgreSQL session is back".into());
-    }
+    node.down.lock().unwrap_or_else(|p| p.into_inner()).take();
     node.changed.store(true, Ordering::SeqCst);
     (node.wake)();
     if let Some(tx) = first.take() {
@@ -311,6 +320,7 @@ fn renewed(node: &NodeState, sent: Instant, db_ms: f64) {
     let local = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0.0, |d| d.as_secs_f64() * 1000.0)
+        + super::test_clock_skew_ms() as f64
         - rtt.as_secs_f64() * 500.0;
     node.offset_ms
         .store((db_ms - local).round() as i64, Ordering::SeqCst);

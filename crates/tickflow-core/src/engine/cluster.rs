@@ -87,7 +87,10 @@ impl Engine {
         self.persistence = Some(Box::new(super::persist::Persistence::detached()));
         let now = Instant::now();
         self.cluster = Some(Box::new(ClusterLink {
-            incarnation: db.node.incarnation.load(std::sync::atomic::Ordering::SeqCst),
+            incarnation: db
+                .node
+                .incarnation
+                .load(std::sync::atomic::Ordering::SeqCst),
             db,
             versions,
             xmin: Some(tail.xmin),
@@ -114,7 +117,9 @@ impl Engine {
     /// Database time minus this machine's.
     pub(crate) fn clock_offset_ms(&self) -> i64 {
         self.cluster.as_ref().map_or(0, |c| {
-            c.db.node.offset_ms.load(std::sync::atomic::Ordering::Relaxed)
+            c.db.node
+                .offset_ms
+                .load(std::sync::atomic::Ordering::Relaxed)
         })
     }
 
@@ -181,9 +186,22 @@ impl Engine {
         let result = op(self, &locked);
         // Queued work that did not start here stays claimable by any node.
         self.ready.clear();
-        let journal = self.take_journal();
+        let mut journal = self.take_journal();
         if journal.is_empty() {
             return Ok(result);
+        }
+        // A schedule's version covers its executions: whatever changes one of them writes
+        // the schedule's row too, so that a node holding the old version knows to reload.
+        // (Without it, a node saw an execution as still queued that another had started,
+        // and started it again: caught by the chaos test.)
+        for key in &journal.executions {
+            if let Some(index) = self
+                .executions
+                .get(key)
+                .and_then(|e| self.by_schedule_id.get(&e.schedule_id))
+            {
+                journal.states.insert(*index);
+            }
         }
         let touched = self.touched_ids(&journal);
         let changes = self.changes(&journal);
@@ -191,9 +209,7 @@ impl Engine {
             Ok(versions) => {
                 let link = self.cluster.as_mut().expect("checked above");
                 link.versions.extend(versions);
-                if std::mem::take(&mut link.failing) {
-                    self.report_error("ERR_STORE_RECONNECTED", "writing to PostgreSQL works again");
-                }
+                link.failing = false;
                 Ok(result)
             }
             Err(e) => {
@@ -210,7 +226,7 @@ impl Engine {
         if let ClusterError::Duplicate { .. } = e {
             link.conflicts += 1;
         } else if !std::mem::replace(&mut link.failing, true) {
-            let text = format!("{e}; tickflow retries");
+            let text = format!("{e}; tickflow retries until it works again (reported once)");
             self.report_error(e.code(), &text);
         }
         cluster_error(e)
@@ -346,16 +362,18 @@ impl Engine {
         let spec = super::config::parse_config(&config, &zone, &mut |t| self.compile(t))?;
         let state: Value = serde_json::from_str(&row.state)
             .map_err(|e| EngineError::Internal(format!("schedule '{}': {e}", row.schedule_id)))?;
-        let mut fresh = super::persist::schedule_from_state(spec, text, &state).ok_or_else(|| {
-            EngineError::Internal(format!("schedule '{}': unreadable state", row.schedule_id))
-        })?;
+        let mut fresh =
+            super::persist::schedule_from_state(spec, text, &state).ok_or_else(|| {
+                EngineError::Internal(format!("schedule '{}': unreadable state", row.schedule_id))
+            })?;
         let index = match self.by_schedule_id.get(&row.schedule_id).copied() {
             Some(index) => {
                 let old = self.schedule_mut(index).expect("indexed");
                 if old.spec.config_id != fresh.spec.config_id {
                     let old_config = old.spec.config_id.clone();
                     self.by_config_id.remove(&old_config);
-                    self.by_config_id.insert(fresh.spec.config_id.clone(), index);
+                    self.by_config_id
+                        .insert(fresh.spec.config_id.clone(), index);
                 }
                 let old = self.schedule_mut(index).expect("indexed");
                 // What only this node keeps (its lists of records and skips, its samples)
@@ -379,7 +397,12 @@ impl Engine {
             None => {
                 if let Some(other) = self.by_config_id.get(&fresh.spec.config_id).copied() {
                     // The config id moved to another schedule id: the old one is gone.
-                    let old_id = self.schedule_at(other).expect("indexed").spec.schedule_id.clone();
+                    let old_id = self
+                        .schedule_at(other)
+                        .expect("indexed")
+                        .spec
+                        .schedule_id
+                        .clone();
                     self.forget_schedule(&old_id);
                 }
                 self.insert_schedule(fresh)
@@ -489,7 +512,9 @@ impl Engine {
                     return true;
                 };
                 let ours = e.attempts.last().is_some_and(|a| {
-                    a.number == **attempt && a.ended.is_none() && a.node.as_deref() == token.as_deref()
+                    a.number == **attempt
+                        && a.ended.is_none()
+                        && a.node.as_deref() == token.as_deref()
                 });
                 e.status != ExecutionStatus::Running || !ours
             })
@@ -529,6 +554,7 @@ impl Engine {
                 let link = self.cluster.as_mut().expect("in a cluster");
                 link.xmin = Some(xmin);
                 link.last_tail = Instant::now();
+                link.failing = false;
                 self.apply(schedules, executions, skips, None);
             }
             Err(e) => {
@@ -547,7 +573,8 @@ impl Engine {
             return false;
         };
         let node = link.db.node.clone();
-        let reports: Vec<_> = std::mem::take(&mut *node.reports.lock().unwrap_or_else(|p| p.into_inner()));
+        let reports: Vec<_> =
+            std::mem::take(&mut *node.reports.lock().unwrap_or_else(|p| p.into_inner()));
         for (code, message) in reports {
             self.report_error(code, &message);
         }
@@ -560,7 +587,9 @@ impl Engine {
             self.abandon_local_attempts();
         }
         let link = self.cluster.as_mut().expect("in a cluster");
-        if node.changed.swap(false, std::sync::atomic::Ordering::SeqCst)
+        if node
+            .changed
+            .swap(false, std::sync::atomic::Ordering::SeqCst)
             || link.last_tail.elapsed() >= POLL
         {
             self.follow();
@@ -582,10 +611,13 @@ impl Engine {
     /// The schedule a timer belongs to.
     fn timer_schedule(&self, timer: &Timer) -> Option<String> {
         match timer {
-            Timer::Fire { schedule, .. } => self.schedule_at(*schedule).map(|s| s.spec.schedule_id.clone()),
-            Timer::Retry { execution, .. } | Timer::Timeout { execution, .. } => {
-                self.executions.get(execution).map(|e| e.schedule_id.clone())
-            }
+            Timer::Fire { schedule, .. } => self
+                .schedule_at(*schedule)
+                .map(|s| s.spec.schedule_id.clone()),
+            Timer::Retry { execution, .. } | Timer::Timeout { execution, .. } => self
+                .executions
+                .get(execution)
+                .map(|e| e.schedule_id.clone()),
         }
     }
 
@@ -611,7 +643,10 @@ impl Engine {
         if due.is_empty() {
             return more;
         }
-        let mut ids: Vec<String> = due.iter().filter_map(|(_, t)| self.timer_schedule(t)).collect();
+        let mut ids: Vec<String> = due
+            .iter()
+            .filter_map(|(_, t)| self.timer_schedule(t))
+            .collect();
         ids.sort_unstable();
         ids.dedup();
         let keep = due.clone();
@@ -621,7 +656,8 @@ impl Engine {
                 skip_locked: true,
             },
             move |e, locked| {
-                let held: HashSet<&str> = locked.versions.iter().map(|(id, _)| id.as_str()).collect();
+                let held: HashSet<&str> =
+                    locked.versions.iter().map(|(id, _)| id.as_str()).collect();
                 let mut deferred = Vec::new();
                 for (at, timer) in due {
                     match e.timer_schedule(&timer) {
@@ -741,7 +777,12 @@ impl Engine {
 
     /// In a cluster, an executor's answer waits for the driver, which writes a batch of
     /// them in one transaction. Returns true when it was taken (cluster mode).
-    pub(crate) fn defer_completion(&mut self, id: &str, attempt: u32, outcome: Outcome) -> Option<Outcome> {
+    pub(crate) fn defer_completion(
+        &mut self,
+        id: &str,
+        attempt: u32,
+        outcome: Outcome,
+    ) -> Option<Outcome> {
         match self.cluster.as_mut() {
             Some(c) => {
                 c.pending.push((id.to_string(), attempt, outcome));
@@ -806,7 +847,9 @@ impl Engine {
             },
             |e, _| {
                 for key in keys {
-                    if let Some((id, attempt)) = e.executions.get(&key).map(|x| (x.id.clone(), x.attempt())) {
+                    if let Some((id, attempt)) =
+                        e.executions.get(&key).map(|x| (x.id.clone(), x.attempt()))
+                    {
                         e.outbox.push(Message::Abort {
                             execution_id: id,
                             attempt,
@@ -833,11 +876,11 @@ impl Engine {
         if self.cluster.is_none() {
             return op(self);
         }
-        if self
-            .cluster
-            .as_ref()
-            .is_some_and(|c| c.db.node.changed.swap(false, std::sync::atomic::Ordering::SeqCst))
-        {
+        if self.cluster.as_ref().is_some_and(|c| {
+            c.db.node
+                .changed
+                .swap(false, std::sync::atomic::Ordering::SeqCst)
+        }) {
             self.follow();
         }
         let scope = scope(self);
@@ -878,7 +921,11 @@ impl Engine {
     pub fn config_scope(&self, ids: Vec<String>, all: bool) -> Scope {
         let mut out = Vec::with_capacity(ids.len());
         for id in ids {
-            if let Some(s) = self.by_config_id.get(&id).and_then(|i| self.schedule_at(*i)) {
+            if let Some(s) = self
+                .by_config_id
+                .get(&id)
+                .and_then(|i| self.schedule_at(*i))
+            {
                 out.push(s.spec.schedule_id.clone());
             }
             out.push(id);

@@ -323,7 +323,11 @@ impl Engine {
                 utc + Duration::from_std(instant.elapsed()).unwrap_or_else(|_| Duration::zero())
             }
             // In a cluster, the database's clock decides what is due.
-            None => Utc::now() + Duration::milliseconds(self.clock_offset_ms()),
+            None if self.cluster.is_some() => {
+                let skew = crate::cluster::test_clock_skew_ms();
+                Utc::now() + Duration::milliseconds(skew + self.clock_offset_ms())
+            }
+            None => Utc::now(),
         }
     }
 

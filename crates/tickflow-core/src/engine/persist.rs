@@ -316,7 +316,11 @@ impl Engine {
     }
 
     /// Rebuilds schedules, executions and skips from a store's snapshot.
-    pub(crate) fn restore(&mut self, snapshot: Snapshot, location: &str) -> Result<(), EngineError> {
+    pub(crate) fn restore(
+        &mut self,
+        snapshot: Snapshot,
+        location: &str,
+    ) -> Result<(), EngineError> {
         let corrupt = |what: String| -> EngineError {
             StoreError::Corrupt {
                 path: location.to_string(),

@@ -531,7 +531,12 @@ impl Engine {
         }
     }
 
-    pub(crate) fn complete_now(&mut self, execution_id: &str, attempt: u32, outcome: Outcome) -> bool {
+    pub(crate) fn complete_now(
+        &mut self,
+        execution_id: &str,
+        attempt: u32,
+        outcome: Outcome,
+    ) -> bool {
         let Some(key) = self.execution_keys.get(execution_id).copied() else {
             return false;
         };
