@@ -276,7 +276,11 @@ describe('a store that cannot be opened rejects initialize() with a code and is 
       [{ type: 'sqlite', path: '' }, 'ERR_INVALID_OPTION_VALUE', 'options.store.path'],
       [{ type: 'sqlite', path: 'x.db', synchronous: 'sometimes' }, 'ERR_INVALID_OPTION_VALUE', 'options.store.synchronous'],
       [{ type: 'sqlite', path: 'x.db', colour: 'blue' }, 'ERR_UNKNOWN_OPTION', 'options.store.colour'],
-      [{ type: 'postgres' }, 'ERR_INVALID_OPTION_VALUE', 'options.store.type'],
+      [{ type: 'redis' }, 'ERR_INVALID_OPTION_VALUE', 'options.store.type'],
+      [{ type: 'postgres' }, 'ERR_INVALID_ARG_TYPE', 'options.store.connectionString'],
+      [{ type: 'postgres', connectionString: ' ' }, 'ERR_INVALID_OPTION_VALUE', 'options.store.connectionString'],
+      [{ type: 'postgres', connectionString: 'postgres://h/db', schema: 'pg_x' }, 'ERR_INVALID_OPTION_VALUE', 'options.store.schema'],
+      [{ type: 'postgres', connectionString: 'postgres://h/db', poolSize: 0 }, 'ERR_OUT_OF_RANGE', 'options.store.poolSize'],
     ]
     for (const [store, code, where] of cases) {
       let err

@@ -23,6 +23,9 @@ const FULL = {
   eventExecutions: 100_000, // B8: executions whose events are counted
   skippedFires: 200_000, // B8: fires of disabled schedules, one event each
   storeSchedules: 100_000, // S1/S2
+  clusterHerd: 30_000, // C1/C2: schedules due at one instant on 3 nodes
+  clusterLateSchedules: 300, // C4: every-second schedules on 3 nodes
+  clusterLateSeconds: 10, // C4
 }
 
 const SMALL = {
@@ -45,6 +48,9 @@ const SMALL = {
   eventExecutions: 5_000,
   skippedFires: 10_000,
   storeSchedules: 5_000,
+  clusterHerd: 2_000,
+  clusterLateSchedules: 50,
+  clusterLateSeconds: 3,
 }
 
 module.exports = QUICK ? SMALL : FULL

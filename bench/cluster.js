@@ -1,0 +1,132 @@
+'use strict'
+// C1-C4 (issue 14): several nodes on one PostgreSQL. A throwaway server (Debian's
+// PostgreSQL, fsync off, as in the tests) and 3 tickflow node processes on it:
+//   C1/C2  a herd of schedules due at one instant: fires/s (every occurrence recorded) and
+//          executions/s (every one completed), from the due instant;
+//   C3     SIGKILL of the node running an attempt → the attempt starting on another node;
+//   C4     p99 lateness of every-second schedules in a quiet 3-node cluster.
+// pg-boss and graphile-worker do the same work on the same server (bench/cluster-peers.js).
+
+const path = require('node:path')
+const { fork } = require('node:child_process')
+const { startPostgres } = require('../__test__/helpers/postgres')
+
+const NODE = path.join(__dirname, 'lib', 'cluster-node.js')
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms))
+
+function startNode(options) {
+  const child = fork(NODE, [JSON.stringify(options)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
+  const waiters = []
+  child.calls = []
+  child.on('message', (m) => {
+    if (m.type === 'call') child.calls.push(m)
+    for (const w of waiters.splice(0)) w(m)
+  })
+  child.next = (type) =>
+    new Promise((resolve, reject) => {
+      const wait = (m) => (m.type === type ? resolve(m) : m.type === 'failed' ? reject(new Error(m.error)) : waiters.push(wait))
+      waiters.push(wait)
+    })
+  child.ended = new Promise((resolve) => child.on('exit', resolve))
+  return child
+}
+
+async function stopAll(nodes) {
+  for (const n of nodes) if (n.exitCode === null && n.signalCode === null) n.send({ type: 'stop' })
+  await Promise.race([Promise.all(nodes.map((n) => n.ended)), sleep(10_000)])
+  for (const n of nodes) n.kill('SIGKILL')
+}
+
+async function freshDb(pg, name) {
+  await pg.query(`CREATE DATABASE ${name}`)
+  return pg.urlFor(name)
+}
+
+/** C1/C2: `count` schedules due at one instant, 3 nodes. */
+async function herd(pg, count) {
+  const url = await freshDb(pg, 'herd')
+  // A pattern that fires once an hour, at an instant a few seconds after every node is up.
+  const due = new Date(Math.ceil((Date.now() + 15_000 + count / 5) / 1000) * 1000)
+  const cron = `${due.getUTCSeconds()} ${due.getUTCMinutes()} * * * *`
+  const first = startNode({ url, nodeId: 'n1', count, cron, declare: true })
+  await first.next('ready')
+  const nodes = [first, startNode({ url, nodeId: 'n2' }), startNode({ url, nodeId: 'n3' })]
+  await Promise.all(nodes.slice(1).map((n) => n.next('ready')))
+  if (Date.now() > due.getTime() - 1000) throw new Error('the nodes were not ready before the herd was due')
+  const at = due.getTime()
+  let fired = null
+  let completed = null
+  while (completed === null && Date.now() < at + 120_000) {
+    await sleep(20)
+    if (Date.now() < at) continue
+    const [recorded, done] = (
+      await pg.query(
+        `SELECT count(*) || ' ' || count(*) FILTER (WHERE status = 'completed') FROM tickflow.executions WHERE scheduled_ms = ${at}`,
+        { database: 'herd' },
+      )
+    ).split(' ').map(Number)
+    if (fired === null && recorded >= count) fired = Date.now() - at
+    if (done >= count) completed = Date.now() - at
+  }
+  const perNode = await Promise.all(nodes.map(async (n) => (n.send({ type: 'report' }), (await n.next('report')).calls)))
+  await stopAll(nodes)
+  return { count, firedMs: fired, completedMs: completed, perNode }
+}
+
+/** C3: the time from a SIGKILL of the node running an attempt to its retry starting elsewhere. */
+async function failover(pg, round) {
+  const url = await freshDb(pg, `failover${round}`)
+  const survivor = startNode({ url, nodeId: 'survivor', count: 1, cron: '0 0 1 1 *', declare: true })
+  await survivor.next('ready')
+  const victim = startNode({ url, nodeId: 'victim', hang: true, trigger: true })
+  const call = await victim.next('call')
+  await sleep(500)
+  const killed = Date.now()
+  victim.kill('SIGKILL')
+  let retried = null
+  while (retried === null && Date.now() < killed + 30_000) {
+    await sleep(10)
+    retried = survivor.calls.find((c) => c.executionId === call.executionId && c.attempt === 2) || null
+  }
+  await stopAll([survivor, victim])
+  return retried ? retried.at - killed : null
+}
+
+/** C4: lateness of `count` every-second schedules over `seconds` on 3 nodes. */
+async function lateness(pg, count, seconds) {
+  const url = await freshDb(pg, 'lateness')
+  const first = startNode({ url, nodeId: 'n1', count, cron: '* * * * * *', declare: true })
+  await first.next('ready')
+  const nodes = [first, startNode({ url, nodeId: 'n2' }), startNode({ url, nodeId: 'n3' })]
+  await Promise.all(nodes.slice(1).map((n) => n.next('ready')))
+  await sleep(2000) // settle
+  for (const n of nodes) n.send({ type: 'report' })
+  const before = await Promise.all(nodes.map(async (n) => (await n.next('report')).lateness.length))
+  await sleep(seconds * 1000)
+  for (const n of nodes) n.send({ type: 'report' })
+  const reports = await Promise.all(nodes.map((n) => n.next('report')))
+  await stopAll(nodes)
+  const samples = reports.flatMap((r, i) => r.lateness.slice(before[i])).sort((a, b) => a - b)
+  const q = (p) => samples[Math.min(samples.length - 1, Math.floor(p * samples.length))]
+  return { samples: samples.length, p50: q(0.5), p99: q(0.99), max: samples[samples.length - 1], perNode: reports.map((r, i) => r.lateness.length - before[i]) }
+}
+
+async function measure(sizes) {
+  const pg = await startPostgres()
+  try {
+    const h = await herd(pg, sizes.clusterHerd)
+    const takeovers = []
+    for (let i = 0; i < 3; i++) takeovers.push(await failover(pg, i))
+    const l = await lateness(pg, sizes.clusterLateSchedules, sizes.clusterLateSeconds)
+    return { herd: h, takeovers, lateness: l }
+  } finally {
+    await pg.stop()
+  }
+}
+
+module.exports = { measure }
+
+if (require.main === module) {
+  const sizes = require('./lib/sizes')
+  measure(sizes).then((r) => console.log(JSON.stringify(r, null, 2)), (e) => (console.error(e), process.exit(1)))
+}
