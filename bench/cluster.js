@@ -124,7 +124,91 @@ async function measure(sizes) {
   }
 }
 
-module.exports = { measure }
+const PEERS = ['pg-boss', 'graphile-worker']
+const COLUMNS = ['tickflow', ...PEERS]
+const fmt = (n) => Math.round(n).toLocaleString('en-US')
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
+
+/** For bench/run.js: tickflow's cluster and the peers on the same kind of server, one run. */
+async function run(sizes) {
+  const ours = await measure(sizes)
+  const peers = await require('./cluster-peers').measure({
+    jobs: sizes.quick ? 2_000 : 20_000,
+    workers: 3,
+    capSeconds: sizes.quick ? 20 : 90,
+    longSeconds: sizes.quick ? 15 : 60,
+    only: null,
+  })
+  const { herd: h, takeovers, lateness: l } = ours
+  const firesPerSecond = h.firedMs ? h.count / (h.firedMs / 1000) : null
+  const executionsPerSecond = h.completedMs ? h.count / (h.completedMs / 1000) : null
+  const peerThroughput = (key) =>
+    Object.fromEntries(peers.throughput.map((r) => [r.library, r.failed ? { failed: r.failed } : r[key]]))
+  const takeover = median(takeovers.filter((t) => t !== null))
+  const lateNa = { na: 'cron at one-minute resolution; no sub-minute schedules to time' }
+  const n = fmt(h.count)
+  return [
+    {
+      id: 'C1',
+      title: `Several nodes: a herd of ${n} schedules due at one instant on 3 nodes, until every occurrence is recorded`,
+      unit: 'fires/s',
+      libraries: COLUMNS,
+      what:
+        `${n} schedules on one PostgreSQL (a throwaway server, fsync off), 3 tickflow node processes, all due at the same ` +
+        'instant; the clock runs from that instant until the database holds an execution for each (polled every 20 ms). ' +
+        'The peers have no herd of schedules to fire: beside it, how fast they enqueue jobs in bulk on the same kind of server.',
+      rows: [{ label: 'occurrences recorded per second', better: 'higher', figures: { tickflow: firesPerSecond, ...peerThroughput('enqueuePerSecond') } }],
+      target: { text: '≥ 20,000 fires/s', met: firesPerSecond >= 20_000, detail: `${fmt(firesPerSecond)} fires/s` },
+    },
+    {
+      id: 'C2',
+      title: `Several nodes: the same herd run to completion on 3 nodes`,
+      unit: 'executions/s',
+      libraries: COLUMNS,
+      what:
+        'From the due instant until every execution of the herd is completed in the database (trivial executor, maxConcurrency 100 per node). ' +
+        `pg-boss and graphile-worker: ${fmt(peers.options.jobs)} trivial jobs enqueued in bulk, 3 worker processes, until the last one is done. ` +
+        peers.throughput.map((r) => `${r.library}: ${r.settings || ''}.`).join(' '),
+      rows: [{ label: 'executions (jobs) completed per second', better: 'higher', figures: { tickflow: executionsPerSecond, ...peerThroughput('jobsPerSecond') } }],
+      target: { text: '≥ 5,000 executions/s', met: executionsPerSecond >= 5_000, detail: `${fmt(executionsPerSecond)} executions/s; work per node ${h.perNode.join(' / ')}` },
+    },
+    {
+      id: 'C3',
+      title: 'Several nodes: a node SIGKILLed while it runs an attempt, until the attempt starts on another node',
+      unit: 's',
+      libraries: COLUMNS,
+      what:
+        `tickflow: the median of ${takeovers.length} rounds (${takeovers.map((t) => (t === null ? 'none' : `${t} ms`)).join(', ')}), defaults ` +
+        '(lease 10 s, advisory lock per node, reaper every second). The peers: a worker SIGKILLed during a long job, with default and minimum settings.',
+      rows: [
+        { label: 'tickflow defaults', better: 'lower', noRatio: true, figures: { tickflow: takeover / 1000 } },
+        ...peers.failover.map((r) => ({
+          label: `${r.variant}: ${r.settings}`,
+          better: 'lower',
+          noRatio: true,
+          figures: { [r.library]: r.failed ? { failed: r.failed } : r.failoverSeconds === null ? { text: `> ${r.capSeconds} s` } : r.failoverSeconds },
+          comment: r.documented,
+        })),
+      ],
+      commentTitle: 'documented',
+      target: { text: '≤ 2 s', met: takeover <= 2000, detail: `${takeover} ms` },
+    },
+    {
+      id: 'C4',
+      title: `Several nodes: lateness of ${fmt(sizes.clusterLateSchedules)} every-second schedules on 3 quiet nodes, ${sizes.clusterLateSeconds} s`,
+      unit: 'ms',
+      libraries: COLUMNS,
+      what: `Executor call minus scheduled instant, every call of every node (${fmt(l.samples)} calls; per node ${l.perNode.join(' / ')}).`,
+      rows: [
+        { label: 'p50', better: 'lower', figures: { tickflow: l.p50, 'pg-boss': lateNa, 'graphile-worker': lateNa } },
+        { label: 'p99', better: 'lower', figures: { tickflow: l.p99, 'pg-boss': lateNa, 'graphile-worker': lateNa } },
+      ],
+      target: { text: 'p99 < 100 ms', met: l.p99 < 100, detail: `p99 ${l.p99} ms` },
+    },
+  ]
+}
+
+module.exports = { run, measure, herd, failover, lateness, startNode }
 
 if (require.main === module) {
   const sizes = require('./lib/sizes')

@@ -18,6 +18,7 @@ const GROUPS = [
   { ids: ['B7'], file: './throughput' },
   { ids: ['B8'], file: './events' },
   { ids: ['S1', 'S2'], file: './store' },
+  { ids: ['C1', 'C2', 'C3', 'C4'], file: './cluster' },
 ]
 
 async function main() {

@@ -5,7 +5,7 @@
 const fs = require('node:fs')
 const path = require('node:path')
 
-const LIBRARIES = ['tickflow', 'croner', 'node-cron', 'node-schedule', 'cron-parser']
+const LIBRARIES = ['tickflow', 'croner', 'node-cron', 'node-schedule', 'cron-parser', 'pg-boss', 'graphile-worker']
 
 // Read from the files: node-cron's "exports" does not list its package.json.
 function versionOf(name) {

@@ -510,7 +510,8 @@ async fn lock(
                              SELECT id, schedule_id, priority, scheduled_ms, seq FROM {q}.executions
                              WHERE status IN ('queued', 'retrying')
                                AND due_ms <= (extract(epoch from now()) * 1000)::bigint
-                             ORDER BY priority DESC, scheduled_ms, seq LIMIT $1),
+                             ORDER BY priority DESC, scheduled_ms, seq LIMIT $1
+                             FOR UPDATE SKIP LOCKED),
                          held AS (
                              SELECT s.schedule_id, s.version FROM {q}.schedules s
                              WHERE s.schedule_id IN (SELECT schedule_id FROM ready)

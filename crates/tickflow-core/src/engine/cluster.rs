@@ -356,10 +356,21 @@ impl Engine {
     /// A schedule row from the database in place of what this engine holds.
     fn replace_schedule(&mut self, row: crate::store::ScheduleRow) -> Result<(), EngineError> {
         let text = row.config.clone().unwrap_or_default();
-        let config: Value = serde_json::from_str(&text)
-            .map_err(|e| EngineError::Internal(format!("schedule '{}': {e}", row.schedule_id)))?;
-        let zone = self.options.default_zone.clone();
-        let spec = super::config::parse_config(&config, &zone, &mut |t| self.compile(t))?;
+        // Most changes are runtime state (a fire, a completion): the spec stays.
+        let known = self
+            .schedule(&row.schedule_id)
+            .filter(|s| s.config == text)
+            .map(|s| s.spec.clone());
+        let spec = match known {
+            Some(spec) => spec,
+            None => {
+                let config: Value = serde_json::from_str(&text).map_err(|e| {
+                    EngineError::Internal(format!("schedule '{}': {e}", row.schedule_id))
+                })?;
+                let zone = self.options.default_zone.clone();
+                super::config::parse_config(&config, &zone, &mut |t| self.compile(t))?
+            }
+        };
         let state: Value = serde_json::from_str(&row.state)
             .map_err(|e| EngineError::Internal(format!("schedule '{}': {e}", row.schedule_id)))?;
         let mut fresh =
@@ -624,8 +635,26 @@ impl Engine {
     fn fire_due(&mut self, now: DateTime<Utc>, limit: usize, live: bool) -> bool {
         let mut due = Vec::new();
         let mut later = Vec::new();
+        // Every node holds every timer, in the same order: each takes its slice from a
+        // place of its own among what is due, so that nodes racing for a herd lock
+        // different rows instead of queueing behind each other's locks.
+        let mut popped = Vec::new();
+        while popped.len() < limit * 4 {
+            let Some(item) = self.timers.pop_due(now) else {
+                break;
+            };
+            popped.push(item);
+        }
+        if popped.len() > limit {
+            let start = (self.random() % popped.len() as u64) as usize;
+            popped.rotate_left(start);
+            for (at, timer) in popped.drain(limit..) {
+                self.timers.push(at, timer);
+            }
+        }
+        let mut popped = popped.into_iter();
         while due.len() < limit {
-            let Some((at, timer)) = self.timers.pop_due(now) else {
+            let Some((at, timer)) = popped.next() else {
                 break;
             };
             // Without a lease this node fires nothing; its own attempts still time out.
