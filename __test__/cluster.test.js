@@ -59,7 +59,7 @@ test('three nodes run every occurrence of every-second schedules once, and share
   const db = await freshDb()
   const log = tempLog()
   const schedules = [
-    ...Array.from({ length: 12 }, (_, i) => ({ id: `allow-${i}` })),
+    ...Array.from({ length: 30 }, (_, i) => ({ id: `allow-${i}` })),
     { id: 'skip-0', overlap: 'skip' },
     { id: 'buffer-0', overlap: 'bufferOne' },
   ]
@@ -343,4 +343,49 @@ test('bad stores fail at start with a coded error, and nothing is created', asyn
   await sql(db, `CREATE ROLE visitor LOGIN; REVOKE CREATE ON DATABASE ${db.name} FROM PUBLIC`)
   const visitor = db.url.replace('postgres@', 'visitor@')
   expect(await start({ type: 'postgres', connectionString: visitor, schema: 'fresh' })).toMatchObject({ code: 'ERR_STORE_PERMISSION' })
+})
+
+test('two `tickflow run --store postgres://` share a schedules file; status reads the cluster', async () => {
+  const db = await freshDb()
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tickflow-cli-cluster-'))
+  const file = path.join(dir, 'schedules.json')
+  fs.writeFileSync(
+    file,
+    JSON.stringify({
+      // Each schedule has a preferred node among those alive: twenty spread over two.
+      schedules: Array.from({ length: 20 }, (_, i) => ({
+        id: `tick-${i}`,
+        cron: '* * * * * *',
+        command: ['node', '-e', 'require("fs").appendFileSync(process.argv[1], process.ppid + "\\n")', path.join(dir, 'ran.log')],
+      })),
+    }),
+  )
+  const bin = path.join(__dirname, '..', 'bin', 'tickflow.js')
+  const run = () =>
+    new Promise((resolve) => {
+      const child = spawn(process.execPath, [bin, 'run', file, '--store', db.url, '--for', '6s'], { env: { ...process.env, NO_COLOR: '1' } })
+      let out = ''
+      child.stdout.on('data', (d) => (out += d))
+      child.stderr.on('data', (d) => (out += d))
+      child.on('close', (code) => resolve({ code, out, pid: child.pid }))
+    })
+  const [one, two] = await Promise.all([run(), run()])
+  expect([one.code, two.code, one.out]).toEqual([0, 0, expect.stringContaining('(cluster node)')])
+  // Each second ran once, by one of the two processes, and both took work.
+  const rows = (await sql(db, `SELECT schedule_id || ' ' || scheduled_ms FROM tickflow.executions`)).split('\n')
+  expect(new Set(rows).size).toBe(rows.length)
+  expect(rows.length).toBeGreaterThanOrEqual(20 * 4)
+  const runners = fs.readFileSync(path.join(dir, 'ran.log'), 'utf8').split('\n').filter(Boolean)
+  expect(runners.length).toBe(rows.length)
+  expect(new Set(runners)).toEqual(new Set([String(one.pid), String(two.pid)]))
+  const status = await new Promise((resolve) => {
+    const child = spawn(process.execPath, [bin, 'status', '--store', db.url, '--json'])
+    let out = ''
+    child.stdout.on('data', (d) => (out += d))
+    child.on('close', (code) => resolve({ code, out }))
+  })
+  expect(status.code).toBe(0)
+  const listed = JSON.parse(status.out)
+  expect(listed).toHaveLength(20)
+  expect(listed.reduce((sum, s) => sum + s.runs, 0)).toBe(rows.length)
 })

@@ -4,7 +4,7 @@
 const { parseArgs, parseCount } = require('./args.js')
 const { RuntimeError } = require('./errors.js')
 const { colours, table, formatDuration, formatLocal, formatRelative, oneLine, percent } = require('./format.js')
-const { openForReading, DEFAULT_DB } = require('./store.js')
+const { openForReading, DEFAULT_DB, sourceLabel } = require('./store.js')
 const { statusColour, nextRunOf } = require('./status.js')
 
 const usage = 'tickflow history <scheduleId> [--db PATH] [-n N]'
@@ -33,7 +33,12 @@ async function history(argv, { out }) {
   const count = options.count === undefined ? 20 : parseCount(options.count, '--count', { max: 1000 })
   const db = options.db === undefined ? DEFAULT_DB : options.db
   const integration = await openForReading(db, options.store)
-  out.write(`${renderHistory(integration, positionals.scheduleId, { paint: colours(out), count, source: db })}\n`)
+  try {
+    out.write(`${renderHistory(integration, positionals.scheduleId, { paint: colours(out), count, source: sourceLabel(db, options.store) })}\n`)
+  } finally {
+    // A cluster's reader leaves it at once instead of waiting to be written off.
+    await integration.stop()
+  }
   return 0
 }
 

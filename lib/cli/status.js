@@ -4,7 +4,7 @@
 
 const { parseArgs } = require('./args.js')
 const { colours, table, formatDuration, formatRelative, percent } = require('./format.js')
-const { openForReading, DEFAULT_DB } = require('./store.js')
+const { openForReading, DEFAULT_DB, sourceLabel } = require('./store.js')
 
 const usage = 'tickflow status [--db PATH] [--json] [--watch]'
 
@@ -38,7 +38,7 @@ async function status(argv, { out }) {
     try {
       return options.json
         ? `${JSON.stringify(statusJson(integration), null, 2)}\n`
-        : `${renderStatus(integration, { paint: colours(out), source: db })}\n`
+        : `${renderStatus(integration, { paint: colours(out), source: sourceLabel(db, options.store) })}\n`
     } finally {
       await integration.stop()
     }

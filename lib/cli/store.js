@@ -95,4 +95,7 @@ function storeError(err, store) {
   return new RuntimeError(`cannot open the store (${store.label}): ${message}`, { code, hint })
 }
 
-module.exports = { DEFAULT_DB, runStore, prepareStoreFolder, openIntegration, openForReading }
+/** What status and history name as their source: the file, or the database without its password. */
+const sourceLabel = (db, storeOption) => (isPostgres(storeOption) ? redact(storeOption) : db)
+
+module.exports = { DEFAULT_DB, runStore, prepareStoreFolder, openIntegration, openForReading, sourceLabel }

@@ -271,8 +271,8 @@ impl Db {
     }
 
     /// Drops the rows of nodes that died: lease run out, or session gone (their advisory
-    /// lock is free). Returns how many.
-    pub fn reap_nodes(&self) -> Result<u64, ClusterError> {
+    /// lock is free). Returns the tokens of the nodes alive, this one included.
+    pub fn reap_nodes(&self) -> Result<Vec<String>, ClusterError> {
         let pool = self.pool.clone();
         let q = self.q.clone();
         let me = self.node.token();
@@ -289,6 +289,7 @@ impl Db {
                 )
                 .await?;
             let mut dead = Vec::new();
+            let mut alive = vec![me.clone()];
             for row in rows {
                 let (token, key, expired): (String, i32, bool) =
                     (row.get(0), row.get(1), row.get(2));
@@ -301,6 +302,8 @@ impl Db {
                     .get(0);
                 if expired || free {
                     dead.push(token);
+                } else {
+                    alive.push(token);
                 }
             }
             if !dead.is_empty() {
@@ -311,7 +314,7 @@ impl Db {
                 .await?;
             }
             tx.commit().await?;
-            Ok(dead.len() as u64)
+            Ok(alive)
         })
     }
 

@@ -28,6 +28,11 @@ const POLL: StdDuration = StdDuration::from_millis(1_000);
 const REAP: StdDuration = StdDuration::from_millis(1_000);
 /// A timer whose schedule another node holds is looked at again this much later.
 const DEFER_MS: i64 = 200;
+/// Each schedule has a preferred node among those alive (rendezvous hashing): it fires the
+/// schedule, and the others only step in when it has not this long after the due time. So
+/// firing (and the work a fire starts) spreads over the nodes, and nodes do not race for
+/// the same rows.
+const STEP_IN_MS: i64 = 100;
 
 pub(crate) struct ClusterLink {
     pub(crate) db: Db,
@@ -45,6 +50,8 @@ pub(crate) struct ClusterLink {
     failing: bool,
     /// Operations that could not finish: the database refused a second run.
     pub(crate) conflicts: u64,
+    /// The tokens of the nodes alive, as of the last look.
+    peers: Vec<String>,
 }
 
 impl Engine {
@@ -101,6 +108,7 @@ impl Engine {
             pending: Vec::new(),
             failing: false,
             conflicts: 0,
+            peers: Vec::new(),
         }));
         Ok(())
     }
@@ -163,6 +171,14 @@ impl Engine {
         let Some(link) = self.cluster.as_mut() else {
             return Ok(op(self, &Locked::default()));
         };
+        // A fresh block before the transaction, so that an operation never waits for a
+        // second pooled connection (the pool may hold only one).
+        if link.seq_limit.saturating_sub(self.seq) < ID_BLOCK / 2 {
+            if let Ok(block) = link.db.next_block() {
+                self.seq = block;
+                link.seq_limit = block + ID_BLOCK;
+            }
+        }
         let (tx, locked) = match link.db.begin(scope) {
             Ok(x) => x,
             Err(e) => return Err(self.db_failed(e)),
@@ -619,6 +635,27 @@ impl Engine {
         more
     }
 
+    /// For a fire another node is preferred for, and whose time to step in has not come:
+    /// when that time comes.
+    fn step_in_at(&self, timer: &Timer, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+        let Timer::Fire { schedule, .. } = timer else {
+            return None;
+        };
+        let link = self.cluster.as_ref()?;
+        let s = self.schedule_at(*schedule)?;
+        let token = link.db.node.token();
+        let preferred = link
+            .peers
+            .iter()
+            .max_by_key(|peer| rendezvous(&s.spec.schedule_id, peer))?;
+        if *preferred == token {
+            return None;
+        }
+        let due = s.next_fire?
+            + chrono::Duration::milliseconds(s.spec.extras().jitter_ms as i64 + STEP_IN_MS);
+        (now < due).then_some(due)
+    }
+
     /// The schedule a timer belongs to.
     fn timer_schedule(&self, timer: &Timer) -> Option<String> {
         match timer {
@@ -660,6 +697,10 @@ impl Engine {
             // Without a lease this node fires nothing; its own attempts still time out.
             if !live && !matches!(timer, Timer::Timeout { .. }) {
                 later.push((at, timer));
+                continue;
+            }
+            if let Some(until) = self.step_in_at(&timer, now) {
+                self.timers.push(until, timer);
                 continue;
             }
             due.push((at, timer));
@@ -752,9 +793,12 @@ impl Engine {
     /// retried (here or anywhere) under the usual retry rules.
     fn reap(&mut self) {
         let link = self.cluster.as_mut().expect("in a cluster");
-        if let Err(e) = link.db.reap_nodes() {
-            self.db_failed(e);
-            return;
+        match link.db.reap_nodes() {
+            Ok(alive) => link.peers = alive,
+            Err(e) => {
+                self.db_failed(e);
+                return;
+            }
         }
         let _ = self.locked(Scope::Orphans, |e, locked| {
             for id in &locked.executions {
@@ -993,4 +1037,17 @@ impl From<StoreError> for ClusterError {
     fn from(e: StoreError) -> Self {
         ClusterError::Database(e.to_string())
     }
+}
+
+/// Rendezvous (highest random weight) hashing: every node computes the same preferred node
+/// for a schedule from the same list, and a node joining or leaving moves only its share.
+fn rendezvous(schedule_id: &str, token: &str) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in schedule_id.bytes().chain([0xff]).chain(token.bytes()) {
+        h = (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+    }
+    // FNV alone mixes the last bytes weakly: finish with a multiply-xorshift.
+    h ^= h >> 33;
+    h = h.wrapping_mul(0xff51_afd7_ed55_8ccd);
+    h ^ (h >> 33)
 }

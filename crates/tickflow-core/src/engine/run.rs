@@ -695,9 +695,14 @@ impl Engine {
             a.error = Some(error.clone());
         }
         e.error = Some(error.clone());
-        if retryable && attempt < e.max_attempts && self.lifecycle != Lifecycle::Running {
+        let alone = self.cluster.is_none();
+        let Some(e) = self.executions.get_mut(&key) else {
+            return;
+        };
+        if retryable && attempt < e.max_attempts && self.lifecycle != Lifecycle::Running && alone {
             // Stopping: no retry will run, so it ends as the other waiting work does. The
-            // attempt is over (and out of the in-flight count): no abort for it.
+            // attempt is over (and out of the in-flight count): no abort for it. (In a
+            // cluster the retry waits in the database for the nodes that go on.)
             e.status = ExecutionStatus::Retrying;
             self.cancel_key(key, "stop");
             return;
@@ -835,7 +840,9 @@ impl Engine {
             return;
         };
         self.touch_schedule(index);
-        let running = self.lifecycle == Lifecycle::Running;
+        // In a cluster a waiting fire is the cluster's: a stopping node still queues it for
+        // the others.
+        let running = self.lifecycle == Lifecycle::Running || self.cluster.is_some();
         let Some(s) = self.schedule_mut(index) else {
             return;
         };
