@@ -189,14 +189,15 @@ impl Db {
     pub fn tail(&self, xmin: Option<String>) -> Result<Tail, ClusterError> {
         let pool = self.pool.clone();
         let q = self.q.clone();
+        // This node's own writes are in its engine already.
+        let me = self.node.token();
         self.run(async move {
             let mut client = pool.get().await?;
-            let tx = client
-                .build_transaction()
-                .isolation_level(tokio_postgres::IsolationLevel::RepeatableRead)
-                .read_only(true)
-                .start()
-                .await?;
+            // Read committed: the oldest running transaction is taken first, and what the
+            // later statements see besides (newer commits) is read again next time. No
+            // snapshot is held open across the reads, which would keep vacuum from
+            // clearing the dead rows of a busy queue.
+            let tx = client.build_transaction().read_only(true).start().await?;
             let since = xmin.unwrap_or_else(|| "0".into());
             let head = tx
                 .query_one(
@@ -211,9 +212,9 @@ impl Db {
                 .query(
                     &format!(
                         "SELECT schedule_id, config_id, config, state, version, deleted
-                         FROM {q}.schedules WHERE tx >= $1::text::xid8"
+                         FROM {q}.schedules WHERE tx >= $1::text::xid8 AND writer IS DISTINCT FROM $2"
                     ),
-                    &[&since],
+                    &[&since, &me],
                 )
                 .await?
                 .iter()
@@ -221,8 +222,11 @@ impl Db {
                 .collect();
             let executions = tx
                 .query(
-                    &format!("{EXECUTION_COLUMNS} FROM {q}.executions WHERE tx >= $1::text::xid8 ORDER BY seq"),
-                    &[&since],
+                    &format!(
+                        "{EXECUTION_COLUMNS} FROM {q}.executions
+                         WHERE tx >= $1::text::xid8 AND writer IS DISTINCT FROM $2 ORDER BY seq"
+                    ),
+                    &[&since, &me],
                 )
                 .await?
                 .iter()
@@ -232,9 +236,9 @@ impl Db {
                 .query(
                     &format!(
                         "SELECT schedule_id, scheduled_ms, reason, recorded_ms FROM {q}.skips
-                         WHERE tx >= $1::text::xid8 ORDER BY scheduled_ms"
+                         WHERE tx >= $1::text::xid8 AND writer IS DISTINCT FROM $2 ORDER BY scheduled_ms"
                     ),
-                    &[&since],
+                    &[&since, &me],
                 )
                 .await?
                 .iter()
@@ -356,7 +360,7 @@ impl Db {
                         notify,
                         reply,
                     } => {
-                        let result = match write(&tx, &q, &changes, notify).await {
+                        let result = match write(&tx, &q, &changes, notify, &me).await {
                             Ok(versions) => tx.commit().await.map(|_| versions).map_err(Into::into),
                             Err(e) => Err(e),
                         };
@@ -517,7 +521,7 @@ async fn lock(
                              FOR UPDATE SKIP LOCKED),
                          held AS (
                              SELECT s.schedule_id, s.version FROM {q}.schedules s
-                             WHERE s.schedule_id IN (SELECT schedule_id FROM ready)
+                             WHERE s.schedule_id = ANY(ARRAY(SELECT schedule_id FROM ready))
                              ORDER BY s.schedule_id FOR UPDATE OF s SKIP LOCKED)
                          SELECT r.id, h.schedule_id, h.version FROM ready r JOIN held h USING (schedule_id)
                          ORDER BY r.priority DESC, r.scheduled_ms, r.seq"
@@ -545,7 +549,7 @@ async fn lock(
                              LIMIT 1000),
                          held AS (
                              SELECT s.schedule_id, s.version FROM {q}.schedules s
-                             WHERE s.schedule_id IN (SELECT schedule_id FROM orphans)
+                             WHERE s.schedule_id = ANY(ARRAY(SELECT schedule_id FROM orphans))
                              ORDER BY s.schedule_id FOR UPDATE OF s SKIP LOCKED)
                          SELECT o.id, h.schedule_id, h.version FROM orphans o JOIN held h USING (schedule_id)"
                     ),
@@ -607,6 +611,7 @@ async fn write(
     q: &str,
     c: &Changes,
     notify: bool,
+    me: &str,
 ) -> Result<Vec<(String, i64)>, ClusterError> {
     let mut versions = Vec::new();
     if !c.deleted_schedules.is_empty() {
@@ -625,10 +630,10 @@ async fn write(
             .query(
                 &format!(
                     "UPDATE {q}.schedules SET deleted = true, version = version + 1,
-                         tx = pg_current_xact_id()
+                         tx = pg_current_xact_id(), writer = $2
                      WHERE schedule_id = ANY($1) RETURNING schedule_id, version"
                 ),
-                &[ids],
+                &[ids, &me],
             )
             .await?
         {
@@ -643,8 +648,8 @@ async fn write(
         for r in tx
             .query(
                 &format!(
-                    "INSERT INTO {q}.schedules AS s (schedule_id, config_id, config, state, version)
-                     SELECT i, ci, coalesce(c, ''), st, 1
+                    "INSERT INTO {q}.schedules AS s (schedule_id, config_id, config, state, version, writer)
+                     SELECT i, ci, coalesce(c, ''), st, 1, $5
                      FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]) AS u(i, ci, c, st)
                      ON CONFLICT (schedule_id) DO UPDATE SET
                          config_id = excluded.config_id,
@@ -652,10 +657,11 @@ async fn write(
                          state = excluded.state,
                          version = s.version + 1,
                          deleted = false,
+                         writer = excluded.writer,
                          tx = pg_current_xact_id()
                      RETURNING schedule_id, version"
                 ),
-                &[&ids, &config_ids, &configs, &states],
+                &[&ids, &config_ids, &configs, &states, &me],
             )
             .await?
         {
@@ -686,14 +692,14 @@ async fn write(
             .execute(
                 &format!(
                     "INSERT INTO {q}.executions AS e
-                         (seq, id, schedule_id, status, trigger, scheduled_ms, priority, due_ms, node, record)
-                     SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[],
+                         (seq, id, schedule_id, status, trigger, scheduled_ms, priority, due_ms, node, record, writer)
+                     SELECT *, $11 FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[],
                                           $6::bigint[], $7::int[], $8::bigint[], $9::text[], $10::text[])
                      ON CONFLICT (seq) DO UPDATE SET
                          status = excluded.status, due_ms = excluded.due_ms, node = excluded.node,
-                         record = excluded.record, tx = pg_current_xact_id()"
+                         record = excluded.record, writer = excluded.writer, tx = pg_current_xact_id()"
                 ),
-                &[&seqs, &ids, &schedules, &statuses, &triggers, &scheduled, &priorities, &due, &nodes, &records],
+                &[&seqs, &ids, &schedules, &statuses, &triggers, &scheduled, &priorities, &due, &nodes, &records, &me],
             )
             .await;
         if let Err(err) = written {
@@ -725,11 +731,11 @@ async fn write(
         let recorded: Vec<i64> = c.skips.iter().map(|s| s.recorded_ms).collect();
         tx.execute(
             &format!(
-                "INSERT INTO {q}.skips (schedule_id, scheduled_ms, reason, recorded_ms)
-                 SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[], $4::bigint[])
+                "INSERT INTO {q}.skips (schedule_id, scheduled_ms, reason, recorded_ms, writer)
+                 SELECT *, $5 FROM unnest($1::text[], $2::bigint[], $3::text[], $4::bigint[])
                  ON CONFLICT (schedule_id, scheduled_ms) DO NOTHING"
             ),
-            &[&ids, &at, &reasons, &recorded],
+            &[&ids, &at, &reasons, &recorded, &me],
         )
         .await?;
     }

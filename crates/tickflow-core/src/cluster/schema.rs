@@ -10,7 +10,8 @@ const MIGRATIONS: &[&str] = &[
     // 1: schedules (config + runtime state, a version bumped by every change, a tombstone
     // for deleted ones), executions (with the columns claims and the reaper look at),
     // skipped occurrences, the nodes and their leases, and blocks of execution numbers.
-    // `tx` is the writing transaction: nodes follow each other's changes by it.
+    // `tx` is the writing transaction and `writer` the node: nodes follow each other's
+    // changes by them.
     "CREATE TABLE {s}.schedules (
          schedule_id text PRIMARY KEY,
          config_id   text NOT NULL,
@@ -18,6 +19,7 @@ const MIGRATIONS: &[&str] = &[
          state       text NOT NULL,
          version     bigint NOT NULL,
          deleted     boolean NOT NULL DEFAULT false,
+         writer      text,
          tx          xid8 NOT NULL DEFAULT pg_current_xact_id()
      );
      CREATE INDEX schedules_tx ON {s}.schedules (tx);
@@ -32,6 +34,7 @@ const MIGRATIONS: &[&str] = &[
          due_ms       bigint,
          node         text,
          record       text NOT NULL,
+         writer       text,
          tx           xid8 NOT NULL DEFAULT pg_current_xact_id()
      );
      -- The last guard: one run per occurrence, whatever a node believes.
@@ -47,6 +50,7 @@ const MIGRATIONS: &[&str] = &[
          scheduled_ms bigint NOT NULL,
          reason       text NOT NULL,
          recorded_ms  bigint NOT NULL,
+         writer       text,
          tx           xid8 NOT NULL DEFAULT pg_current_xact_id(),
          PRIMARY KEY (schedule_id, scheduled_ms)
      );

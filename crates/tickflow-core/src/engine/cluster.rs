@@ -24,6 +24,9 @@ use crate::store::{ExecutionRow, SkipRow, Snapshot, StoreError};
 
 /// A lost notification is covered by a look at the database this often.
 const POLL: StdDuration = StdDuration::from_millis(1_000);
+/// Other nodes' commits are read at most this often: under load, many commits (and several
+/// changes of one row) are read at once.
+const TAIL_EVERY: StdDuration = StdDuration::from_millis(50);
 /// Dead nodes are looked for this often.
 const REAP: StdDuration = StdDuration::from_millis(1_000);
 /// A timer whose schedule another node holds is looked at again this much later.
@@ -614,11 +617,11 @@ impl Engine {
             self.abandon_local_attempts();
         }
         let link = self.cluster.as_mut().expect("in a cluster");
-        if node
-            .changed
-            .swap(false, std::sync::atomic::Ordering::SeqCst)
-            || link.last_tail.elapsed() >= POLL
-        {
+        let since = link.last_tail.elapsed();
+        let news = node.changed.load(std::sync::atomic::Ordering::SeqCst);
+        if since >= POLL || (news && since >= TAIL_EVERY) {
+            node.changed
+                .store(false, std::sync::atomic::Ordering::SeqCst);
             self.follow();
         }
         self.flush_completions();
@@ -654,6 +657,20 @@ impl Engine {
         let due = s.next_fire?
             + chrono::Duration::milliseconds(s.spec.extras().jitter_ms as i64 + STEP_IN_MS);
         (now < due).then_some(due)
+    }
+
+    /// How soon the driver must look again, for news it holds back (`TAIL_EVERY`).
+    pub fn cluster_wait(&self) -> Option<StdDuration> {
+        let link = self.cluster.as_ref()?;
+        if !link
+            .db
+            .node
+            .changed
+            .load(std::sync::atomic::Ordering::SeqCst)
+        {
+            return None;
+        }
+        Some(TAIL_EVERY.saturating_sub(link.last_tail.elapsed()))
     }
 
     /// The schedule a timer belongs to.

@@ -114,13 +114,14 @@ pub async fn drive(shared: std::sync::Arc<Shared>, epoch: u64, wake: impl Fn()) 
             let wait = if more {
                 None
             } else {
-                Some(match engine.next_due() {
+                let timers = match engine.next_due() {
                     Some(due) => (due - engine.now())
                         .to_std()
                         .unwrap_or(StdDuration::ZERO)
                         .min(MAX_SLEEP),
                     None => MAX_SLEEP,
-                })
+                };
+                Some(engine.cluster_wait().map_or(timers, |w| w.min(timers)))
             };
             (wait, engine.has_messages(), spin)
         };
