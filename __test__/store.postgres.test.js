@@ -1,0 +1,146 @@
+// store.test.js's behaviours on the PostgreSQL store, where they are meant to be the same:
+// what survives a restart, catch-up after every node was down, attempts a killed process
+// left running, and a stop that loses nothing. The system clock (PostgreSQL's time decides
+// what is due, so a manual clock does not apply) and a throwaway server.
+const { spawn } = require('node:child_process')
+const path = require('node:path')
+const { WorkflowScheduleIntegration } = require('..')
+const { startPostgres } = require('./helpers/postgres')
+const { config, controlled } = require('./support')
+
+jest.setTimeout(60_000)
+
+let pg
+let count = 0
+let url
+beforeAll(async () => {
+  pg = await startPostgres()
+})
+afterAll(() => pg?.stop())
+beforeEach(async () => {
+  const name = `s${++count}_${process.pid}`
+  await pg.query(`CREATE DATABASE ${name}`)
+  url = pg.urlFor(name)
+})
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms))
+function open(executor, options = {}) {
+  const integration = new WorkflowScheduleIntegration({ executor, store: { type: 'postgres', connectionString: url }, ...options })
+  const events = []
+  integration.on('event', (e) => events.push(e))
+  return { integration, events }
+}
+
+test('schedules, their state, executions and counters survive a restart', async () => {
+  const first = open(async (r) => ({ echoed: r.scheduleId }))
+  await first.integration.start()
+  await first.integration.createScheduledWorkflow(config('a', '* * * * * *', { scheduleConfig: { overlapPolicy: 'allow' } }))
+  await first.integration.createScheduledWorkflow(config('b', '0 * * * *'))
+  await first.integration.pauseSchedule('s-b', 'maintenance')
+  await sleep(2500)
+  await first.integration.stop()
+  const ran = first.integration.listExecutions({ scheduleId: 's-a' })
+  expect(ran.length).toBeGreaterThanOrEqual(2)
+
+  const second = open(async () => 'again')
+  await second.integration.initialize()
+  expect(second.integration.getScheduledWorkflows().map((c) => c.id).sort()).toEqual(['a', 'b'])
+  expect(second.integration.getScheduledWorkflow('a')).toEqual(first.integration.getScheduledWorkflow('a'))
+  expect(second.integration.getScheduleStatus('s-b')).toMatchObject({ paused: true, pauseNote: 'maintenance' })
+  const runs = second.integration.listExecutions({ scheduleId: 's-a' })
+  expect(runs.map((e) => [e.id, e.status, e.result.output])).toEqual(ran.map((e) => [e.id, 'completed', { echoed: 's-a' }]))
+  expect(second.integration.getScheduleMetrics('s-a')).toMatchObject({ totalExecutions: ran.length, successfulExecutions: ran.length })
+  await second.integration.stop()
+})
+
+test('fires missed while every node was down follow the catch-up policy, each dropped one recorded as misfire', async () => {
+  const first = open(async () => 'ok')
+  await first.integration.start()
+  await first.integration.createScheduledWorkflow(config('once', '* * * * * *', { scheduleConfig: { catchup: { policy: 'once' } } }))
+  await first.integration.createScheduledWorkflow(config('none', '* * * * * *', { scheduleConfig: { catchup: { policy: 'skip' } } }))
+  await sleep(1200)
+  await first.integration.stop()
+  const stoppedAt = Date.now()
+  await sleep(4000)
+
+  const second = open(async () => 'ok', { misfireThresholdMs: 500 })
+  await second.integration.start()
+  await sleep(300)
+  const missedBy = (id) =>
+    second.integration.getSkippedOccurrences(id).filter((s) => s.reason === 'misfire' && s.scheduledTime.getTime() > stoppedAt)
+  // Four or so seconds passed: 'skip' records each, 'once' runs the last and records the others.
+  expect(missedBy('s-none').length).toBeGreaterThanOrEqual(3)
+  expect(missedBy('s-once').length).toBe(missedBy('s-none').length - 1)
+  const caught = second.integration.listExecutions({ scheduleId: 's-once' }).filter((e) => e.triggerType === 'catchup')
+  expect(caught).toHaveLength(1)
+  await second.integration.stop()
+})
+
+test('executions running when their process was killed are retried as INTERRUPTED, or fail', async () => {
+  const code = `
+    const { WorkflowScheduleIntegration } = require(${JSON.stringify(path.join(__dirname, '..'))})
+    const integration = new WorkflowScheduleIntegration({
+      executor: () => { process.stdout.write('running\\n'); return new Promise(() => {}) },
+      store: { type: 'postgres', connectionString: ${JSON.stringify(url)} },
+    })
+    ;(async () => {
+      await integration.start()
+      const never = { scheduleConfig: { cronExpression: '0 0 1 1 *' } }
+      await integration.createScheduledWorkflow({ id: 'r', workflowId: 'w', scheduleId: 'r', ...never,
+        executionConfig: { retryPolicy: { maxAttempts: 2, backoffStrategy: 'fixed', initialDelay: 10, maxDelay: 10, multiplier: 1, retryableErrors: ['NETWORK'] } } })
+      await integration.createScheduledWorkflow({ id: 'f', workflowId: 'w', scheduleId: 'f', ...never })
+      await integration.triggerScheduledExecution('r')
+      await integration.triggerScheduledExecution('f')
+    })()`
+  const signal = await new Promise((resolve) => {
+    const child = spawn(process.execPath, ['-e', code], { stdio: ['ignore', 'pipe', 'inherit'] })
+    let seen = 0
+    child.stdout.on('data', (d) => {
+      seen += String(d).split('running').length - 1
+      if (seen === 2) child.kill('SIGKILL')
+    })
+    child.on('exit', (exitCode, sig) => resolve(sig))
+  })
+  expect(signal).toBe('SIGKILL')
+  const { integration, events } = open(async (r) => `attempt ${r.attempt}`)
+  const completed = new Promise((resolve) => integration.once('workflow.completed', resolve))
+  await integration.start()
+  const done = await completed
+  expect(done).toMatchObject({ scheduleId: 'r', result: 'attempt 2', attempts: 2 })
+  // Retried although retryableErrors lists only NETWORK: the failure was the process's.
+  expect(events.find((e) => e.type === 'workflow.retrying')).toMatchObject({ scheduleId: 'r', attempt: 2, error: { code: 'INTERRUPTED' } })
+  expect(events.find((e) => e.type === 'workflow.failed')).toMatchObject({ scheduleId: 'f', status: 'failed', error: { code: 'INTERRUPTED' } })
+  const [r] = integration.listExecutions({ scheduleId: 'r' })
+  expect(r.attempts.map((a) => a.error && a.error.code)).toEqual(['INTERRUPTED', null])
+  await integration.stop()
+})
+
+test('stopping while executions run loses nothing: what did not finish waits in the database for the next node', async () => {
+  const { runs, executor } = controlled()
+  const { integration } = open(executor, { maxConcurrency: 50 })
+  await integration.start()
+  for (let i = 0; i < 20; i++) await integration.createScheduledWorkflow(config(`c${i}`, '0 0 1 1 *'))
+  const ids = []
+  for (let i = 0; i < 200; i++) ids.push(await integration.triggerScheduledExecution(`s-c${i % 20}`))
+  for (const run of runs.slice(0, 25)) run.resolve('done')
+  const stopped = integration.stop({ graceMs: 200 })
+  for (const run of runs.slice(25, 35)) run.resolve('late but in grace')
+  await stopped
+  // A node that comes later finds every execution: the finished ones final, the others to run.
+  const later = open(async () => 'ran on the next node')
+  await later.integration.initialize()
+  const stored = later.integration.listExecutions({ limit: 1000 })
+  expect(stored.map((e) => e.id).sort()).toEqual([...ids].sort())
+  const byStatus = {}
+  for (const e of stored) byStatus[e.status] = (byStatus[e.status] || 0) + 1
+  // 50 started (maxConcurrency), 35 answered; the 15 still running at the end of the grace
+  // period were interrupted: without retries left they fail INTERRUPTED, as after a crash.
+  // The 150 never started stay queued for the next node, instead of being cancelled.
+  expect(byStatus).toEqual({ completed: 35, failed: 15, queued: 150 })
+  expect(stored.filter((e) => e.status === 'failed').every((e) => e.error.code === 'INTERRUPTED')).toBe(true)
+  await later.integration.start()
+  const completed = () => later.integration.listExecutions({ limit: 1000 }).filter((e) => e.status === 'completed')
+  for (let i = 0; i < 100 && completed().length < 185; i++) await sleep(100)
+  expect(completed()).toHaveLength(185)
+  await later.integration.stop()
+})
