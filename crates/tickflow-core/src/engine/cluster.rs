@@ -55,6 +55,8 @@ pub(crate) struct ClusterLink {
     pub(crate) conflicts: u64,
     /// The tokens of the nodes alive, as of the last look.
     peers: Vec<String>,
+    /// Schedules a failed commit touched and that could not be read back yet.
+    suspect: Vec<String>,
 }
 
 impl Engine {
@@ -112,6 +114,7 @@ impl Engine {
             failing: false,
             conflicts: 0,
             peers: Vec::new(),
+            suspect: Vec::new(),
         }));
         Ok(())
     }
@@ -300,8 +303,15 @@ impl Engine {
                 skip_locked: true,
             })
             .and_then(|(tx, _)| tx.load(ids.clone(), active));
-        if let Ok((rows, executions)) = read {
-            self.apply(rows, executions, Vec::new(), Some(&ids));
+        match read {
+            Ok((rows, executions)) => self.apply(rows, executions, Vec::new(), Some(&ids)),
+            // Read back at the next turn: until then they may differ from the database.
+            Err(_) => self
+                .cluster
+                .as_mut()
+                .expect("in a cluster")
+                .suspect
+                .extend(ids),
         }
         self.take_journal();
     }
@@ -320,6 +330,16 @@ impl Engine {
         authoritative: Option<&[String]>,
     ) {
         let mut current: HashSet<String> = HashSet::new();
+        if let Some(ids) = authoritative {
+            // Asked for and not there: never committed (a create whose commit failed).
+            let found: HashSet<&str> = rows.iter().map(|v| v.row.schedule_id.as_str()).collect();
+            for id in ids.iter().filter(|id| !found.contains(id.as_str())) {
+                self.forget_schedule(id);
+                if let Some(c) = self.cluster.as_mut() {
+                    c.versions.remove(id);
+                }
+            }
+        }
         for v in rows {
             let id = v.row.schedule_id.clone();
             let known = self
@@ -623,6 +643,10 @@ impl Engine {
             node.changed
                 .store(false, std::sync::atomic::Ordering::SeqCst);
             self.follow();
+        }
+        let suspect = std::mem::take(&mut self.cluster.as_mut().expect("in a cluster").suspect);
+        if !suspect.is_empty() {
+            self.reload(suspect);
         }
         self.flush_completions();
         let live = node.lease_holds() && self.lifecycle == Lifecycle::Running;
