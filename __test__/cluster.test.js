@@ -389,3 +389,68 @@ test('two `tickflow run --store postgres://` share a schedules file; status read
   expect(listed).toHaveLength(20)
   expect(listed.reduce((sum, s) => sum + s.runs, 0)).toBe(rows.length)
 })
+
+/** PgBouncer (Debian's package; CI installs it) in front of the throwaway server. */
+async function startPgBouncer(db, mode) {
+  const net = require('node:net')
+  const { execFileSync } = require('node:child_process')
+  const port = await new Promise((resolve) => {
+    const s = net.createServer().listen(0, '127.0.0.1', () => {
+      const p = s.address().port
+      s.close(() => resolve(p))
+    })
+  })
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tickflow-pgbouncer-'))
+  fs.writeFileSync(
+    path.join(dir, 'pgbouncer.ini'),
+    [
+      '[databases]',
+      `${db.name} = host=127.0.0.1 port=${pg.port} dbname=${db.name} user=postgres`,
+      '[pgbouncer]',
+      'listen_addr = 127.0.0.1',
+      `listen_port = ${port}`,
+      'auth_type = any',
+      `pool_mode = ${mode}`,
+      'default_pool_size = 20',
+      'unix_socket_dir =',
+      `logfile = ${dir}/pgbouncer.log`,
+      '',
+    ].join('\n'),
+  )
+  const root = process.getuid && process.getuid() === 0
+  if (root) execFileSync('chown', ['-R', 'postgres', dir])
+  const bin = '/usr/sbin/pgbouncer'
+  const child = root
+    ? spawn('runuser', ['-u', 'postgres', '--', bin, path.join(dir, 'pgbouncer.ini')], { stdio: 'ignore' })
+    : spawn(bin, [path.join(dir, 'pgbouncer.ini')], { stdio: 'ignore' })
+  for (let i = 0; i < 50; i++) {
+    const up = await new Promise((resolve) => {
+      const s = net.connect(port, '127.0.0.1', () => (s.end(), resolve(true)))
+      s.on('error', () => resolve(false))
+    })
+    if (up) break
+    await sleep(100)
+  }
+  return {
+    url: `postgres://postgres@127.0.0.1:${port}/${db.name}`,
+    stop: () => new Promise((resolve) => (child.on('exit', resolve), child.kill('SIGTERM'))),
+  }
+}
+
+test('a transaction-pooling proxy is refused at start (ERR_STORE_POOLER); a session-pooling one works', async () => {
+  const db = await freshDb()
+  for (const [mode, expected] of [['transaction', 'ERR_STORE_POOLER'], ['session', null]]) {
+    const bouncer = await startPgBouncer(db, mode)
+    const integration = new WorkflowScheduleIntegration({ store: { type: 'postgres', connectionString: bouncer.url } })
+    let code = null
+    try {
+      await integration.start()
+    } catch (err) {
+      expect(err).toBeInstanceOf(Error)
+      code = err.code
+    }
+    await integration.stop()
+    await bouncer.stop()
+    expect([mode, code]).toEqual([mode, expected])
+  }
+})

@@ -141,7 +141,42 @@ impl Db {
         // The session: registers the node, and gives up at once when it cannot.
         let first = session::start(&db.handle, target, db.q.clone(), db.node.clone());
         db.wait(first)?;
+        if let Err(err) = db.check_not_pooled() {
+            db.leave();
+            return Err(err);
+        }
         Ok(db)
+    }
+
+    /// Behind a transaction-pooling proxy, the server session that holds this node's
+    /// advisory lock goes back to the proxy's pool between statements, and the next
+    /// connection of ours is often given that very session (PgBouncer hands out the most
+    /// recently used one). Directly or through a session pooler that cannot happen.
+    fn check_not_pooled(&self) -> Result<(), ClusterError> {
+        let pool = self.pool.clone();
+        let key = session::lock_key(&self.node.token());
+        self.run(async move {
+            let mut held = Vec::new();
+            // Several connections at once (each a different one), as many as the pool has.
+            for _ in 0..pool.status().max_size.min(3) {
+                let client = pool.get().await?;
+                let shared: bool = client
+                    .query_one(
+                        "SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND granted
+                             AND pid = pg_backend_pid() AND classid = $1::int::oid AND objid = $2::int::oid)",
+                        &[&schema::LOCK_CLASS, &key],
+                    )
+                    .await?
+                    .get(0);
+                if shared {
+                    return Err(ClusterError::Pooler(
+                        "a pooled connection ran on the server session that holds this node's session lock".into(),
+                    ));
+                }
+                held.push(client);
+            }
+            Ok(())
+        })
     }
 
     /// Leaves the cluster: the node's row goes (its advisory lock goes with the session).

@@ -95,7 +95,7 @@ fn new_token(node_id: &str) -> String {
     format!("{node_id}#{:08x}", mixed >> 32)
 }
 
-fn lock_key(token: &str) -> i32 {
+pub(crate) fn lock_key(token: &str) -> i32 {
     // FNV-1a: stable across processes (the reaper recomputes nothing; the key is stored).
     let mut h: u32 = 0x811c_9dc5;
     for b in token.bytes() {
