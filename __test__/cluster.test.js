@@ -62,6 +62,9 @@ test('three nodes run every occurrence of every-second schedules once, and share
     ...Array.from({ length: 30 }, (_, i) => ({ id: `allow-${i}` })),
     { id: 'skip-0', overlap: 'skip' },
     { id: 'buffer-0', overlap: 'bufferOne' },
+    { id: 'jitter', jitterMs: 300 },
+    { id: 'timeout', timeout: 200, workMs: 1000 },
+    { id: 'max-5', maxExecutions: 5 },
   ]
   const env = { TICKFLOW_LOG: log, TICKFLOW_SCHEDULES: JSON.stringify(schedules) }
   const nodes = ['a', 'b', 'c'].map((id) => node(db, id, { ...env, TICKFLOW_CONCURRENCY: '4' }))
@@ -103,6 +106,10 @@ test('three nodes run every occurrence of every-second schedules once, and share
   // Nothing was left running: each execution is final, or queued for the nodes to come.
   const states = rows.filter((r) => !r[2].startsWith('skipped')).map((r) => r[2])
   expect(states.filter((s) => s === 'running' || s === 'retrying')).toEqual([])
+  // maxExecutions counts across the cluster; a timeout ends its attempt on whichever node.
+  expect(rows.filter((r) => r[0] === 'max-5')).toHaveLength(5)
+  const timeouts = rows.filter((r) => r[0] === 'timeout').map((r) => r[2])
+  expect(new Set(timeouts)).toEqual(new Set(['timeout']))
 }, 60_000)
 
 test('chaos: kills, a stop past the lease, killed sessions, a database restart, a wrong clock; nothing doubled or lost', async () => {

@@ -2,11 +2,9 @@
 // what survives a restart, catch-up after every node was down, attempts a killed process
 // left running, and a stop that loses nothing. The system clock (PostgreSQL's time decides
 // what is due, so a manual clock does not apply) and a throwaway server.
-const { spawn } = require('node:child_process')
-const path = require('node:path')
 const { WorkflowScheduleIntegration } = require('..')
 const { startPostgres } = require('./helpers/postgres')
-const { config, controlled } = require('./support')
+const { config, controlled, killWhileRunning } = require('./support')
 
 jest.setTimeout(60_000)
 
@@ -77,30 +75,7 @@ test('fires missed while every node was down follow the catch-up policy, each dr
 })
 
 test('executions running when their process was killed are retried as INTERRUPTED, or fail', async () => {
-  const code = `
-    const { WorkflowScheduleIntegration } = require(${JSON.stringify(path.join(__dirname, '..'))})
-    const integration = new WorkflowScheduleIntegration({
-      executor: () => { process.stdout.write('running\\n'); return new Promise(() => {}) },
-      store: { type: 'postgres', connectionString: ${JSON.stringify(url)} },
-    })
-    ;(async () => {
-      await integration.start()
-      const never = { scheduleConfig: { cronExpression: '0 0 1 1 *' } }
-      await integration.createScheduledWorkflow({ id: 'r', workflowId: 'w', scheduleId: 'r', ...never,
-        executionConfig: { retryPolicy: { maxAttempts: 2, backoffStrategy: 'fixed', initialDelay: 10, maxDelay: 10, multiplier: 1, retryableErrors: ['NETWORK'] } } })
-      await integration.createScheduledWorkflow({ id: 'f', workflowId: 'w', scheduleId: 'f', ...never })
-      await integration.triggerScheduledExecution('r')
-      await integration.triggerScheduledExecution('f')
-    })()`
-  const signal = await new Promise((resolve) => {
-    const child = spawn(process.execPath, ['-e', code], { stdio: ['ignore', 'pipe', 'inherit'] })
-    let seen = 0
-    child.stdout.on('data', (d) => {
-      seen += String(d).split('running').length - 1
-      if (seen === 2) child.kill('SIGKILL')
-    })
-    child.on('exit', (exitCode, sig) => resolve(sig))
-  })
+  const signal = await killWhileRunning({ type: 'postgres', connectionString: url })
   expect(signal).toBe('SIGKILL')
   const { integration, events } = open(async (r) => `attempt ${r.attempt}`)
   const completed = new Promise((resolve) => integration.once('workflow.completed', resolve))

@@ -1,11 +1,10 @@
 // The sqlite store as a user meets it: what survives a restart, how missed fires and
 // interrupted executions are recovered, and every way a store can fail to open.
-const { spawn } = require('node:child_process')
 const fs = require('node:fs')
 const os = require('node:os')
 const path = require('node:path')
 const { WorkflowScheduleIntegration } = require('..')
-const { START, config, controlled } = require('./support')
+const { START, config, controlled, killWhileRunning } = require('./support')
 const { rejection } = require('./helpers')
 
 let dir
@@ -94,37 +93,9 @@ test('fires missed while down follow the catch-up policy, each dropped one recor
   expect(third.integration.getSkippedOccurrences('s-none')).toHaveLength(10)
 })
 
-/** Runs a child that triggers executions whose executor never settles, then kills it. */
-function killWhileRunning(file) {
-  const code = `
-    const { WorkflowScheduleIntegration } = require(${JSON.stringify(path.join(__dirname, '..'))})
-    const integration = new WorkflowScheduleIntegration({
-      executor: () => { process.stdout.write('running\\n'); return new Promise(() => {}) },
-      store: { type: 'sqlite', path: ${JSON.stringify(file)} },
-    })
-    ;(async () => {
-      await integration.start()
-      const never = { scheduleConfig: { cronExpression: '0 0 1 1 *' } }
-      await integration.createScheduledWorkflow({ id: 'r', workflowId: 'w', scheduleId: 'r', ...never,
-        executionConfig: { retryPolicy: { maxAttempts: 2, backoffStrategy: 'fixed', initialDelay: 10, maxDelay: 10, multiplier: 1, retryableErrors: ['NETWORK'] } } })
-      await integration.createScheduledWorkflow({ id: 'f', workflowId: 'w', scheduleId: 'f', ...never })
-      await integration.triggerScheduledExecution('r')
-      await integration.triggerScheduledExecution('f')
-    })()`
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['-e', code], { stdio: ['ignore', 'pipe', 'inherit'] })
-    let seen = 0
-    child.stdout.on('data', (d) => {
-      seen += String(d).split('running').length - 1
-      if (seen === 2) child.kill('SIGKILL')
-    })
-    child.on('exit', (exitCode, signal) => resolve(signal))
-  })
-}
-
 test('executions running when the process was killed are retried as INTERRUPTED, or fail', async () => {
   const file = path.join(dir, 'state.db')
-  expect(await killWhileRunning(file)).toBe('SIGKILL')
+  expect(await killWhileRunning({ type: 'sqlite', path: file })).toBe('SIGKILL')
   const integration = new WorkflowScheduleIntegration({ executor: async (r) => `attempt ${r.attempt}`, store: { type: 'sqlite', path: file } })
   const events = []
   integration.on('event', (e) => events.push(e))

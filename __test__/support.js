@@ -1,4 +1,6 @@
 // Shared set-up for the integration tests: a manual-clock integration and an event log.
+const path = require('node:path')
+const { spawn } = require('node:child_process')
 const { WorkflowScheduleIntegration } = require('..')
 
 const START = new Date('2026-01-01T00:00:00Z')
@@ -39,4 +41,32 @@ function controlled() {
 
 const tick = () => new Promise((resolve) => setImmediate(resolve))
 
-module.exports = { START, config, manual, controlled, tick }
+/** Runs a child that triggers executions whose executor never settles, then kills it. */
+function killWhileRunning(store) {
+  const code = `
+    const { WorkflowScheduleIntegration } = require(${JSON.stringify(path.join(__dirname, '..'))})
+    const integration = new WorkflowScheduleIntegration({
+      executor: () => { process.stdout.write('running\\n'); return new Promise(() => {}) },
+      store: ${JSON.stringify(store)},
+    })
+    ;(async () => {
+      await integration.start()
+      const never = { scheduleConfig: { cronExpression: '0 0 1 1 *' } }
+      await integration.createScheduledWorkflow({ id: 'r', workflowId: 'w', scheduleId: 'r', ...never,
+        executionConfig: { retryPolicy: { maxAttempts: 2, backoffStrategy: 'fixed', initialDelay: 10, maxDelay: 10, multiplier: 1, retryableErrors: ['NETWORK'] } } })
+      await integration.createScheduledWorkflow({ id: 'f', workflowId: 'w', scheduleId: 'f', ...never })
+      await integration.triggerScheduledExecution('r')
+      await integration.triggerScheduledExecution('f')
+    })()`
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, ['-e', code], { stdio: ['ignore', 'pipe', 'inherit'] })
+    let seen = 0
+    child.stdout.on('data', (d) => {
+      seen += String(d).split('running').length - 1
+      if (seen === 2) child.kill('SIGKILL')
+    })
+    child.on('exit', (exitCode, signal) => resolve(signal))
+  })
+}
+
+module.exports = { START, config, manual, controlled, tick, killWhileRunning }

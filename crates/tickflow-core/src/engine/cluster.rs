@@ -62,16 +62,7 @@ pub(crate) struct ClusterLink {
 impl Engine {
     /// Joins the cluster through `db`: everything it holds becomes this engine's state.
     pub fn attach_cluster(&mut self, db: Db) -> Result<(), EngineError> {
-        if !self.store_pending || self.lifecycle != Lifecycle::Stopped {
-            return Err(EngineError::InvalidState {
-                operation: "open the store",
-                state: if self.store_pending {
-                    self.lifecycle_name()
-                } else {
-                    "already open"
-                },
-            });
-        }
+        self.check_attachable()?;
         let tail = db.tail(None).map_err(cluster_error)?;
         let block = db.next_block().map_err(cluster_error)?;
         let location = db.location().to_string();

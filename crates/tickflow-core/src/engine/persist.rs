@@ -91,16 +91,7 @@ impl Engine {
     /// Uses `store` from now on, after restoring what it holds. A read-only store is only
     /// read: the integration can be inspected but not started.
     pub fn attach_store(&mut self, mut store: Box<dyn Store>) -> Result<(), EngineError> {
-        if !self.store_pending || self.lifecycle != super::Lifecycle::Stopped {
-            return Err(EngineError::InvalidState {
-                operation: "open the store",
-                state: if self.store_pending {
-                    self.lifecycle_name()
-                } else {
-                    "already open"
-                },
-            });
-        }
+        self.check_attachable()?;
         let snapshot = store.load()?;
         // The store holds everything this engine knew when it closed it: start from it.
         self.clear_state();
@@ -118,6 +109,21 @@ impl Engine {
                 journal: Journal::default(),
                 failing: false,
             }));
+        }
+        Ok(())
+    }
+
+    /// A store may be attached: one is configured and not open, and the engine is stopped.
+    pub(crate) fn check_attachable(&self) -> Result<(), EngineError> {
+        if !self.store_pending || self.lifecycle != super::Lifecycle::Stopped {
+            return Err(EngineError::InvalidState {
+                operation: "open the store",
+                state: if self.store_pending {
+                    self.lifecycle_name()
+                } else {
+                    "already open"
+                },
+            });
         }
         Ok(())
     }
