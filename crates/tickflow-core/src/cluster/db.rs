@@ -60,13 +60,14 @@ pub struct Tail {
     pub seq: u64,
 }
 
+/// Schedule rows with their executions not final, read inside a transaction.
+pub type Loaded = (Vec<VersionedRow>, Vec<ExecutionRow>);
+
 enum TxCommand {
     Load {
         schedules: Vec<String>,
         executions: Vec<String>,
-        reply: std::sync::mpsc::SyncSender<
-            Result<(Vec<VersionedRow>, Vec<ExecutionRow>), ClusterError>,
-        >,
+        reply: std::sync::mpsc::SyncSender<Result<Loaded, ClusterError>>,
     },
     Commit {
         changes: Box<Changes>,
@@ -418,7 +419,7 @@ impl Tx {
         &self,
         schedules: Vec<String>,
         executions: Vec<String>,
-    ) -> Result<(Vec<VersionedRow>, Vec<ExecutionRow>), ClusterError> {
+    ) -> Result<Loaded, ClusterError> {
         let (reply, rx) = std::sync::mpsc::sync_channel(1);
         self.send(TxCommand::Load {
             schedules,

@@ -132,14 +132,11 @@ impl Engine {
     pub(crate) fn next_seq(&mut self) -> u64 {
         if let Some(c) = self.cluster.as_mut() {
             if self.seq + 1 >= c.seq_limit {
-                match c.db.next_block() {
-                    Ok(block) => {
-                        self.seq = block;
-                        c.seq_limit = block + ID_BLOCK;
-                    }
-                    // Rare (once per block) and only when the database just went away:
-                    // the operation that needed it fails at its commit anyway.
-                    Err(_) => {}
+                // On failure (rare: once per block, and only when the database just went
+                // away) the operation that needed it fails at its commit anyway.
+                if let Ok(block) = c.db.next_block() {
+                    self.seq = block;
+                    c.seq_limit = block + ID_BLOCK;
                 }
             }
         }
