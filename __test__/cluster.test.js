@@ -148,6 +148,7 @@ test('chaos: kills, a stop past the lease, killed sessions, a database restart, 
   await at(6000)
   running.b.kill('SIGCONT') // 12 s stopped: its work was taken over; its late answers are fenced off
   await at(3000)
+  const through = [running.a, running.c] // up through the killed sessions and the restart
   for (const n of Object.values(running)) n.kill('SIGKILL') // every node down at once
   await Promise.all(Object.values(running).map((n) => n.ended))
   await at(3000)
@@ -215,6 +216,12 @@ test('chaos: kills, a stop past the lease, killed sessions, a database restart, 
   }
   // The outages and policies left their marks: misfires while every node was down, overlaps.
   expect(['run', 'misfire', 'overlap'].filter((r) => !reasons.has(r))).toEqual([])
+  // Two outages (killed sessions, a restart): each reported once per node, not per retry.
+  for (const n of through) {
+    const outages = n.output.split('\n').filter((l) => / error ERR_STORE_/.test(l))
+    expect(outages.length).toBeLessThanOrEqual(2)
+  }
+  expect(through.some((n) => / error ERR_STORE_UNAVAILABLE/.test(n.output))).toBe(true)
   // b learnt that it had lost its lease; interrupted attempts were retried elsewhere.
   expect(stopped.output).toMatch(/ERR_NODE_FENCED/)
   const interrupted = Number(await sql(db, `SELECT count(*) FROM tickflow.executions WHERE record LIKE '%"INTERRUPTED"%'`))
