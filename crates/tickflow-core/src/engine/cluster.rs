@@ -559,20 +559,36 @@ impl Engine {
             .map(|(k, a)| (*k, *a))
             .collect();
         for (key, attempt) in lost {
-            self.release(key);
-            let id = self.executions.get(&key).map(|e| e.id.clone());
-            if let Some(execution_id) = id {
-                let reason = match self.executions[&key].status {
-                    ExecutionStatus::Cancelled => "cancelled",
-                    _ => "reassigned",
-                };
-                self.outbox.push(Message::Abort {
-                    execution_id,
-                    attempt,
-                    reason: reason.into(),
-                });
-            }
+            let cancelled = self
+                .executions
+                .get(&key)
+                .is_some_and(|e| e.status == ExecutionStatus::Cancelled);
+            let reason = if cancelled { "cancelled" } else { "reassigned" };
+            self.abort_local_attempt(key, attempt, reason);
         }
+    }
+
+    /// Ends this process's part in an attempt: its slot is free, its executor is told.
+    fn abort_local_attempt(&mut self, key: u64, attempt: u32, reason: &str) {
+        self.release(key);
+        if let Some(e) = self.executions.get(&key) {
+            self.outbox.push(Message::Abort {
+                execution_id: e.id.clone(),
+                attempt,
+                reason: reason.into(),
+            });
+        }
+    }
+
+    /// The schedules of these executions, sorted and once each (the order rows are locked in).
+    fn schedules_of(&self, keys: impl Iterator<Item = u64>) -> Vec<String> {
+        let mut ids: Vec<String> = keys
+            .filter_map(|k| self.executions.get(&k))
+            .map(|e| e.schedule_id.clone())
+            .collect();
+        ids.sort_unstable();
+        ids.dedup();
+        ids
     }
 
     /// Follows what other nodes committed since the last look.
@@ -866,14 +882,7 @@ impl Engine {
     fn abandon_local_attempts(&mut self) {
         let local: Vec<(u64, u32)> = self.local.iter().map(|(k, a)| (*k, *a)).collect();
         for (key, attempt) in local {
-            self.release(key);
-            if let Some(e) = self.executions.get(&key) {
-                self.outbox.push(Message::Abort {
-                    execution_id: e.id.clone(),
-                    attempt,
-                    reason: "lease lost".into(),
-                });
-            }
+            self.abort_local_attempt(key, attempt, "lease lost");
         }
     }
 
@@ -903,14 +912,11 @@ impl Engine {
             return;
         }
         let batch = std::mem::take(&mut link.pending);
-        let mut ids: Vec<String> = batch
-            .iter()
-            .filter_map(|(id, _, _)| self.execution_keys.get(id))
-            .filter_map(|k| self.executions.get(k))
-            .map(|e| e.schedule_id.clone())
-            .collect();
-        ids.sort_unstable();
-        ids.dedup();
+        let ids = self.schedules_of(
+            batch
+                .iter()
+                .filter_map(|(id, _, _)| self.execution_keys.get(id).copied()),
+        );
         let kept = batch.clone();
         let result = self.locked(
             Scope::Schedules {
@@ -934,30 +940,18 @@ impl Engine {
     /// Stopping in a cluster: attempts still running here end INTERRUPTED, to be retried
     /// by the nodes that go on; queued work stays queued for them.
     pub(crate) fn interrupt_local(&mut self) {
-        let keys: Vec<u64> = self.local.keys().copied().collect();
-        let mut ids: Vec<String> = keys
-            .iter()
-            .filter_map(|k| self.executions.get(k))
-            .map(|e| e.schedule_id.clone())
-            .collect();
-        ids.sort_unstable();
-        ids.dedup();
+        let ids = self.schedules_of(self.local.keys().copied());
         let result = self.locked(
             Scope::Schedules {
                 ids,
                 skip_locked: false,
             },
             |e, _| {
-                for key in keys {
-                    if let Some((id, attempt)) =
-                        e.executions.get(&key).map(|x| (x.id.clone(), x.attempt()))
-                    {
-                        e.outbox.push(Message::Abort {
-                            execution_id: id,
-                            attempt,
-                            reason: "stop".into(),
-                        });
-                    }
+                // What is still ours once the rows are current (another node may have
+                // taken an attempt over meanwhile: that one is not ours to end).
+                let local: Vec<(u64, u32)> = e.local.iter().map(|(k, a)| (*k, *a)).collect();
+                for (key, attempt) in local {
+                    e.abort_local_attempt(key, attempt, "stop");
                     e.interrupt(key, "its node stopped");
                 }
             },
