@@ -468,3 +468,32 @@ test('a transaction-pooling proxy is refused at start (ERR_STORE_POOLER); a sess
     expect([mode, code]).toEqual([mode, expected])
   }
 })
+
+test('sslmode=require connects over TLS (rustls: the addon links no OpenSSL); a server without TLS is refused for it', async () => {
+  const { execFileSync } = require('node:child_process')
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tickflow-tls-'))
+  const [cert, key] = [path.join(dir, 'server.crt'), path.join(dir, 'server.key')]
+  execFileSync('openssl', ['req', '-new', '-x509', '-days', '1', '-nodes', '-subj', '/CN=localhost', '-out', cert, '-keyout', key], { stdio: 'ignore' })
+  fs.chmodSync(key, 0o600)
+  if (process.getuid && process.getuid() === 0) execFileSync('chown', ['-R', 'postgres', dir])
+  const tls = await startPostgres({ settings: { ssl: 'on', ssl_cert_file: `'${cert}'`, ssl_key_file: `'${key}'` } })
+  try {
+    const url = `${tls.urlFor('postgres')}?sslmode=require`
+    const integration = new WorkflowScheduleIntegration({ store: { type: 'postgres', connectionString: url } })
+    await integration.start()
+    const encrypted = await tls.query(
+      `SELECT count(*) FROM pg_stat_ssl JOIN pg_stat_activity USING (pid) WHERE application_name = 'tickflow' AND ssl`,
+    )
+    await integration.stop()
+    expect(Number(encrypted)).toBeGreaterThanOrEqual(2) // the node's session and its pool
+  } finally {
+    await tls.stop()
+  }
+  // The throwaway server of the other tests has no TLS: require means refuse.
+  const plain = new WorkflowScheduleIntegration({ store: { type: 'postgres', connectionString: `${pg.url}?sslmode=require` } })
+  await expect(plain.start()).rejects.toMatchObject({ code: 'ERR_STORE_CONNECT' })
+  await plain.stop()
+  // No OpenSSL (libssl, libcrypto) in the addon's dependencies.
+  const addon = fs.readdirSync(path.join(__dirname, '..')).find((f) => f.endsWith('.node'))
+  expect(execFileSync('ldd', [path.join(__dirname, '..', addon)]).toString()).not.toMatch(/libssl|libcrypto/)
+})
