@@ -78,8 +78,11 @@ async function herd(pg, count) {
   return { count, firedMs: fired, completedMs: completed, perNode }
 }
 
-/** C3: the time from a SIGKILL of the node running an attempt to its retry starting elsewhere. */
-async function failover(pg, round) {
+/**
+ * C3: the time from a SIGKILL of the node running an attempt to its retry starting
+ * elsewhere; with SIGSTOP, a node that is alive but gone (a lost host, a partition).
+ */
+async function failover(pg, round, signal = 'SIGKILL') {
   const url = await freshDb(pg, `failover${round}`)
   const survivor = startNode({ url, nodeId: 'survivor', count: 1, cron: '0 0 1 1 *', declare: true })
   await survivor.next('ready')
@@ -87,12 +90,13 @@ async function failover(pg, round) {
   const call = await victim.next('call')
   await sleep(500)
   const killed = Date.now()
-  victim.kill('SIGKILL')
+  victim.kill(signal)
   let retried = null
   while (retried === null && Date.now() < killed + 30_000) {
     await sleep(10)
     retried = survivor.calls.find((c) => c.executionId === call.executionId && c.attempt === 2) || null
   }
+  victim.kill('SIGKILL')
   await stopAll([survivor, victim])
   return retried ? retried.at - killed : null
 }
@@ -122,8 +126,9 @@ async function measure(sizes) {
     const h = await herd(pg, sizes.clusterHerd)
     const takeovers = []
     for (let i = 0; i < 3; i++) takeovers.push(await failover(pg, i))
+    const stopped = await failover(pg, 3, 'SIGSTOP')
     const l = await lateness(pg, sizes.clusterLateSchedules, sizes.clusterLateSeconds)
-    return { herd: h, takeovers, lateness: l }
+    return { herd: h, takeovers, stopped, lateness: l }
   } finally {
     await pg.stop()
   }
@@ -144,7 +149,7 @@ async function run(sizes) {
     longSeconds: sizes.quick ? 15 : 60,
     only: null,
   })
-  const { herd: h, takeovers, lateness: l } = ours
+  const { herd: h, takeovers, stopped, lateness: l } = ours
   const firesPerSecond = h.firedMs ? h.count / (h.firedMs / 1000) : null
   const executionsPerSecond = h.completedMs ? h.count / (h.completedMs / 1000) : null
   const peerThroughput = (key) =>
@@ -187,6 +192,12 @@ async function run(sizes) {
         '(lease 10 s, advisory lock per node, reaper every second). The peers: a worker SIGKILLed during a long job, with default and minimum settings.',
       rows: [
         { label: 'tickflow defaults', better: 'lower', noRatio: true, figures: { tickflow: takeover / 1000 } },
+        {
+          label: 'tickflow, the node SIGSTOPped instead (alive but gone, as a lost host): lease 10 s',
+          better: 'lower',
+          noRatio: true,
+          figures: { tickflow: stopped === null ? { text: '> 30 s' } : stopped / 1000 },
+        },
         ...peers.failover.map((r) => ({
           label: `${r.variant}: ${r.settings}`,
           better: 'lower',
@@ -196,7 +207,11 @@ async function run(sizes) {
         })),
       ],
       commentTitle: 'documented',
-      target: { text: '≤ 2 s', met: takeover <= 2000, detail: `${takeover} ms` },
+      target: {
+        text: '≤ 2 s after SIGKILL, ≤ 12 s for a node gone',
+        met: takeover <= 2000 && stopped !== null && stopped <= 12_000,
+        detail: `${takeover} ms; stopped node ${stopped} ms`,
+      },
     },
     {
       id: 'C4',
