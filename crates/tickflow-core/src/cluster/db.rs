@@ -56,8 +56,6 @@ pub struct Tail {
     pub schedules: Vec<VersionedRow>,
     pub executions: Vec<ExecutionRow>,
     pub skips: Vec<SkipRow>,
-    /// The execution counter's high mark, so new ids never repeat old ones.
-    pub seq: u64,
 }
 
 /// Schedule rows with their executions not final, read inside a transaction.
@@ -235,22 +233,21 @@ impl Db {
             // clearing the dead rows of a busy queue.
             let tx = client.build_transaction().read_only(true).start().await?;
             let since = xmin.unwrap_or_else(|| "0".into());
-            let head = tx
-                .query_one(
-                    &format!(
-                        "SELECT pg_snapshot_xmin(pg_current_snapshot())::text,
-                                (SELECT last_value FROM {q}.id_blocks)"
-                    ),
-                    &[],
+            let xmin: String = tx
+                .query_one("SELECT pg_snapshot_xmin(pg_current_snapshot())::text", &[])
+                .await?
+                .get(0);
+            // Rows written since `since`, by other nodes.
+            let changed = |select: &str, order: &str| {
+                format!(
+                    "{select} WHERE tx >= $1::text::xid8 AND writer IS DISTINCT FROM $2 {order}"
                 )
-                .await?;
+            };
+            let args: [&(dyn tokio_postgres::types::ToSql + Sync); 2] = [&since, &me];
             let schedules = tx
                 .query(
-                    &format!(
-                        "SELECT schedule_id, config_id, config, state, version, deleted
-                         FROM {q}.schedules WHERE tx >= $1::text::xid8 AND writer IS DISTINCT FROM $2"
-                    ),
-                    &[&since, &me],
+                    &changed(&format!("{SCHEDULE_COLUMNS} FROM {q}.schedules"), ""),
+                    &args,
                 )
                 .await?
                 .iter()
@@ -258,11 +255,11 @@ impl Db {
                 .collect();
             let executions = tx
                 .query(
-                    &format!(
-                        "{EXECUTION_COLUMNS} FROM {q}.executions
-                         WHERE tx >= $1::text::xid8 AND writer IS DISTINCT FROM $2 ORDER BY seq"
+                    &changed(
+                        &format!("{EXECUTION_COLUMNS} FROM {q}.executions"),
+                        "ORDER BY seq",
                     ),
-                    &[&since, &me],
+                    &args,
                 )
                 .await?
                 .iter()
@@ -270,11 +267,13 @@ impl Db {
                 .collect();
             let skips = tx
                 .query(
-                    &format!(
-                        "SELECT schedule_id, scheduled_ms, reason, recorded_ms FROM {q}.skips
-                         WHERE tx >= $1::text::xid8 AND writer IS DISTINCT FROM $2 ORDER BY scheduled_ms"
+                    &changed(
+                        &format!(
+                            "SELECT schedule_id, scheduled_ms, reason, recorded_ms FROM {q}.skips"
+                        ),
+                        "ORDER BY scheduled_ms",
                     ),
-                    &[&since, &me],
+                    &args,
                 )
                 .await?
                 .iter()
@@ -286,13 +285,11 @@ impl Db {
                 })
                 .collect();
             tx.commit().await?;
-            let block: i64 = head.get(1);
             Ok(Tail {
-                xmin: head.get(0),
+                xmin,
                 schedules,
                 executions,
                 skips,
-                seq: (block.max(0) as u64 + 1) * ID_BLOCK,
             })
         })
     }
@@ -456,6 +453,8 @@ fn gone() -> ClusterError {
 /// Execution numbers come in blocks, one block per node at a time.
 pub const ID_BLOCK: u64 = 100_000;
 
+const SCHEDULE_COLUMNS: &str = "SELECT schedule_id, config_id, config, state, version, deleted";
+
 const EXECUTION_COLUMNS: &str =
     "SELECT seq, id, schedule_id, status, scheduled_ms, record, trigger, priority, due_ms, node";
 
@@ -616,10 +615,7 @@ async fn load(
     tx.batch_execute("SET LOCAL enable_seqscan = off").await?;
     let rows = tx
         .query(
-            &format!(
-                "SELECT schedule_id, config_id, config, state, version, deleted
-                 FROM {q}.schedules WHERE schedule_id = ANY($1)"
-            ),
+            &format!("{SCHEDULE_COLUMNS} FROM {q}.schedules WHERE schedule_id = ANY($1)"),
             &[&schedules],
         )
         .await?

@@ -28,8 +28,6 @@ pub struct NodeState {
     lease_until: Mutex<Option<Instant>>,
     /// Another node committed something: tail the changes.
     pub changed: AtomicBool,
-    /// The session is down; reported once until it is back.
-    pub down: Mutex<Option<String>>,
     /// Outage reports for the engine to pass on: (code, message).
     pub reports: Mutex<Vec<(&'static str, String)>>,
     stop: AtomicBool,
@@ -45,7 +43,6 @@ impl NodeState {
             offset_ms: AtomicI64::new(0),
             lease_until: Mutex::new(None),
             changed: AtomicBool::new(true),
-            down: Mutex::new(None),
             reports: Mutex::new(Vec::new()),
             stop: AtomicBool::new(false),
             wake,
@@ -137,7 +134,6 @@ pub(crate) fn start(
                         format!("{err}; its running attempts were aborted, and it joins again"),
                     );
                 }
-                *node.down.lock().unwrap_or_else(|p| p.into_inner()) = Some(err.to_string());
             }
             tokio::time::sleep(backoff).await;
             backoff = (backoff * 2).min(Duration::from_secs(2));
@@ -257,7 +253,6 @@ async fn serve(
         *node.token.lock().unwrap_or_else(|p| p.into_inner()) = token.clone();
         node.incarnation.fetch_add(1, Ordering::SeqCst);
     }
-    node.down.lock().unwrap_or_else(|p| p.into_inner()).take();
     node.changed.store(true, Ordering::SeqCst);
     (node.wake)();
     if let Some(tx) = first.take() {

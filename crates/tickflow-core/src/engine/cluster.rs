@@ -45,14 +45,11 @@ pub(crate) struct ClusterLink {
     seq_limit: u64,
     incarnation: u64,
     last_tail: Instant,
-    last_claim: Instant,
     last_reap: Instant,
     /// Executor answers waiting to be written, in arrival order.
     pending: Vec<(String, u32, Outcome)>,
     /// The last operation failed on the database: reported once until one succeeds.
     failing: bool,
-    /// Operations that could not finish: the database refused a second run.
-    pub(crate) conflicts: u64,
     /// The tokens of the nodes alive, as of the last look.
     peers: Vec<String>,
     /// Schedules a failed commit touched and that could not be read back yet.
@@ -75,7 +72,8 @@ impl Engine {
             }
         }
         let snapshot = Snapshot {
-            seq: tail.seq,
+            // The engine's counter comes from this node's own block, just below.
+            seq: 0,
             schedules,
             executions: tail.executions,
             skips: tail.skips,
@@ -99,11 +97,9 @@ impl Engine {
             xmin: Some(tail.xmin),
             seq_limit: block + ID_BLOCK,
             last_tail: now,
-            last_claim: now - POLL,
             last_reap: now - REAP,
             pending: Vec::new(),
             failing: false,
-            conflicts: 0,
             peers: Vec::new(),
             suspect: Vec::new(),
         }));
@@ -233,9 +229,9 @@ impl Engine {
 
     fn db_failed(&mut self, e: ClusterError) -> EngineError {
         let link = self.cluster.as_mut().expect("in a cluster");
-        if let ClusterError::Duplicate { .. } = e {
-            link.conflicts += 1;
-        } else if !std::mem::replace(&mut link.failing, true) {
+        // A second run refused is no outage: the operation is taken back, nothing more.
+        let duplicate = matches!(e, ClusterError::Duplicate { .. });
+        if !duplicate && !std::mem::replace(&mut link.failing, true) {
             let text = format!("{e}; tickflow retries until it works again (reported once)");
             self.report_error(e.code(), &text);
         }
@@ -810,11 +806,9 @@ impl Engine {
     /// Starts queued and due retrying executions while this node has free slots.
     fn claim(&mut self) {
         let free = self.options.max_concurrency.saturating_sub(self.in_flight);
-        let link = self.cluster.as_mut().expect("in a cluster");
         if free == 0 {
             return;
         }
-        link.last_claim = Instant::now();
         let _ = self.locked(Scope::Claim { limit: free as i64 }, |e, locked| {
             if !locked.live {
                 return;
