@@ -44,8 +44,21 @@ export declare class NativeIntegration {
   start(wake: () => void): void
   /** Runs a command: `method` names it, `args` is a JSON array of its arguments. */
   call(method: string, args: string): string
-  /** Everything the engine has said since the last drain, in order, as a JSON array. */
+  /**
+   * Everything the engine has said since the last drain, in order, in the compact form
+   * of `outbound.rs`.
+   */
   drain(): string
+  /**
+   * Executors' answers, batched: `attempts` holds a `key, attempt` pair for each (the
+   * key from its request's message), `outcomes` a JSON array with each one's outcome
+   * (`{ ok: true, result }` or `{ ok: false, code, message, stack }`), in the same order.
+   */
+  completeAll(attempts: Float64Array, outcomes: string): void
+  /** What every event id starts with (`evt_xxxxxxxx_`); the drain sends the numbers. */
+  eventIdPrefix(): string
+  /** The environment events name when a workflow names none (option `environment`). */
+  defaultEnvironment(): string
   /** Stops the driver and releases the threadsafe function, so that Node can exit. */
   release(): void
   /** Lets the process exit while schedules are active. */

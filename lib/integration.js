@@ -7,6 +7,7 @@ const { NativeIntegration } = require('./native.js').binding
 const { codedError, toJson, revive, rebuilt } = require('./json.js')
 const { checkScheduleArgs, toWorkflowConfig, shortPath } = require('./schedule-options.js')
 const { loadTracing } = require('./tracing.js')
+const { Decoder } = require('./messages.js')
 
 const DEFAULT_GRACE_MS = 10_000
 const MAX_GRACE_MS = 2_147_483_647
@@ -80,7 +81,16 @@ class WorkflowScheduleIntegration extends EventEmitter {
     this._drainAgain = false
     this._idle = null
     this._stopping = null
-    this._completions = []
+    // Answers waiting for one batched call: [key, attempt] pairs, and their outcomes as JSON.
+    this._answered = []
+    this._outcomes = []
+    this._decoder = new Decoder(this._native.eventIdPrefix(), this._native.defaultEnvironment())
+    // Where the decoder hands each drained message.
+    this._sink = {
+      event: (event) => this._deliver(event),
+      execute: (request, engineKey) => this._execute(request, engineKey),
+      abort: (executionId, attempt, reason) => this._abort(executionId, attempt, reason),
+    }
     this._drained = null
     this._systemClock = rest.clock !== 'manual'
     this._broadcast = { count: 0, totalMs: 0 }
@@ -189,8 +199,7 @@ class WorkflowScheduleIntegration extends EventEmitter {
     try {
       do {
         this._drainAgain = false
-        const messages = JSON.parse(this._native.drain())
-        for (const message of messages) this._handle(message)
+        this._decoder.decode(JSON.parse(this._native.drain()), this._sink)
       } while (this._drainAgain)
     } finally {
       this._draining = false
@@ -198,20 +207,14 @@ class WorkflowScheduleIntegration extends EventEmitter {
     if (this._idle && JSON.parse(this._native.call('inFlight', '[]')) === 0) this._idle()
   }
 
-  _handle(message) {
-    if (message.kind === 'event') {
-      this._deliver(revive(message.event))
-    } else if (message.kind === 'execute') {
-      this._execute(revive(message.request))
-    } else if (message.kind === 'abort') {
-      const attempt = this._controllers.get(`${message.executionId}#${message.attempt}`)
-      if (attempt) {
-        const reason = new Error(`execution ${message.executionId} aborted: ${message.reason}`)
-        reason.code = message.reason === 'timeout' ? 'TIMEOUT' : 'ABORTED'
-        reason.reason = message.reason
-        attempt.reason = reason
-        if (attempt.controller) attempt.controller.abort(reason)
-      }
+  _abort(executionId, attemptNumber, why) {
+    const attempt = this._controllers.get(`${executionId}#${attemptNumber}`)
+    if (attempt) {
+      const reason = new Error(`execution ${executionId} aborted: ${why}`)
+      reason.code = why === 'timeout' ? 'TIMEOUT' : 'ABORTED'
+      reason.reason = why
+      attempt.reason = reason
+      if (attempt.controller) attempt.controller.abort(reason)
     }
   }
 
@@ -238,7 +241,7 @@ class WorkflowScheduleIntegration extends EventEmitter {
     }
   }
 
-  _execute(request) {
+  _execute(request, engineKey) {
     const key = `${request.executionId}#${request.attempt}`
     // The AbortController is made when the executor first reads `signal`: most never do,
     // and a herd of executions should not pay for one each.
@@ -271,27 +274,30 @@ class WorkflowScheduleIntegration extends EventEmitter {
     pending.then(
       (result) => {
         if (span) span.end()
-        this._settle(request, key, successJson(result))
+        this._settle(key, engineKey, request.attempt, successJson(result))
       },
       (err) => {
         if (span) span.end(err)
-        this._settle(request, key, failureJson(err))
+        this._settle(key, engineKey, request.attempt, failureJson(err))
       },
     )
   }
 
-  /** Completions that settle together reach the engine in one call. */
-  _settle(request, key, outcomeJson) {
+  /** Answers that settle together reach the engine in one call. */
+  _settle(key, engineKey, attempt, outcomeJson) {
     this._controllers.delete(key)
-    this._completions.push(`[${JSON.stringify(request.executionId)},${request.attempt},${outcomeJson}]`)
-    if (this._completions.length === 1) process.nextTick(() => this._flushCompletions())
+    this._answered.push(engineKey, attempt)
+    this._outcomes.push(outcomeJson)
+    if (this._outcomes.length === 1) process.nextTick(() => this._flushCompletions())
   }
 
   _flushCompletions() {
-    const batch = this._completions
-    this._completions = []
+    const attempts = new Float64Array(this._answered)
+    const outcomes = `[${this._outcomes.join(',')}]`
+    this._answered = []
+    this._outcomes = []
     try {
-      this._native.call('completeAll', `[[${batch.join(',')}]]`)
+      this._native.completeAll(attempts, outcomes)
     } finally {
       this._drain()
     }

@@ -13,12 +13,13 @@ use napi_derive::napi;
 use serde_json::{json, Value};
 use tickflow_core::cluster::{ClusterOptions, Db, Scope};
 use tickflow_core::engine::{
-    self, drive, parse_filters, parse_options, value::date_value, Engine, EngineError, Message,
-    Outcome, Shared, StoreOptions,
+    self, drive, parse_filters, parse_options, value::date_value, Engine, EngineError, Outcome,
+    Shared, StoreOptions,
 };
 use tickflow_core::store::{SqliteOptions, SqliteStore};
 
 use crate::js_error::{to_js, ApiError, ApiResult, ErrorKind};
+use crate::outbound::Encoder;
 
 type Wake = ThreadsafeFunction<(), (), (), Status, false>;
 
@@ -33,6 +34,7 @@ pub struct NativeIntegration {
     referenced: std::sync::atomic::AtomicBool,
     /// The durable store to open in `openStore`; `None` for memory only.
     store: Option<DurableStore>,
+    encoder: std::sync::Mutex<Encoder>,
 }
 
 #[derive(Clone)]
@@ -226,29 +228,6 @@ fn outcome(value: &Value) -> Outcome {
             code: text("code").unwrap_or_else(|| "EXECUTION_FAILED".into()),
             message: text("message").unwrap_or_default(),
             stack: text("stack"),
-        }
-    }
-}
-
-/// One drained message as JSON text: `{ kind, ... }`.
-fn push_message(out: &mut String, m: Message) {
-    match m {
-        Message::Event(text) => {
-            out.push_str("{\"kind\":\"event\",\"event\":");
-            out.push_str(&text);
-            out.push('}');
-        }
-        Message::Execute(text) => {
-            out.push_str("{\"kind\":\"execute\",\"request\":");
-            out.push_str(&text);
-            out.push('}');
-        }
-        Message::Abort {
-            execution_id,
-            attempt,
-            reason,
-        } => {
-            out.push_str(&json!({ "kind": "abort", "executionId": execution_id, "attempt": attempt, "reason": reason }).to_string());
         }
     }
 }
@@ -521,6 +500,7 @@ impl NativeIntegration {
                     wake: std::sync::Mutex::new(None),
                     referenced: std::sync::atomic::AtomicBool::new(true),
                     store,
+                    encoder: Default::default(),
                 })
             })(),
         )
@@ -614,21 +594,56 @@ impl NativeIntegration {
         )
     }
 
-    /// Everything the engine has said since the last drain, in order, as a JSON array.
+    /// Everything the engine has said since the last drain, in order, in the compact form
+    /// of `outbound.rs`.
     #[napi(catch_unwind)]
     pub fn drain(&self) -> String {
         self.shared.clear_wake();
         let messages = self.shared.lock().take_messages();
-        let mut out = String::with_capacity(2 + messages.len() * 320);
-        out.push('[');
-        for (i, m) in messages.into_iter().enumerate() {
-            if i > 0 {
-                out.push(',');
-            }
-            push_message(&mut out, m);
-        }
-        out.push(']');
-        out
+        let mut encoder = self.encoder.lock().unwrap_or_else(|e| e.into_inner());
+        encoder.encode(messages)
+    }
+
+    /// Executors' answers, batched: `attempts` holds a `key, attempt` pair for each (the
+    /// key from its request's message), `outcomes` a JSON array with each one's outcome
+    /// (`{ ok: true, result }` or `{ ok: false, code, message, stack }`), in the same order.
+    #[napi(catch_unwind)]
+    pub fn complete_all(&self, env: Env, attempts: Float64Array, outcomes: String) -> Result<()> {
+        to_js(
+            &env,
+            (|| {
+                let Value::Array(outcomes) = parse_json(&outcomes, "outcomes")? else {
+                    return Err(ApiError::new(
+                        ErrorKind::Type,
+                        "ERR_INVALID_ARG_TYPE",
+                        "expected a JSON array",
+                    )
+                    .at("outcomes", None));
+                };
+                let mut engine = self.shared.lock();
+                let before = engine.next_due();
+                for (pair, outcome_json) in attempts.chunks_exact(2).zip(&outcomes) {
+                    engine.complete_key(pair[0] as u64, pair[1] as u32, outcome(outcome_json));
+                }
+                // A retry's timer, say; in a cluster, answers wait for the driver to write them.
+                if engine.next_due() != before || engine.is_cluster() {
+                    self.shared.poke();
+                }
+                Ok(())
+            })(),
+        )
+    }
+
+    /// What every event id starts with (`evt_xxxxxxxx_`); the drain sends the numbers.
+    #[napi(catch_unwind)]
+    pub fn event_id_prefix(&self) -> String {
+        self.shared.lock().event_id_prefix()
+    }
+
+    /// The environment events name when a workflow names none (option `environment`).
+    #[napi(catch_unwind)]
+    pub fn default_environment(&self) -> String {
+        self.shared.lock().options.environment.clone()
     }
 
     /// Stops the driver and releases the threadsafe function, so that Node can exit.

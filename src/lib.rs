@@ -6,3 +6,4 @@ mod bench_api;
 mod cron_api;
 mod integration;
 mod js_error;
+mod outbound;

@@ -250,7 +250,7 @@ impl Engine {
         let mut ids: HashSet<String> = j.deleted.iter().cloned().collect();
         for i in j.configs.iter().chain(&j.states) {
             if let Some(s) = self.schedule_at(*i) {
-                ids.insert(s.spec.schedule_id.clone());
+                ids.insert(s.spec.fragments.schedule_id.clone());
             }
         }
         for key in &j.executions {
@@ -403,11 +403,11 @@ impl Engine {
         let index = match self.by_schedule_id.get(&row.schedule_id).copied() {
             Some(index) => {
                 let old = self.schedule_mut(index).expect("indexed");
-                if old.spec.config_id != fresh.spec.config_id {
-                    let old_config = old.spec.config_id.clone();
+                if old.spec.fragments.config_id != fresh.spec.fragments.config_id {
+                    let old_config = old.spec.fragments.config_id.clone();
                     self.by_config_id.remove(&old_config);
                     self.by_config_id
-                        .insert(fresh.spec.config_id.clone(), index);
+                        .insert(fresh.spec.fragments.config_id.clone(), index);
                 }
                 let old = self.schedule_mut(index).expect("indexed");
                 // What only this node keeps (its lists of records and skips, its samples)
@@ -429,12 +429,17 @@ impl Engine {
                 index
             }
             None => {
-                if let Some(other) = self.by_config_id.get(&fresh.spec.config_id).copied() {
+                if let Some(other) = self
+                    .by_config_id
+                    .get(&fresh.spec.fragments.config_id)
+                    .copied()
+                {
                     // The config id moved to another schedule id: the old one is gone.
                     let old_id = self
                         .schedule_at(other)
                         .expect("indexed")
                         .spec
+                        .fragments
                         .schedule_id
                         .clone();
                     self.forget_schedule(&old_id);
@@ -452,8 +457,8 @@ impl Engine {
             return;
         };
         let s = self.schedules[index as usize].take().expect("indexed");
-        self.by_config_id.remove(&s.spec.config_id);
-        self.by_schedule_id.remove(&s.spec.schedule_id);
+        self.by_config_id.remove(&s.spec.fragments.config_id);
+        self.by_schedule_id.remove(&s.spec.fragments.schedule_id);
         self.free_slots.push(index);
         for key in s.rt().history.iter().chain(s.rt().active.iter()) {
             if let Some(e) = self.executions.remove(key) {
@@ -674,7 +679,7 @@ impl Engine {
         let preferred = link
             .peers
             .iter()
-            .max_by_key(|peer| rendezvous(&s.spec.schedule_id, peer))?;
+            .max_by_key(|peer| rendezvous(&s.spec.fragments.schedule_id, peer))?;
         if *preferred == token {
             return None;
         }
@@ -702,7 +707,7 @@ impl Engine {
         match timer {
             Timer::Fire { schedule, .. } => self
                 .schedule_at(*schedule)
-                .map(|s| s.spec.schedule_id.clone()),
+                .map(|s| s.spec.fragments.schedule_id.clone()),
             Timer::Retry { execution, .. } | Timer::Timeout { execution, .. } => self
                 .executions
                 .get(execution)
@@ -1016,7 +1021,7 @@ impl Engine {
                 .get(&id)
                 .and_then(|i| self.schedule_at(*i))
             {
-                out.push(s.spec.schedule_id.clone());
+                out.push(s.spec.fragments.schedule_id.clone());
             }
             out.push(id);
         }

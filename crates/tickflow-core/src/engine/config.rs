@@ -103,9 +103,6 @@ pub const MAX_WINDOW_MS: u64 = 10 * 366 * 86_400_000;
 /// Everything the engine needs to run one scheduled workflow.
 #[derive(Clone, Debug)]
 pub struct ScheduleSpec {
-    pub config_id: String,
-    pub schedule_id: String,
-    pub workflow_id: String,
     /// The config's name when it differs from its id (most schedules are named by their id).
     pub own_name: Option<String>,
     pub pattern: Arc<CronPattern>,
@@ -116,8 +113,8 @@ pub struct ScheduleSpec {
     pub overlap: OverlapPolicy,
     /// 1 (low) to 5 (immediate / urgent); queued work leaves highest first.
     pub priority: u8,
-    /// The parts of this schedule's messages that never change, as JSON text.
-    pub fragments: super::text::Fragments,
+    /// Its ids, and the parts of its messages that never change, as JSON text.
+    pub fragments: Arc<super::text::Fragments>,
     /// What most schedules leave at its default, boxed only when set: ~180 bytes an idle
     /// schedule with none of it does not carry. Read through `extras()`.
     pub extra: Option<Box<SpecExtras>>,
@@ -157,7 +154,9 @@ static DEFAULT_EXTRAS: SpecExtras = SpecExtras::DEFAULT;
 
 impl ScheduleSpec {
     pub fn name(&self) -> &str {
-        self.own_name.as_deref().unwrap_or(&self.config_id)
+        self.own_name
+            .as_deref()
+            .unwrap_or(&self.fragments.config_id)
     }
 
     pub fn extras(&self) -> &SpecExtras {
@@ -386,10 +385,7 @@ pub fn parse_config(
         environment.as_deref(),
     );
     Ok(ScheduleSpec {
-        fragments,
-        config_id,
-        schedule_id,
-        workflow_id,
+        fragments: Arc::new(fragments),
         own_name,
         pattern,
         zone,

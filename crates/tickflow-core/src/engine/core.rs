@@ -16,20 +16,7 @@ use super::value::FieldError;
 use super::EngineError;
 use crate::cron::Zone;
 
-/// What the engine tells JavaScript, in order.
-#[derive(Clone, Debug, PartialEq)]
-pub enum Message {
-    /// A lifecycle event: `{ type, ...payload }`, as JSON text.
-    Event(String),
-    /// Call the executor for one attempt: the request, as JSON text.
-    Execute(String),
-    /// Abort the `AbortSignal` of an attempt.
-    Abort {
-        execution_id: String,
-        attempt: u32,
-        reason: String,
-    },
-}
+pub use super::outbound::Message;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Lifecycle {
@@ -301,12 +288,8 @@ impl Engine {
     /// `"id":"evt_…"`, a fresh event id.
     fn push_event_id(&mut self, out: &mut String) {
         use std::fmt::Write;
-        self.event_seq += 1;
-        let _ = write!(
-            out,
-            ",\"id\":\"evt_{:08x}_{:x}\"",
-            self.event_prefix, self.event_seq
-        );
+        let n = self.next_event();
+        let _ = write!(out, ",\"id\":\"evt_{:08x}_{n:x}\"", self.event_prefix);
     }
 
     pub fn is_manual(&self) -> bool {
@@ -425,8 +408,7 @@ impl Engine {
         text::push_date(&mut out, "timestamp", self.now().timestamp_millis());
         self.push_event_id(&mut out);
         if let Some(s) = schedule.and_then(|i| self.schedule_at(i)) {
-            out.push(',');
-            out.push_str(&s.spec.fragments.ids);
+            super::outbound::push_ids(&mut out, &s.spec.fragments);
             text::push_raw(&mut out, "metadata", &s.spec.fragments.metadata);
         }
         out.push_str(fields);
@@ -452,40 +434,90 @@ impl Engine {
         if !self.executions.contains_key(&key) {
             return;
         }
+        let Some(about) = self.about(key) else {
+            return;
+        };
         let mut out = String::with_capacity(256 + fields.len());
         out.push_str("{\"type\":");
         text::push_str(&mut out, kind);
         text::push_date(&mut out, "timestamp", self.now().timestamp_millis());
         self.push_event_id(&mut out);
-        let e = &self.executions[&key];
-        out.push_str(",\"scheduledWorkflowId\":");
-        text::push_str(&mut out, &e.config_id);
-        out.push_str(",\"scheduleId\":");
-        text::push_str(&mut out, &e.schedule_id);
-        out.push_str(",\"workflowId\":");
-        text::push_str(&mut out, &e.workflow_id);
-        out.push_str(",\"executionId\":");
-        text::push_str(&mut out, &e.id);
-        let metadata = self
-            .by_schedule_id
-            .get(&e.schedule_id)
-            .and_then(|i| self.schedule_at(*i))
-            .map_or("{}", |s| &*s.spec.fragments.metadata);
-        // The execution's metadata, as production-ccs's executor sends it: where the run
-        // came from and its correlation id (the execution id), then the schedule's own.
-        out.push_str(",\"metadata\":{\"source\":");
-        text::push_str(&mut out, e.trigger.source());
-        out.push_str(",\"correlationId\":");
-        text::push_str(&mut out, &e.id);
-        if metadata.len() > 2 {
-            out.push(',');
-            out.push_str(&metadata[1..]);
-        } else {
-            out.push('}');
-        }
+        super::outbound::push_ids(&mut out, &about.schedule);
+        text::push_string(&mut out, "executionId", &about.execution_id);
+        super::outbound::push_execution_metadata(
+            &mut out,
+            &about.execution_id,
+            about.trigger,
+            &about.schedule.metadata,
+        );
         out.push_str(fields);
         out.push('}');
         self.outbox.push(Message::Event(out));
+    }
+
+    /// The execution `key` is about, with its schedule's fixed parts, for a message.
+    pub(crate) fn about(&self, key: u64) -> Option<super::outbound::About> {
+        use super::outbound::About;
+        use super::text::Fragments;
+        let e = self.executions.get(&key)?;
+        let slot = self.by_schedule_id.get(&e.schedule_id).copied();
+        let own = slot
+            .and_then(|i| self.schedule_at(i))
+            .map(|s| &s.spec.fragments);
+        let (slot, schedule) = match (slot, own) {
+            (Some(slot), Some(f))
+                if f.config_id == e.config_id && f.workflow_id == e.workflow_id =>
+            {
+                (slot, f.clone())
+            }
+            // The schedule now runs another workflow: the execution keeps its own ids.
+            (_, Some(f)) => (
+                About::AD_HOC,
+                std::sync::Arc::new(Fragments {
+                    config_id: e.config_id.clone(),
+                    workflow_id: e.workflow_id.clone(),
+                    ..(**f).clone()
+                }),
+            ),
+            _ => (
+                About::AD_HOC,
+                std::sync::Arc::new(Fragments::bare(
+                    &e.config_id,
+                    &e.schedule_id,
+                    &e.workflow_id,
+                )),
+            ),
+        };
+        Some(About {
+            slot,
+            schedule,
+            execution_id: e.id.clone(),
+            trigger: e.trigger,
+        })
+    }
+
+    /// The next event's number.
+    pub(crate) fn next_event(&mut self) -> u64 {
+        self.event_seq += 1;
+        self.event_seq
+    }
+
+    /// What every event id of this engine starts with: `evt_xxxxxxxx_`.
+    pub fn event_id_prefix(&self) -> String {
+        format!("evt_{:08x}_", self.event_prefix)
+    }
+
+    /// `take_messages` in the full JSON form (tests, and a reader who wants it).
+    pub fn take_json_messages(&mut self) -> Vec<super::outbound::JsonMessage> {
+        let prefix = self.event_id_prefix();
+        let render = super::outbound::Render {
+            event_prefix: &prefix,
+            environment: &self.options.environment.clone(),
+        };
+        self.take_messages()
+            .iter()
+            .map(|m| m.to_json(&render))
+            .collect()
     }
 
     /// An internal fault, reported as `integration.error`; never fatal.
@@ -648,7 +680,7 @@ impl Engine {
             .map(|s| {
                 format!(
                     "; '{schedule_id}' is a scheduled workflow's id (config.id), and its schedule id is '{}'",
-                    s.spec.schedule_id
+                    s.spec.fragments.schedule_id
                 )
             })
             .unwrap_or_default();
@@ -668,7 +700,7 @@ impl Engine {
             .map(|s| {
                 format!(
                     "; '{config_id}' is a schedule id (config.scheduleId), and its scheduled workflow's id is '{}'",
-                    s.spec.config_id
+                    s.spec.fragments.config_id
                 )
             })
             .unwrap_or_default();
@@ -705,24 +737,27 @@ impl Engine {
     }
 
     fn create_parsed(&mut self, config: Value, spec: ScheduleSpec) -> Result<String, EngineError> {
-        if self.by_config_id.contains_key(&spec.config_id) {
+        if self.by_config_id.contains_key(&spec.fragments.config_id) {
             return Err(EngineError::Duplicate {
                 what: "scheduled workflow",
-                id: spec.config_id,
+                id: spec.fragments.config_id.clone(),
             });
         }
-        if self.by_schedule_id.contains_key(&spec.schedule_id) {
+        if self
+            .by_schedule_id
+            .contains_key(&spec.fragments.schedule_id)
+        {
             return Err(EngineError::Duplicate {
                 what: "schedule",
-                id: spec.schedule_id,
+                id: spec.fragments.schedule_id.clone(),
             });
         }
         let mut config = config;
-        config["scheduleId"] = json!(spec.schedule_id);
+        config["scheduleId"] = json!(spec.fragments.schedule_id);
         let config = config.to_string();
         check_config_size(&config)?;
         let now = self.now();
-        let id = spec.config_id.clone();
+        let id = spec.fragments.config_id.clone();
         let schedule = Schedule {
             config,
             paused: false,
@@ -748,8 +783,8 @@ impl Engine {
     /// Puts a schedule in a free slot and indexes it.
     pub(crate) fn insert_schedule(&mut self, schedule: Schedule) -> u32 {
         let (config_id, schedule_id) = (
-            schedule.spec.config_id.clone(),
-            schedule.spec.schedule_id.clone(),
+            schedule.spec.fragments.config_id.clone(),
+            schedule.spec.fragments.schedule_id.clone(),
         );
         let index = match self.free_slots.pop() {
             Some(i) => {
@@ -847,7 +882,7 @@ impl Engine {
     }
 
     fn upsert_parsed(&mut self, config: Value, spec: ScheduleSpec) -> Result<Upsert, EngineError> {
-        let Some(&index) = self.by_config_id.get(&spec.config_id) else {
+        let Some(&index) = self.by_config_id.get(&spec.fragments.config_id) else {
             self.create_parsed(config, spec)?;
             return Ok(Upsert::Created);
         };
@@ -864,19 +899,19 @@ impl Engine {
     fn check_schedule_id_kept(&self, spec: &ScheduleSpec) -> Result<(), EngineError> {
         let current = self
             .by_config_id
-            .get(&spec.config_id)
+            .get(&spec.fragments.config_id)
             .and_then(|i| self.schedule_at(*i))
-            .map(|s| &s.spec.schedule_id);
+            .map(|s| &s.spec.fragments.schedule_id);
         match current {
-            Some(current) if *current != spec.schedule_id => Err(EngineError::Field(FieldError {
+            Some(current) if *current != spec.fragments.schedule_id => Err(EngineError::Field(FieldError {
                 kind: super::value::Kind::Range,
                 code: "ERR_IMMUTABLE_FIELD",
                 path: "config.scheduleId".into(),
                 message: format!(
                     "scheduled workflow '{}' has schedule id '{current}'; a schedule id cannot change (delete the workflow to re-create it)",
-                    spec.config_id
+                    spec.fragments.config_id
                 ),
-                value: json!(spec.schedule_id),
+                value: json!(spec.fragments.schedule_id),
             })),
             _ => Ok(()),
         }
@@ -895,25 +930,29 @@ impl Engine {
         for (i, config) in configs.into_iter().enumerate() {
             let at = |e: EngineError| at_index(e, i);
             let spec = self.parse(&config).map_err(at)?;
-            if let Some(first) = seen.insert(spec.config_id.clone(), i) {
-                return Err(at(duplicate_in_list("id", &spec.config_id, first)));
+            if let Some(first) = seen.insert(spec.fragments.config_id.clone(), i) {
+                return Err(at(duplicate_in_list(
+                    "id",
+                    &spec.fragments.config_id,
+                    first,
+                )));
             }
-            if let Some(first) = seen_schedule.insert(spec.schedule_id.clone(), i) {
+            if let Some(first) = seen_schedule.insert(spec.fragments.schedule_id.clone(), i) {
                 return Err(at(duplicate_in_list(
                     "scheduleId",
-                    &spec.schedule_id,
+                    &spec.fragments.schedule_id,
                     first,
                 )));
             }
             // A schedule id held by another workflow that stays is a conflict now, not
             // halfway through.
-            if let Some(owner) = self.schedule(&spec.schedule_id) {
-                let owner_id = &owner.spec.config_id;
+            if let Some(owner) = self.schedule(&spec.fragments.schedule_id) {
+                let owner_id = &owner.spec.fragments.config_id;
                 let owner_stays = seen.contains_key(owner_id) || !delete_missing;
-                if owner_id != &spec.config_id && owner_stays {
+                if owner_id != &spec.fragments.config_id && owner_stays {
                     return Err(at(EngineError::Duplicate {
                         what: "schedule",
-                        id: spec.schedule_id.clone(),
+                        id: spec.fragments.schedule_id.clone(),
                     }));
                 }
             }
@@ -925,7 +964,7 @@ impl Engine {
         if delete_missing {
             let missing: Vec<String> = self
                 .schedules()
-                .map(|s| s.spec.config_id.clone())
+                .map(|s| s.spec.fragments.config_id.clone())
                 .filter(|id| !seen.contains_key(id))
                 .collect();
             for id in missing {
@@ -934,7 +973,7 @@ impl Engine {
             }
         }
         for (config, spec) in parsed {
-            let id = spec.config_id.clone();
+            let id = spec.fragments.config_id.clone();
             match self.upsert_parsed(config, spec)? {
                 Upsert::Created => out.created.push(id),
                 Upsert::Updated => out.updated.push(id),
@@ -957,9 +996,9 @@ impl Engine {
         }
         self.emit("schedule.deleted", Some(index), json!({}));
         let s = self.schedules[index as usize].take().expect("indexed");
-        self.by_config_id.remove(&s.spec.config_id);
-        self.by_schedule_id.remove(&s.spec.schedule_id);
-        self.journal_deleted(&s.spec.schedule_id);
+        self.by_config_id.remove(&s.spec.fragments.config_id);
+        self.by_schedule_id.remove(&s.spec.fragments.schedule_id);
+        self.journal_deleted(&s.spec.fragments.schedule_id);
         self.free_slots.push(index);
         Ok(())
     }
@@ -1148,7 +1187,7 @@ pub struct Synced {
 
 /// The configuration as stored: with its schedule id written out.
 fn with_schedule_id(mut config: Value, spec: &ScheduleSpec) -> Value {
-    config["scheduleId"] = json!(spec.schedule_id);
+    config["scheduleId"] = json!(spec.fragments.schedule_id);
     config
 }
 

@@ -145,7 +145,7 @@ pub async fn drive(shared: std::sync::Arc<Shared>, epoch: u64, wake: impl Fn()) 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::engine::{EngineOptions, Message};
+    use crate::engine::{EngineOptions, JsonMessage};
     use chrono::{DateTime, Utc};
     use serde_json::json;
     use std::sync::atomic::AtomicUsize;
@@ -165,7 +165,7 @@ mod tests {
                 }))
                 .unwrap();
         }
-        engine.take_messages();
+        engine.take_json_messages();
         let shared = Arc::new(Shared::new(engine));
         let wakes = Arc::new(AtomicUsize::new(0));
         let task = {
@@ -183,11 +183,11 @@ mod tests {
         shared.clear_wake();
         let executes: Vec<i64> = shared
             .lock()
-            .take_messages()
+            .take_json_messages()
             .into_iter()
             .filter_map(|m| match m {
-                Message::Execute(text) => serde_json::from_str::<serde_json::Value>(&text).unwrap()
-                    ["scheduledTime"]["$date"]
+                JsonMessage::Execute(text) => serde_json::from_str::<serde_json::Value>(&text)
+                    .unwrap()["scheduledTime"]["$date"]
                     .as_i64(),
                 _ => None,
             })
@@ -229,7 +229,7 @@ mod tests {
             }))
             .unwrap();
         engine.inject_fault();
-        engine.take_messages();
+        engine.take_json_messages();
         let shared = Arc::new(Shared::new(engine));
         let task = {
             let shared = shared.clone();
@@ -237,14 +237,14 @@ mod tests {
             tokio::spawn(async move { drive(shared, epoch, || {}).await })
         };
         tokio::time::sleep(StdDuration::from_secs(25)).await;
-        let messages = shared.lock().take_messages();
+        let messages = shared.lock().take_json_messages();
         let errors = messages
             .iter()
-            .filter(|m| matches!(m, Message::Event(t) if t.contains("integration.error") && t.contains("ERR_INTERNAL")))
+            .filter(|m| matches!(m, JsonMessage::Event(t) if t.contains("integration.error") && t.contains("ERR_INTERNAL")))
             .count();
         let executes = messages
             .iter()
-            .filter(|m| matches!(m, Message::Execute(_)))
+            .filter(|m| matches!(m, JsonMessage::Execute(_)))
             .count();
         assert_eq!(errors, 1);
         // The :10 fire, lost with the fault, was armed again and ran; then :20 ran as usual.

@@ -145,9 +145,14 @@ impl Engine {
         let mut rows: Vec<(Option<&str>, Sample)> = Vec::new();
         if per_schedule {
             let mut schedules: Vec<&Schedule> = self.schedules().collect();
-            schedules.sort_by(|a, b| a.spec.schedule_id.cmp(&b.spec.schedule_id));
+            schedules.sort_by(|a, b| {
+                a.spec
+                    .fragments
+                    .schedule_id
+                    .cmp(&b.spec.fragments.schedule_id)
+            });
             for s in schedules {
-                rows.push((Some(s.spec.schedule_id.as_str()), self.sample(s)));
+                rows.push((Some(s.spec.fragments.schedule_id.as_str()), self.sample(s)));
             }
         } else {
             let mut all = Sample::default();

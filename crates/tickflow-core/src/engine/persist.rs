@@ -262,8 +262,8 @@ impl Engine {
                 .filter_map(|i| {
                     let s = self.schedule_at(i)?;
                     Some(ScheduleRow {
-                        schedule_id: s.spec.schedule_id.clone(),
-                        config_id: s.spec.config_id.clone(),
+                        schedule_id: s.spec.fragments.schedule_id.clone(),
+                        config_id: s.spec.fragments.config_id.clone(),
                         config: j.configs.contains(&i).then(|| s.config.clone()),
                         state: state_json(s).to_string(),
                     })

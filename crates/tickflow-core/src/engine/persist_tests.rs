@@ -44,10 +44,10 @@ fn execute_ids(messages: &[String]) -> usize {
 
 /// The ids handed to the executor, with attempts.
 fn executes(e: &mut Engine) -> Vec<(String, u64)> {
-    e.take_messages()
+    e.take_json_messages()
         .into_iter()
         .filter_map(|m| match m {
-            Message::Execute(t) => {
+            JsonMessage::Execute(t) => {
                 let r: Value = serde_json::from_str(&t).unwrap();
                 Some((
                     r["executionId"].as_str().unwrap().to_string(),
@@ -83,7 +83,7 @@ fn schedules_and_their_state_survive_a_crash() {
                 run::Outcome::Completed(json!({ "ok": id })),
             );
         }
-        e.take_messages();
+        e.take_json_messages();
         // Dropped without stop: a crash.
     }
     let mut e = open(&path, t0 + Duration::minutes(3), 10);
@@ -125,7 +125,7 @@ fn occurrences_missed_while_down_follow_the_catchup_policy() {
             json!({ "scheduleConfig": { "overlapPolicy": "allow", "catchup": { "policy": "all", "maxRuns": 3 } } }),
         ))
         .unwrap();
-        e.take_messages();
+        e.take_json_messages();
     }
     // Down for ten minutes: occurrences 00:01 .. 00:10.
     let mut e = open(
@@ -205,7 +205,7 @@ fn a_running_execution_is_interrupted_then_retried_or_failed() {
     e.advance(1_000, false).unwrap();
     assert_eq!(executes(&mut e), vec![(retried.clone(), 2)]);
     e.complete(&retried, 2, run::Outcome::Completed(json!(1)));
-    e.take_messages();
+    e.take_json_messages();
     drop(e);
     let e = open(&path, t0 + Duration::seconds(9), 10);
     let r = execution_json(&e, &retried);
@@ -280,7 +280,7 @@ fn retention_prunes_the_store_too() {
                 e.complete(&id, attempt as u32, run::Outcome::Completed(Value::Null));
             }
         }
-        e.take_messages();
+        e.take_json_messages();
     }
     let mut store = sqlite(&path, true);
     let snapshot = store.load().unwrap();
@@ -302,7 +302,7 @@ fn a_read_only_store_can_be_inspected_but_not_started() {
     {
         let mut e = open(&path, t0, 10);
         e.create(config("a", "* * * * *", json!({}))).unwrap();
-        e.take_messages();
+        e.take_json_messages();
     }
     let mut e = Engine::new(EngineOptions::default(), Some(t0));
     e.expect_store();

@@ -351,7 +351,7 @@ impl Engine {
     pub fn schedule_status(&self, schedule_id: &str) -> Result<Value, EngineError> {
         let s = self.found(schedule_id)?;
         let status = json!({
-            "id": s.spec.schedule_id,
+            "id": s.spec.fragments.schedule_id,
             "status": s.state(),
             "enabled": s.spec.enabled,
             "paused": s.paused,
@@ -390,11 +390,11 @@ impl Engine {
         let health = self.health_json(s);
         Ok(without_nulls(
             json!({
-                "scheduleId": s.spec.schedule_id,
-                "workflowId": s.spec.workflow_id,
+                "scheduleId": s.spec.fragments.schedule_id,
+                "workflowId": s.spec.fragments.workflow_id,
                 "scheduleStatus": self.schedule_status(schedule_id)?,
                 "workflowStatus": {
-                    "id": s.spec.workflow_id,
+                    "id": s.spec.fragments.workflow_id,
                     "name": s.spec.name(),
                     "version": "1.0.0",
                     "status": if s.is_live() { "active" } else { "inactive" },

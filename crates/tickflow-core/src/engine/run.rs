@@ -9,7 +9,7 @@ use super::core::{
     next_occurrence, Engine, Lifecycle, Message, Ready, MAX_BACKFILL, MAX_CATCHUP_SCAN,
 };
 use super::execution::{Attempt, ErrorInfo, Execution, ExecutionStatus, TriggerType};
-use super::text;
+use super::outbound::{Finished, Request, Started, Triggered};
 use super::timers::Timer;
 use super::value::date_json;
 use super::EngineError;
@@ -258,7 +258,7 @@ impl Engine {
         rt.stats.skipped += 1;
         rt.stats.skipped_by[super::metrics::skip_index(reason)] += 1;
         rt.skips.push_back((at, now, reason));
-        let schedule_id = s.spec.schedule_id.clone();
+        let schedule_id = s.spec.fragments.schedule_id.clone();
         self.touch_schedule(index);
         self.journal_skip(crate::store::SkipRow {
             schedule_id,
@@ -328,9 +328,9 @@ impl Engine {
         let s = self.schedule_mut(index)?;
         let execution = Execution {
             id: id.clone(),
-            schedule_id: s.spec.schedule_id.clone(),
-            workflow_id: s.spec.workflow_id.clone(),
-            config_id: s.spec.config_id.clone(),
+            schedule_id: s.spec.fragments.schedule_id.clone(),
+            workflow_id: s.spec.fragments.workflow_id.clone(),
+            config_id: s.spec.fragments.config_id.clone(),
             trigger,
             scheduled_time: scheduled,
             created: now,
@@ -359,25 +359,16 @@ impl Engine {
         self.touch_schedule(index);
         self.execution_keys.insert(id.clone(), key);
         if self.wants("schedule.triggered") {
-            let fragments = &self.schedule_at(index).expect("present").spec.fragments;
-            let mut fields = String::with_capacity(256);
-            text::push_string(&mut fields, "executionId", &id);
-            text::push_date(&mut fields, "scheduledTime", scheduled.timestamp_millis());
-            text::push_date(&mut fields, "triggerTime", now.timestamp_millis());
-            text::push_string(&mut fields, "triggerType", trigger.event_kind());
-            text::push_string(&mut fields, "triggerKind", trigger.as_str());
-            fields.push_str(",\"context\":{\"triggeredBy\":");
-            text::push_str(&mut fields, trigger.source());
-            text::push_raw(&mut fields, "triggerData", &context.to_string());
-            if &*fragments.environment == "null" {
-                let environment = &self.options.environment;
-                text::push_string(&mut fields, "environment", environment);
-            } else {
-                text::push_raw(&mut fields, "environment", &fragments.environment);
+            if let Some(about) = self.about(key) {
+                let event = self.next_event();
+                self.outbox.push(Message::Triggered(Triggered {
+                    about,
+                    event,
+                    at_ms: now.timestamp_millis(),
+                    scheduled_ms: scheduled.timestamp_millis(),
+                    context: (!context.is_null()).then(|| context.to_string()),
+                }));
             }
-            text::push_raw(&mut fields, "metadata", &fragments.metadata);
-            fields.push('}');
-            self.emit_text("schedule.triggered", Some(index), &fields);
         }
         self.prune_history(index);
         self.enqueue(key);
@@ -455,56 +446,31 @@ impl Engine {
             }
         }
         let e = &self.executions[&key];
-        let spec = self.by_schedule_id_spec(&e.schedule_id);
-        let timeout = spec.and_then(|s| s.extras().timeout_ms);
-        let empty = super::text::Fragments::default();
-        let fragments = spec.map_or(&empty, |s| &s.fragments);
-        let mut request = String::with_capacity(320);
-        request.push_str("{\"executionId\":");
-        super::text::push_str(&mut request, &e.id);
-        request.push_str(",\"scheduleId\":");
-        super::text::push_str(&mut request, &e.schedule_id);
-        request.push_str(",\"workflowId\":");
-        super::text::push_str(&mut request, &e.workflow_id);
-        request.push_str(",\"scheduledWorkflowId\":");
-        super::text::push_str(&mut request, &e.config_id);
-        super::text::push_raw(&mut request, "attempt", &number.to_string());
-        super::text::push_raw(
-            &mut request,
-            "triggerType",
-            &format!("\"{}\"", e.trigger.as_str()),
-        );
-        super::text::push_date(
-            &mut request,
-            "scheduledTime",
+        let timeout = self
+            .schedule(&e.schedule_id)
+            .and_then(|s| s.spec.extras().timeout_ms);
+        let (scheduled_ms, context) = (
             e.scheduled_time.timestamp_millis(),
+            (!e.context.is_null()).then(|| e.context.to_string()),
         );
-        super::text::push_date(&mut request, "startedAt", now.timestamp_millis());
-        let or = |s: &str, d: &'static str| {
-            if s.is_empty() {
-                d.to_string()
-            } else {
-                s.to_string()
-            }
-        };
-        super::text::push_raw(&mut request, "variables", &or(&fragments.variables, "{}"));
-        super::text::push_raw(
-            &mut request,
-            "environment",
-            &or(&fragments.environment, "null"),
-        );
-        super::text::push_raw(&mut request, "metadata", &or(&fragments.metadata, "{}"));
-        if !e.context.is_null() {
-            super::text::push_raw(&mut request, "context", &e.context.to_string());
-        }
-        request.push('}');
+        let about = self.about(key).expect("present");
         if self.wants("workflow.started") {
-            let mut fields = String::with_capacity(64);
-            text::push_number(&mut fields, "attempt", number);
-            text::push_date(&mut fields, "startTime", now.timestamp_millis());
-            self.emit_execution_text("workflow.started", key, &fields);
+            let event = self.next_event();
+            self.outbox.push(Message::Started(Started {
+                about: about.clone(),
+                event,
+                at_ms: now.timestamp_millis(),
+                attempt: number,
+            }));
         }
-        self.outbox.push(Message::Execute(request));
+        self.outbox.push(Message::Execute(Request {
+            about,
+            key,
+            attempt: number,
+            scheduled_ms,
+            started_ms: now.timestamp_millis(),
+            context,
+        }));
         if let Some(ms) = timeout {
             self.timers.push(
                 now + Duration::milliseconds(ms as i64),
@@ -516,10 +482,6 @@ impl Engine {
         }
     }
 
-    fn by_schedule_id_spec(&self, schedule_id: &str) -> Option<&super::config::ScheduleSpec> {
-        self.schedule(schedule_id).map(|s| &s.spec)
-    }
-
     /// The executor's answer for one attempt. Answers for attempts that already ended (timed
     /// out, cancelled) are ignored; returns whether this one counted.
     pub fn complete(&mut self, execution_id: &str, attempt: u32, outcome: Outcome) -> bool {
@@ -528,6 +490,14 @@ impl Engine {
         match self.defer_completion(execution_id, attempt, outcome) {
             Some(outcome) => self.complete_now(execution_id, attempt, outcome),
             None => true,
+        }
+    }
+
+    /// `complete`, for the execution with this key (the one its request's message named).
+    pub fn complete_key(&mut self, key: u64, attempt: u32, outcome: Outcome) -> bool {
+        match self.executions.get(&key).map(|e| e.id.clone()) {
+            Some(id) => self.complete(&id, attempt, outcome),
+            None => false,
         }
     }
 
@@ -624,8 +594,8 @@ impl Engine {
         // The bound as configured (the timer never runs before it); the time elapsed only
         // when the schedule has since lost its timeout.
         let timeout_ms = self
-            .by_schedule_id_spec(&e.schedule_id)
-            .and_then(|s| s.extras().timeout_ms)
+            .schedule(&e.schedule_id)
+            .and_then(|s| s.spec.extras().timeout_ms)
             .unwrap_or_else(|| {
                 (now - e.attempts.last().map_or(now, |a| a.started)).num_milliseconds() as u64
             });
@@ -671,9 +641,9 @@ impl Engine {
         let policy = match self
             .executions
             .get(&key)
-            .and_then(|e| self.by_schedule_id_spec(&e.schedule_id))
+            .and_then(|e| self.schedule(&e.schedule_id))
         {
-            Some(spec) => spec.extras().retry.clone(),
+            Some(s) => s.spec.extras().retry.clone(),
             None => super::config::RetryPolicy::none(),
         };
         // An interrupted attempt is retried while attempts remain, whatever
@@ -768,29 +738,25 @@ impl Engine {
         if !self.wants(kind) {
             return;
         }
-        let mut fields = String::with_capacity(192);
-        text::push_string(&mut fields, "status", e.status.as_str());
-        text::push_opt_date(
-            &mut fields,
-            "startTime",
-            e.started.map(|t| t.timestamp_millis()),
-        );
-        text::push_opt_date(
-            &mut fields,
-            "endTime",
-            e.ended.map(|t| t.timestamp_millis()),
-        );
-        text::push_number(&mut fields, "duration", e.duration_ms().unwrap_or(0));
-        // Left out when absent (production-ccs's types make them optional, not nullable).
-        if let Some(result) = e.result.as_ref().filter(|r| !r.is_null()) {
-            text::push_raw(&mut fields, "result", &result.to_string());
-        }
-        if let Some(error) = &e.error {
-            text::push_raw(&mut fields, "error", &error.to_json().to_string());
-        }
-        text::push_number(&mut fields, "attempts", e.attempts.len());
-        text::push_string(&mut fields, "triggerType", e.trigger.as_str());
-        self.emit_execution_text(kind, key, &fields);
+        let finished = Finished {
+            about: self.about(key).expect("present"),
+            event: 0,
+            at_ms: self.now().timestamp_millis(),
+            status: e.status,
+            start_ms: e.started.map(|t| t.timestamp_millis()),
+            end_ms: e.ended.map(|t| t.timestamp_millis()),
+            duration_ms: e.duration_ms().unwrap_or(0),
+            attempts: e.attempts.len() as u32,
+            result: e
+                .result
+                .as_ref()
+                .filter(|r| !r.is_null())
+                .map(Value::to_string),
+            error: e.error.as_ref().map(|x| x.to_json().to_string()),
+        };
+        let event = self.next_event();
+        self.outbox
+            .push(Message::Finished(Finished { event, ..finished }));
     }
 
     /// Bookkeeping once an execution reached its final state; starts buffered fires.
@@ -902,7 +868,7 @@ impl Engine {
                 skips_up_to = Some(at);
             }
         }
-        let schedule_id = s.spec.schedule_id.clone();
+        let schedule_id = s.spec.fragments.schedule_id.clone();
         for key in pruned {
             self.journal_pruned(key);
         }

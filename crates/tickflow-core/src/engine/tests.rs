@@ -20,7 +20,7 @@ fn engine_at(start: &str, max_concurrency: usize) -> Engine {
     };
     let mut e = Engine::new(options, Some(at(start)));
     e.start().unwrap();
-    e.take_messages();
+    e.take_json_messages();
     e
 }
 
@@ -51,10 +51,10 @@ pub(super) fn config(id: &str, cron: &str, extra: Value) -> Value {
 
 /// Event types and executor calls, in order, as short strings.
 pub(super) fn log(e: &mut Engine) -> Vec<String> {
-    e.take_messages()
+    e.take_json_messages()
         .into_iter()
         .map(|m| match m {
-            Message::Event(text) => {
+            JsonMessage::Event(text) => {
                 let v: Value = serde_json::from_str(&text).unwrap();
                 let kind = v["type"].as_str().unwrap().to_string();
                 match kind.as_str() {
@@ -69,7 +69,7 @@ pub(super) fn log(e: &mut Engine) -> Vec<String> {
                     _ => kind,
                 }
             }
-            Message::Execute(text) => {
+            JsonMessage::Execute(text) => {
                 let r: Value = serde_json::from_str(&text).unwrap();
                 format!(
                     "execute:{}#{}",
@@ -77,16 +77,16 @@ pub(super) fn log(e: &mut Engine) -> Vec<String> {
                     r["attempt"]
                 )
             }
-            Message::Abort { reason, .. } => format!("abort:{reason}"),
+            JsonMessage::Abort { reason, .. } => format!("abort:{reason}"),
         })
         .collect()
 }
 
 fn executes(e: &mut Engine) -> Vec<(String, u32, i64)> {
-    e.take_messages()
+    e.take_json_messages()
         .into_iter()
         .filter_map(|m| match m {
-            Message::Execute(text) => Some(serde_json::from_str::<Value>(&text).unwrap()),
+            JsonMessage::Execute(text) => Some(serde_json::from_str::<Value>(&text).unwrap()),
             _ => None,
         })
         .map(|r| {
@@ -150,13 +150,13 @@ fn fires_on_time_in_order_with_events() {
 fn event_order_for_one_execution() {
     let mut e = engine_at("2026-01-01T00:00:00Z", 10);
     e.create(config("a", "0 * * * *", json!({ "executionConfig": { "retryPolicy": { "maxAttempts": 2, "backoffStrategy": "fixed", "initialDelay": 1000, "maxDelay": 0, "multiplier": 1 } } }))).unwrap();
-    e.take_messages();
+    e.take_json_messages();
     e.advance(3_600_000, false).unwrap();
-    let msgs = e.take_messages();
+    let msgs = e.take_json_messages();
     let id = msgs
         .iter()
         .find_map(|m| match m {
-            Message::Execute(text) => Some(
+            JsonMessage::Execute(text) => Some(
                 serde_json::from_str::<Value>(text).unwrap()["executionId"]
                     .as_str()
                     .unwrap()
@@ -189,7 +189,7 @@ fn pause_resume_and_manual_trigger_while_paused() {
     let id = e.trigger("s-a", json!({ "who": "ops" })).unwrap();
     assert_eq!(e.execution(&id).unwrap()["triggerType"], "manual");
     ok(&mut e, &id, 1);
-    e.take_messages();
+    e.take_json_messages();
     e.resume("s-a").unwrap();
     e.advance(60_000, false).unwrap();
     let runs = executes(&mut e);
@@ -204,7 +204,7 @@ fn disabled_schedule_records_each_fire_as_skipped() {
     let mut e = engine_at("2026-01-01T00:00:00Z", 10);
     e.create(config("a", "* * * * *", json!({}))).unwrap();
     e.set_enabled("s-a", false).unwrap();
-    e.take_messages();
+    e.take_json_messages();
     e.advance(2 * 60_000, false).unwrap();
     assert_eq!(
         log(&mut e),
@@ -223,7 +223,7 @@ fn overlap_run(policy: &str) -> (Engine, Vec<String>) {
         json!({ "scheduleConfig": { "overlapPolicy": policy } }),
     ))
     .unwrap();
-    e.take_messages();
+    e.take_json_messages();
     e.advance(3 * 60_000, false).unwrap(); // fires at :01, :02, :03; none finishes
     let l = log(&mut e);
     (e, l)
@@ -233,7 +233,7 @@ fn overlap_run(policy: &str) -> (Engine, Vec<String>) {
 fn overlap_skip_is_the_default() {
     let mut e = engine_at("2026-01-01T00:00:00Z", 10);
     e.create(config("a", "* * * * *", json!({}))).unwrap();
-    e.take_messages();
+    e.take_json_messages();
     e.advance(2 * 60_000, false).unwrap();
     let l = log(&mut e);
     assert_eq!(l.iter().filter(|x| x.starts_with("execute")).count(), 1);
@@ -306,7 +306,7 @@ fn overlap_cancel_other_aborts_the_running_one() {
 fn catchup_once_runs_the_latest_and_skips_the_rest() {
     let mut e = engine_at("2026-01-01T00:00:00Z", 10);
     e.create(config("a", "*/10 * * * *", json!({}))).unwrap();
-    e.take_messages();
+    e.take_json_messages();
     e.advance(35 * 60_000, true).unwrap(); // the host slept through :10, :20, :30
     assert_eq!(
         log(&mut e),
@@ -339,7 +339,7 @@ fn catchup_skip_and_all_with_window_and_max_runs() {
     ))
     .unwrap();
     e.create(config("all", "*/10 * * * *", json!({ "scheduleConfig": { "overlapPolicy": "allow", "catchup": { "policy": "all", "windowMs": 1_500_000, "maxRuns": 2 } } }))).unwrap();
-    e.take_messages();
+    e.take_json_messages();
     e.advance(55 * 60_000, true).unwrap();
     let l = log(&mut e);
     let skipped_skip = l
@@ -368,7 +368,7 @@ fn retries_back_off_then_fail_and_respect_retryable_errors() {
         "maxAttempts": 3, "backoffStrategy": "exponential", "initialDelay": 1000, "maxDelay": 1500, "multiplier": 2,
         "retryableErrors": ["FLAKY"] } } }))).unwrap();
     let id = e.trigger("s-a", Value::Null).unwrap();
-    e.take_messages();
+    e.take_json_messages();
     fail(&mut e, &id, 1, "FLAKY");
     e.advance(1000, false).unwrap();
     fail(&mut e, &id, 2, "FLAKY");
@@ -387,7 +387,7 @@ fn retries_back_off_then_fail_and_respect_retryable_errors() {
     assert_eq!(rec["error"]["code"], "FLAKY");
     // A code outside retryableErrors fails at once.
     let id2 = e.trigger("s-a", Value::Null).unwrap();
-    e.take_messages();
+    e.take_json_messages();
     fail(&mut e, &id2, 1, "FATAL");
     assert_eq!(log(&mut e), ["failed:failed"]);
     assert_eq!(e.execution(&id2).unwrap()["error"]["retryable"], false);
@@ -399,13 +399,13 @@ fn schedule_retry_policy_shape_and_precedence() {
     e.create(config("a", "0 0 1 1 *", json!({ "scheduleConfig": { "retryPolicy": {
         "enabled": true, "maxRetries": 1, "retryDelay": 250, "backoffStrategy": "linear", "retryableErrors": [] } } }))).unwrap();
     let id = e.trigger("s-a", Value::Null).unwrap();
-    e.take_messages();
+    e.take_json_messages();
     fail(&mut e, &id, 1, "ANY");
     assert_eq!(log(&mut e), ["retrying:2+250"]);
     // executionConfig.retryPolicy wins when both are given.
     e.update("a", json!({ "executionConfig": { "retryPolicy": { "maxAttempts": 1, "backoffStrategy": "fixed", "initialDelay": 5, "maxDelay": 0, "multiplier": 1 } } })).unwrap();
     let id2 = e.trigger("s-a", Value::Null).unwrap();
-    e.take_messages();
+    e.take_json_messages();
     fail(&mut e, &id2, 1, "ANY");
     assert_eq!(log(&mut e), ["failed:failed"]);
 }
@@ -420,7 +420,7 @@ fn timeout_aborts_the_attempt_and_late_answers_are_recorded_not_applied() {
     ))
     .unwrap();
     let id = e.trigger("s-a", Value::Null).unwrap();
-    e.take_messages();
+    e.take_json_messages();
     e.advance(5000, false).unwrap();
     assert_eq!(
         log(&mut e),
@@ -481,7 +481,7 @@ fn max_executions_and_end_date_expire_the_schedule() {
     ))
     .unwrap();
     e.create(config("b", "* * * * *", json!({ "scheduleConfig": { "endDate": { "$date": ms("2026-01-01T00:01:30Z") }, "overlapPolicy": "allow" } }))).unwrap();
-    e.take_messages();
+    e.take_json_messages();
     e.advance(5 * 60_000, false).unwrap();
     let l = log(&mut e);
     assert_eq!(l.iter().filter(|x| *x == "schedule.expired").count(), 2);
@@ -540,7 +540,7 @@ fn cancel_and_retry_execution() {
     let mut e = engine_at("2026-01-01T00:00:00Z", 10);
     e.create(config("a", "0 0 1 1 *", json!({}))).unwrap();
     let id = e.trigger("s-a", json!({ "k": 1 })).unwrap();
-    e.take_messages();
+    e.take_json_messages();
     e.cancel(&id).unwrap();
     assert_eq!(log(&mut e), ["abort:cancelled", "cancelled:cancelled"]);
     assert_eq!(e.cancel(&id).unwrap_err().code(), "ERR_EXECUTION_FINISHED");
@@ -618,7 +618,7 @@ fn stop_cancels_waiting_work_and_start_again_catches_up() {
     .unwrap();
     let running = e.trigger("s-a", Value::Null).unwrap();
     let queued = e.trigger("s-a", Value::Null).unwrap();
-    e.take_messages();
+    e.take_json_messages();
     e.begin_stop();
     assert_eq!(e.execution(&queued).unwrap()["status"], "cancelled");
     assert_eq!(e.execution(&running).unwrap()["status"], "running");
@@ -626,7 +626,7 @@ fn stop_cancels_waiting_work_and_start_again_catches_up() {
     e.finish_stop();
     assert_eq!(e.execution(&running).unwrap()["cancelReason"], "stop");
     assert_eq!(e.in_flight, 0);
-    e.take_messages();
+    e.take_json_messages();
     // While stopped, :10 and :20 pass; start() treats them as late fires (catchup once).
     e.advance(25 * 60_000, true).unwrap();
     e.start().unwrap();
@@ -645,7 +645,7 @@ fn daylight_saving_fire_times() {
     ))
     .unwrap();
     e.create(config("b", "30 2 * * *", json!({ "scheduleConfig": { "timezone": "America/New_York", "dstGap": "skip", "overlapPolicy": "allow" } }))).unwrap();
-    e.take_messages();
+    e.take_json_messages();
     e.advance(2 * 86_400_000, false).unwrap();
     let a: Vec<i64> = e
         .list_executions(
@@ -710,7 +710,7 @@ fn repeating_schedules_run_at_regular_times_across_a_spring_forward_gap() {
                 json!({ "scheduleConfig": { "timezone": zone, "dstGap": gap, "overlapPolicy": "allow" } }),
             ))
             .unwrap();
-            e.take_messages();
+            e.take_json_messages();
             let end = at(want[2]) - at(start);
             e.advance(end.num_milliseconds() as u64, false).unwrap();
             let fired: Vec<i64> = e
@@ -740,10 +740,10 @@ fn upsert_creates_updates_or_leaves_alone_and_keeps_history() {
     // One id for one job: the schedule id is the config id.
     assert_eq!(e.config("a").unwrap()["scheduleId"], "a");
     e.advance(20 * 60_000, false).unwrap();
-    e.take_messages();
+    e.take_json_messages();
     assert_eq!(e.upsert(c.clone()).unwrap(), Upsert::Unchanged);
     assert!(
-        e.take_messages().is_empty(),
+        e.take_json_messages().is_empty(),
         "an unchanged declaration emits nothing"
     );
     // A changed pattern re-arms from now; the earlier run (:10; :20 was skipped, as :10 is
@@ -876,7 +876,7 @@ fn a_backward_clock_jump_never_fires_an_occurrence_twice() {
         json!({ "scheduleConfig": { "overlapPolicy": "allow" } }),
     ))
     .unwrap();
-    e.take_messages();
+    e.take_json_messages();
     e.advance(150_000, false).unwrap(); // :01 and :02 fire
     assert_eq!(executes(&mut e).len(), 2);
     // The wall clock steps back two minutes (an NTP correction), then runs forward again.
@@ -895,10 +895,10 @@ fn retry_jitter_takes_at_most_its_share_off_each_delay() {
     let mut delays = Vec::new();
     for _ in 0..50 {
         let id = e.trigger("s-a", Value::Null).unwrap();
-        e.take_messages();
+        e.take_json_messages();
         fail(&mut e, &id, 1, "X");
-        for m in e.take_messages() {
-            if let Message::Event(text) = m {
+        for m in e.take_json_messages() {
+            if let JsonMessage::Event(text) = m {
                 let v: Value = serde_json::from_str(&text).unwrap();
                 if v["type"] == "workflow.retrying" {
                     delays.push(v["delayMs"].as_u64().unwrap());
@@ -930,7 +930,7 @@ fn an_attempt_failing_while_stopping_ends_cancelled_not_waiting_for_a_retry() {
     ))
     .unwrap();
     let id = e.trigger("s-r", Value::Null).unwrap();
-    e.take_messages();
+    e.take_json_messages();
     e.begin_stop();
     // The running attempt fails inside the stop's grace period.
     e.complete(
@@ -959,7 +959,7 @@ fn timeouts_still_bound_attempts_during_the_stop_grace_period() {
     ))
     .unwrap();
     let id = e.trigger("s-t", Value::Null).unwrap();
-    e.take_messages();
+    e.take_json_messages();
     e.begin_stop();
     e.advance(600, false).unwrap();
     let messages = log(&mut e);
@@ -982,7 +982,7 @@ fn prometheus_series_count_fires_skips_outcomes_retries_and_times() {
     .unwrap();
     e.create(config("b\"x", "0 0 1 1 *", json!({}))).unwrap();
     e.pause("s-b\"x", None).unwrap();
-    e.take_messages();
+    e.take_json_messages();
     // 00:01 fires; its first attempt fails and is retried; 00:02 is skipped (overlap); the
     // retry completes after 1.5 s more.
     e.advance(60_000, false).unwrap();

@@ -87,11 +87,14 @@ pub fn push_fields(out: &mut String, payload: &Value) {
     }
 }
 
-/// The fixed parts of a schedule's messages, serialized once.
+/// The fixed parts of a schedule's messages: its ids, and its metadata, variables and
+/// environment serialized once. Shared (`Arc`) by the schedule and every message about it,
+/// so that the binding can tell which version JavaScript already has.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Fragments {
-    /// `"scheduledWorkflowId":…,"scheduleId":…,"workflowId":…`
-    pub ids: String,
+    pub config_id: String,
+    pub schedule_id: String,
+    pub workflow_id: String,
     /// The usual `{}` and `null` are shared static text: most schedules have no metadata,
     /// variables or environment, and an allocation each would cost an idle schedule ~100 B.
     pub metadata: Cow<'static, str>,
@@ -117,25 +120,28 @@ impl Fragments {
         variables: &Value,
         environment: Option<&str>,
     ) -> Fragments {
-        let mut ids = String::from("\"scheduledWorkflowId\":");
-        push_str(&mut ids, config_id);
-        push_raw(
-            &mut ids,
-            "scheduleId",
-            &serde_json::to_string(schedule_id).unwrap_or_default(),
-        );
-        push_raw(
-            &mut ids,
-            "workflowId",
-            &serde_json::to_string(workflow_id).unwrap_or_default(),
-        );
         Fragments {
-            ids,
+            config_id: config_id.into(),
+            schedule_id: schedule_id.into(),
+            workflow_id: workflow_id.into(),
             metadata: shared(metadata.to_string()),
             variables: shared(variables.to_string()),
             environment: shared(
                 serde_json::to_string(&environment).unwrap_or_else(|_| "null".into()),
             ),
+        }
+    }
+
+    /// These ids with no metadata, variables or environment: for an execution whose
+    /// schedule is gone.
+    pub fn bare(config_id: &str, schedule_id: &str, workflow_id: &str) -> Fragments {
+        Fragments {
+            config_id: config_id.into(),
+            schedule_id: schedule_id.into(),
+            workflow_id: workflow_id.into(),
+            metadata: Cow::Borrowed("{}"),
+            variables: Cow::Borrowed("{}"),
+            environment: Cow::Borrowed("null"),
         }
     }
 }
@@ -149,7 +155,8 @@ mod tests {
     fn fragments_and_fields_make_valid_json() {
         let f = Fragments::new("c\"1", "s", "w", &json!({ "k": [1, 2] }), &json!({}), None);
         let mut out = String::from("{");
-        out.push_str(&f.ids);
+        crate::engine::outbound::push_ids(&mut out, &f);
+        out.remove(1);
         push_raw(&mut out, "metadata", &f.metadata);
         push_date(&mut out, "at", 42);
         push_fields(&mut out, &json!({ "reason": "x\ny" }));

@@ -15,7 +15,7 @@ impl Schedule {
             return config;
         };
         let spec = &self.spec;
-        fill(c, "scheduleId", json!(spec.schedule_id));
+        fill(c, "scheduleId", json!(spec.fragments.schedule_id));
         fill(c, "name", json!(spec.name()));
         fill(c, "enabled", json!(true));
         fill(c, "metadata", json!({}));
@@ -29,8 +29,8 @@ impl Schedule {
         }
         let enabled = c["enabled"].clone();
         let schedule = object(c, "scheduleConfig");
-        fill(schedule, "id", json!(spec.schedule_id));
-        fill(schedule, "workflowId", json!(spec.workflow_id));
+        fill(schedule, "id", json!(spec.fragments.schedule_id));
+        fill(schedule, "workflowId", json!(spec.fragments.workflow_id));
         fill(schedule, "name", json!(spec.name()));
         fill(schedule, "timezone", json!(spec.zone.name()));
         fill(schedule, "enabled", enabled);

@@ -1,0 +1,229 @@
+'use strict'
+// Decodes what the engine drains (src/outbound.rs: one flat JSON array, an operation code
+// then its fields) into the objects users see: lifecycle events and executor requests,
+// Dates made here. A schedule's constant parts arrive once per version (SCHEDULE) and are
+// copied into each object that holds them, so that no two events share a mutable object.
+
+const { revive } = require('./json.js')
+
+const EVENT = 0
+const SCHEDULE = 1
+const TRIGGERED = 2
+const EXECUTE = 3
+const STARTED = 4
+const FINISHED = 5
+const ABORT = 6
+
+// Indexed by the engine's TriggerType and ExecutionStatus, in declaration order.
+const TRIGGER = ['scheduled', 'manual', 'retry', 'catchup', 'backfill']
+const SOURCE = ['schedule', 'manual', 'retry', 'schedule', 'schedule']
+const EVENT_KIND = ['scheduled', 'manual', 'retry', 'scheduled', 'scheduled']
+const STATUS = ['queued', 'running', 'retrying', 'completed', 'failed', 'cancelled', 'timeout']
+
+/** A deep copy of a value made by JSON.parse and `revive`: objects, arrays, Dates, primitives. */
+function deepCopy(value) {
+  if (value === null || typeof value !== 'object') return value
+  if (value instanceof Date) return new Date(value.getTime())
+  if (Array.isArray(value)) return value.map(deepCopy)
+  const out = {}
+  for (const key in value) out[key] = deepCopy(value[key])
+  return out
+}
+
+/** Whether every value of the object is a primitive: a shallow copy is then a full one. */
+function isFlat(object) {
+  for (const key in object) {
+    const v = object[key]
+    if (v !== null && typeof v === 'object') return false
+  }
+  return true
+}
+
+/** Makes fresh copies of `value` (an object parsed from the engine), as cheaply as its shape allows. */
+function copier(value) {
+  const object = revive(value)
+  if (object === null || typeof object !== 'object') return () => object
+  if (isFlat(object)) return () => Object.assign({}, object)
+  return () => deepCopy(object)
+}
+
+/** One schedule's constant parts, as of one version. */
+class ScheduleParts {
+  constructor(configId, scheduleId, workflowId, metadata, variables, environment, defaultEnvironment) {
+    this.configId = configId
+    this.scheduleId = scheduleId
+    this.workflowId = workflowId
+    this.metadata = copier(metadata)
+    this.variables = copier(variables)
+    this.environment = environment
+    // What schedule.triggered's context names: the workflow's, else the integration's.
+    this.contextEnvironment = environment === null ? defaultEnvironment : environment
+    this.flatMetadata = isFlat(metadata) ? metadata : null
+  }
+
+  /** An execution event's metadata: its source and correlation id, then the schedule's. */
+  executionMetadata(source, executionId) {
+    const head = { source, correlationId: executionId }
+    return Object.assign(head, this.flatMetadata !== null ? this.flatMetadata : this.metadata())
+  }
+}
+
+class Decoder {
+  /** `eventIdPrefix`: what every event id starts with; `defaultEnvironment`: the integration's. */
+  constructor(eventIdPrefix, defaultEnvironment) {
+    this.eventIdPrefix = eventIdPrefix
+    this.defaultEnvironment = defaultEnvironment
+    // By slot; an ad-hoc version (slot -1) is a property like any other.
+    this.schedules = []
+  }
+
+  /**
+   * Hands every message of one drain to `sink`, in order: `sink.event(event)`,
+   * `sink.execute(request, key)` and `sink.abort(executionId, attempt, reason)`.
+   */
+  decode(m, sink) {
+    const n = m.length
+    let i = 0
+    while (i < n) {
+      switch (m[i]) {
+        case EVENT:
+          sink.event(revive(m[i + 1]))
+          i += 2
+          break
+        case SCHEDULE:
+          this.schedules[m[i + 1]] = new ScheduleParts(m[i + 2], m[i + 3], m[i + 4], m[i + 5], m[i + 6], m[i + 7], this.defaultEnvironment)
+          i += 8
+          break
+        case TRIGGERED:
+          sink.event(this.triggered(m, i))
+          i += 8
+          break
+        case EXECUTE:
+          sink.execute(this.request(m, i), m[i + 2])
+          i += 9
+          break
+        case STARTED:
+          sink.event(this.started(m, i))
+          i += 7
+          break
+        case FINISHED:
+          sink.event(this.finished(m, i))
+          i += 13
+          break
+        case ABORT:
+          sink.abort(m[i + 1], m[i + 2], m[i + 3])
+          i += 4
+          break
+        default:
+          throw new Error(`tickflow: unknown message code ${m[i]} at ${i} of a drain`)
+      }
+    }
+  }
+
+  eventId(n) {
+    return this.eventIdPrefix + n.toString(16)
+  }
+
+  // `code, slot, executionId, trigger, event, atMs, scheduledMs, context`
+  triggered(m, i) {
+    const p = this.schedules[m[i + 1]]
+    const trigger = m[i + 3]
+    const at = m[i + 5]
+    const context = m[i + 7]
+    return {
+      type: 'schedule.triggered',
+      timestamp: new Date(at),
+      id: this.eventId(m[i + 4]),
+      scheduledWorkflowId: p.configId,
+      scheduleId: p.scheduleId,
+      workflowId: p.workflowId,
+      metadata: p.metadata(),
+      executionId: m[i + 2],
+      scheduledTime: new Date(m[i + 6]),
+      triggerTime: new Date(at),
+      triggerType: EVENT_KIND[trigger],
+      triggerKind: TRIGGER[trigger],
+      context: {
+        triggeredBy: SOURCE[trigger],
+        triggerData: context === null ? null : revive(context),
+        environment: p.contextEnvironment,
+        metadata: p.metadata(),
+      },
+    }
+  }
+
+  // `code, slot, key, executionId, attempt, trigger, scheduledMs, startedMs, context`
+  request(m, i) {
+    const p = this.schedules[m[i + 1]]
+    const request = {
+      executionId: m[i + 3],
+      scheduleId: p.scheduleId,
+      workflowId: p.workflowId,
+      scheduledWorkflowId: p.configId,
+      attempt: m[i + 4],
+      triggerType: TRIGGER[m[i + 5]],
+      scheduledTime: new Date(m[i + 6]),
+      startedAt: new Date(m[i + 7]),
+      variables: p.variables(),
+      environment: p.environment,
+      metadata: p.metadata(),
+    }
+    const context = m[i + 8]
+    if (context !== null) request.context = revive(context)
+    return request
+  }
+
+  // `code, slot, executionId, trigger, event, atMs, attempt`
+  started(m, i) {
+    const p = this.schedules[m[i + 1]]
+    const executionId = m[i + 2]
+    const at = m[i + 5]
+    return {
+      type: 'workflow.started',
+      timestamp: new Date(at),
+      id: this.eventId(m[i + 4]),
+      scheduledWorkflowId: p.configId,
+      scheduleId: p.scheduleId,
+      workflowId: p.workflowId,
+      executionId,
+      metadata: p.executionMetadata(SOURCE[m[i + 3]], executionId),
+      attempt: m[i + 6],
+      startTime: new Date(at),
+    }
+  }
+
+  // `code, slot, executionId, trigger, event, atMs, status, startMs, endMs, duration,
+  // attempts, result, error`
+  finished(m, i) {
+    const p = this.schedules[m[i + 1]]
+    const executionId = m[i + 2]
+    const trigger = m[i + 3]
+    const status = STATUS[m[i + 6]]
+    const start = m[i + 7]
+    const end = m[i + 8]
+    const event = {
+      type: status === 'completed' ? 'workflow.completed' : 'workflow.failed',
+      timestamp: new Date(m[i + 5]),
+      id: this.eventId(m[i + 4]),
+      scheduledWorkflowId: p.configId,
+      scheduleId: p.scheduleId,
+      workflowId: p.workflowId,
+      executionId,
+      metadata: p.executionMetadata(SOURCE[trigger], executionId),
+      status,
+      startTime: start === null ? null : new Date(start),
+      endTime: end === null ? null : new Date(end),
+      duration: m[i + 9],
+    }
+    // Left out when absent (production-ccs's types make them optional, not nullable).
+    const result = m[i + 11]
+    if (result !== null) event.result = revive(result)
+    const error = m[i + 12]
+    if (error !== null) event.error = revive(error)
+    event.attempts = m[i + 10]
+    event.triggerType = TRIGGER[trigger]
+    return event
+  }
+}
+
+module.exports = { Decoder }
