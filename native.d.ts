@@ -30,6 +30,80 @@ export declare class CronEngine {
  * `&mut self` with an error thrown from inside the library.
  */
 export declare class NativeIntegration {
+  /** Creates a scheduled workflow from its config (JSON); returns its id. */
+  create(config: string): string
+  /**
+   * Creates the scheduled workflow or makes it exactly `config` (JSON): returns
+   * `created`, `updated` or `unchanged`.
+   */
+  upsert(config: string): 'created' | 'updated' | 'unchanged'
+  /**
+   * Makes the scheduled workflows match `configs` (a JSON array); returns the ids
+   * created, updated, unchanged and deleted, as JSON.
+   */
+  sync(configs: string, deleteMissing: boolean): string
+  /** Merges `updates` (JSON) into the config `id`. */
+  update(id: string, updates: string): void
+  delete(id: string): void
+  pause(scheduleId: string, note?: string | undefined | null): void
+  resume(scheduleId: string): void
+  /** Enables or disables a schedule. */
+  setEnabled(scheduleId: string, enabled: boolean): void
+  /** Starts a manual run; `context` is JSON (or none). Returns the execution id. */
+  trigger(scheduleId: string, context?: string | undefined | null): string
+  cancel(executionId: string): void
+  /** Runs a finished execution again, as a new one; returns its id. */
+  retry(executionId: string): string
+  /**
+   * One execution per occurrence in [from, to): dates as JSON (`{ "$date": ms }` or an
+   * ISO string), checked here. Returns the execution ids.
+   */
+  backfill(scheduleId: string, from: string, to: string): Array<string>
+  /** The config `id`, as JSON; `null` when there is none. */
+  config(id: string): string | null
+  /** Every config, as a JSON array. */
+  configs(): string
+  execution(executionId: string): string | null
+  /** Executions matching `filters` (JSON, or none), as a JSON array. */
+  list(filters?: string | undefined | null): string
+  history(scheduleId: string, filters?: string | undefined | null): string
+  /** The next `count` (default 5, at most 100,000) run times, in ms since the epoch. */
+  nextTimes(scheduleId: string, count?: number | undefined | null): Array<number>
+  /**
+   * A schedule's status, health, metrics, workflow status or skipped occurrences
+   * (`what`), as JSON.
+   */
+  scheduleReport(what: 'status' | 'health' | 'metrics' | 'workflowStatus' | 'skipped', scheduleId: string): string
+  systemMetrics(): string
+  /** For one schedule, or for all (none). */
+  integrationMetrics(scheduleId?: string | undefined | null): string
+  performanceMetrics(): string
+  /** The Prometheus text exposition of every tickflow series. */
+  prometheus(perSchedule: boolean): string
+  /** The engine's clock, in ms since the epoch. */
+  now(): number
+  state(): 'stopped' | 'running' | 'stopping'
+  /** Attempts running now. */
+  inFlight(): number
+  /**
+   * Manual clock only: moves time by `ms` (a whole number, at most 100 years); `jump`
+   * leaps, as a sleeping host does.
+   */
+  advance(ms: number, jump: boolean): void
+  /** Manual clock only: handles the next instant up to `until` (ms); whether more remain. */
+  advanceStep(until: number): boolean
+  /** Limits the events built to these types (none: all of them). */
+  listen(types?: Array<string> | undefined | null): void
+  /** Stops firing and dispatching; running attempts go on. */
+  beginStop(): void
+  /** Aborts the attempts still running at the end of the grace period. */
+  abortRunning(): void
+  finishStop(): void
+  /**
+   * Tests only, with TICKFLOW_TEST_FAULTS=1: `panic` panics in this call, `timer` makes
+   * the next timer the engine handles panic.
+   */
+  injectFault(fault: 'panic' | 'timer'): void
   /** `options`: the integration options as JSON, without the executor. */
   constructor(options: string)
   /** Opens the durable store (once; later calls and a memory store resolve at once). */
@@ -42,8 +116,6 @@ export declare class NativeIntegration {
    * makes no threadsafe function: it holds nothing on Node's event loop.
    */
   start(wake: () => void): void
-  /** Runs a command: `method` names it, `args` is a JSON array of its arguments. */
-  call(method: string, args: string): string
   /**
    * Everything the engine has said since the last drain, in order, in the compact form
    * of `outbound.rs`.

@@ -27,7 +27,7 @@ test('a panic in a sync export is thrown as an error; the process and the integr
       const integration = new WorkflowScheduleIntegration({ executor: () => 'ok', clock: 'manual' })
       await integration.start()
       let message = null
-      try { integration._native.call('__panic', '[]') } catch (err) { message = err.message }
+      try { integration._native.injectFault('panic') } catch (err) { message = err.message }
       await integration.createScheduledWorkflow(config('after', '* * * * *'))
       await integration.advanceTime(60_000)
       const completed = integration.listExecutions({ status: ['completed'] }).length
@@ -48,7 +48,7 @@ test('a panic in the engine task becomes integration.error and the schedules go 
       integration.on('integration.error', (e) => errors.push({ code: e.code, message: e.message }))
       await integration.start()
       await integration.createScheduledWorkflow(config('tick', '* * * * * *'))
-      integration._native.call('__injectFault', '[]')
+      integration._native.injectFault('timer')
       await new Promise((resolve) => setTimeout(resolve, 3300))
       await integration.stop()
       console.log(JSON.stringify({ seen, errors }))
@@ -63,12 +63,12 @@ test('a panic in the engine task becomes integration.error and the schedules go 
   for (let i = 1; i < seen.length; i++) expect(seen[i] - seen[i - 1]).toBe(1000)
 }, 20_000)
 
-test('without the switch the fault methods do not exist', () => {
+test('without the switch fault injection is refused', () => {
   const r = runWithFaults(
     `${PRELUDE}
     const integration = new WorkflowScheduleIntegration({ executor: () => 'ok' })
-    try { integration._native.call('__panic', '[]') } catch (err) { console.log(JSON.stringify(err.code)) }`,
+    try { integration._native.injectFault('panic') } catch (err) { console.log(JSON.stringify(err.code)) }`,
     { TICKFLOW_TEST_FAULTS: '' },
   )
-  expect(r.result).toBe('ERR_UNKNOWN_METHOD')
+  expect(r.result).toBe('ERR_INVALID_STATE')
 })

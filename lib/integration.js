@@ -126,20 +126,24 @@ class WorkflowScheduleIntegration extends EventEmitter {
     if (adding) names.add(name)
     // An 'event' listener hears every type.
     const types = names.has('event') ? null : [...names]
-    this._native.call('listen', JSON.stringify([types]))
+    this._native.listen(types)
   }
 
   // ---- plumbing -------------------------------------------------------------------------
 
-  /** Runs an engine command and returns its answer; reads leave no messages to drain. */
-  _call(method, ...args) {
-    let answer
+  /** Runs a native read or command; a native error is rebuilt in the caller's realm. */
+  _call(fn) {
     try {
-      answer = this._native.call(method, toJson(args, method))
+      return fn(this._native)
     } catch (err) {
       throw rebuilt(err)
     }
-    return revive(JSON.parse(answer))
+  }
+
+  /** `_call` for an answer in JSON text (dates as { $date: ms }); `null` stays null. */
+  _read(fn) {
+    const text = this._call(fn)
+    return text === null ? null : revive(JSON.parse(text))
   }
 
   /**
@@ -148,9 +152,9 @@ class WorkflowScheduleIntegration extends EventEmitter {
    * drain runs before the caller's `await` resumes; `_change` waits for it, so that a
    * public method resolves once its change is durable.
    */
-  _command(method, ...args) {
+  _command(fn) {
     try {
-      return this._call(method, ...args)
+      return this._call(fn)
     } finally {
       this._drainSoon()
     }
@@ -160,17 +164,22 @@ class WorkflowScheduleIntegration extends EventEmitter {
    * `_command`, resolving once its drain (and store commit) has run. Before the store is
    * open, the change waits for it (and opens it).
    */
-  async _change(method, ...args) {
-    return this._changeThen(null, method, ...args)
+  async _change(fn) {
+    return this._changeThen(null, fn)
   }
 
   /** `_change`, calling `onAnswer(answer)` before the drain runs (and reaches executors). */
-  async _changeThen(onAnswer, method, ...args) {
+  async _changeThen(onAnswer, fn) {
     if (!this._initialized && this._state !== 'stopping') await this._open()
-    const answer = this._command(method, ...args)
+    const answer = this._command(fn)
     if (onAnswer !== null) onAnswer(answer)
     await this._drained
     return answer
+  }
+
+  /** The Prometheus exposition (for lib/prometheus.js and the dashboard). */
+  _prometheus(perSchedule) {
+    return this._call((n) => n.prometheus(perSchedule))
   }
 
   _drainSoon() {
@@ -204,7 +213,7 @@ class WorkflowScheduleIntegration extends EventEmitter {
     } finally {
       this._draining = false
     }
-    if (this._idle && JSON.parse(this._native.call('inFlight', '[]')) === 0) this._idle()
+    if (this._idle && this._native.inFlight() === 0) this._idle()
   }
 
   _abort(executionId, attemptNumber, why) {
@@ -413,8 +422,8 @@ class WorkflowScheduleIntegration extends EventEmitter {
 
   async _stop(graceMs) {
     this._state = 'stopping'
-    this._command('beginStop')
-    if (this._call('inFlight') > 0 && graceMs > 0) {
+    this._command((n) => n.beginStop())
+    if (this._native.inFlight() > 0 && graceMs > 0) {
       await new Promise((resolve) => {
         const timer = setTimeout(done, graceMs)
         function done() {
@@ -425,8 +434,8 @@ class WorkflowScheduleIntegration extends EventEmitter {
       })
       this._idle = null
     }
-    this._call('abortRunning')
-    this._call('finishStop')
+    this._call((n) => n.abortRunning())
+    this._call((n) => n.finishStop())
     // Everything the stop said (cancellations, integration.stopped) is delivered, and
     // committed, before the store closes.
     this._drain()
@@ -464,7 +473,8 @@ class WorkflowScheduleIntegration extends EventEmitter {
 
   async createScheduledWorkflow(config) {
     checkObject(config, 'config')
-    return this._change('create', config)
+    const json = toJson(config, 'config')
+    return this._change((n) => n.create(json))
   }
 
   /**
@@ -473,7 +483,8 @@ class WorkflowScheduleIntegration extends EventEmitter {
    */
   async upsertScheduledWorkflow(config) {
     checkObject(config, 'config')
-    return this._change('upsert', config)
+    const json = toJson(config, 'config')
+    return this._change((n) => n.upsert(json))
   }
 
   /**
@@ -484,7 +495,9 @@ class WorkflowScheduleIntegration extends EventEmitter {
   async syncScheduledWorkflows(configs, options) {
     if (!Array.isArray(configs)) throw codedError(TypeError, 'ERR_INVALID_ARG_TYPE', 'configs', 'expected an array of scheduled workflow configs', configs)
     if (options !== undefined) checkObject(options, 'options')
-    return this._change('sync', configs, options === undefined ? null : options)
+    const deleteMissing = readFlag(options, 'deleteMissing', false)
+    const json = toJson(configs, 'configs')
+    return JSON.parse(await this._change((n) => n.sync(json, deleteMissing)))
   }
 
   /**
@@ -503,7 +516,8 @@ class WorkflowScheduleIntegration extends EventEmitter {
     const previous = this._handlers.get(id)
     this._handlers.set(id, handler)
     try {
-      return await this._change('upsert', config)
+      const json = toJson(config, 'config')
+      return await this._change((n) => n.upsert(json))
     } catch (err) {
       if (previous) this._handlers.set(id, previous)
       else this._handlers.delete(id)
@@ -514,43 +528,44 @@ class WorkflowScheduleIntegration extends EventEmitter {
   async updateScheduledWorkflow(id, updates) {
     checkId(id, 'id')
     checkObject(updates, 'updates')
-    await this._change('update', id, updates)
+    const json = toJson(updates, 'updates')
+    await this._change((n) => n.update(id, json))
   }
 
   async deleteScheduledWorkflow(id) {
     checkId(id, 'id')
-    await this._change('delete', id)
+    await this._change((n) => n.delete(id))
     this._handlers.delete(id)
   }
 
   getScheduledWorkflow(id) {
     checkId(id, 'id')
-    return this._call('get', id)
+    return this._read((n) => n.config(id))
   }
 
   getScheduledWorkflows() {
-    return this._call('getAll')
+    return this._read((n) => n.configs())
   }
 
   async pauseSchedule(scheduleId, note) {
     checkId(scheduleId, 'scheduleId')
     if (note !== undefined) checkId(note, 'note')
-    await this._change('pause', scheduleId, note === undefined ? null : note)
+    await this._change((n) => n.pause(scheduleId, note))
   }
 
   async resumeSchedule(scheduleId) {
     checkId(scheduleId, 'scheduleId')
-    await this._change('resume', scheduleId)
+    await this._change((n) => n.resume(scheduleId))
   }
 
   async enableSchedule(scheduleId) {
     checkId(scheduleId, 'scheduleId')
-    await this._change('enable', scheduleId)
+    await this._change((n) => n.setEnabled(scheduleId, true))
   }
 
   async disableSchedule(scheduleId) {
     checkId(scheduleId, 'scheduleId')
-    await this._change('disable', scheduleId)
+    await this._change((n) => n.setEnabled(scheduleId, false))
   }
 
   // ---- executions ------------------------------------------------------------------------
@@ -567,49 +582,56 @@ class WorkflowScheduleIntegration extends EventEmitter {
           if (this._links.size > MAX_LINKS) this._links.delete(this._links.keys().next().value)
         }
       : null
-    return this._changeThen(remember, 'trigger', scheduleId, context === undefined ? null : context)
+    const json = context === undefined ? undefined : toJson(context, 'context')
+    return this._changeThen(remember, (n) => n.trigger(scheduleId, json))
   }
 
   async cancelScheduledExecution(executionId) {
     checkId(executionId, 'executionId')
-    await this._change('cancel', executionId)
+    await this._change((n) => n.cancel(executionId))
   }
 
   async retryExecution(executionId) {
     checkId(executionId, 'executionId')
-    return this._change('retry', executionId)
+    return this._change((n) => n.retry(executionId))
   }
 
   async backfill(scheduleId, from, to) {
     checkId(scheduleId, 'scheduleId')
-    return this._change('backfill', scheduleId, from, to)
+    const range = [from === undefined ? 'null' : toJson(from, 'from'), to === undefined ? 'null' : toJson(to, 'to')]
+    return this._change((n) => n.backfill(scheduleId, range[0], range[1]))
   }
 
   getExecution(executionId) {
     checkId(executionId, 'executionId')
-    return this._call('execution', executionId)
+    return this._read((n) => n.execution(executionId))
   }
 
   listExecutions(filters) {
     if (filters !== undefined) checkObject(filters, 'filters')
-    return this._call('list', filters === undefined ? null : filters)
+    const json = filters === undefined ? undefined : toJson(filters, 'filters')
+    return this._read((n) => n.list(json))
   }
 
   getExecutionHistory(scheduleId, filters) {
     checkId(scheduleId, 'scheduleId')
     if (filters !== undefined) checkObject(filters, 'filters')
-    return this._call('history', scheduleId, filters === undefined ? null : filters)
+    const json = filters === undefined ? undefined : toJson(filters, 'filters')
+    return this._read((n) => n.history(scheduleId, json))
   }
 
   /** Due occurrences that did not run, oldest first: `{ scheduleId, scheduledTime, reason, recordedAt }`. */
   getSkippedOccurrences(scheduleId) {
     checkId(scheduleId, 'scheduleId')
-    return this._call('skipped', scheduleId)
+    return this._read((n) => n.scheduleReport('skipped', scheduleId))
   }
 
   getNextExecutionTimes(scheduleId, count) {
     checkId(scheduleId, 'scheduleId')
-    return this._call('nextTimes', scheduleId, count === undefined ? null : count)
+    if (count !== undefined && typeof count !== 'number') {
+      throw codedError(TypeError, 'ERR_INVALID_ARG_TYPE', 'count', `expected a number, got ${count === null ? 'null' : typeof count}`, count)
+    }
+    return this._call((n) => n.nextTimes(scheduleId, count)).map((ms) => new Date(ms))
   }
 
   /**
@@ -631,26 +653,26 @@ class WorkflowScheduleIntegration extends EventEmitter {
 
   getScheduleWorkflowStatus(scheduleId) {
     checkId(scheduleId, 'scheduleId')
-    return this._call('workflowStatus', scheduleId)
+    return this._read((n) => n.scheduleReport('workflowStatus', scheduleId))
   }
 
   getScheduleStatus(scheduleId) {
     checkId(scheduleId, 'scheduleId')
-    return this._call('status', scheduleId)
+    return this._read((n) => n.scheduleReport('status', scheduleId))
   }
 
   getScheduleHealth(scheduleId) {
     checkId(scheduleId, 'scheduleId')
-    return this._call('health', scheduleId)
+    return this._read((n) => n.scheduleReport('health', scheduleId))
   }
 
   getScheduleMetrics(scheduleId) {
     checkId(scheduleId, 'scheduleId')
-    return this._call('metrics', scheduleId)
+    return this._read((n) => n.scheduleReport('metrics', scheduleId))
   }
 
   getSystemMetrics() {
-    const metrics = this._call('systemMetrics')
+    const metrics = this._read((n) => n.systemMetrics())
     const { rss, heapUsed } = process.memoryUsage()
     metrics.systemLoad.memory = rss
     metrics.resourceUtilization.memory = heapUsed
@@ -659,7 +681,7 @@ class WorkflowScheduleIntegration extends EventEmitter {
 
   getIntegrationMetrics(scheduleId) {
     if (scheduleId !== undefined) checkId(scheduleId, 'scheduleId')
-    const metrics = this._call('integrationMetrics', scheduleId === undefined ? null : scheduleId)
+    const metrics = this._read((n) => n.integrationMetrics(scheduleId))
     // Time from an event's creation in the engine to its delivery to listeners (system clock).
     const { count, totalMs } = this._broadcast
     metrics.averageEventBroadcastLatency = count === 0 ? 0 : totalMs / count
@@ -667,7 +689,7 @@ class WorkflowScheduleIntegration extends EventEmitter {
   }
 
   getPerformanceMetrics() {
-    return this._call('performanceMetrics')
+    return this._read((n) => n.performanceMetrics())
   }
 
   /**
@@ -677,13 +699,13 @@ class WorkflowScheduleIntegration extends EventEmitter {
    */
   async metrics(options) {
     if (options !== undefined) checkObject(options, 'options')
-    return this._call('prometheus', options === undefined ? null : options)
+    return this._prometheus(readFlag(options, 'perSchedule', true))
   }
 
   // ---- time --------------------------------------------------------------------------------
 
   now() {
-    return this._call('now')
+    return new Date(this._call((n) => n.now()))
   }
 
   /**
@@ -698,20 +720,30 @@ class WorkflowScheduleIntegration extends EventEmitter {
       throw codedError(RangeError, 'ERR_OUT_OF_RANGE', 'ms', 'expected a whole number of milliseconds from 0 to 100 years', ms)
     }
     if (options && options.jump) {
-      await this._change('advance', ms, { jump: true })
+      await this._change((n) => n.advance(ms, true))
       return
     }
     if (!this._initialized) await this._open()
     // Checks the clock kind without moving time.
-    this._call('advance', 0)
+    this._call((n) => n.advance(0, false))
     const until = new Date(this.now().getTime() + ms)
     // One instant at a time, letting executors that settle at once do so in between, as
     // they would if the time really passed.
-    while (this._command('advanceStep', until)) {
+    while (this._command((n) => n.advanceStep(until.getTime()))) {
       await new Promise((resolve) => setImmediate(resolve))
     }
     await this._drainSoon()
   }
+}
+
+/** The boolean option `name` of `options` (checked to be an object already), or `fallback`. */
+function readFlag(options, name, fallback) {
+  const value = options === undefined || options === null ? undefined : options[name]
+  if (value === undefined || value === null) return fallback
+  if (typeof value !== 'boolean') {
+    throw codedError(TypeError, 'ERR_INVALID_ARG_TYPE', `options.${name}`, `expected true or false, got ${typeof value}`, value)
+  }
+  return value
 }
 
 function readGrace(options) {

@@ -28,7 +28,7 @@ function register(integration, options = {}) {
   let taken = 0
   const families = () => {
     if (snapshot === null || Date.now() - taken > SNAPSHOT_MS) {
-      snapshot = parseExposition(integration._call('prometheus', { perSchedule }))
+      snapshot = parseExposition(integration._prometheus(perSchedule))
       taken = Date.now()
     }
     return snapshot

@@ -1,20 +1,18 @@
 //! `NativeIntegration`: the handle that the JavaScript `WorkflowScheduleIntegration` owns.
 //!
-//! It converts and forwards: every command arrives as a method name and JSON arguments,
-//! every answer and message leaves as JSON (dates as `{ "$date": ms }`), and the wrapper in
-//! `lib/integration.js` gives them their typed, documented shape.
+//! It converts and forwards: this file holds the handle's lifecycle (store, driver, drain,
+//! answers), `commands.rs` its commands and reads, `outbound.rs` the drained messages'
+//! encoding. The wrapper in `lib/integration.js` gives them their documented shape.
 
 use std::sync::Arc;
 
-use chrono::{DateTime, Utc};
 use napi::bindgen_prelude::*;
 use napi::threadsafe_function::ThreadsafeFunction;
 use napi_derive::napi;
 use serde_json::{json, Value};
-use tickflow_core::cluster::{ClusterOptions, Db, Scope};
+use tickflow_core::cluster::{ClusterOptions, Db};
 use tickflow_core::engine::{
-    self, drive, parse_filters, parse_options, value::date_value, Engine, EngineError, Outcome,
-    Shared, StoreOptions,
+    self, drive, parse_options, Engine, EngineError, Outcome, Shared, StoreOptions,
 };
 use tickflow_core::store::{SqliteOptions, SqliteStore};
 
@@ -28,7 +26,7 @@ type Wake = ThreadsafeFunction<(), (), (), Status, false>;
 /// `&mut self` with an error thrown from inside the library.
 #[napi]
 pub struct NativeIntegration {
-    shared: Arc<Shared>,
+    pub(crate) shared: Arc<Shared>,
     manual: bool,
     wake: std::sync::Mutex<Option<Arc<Wake>>>,
     referenced: std::sync::atomic::AtomicBool,
@@ -100,27 +98,7 @@ impl Task for OpenStore {
     }
 }
 
-/// Commands that change schedules or executions: refused on a read-only store and before
-/// a durable store is open.
-const CHANGING: &[&str] = &[
-    "create",
-    "upsert",
-    "sync",
-    "update",
-    "delete",
-    "pause",
-    "resume",
-    "enable",
-    "disable",
-    "trigger",
-    "cancel",
-    "retry",
-    "backfill",
-    "advance",
-    "advanceStep",
-];
-
-fn engine_error(err: EngineError) -> ApiError {
+pub(crate) fn engine_error(err: EngineError) -> ApiError {
     match err {
         EngineError::Field(f) => {
             let kind = match f.kind {
@@ -138,7 +116,7 @@ fn engine_error(err: EngineError) -> ApiError {
     }
 }
 
-fn parse_json(text: &str, path: &str) -> ApiResult<Value> {
+pub(crate) fn parse_json(text: &str, path: &str) -> ApiResult<Value> {
     serde_json::from_str(text).map_err(|e| {
         ApiError::new(
             ErrorKind::Type,
@@ -147,76 +125,6 @@ fn parse_json(text: &str, path: &str) -> ApiResult<Value> {
         )
         .at(path, None)
     })
-}
-
-/// Positional arguments of a command, read with paths for errors.
-struct Args {
-    values: Vec<Value>,
-    names: &'static [&'static str],
-}
-
-impl Args {
-    fn value(&self, i: usize) -> &Value {
-        self.values.get(i).unwrap_or(&Value::Null)
-    }
-
-    fn string(&self, i: usize) -> ApiResult<String> {
-        match self.value(i) {
-            Value::String(s) => Ok(s.clone()),
-            other => Err(engine_error(EngineError::Field(engine::value::type_error(
-                self.names[i],
-                "a string",
-                other,
-            )))),
-        }
-    }
-
-    fn optional_string(&self, i: usize) -> ApiResult<Option<String>> {
-        if self.value(i).is_null() {
-            Ok(None)
-        } else {
-            self.string(i).map(Some)
-        }
-    }
-
-    /// The boolean `name` of the options object at `i`; `default` when left out.
-    fn flag(&self, i: usize, name: &str, default: bool) -> ApiResult<bool> {
-        match self.value(i).get(name) {
-            None | Some(Value::Null) => Ok(default),
-            Some(Value::Bool(b)) => Ok(*b),
-            Some(other) => Err(engine_error(EngineError::Field(engine::value::type_error(
-                &format!("options.{name}"),
-                "true or false",
-                other,
-            )))),
-        }
-    }
-
-    fn date(&self, i: usize) -> ApiResult<DateTime<Utc>> {
-        date_value(self.value(i), self.names[i]).map_err(|e| engine_error(e.into()))
-    }
-
-    fn count(&self, i: usize, default: u64, max: u64) -> ApiResult<usize> {
-        let v = self.value(i);
-        if v.is_null() {
-            return Ok(default as usize);
-        }
-        match v.as_f64() {
-            Some(n) if n.fract() == 0.0 && n >= 1.0 && n <= max as f64 => Ok(n as usize),
-            Some(n) => Err(ApiError::new(
-                ErrorKind::Range,
-                "ERR_OUT_OF_RANGE",
-                format!("expected a whole number from 1 to {max}, got {n}"),
-            )
-            .at(self.names[i], None)
-            .with_json(v.clone())),
-            None => Err(engine_error(EngineError::Field(engine::value::type_error(
-                self.names[i],
-                "a number",
-                v,
-            )))),
-        }
-    }
 }
 
 fn outcome(value: &Value) -> Outcome {
@@ -229,246 +137,6 @@ fn outcome(value: &Value) -> Outcome {
             message: text("message").unwrap_or_default(),
             stack: text("stack"),
         }
-    }
-}
-
-fn fault_injection() -> bool {
-    std::env::var("TICKFLOW_TEST_FAULTS").is_ok_and(|v| v == "1")
-}
-
-/// Runs one command against the engine; the answer is JSON.
-fn command(engine: &mut Engine, method: &str, values: Vec<Value>) -> ApiResult<Value> {
-    let names: &'static [&'static str] = match method {
-        "create" | "upsert" => &["config"],
-        "sync" => &["configs", "options"],
-        "update" => &["id", "updates"],
-        "delete" | "get" => &["id"],
-        "skipped" => &["scheduleId"],
-        "pause" => &["scheduleId", "note"],
-        "resume" | "enable" | "disable" | "status" | "health" | "metrics" | "workflowStatus" => {
-            &["scheduleId"]
-        }
-        "trigger" => &["scheduleId", "context"],
-        "cancel" | "retry" | "execution" => &["executionId"],
-        "complete" => &["executionId", "attempt", "outcome"],
-        "completeAll" => &["completions"],
-        "backfill" => &["scheduleId", "from", "to"],
-        "list" => &["filters"],
-        "history" => &["scheduleId", "filters"],
-        "nextTimes" => &["scheduleId", "count"],
-        "integrationMetrics" => &["scheduleId"],
-        "advance" => &["ms", "options"],
-        "advanceStep" => &["until"],
-        "listen" => &["types"],
-        "prometheus" => &["options"],
-        _ => &[],
-    };
-    let a = Args { values, names };
-    if CHANGING.contains(&method) {
-        engine.check_writable().map_err(engine_error)?;
-        if engine.is_cluster() {
-            // One node of a cluster: the command runs under its schedules' locks.
-            return engine.command(
-                |engine| cluster_scope(engine, method, &a),
-                |engine| run(engine, method, &a),
-                engine_error,
-            );
-        }
-    }
-    run(engine, method, &a)
-}
-
-/// The schedules a command changes, to lock in the database.
-fn cluster_scope(engine: &Engine, method: &str, a: &Args) -> Scope {
-    let text = |i: usize| a.value(i).as_str().unwrap_or_default().to_string();
-    let config_ids = |config: &Value| -> Vec<String> {
-        ["scheduleId", "id"]
-            .iter()
-            .filter_map(|k| config.get(*k).and_then(Value::as_str).map(str::to_string))
-            .collect()
-    };
-    match method {
-        "create" | "upsert" => engine.config_scope(config_ids(a.value(0)), false),
-        "sync" => {
-            let ids = match a.value(0) {
-                Value::Array(configs) => configs.iter().flat_map(config_ids).collect(),
-                _ => Vec::new(),
-            };
-            let all = a.value(1).get("deleteMissing").and_then(Value::as_bool) == Some(true);
-            engine.config_scope(ids, all)
-        }
-        "update" | "delete" => engine.config_scope(vec![text(0)], false),
-        "cancel" | "retry" => engine.execution_scope(&text(0)),
-        _ => engine.schedule_scope(&text(0)),
-    }
-}
-
-fn run(engine: &mut Engine, method: &str, a: &Args) -> ApiResult<Value> {
-    let e = |r: std::result::Result<Value, EngineError>| r.map_err(engine_error);
-    match method {
-        "create" => e(engine.create(a.value(0).clone()).map(Value::String)),
-        "upsert" => e(engine
-            .upsert(a.value(0).clone())
-            .map(|done| json!(done.as_str()))),
-        "sync" => {
-            let Value::Array(configs) = a.value(0).clone() else {
-                return Err(engine_error(EngineError::Field(engine::value::type_error(
-                    "configs",
-                    "an array of scheduled workflow configs",
-                    a.value(0),
-                ))));
-            };
-            let delete_missing = a.flag(1, "deleteMissing", false)?;
-            e(engine.sync(configs, delete_missing).map(|done| {
-                json!({
-                    "created": done.created,
-                    "updated": done.updated,
-                    "unchanged": done.unchanged,
-                    "deleted": done.deleted,
-                })
-            }))
-        }
-        "update" => e(engine
-            .update(&a.string(0)?, a.value(1).clone())
-            .map(|_| Value::Null)),
-        "delete" => e(engine.delete(&a.string(0)?).map(|_| Value::Null)),
-        "get" => Ok(engine.config(&a.string(0)?).unwrap_or(Value::Null)),
-        "getAll" => Ok(Value::Array(
-            engine.schedules().map(|s| s.config_view()).collect(),
-        )),
-        "pause" => e(engine
-            .pause(&a.string(0)?, a.optional_string(1)?)
-            .map(|_| Value::Null)),
-        "resume" => e(engine.resume(&a.string(0)?).map(|_| Value::Null)),
-        "enable" => e(engine.set_enabled(&a.string(0)?, true).map(|_| Value::Null)),
-        "disable" => e(engine
-            .set_enabled(&a.string(0)?, false)
-            .map(|_| Value::Null)),
-        "trigger" => e(engine
-            .trigger(&a.string(0)?, a.value(1).clone())
-            .map(Value::String)),
-        "cancel" => e(engine.cancel(&a.string(0)?).map(|_| Value::Null)),
-        "retry" => e(engine.retry_execution(&a.string(0)?).map(Value::String)),
-        "complete" => {
-            let attempt = a.value(1).as_u64().unwrap_or(0) as u32;
-            Ok(Value::Bool(engine.complete(
-                &a.string(0)?,
-                attempt,
-                outcome(a.value(2)),
-            )))
-        }
-        "completeAll" => {
-            let Value::Array(items) = a.value(0) else {
-                return Ok(Value::Null);
-            };
-            for item in items {
-                let id = item[0].as_str().unwrap_or_default();
-                let attempt = item[1].as_u64().unwrap_or(0) as u32;
-                engine.complete(id, attempt, outcome(&item[2]));
-            }
-            Ok(Value::Null)
-        }
-        "backfill" => e(engine
-            .backfill(&a.string(0)?, a.date(1)?, a.date(2)?)
-            .map(|ids| json!(ids))),
-        "execution" => Ok(engine.execution(&a.string(0)?).unwrap_or(Value::Null)),
-        "list" => {
-            let filters =
-                parse_filters(a.value(0), "filters").map_err(|f| engine_error(f.into()))?;
-            Ok(Value::Array(engine.list_executions(&filters)))
-        }
-        "history" => {
-            let mut filters =
-                parse_filters(a.value(1), "filters").map_err(|f| engine_error(f.into()))?;
-            e(engine.history(&a.string(0)?, &mut filters))
-        }
-        "nextTimes" => {
-            let count = a.count(1, 5, 100_000)?;
-            e(engine.next_times(&a.string(0)?, count).map(|v| {
-                json!(v
-                    .into_iter()
-                    .map(engine::value::date_json)
-                    .collect::<Vec<_>>())
-            }))
-        }
-        "status" => e(engine.schedule_status(&a.string(0)?)),
-        "skipped" => e(engine.skipped(&a.string(0)?)),
-        "health" => e(engine.schedule_health(&a.string(0)?)),
-        "metrics" => e(engine.schedule_metrics(&a.string(0)?)),
-        "workflowStatus" => e(engine.schedule_workflow_status(&a.string(0)?)),
-        "systemMetrics" => Ok(engine.system_metrics()),
-        "integrationMetrics" => e(engine.integration_metrics(a.optional_string(0)?.as_deref())),
-        "performanceMetrics" => Ok(engine.performance_metrics()),
-        "prometheus" => {
-            let per_schedule = a.flag(0, "perSchedule", true)?;
-            Ok(Value::String(engine.prometheus(per_schedule)))
-        }
-        "now" => Ok(engine::value::date_json(engine.now())),
-        "state" => Ok(json!(engine.lifecycle_name())),
-        "inFlight" => Ok(json!(engine.in_flight)),
-        "advance" => {
-            let ms = a.value(0);
-            let ms = match ms.as_f64() {
-                Some(n) if n.fract() == 0.0 && n >= 0.0 && n <= 100.0 * 366.0 * 86_400_000.0 => {
-                    n as u64
-                }
-                _ => {
-                    return Err(ApiError::new(
-                        ErrorKind::Range,
-                        "ERR_OUT_OF_RANGE",
-                        "expected a whole number of milliseconds from 0 to 100 years",
-                    )
-                    .at("ms", None)
-                    .with_json(ms.clone()))
-                }
-            };
-            let jump = a
-                .value(1)
-                .get("jump")
-                .and_then(Value::as_bool)
-                .unwrap_or(false);
-            e(engine.advance(ms, jump).map(|_| Value::Null))
-        }
-        "advanceStep" => {
-            let until = a.date(0)?;
-            e(engine.advance_step(until).map(Value::Bool))
-        }
-        "listen" => {
-            let types = match a.value(0) {
-                Value::Array(items) => Some(
-                    items
-                        .iter()
-                        .filter_map(|v| v.as_str().map(str::to_string))
-                        .collect(),
-                ),
-                _ => None,
-            };
-            engine.set_listening(types);
-            Ok(Value::Null)
-        }
-        "beginStop" => {
-            engine.begin_stop();
-            Ok(Value::Null)
-        }
-        "abortRunning" => {
-            engine.abort_running();
-            Ok(Value::Null)
-        }
-        "finishStop" => {
-            engine.finish_stop();
-            Ok(Value::Null)
-        }
-        // Fault injection for tests, only with TICKFLOW_TEST_FAULTS=1 in the environment.
-        "__panic" if fault_injection() => panic!("injected panic in a sync export"),
-        "__injectFault" if fault_injection() => {
-            engine.inject_fault();
-            Ok(Value::Null)
-        }
-        other => Err(ApiError::new(
-            ErrorKind::Type,
-            "ERR_UNKNOWN_METHOD",
-            format!("unknown method '{other}'"),
-        )),
     }
 }
 
@@ -567,31 +235,6 @@ impl NativeIntegration {
 
     fn wake_slot(&self) -> std::sync::MutexGuard<'_, Option<Arc<Wake>>> {
         self.wake.lock().unwrap_or_else(|e| e.into_inner())
-    }
-
-    /// Runs a command: `method` names it, `args` is a JSON array of its arguments.
-    #[napi(catch_unwind)]
-    pub fn call(&self, env: Env, method: String, args: String) -> Result<String> {
-        to_js(
-            &env,
-            (|| {
-                let values = match parse_json(&args, "arguments")? {
-                    Value::Array(v) => v,
-                    other => vec![other],
-                };
-                let mut engine = self.shared.lock();
-                let before = engine.next_due();
-                // Committed by the drain that follows (one per burst of commands).
-                let answer = command(&mut engine, &method, values)?;
-                // In a cluster, answers wait for the driver to write them.
-                if engine.next_due() != before
-                    || (engine.is_cluster() && method.starts_with("complete"))
-                {
-                    self.shared.poke();
-                }
-                Ok(answer.to_string())
-            })(),
-        )
     }
 
     /// Everything the engine has said since the last drain, in order, in the compact form

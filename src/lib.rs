@@ -3,6 +3,7 @@
 
 mod args;
 mod bench_api;
+mod commands;
 mod cron_api;
 mod integration;
 mod js_error;

@@ -116,7 +116,7 @@ function dstMark(at, zone) {
 }
 
 function lateness(integration, scheduleId) {
-  const families = parseExposition(integration._call('prometheus', { perSchedule: true }))
+  const families = parseExposition(integration._prometheus(true))
   const family = families.get('tickflow_trigger_lateness_seconds')
   const mine = family ? family.values.filter((v) => v.labels.schedule === scheduleId) : []
   const buckets = []

@@ -1,0 +1,493 @@
+//! `NativeIntegration`'s commands and reads, one typed method each. Configs, filters and
+//! records cross as JSON text (dates as `{ "$date": ms }`): a serde parse of JSON.stringify's
+//! output costs less than walking a JavaScript object through N-API. Ids, flags and numbers
+//! cross as themselves. `lib/integration.js` checks the types of what users pass before it
+//! calls these; the values are checked here.
+
+use napi::bindgen_prelude::*;
+use napi_derive::napi;
+use serde_json::{json, Value};
+use tickflow_core::cluster::Scope;
+use tickflow_core::engine::{self, parse_filters, value::date_value, Engine, EngineError};
+
+use crate::integration::{engine_error, parse_json, NativeIntegration};
+use crate::js_error::{to_js, ApiError, ApiResult, ErrorKind};
+
+/// 100 years, the longest a manual clock moves in one call.
+const MAX_ADVANCE_MS: f64 = 100.0 * 366.0 * 86_400_000.0;
+/// Most occurrences `nextTimes` lists.
+const MAX_NEXT_TIMES: f64 = 100_000.0;
+
+fn engine_result<T>(r: std::result::Result<T, EngineError>) -> ApiResult<T> {
+    r.map_err(engine_error)
+}
+
+/// The ids a config names (`id`, `scheduleId`), for a cluster's locks.
+fn config_ids(config: &Value) -> Vec<String> {
+    ["scheduleId", "id"]
+        .iter()
+        .filter_map(|k| config.get(*k).and_then(Value::as_str).map(str::to_string))
+        .collect()
+}
+
+impl NativeIntegration {
+    /// Runs a read (or a change that needs no lock) against the engine, waking the driver
+    /// when the next due instant moved.
+    fn with_engine<T>(&self, env: &Env, op: impl FnOnce(&mut Engine) -> ApiResult<T>) -> Result<T> {
+        let result = (|| {
+            let mut engine = self.shared.lock();
+            let before = engine.next_due();
+            let answer = op(&mut engine)?;
+            if engine.next_due() != before {
+                self.shared.poke();
+            }
+            Ok(answer)
+        })();
+        to_js(env, result)
+    }
+
+    /// Runs a change: refused on a read-only store and before a durable store is open; on
+    /// one node of a cluster, under the locks of the schedules `scope` names. Its messages
+    /// are committed by the drain that follows (one per burst of commands).
+    fn change<T>(
+        &self,
+        env: &Env,
+        scope: impl FnOnce(&Engine) -> Scope,
+        op: impl FnOnce(&mut Engine) -> ApiResult<T>,
+    ) -> Result<T> {
+        self.with_engine(env, |engine| {
+            engine.check_writable().map_err(engine_error)?;
+            if engine.is_cluster() {
+                engine.command(scope, op, engine_error)
+            } else {
+                op(engine)
+            }
+        })
+    }
+
+    /// A change to one schedule.
+    fn change_schedule<T>(
+        &self,
+        env: &Env,
+        schedule_id: &str,
+        op: impl FnOnce(&mut Engine) -> std::result::Result<T, EngineError>,
+    ) -> Result<T> {
+        self.change(
+            env,
+            |e| e.schedule_scope(schedule_id),
+            |e| engine_result(op(e)),
+        )
+    }
+
+    /// A change to one execution.
+    fn change_execution<T>(
+        &self,
+        env: &Env,
+        execution_id: &str,
+        op: impl FnOnce(&mut Engine) -> std::result::Result<T, EngineError>,
+    ) -> Result<T> {
+        self.change(
+            env,
+            |e| e.execution_scope(execution_id),
+            |e| engine_result(op(e)),
+        )
+    }
+
+    /// A change to the config `id`.
+    fn change_config<T>(
+        &self,
+        env: &Env,
+        id: &str,
+        op: impl FnOnce(&mut Engine) -> std::result::Result<T, EngineError>,
+    ) -> Result<T> {
+        let ids = vec![id.to_string()];
+        self.change(
+            env,
+            |e| e.config_scope(ids, false),
+            |e| engine_result(op(e)),
+        )
+    }
+}
+
+#[napi]
+impl NativeIntegration {
+    // ---- scheduled workflows ---------------------------------------------------------
+
+    /// Creates a scheduled workflow from its config (JSON); returns its id.
+    #[napi(catch_unwind)]
+    pub fn create(&self, env: Env, config: String) -> Result<String> {
+        let config = to_js(&env, parse_json(&config, "config"))?;
+        let ids = config_ids(&config);
+        self.change(
+            &env,
+            |e| e.config_scope(ids, false),
+            |e| engine_result(e.create(config)),
+        )
+    }
+
+    /// Creates the scheduled workflow or makes it exactly `config` (JSON): returns
+    /// `created`, `updated` or `unchanged`.
+    #[napi(catch_unwind, ts_return_type = "'created' | 'updated' | 'unchanged'")]
+    pub fn upsert(&self, env: Env, config: String) -> Result<String> {
+        let config = to_js(&env, parse_json(&config, "config"))?;
+        let ids = config_ids(&config);
+        self.change(
+            &env,
+            |e| e.config_scope(ids, false),
+            |e| engine_result(e.upsert(config).map(|done| done.as_str().to_string())),
+        )
+    }
+
+    /// Makes the scheduled workflows match `configs` (a JSON array); returns the ids
+    /// created, updated, unchanged and deleted, as JSON.
+    #[napi(catch_unwind)]
+    pub fn sync(&self, env: Env, configs: String, delete_missing: bool) -> Result<String> {
+        let configs = to_js(
+            &env,
+            match parse_json(&configs, "configs") {
+                Ok(Value::Array(configs)) => Ok(configs),
+                Ok(other) => Err(engine_error(EngineError::Field(engine::value::type_error(
+                    "configs",
+                    "an array of scheduled workflow configs",
+                    &other,
+                )))),
+                Err(err) => Err(err),
+            },
+        )?;
+        let ids: Vec<String> = configs.iter().flat_map(config_ids).collect();
+        self.change(
+            &env,
+            |e| e.config_scope(ids, delete_missing),
+            |e| {
+                let done = engine_result(e.sync(configs, delete_missing))?;
+                Ok(json!({
+                    "created": done.created,
+                    "updated": done.updated,
+                    "unchanged": done.unchanged,
+                    "deleted": done.deleted,
+                })
+                .to_string())
+            },
+        )
+    }
+
+    /// Merges `updates` (JSON) into the config `id`.
+    #[napi(catch_unwind)]
+    pub fn update(&self, env: Env, id: String, updates: String) -> Result<()> {
+        let updates = to_js(&env, parse_json(&updates, "updates"))?;
+        self.change_config(&env, &id, |e| e.update(&id, updates))
+    }
+
+    #[napi(catch_unwind)]
+    pub fn delete(&self, env: Env, id: String) -> Result<()> {
+        self.change_config(&env, &id, |e| e.delete(&id))
+    }
+
+    #[napi(catch_unwind)]
+    pub fn pause(&self, env: Env, schedule_id: String, note: Option<String>) -> Result<()> {
+        self.change_schedule(&env, &schedule_id, |e| e.pause(&schedule_id, note))
+    }
+
+    #[napi(catch_unwind)]
+    pub fn resume(&self, env: Env, schedule_id: String) -> Result<()> {
+        self.change_schedule(&env, &schedule_id, |e| e.resume(&schedule_id))
+    }
+
+    /// Enables or disables a schedule.
+    #[napi(catch_unwind)]
+    pub fn set_enabled(&self, env: Env, schedule_id: String, enabled: bool) -> Result<()> {
+        self.change_schedule(&env, &schedule_id, |e| e.set_enabled(&schedule_id, enabled))
+    }
+
+    // ---- executions --------------------------------------------------------------------
+
+    /// Starts a manual run; `context` is JSON (or none). Returns the execution id.
+    #[napi(catch_unwind)]
+    pub fn trigger(
+        &self,
+        env: Env,
+        schedule_id: String,
+        context: Option<String>,
+    ) -> Result<String> {
+        let context = match context {
+            Some(text) => to_js(&env, parse_json(&text, "context"))?,
+            None => Value::Null,
+        };
+        self.change_schedule(&env, &schedule_id, |e| e.trigger(&schedule_id, context))
+    }
+
+    #[napi(catch_unwind)]
+    pub fn cancel(&self, env: Env, execution_id: String) -> Result<()> {
+        self.change_execution(&env, &execution_id, |e| e.cancel(&execution_id))
+    }
+
+    /// Runs a finished execution again, as a new one; returns its id.
+    #[napi(catch_unwind)]
+    pub fn retry(&self, env: Env, execution_id: String) -> Result<String> {
+        self.change_execution(&env, &execution_id, |e| e.retry_execution(&execution_id))
+    }
+
+    /// One execution per occurrence in [from, to): dates as JSON (`{ "$date": ms }` or an
+    /// ISO string), checked here. Returns the execution ids.
+    #[napi(catch_unwind)]
+    pub fn backfill(
+        &self,
+        env: Env,
+        schedule_id: String,
+        from: String,
+        to: String,
+    ) -> Result<Vec<String>> {
+        let range = (|| {
+            let from = date_value(&parse_json(&from, "from")?, "from")
+                .map_err(|e| engine_error(e.into()))?;
+            let to =
+                date_value(&parse_json(&to, "to")?, "to").map_err(|e| engine_error(e.into()))?;
+            Ok((from, to))
+        })();
+        let (from, to) = to_js(&env, range)?;
+        self.change_schedule(&env, &schedule_id, |e| e.backfill(&schedule_id, from, to))
+    }
+
+    // ---- reads (JSON text; `null` for an unknown id where that is no error) ------------
+
+    /// The config `id`, as JSON; `null` when there is none.
+    #[napi(catch_unwind)]
+    pub fn config(&self, env: Env, id: String) -> Result<Option<String>> {
+        self.with_engine(&env, |e| Ok(e.config(&id).map(|v| v.to_string())))
+    }
+
+    /// Every config, as a JSON array.
+    #[napi(catch_unwind)]
+    pub fn configs(&self, env: Env) -> Result<String> {
+        self.with_engine(&env, |e| {
+            Ok(Value::Array(e.schedules().map(|s| s.config_view()).collect()).to_string())
+        })
+    }
+
+    #[napi(catch_unwind)]
+    pub fn execution(&self, env: Env, execution_id: String) -> Result<Option<String>> {
+        self.with_engine(&env, |e| {
+            Ok(e.execution(&execution_id).map(|v| v.to_string()))
+        })
+    }
+
+    /// Executions matching `filters` (JSON, or none), as a JSON array.
+    #[napi(catch_unwind)]
+    pub fn list(&self, env: Env, filters: Option<String>) -> Result<String> {
+        self.with_engine(&env, |e| {
+            let filters = read_filters(filters)?;
+            Ok(Value::Array(e.list_executions(&filters)).to_string())
+        })
+    }
+
+    #[napi(catch_unwind)]
+    pub fn history(
+        &self,
+        env: Env,
+        schedule_id: String,
+        filters: Option<String>,
+    ) -> Result<String> {
+        self.with_engine(&env, |e| {
+            let mut filters = read_filters(filters)?;
+            Ok(engine_result(e.history(&schedule_id, &mut filters))?.to_string())
+        })
+    }
+
+    /// The next `count` (default 5, at most 100,000) run times, in ms since the epoch.
+    #[napi(catch_unwind)]
+    pub fn next_times(
+        &self,
+        env: Env,
+        schedule_id: String,
+        count: Option<f64>,
+    ) -> Result<Vec<f64>> {
+        self.with_engine(&env, |e| {
+            let count = match count {
+                None => 5,
+                Some(n) if n.fract() == 0.0 && (1.0..=MAX_NEXT_TIMES).contains(&n) => n as usize,
+                Some(n) => {
+                    return Err(ApiError::new(
+                        ErrorKind::Range,
+                        "ERR_OUT_OF_RANGE",
+                        format!("expected a whole number from 1 to {MAX_NEXT_TIMES}, got {n}"),
+                    )
+                    .at("count", None)
+                    .with_json(json!(n)))
+                }
+            };
+            let times = engine_result(e.next_times(&schedule_id, count))?;
+            Ok(times
+                .into_iter()
+                .map(|t| t.timestamp_millis() as f64)
+                .collect())
+        })
+    }
+
+    /// A schedule's status, health, metrics, workflow status or skipped occurrences
+    /// (`what`), as JSON.
+    #[napi(
+        catch_unwind,
+        ts_args_type = "what: 'status' | 'health' | 'metrics' | 'workflowStatus' | 'skipped', scheduleId: string"
+    )]
+    pub fn schedule_report(&self, env: Env, what: String, schedule_id: String) -> Result<String> {
+        self.with_engine(&env, |e| {
+            let id = schedule_id.as_str();
+            let report = match what.as_str() {
+                "status" => e.schedule_status(id),
+                "health" => e.schedule_health(id),
+                "metrics" => e.schedule_metrics(id),
+                "workflowStatus" => e.schedule_workflow_status(id),
+                "skipped" => e.skipped(id),
+                other => {
+                    return Err(ApiError::new(
+                        ErrorKind::Range,
+                        "ERR_INVALID_ARG_VALUE",
+                        format!("no report '{other}'"),
+                    )
+                    .at("what", None))
+                }
+            };
+            Ok(engine_result(report)?.to_string())
+        })
+    }
+
+    #[napi(catch_unwind)]
+    pub fn system_metrics(&self, env: Env) -> Result<String> {
+        self.with_engine(&env, |e| Ok(e.system_metrics().to_string()))
+    }
+
+    /// For one schedule, or for all (none).
+    #[napi(catch_unwind)]
+    pub fn integration_metrics(&self, env: Env, schedule_id: Option<String>) -> Result<String> {
+        self.with_engine(&env, |e| {
+            Ok(engine_result(e.integration_metrics(schedule_id.as_deref()))?.to_string())
+        })
+    }
+
+    #[napi(catch_unwind)]
+    pub fn performance_metrics(&self, env: Env) -> Result<String> {
+        self.with_engine(&env, |e| Ok(e.performance_metrics().to_string()))
+    }
+
+    /// The Prometheus text exposition of every tickflow series.
+    #[napi(catch_unwind)]
+    pub fn prometheus(&self, env: Env, per_schedule: bool) -> Result<String> {
+        self.with_engine(&env, |e| Ok(e.prometheus(per_schedule)))
+    }
+
+    // ---- time and lifecycle ------------------------------------------------------------
+
+    /// The engine's clock, in ms since the epoch.
+    #[napi(catch_unwind)]
+    pub fn now(&self, env: Env) -> Result<f64> {
+        self.with_engine(&env, |e| Ok(e.now().timestamp_millis() as f64))
+    }
+
+    #[napi(catch_unwind, ts_return_type = "'stopped' | 'running' | 'stopping'")]
+    pub fn state(&self, env: Env) -> Result<String> {
+        self.with_engine(&env, |e| Ok(e.lifecycle_name().to_string()))
+    }
+
+    /// Attempts running now.
+    #[napi(catch_unwind)]
+    pub fn in_flight(&self, env: Env) -> Result<u32> {
+        self.with_engine(&env, |e| Ok(e.in_flight as u32))
+    }
+
+    /// Manual clock only: moves time by `ms` (a whole number, at most 100 years); `jump`
+    /// leaps, as a sleeping host does.
+    #[napi(catch_unwind)]
+    pub fn advance(&self, env: Env, ms: f64, jump: bool) -> Result<()> {
+        if !(ms.fract() == 0.0 && (0.0..=MAX_ADVANCE_MS).contains(&ms)) {
+            let err = ApiError::new(
+                ErrorKind::Range,
+                "ERR_OUT_OF_RANGE",
+                "expected a whole number of milliseconds from 0 to 100 years",
+            )
+            .at("ms", None)
+            .with_json(json!(ms));
+            return to_js(&env, Err(err));
+        }
+        self.change(
+            &env,
+            |e| e.schedule_scope(""),
+            |e| engine_result(e.advance(ms as u64, jump)),
+        )
+    }
+
+    /// Manual clock only: handles the next instant up to `until` (ms); whether more remain.
+    #[napi(catch_unwind)]
+    pub fn advance_step(&self, env: Env, until: f64) -> Result<bool> {
+        let until = to_js(
+            &env,
+            date_value(&json!({ "$date": until }), "until").map_err(|e| engine_error(e.into())),
+        )?;
+        self.change(
+            &env,
+            |e| e.schedule_scope(""),
+            |e| engine_result(e.advance_step(until)),
+        )
+    }
+
+    /// Limits the events built to these types (none: all of them).
+    #[napi(catch_unwind)]
+    pub fn listen(&self, env: Env, types: Option<Vec<String>>) -> Result<()> {
+        self.with_engine(&env, |e| {
+            e.set_listening(types);
+            Ok(())
+        })
+    }
+
+    /// Stops firing and dispatching; running attempts go on.
+    #[napi(catch_unwind)]
+    pub fn begin_stop(&self, env: Env) -> Result<()> {
+        self.with_engine(&env, |e| {
+            e.begin_stop();
+            Ok(())
+        })
+    }
+
+    /// Aborts the attempts still running at the end of the grace period.
+    #[napi(catch_unwind)]
+    pub fn abort_running(&self, env: Env) -> Result<()> {
+        self.with_engine(&env, |e| {
+            e.abort_running();
+            Ok(())
+        })
+    }
+
+    #[napi(catch_unwind)]
+    pub fn finish_stop(&self, env: Env) -> Result<()> {
+        self.with_engine(&env, |e| {
+            e.finish_stop();
+            Ok(())
+        })
+    }
+
+    /// Tests only, with TICKFLOW_TEST_FAULTS=1: `panic` panics in this call, `timer` makes
+    /// the next timer the engine handles panic.
+    #[napi(catch_unwind, ts_args_type = "fault: 'panic' | 'timer'")]
+    pub fn inject_fault(&self, env: Env, fault: String) -> Result<()> {
+        let enabled = std::env::var("TICKFLOW_TEST_FAULTS").is_ok_and(|v| v == "1");
+        self.with_engine(&env, |e| match fault.as_str() {
+            "panic" if enabled => panic!("injected panic in a sync export"),
+            "timer" if enabled => {
+                e.inject_fault();
+                Ok(())
+            }
+            _ => Err(ApiError::new(
+                ErrorKind::Plain,
+                "ERR_INVALID_STATE",
+                "fault injection needs TICKFLOW_TEST_FAULTS=1",
+            )),
+        })
+    }
+}
+
+fn read_filters(filters: Option<String>) -> ApiResult<engine::Filters> {
+    let value = match filters {
+        Some(text) => parse_json(&text, "filters")?,
+        None => Value::Null,
+    };
+    parse_filters(&value, "filters").map_err(|f| engine_error(f.into()))
+}
