@@ -250,12 +250,12 @@ impl Engine {
         let mut ids: HashSet<String> = j.deleted.iter().cloned().collect();
         for i in j.configs.iter().chain(&j.states) {
             if let Some(s) = self.schedule_at(*i) {
-                ids.insert(s.spec.fragments.schedule_id.clone());
+                ids.insert(s.spec.fragments.schedule_id.to_string());
             }
         }
         for key in &j.executions {
             if let Some(e) = self.executions.get(key) {
-                ids.insert(e.schedule_id.clone());
+                ids.insert(e.schedule_id.to_string());
             }
         }
         ids.into_iter().collect()
@@ -267,7 +267,7 @@ impl Engine {
             .iter()
             .filter_map(|id| self.schedule(id))
             .flat_map(|s| s.rt().active.iter())
-            .filter_map(|k| self.executions.get(k).map(|e| e.id.clone()))
+            .filter_map(|k| self.executions.get(k).map(|e| e.id.to_string()))
             .collect()
     }
 
@@ -349,7 +349,7 @@ impl Engine {
                 let gone = self
                     .executions
                     .get(&key)
-                    .is_some_and(|e| !given.contains(e.id.as_str()));
+                    .is_some_and(|e| !given.contains(&*e.id));
                 if gone {
                     self.forget_execution(key);
                 }
@@ -400,7 +400,7 @@ impl Engine {
             super::persist::schedule_from_state(spec, text, &state).ok_or_else(|| {
                 EngineError::Internal(format!("schedule '{}': unreadable state", row.schedule_id))
             })?;
-        let index = match self.by_schedule_id.get(&row.schedule_id).copied() {
+        let index = match self.by_schedule_id.get(row.schedule_id.as_str()).copied() {
             Some(index) => {
                 let old = self.schedule_mut(index).expect("indexed");
                 if old.spec.fragments.config_id != fresh.spec.fragments.config_id {
@@ -499,7 +499,7 @@ impl Engine {
         let is_final = e.status.is_final();
         let duration = e.duration_ms().filter(|_| is_final);
         let known = self.executions.insert(key, e);
-        self.execution_keys.insert(row.id.clone(), key);
+        self.execution_keys.insert(row.id.clone().into(), key);
         let s = self.schedule_mut(index).expect("indexed");
         let rt = s.rt_mut();
         if known.is_none() {
@@ -522,7 +522,7 @@ impl Engine {
 
     fn add_skip(&mut self, row: SkipRow) {
         let (Some(index), Some(at), Some(recorded)) = (
-            self.by_schedule_id.get(&row.schedule_id).copied(),
+            self.by_schedule_id.get(row.schedule_id.as_str()).copied(),
             DateTime::from_timestamp_millis(row.scheduled_ms),
             DateTime::from_timestamp_millis(row.recorded_ms),
         ) else {
@@ -574,7 +574,7 @@ impl Engine {
         self.release(key);
         if let Some(e) = self.executions.get(&key) {
             self.outbox.push(Message::Abort {
-                execution_id: e.id.clone(),
+                execution_id: e.id.to_string(),
                 attempt,
                 reason: reason.into(),
             });
@@ -585,7 +585,7 @@ impl Engine {
     fn schedules_of(&self, keys: impl Iterator<Item = u64>) -> Vec<String> {
         let mut ids: Vec<String> = keys
             .filter_map(|k| self.executions.get(&k))
-            .map(|e| e.schedule_id.clone())
+            .map(|e| e.schedule_id.to_string())
             .collect();
         ids.sort_unstable();
         ids.dedup();
@@ -707,11 +707,11 @@ impl Engine {
         match timer {
             Timer::Fire { schedule, .. } => self
                 .schedule_at(*schedule)
-                .map(|s| s.spec.fragments.schedule_id.clone()),
+                .map(|s| s.spec.fragments.schedule_id.to_string()),
             Timer::Retry { execution, .. } | Timer::Timeout { execution, .. } => self
                 .executions
                 .get(execution)
-                .map(|e| e.schedule_id.clone()),
+                .map(|e| e.schedule_id.to_string()),
         }
     }
 
@@ -819,7 +819,7 @@ impl Engine {
                 return;
             }
             for id in &locked.executions {
-                let Some(key) = e.execution_keys.get(id).copied() else {
+                let Some(key) = e.execution_keys.get(id.as_str()).copied() else {
                     continue;
                 };
                 if matches!(
@@ -846,7 +846,7 @@ impl Engine {
         }
         let _ = self.locked(Scope::Orphans, |e, locked| {
             for id in &locked.executions {
-                if let Some(key) = e.execution_keys.get(id).copied() {
+                if let Some(key) = e.execution_keys.get(id.as_str()).copied() {
                     e.interrupt(key, "its node stopped answering");
                 }
             }
@@ -914,7 +914,7 @@ impl Engine {
         let ids = self.schedules_of(
             batch
                 .iter()
-                .filter_map(|(id, _, _)| self.execution_keys.get(id).copied()),
+                .filter_map(|(id, _, _)| self.execution_keys.get(id.as_str()).copied()),
         );
         let kept = batch.clone();
         let result = self.locked(
@@ -1004,7 +1004,7 @@ impl Engine {
             .execution_keys
             .get(execution_id)
             .and_then(|k| self.executions.get(k))
-            .map(|e| vec![e.schedule_id.clone()])
+            .map(|e| vec![e.schedule_id.to_string()])
             .unwrap_or_default();
         Scope::Schedules {
             ids,
@@ -1018,12 +1018,12 @@ impl Engine {
         for id in ids {
             if let Some(s) = self
                 .by_config_id
-                .get(&id)
+                .get(id.as_str())
                 .and_then(|i| self.schedule_at(*i))
             {
-                out.push(s.spec.fragments.schedule_id.clone());
+                out.push(s.spec.fragments.schedule_id.to_string());
             }
-            out.push(id);
+            out.push(id.into());
         }
         Scope::Config { ids: out, all }
     }

@@ -4,6 +4,9 @@
 //! goes into an outbox of messages that the binding drains in order.
 
 use std::collections::{BinaryHeap, HashMap, VecDeque};
+use std::sync::Arc;
+
+use rustc_hash::FxHashMap;
 
 use chrono::{DateTime, Duration, Utc};
 use serde_json::{json, Value};
@@ -201,10 +204,10 @@ pub struct Engine {
     pub(crate) tokio_origin: Option<(DateTime<Utc>, tokio::time::Instant)>,
     pub(crate) schedules: Vec<Option<Box<Schedule>>>,
     pub(crate) free_slots: Vec<u32>,
-    pub(crate) by_schedule_id: HashMap<String, u32>,
-    pub(crate) by_config_id: HashMap<String, u32>,
-    pub(crate) executions: HashMap<u64, Execution>,
-    pub(crate) execution_keys: HashMap<String, u64>,
+    pub(crate) by_schedule_id: FxHashMap<Arc<str>, u32>,
+    pub(crate) by_config_id: FxHashMap<Arc<str>, u32>,
+    pub(crate) executions: FxHashMap<u64, Execution>,
+    pub(crate) execution_keys: FxHashMap<Arc<str>, u64>,
     pub(crate) timers: Timers,
     pub(crate) ready: BinaryHeap<Ready>,
     pub in_flight: usize,
@@ -235,7 +238,7 @@ pub struct Engine {
     /// One node of a cluster on PostgreSQL; `None` on its own.
     pub(crate) cluster: Option<Box<super::cluster::ClusterLink>>,
     /// Attempts running in this process: execution key → attempt number.
-    pub(crate) local: HashMap<u64, u32>,
+    pub(crate) local: FxHashMap<u64, u32>,
 }
 
 impl Engine {
@@ -249,10 +252,10 @@ impl Engine {
             tokio_origin: None,
             schedules: Vec::new(),
             free_slots: Vec::new(),
-            by_schedule_id: HashMap::new(),
-            by_config_id: HashMap::new(),
-            executions: HashMap::new(),
-            execution_keys: HashMap::new(),
+            by_schedule_id: FxHashMap::default(),
+            by_config_id: FxHashMap::default(),
+            executions: FxHashMap::default(),
+            execution_keys: FxHashMap::default(),
             timers: Timers::default(),
             ready: BinaryHeap::new(),
             in_flight: 0,
@@ -272,7 +275,7 @@ impl Engine {
             event_prefix: 0,
             event_seq: 0,
             cluster: None,
-            local: HashMap::new(),
+            local: FxHashMap::default(),
         }
         .with_event_prefix()
     }
@@ -740,7 +743,7 @@ impl Engine {
         if self.by_config_id.contains_key(&spec.fragments.config_id) {
             return Err(EngineError::Duplicate {
                 what: "scheduled workflow",
-                id: spec.fragments.config_id.clone(),
+                id: spec.fragments.config_id.to_string(),
             });
         }
         if self
@@ -749,7 +752,7 @@ impl Engine {
         {
             return Err(EngineError::Duplicate {
                 what: "schedule",
-                id: spec.fragments.schedule_id.clone(),
+                id: spec.fragments.schedule_id.to_string(),
             });
         }
         let mut config = config;
@@ -777,7 +780,7 @@ impl Engine {
         self.touch_config(index);
         self.emit("schedule.created", Some(index), json!({}));
         self.arm(index);
-        Ok(id)
+        Ok(id.to_string())
     }
 
     /// Puts a schedule in a free slot and indexes it.
@@ -930,14 +933,14 @@ impl Engine {
         for (i, config) in configs.into_iter().enumerate() {
             let at = |e: EngineError| at_index(e, i);
             let spec = self.parse(&config).map_err(at)?;
-            if let Some(first) = seen.insert(spec.fragments.config_id.clone(), i) {
+            if let Some(first) = seen.insert(spec.fragments.config_id.to_string(), i) {
                 return Err(at(duplicate_in_list(
                     "id",
                     &spec.fragments.config_id,
                     first,
                 )));
             }
-            if let Some(first) = seen_schedule.insert(spec.fragments.schedule_id.clone(), i) {
+            if let Some(first) = seen_schedule.insert(spec.fragments.schedule_id.to_string(), i) {
                 return Err(at(duplicate_in_list(
                     "scheduleId",
                     &spec.fragments.schedule_id,
@@ -948,11 +951,11 @@ impl Engine {
             // halfway through.
             if let Some(owner) = self.schedule(&spec.fragments.schedule_id) {
                 let owner_id = &owner.spec.fragments.config_id;
-                let owner_stays = seen.contains_key(owner_id) || !delete_missing;
+                let owner_stays = seen.contains_key(&**owner_id) || !delete_missing;
                 if owner_id != &spec.fragments.config_id && owner_stays {
                     return Err(at(EngineError::Duplicate {
                         what: "schedule",
-                        id: spec.fragments.schedule_id.clone(),
+                        id: spec.fragments.schedule_id.to_string(),
                     }));
                 }
             }
@@ -964,7 +967,7 @@ impl Engine {
         if delete_missing {
             let missing: Vec<String> = self
                 .schedules()
-                .map(|s| s.spec.fragments.config_id.clone())
+                .map(|s| s.spec.fragments.config_id.to_string())
                 .filter(|id| !seen.contains_key(id))
                 .collect();
             for id in missing {
@@ -975,9 +978,9 @@ impl Engine {
         for (config, spec) in parsed {
             let id = spec.fragments.config_id.clone();
             match self.upsert_parsed(config, spec)? {
-                Upsert::Created => out.created.push(id),
-                Upsert::Updated => out.updated.push(id),
-                Upsert::Unchanged => out.unchanged.push(id),
+                Upsert::Created => out.created.push(id.to_string()),
+                Upsert::Updated => out.updated.push(id.to_string()),
+                Upsert::Unchanged => out.unchanged.push(id.to_string()),
             }
         }
         Ok(out)

@@ -1,5 +1,7 @@
 //! Execution records: one per run of a workflow, with its attempts.
 
+use std::sync::Arc;
+
 use chrono::{DateTime, Utc};
 use serde_json::{json, Value};
 
@@ -174,10 +176,12 @@ impl LateOutcome {
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct Execution {
-    pub id: String,
-    pub schedule_id: String,
-    pub workflow_id: String,
-    pub config_id: String,
+    /// Shared with the messages about it and the id index.
+    pub id: Arc<str>,
+    /// Shared with its schedule's `Fragments` (interned, not copied per execution).
+    pub schedule_id: Arc<str>,
+    pub workflow_id: Arc<str>,
+    pub config_id: Arc<str>,
     pub trigger: TriggerType,
     pub scheduled_time: DateTime<Utc>,
     pub created: DateTime<Utc>,
@@ -319,10 +323,10 @@ impl Execution {
             })
             .collect::<Option<Vec<_>>>()?;
         Some(Execution {
-            id: text("id")?,
-            schedule_id: text("scheduleId")?,
-            workflow_id: text("workflowId")?,
-            config_id: text("scheduledWorkflowId")?,
+            id: text("id")?.into(),
+            schedule_id: text("scheduleId")?.into(),
+            workflow_id: text("workflowId")?.into(),
+            config_id: text("scheduledWorkflowId")?.into(),
             trigger: TriggerType::parse(v["triggerType"].as_str()?)?,
             scheduled_time: date_of(&v["scheduledTime"])?,
             created: date_of(&v["createdTime"])?,

@@ -152,7 +152,7 @@ impl Engine {
                     .cmp(&b.spec.fragments.schedule_id)
             });
             for s in schedules {
-                rows.push((Some(s.spec.fragments.schedule_id.as_str()), self.sample(s)));
+                rows.push((Some(&*s.spec.fragments.schedule_id), self.sample(s)));
             }
         } else {
             let mut all = Sample::default();

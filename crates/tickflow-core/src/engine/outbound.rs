@@ -38,7 +38,7 @@ pub struct About {
     /// own (its schedule was deleted, or now runs another workflow).
     pub slot: u32,
     pub schedule: Arc<Fragments>,
-    pub execution_id: String,
+    pub execution_id: Arc<str>,
     pub trigger: TriggerType,
 }
 

@@ -262,8 +262,8 @@ impl Engine {
                 .filter_map(|i| {
                     let s = self.schedule_at(i)?;
                     Some(ScheduleRow {
-                        schedule_id: s.spec.fragments.schedule_id.clone(),
-                        config_id: s.spec.fragments.config_id.clone(),
+                        schedule_id: s.spec.fragments.schedule_id.to_string(),
+                        config_id: s.spec.fragments.config_id.to_string(),
                         config: j.configs.contains(&i).then(|| s.config.clone()),
                         state: state_json(s).to_string(),
                     })
@@ -282,8 +282,8 @@ impl Engine {
                     };
                     Some(ExecutionRow {
                         seq: key,
-                        id: e.id.clone(),
-                        schedule_id: e.schedule_id.clone(),
+                        id: e.id.to_string(),
+                        schedule_id: e.schedule_id.to_string(),
                         status: e.status.as_str(),
                         scheduled_ms: e.scheduled_time.timestamp_millis(),
                         record: e.to_record().to_string(),

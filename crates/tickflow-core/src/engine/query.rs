@@ -129,11 +129,11 @@ impl Filters {
         let when = e.started.unwrap_or(e.scheduled_time);
         self.schedule_id
             .as_ref()
-            .is_none_or(|id| *id == e.schedule_id)
+            .is_none_or(|id| **id == *e.schedule_id)
             && self
                 .workflow_id
                 .as_ref()
-                .is_none_or(|id| *id == e.workflow_id)
+                .is_none_or(|id| **id == *e.workflow_id)
             && self.status.as_ref().is_none_or(|s| s.contains(&e.status))
             && self
                 .priority

@@ -261,7 +261,7 @@ impl Engine {
         let schedule_id = s.spec.fragments.schedule_id.clone();
         self.touch_schedule(index);
         self.journal_skip(crate::store::SkipRow {
-            schedule_id,
+            schedule_id: schedule_id.to_string(),
             scheduled_ms: at.timestamp_millis(),
             reason: reason.to_string(),
             recorded_ms: now.timestamp_millis(),
@@ -323,7 +323,7 @@ impl Engine {
         retry_of: Option<String>,
     ) -> Option<String> {
         let now = self.now();
-        let id = self.next_id("exec");
+        let id: std::sync::Arc<str> = self.next_id("exec").into();
         let key = self.seq;
         let s = self.schedule_mut(index)?;
         let execution = Execution {
@@ -373,7 +373,7 @@ impl Engine {
         self.prune_history(index);
         self.enqueue(key);
         self.dispatch();
-        Some(id)
+        Some(id.to_string())
     }
 
     pub(crate) fn enqueue(&mut self, key: u64) {
@@ -614,7 +614,7 @@ impl Engine {
             json!({ "attempt": attempt, "timeoutMs": timeout_ms }),
         );
         self.outbox.push(Message::Abort {
-            execution_id: id,
+            execution_id: id.to_string(),
             attempt,
             reason: "timeout".into(),
         });
@@ -916,7 +916,7 @@ impl Engine {
         if was_running {
             self.release(key);
             self.outbox.push(Message::Abort {
-                execution_id: id,
+                execution_id: id.to_string(),
                 attempt,
                 reason: reason.to_string(),
             });

@@ -4,6 +4,7 @@
 
 use std::borrow::Cow;
 use std::fmt::Write as _;
+use std::sync::Arc;
 
 use serde_json::Value;
 
@@ -92,9 +93,9 @@ pub fn push_fields(out: &mut String, payload: &Value) {
 /// so that the binding can tell which version JavaScript already has.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Fragments {
-    pub config_id: String,
-    pub schedule_id: String,
-    pub workflow_id: String,
+    pub config_id: Arc<str>,
+    pub schedule_id: Arc<str>,
+    pub workflow_id: Arc<str>,
     /// The usual `{}` and `null` are shared static text: most schedules have no metadata,
     /// variables or environment, and an allocation each would cost an idle schedule ~100 B.
     pub metadata: Cow<'static, str>,
