@@ -88,7 +88,7 @@ class WorkflowScheduleIntegration extends EventEmitter {
     // Where the decoder hands each drained message.
     this._sink = {
       event: (event) => this._deliver(event),
-      execute: (request, engineKey) => this._execute(request, engineKey),
+      execute: (request, engineKey, attempt) => this._execute(request, engineKey, attempt),
       abort: (executionId, attempt, reason) => this._abort(executionId, attempt, reason),
     }
     this._drained = null
@@ -222,8 +222,7 @@ class WorkflowScheduleIntegration extends EventEmitter {
       const reason = new Error(`execution ${executionId} aborted: ${why}`)
       reason.code = why === 'timeout' ? 'TIMEOUT' : 'ABORTED'
       reason.reason = why
-      attempt.reason = reason
-      if (attempt.controller) attempt.controller.abort(reason)
+      attempt.abort(reason)
     }
   }
 
@@ -250,22 +249,10 @@ class WorkflowScheduleIntegration extends EventEmitter {
     }
   }
 
-  _execute(request, engineKey) {
+  /** Calls the executor for one attempt; `attempt` is its AttemptSignal (request.signal). */
+  _execute(request, engineKey, attempt) {
     const key = `${request.executionId}#${request.attempt}`
-    // The AbortController is made when the executor first reads `signal`: most never do,
-    // and a herd of executions should not pay for one each.
-    const attempt = { controller: null, reason: undefined }
     this._controllers.set(key, attempt)
-    Object.defineProperty(request, 'signal', {
-      enumerable: true,
-      get() {
-        if (!attempt.controller) {
-          attempt.controller = new AbortController()
-          if (attempt.reason !== undefined) attempt.controller.abort(attempt.reason)
-        }
-        return attempt.controller.signal
-      },
-    })
     const handler = this._handlers.size === 0 ? this._executor : this._handlers.get(request.scheduleId) || this._executor
     let span = null
     let pending

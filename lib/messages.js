@@ -47,6 +47,30 @@ function copier(value) {
   return () => deepCopy(object)
 }
 
+/**
+ * An attempt's AbortSignal, made when the executor first reads `request.signal`: most never
+ * do, and a herd of executions should not pay for a controller each.
+ */
+class AttemptSignal {
+  constructor() {
+    this.controller = null
+    this.reason = undefined
+  }
+
+  get signal() {
+    if (this.controller === null) {
+      this.controller = new AbortController()
+      if (this.reason !== undefined) this.controller.abort(this.reason)
+    }
+    return this.controller.signal
+  }
+
+  abort(reason) {
+    this.reason = reason
+    if (this.controller !== null) this.controller.abort(reason)
+  }
+}
+
 /** One schedule's constant parts, as of one version. */
 class ScheduleParts {
   constructor(configId, scheduleId, workflowId, metadata, variables, environment, defaultEnvironment) {
@@ -79,11 +103,13 @@ class Decoder {
 
   /**
    * Hands every message of one drain to `sink`, in order: `sink.event(event)`,
-   * `sink.execute(request, key)` and `sink.abort(executionId, attempt, reason)`.
+   * `sink.execute(request, key, attemptSignal)` and `sink.abort(executionId, attempt, reason)`.
+   * The first item is the drain's base time; the times in messages are relative to it.
    */
   decode(m, sink) {
     const n = m.length
-    let i = 0
+    this.base = m[0]
+    let i = 1
     while (i < n) {
       switch (m[i]) {
         case EVENT:
@@ -98,10 +124,12 @@ class Decoder {
           sink.event(this.triggered(m, i))
           i += 8
           break
-        case EXECUTE:
-          sink.execute(this.request(m, i), m[i + 2])
+        case EXECUTE: {
+          const attempt = new AttemptSignal()
+          sink.execute(this.request(m, i, attempt), m[i + 2], attempt)
           i += 9
           break
+        }
         case STARTED:
           sink.event(this.started(m, i))
           i += 7
@@ -128,7 +156,7 @@ class Decoder {
   triggered(m, i) {
     const p = this.schedules[m[i + 1]]
     const trigger = m[i + 3]
-    const at = m[i + 5]
+    const at = this.base + m[i + 5]
     const context = m[i + 7]
     return {
       type: 'schedule.triggered',
@@ -139,7 +167,7 @@ class Decoder {
       workflowId: p.workflowId,
       metadata: p.metadata(),
       executionId: m[i + 2],
-      scheduledTime: new Date(m[i + 6]),
+      scheduledTime: new Date(this.base + m[i + 6]),
       triggerTime: new Date(at),
       triggerType: EVENT_KIND[trigger],
       triggerKind: TRIGGER[trigger],
@@ -153,31 +181,58 @@ class Decoder {
   }
 
   // `code, slot, key, executionId, attempt, trigger, scheduledMs, startedMs, context`
-  request(m, i) {
+  request(m, i, attempt) {
     const p = this.schedules[m[i + 1]]
-    const request = {
-      executionId: m[i + 3],
+    const executionId = m[i + 3]
+    const number = m[i + 4]
+    const triggerType = TRIGGER[m[i + 5]]
+    const scheduledTime = new Date(this.base + m[i + 6])
+    const startedAt = new Date(this.base + m[i + 7])
+    const context = m[i + 8]
+    // Two literals rather than an added property: `context` is left out when there is none,
+    // and `signal` is an own, enumerable accessor either way.
+    if (context === null) {
+      return {
+        executionId,
+        scheduleId: p.scheduleId,
+        workflowId: p.workflowId,
+        scheduledWorkflowId: p.configId,
+        attempt: number,
+        triggerType,
+        scheduledTime,
+        startedAt,
+        variables: p.variables(),
+        environment: p.environment,
+        metadata: p.metadata(),
+        get signal() {
+          return attempt.signal
+        },
+      }
+    }
+    return {
+      executionId,
       scheduleId: p.scheduleId,
       workflowId: p.workflowId,
       scheduledWorkflowId: p.configId,
-      attempt: m[i + 4],
-      triggerType: TRIGGER[m[i + 5]],
-      scheduledTime: new Date(m[i + 6]),
-      startedAt: new Date(m[i + 7]),
+      attempt: number,
+      triggerType,
+      scheduledTime,
+      startedAt,
       variables: p.variables(),
       environment: p.environment,
       metadata: p.metadata(),
+      context: revive(context),
+      get signal() {
+        return attempt.signal
+      },
     }
-    const context = m[i + 8]
-    if (context !== null) request.context = revive(context)
-    return request
   }
 
   // `code, slot, executionId, trigger, event, atMs, attempt`
   started(m, i) {
     const p = this.schedules[m[i + 1]]
     const executionId = m[i + 2]
-    const at = m[i + 5]
+    const at = this.base + m[i + 5]
     return {
       type: 'workflow.started',
       timestamp: new Date(at),
@@ -201,9 +256,10 @@ class Decoder {
     const status = STATUS[m[i + 6]]
     const start = m[i + 7]
     const end = m[i + 8]
+    const base = this.base
     const event = {
       type: status === 'completed' ? 'workflow.completed' : 'workflow.failed',
-      timestamp: new Date(m[i + 5]),
+      timestamp: new Date(base + m[i + 5]),
       id: this.eventId(m[i + 4]),
       scheduledWorkflowId: p.configId,
       scheduleId: p.scheduleId,
@@ -211,8 +267,8 @@ class Decoder {
       executionId,
       metadata: p.executionMetadata(SOURCE[trigger], executionId),
       status,
-      startTime: start === null ? null : new Date(start),
-      endTime: end === null ? null : new Date(end),
+      startTime: start === null ? null : new Date(base + start),
+      endTime: end === null ? null : new Date(base + end),
       duration: m[i + 9],
     }
     // Left out when absent (production-ccs's types make them optional, not nullable).

@@ -3,11 +3,13 @@
 //! of short arrays of numbers and strings is the cheapest way into V8 found here; the
 //! object shapes are then built in JavaScript.
 //!
+//! Times are written relative to the drain's first (its first item, in ms since the epoch):
+//! V8 parses integers of up to 31 bits on a fast path, and a timestamp in ms is longer.
+//!
 //! A schedule's constant parts (ids, metadata, variables, environment) cross once per
 //! version, as a `SCHEDULE` record for its slot; the messages about its executions refer
 //! to the slot and carry only what varies. `lib/integration.js` decodes the same codes.
 
-use std::fmt::Write as _;
 use std::sync::{Arc, Weak};
 
 use tickflow_core::engine::outbound::{About, Finished, Request, Started, Triggered};
@@ -19,7 +21,8 @@ const EVENT: u8 = 0;
 /// `SCHEDULE, slot, scheduledWorkflowId, scheduleId, workflowId, metadata, variables,
 /// environment`: the slot's constant parts from here on.
 const SCHEDULE: u8 = 1;
-/// `TRIGGERED, slot, executionId, trigger, event, atMs, scheduledMs, context`
+/// `TRIGGERED, slot, executionId, trigger, event, atMs, scheduledMs, context` (times, here and
+/// below, relative to the base)
 const TRIGGERED: u8 = 2;
 /// `EXECUTE, slot, key, executionId, attempt, trigger, scheduledMs, startedMs, context`
 const EXECUTE: u8 = 3;
@@ -44,37 +47,39 @@ pub struct Encoder {
 
 impl Encoder {
     pub fn encode(&mut self, messages: Vec<Message>) -> String {
-        let mut out = String::with_capacity(2 + messages.len() * 64);
+        let mut out = String::with_capacity(16 + messages.len() * 64);
         out.push('[');
+        let base = messages.iter().find_map(first_time).unwrap_or(0);
+        push_integer(&mut out, base);
+        let mut w = Writer { out, base };
         for m in messages {
             match m {
                 Message::Event(text) => {
-                    code(&mut out, EVENT);
-                    out.push(',');
-                    out.push_str(&text);
+                    w.code(EVENT);
+                    w.raw(&text);
                 }
-                Message::Triggered(t) => self.triggered(&mut out, t),
-                Message::Execute(r) => self.execute(&mut out, r),
-                Message::Started(s) => self.started(&mut out, s),
-                Message::Finished(f) => self.finished(&mut out, f),
+                Message::Triggered(t) => self.triggered(&mut w, t),
+                Message::Execute(r) => self.execute(&mut w, r),
+                Message::Started(s) => self.started(&mut w, s),
+                Message::Finished(f) => self.finished(&mut w, f),
                 Message::Abort {
                     execution_id,
                     attempt,
                     reason,
                 } => {
-                    code(&mut out, ABORT);
-                    string(&mut out, &execution_id);
-                    number(&mut out, attempt);
-                    string(&mut out, &reason);
+                    w.code(ABORT);
+                    w.string(&execution_id);
+                    w.number(attempt);
+                    w.string(&reason);
                 }
             }
         }
-        out.push(']');
-        out
+        w.out.push(']');
+        w.out
     }
 
     /// The slot as written; sends the fragments first when JavaScript lacks this version.
-    fn slot(&mut self, out: &mut String, about: &About) -> i64 {
+    fn slot(&mut self, w: &mut Writer, about: &About) -> i64 {
         let slot = if about.slot == About::AD_HOC {
             AD_HOC_SLOT
         } else {
@@ -89,95 +94,120 @@ impl Encoder {
             i as i64
         };
         let f = &about.schedule;
-        code(out, SCHEDULE);
-        number(out, slot);
-        string(out, &f.config_id);
-        string(out, &f.schedule_id);
-        string(out, &f.workflow_id);
-        raw(out, &f.metadata);
-        raw(out, &f.variables);
-        raw(out, &f.environment);
+        w.code(SCHEDULE);
+        w.number(slot);
+        w.string(&f.config_id);
+        w.string(&f.schedule_id);
+        w.string(&f.workflow_id);
+        w.raw(&f.metadata);
+        w.raw(&f.variables);
+        w.raw(&f.environment);
         slot
     }
 
     /// `code, slot, executionId, trigger`: the start of every execution message.
-    fn head(&mut self, out: &mut String, op: u8, about: &About) {
-        let slot = self.slot(out, about);
-        code(out, op);
-        number(out, slot);
-        string(out, &about.execution_id);
-        number(out, about.trigger as u8);
+    fn head(&mut self, w: &mut Writer, op: u8, about: &About) {
+        let slot = self.slot(w, about);
+        w.code(op);
+        w.number(slot);
+        w.string(&about.execution_id);
+        w.number(about.trigger as u8);
     }
 
-    fn triggered(&mut self, out: &mut String, t: Triggered) {
-        self.head(out, TRIGGERED, &t.about);
-        number(out, t.event);
-        number(out, t.at_ms);
-        number(out, t.scheduled_ms);
-        raw(out, t.context.as_deref().unwrap_or("null"));
+    fn triggered(&mut self, w: &mut Writer, t: Triggered) {
+        self.head(w, TRIGGERED, &t.about);
+        w.number(t.event);
+        w.time(t.at_ms);
+        w.time(t.scheduled_ms);
+        w.raw(t.context.as_deref().unwrap_or("null"));
     }
 
-    fn execute(&mut self, out: &mut String, r: Request) {
-        let slot = self.slot(out, &r.about);
-        code(out, EXECUTE);
-        number(out, slot);
-        number(out, r.key);
-        string(out, &r.about.execution_id);
-        number(out, r.attempt);
-        number(out, r.about.trigger as u8);
-        number(out, r.scheduled_ms);
-        number(out, r.started_ms);
-        raw(out, r.context.as_deref().unwrap_or("null"));
+    fn execute(&mut self, w: &mut Writer, r: Request) {
+        let slot = self.slot(w, &r.about);
+        w.code(EXECUTE);
+        w.number(slot);
+        w.number(r.key);
+        w.string(&r.about.execution_id);
+        w.number(r.attempt);
+        w.number(r.about.trigger as u8);
+        w.time(r.scheduled_ms);
+        w.time(r.started_ms);
+        w.raw(r.context.as_deref().unwrap_or("null"));
     }
 
-    fn started(&mut self, out: &mut String, s: Started) {
-        self.head(out, STARTED, &s.about);
-        number(out, s.event);
-        number(out, s.at_ms);
-        number(out, s.attempt);
+    fn started(&mut self, w: &mut Writer, s: Started) {
+        self.head(w, STARTED, &s.about);
+        w.number(s.event);
+        w.time(s.at_ms);
+        w.number(s.attempt);
     }
 
-    fn finished(&mut self, out: &mut String, f: Finished) {
-        self.head(out, FINISHED, &f.about);
-        number(out, f.event);
-        number(out, f.at_ms);
-        number(out, f.status as u8);
-        optional(out, f.start_ms);
-        optional(out, f.end_ms);
-        number(out, f.duration_ms);
-        number(out, f.attempts);
-        raw(out, f.result.as_deref().unwrap_or("null"));
-        raw(out, f.error.as_deref().unwrap_or("null"));
-    }
-}
-
-/// An operation code: the first item written has no comma before it.
-fn code(out: &mut String, op: u8) {
-    if out.len() > 1 {
-        out.push(',');
-    }
-    let _ = write!(out, "{op}");
-}
-
-fn number(out: &mut String, n: impl std::fmt::Display) {
-    let _ = write!(out, ",{n}");
-}
-
-fn optional(out: &mut String, n: Option<i64>) {
-    match n {
-        Some(n) => number(out, n),
-        None => out.push_str(",null"),
+    fn finished(&mut self, w: &mut Writer, f: Finished) {
+        self.head(w, FINISHED, &f.about);
+        w.number(f.event);
+        w.time(f.at_ms);
+        w.number(f.status as u8);
+        w.optional_time(f.start_ms);
+        w.optional_time(f.end_ms);
+        w.number(f.duration_ms);
+        w.number(f.attempts);
+        w.raw(f.result.as_deref().unwrap_or("null"));
+        w.raw(f.error.as_deref().unwrap_or("null"));
     }
 }
 
-fn string(out: &mut String, s: &str) {
-    out.push(',');
-    push_str(out, s);
+/// The first time a message carries: the drain's base.
+fn first_time(m: &Message) -> Option<i64> {
+    match m {
+        Message::Triggered(t) => Some(t.at_ms),
+        Message::Execute(r) => Some(r.started_ms),
+        Message::Started(s) => Some(s.at_ms),
+        Message::Finished(f) => Some(f.at_ms),
+        Message::Event(_) | Message::Abort { .. } => None,
+    }
 }
 
-fn raw(out: &mut String, json: &str) {
-    out.push(',');
-    out.push_str(json);
+fn push_integer(out: &mut String, n: impl itoa::Integer) {
+    out.push_str(itoa::Buffer::new().format(n));
+}
+
+/// The output of one drain, every item after the base preceded by a comma.
+struct Writer {
+    out: String,
+    base: i64,
+}
+
+impl Writer {
+    fn code(&mut self, op: u8) {
+        self.number(op);
+    }
+
+    fn number(&mut self, n: impl itoa::Integer) {
+        self.out.push(',');
+        push_integer(&mut self.out, n);
+    }
+
+    /// A time, relative to the base.
+    fn time(&mut self, ms: i64) {
+        self.number(ms - self.base);
+    }
+
+    fn optional_time(&mut self, ms: Option<i64>) {
+        match ms {
+            Some(ms) => self.time(ms),
+            None => self.out.push_str(",null"),
+        }
+    }
+
+    fn string(&mut self, s: &str) {
+        self.out.push(',');
+        push_str(&mut self.out, s);
+    }
+
+    fn raw(&mut self, json: &str) {
+        self.out.push(',');
+        self.out.push_str(json);
+    }
 }
 
 #[cfg(test)]
@@ -209,17 +239,17 @@ mod tests {
         let first = encoder.encode(vec![started(&v1, 2), started(&v1, 2)]);
         assert_eq!(
             first,
-            r#"[1,2,"c","s","w",{},{},null,4,2,"exec_1",1,7,1000,1,4,2,"exec_1",1,7,1000,1]"#
+            r#"[1000,1,2,"c","s","w",{},{},null,4,2,"exec_1",1,7,0,1,4,2,"exec_1",1,7,0,1]"#
         );
         let v2 = Arc::new(Fragments::bare("c", "s", "w2"));
         let again = encoder.encode(vec![started(&v1, 2), started(&v2, 2)]);
         assert_eq!(
             again,
-            r#"[4,2,"exec_1",1,7,1000,1,1,2,"c","s","w2",{},{},null,4,2,"exec_1",1,7,1000,1]"#
+            r#"[1000,4,2,"exec_1",1,7,0,1,1,2,"c","s","w2",{},{},null,4,2,"exec_1",1,7,0,1]"#
         );
         let ad_hoc = encoder.encode(vec![started(&v2, About::AD_HOC)]);
-        assert!(ad_hoc.starts_with(r#"[1,-1,"c","s","w2""#), "{ad_hoc}");
+        assert!(ad_hoc.starts_with(r#"[1000,1,-1,"c","s","w2""#), "{ad_hoc}");
         let parsed: serde_json::Value = serde_json::from_str(&ad_hoc).unwrap();
-        assert_eq!(parsed.as_array().unwrap().len(), 8 + 7);
+        assert_eq!(parsed.as_array().unwrap().len(), 1 + 8 + 7);
     }
 }
