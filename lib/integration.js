@@ -165,7 +165,7 @@ class WorkflowScheduleIntegration extends EventEmitter {
    * open, the change waits for it (and opens it).
    */
   async _change(fn) {
-    return this._changeThen(null, fn)
+    return await this._changeThen(null, fn)
   }
 
   /** `_change`, calling `onAnswer(answer)` before the drain runs (and reaches executors). */
@@ -461,7 +461,7 @@ class WorkflowScheduleIntegration extends EventEmitter {
   async createScheduledWorkflow(config) {
     checkObject(config, 'config')
     const json = toJson(config, 'config')
-    return this._change((n) => n.create(json))
+    return await this._change((n) => n.create(json))
   }
 
   /**
@@ -471,7 +471,7 @@ class WorkflowScheduleIntegration extends EventEmitter {
   async upsertScheduledWorkflow(config) {
     checkObject(config, 'config')
     const json = toJson(config, 'config')
-    return this._change((n) => n.upsert(json))
+    return await this._change((n) => n.upsert(json))
   }
 
   /**
@@ -570,7 +570,7 @@ class WorkflowScheduleIntegration extends EventEmitter {
         }
       : null
     const json = context === undefined ? undefined : toJson(context, 'context')
-    return this._changeThen(remember, (n) => n.trigger(scheduleId, json))
+    return await this._changeThen(remember, (n) => n.trigger(scheduleId, json))
   }
 
   async cancelScheduledExecution(executionId) {
@@ -580,13 +580,13 @@ class WorkflowScheduleIntegration extends EventEmitter {
 
   async retryExecution(executionId) {
     checkId(executionId, 'executionId')
-    return this._change((n) => n.retry(executionId))
+    return await this._change((n) => n.retry(executionId))
   }
 
   async backfill(scheduleId, from, to) {
     checkId(scheduleId, 'scheduleId')
     const range = [from === undefined ? 'null' : toJson(from, 'from'), to === undefined ? 'null' : toJson(to, 'to')]
-    return this._change((n) => n.backfill(scheduleId, range[0], range[1]))
+    return await this._change((n) => n.backfill(scheduleId, range[0], range[1]))
   }
 
   getExecution(executionId) {
