@@ -13,6 +13,7 @@ const EXECUTE = 3
 const STARTED = 4
 const FINISHED = 5
 const ABORT = 6
+const SKIPPED = 7
 
 // Indexed by the engine's TriggerType and ExecutionStatus, in declaration order.
 const TRIGGER = ['scheduled', 'manual', 'retry', 'catchup', 'backfill']
@@ -171,6 +172,10 @@ class Decoder {
           sink.abort(m[i + 1], m[i + 2], m[i + 3])
           i += 4
           break
+        case SKIPPED:
+          sink.event(this.skipped(m, i))
+          i += 6
+          break
         default:
           throw new Error(`tickflow: unknown message code ${m[i]} at ${i} of a drain`)
       }
@@ -223,6 +228,22 @@ class Decoder {
       context === null ? null : revive(context),
       attempt,
     )
+  }
+
+  // `code, slot, event, atMs, scheduledMs, reason`
+  skipped(m, i) {
+    const p = this.schedules[m[i + 1]]
+    return {
+      type: 'schedule.skipped',
+      timestamp: new Date(this.base + m[i + 3]),
+      id: this.eventId(m[i + 2]),
+      scheduledWorkflowId: p.configId,
+      scheduleId: p.scheduleId,
+      workflowId: p.workflowId,
+      metadata: p.metadata(),
+      scheduledTime: new Date(this.base + m[i + 4]),
+      reason: m[i + 5],
+    }
   }
 
   // `code, slot, executionId, trigger, event, atMs, attempt`

@@ -12,7 +12,7 @@
 
 use std::sync::{Arc, Weak};
 
-use tickflow_core::engine::outbound::{About, Finished, Request, Started, Triggered};
+use tickflow_core::engine::outbound::{About, Finished, Request, Skipped, Started, Triggered};
 use tickflow_core::engine::text::{push_str, Fragments};
 use tickflow_core::engine::Message;
 
@@ -33,6 +33,8 @@ const STARTED: u8 = 4;
 const FINISHED: u8 = 5;
 /// `ABORT, executionId, attempt, reason`
 const ABORT: u8 = 6;
+/// `SKIPPED, slot, event, atMs, scheduledMs, reason`
+const SKIPPED: u8 = 7;
 
 /// The slot of fragments that belong to no schedule's slot (see `About::AD_HOC`).
 const AD_HOC_SLOT: i64 = -1;
@@ -62,6 +64,7 @@ impl Encoder {
                 Message::Execute(r) => self.execute(&mut w, r),
                 Message::Started(s) => self.started(&mut w, s),
                 Message::Finished(f) => self.finished(&mut w, f),
+                Message::Skipped(s) => self.skipped(&mut w, s),
                 Message::Abort {
                     execution_id,
                     attempt,
@@ -80,20 +83,23 @@ impl Encoder {
 
     /// The slot as written; sends the fragments first when JavaScript lacks this version.
     fn slot(&mut self, w: &mut Writer, about: &About) -> i64 {
-        let slot = if about.slot == About::AD_HOC {
+        self.schedule_slot(w, about.slot, &about.schedule)
+    }
+
+    fn schedule_slot(&mut self, w: &mut Writer, slot: u32, f: &Arc<Fragments>) -> i64 {
+        let slot = if slot == About::AD_HOC {
             AD_HOC_SLOT
         } else {
-            let i = about.slot as usize;
+            let i = slot as usize;
             if self.sent.len() <= i {
                 self.sent.resize(i + 1, Weak::new());
             }
-            if std::ptr::eq(self.sent[i].as_ptr(), Arc::as_ptr(&about.schedule)) {
+            if std::ptr::eq(self.sent[i].as_ptr(), Arc::as_ptr(f)) {
                 return i as i64;
             }
-            self.sent[i] = Arc::downgrade(&about.schedule);
+            self.sent[i] = Arc::downgrade(f);
             i as i64
         };
-        let f = &about.schedule;
         w.code(SCHEDULE);
         w.number(slot);
         w.string(&f.config_id);
@@ -154,6 +160,16 @@ impl Encoder {
         w.raw(f.result.as_deref().unwrap_or("null"));
         w.raw(f.error.as_deref().unwrap_or("null"));
     }
+
+    fn skipped(&mut self, w: &mut Writer, s: Skipped) {
+        let slot = self.schedule_slot(w, s.slot, &s.schedule);
+        w.code(SKIPPED);
+        w.number(slot);
+        w.number(s.event);
+        w.time(s.at_ms);
+        w.time(s.scheduled_ms);
+        w.string(s.reason);
+    }
 }
 
 /// The first time a message carries: the drain's base.
@@ -163,6 +179,7 @@ fn first_time(m: &Message) -> Option<i64> {
         Message::Execute(r) => Some(r.started_ms),
         Message::Started(s) => Some(s.at_ms),
         Message::Finished(f) => Some(f.at_ms),
+        Message::Skipped(s) => Some(s.at_ms),
         Message::Event(_) | Message::Abort { .. } => None,
     }
 }

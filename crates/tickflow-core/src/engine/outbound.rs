@@ -23,6 +23,8 @@ pub enum Message {
     Started(Started),
     /// `workflow.completed` or `workflow.failed`.
     Finished(Finished),
+    /// `schedule.skipped`.
+    Skipped(Skipped),
     /// Abort the `AbortSignal` of an attempt.
     Abort {
         execution_id: String,
@@ -92,6 +94,16 @@ pub struct Finished {
     pub error: Option<String>,
 }
 
+#[derive(Clone, Debug, PartialEq)]
+pub struct Skipped {
+    pub slot: u32,
+    pub schedule: Arc<Fragments>,
+    pub event: u64,
+    pub at_ms: i64,
+    pub scheduled_ms: i64,
+    pub reason: &'static str,
+}
+
 /// What writing a message in full needs from the engine.
 pub struct Render<'a> {
     /// `evt_xxxxxxxx_`
@@ -120,6 +132,7 @@ impl Message {
             Message::Execute(q) => JsonMessage::Execute(q.to_json()),
             Message::Started(s) => JsonMessage::Event(s.to_json(r)),
             Message::Finished(f) => JsonMessage::Event(f.to_json(r)),
+            Message::Skipped(s) => JsonMessage::Event(s.to_json(r)),
             Message::Abort {
                 execution_id,
                 attempt,
@@ -241,6 +254,19 @@ impl Started {
         );
         text::push_number(&mut out, "attempt", self.attempt);
         text::push_date(&mut out, "startTime", self.at_ms);
+        out.push('}');
+        out
+    }
+}
+
+impl Skipped {
+    fn to_json(&self, r: &Render) -> String {
+        let f = &self.schedule;
+        let mut out = String::with_capacity(256);
+        head(&mut out, "schedule.skipped", self.at_ms, self.event, r, f);
+        text::push_raw(&mut out, "metadata", &f.metadata);
+        text::push_date(&mut out, "scheduledTime", self.scheduled_ms);
+        text::push_string(&mut out, "reason", self.reason);
         out.push('}');
         out
     }

@@ -9,7 +9,7 @@ use super::core::{
     next_occurrence, Engine, Lifecycle, Message, Ready, MAX_BACKFILL, MAX_CATCHUP_SCAN,
 };
 use super::execution::{Attempt, ErrorInfo, Execution, ExecutionStatus, TriggerType};
-use super::outbound::{Finished, Request, Started, Triggered};
+use super::outbound::{Finished, Request, Skipped, Started, Triggered};
 use super::timers::Timer;
 use super::value::date_json;
 use super::EngineError;
@@ -268,11 +268,20 @@ impl Engine {
         });
         self.totals.skipped += 1;
         self.totals.skipped_by[super::metrics::skip_index(reason)] += 1;
-        self.emit(
-            "schedule.skipped",
-            Some(index),
-            json!({ "scheduledTime": date_json(at), "reason": reason }),
-        );
+        if self.wants("schedule.skipped") {
+            if let Some(s) = self.schedule_at(index) {
+                let schedule = s.spec.fragments.clone();
+                let event = self.next_event();
+                self.outbox.push(Message::Skipped(Skipped {
+                    slot: index,
+                    schedule,
+                    event,
+                    at_ms: now.timestamp_millis(),
+                    scheduled_ms: at.timestamp_millis(),
+                    reason,
+                }));
+            }
+        }
     }
 
     /// A scheduled or catch-up occurrence: applies the overlap policy.
