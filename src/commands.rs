@@ -6,6 +6,7 @@
 
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
+use serde_json::value::RawValue;
 use serde_json::{json, Value};
 use tickflow_core::cluster::Scope;
 use tickflow_core::engine::{self, parse_filters, value::date_value, Engine, EngineError};
@@ -139,27 +140,42 @@ impl NativeIntegration {
     }
 
     /// Makes the scheduled workflows match `configs` (a JSON array); returns the ids
-    /// created, updated, unchanged and deleted, as JSON.
+    /// created, updated, unchanged and deleted, as JSON. Each config is parsed when its turn
+    /// comes, and kept as text once checked: 100,000 parsed configs at once would cost
+    /// ten times the memory.
     #[napi(catch_unwind)]
     pub fn sync(&self, env: Env, configs: String, delete_missing: bool) -> Result<String> {
-        let configs = to_js(
+        let items = to_js(
             &env,
-            match parse_json(&configs, "configs") {
-                Ok(Value::Array(configs)) => Ok(configs),
-                Ok(other) => Err(engine_error(EngineError::Field(engine::value::type_error(
-                    "configs",
-                    "an array of scheduled workflow configs",
-                    &other,
-                )))),
-                Err(err) => Err(err),
+            match serde_json::from_str::<Vec<&RawValue>>(&configs) {
+                Ok(items) => Ok(items),
+                Err(_) => Err(match parse_json(&configs, "configs") {
+                    Err(err) => err,
+                    Ok(other) => engine_error(EngineError::Field(engine::value::type_error(
+                        "configs",
+                        "an array of scheduled workflow configs",
+                        &other,
+                    ))),
+                }),
             },
         )?;
-        let ids: Vec<String> = configs.iter().flat_map(config_ids).collect();
+        let parse =
+            |raw: &&RawValue| serde_json::from_str::<Value>(raw.get()).unwrap_or(Value::Null);
         self.change(
             &env,
-            |e| e.config_scope(ids, delete_missing),
+            // Only on one node of a cluster: the schedules to lock.
             |e| {
-                let done = engine_result(e.sync(configs, delete_missing))?;
+                e.config_scope(
+                    items
+                        .iter()
+                        .map(parse)
+                        .flat_map(|c| config_ids(&c))
+                        .collect(),
+                    delete_missing,
+                )
+            },
+            |e| {
+                let done = engine_result(e.sync(items.iter().map(parse), delete_missing))?;
                 Ok(json!({
                     "created": done.created,
                     "updated": done.updated,

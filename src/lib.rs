@@ -8,3 +8,9 @@ mod cron_api;
 mod integration;
 mod js_error;
 mod outbound;
+
+/// mimalloc, as rolldown and oxc use: the engine allocates and frees small records at a high
+/// rate, and glibc's allocator returned memory to the system and faulted it back in (page
+/// clearing was a quarter of the time of a 100,000-config sync).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;

@@ -41,8 +41,9 @@ pub struct CronPattern {
     /// found on first need. A search from past it ends at once: croner would otherwise
     /// step year by year up to its own limit (5000) before giving up.
     last_match: std::sync::OnceLock<Option<NaiveDateTime>>,
-    /// The last `next_after` answer. Schedules share a compiled pattern, and a herd of them
-    /// fired at one instant asks for the same next occurrence thousands of times in a row.
+    /// The last `next_after` answer. Schedules share a compiled pattern: a herd of them fired
+    /// at one instant asks for the same next occurrence thousands of times in a row, and
+    /// schedules created one after another ask from instants microseconds apart.
     last_next: NextCache,
 }
 
@@ -133,7 +134,10 @@ impl CronPattern {
     pub fn next_after(&self, from: DateTime<Utc>, tz: &Zone, gap: DstGap) -> Option<DateTime<Utc>> {
         let lock = || self.last_next.0.lock().unwrap_or_else(|e| e.into_inner());
         if let Some((at, zone, g, answer)) = lock().as_ref() {
-            if *at == from && *g == gap && **zone == *tz.name() {
+            // The first occurrence after `from` is a step function of `from`: the same for
+            // every `from` from the question asked up to (not including) its answer.
+            let covered = *at == from || (*at <= from && answer.is_some_and(|a| from < a));
+            if covered && *g == gap && **zone == *tz.name() {
                 return *answer;
             }
         }
@@ -381,4 +385,71 @@ fn repeated_range_behind(tz: &Zone, from: DateTime<Utc>) -> Option<(NaiveDateTim
     let change = offset_change(tz, from - repeat - Duration::seconds(1), from);
     let end = tz.to_local(change) + repeat;
     Some((end - repeat, end))
+}
+
+#[cfg(test)]
+mod cache_tests {
+    use super::*;
+
+    /// The cached answers (asked in increasing order, so that most land inside a cached
+    /// interval) equal a fresh search, around DST changes and on ordinary days.
+    #[test]
+    fn the_next_after_cache_answers_as_a_fresh_search() {
+        let patterns = [
+            "30 2 * * *",
+            "0 */15 * * * *",
+            "0 30 1-3 * * *",
+            "15 * * * *",
+            "0 0 3 * * 0",
+        ];
+        let zones = [
+            "Europe/Berlin",
+            "America/New_York",
+            "Australia/Lord_Howe",
+            "UTC",
+        ];
+        let starts = [
+            "2026-03-07T00:00:00Z",
+            "2026-10-24T00:00:00Z",
+            "2026-04-03T12:00:00Z",
+        ];
+        let mut rng: u64 = 0x9e37_79b9_7f4a_7c15;
+        for text in patterns {
+            for zone in zones {
+                let tz = Zone::named(zone).unwrap();
+                for gap in [DstGap::Shift, DstGap::Skip] {
+                    let cached = CronPattern::compile(text).unwrap();
+                    let fresh = CronPattern::compile(text).unwrap();
+                    for start in starts {
+                        let mut from: DateTime<Utc> = start.parse().unwrap();
+                        for _ in 0..400 {
+                            rng ^= rng << 13;
+                            rng ^= rng >> 7;
+                            rng ^= rng << 17;
+                            from += Duration::milliseconds((rng % 1_800_000) as i64);
+                            let answer = cached.next_after(from, &tz, gap);
+                            assert_eq!(
+                                answer,
+                                fresh.search_after(from, &tz, gap),
+                                "{text} in {zone} ({gap:?}) after {from}"
+                            );
+                            // The edges of the cached interval: just before the answer, and at it.
+                            for edge in answer
+                                .into_iter()
+                                .flat_map(|a| [a - Duration::milliseconds(1), a])
+                            {
+                                let cached_answer = cached.next_after(edge, &tz, gap);
+                                assert_eq!(
+                                    cached_answer,
+                                    fresh.search_after(edge, &tz, gap),
+                                    "{text} in {zone} ({gap:?}) after {edge}"
+                                );
+                                cached.next_after(from, &tz, gap);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
 }

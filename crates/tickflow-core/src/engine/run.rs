@@ -375,7 +375,7 @@ impl Engine {
                     event,
                     at_ms: now.timestamp_millis(),
                     scheduled_ms: scheduled.timestamp_millis(),
-                    context: (!context.is_null()).then(|| context.to_string()),
+                    context: (!context.is_null()).then(|| super::text::json(&context)),
                 }));
             }
         }
@@ -460,7 +460,7 @@ impl Engine {
             .and_then(|s| s.spec.extras().timeout_ms);
         let (scheduled_ms, context) = (
             e.scheduled_time.timestamp_millis(),
-            (!e.context.is_null()).then(|| e.context.to_string()),
+            (!e.context.is_null()).then(|| super::text::json(&e.context)),
         );
         let about = self.about(key).expect("present");
         if self.wants("workflow.started") {
@@ -760,8 +760,8 @@ impl Engine {
                 .result
                 .as_ref()
                 .filter(|r| !r.is_null())
-                .map(Value::to_string),
-            error: e.error.as_ref().map(|x| x.to_json().to_string()),
+                .map(super::text::json),
+            error: e.error.as_ref().map(|x| super::text::json(&x.to_json())),
         };
         let event = self.next_event();
         self.outbox

@@ -36,6 +36,12 @@ pub fn push_str(out: &mut String, s: &str) {
     out.push('"');
 }
 
+/// `value` as JSON text. `Value::to_string` goes through `core::fmt` a token at a time;
+/// serde_json's writer is several times faster, and configs are written 100,000 at a time.
+pub fn json(value: &Value) -> String {
+    serde_json::to_string(value).unwrap_or_else(|_| "null".into())
+}
+
 /// `,"key":` for a key that needs no escaping (the engine's own field names).
 fn push_key(out: &mut String, key: &str) {
     debug_assert!(key
@@ -125,8 +131,8 @@ impl Fragments {
             config_id: config_id.into(),
             schedule_id: schedule_id.into(),
             workflow_id: workflow_id.into(),
-            metadata: shared(metadata.to_string()),
-            variables: shared(variables.to_string()),
+            metadata: shared(json(metadata)),
+            variables: shared(json(variables)),
             environment: shared(
                 serde_json::to_string(&environment).unwrap_or_else(|_| "null".into()),
             ),
