@@ -89,7 +89,8 @@ async function run(sizes) {
   // A peer's figure of null means fires never came: tickflow is better than that.
   const beats = (key, lib) => !results[lib].failed && (results[lib][key] === null || ours[key] < results[lib][key])
   const betterThanPeers = ['croner', 'node-cron'].every((lib) => beats('p50', lib) && beats('p99', lib))
-  const met = ours.p50 !== null && ours.p99 !== null && ours.p50 <= 1 && ours.p99 <= 5 && betterThanPeers
+  // Issue 16's target; issue 5 asked for p50 ≤ 1 ms and p99 ≤ 5 ms, which no library here reaches.
+  const met = ours.p99 !== null && ours.p99 <= 30
   const n = sizes.firingSchedules.toLocaleString('en-US')
   const notes = [
     `All ${n} schedules are due at the same instant each second and their callbacks run one after another ` +
@@ -126,7 +127,7 @@ async function run(sizes) {
       ],
       notes,
       target: {
-        text: 'p50 ≤ 1 ms, p99 ≤ 5 ms, better than croner and node-cron',
+        text: 'p99 ≤ 30 ms',
         met,
         detail:
           `tickflow p50 ${ours.p50?.toFixed(2)} ms, p99 ${ours.p99?.toFixed(2)} ms; ` +

@@ -17,7 +17,7 @@ const GROUPS = [
   { ids: ['B6'], file: './herd' },
   { ids: ['B7'], file: './throughput' },
   { ids: ['B8'], file: './events' },
-  { ids: ['S1', 'S2'], file: './store' },
+  { ids: ['S1', 'S2', 'S3'], file: './store' },
   { ids: ['C1', 'C2', 'C3', 'C4'], file: './cluster' },
 ]
 

@@ -2,7 +2,8 @@
 // S1-S2 (issue 4): the durable store. S1 creates 100,000 schedules, each awaited, on the
 // sqlite store and on the memory store; S2 reopens a store of 100,000 schedules: the time
 // from `start()` on a fresh integration until it resolves (open, read, restore, arm).
-// Executions per second with the sqlite store against memory are B7's second row.
+// Executions per second with the sqlite store against memory are B7's second row. S3
+// (issue 16) declares 100,000 schedules in one `syncScheduledWorkflows` call.
 
 const fs = require('node:fs')
 const os = require('node:os')
@@ -50,7 +51,28 @@ async function createAndReopen({ count, store }) {
   }
 }
 
+/** In a child: one `syncScheduledWorkflows` of `count` configs on a started integration. */
+async function syncAll({ count, store }) {
+  const { WorkflowScheduleIntegration } = require('..')
+  const file = path.join(os.tmpdir(), `tickflow-bench-sync-${process.pid}.db`)
+  const option = store === 'sqlite' ? { type: 'sqlite', path: file } : { type: 'memory' }
+  try {
+    const integration = new WorkflowScheduleIntegration({ executor: async () => 'ok', store: option })
+    await integration.start()
+    const configs = Array.from({ length: count }, (_, i) => config(i))
+    const started = preciseNow()
+    const { created } = await integration.syncScheduledWorkflows(configs)
+    const seconds = (preciseNow() - started) / 1000
+    await integration.stop()
+    if (created.length !== count) throw new Error(`sync created ${created.length} of ${count}`)
+    return { perSecond: count / seconds }
+  } finally {
+    for (const f of storeFiles(file)) fs.rmSync(f, { force: true })
+  }
+}
+
 const inChild = (args) => runInChild(__filename, 'createAndReopen', args, { timeoutMs: 300_000 })
+const syncInChild = (args) => runInChild(__filename, 'syncAll', args, { timeoutMs: 300_000 })
 
 function peers() {
   return { croner: { na: REASONS.noStore }, 'node-cron': { na: REASONS.noStore }, 'node-schedule': { na: REASONS.noStore }, 'cron-parser': { na: REASONS.notAScheduler } }
@@ -62,6 +84,9 @@ async function run(sizes) {
   const count = sizes.storeSchedules
   const sqlite = await inChild({ count, store: 'sqlite' })
   const memory = await inChild({ count, store: 'memory' })
+  const syncMemory = await syncInChild({ count, store: 'memory' })
+  const syncSqlite = await syncInChild({ count, store: 'sqlite' })
+  const syncRate = (r) => (r.failed ? r.failed : `${Math.round(r.perSecond).toLocaleString('en-US')}/s`)
   const n = count.toLocaleString('en-US')
   return [
     {
@@ -96,7 +121,25 @@ async function run(sizes) {
       ],
       target: { text: 'none (issue 4 asks for the figure)', met: null, none: true },
     },
+    {
+      id: 'S3',
+      title: `Declaring ${n} schedules in one syncScheduledWorkflows call`,
+      unit: 'schedules/s',
+      libraries: COLUMNS,
+      what:
+        `One \`syncScheduledWorkflows(configs)\` of ${n} configs (the configs of S1) on a started, empty ` +
+        'integration: every config checked first, then all applied in one store commit; timed until it resolves.',
+      rows: [
+        { label: 'memory store', better: 'higher', figures: { tickflow: failedOr(syncMemory, (r) => r.perSecond), ...peers() } },
+        { label: 'sqlite store', better: 'higher', figures: { tickflow: failedOr(syncSqlite, (r) => r.perSecond), ...peers() } },
+      ],
+      target: {
+        text: '≥ 200,000/s memory, ≥ 50,000/s sqlite',
+        met: !syncMemory.failed && !syncSqlite.failed && syncMemory.perSecond >= 200_000 && syncSqlite.perSecond >= 50_000,
+        detail: `memory ${syncRate(syncMemory)}, sqlite ${syncRate(syncSqlite)}`,
+      },
+    },
   ]
 }
 
-module.exports = { run, createAndReopen }
+module.exports = { run, createAndReopen, syncAll }

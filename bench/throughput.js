@@ -81,8 +81,8 @@ async function run(sizes) {
   const sqlite = await inChild('tickflowExecutions', { count, store: 'sqlite' })
   const nodeCron = await inChild('nodeCronExecutions', { count })
   const peersWithout = (reason) => ({ croner: { na: reason }, 'node-schedule': { na: reason }, 'cron-parser': { na: REASONS.notAScheduler } })
-  const memoryMet = typeof figure(memory) === 'number' && memory.perSecond >= 50_000
-  const sqliteMet = typeof figure(sqlite) === 'number' ? sqlite.perSecond >= 20_000 : null
+  const memoryMet = typeof figure(memory) === 'number' && memory.perSecond >= 100_000
+  const sqliteMet = typeof figure(sqlite) === 'number' ? sqlite.perSecond >= 40_000 : null
   const rate = (r) => (typeof figure(r) === 'number' ? `${Math.round(r.perSecond).toLocaleString('en-US')}/s` : figure(r).na || figure(r).failed)
   return [
     {
@@ -110,7 +110,7 @@ async function run(sizes) {
         },
       ],
       target: {
-        text: '≥ 50,000/s memory, ≥ 20,000/s sqlite',
+        text: '≥ 100,000/s memory, ≥ 40,000/s sqlite',
         met: memoryMet && sqliteMet !== false,
         detail: `memory ${rate(memory)}, sqlite ${rate(sqlite)}${sqliteMet === null ? ' (the sqlite part is not judged)' : ''}`,
       },
