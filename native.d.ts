@@ -126,7 +126,7 @@ export declare class NativeIntegration {
   /**
    * Executors' answers, batched: `attempts` holds a `key, attempt` pair for each (the
    * key from its request's message), `outcomes` a JSON array with each one's outcome
-   * (`{ ok: true, result }` or `{ ok: false, code, message, stack }`), in the same order.
+   * (`[result]` or `{ code, message, stack }`), in the same order.
    */
   completeAll(attempts: Float64Array, outcomes: string): void
   /** What every event id starts with (`evt_xxxxxxxx_`); the drain sends the numbers. */

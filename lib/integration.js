@@ -34,7 +34,9 @@ function successJson(result) {
   } catch (err) {
     return failureJson({ code: 'RESULT_NOT_SERIALIZABLE', message: `the executor's result cannot be stored: ${err.message}` })
   }
-  return `{"ok":true,"result":${json === undefined ? 'null' : json}}`
+  // A success is its result in a one-item array: the engine tells it from a failure's
+  // object without building one for each answer.
+  return `[${json === undefined ? 'null' : json}]`
 }
 
 function failureJson(err) {
@@ -52,7 +54,7 @@ function failureJson(err) {
   } catch {
     message = 'the executor failed with a value that cannot be printed'
   }
-  return JSON.stringify({ ok: false, code, message, stack })
+  return JSON.stringify({ code, message, stack })
 }
 
 class WorkflowScheduleIntegration extends EventEmitter {

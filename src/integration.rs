@@ -9,7 +9,7 @@ use std::sync::Arc;
 use napi::bindgen_prelude::*;
 use napi::threadsafe_function::ThreadsafeFunction;
 use napi_derive::napi;
-use serde_json::{json, Value};
+use serde_json::Value;
 use tickflow_core::cluster::{ClusterOptions, Db};
 use tickflow_core::engine::{
     self, drive, parse_options, Engine, EngineError, Outcome, Shared, StoreOptions,
@@ -127,15 +127,19 @@ pub(crate) fn parse_json(text: &str, path: &str) -> ApiResult<Value> {
     })
 }
 
-fn outcome(value: &Value) -> Outcome {
-    if value["ok"] == json!(true) {
-        Outcome::Completed(value.get("result").cloned().unwrap_or(Value::Null))
-    } else {
-        let text = |k: &str| value.get(k).and_then(Value::as_str).map(str::to_string);
-        Outcome::Failed {
-            code: text("code").unwrap_or_else(|| "EXECUTION_FAILED".into()),
-            message: text("message").unwrap_or_default(),
-            stack: text("stack"),
+/// An executor's answer: `[result]` for a success, `{ code, message, stack }` for a failure.
+fn outcome(value: Value) -> Outcome {
+    match value {
+        Value::Array(mut items) if items.len() == 1 => {
+            Outcome::Completed(items.pop().unwrap_or(Value::Null))
+        }
+        value => {
+            let text = |k: &str| value.get(k).and_then(Value::as_str).map(str::to_string);
+            Outcome::Failed {
+                code: text("code").unwrap_or_else(|| "EXECUTION_FAILED".into()),
+                message: text("message").unwrap_or_default(),
+                stack: text("stack"),
+            }
         }
     }
 }
@@ -249,7 +253,7 @@ impl NativeIntegration {
 
     /// Executors' answers, batched: `attempts` holds a `key, attempt` pair for each (the
     /// key from its request's message), `outcomes` a JSON array with each one's outcome
-    /// (`{ ok: true, result }` or `{ ok: false, code, message, stack }`), in the same order.
+    /// (`[result]` or `{ code, message, stack }`), in the same order.
     #[napi(catch_unwind)]
     pub fn complete_all(&self, env: Env, attempts: Float64Array, outcomes: String) -> Result<()> {
         to_js(
@@ -265,7 +269,7 @@ impl NativeIntegration {
                 };
                 let mut engine = self.shared.lock();
                 let before = engine.next_due();
-                for (pair, outcome_json) in attempts.chunks_exact(2).zip(&outcomes) {
+                for (pair, outcome_json) in attempts.chunks_exact(2).zip(outcomes) {
                     engine.complete_key(pair[0] as u64, pair[1] as u32, outcome(outcome_json));
                 }
                 // A retry's timer, say; in a cluster, answers wait for the driver to write them.

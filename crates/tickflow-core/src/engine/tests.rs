@@ -1068,4 +1068,3 @@ fn prometheus_series_count_fires_skips_outcomes_retries_and_times() {
     );
     assert!(!summed.contains("schedule=") && !summed.contains("last_success"));
 }
-
