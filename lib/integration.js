@@ -234,19 +234,23 @@ class WorkflowScheduleIntegration extends EventEmitter {
       this._broadcast.count++
       this._broadcast.totalMs += Date.now() - event.timestamp.getTime()
     }
-    for (const name of [event.type, 'event']) {
-      for (const listener of this.rawListeners(name)) {
-        try {
-          listener.call(this, event)
-        } catch (err) {
-          if (event.type === 'integration.error') continue
-          this._deliver({
-            type: 'integration.error',
-            code: 'ERR_LISTENER',
-            message: `a '${name}' listener threw: ${err && err.message ? err.message : String(err)}`,
-            timestamp: new Date(),
-          })
-        }
+    // listenerCount first: rawListeners copies the list, even an empty one.
+    if (this.listenerCount(event.type) > 0) this._deliverAs(event.type, event)
+    if (this.listenerCount('event') > 0) this._deliverAs('event', event)
+  }
+
+  _deliverAs(name, event) {
+    for (const listener of this.rawListeners(name)) {
+      try {
+        listener.call(this, event)
+      } catch (err) {
+        if (event.type === 'integration.error') continue
+        this._deliver({
+          type: 'integration.error',
+          code: 'ERR_LISTENER',
+          message: `a '${name}' listener threw: ${err && err.message ? err.message : String(err)}`,
+          timestamp: new Date(),
+        })
       }
     }
   }
