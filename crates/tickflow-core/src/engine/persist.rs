@@ -265,7 +265,7 @@ impl Engine {
                         schedule_id: s.spec.fragments.schedule_id.to_string(),
                         config_id: s.spec.fragments.config_id.to_string(),
                         config: j.configs.contains(&i).then(|| s.config.clone()),
-                        state: state_json(s).to_string(),
+                        state: super::text::json(&state_json(s)),
                     })
                 })
                 .collect(),
@@ -286,7 +286,7 @@ impl Engine {
                         schedule_id: e.schedule_id.to_string(),
                         status: e.status.as_str(),
                         scheduled_ms: e.scheduled_time.timestamp_millis(),
-                        record: e.to_record().to_string(),
+                        record: super::text::json(&e.to_record()),
                         trigger: e.trigger.as_str(),
                         priority: e.priority,
                         due_ms,
