@@ -163,3 +163,24 @@ test('each event object is its own: changing one changes no other event and no r
   expect(withMetadata).toHaveLength(10) // schedule.created, then 3 × (triggered, started, completed)
   expect(new Set(withMetadata.map((e) => e.metadata)).size).toBe(withMetadata.length)
 })
+
+test('a metadata key named __proto__ stays a plain field of every copy', async () => {
+  const requests = []
+  integration = new WorkflowScheduleIntegration({ clock: 'manual', startTime: new Date('2026-01-01T00:00:00Z'), executor: (request) => requests.push(request) })
+  const events = []
+  integration.on('event', (event) => events.push(event))
+  await integration.start()
+  // Flat and nested: both ways of copying are taken.
+  const flat = JSON.parse('{"__proto__": "text", "team": "x"}')
+  const nested = JSON.parse('{"__proto__": {"polluted": true}, "team": "y"}')
+  await integration.createScheduledWorkflow({ id: 'f', workflowId: 'w', metadata: flat, scheduleConfig: { cronExpression: '* * * * *' } })
+  await integration.createScheduledWorkflow({ id: 'n', workflowId: 'w', metadata: nested, scheduleConfig: { cronExpression: '* * * * *' } })
+  await integration.advanceTime(60_000)
+  const started = events.filter((e) => e.type === 'workflow.started')
+  expect(started).toHaveLength(2)
+  for (const metadata of [...started.map((e) => e.metadata), ...requests.map((r) => r.metadata)]) {
+    expect(Object.getPrototypeOf(metadata)).toBe(Object.prototype)
+    expect(Object.keys(metadata)).toContain('__proto__')
+  }
+  expect({}.polluted).toBeUndefined()
+})

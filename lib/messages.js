@@ -26,16 +26,27 @@ function deepCopy(value) {
   if (value === null || typeof value !== 'object') return value
   if (value instanceof Date) return new Date(value.getTime())
   if (Array.isArray(value)) return value.map(deepCopy)
-  const out = {}
-  for (const key in value) out[key] = deepCopy(value[key])
-  return out
+  return copyInto({}, value)
 }
 
-/** Whether every value of the object is a primitive: a shallow copy is then a full one. */
+/** Copies `source`'s fields into `target`, deeply; a `__proto__` key stays a plain field, as JSON.parse made it. */
+function copyInto(target, source) {
+  for (const key in source) {
+    const value = deepCopy(source[key])
+    if (key === '__proto__') Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true })
+    else target[key] = value
+  }
+  return target
+}
+
+/**
+ * Whether every value of the object is a primitive (a shallow copy is then a full one) and
+ * no key is `__proto__` (which Object.assign would take for the prototype).
+ */
 function isFlat(object) {
   for (const key in object) {
     const v = object[key]
-    if (v !== null && typeof v === 'object') return false
+    if ((v !== null && typeof v === 'object') || key === '__proto__') return false
   }
   return true
 }
@@ -112,13 +123,15 @@ class ScheduleParts {
     this.environment = environment
     // What schedule.triggered's context names: the workflow's, else the integration's.
     this.contextEnvironment = environment === null ? defaultEnvironment : environment
-    this.flatMetadata = isFlat(metadata) ? metadata : null
+    // Revived in place by copier(); read for execution events' metadata.
+    this.metadataObject = metadata
+    this.flatMetadata = isFlat(metadata)
   }
 
   /** An execution event's metadata: its source and correlation id, then the schedule's. */
   executionMetadata(source, executionId) {
     const head = { source, correlationId: executionId }
-    return Object.assign(head, this.flatMetadata !== null ? this.flatMetadata : this.metadata())
+    return this.flatMetadata ? Object.assign(head, this.metadataObject) : copyInto(head, this.metadataObject)
   }
 }
 
