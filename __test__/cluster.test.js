@@ -144,7 +144,9 @@ test('chaos: kills, a stop past the lease, killed sessions, a database restart, 
   await at(3000)
   await sql(db, "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE application_name = 'tickflow'")
   await at(3000)
-  await pg.restart()
+  // Down longer than a lease renewal (2 s), so that every live node meets the outage: a quick
+  // restart can pass unseen, its broken connections replaced before anyone uses them.
+  await pg.restart({ downMs: 3000 })
   await at(6000)
   running.b.kill('SIGCONT') // 12 s stopped: its work was taken over; its late answers are fenced off
   await at(3000)

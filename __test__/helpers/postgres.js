@@ -325,16 +325,21 @@ async function startPostgres(options = {}) {
 
     /**
      * pg_ctl restart -m fast on the same port; resolves once it accepts connections again.
-     * After kill(), a start: the lock files of the killed server are removed first (its
-     * postmaster may linger as a zombie that its new parent has yet to reap, and both pg_ctl
-     * and postgres take a zombie's pid for a running server).
+     * `downMs`: stays stopped (cleanly) that long before it starts again, an outage no client
+     * can miss. After kill(), a start: the lock files of the killed server are removed first
+     * (its postmaster may linger as a zombie that its new parent has yet to reap, and both
+     * pg_ctl and postgres take a zombie's pid for a running server).
      */
-    async restart() {
+    async restart({ downMs = 0 } = {}) {
       if (stopped) throw new Error('restart() after stop()')
       const pid = readPid(dataDir)
       const running = pid !== null && alive(pid)
       try {
-        if (running) {
+        if (running && downMs > 0) {
+          await run(bins.pg_ctl, ['stop', '-w', '-t', startTimeout, '-m', 'fast', '-D', dataDir])
+          await sleep(downMs)
+          await run(bins.pg_ctl, ['start', '-w', '-t', startTimeout, '-D', dataDir, '-l', logFile, '-o', serverOptions()])
+        } else if (running) {
           await run(bins.pg_ctl, ['restart', '-w', '-t', startTimeout, '-m', 'fast', '-D', dataDir, '-l', logFile, '-o', serverOptions()])
         } else {
           const segment = sharedMemoryId(dataDir)
