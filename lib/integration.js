@@ -20,6 +20,11 @@ function checkId(value, path) {
   }
 }
 
+/** JSON text for `value`, or undefined when it is left out. */
+function optionalJson(value, path) {
+  return value === undefined ? undefined : toJson(value, path)
+}
+
 function checkObject(value, path) {
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
     throw codedError(TypeError, 'ERR_INVALID_ARG_TYPE', path, 'expected an object', value)
@@ -575,7 +580,7 @@ class WorkflowScheduleIntegration extends EventEmitter {
           if (this._links.size > MAX_LINKS) this._links.delete(this._links.keys().next().value)
         }
       : null
-    const json = context === undefined ? undefined : toJson(context, 'context')
+    const json = optionalJson(context, 'context')
     return await this._changeThen(remember, (n) => n.trigger(scheduleId, json))
   }
 
@@ -591,8 +596,10 @@ class WorkflowScheduleIntegration extends EventEmitter {
 
   async backfill(scheduleId, from, to) {
     checkId(scheduleId, 'scheduleId')
-    const range = [from === undefined ? 'null' : toJson(from, 'from'), to === undefined ? 'null' : toJson(to, 'to')]
-    return await this._change((n) => n.backfill(scheduleId, range[0], range[1]))
+    // Left out, each is JSON null, which the engine refuses with its path.
+    const fromText = optionalJson(from, 'from') ?? 'null'
+    const toText = optionalJson(to, 'to') ?? 'null'
+    return await this._change((n) => n.backfill(scheduleId, fromText, toText))
   }
 
   getExecution(executionId) {
@@ -602,14 +609,14 @@ class WorkflowScheduleIntegration extends EventEmitter {
 
   listExecutions(filters) {
     if (filters !== undefined) checkObject(filters, 'filters')
-    const json = filters === undefined ? undefined : toJson(filters, 'filters')
+    const json = optionalJson(filters, 'filters')
     return this._read((n) => n.list(json))
   }
 
   getExecutionHistory(scheduleId, filters) {
     checkId(scheduleId, 'scheduleId')
     if (filters !== undefined) checkObject(filters, 'filters')
-    const json = filters === undefined ? undefined : toJson(filters, 'filters')
+    const json = optionalJson(filters, 'filters')
     return this._read((n) => n.history(scheduleId, json))
   }
 

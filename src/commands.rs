@@ -34,7 +34,11 @@ fn config_ids(config: &Value) -> Vec<String> {
 impl NativeIntegration {
     /// Runs a read (or a change that needs no lock) against the engine, waking the driver
     /// when the next due instant moved.
-    fn with_engine<T>(&self, env: &Env, op: impl FnOnce(&mut Engine) -> ApiResult<T>) -> Result<T> {
+    pub(crate) fn with_engine<T>(
+        &self,
+        env: &Env,
+        op: impl FnOnce(&mut Engine) -> ApiResult<T>,
+    ) -> Result<T> {
         let result = (|| {
             let mut engine = self.shared.lock();
             let before = engine.next_due();
@@ -54,15 +58,16 @@ impl NativeIntegration {
         &self,
         env: &Env,
         scope: impl FnOnce(&Engine) -> Scope,
-        op: impl FnOnce(&mut Engine) -> ApiResult<T>,
+        op: impl FnOnce(&mut Engine) -> std::result::Result<T, EngineError>,
     ) -> Result<T> {
         self.with_engine(env, |engine| {
             engine.check_writable().map_err(engine_error)?;
-            if engine.is_cluster() {
-                engine.command(scope, op, engine_error)
+            let result = if engine.is_cluster() {
+                engine.command(scope, op, std::convert::identity)
             } else {
                 op(engine)
-            }
+            };
+            engine_result(result)
         })
     }
 
@@ -73,11 +78,7 @@ impl NativeIntegration {
         schedule_id: &str,
         op: impl FnOnce(&mut Engine) -> std::result::Result<T, EngineError>,
     ) -> Result<T> {
-        self.change(
-            env,
-            |e| e.schedule_scope(schedule_id),
-            |e| engine_result(op(e)),
-        )
+        self.change(env, |e| e.schedule_scope(schedule_id), op)
     }
 
     /// A change to one execution.
@@ -87,11 +88,7 @@ impl NativeIntegration {
         execution_id: &str,
         op: impl FnOnce(&mut Engine) -> std::result::Result<T, EngineError>,
     ) -> Result<T> {
-        self.change(
-            env,
-            |e| e.execution_scope(execution_id),
-            |e| engine_result(op(e)),
-        )
+        self.change(env, |e| e.execution_scope(execution_id), op)
     }
 
     /// A change to the config `id`.
@@ -102,11 +99,7 @@ impl NativeIntegration {
         op: impl FnOnce(&mut Engine) -> std::result::Result<T, EngineError>,
     ) -> Result<T> {
         let ids = vec![id.to_string()];
-        self.change(
-            env,
-            |e| e.config_scope(ids, false),
-            |e| engine_result(op(e)),
-        )
+        self.change(env, |e| e.config_scope(ids, false), op)
     }
 }
 
@@ -119,11 +112,7 @@ impl NativeIntegration {
     pub fn create(&self, env: Env, config: String) -> Result<String> {
         let config = to_js(&env, parse_json(&config, "config"))?;
         let ids = config_ids(&config);
-        self.change(
-            &env,
-            |e| e.config_scope(ids, false),
-            |e| engine_result(e.create(config)),
-        )
+        self.change(&env, |e| e.config_scope(ids, false), |e| e.create(config))
     }
 
     /// Creates the scheduled workflow or makes it exactly `config` (JSON): returns
@@ -135,7 +124,7 @@ impl NativeIntegration {
         self.change(
             &env,
             |e| e.config_scope(ids, false),
-            |e| engine_result(e.upsert(config).map(|done| done.as_str().to_string())),
+            |e| e.upsert(config).map(|done| done.as_str().to_string()),
         )
     }
 
@@ -175,7 +164,7 @@ impl NativeIntegration {
                 )
             },
             |e| {
-                let done = engine_result(e.sync(items.iter().map(parse), delete_missing))?;
+                let done = e.sync(items.iter().map(parse), delete_missing)?;
                 Ok(json!({
                     "created": done.created,
                     "updated": done.updated,
@@ -427,7 +416,7 @@ impl NativeIntegration {
         self.change(
             &env,
             |e| e.schedule_scope(""),
-            |e| engine_result(e.advance(ms as u64, jump)),
+            |e| e.advance(ms as u64, jump),
         )
     }
 
@@ -438,11 +427,7 @@ impl NativeIntegration {
             &env,
             date_value(&json!({ "$date": until }), "until").map_err(|e| engine_error(e.into())),
         )?;
-        self.change(
-            &env,
-            |e| e.schedule_scope(""),
-            |e| engine_result(e.advance_step(until)),
-        )
+        self.change(&env, |e| e.schedule_scope(""), |e| e.advance_step(until))
     }
 
     /// Limits the events built to these types (none: all of them).

@@ -256,29 +256,29 @@ impl NativeIntegration {
     /// (`[result]` or `{ code, message, stack }`), in the same order.
     #[napi(catch_unwind)]
     pub fn complete_all(&self, env: Env, attempts: Float64Array, outcomes: String) -> Result<()> {
-        to_js(
-            &env,
-            (|| {
-                let Value::Array(outcomes) = parse_json(&outcomes, "outcomes")? else {
-                    return Err(ApiError::new(
-                        ErrorKind::Type,
-                        "ERR_INVALID_ARG_TYPE",
-                        "expected a JSON array",
-                    )
-                    .at("outcomes", None));
-                };
-                let mut engine = self.shared.lock();
-                let before = engine.next_due();
-                for (pair, outcome_json) in attempts.chunks_exact(2).zip(outcomes) {
-                    engine.complete_key(pair[0] as u64, pair[1] as u32, outcome(outcome_json));
-                }
-                // A retry's timer, say; in a cluster, answers wait for the driver to write them.
-                if engine.next_due() != before || engine.is_cluster() {
-                    self.shared.poke();
-                }
-                Ok(())
-            })(),
-        )
+        let outcomes = match to_js(&env, parse_json(&outcomes, "outcomes"))? {
+            Value::Array(outcomes) => outcomes,
+            _ => {
+                let err = ApiError::new(
+                    ErrorKind::Type,
+                    "ERR_INVALID_ARG_TYPE",
+                    "expected a JSON array",
+                )
+                .at("outcomes", None);
+                return to_js(&env, Err(err));
+            }
+        };
+        // `with_engine` wakes the driver for a retry's timer.
+        self.with_engine(&env, |engine| {
+            for (pair, outcome_json) in attempts.chunks_exact(2).zip(outcomes) {
+                engine.complete_key(pair[0] as u64, pair[1] as u32, outcome(outcome_json));
+            }
+            if engine.is_cluster() {
+                // In a cluster, answers wait for the driver to write them.
+                self.shared.poke();
+            }
+            Ok(())
+        })
     }
 
     /// What every event id starts with (`evt_xxxxxxxx_`); the drain sends the numbers.

@@ -441,9 +441,6 @@ impl Engine {
         if !self.wants(kind) {
             return;
         }
-        if !self.executions.contains_key(&key) {
-            return;
-        }
         let Some(about) = self.about(key) else {
             return;
         };

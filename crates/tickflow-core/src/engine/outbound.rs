@@ -104,6 +104,15 @@ pub struct Skipped {
     pub reason: &'static str,
 }
 
+/// The event that ends an execution with this (final) status.
+pub fn final_kind(status: ExecutionStatus) -> &'static str {
+    if status == ExecutionStatus::Completed {
+        "workflow.completed"
+    } else {
+        "workflow.failed"
+    }
+}
+
 /// What writing a message in full needs from the engine.
 pub struct Render<'a> {
     /// `evt_xxxxxxxx_`
@@ -273,19 +282,11 @@ impl Skipped {
 }
 
 impl Finished {
-    pub fn kind(&self) -> &'static str {
-        if self.status == ExecutionStatus::Completed {
-            "workflow.completed"
-        } else {
-            "workflow.failed"
-        }
-    }
-
     fn to_json(&self, r: &Render) -> String {
         let mut out = String::with_capacity(384);
         execution_head(
             &mut out,
-            self.kind(),
+            final_kind(self.status),
             self.at_ms,
             self.event,
             r,

@@ -504,6 +504,9 @@ impl Engine {
 
     /// `complete`, for the execution with this key (the one its request's message named).
     pub fn complete_key(&mut self, key: u64, attempt: u32, outcome: Outcome) -> bool {
+        if self.cluster.is_none() {
+            return self.complete_at(key, attempt, outcome);
+        }
         match self.executions.get(&key).map(|e| e.id.clone()) {
             Some(id) => self.complete(&id, attempt, outcome),
             None => false,
@@ -516,9 +519,14 @@ impl Engine {
         attempt: u32,
         outcome: Outcome,
     ) -> bool {
-        let Some(key) = self.execution_keys.get(execution_id).copied() else {
-            return false;
-        };
+        match self.execution_keys.get(execution_id).copied() {
+            Some(key) => self.complete_at(key, attempt, outcome),
+            None => false,
+        }
+    }
+
+    /// `complete_now`, for the execution with this key.
+    fn complete_at(&mut self, key: u64, attempt: u32, outcome: Outcome) -> bool {
         let now = self.now();
         // An attempt this process does not run (any more): another node took it over.
         let ours = self.local.get(&key) == Some(&attempt);
@@ -736,22 +744,21 @@ impl Engine {
 
     /// `workflow.completed` or `workflow.failed`, as a WorkflowCompletedEvent.
     fn emit_final(&mut self, key: u64) {
-        let Some(e) = self.executions.get(&key) else {
+        let Some(status) = self.executions.get(&key).map(|e| e.status) else {
             return;
         };
-        let kind = if e.status == ExecutionStatus::Completed {
-            "workflow.completed"
-        } else {
-            "workflow.failed"
-        };
-        if !self.wants(kind) {
+        if !self.wants(super::outbound::final_kind(status)) {
             return;
         }
-        let finished = Finished {
-            about: self.about(key).expect("present"),
-            event: 0,
-            at_ms: self.now().timestamp_millis(),
-            status: e.status,
+        let event = self.next_event();
+        let about = self.about(key).expect("present");
+        let at_ms = self.now().timestamp_millis();
+        let e = &self.executions[&key];
+        self.outbox.push(Message::Finished(Finished {
+            about,
+            event,
+            at_ms,
+            status,
             start_ms: e.started.map(|t| t.timestamp_millis()),
             end_ms: e.ended.map(|t| t.timestamp_millis()),
             duration_ms: e.duration_ms().unwrap_or(0),
@@ -762,10 +769,7 @@ impl Engine {
                 .filter(|r| !r.is_null())
                 .map(super::text::json),
             error: e.error.as_ref().map(|x| super::text::json(&x.to_json())),
-        };
-        let event = self.next_event();
-        self.outbox
-            .push(Message::Finished(Finished { event, ..finished }));
+        }));
     }
 
     /// Bookkeeping once an execution reached its final state; starts buffered fires.

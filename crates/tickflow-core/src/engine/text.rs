@@ -127,10 +127,19 @@ impl Fragments {
         variables: &Value,
         environment: Option<&str>,
     ) -> Fragments {
+        // The schedule id is the config id unless given: one allocation for both.
+        let config_id: Arc<str> = config_id.into();
+        let same_or_new = |id: &str| -> Arc<str> {
+            if id == &*config_id {
+                config_id.clone()
+            } else {
+                id.into()
+            }
+        };
         Fragments {
-            config_id: config_id.into(),
-            schedule_id: schedule_id.into(),
-            workflow_id: workflow_id.into(),
+            schedule_id: same_or_new(schedule_id),
+            workflow_id: same_or_new(workflow_id),
+            config_id,
             metadata: shared(json(metadata)),
             variables: shared(json(variables)),
             environment: shared(
