@@ -110,7 +110,11 @@ export declare class NativeIntegration {
   constructor(options: string)
   /** Opens the durable store (once; later calls and a memory store resolve at once). */
   openStore(): Promise<void>
-  /** Commits and closes the durable store after a stop; `openStore` opens it again. */
+  /**
+   * Commits and closes the durable store after a stop; `openStore` opens it again. When
+   * the last commit fails (ERR_STORE_WRITE) the store stays open, what it could not
+   * write stays in memory, and a later call tries again.
+   */
   closeStore(): void
   /**
    * Starts the engine. `wake` is called (through a threadsafe function) whenever the

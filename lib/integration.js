@@ -406,9 +406,12 @@ class WorkflowScheduleIntegration extends EventEmitter {
       // A store opened by initialize() or an early declaration is closed (its lock freed).
       const close = () => {
         if (this._state !== 'stopped' && this._state !== 'error') return
-        this._closeStore()
-        this._native.release()
-        this._state = 'stopped'
+        try {
+          this._closeStore()
+        } finally {
+          this._native.release()
+          this._state = 'stopped'
+        }
       }
       return this._opening ? this._opening.then(close, close) : Promise.resolve(close())
     }
@@ -437,9 +440,14 @@ class WorkflowScheduleIntegration extends EventEmitter {
     // Everything the stop said (cancellations, integration.stopped) is delivered, and
     // committed, before the store closes.
     this._drain()
-    this._closeStore()
-    this._native.release()
-    this._state = 'stopped'
+    try {
+      this._closeStore()
+    } finally {
+      // Stopped either way: a store that could not take the last commit stays open, and
+      // the next stop() or start() writes what it holds (the rejection names it).
+      this._native.release()
+      this._state = 'stopped'
+    }
   }
 
   /**
@@ -449,7 +457,7 @@ class WorkflowScheduleIntegration extends EventEmitter {
    */
   _closeStore() {
     if (!this._initialized) return
-    this._native.closeStore()
+    this._call((n) => n.closeStore())
     this._initialized = false
   }
 

@@ -52,8 +52,8 @@ impl NativeIntegration {
     }
 
     /// Runs a change: refused on a read-only store and before a durable store is open; on
-    /// one node of a cluster, under the locks of the schedules `scope` names. Its messages
-    /// are committed by the drain that follows (one per burst of commands).
+    /// one node of a cluster, under the locks of the schedules `scope` names; committed
+    /// before it answers. Its messages go out with the drain that follows.
     fn change<T>(
         &self,
         env: &Env,
@@ -62,12 +62,23 @@ impl NativeIntegration {
     ) -> Result<T> {
         self.with_engine(env, |engine| {
             engine.check_writable().map_err(engine_error)?;
-            let result = if engine.is_cluster() {
-                engine.command(scope, op, std::convert::identity)
-            } else {
-                op(engine)
-            };
-            engine_result(result)
+            // Committed before it returns: on a store, a change that could not be written
+            // is refused and undone.
+            engine_result(engine.command(scope, op, std::convert::identity))
+        })
+    }
+
+    /// Moves the manual clock (never in a cluster). What falls due is the engine's own
+    /// record, as with the system clock's timers: committed by the drain, and retried there
+    /// when it cannot be written, not refused.
+    fn move_clock<T>(
+        &self,
+        env: &Env,
+        op: impl FnOnce(&mut Engine) -> std::result::Result<T, EngineError>,
+    ) -> Result<T> {
+        self.with_engine(env, |engine| {
+            engine.check_writable().map_err(engine_error)?;
+            engine_result(op(engine))
         })
     }
 
@@ -413,11 +424,7 @@ impl NativeIntegration {
             .with_json(json!(ms));
             return to_js(&env, Err(err));
         }
-        self.change(
-            &env,
-            |e| e.schedule_scope(""),
-            |e| e.advance(ms as u64, jump),
-        )
+        self.move_clock(&env, |e| e.advance(ms as u64, jump))
     }
 
     /// Manual clock only: handles the next instant up to `until` (ms); whether more remain.
@@ -427,7 +434,7 @@ impl NativeIntegration {
             &env,
             date_value(&json!({ "$date": until }), "until").map_err(|e| engine_error(e.into())),
         )?;
-        self.change(&env, |e| e.schedule_scope(""), |e| e.advance_step(until))
+        self.move_clock(&env, |e| e.advance_step(until))
     }
 
     /// Limits the events built to these types (none: all of them).

@@ -188,10 +188,13 @@ impl NativeIntegration {
         })
     }
 
-    /// Commits and closes the durable store after a stop; `openStore` opens it again.
+    /// Commits and closes the durable store after a stop; `openStore` opens it again. When
+    /// the last commit fails (ERR_STORE_WRITE) the store stays open, what it could not
+    /// write stays in memory, and a later call tries again.
     #[napi(catch_unwind)]
-    pub fn close_store(&self) {
-        self.shared.lock().detach_store();
+    pub fn close_store(&self, env: Env) -> Result<()> {
+        let result = self.shared.lock().detach_store().map_err(engine_error);
+        to_js(&env, result)
     }
 
     /// Starts the engine. `wake` is called (through a threadsafe function) whenever the

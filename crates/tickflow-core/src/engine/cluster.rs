@@ -238,7 +238,7 @@ impl Engine {
         cluster_error(e)
     }
 
-    fn take_journal(&mut self) -> Journal {
+    pub(super) fn take_journal(&mut self) -> Journal {
         self.persistence
             .as_mut()
             .map(|p| std::mem::take(&mut p.journal))
@@ -246,7 +246,7 @@ impl Engine {
     }
 
     /// Schedule ids a journal touched (deleted ones included).
-    fn touched_ids(&self, j: &Journal) -> Vec<String> {
+    pub(super) fn touched_ids(&self, j: &Journal) -> Vec<String> {
         let mut ids: HashSet<String> = j.deleted.iter().cloned().collect();
         for i in j.configs.iter().chain(&j.states) {
             if let Some(s) = self.schedule_at(*i) {
@@ -306,7 +306,7 @@ impl Engine {
     /// Applies rows read from the database. For the schedules in `authoritative`, the
     /// executions given are all those not final: others this engine holds as running or
     /// waiting were never committed, and go.
-    fn apply(
+    pub(super) fn apply(
         &mut self,
         rows: Vec<crate::cluster::VersionedRow>,
         executions: Vec<ExecutionRow>,
@@ -961,7 +961,7 @@ impl Engine {
         }
     }
 
-    /// Runs a command under the locks of `scope` (memory and SQLite: directly).
+    /// Runs a command under the locks of `scope` (memory and SQLite: `committed`).
     pub fn command<R, E>(
         &mut self,
         scope: impl FnOnce(&Engine) -> Scope,
@@ -969,7 +969,7 @@ impl Engine {
         wrap: fn(EngineError) -> E,
     ) -> Result<R, E> {
         if self.cluster.is_none() {
-            return op(self);
+            return self.committed(op, wrap);
         }
         if self.cluster.as_ref().is_some_and(|c| {
             c.db.node

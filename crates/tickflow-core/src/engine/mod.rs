@@ -65,6 +65,8 @@ pub enum EngineError {
     Internal(String),
     #[error("the store is not open yet: call initialize() first")]
     NotInitialized,
+    #[error("{what} could not be written to the store ({reason}); they are kept in memory and written by the next stop() or start() once the store can be written again, and are lost if the process ends first")]
+    Unwritten { what: String, reason: String },
 }
 
 impl EngineError {
@@ -83,6 +85,7 @@ impl EngineError {
             EngineError::Cluster(e) => e.code(),
             EngineError::ReadOnly => "ERR_STORE_READONLY",
             EngineError::NotInitialized => "ERR_NOT_INITIALIZED",
+            EngineError::Unwritten { .. } => "ERR_STORE_WRITE",
             EngineError::Internal(_) => "ERR_INTERNAL",
         }
     }
@@ -98,6 +101,8 @@ pub(crate) fn trigger_name(s: &str) -> &'static str {
     TriggerType::parse(s).map_or("manual", TriggerType::as_str)
 }
 
+#[cfg(test)]
+mod durable_tests;
 #[cfg(test)]
 mod persist_tests;
 #[cfg(test)]

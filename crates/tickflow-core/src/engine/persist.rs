@@ -129,20 +129,29 @@ impl Engine {
     }
 
     /// Commits and closes the store (after a stop): changes are refused until it is
-    /// attached again.
-    pub fn detach_store(&mut self) {
+    /// attached again. When the last commit fails, the store stays open and what it could
+    /// not write stays in memory (a later `detach_store` or start writes it): the error
+    /// names what would be lost if the process ended now.
+    pub fn detach_store(&mut self) -> Result<(), EngineError> {
         if self.persistence.is_none() {
-            return;
+            return Ok(());
         }
         if self.cluster.is_some() {
             self.detach_cluster();
             self.persistence = None;
             self.store_pending = true;
-            return;
+            return Ok(());
         }
-        self.commit();
+        if let Err(err) = self.try_commit() {
+            let what = self.unwritten().unwrap_or_default();
+            return Err(EngineError::Unwritten {
+                what,
+                reason: err.to_string(),
+            });
+        }
         self.persistence = None;
         self.store_pending = true;
+        Ok(())
     }
 
     pub(crate) fn clear_state(&mut self) {
@@ -228,25 +237,124 @@ impl Engine {
     /// reported once (`integration.error`, ERR_STORE_WRITE) and tried again at the next
     /// commit; nothing is dropped.
     pub fn commit(&mut self) {
+        if let Err(err) = self.try_commit() {
+            let p = self
+                .persistence
+                .as_mut()
+                .expect("a failed commit has a store");
+            if !std::mem::replace(&mut p.failing, true) {
+                self.report_error(err.code(), &err.to_string());
+            }
+        }
+    }
+
+    /// `commit`, saying whether it worked; on failure the journal is kept for the next one.
+    fn try_commit(&mut self) -> Result<(), StoreError> {
         let Some(p) = self.persistence.as_mut() else {
-            return;
+            return Ok(());
         };
         if p.journal.is_empty() || p.store.is_none() {
-            return;
+            return Ok(());
         }
         let journal = std::mem::take(&mut p.journal);
         let changes = self.changes(&journal);
         let p = self.persistence.as_mut().expect("checked above");
         let store = p.store.as_mut().expect("checked above");
         match store.write(&changes) {
-            Ok(()) => p.failing = false,
+            Ok(()) => {
+                p.failing = false;
+                Ok(())
+            }
             Err(err) => {
                 p.journal.merge(journal);
-                if !std::mem::replace(&mut p.failing, true) {
-                    self.report_error(err.code(), &err.to_string());
-                }
+                Err(err)
             }
         }
+    }
+
+    /// Runs a command so that it is acknowledged only once stored: what the engine recorded
+    /// on its own (fires, outcomes) is committed first, then the command's change in a
+    /// commit of its own. When either fails, the command is refused with the store's error
+    /// and the engine is as it was before the call: the schedules the command touched are
+    /// read back as the store has them, and its messages go. In memory it simply runs.
+    pub(crate) fn committed<R, E>(
+        &mut self,
+        op: impl FnOnce(&mut Engine) -> Result<R, E>,
+        wrap: fn(EngineError) -> E,
+    ) -> Result<R, E> {
+        if !self.persistence.as_ref().is_some_and(|p| p.store.is_some()) {
+            return op(self);
+        }
+        self.try_commit()
+            .map_err(|err| wrap(EngineError::Store(err)))?;
+        let mark = self.outbox.len();
+        let result = op(self);
+        if result.is_ok() {
+            if let Err(err) = self.try_commit() {
+                self.undo_uncommitted(mark);
+                return Err(wrap(EngineError::Store(err)));
+            }
+        }
+        result
+    }
+
+    /// Takes back what the journal holds (one command's change, since the commit before it
+    /// succeeded): the touched schedules, their executions and skips as last committed.
+    fn undo_uncommitted(&mut self, mark: usize) {
+        self.outbox.truncate(mark);
+        let journal = self.take_journal();
+        let ids = self.touched_ids(&journal);
+        let store = self
+            .persistence
+            .as_mut()
+            .and_then(|p| p.store.as_mut())
+            .expect("only with a store");
+        match store.load_schedules(&ids) {
+            Ok(snapshot) => {
+                let rows = snapshot
+                    .schedules
+                    .into_iter()
+                    .map(|row| crate::cluster::VersionedRow {
+                        row,
+                        version: 0,
+                        deleted: false,
+                    })
+                    .collect();
+                // A deleted schedule comes back whole; the others kept their skips.
+                let skips = snapshot
+                    .skips
+                    .into_iter()
+                    .filter(|s| journal.deleted.contains(&s.schedule_id))
+                    .collect();
+                self.apply(rows, snapshot.executions, skips, Some(&ids));
+            }
+            Err(err) => self.report_error(
+                err.code(),
+                &format!(
+                    "a refused change could not be undone in memory ({err}); restart the \
+                     integration to read the store again"
+                ),
+            ),
+        }
+    }
+
+    /// What a journal would still write, for a message: "2 schedules, 5 executions".
+    fn unwritten(&self) -> Option<String> {
+        let j = &self.persistence.as_ref()?.journal;
+        if j.is_empty() {
+            return None;
+        }
+        let schedules = j.configs.union(&j.states).count() + j.deleted.len();
+        let parts: Vec<String> = [
+            (schedules, "schedule"),
+            (j.executions.len() + j.pruned.len(), "execution"),
+            (j.skips.len() + j.pruned_skips.len(), "skipped occurrence"),
+        ]
+        .iter()
+        .filter(|(n, _)| *n > 0)
+        .map(|(n, what)| format!("{n} {what}{}", if *n == 1 { "" } else { "s" }))
+        .collect();
+        Some(parts.join(", "))
     }
 
     pub(crate) fn changes(&self, j: &Journal) -> Changes {

@@ -321,6 +321,9 @@ impl Store for FlakyStore {
     fn load(&mut self) -> Result<Snapshot, StoreError> {
         Ok(Snapshot::default())
     }
+    fn load_schedules(&mut self, _: &[String]) -> Result<Snapshot, StoreError> {
+        Ok(Snapshot::default())
+    }
     fn write(&mut self, changes: &Changes) -> Result<(), StoreError> {
         if self.failing.load(std::sync::atomic::Ordering::SeqCst) {
             return Err(StoreError::Write("disk full".into()));
@@ -376,7 +379,7 @@ fn a_stopped_engine_closes_its_store_and_can_open_it_again() {
     e.create(config("a", "* * * * *", json!({}))).unwrap();
     e.begin_stop();
     e.finish_stop();
-    e.detach_store();
+    e.detach_store().unwrap();
     // Closed: another engine may take the store, and this one refuses changes.
     assert_eq!(
         e.check_writable().unwrap_err().code(),

@@ -75,6 +75,9 @@ pub struct Snapshot {
 pub trait Store: Send {
     /// Everything stored.
     fn load(&mut self) -> Result<Snapshot, StoreError>;
+    /// These schedules as last committed, with their executions and skips: what a change
+    /// whose commit failed is undone to. Ids not stored are left out.
+    fn load_schedules(&mut self, ids: &[String]) -> Result<Snapshot, StoreError>;
     /// Applies `changes` atomically: all of it or none.
     fn write(&mut self, changes: &Changes) -> Result<(), StoreError>;
     /// Opened for inspection only: `write` refuses.

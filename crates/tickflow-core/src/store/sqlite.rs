@@ -3,7 +3,8 @@
 //! Safety rules: a file is only written once it is known to be a tickflow store of a schema
 //! this version understands (a foreign, damaged or newer file is refused and left as it
 //! was); a new file is created owner-only; a second integration cannot open the same
-//! store for writing while one runs (an advisory lock on `<path>-lock`).
+//! store for writing while one runs (an advisory lock on `<real path>-lock`; a store with
+//! several hard links is refused).
 
 use std::fs::{File, OpenOptions};
 use std::path::Path;
@@ -66,7 +67,10 @@ pub struct SqliteOptions {
 pub struct SqliteStore {
     checkpointer: Option<Checkpointer>,
     conn: Connection,
+    /// As given, for messages.
     path: String,
+    /// With symlinks resolved: what is opened and locked.
+    real: std::path::PathBuf,
     readonly: bool,
     /// Held for as long as the store is open for writing.
     _lock: Option<File>,
@@ -86,7 +90,7 @@ const CHECKPOINT_EVERY: std::time::Duration = std::time::Duration::from_millis(2
 const FALLBACK_AUTOCHECKPOINT_PAGES: i64 = 20_000;
 
 impl Checkpointer {
-    fn start(path: &str) -> Option<Checkpointer> {
+    fn start(path: &Path) -> Option<Checkpointer> {
         let conn = Connection::open_with_flags(
             path,
             OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
@@ -149,24 +153,41 @@ impl SqliteStore {
                 })?;
             }
         }
+        // One writer per file, whatever name it is reached by: the lock is named from the
+        // real path (symlinks resolved), and a file with several hard links is refused.
+        let real = real_path(file).map_err(|e| open_error(e.to_string()))?;
         let lock = if options.readonly {
             None
         } else {
-            Some(take_lock(&path)?)
+            if exists {
+                refuse_hard_links(&real).map_err(open_error)?;
+                // A file that is no store of ours is refused before anything (a lock file)
+                // is made beside it.
+                inspect(&real, &path)?;
+            }
+            Some(take_lock(&real, &path)?)
         };
         if !exists {
-            create_private(file).map_err(|e| open_error(e.to_string()))?;
+            create_private(&real).map_err(|e| open_error(e.to_string()))?;
         }
         let flags = if options.readonly {
             OpenFlags::SQLITE_OPEN_READ_ONLY
         } else {
             OpenFlags::SQLITE_OPEN_READ_WRITE
         } | OpenFlags::SQLITE_OPEN_NO_MUTEX;
-        let conn = Connection::open_with_flags(file, flags).map_err(|e| classify(&path, e))?;
+        let conn = Connection::open_with_flags(&real, flags).map_err(|e| classify(&path, e))?;
+        // SQLite opens a file it may not write read-only without a word: every commit
+        // would then fail. Refuse it now.
+        if !options.readonly && conn.is_readonly("main").map_err(|e| classify(&path, e))? {
+            return Err(open_error(
+                "this process may not write the file (SQLite could only open it read-only)".into(),
+            ));
+        }
         let mut store = SqliteStore {
             checkpointer: None,
             conn,
             path,
+            real,
             readonly: options.readonly,
             _lock: lock,
         };
@@ -178,34 +199,7 @@ impl SqliteStore {
     fn prepare(&mut self, synchronous: Synchronous) -> Result<(), StoreError> {
         let path = self.path.clone();
         let err = |e: rusqlite::Error| classify(&path, e);
-        let app_id: i64 = self
-            .conn
-            .pragma_query_value(None, "application_id", |r| r.get(0))
-            .map_err(err)?;
-        let version: i64 = self
-            .conn
-            .pragma_query_value(None, "user_version", |r| r.get(0))
-            .map_err(err)?;
-        let objects: i64 = self
-            .conn
-            .query_row("SELECT count(*) FROM sqlite_master", [], |r| r.get(0))
-            .map_err(err)?;
-        let fresh = app_id == 0 && version == 0 && objects == 0;
-        if !fresh && app_id != APPLICATION_ID {
-            return Err(StoreError::Foreign {
-                path,
-                detail: format!(
-                    "a SQLite database with application id {app_id:#x} and {objects} schema objects"
-                ),
-            });
-        }
-        if version > SCHEMA_VERSION {
-            return Err(StoreError::Version {
-                path,
-                found: version,
-                supported: SCHEMA_VERSION,
-            });
-        }
+        let Kind { fresh, version } = check_kind(&self.conn, &path)?;
         self.conn
             .busy_timeout(std::time::Duration::from_secs(5))
             .map_err(err)?;
@@ -247,7 +241,7 @@ impl SqliteStore {
                 .map_err(err)?;
             tx.commit().map_err(err)?;
         }
-        self.checkpointer = Checkpointer::start(&self.path);
+        self.checkpointer = Checkpointer::start(&self.real);
         let pages = if self.checkpointer.is_some() {
             FALLBACK_AUTOCHECKPOINT_PAGES
         } else {
@@ -271,54 +265,53 @@ impl SqliteStore {
             })
             .optional()?
             .unwrap_or(0) as u64;
-        let mut q = self.conn.prepare(
-            "SELECT schedule_id, config_id, config, state FROM schedules ORDER BY rowid",
-        )?;
+        let mut q = self
+            .conn
+            .prepare(&format!("{SCHEDULE_COLUMNS} ORDER BY rowid"))?;
         snapshot.schedules = q
-            .query_map([], |r| {
-                Ok(ScheduleRow {
-                    schedule_id: r.get(0)?,
-                    config_id: r.get(1)?,
-                    config: Some(r.get(2)?),
-                    state: r.get(3)?,
-                })
-            })?
+            .query_map([], schedule_row)?
             .collect::<rusqlite::Result<_>>()?;
-        let mut q = self.conn.prepare(
-            "SELECT seq, id, schedule_id, status, scheduled_ms, record FROM executions ORDER BY seq",
-        )?;
+        let mut q = self
+            .conn
+            .prepare(&format!("{EXECUTION_COLUMNS} ORDER BY seq"))?;
         snapshot.executions = q
-            .query_map([], |r| {
-                let status: String = r.get(3)?;
-                Ok(ExecutionRow {
-                    seq: r.get::<_, i64>(0)? as u64,
-                    id: r.get(1)?,
-                    schedule_id: r.get(2)?,
-                    status: static_status(&status),
-                    scheduled_ms: r.get(4)?,
-                    record: r.get(5)?,
-                    // Kept in `record` here; only a cluster needs them as columns.
-                    trigger: "manual",
-                    priority: 0,
-                    due_ms: None,
-                    node: None,
-                })
-            })?
+            .query_map([], execution_row)?
             .collect::<rusqlite::Result<_>>()?;
-        let mut q = self.conn.prepare(
-            "SELECT schedule_id, scheduled_ms, reason, recorded_ms FROM skips
-             ORDER BY schedule_id, scheduled_ms",
-        )?;
+        let mut q = self.conn.prepare(&format!(
+            "{SKIP_COLUMNS} ORDER BY schedule_id, scheduled_ms"
+        ))?;
         snapshot.skips = q
-            .query_map([], |r| {
-                Ok(SkipRow {
-                    schedule_id: r.get(0)?,
-                    scheduled_ms: r.get(1)?,
-                    reason: r.get(2)?,
-                    recorded_ms: r.get(3)?,
-                })
-            })?
+            .query_map([], skip_row)?
             .collect::<rusqlite::Result<_>>()?;
+        Ok(snapshot)
+    }
+
+    /// These schedules as last committed, with their executions and skips.
+    fn read_schedules(&mut self, ids: &[String]) -> rusqlite::Result<Snapshot> {
+        let mut snapshot = Snapshot::default();
+        for id in ids {
+            let mut q = self
+                .conn
+                .prepare_cached(&format!("{SCHEDULE_COLUMNS} WHERE schedule_id = ?1"))?;
+            snapshot.schedules.extend(
+                q.query_map([id], schedule_row)?
+                    .collect::<rusqlite::Result<Vec<_>>>()?,
+            );
+            let mut q = self.conn.prepare_cached(&format!(
+                "{EXECUTION_COLUMNS} WHERE schedule_id = ?1 ORDER BY seq"
+            ))?;
+            snapshot.executions.extend(
+                q.query_map([id], execution_row)?
+                    .collect::<rusqlite::Result<Vec<_>>>()?,
+            );
+            let mut q = self.conn.prepare_cached(&format!(
+                "{SKIP_COLUMNS} WHERE schedule_id = ?1 ORDER BY scheduled_ms"
+            ))?;
+            snapshot.skips.extend(
+                q.query_map([id], skip_row)?
+                    .collect::<rusqlite::Result<Vec<_>>>()?,
+            );
+        }
         Ok(snapshot)
     }
 
@@ -408,6 +401,11 @@ impl Store for SqliteStore {
         self.read().map_err(|e| classify(&path, e))
     }
 
+    fn load_schedules(&mut self, ids: &[String]) -> Result<Snapshot, StoreError> {
+        let path = self.path.clone();
+        self.read_schedules(ids).map_err(|e| classify(&path, e))
+    }
+
     fn write(&mut self, changes: &Changes) -> Result<(), StoreError> {
         if self.readonly {
             return Err(StoreError::ReadOnly {
@@ -425,6 +423,46 @@ impl Store for SqliteStore {
     fn location(&self) -> &str {
         &self.path
     }
+}
+
+const SCHEDULE_COLUMNS: &str = "SELECT schedule_id, config_id, config, state FROM schedules";
+const EXECUTION_COLUMNS: &str =
+    "SELECT seq, id, schedule_id, status, scheduled_ms, record FROM executions";
+const SKIP_COLUMNS: &str = "SELECT schedule_id, scheduled_ms, reason, recorded_ms FROM skips";
+
+fn schedule_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ScheduleRow> {
+    Ok(ScheduleRow {
+        schedule_id: r.get(0)?,
+        config_id: r.get(1)?,
+        config: Some(r.get(2)?),
+        state: r.get(3)?,
+    })
+}
+
+fn execution_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ExecutionRow> {
+    let status: String = r.get(3)?;
+    Ok(ExecutionRow {
+        seq: r.get::<_, i64>(0)? as u64,
+        id: r.get(1)?,
+        schedule_id: r.get(2)?,
+        status: static_status(&status),
+        scheduled_ms: r.get(4)?,
+        record: r.get(5)?,
+        // Kept in `record` here; only a cluster needs them as columns.
+        trigger: "manual",
+        priority: 0,
+        due_ms: None,
+        node: None,
+    })
+}
+
+fn skip_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<SkipRow> {
+    Ok(SkipRow {
+        schedule_id: r.get(0)?,
+        scheduled_ms: r.get(1)?,
+        reason: r.get(2)?,
+        recorded_ms: r.get(3)?,
+    })
 }
 
 fn static_status(s: &str) -> &'static str {
@@ -475,10 +513,88 @@ fn create_private(path: &Path) -> std::io::Result<File> {
     options.open(path)
 }
 
-/// An exclusive advisory lock on `<path>-lock`, released when the file is closed (also when
-/// the process dies, so a crash never leaves a store locked).
-fn take_lock(path: &str) -> Result<File, StoreError> {
-    let lock_path = format!("{path}-lock");
+/// What an existing file holds: nothing yet, or a tickflow store of a schema version.
+struct Kind {
+    fresh: bool,
+    version: i64,
+}
+
+/// Refuses a file that is not a tickflow store, or one of a newer schema.
+fn check_kind(conn: &Connection, path: &str) -> Result<Kind, StoreError> {
+    let err = |e: rusqlite::Error| classify(path, e);
+    let app_id: i64 = conn
+        .pragma_query_value(None, "application_id", |r| r.get(0))
+        .map_err(err)?;
+    let version: i64 = conn
+        .pragma_query_value(None, "user_version", |r| r.get(0))
+        .map_err(err)?;
+    let objects: i64 = conn
+        .query_row("SELECT count(*) FROM sqlite_master", [], |r| r.get(0))
+        .map_err(err)?;
+    let fresh = app_id == 0 && version == 0 && objects == 0;
+    if !fresh && app_id != APPLICATION_ID {
+        return Err(StoreError::Foreign {
+            path: path.to_string(),
+            detail: format!(
+                "a SQLite database with application id {app_id:#x} and {objects} schema objects"
+            ),
+        });
+    }
+    if version > SCHEMA_VERSION {
+        return Err(StoreError::Version {
+            path: path.to_string(),
+            found: version,
+            supported: SCHEMA_VERSION,
+        });
+    }
+    Ok(Kind { fresh, version })
+}
+
+/// `check_kind` on a read-only connection of its own, before the store is locked.
+fn inspect(real: &Path, path: &str) -> Result<(), StoreError> {
+    if std::fs::metadata(real).is_ok_and(|m| m.len() == 0) {
+        return Ok(());
+    }
+    let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    let conn = Connection::open_with_flags(real, flags).map_err(|e| classify(path, e))?;
+    check_kind(&conn, path).map(|_| ())
+}
+
+/// The file's real path: symlinks resolved; for a file not made yet, its folder's.
+fn real_path(file: &Path) -> std::io::Result<std::path::PathBuf> {
+    if file.exists() {
+        return std::fs::canonicalize(file);
+    }
+    let dir = match file.parent().filter(|p| !p.as_os_str().is_empty()) {
+        Some(dir) => std::fs::canonicalize(dir)?,
+        None => std::env::current_dir()?,
+    };
+    Ok(dir.join(file.file_name().unwrap_or_default()))
+}
+
+/// Two hard links are two names with two lock files: one of them could be written by a
+/// second process unseen.
+fn refuse_hard_links(real: &Path) -> Result<(), String> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        let links = std::fs::metadata(real).map_err(|e| e.to_string())?.nlink();
+        if links > 1 {
+            return Err(format!(
+                "the file has {links} hard links; a store must have one name, so that one lock \
+                 keeps a second writer out (copy it instead of linking it)"
+            ));
+        }
+    }
+    let _ = real;
+    Ok(())
+}
+
+/// An exclusive advisory lock on `<real path>-lock`, released when the file is closed (also
+/// when the process dies, so a crash never leaves a store locked).
+fn take_lock(real: &Path, path: &str) -> Result<File, StoreError> {
+    let mut lock_path = real.as_os_str().to_owned();
+    lock_path.push("-lock");
     let mut options = OpenOptions::new();
     options.read(true).write(true).create(true).truncate(false);
     #[cfg(unix)]

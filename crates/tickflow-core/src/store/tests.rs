@@ -192,6 +192,43 @@ fn assert_refused_untouched(path: &str, code: &str) {
     assert_eq!(err.code(), code, "{err}");
     assert!(err.to_string().contains(path), "{err}");
     assert_eq!(std::fs::read(path).unwrap(), before, "the file was changed");
+    let lock = format!("{path}-lock");
+    assert!(
+        !std::path::Path::new(&lock).exists(),
+        "{lock} was made beside it"
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn a_symlink_to_a_held_store_is_locked_out_and_a_hard_link_is_refused() {
+    let dir = TempDir::new("links");
+    let path = dir.file("state.db");
+    let first = SqliteStore::open(&options(&path)).unwrap();
+    let link = dir.file("link.db");
+    std::os::unix::fs::symlink(&path, &link).unwrap();
+    let err = SqliteStore::open(&options(&link)).err().unwrap();
+    assert_eq!(err.code(), "ERR_STORE_LOCKED", "{err}");
+    // The lock is the real file's: none is made beside the symlink.
+    assert!(!std::path::Path::new(&format!("{link}-lock")).exists());
+    drop(first);
+    // Through the symlink, once free, it opens (and locks the real file).
+    let through_link = SqliteStore::open(&options(&link)).unwrap();
+    assert_eq!(
+        SqliteStore::open(&options(&path)).err().unwrap().code(),
+        "ERR_STORE_LOCKED"
+    );
+    drop(through_link);
+
+    let hard = dir.file("hard.db");
+    std::fs::hard_link(&path, &hard).unwrap();
+    for name in [&path, &hard] {
+        let err = SqliteStore::open(&options(name)).err().unwrap();
+        assert_eq!(err.code(), "ERR_STORE_OPEN", "{err}");
+        assert!(err.to_string().contains("hard links"), "{err}");
+    }
+    std::fs::remove_file(&hard).unwrap();
+    SqliteStore::open(&options(&path)).unwrap();
 }
 
 #[test]
@@ -220,6 +257,8 @@ fn foreign_damaged_and_newer_files_are_refused_and_left_untouched() {
             .unwrap();
         c.pragma_update(None, "journal_mode", "DELETE").unwrap();
     }
+    // As if copied from a newer installation, without the lock file its creation made.
+    std::fs::remove_file(format!("{newer}-lock")).unwrap();
     assert_refused_untouched(&newer, "ERR_STORE_VERSION");
 
     // A tickflow store whose pages were overwritten past the header.
@@ -238,6 +277,7 @@ fn foreign_damaged_and_newer_files_are_refused_and_left_untouched() {
         *b = 0xA5;
     }
     std::fs::write(&damaged, &bytes).unwrap();
+    std::fs::remove_file(format!("{damaged}-lock")).unwrap();
     assert_refused_untouched(&damaged, "ERR_STORE_CORRUPT");
 }
 
@@ -264,6 +304,11 @@ fn missing_folders_are_created_private_and_a_directory_path_is_an_open_error() {
     assert!(err.to_string().contains("could not be created"), "{err}");
     let err = SqliteStore::open(&options(&dir.file(""))).err().unwrap();
     assert_eq!(err.code(), "ERR_STORE_OPEN");
+    let folder = dir.file("folder");
+    std::fs::create_dir(&folder).unwrap();
+    let err = SqliteStore::open(&options(&folder)).err().unwrap();
+    assert_eq!(err.code(), "ERR_STORE_OPEN");
+    assert!(!std::path::Path::new(&format!("{folder}-lock")).exists());
 }
 
 #[cfg(unix)]
