@@ -848,7 +848,7 @@ export declare class WorkflowScheduleIntegration extends EventEmitter {
    * Every tickflow series in the Prometheus text exposition format: counters of fires,
    * skipped fires by reason, executions by outcome and retries; histograms of execution
    * duration and trigger lateness (fixed buckets, seconds); gauges of running and queued
-   * executions, paused, next fire and last success. `perSchedule: false` drops the
+   * executions, the oldest running attempt's age, paused, next fire and last success. `perSchedule: false` drops the
    * `schedule` label and sums. Serve it as `text/plain; version=0.0.4`.
    */
   metrics(options?: { perSchedule?: boolean }): Promise<string>
