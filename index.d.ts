@@ -172,6 +172,11 @@ export interface ScheduleDefinition {
   jitterMs?: number
   /** Default 'shift'. */
   dstGap?: 'shift' | 'skip'
+  /**
+   * ms after which a running attempt is stalled: getScheduleHealth turns 'warning', and
+   * 'critical' at three times it. Default: the time between two fires of the pattern.
+   */
+  stallAfterMs?: number
 }
 
 export interface WorkflowExecutionConfig {
@@ -419,6 +424,9 @@ export interface HealthIssue {
   severity: 'low' | 'medium' | 'high'
   message: string
   timestamp: Date
+  /** A stalled run: the execution, and how long its attempt has run (ms). */
+  executionId?: string
+  runningMs?: number
 }
 
 export interface ScheduleHealth {
@@ -766,6 +774,8 @@ export interface ScheduleOptions {
   priority?: 'low' | 'normal' | 'high' | 'urgent' | 'immediate'
   /** Bound on each attempt; the attempt fails with code TIMEOUT and its signal aborts. */
   timeoutMs?: number
+  /** scheduleConfig.stallAfterMs. */
+  stallAfterMs?: number
   retries?: ScheduleRetries
   /** Handed to the handler as request.metadata. */
   metadata?: Record<string, unknown>
@@ -838,7 +848,7 @@ export declare class WorkflowScheduleIntegration extends EventEmitter {
    * Every tickflow series in the Prometheus text exposition format: counters of fires,
    * skipped fires by reason, executions by outcome and retries; histograms of execution
    * duration and trigger lateness (fixed buckets, seconds); gauges of running and queued
-   * executions, paused, next fire and last success. `perSchedule: false` drops the
+   * executions, the oldest running attempt's age, paused, next fire and last success. `perSchedule: false` drops the
    * `schedule` label and sums. Serve it as `text/plain; version=0.0.4`.
    */
   metrics(options?: { perSchedule?: boolean }): Promise<string>

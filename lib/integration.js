@@ -223,9 +223,16 @@ class WorkflowScheduleIntegration extends EventEmitter {
     if (this._idle && this._native.inFlight() === 0) this._idle()
   }
 
+  /**
+   * The engine ended an attempt (timeout, cancel, stop): its signal fires and its entry goes,
+   * so that a handler that never settles holds nothing here. A late settlement is recorded by
+   * the engine, never applied.
+   */
   _abort(executionId, attemptNumber, why) {
-    const attempt = this._controllers.get(`${executionId}#${attemptNumber}`)
+    const key = `${executionId}#${attemptNumber}`
+    const attempt = this._controllers.get(key)
     if (attempt) {
+      this._controllers.delete(key)
       const reason = new Error(`execution ${executionId} aborted: ${why}`)
       reason.code = why === 'timeout' ? 'TIMEOUT' : 'ABORTED'
       reason.reason = why
@@ -281,18 +288,19 @@ class WorkflowScheduleIntegration extends EventEmitter {
     pending.then(
       (result) => {
         if (span) span.end()
-        this._settle(key, engineKey, request.attempt, successJson(result))
+        this._settle(key, attempt, engineKey, request.attempt, successJson(result))
       },
       (err) => {
         if (span) span.end(err)
-        this._settle(key, engineKey, request.attempt, failureJson(err))
+        this._settle(key, attempt, engineKey, request.attempt, failureJson(err))
       },
     )
   }
 
   /** Answers that settle together reach the engine in one call. */
-  _settle(key, engineKey, attempt, outcomeJson) {
-    this._controllers.delete(key)
+  _settle(key, signal, engineKey, attempt, outcomeJson) {
+    // Only its own entry: a late answer must not remove a newer run's under the same key.
+    if (this._controllers.get(key) === signal) this._controllers.delete(key)
     this._answered.push(engineKey, attempt)
     this._outcomes.push(outcomeJson)
     if (this._outcomes.length === 1) process.nextTick(() => this._flushCompletions())
@@ -440,6 +448,8 @@ class WorkflowScheduleIntegration extends EventEmitter {
     // Everything the stop said (cancellations, integration.stopped) is delivered, and
     // committed, before the store closes.
     this._drain()
+    // Nothing can abort what still runs now; its late answer is harmless.
+    this._controllers.clear()
     try {
       this._closeStore()
     } finally {

@@ -8,6 +8,8 @@ const { codedError } = require('./json.js')
 
 /** A scrape reuses one exposition for this long (prom-client asks each family in turn). */
 const SNAPSHOT_MS = 100
+/** How prom-client's cluster mode joins workers' samples, where a sum means nothing. */
+const AGGREGATORS = { tickflow_execution_oldest_running_seconds: 'max' }
 
 function register(integration, options = {}) {
   if (!integration || typeof integration.metrics !== 'function') {
@@ -36,12 +38,13 @@ function register(integration, options = {}) {
   const names = []
   for (const family of families().values()) {
     const { name, help, type } = family
+    const aggregator = AGGREGATORS[name] || 'sum'
     registry.registerMetric({
       name,
       help,
       type,
-      aggregator: 'sum',
-      get: async () => ({ name, help, type, aggregator: 'sum', values: (families().get(name) || { values: [] }).values }),
+      aggregator,
+      get: async () => ({ name, help, type, aggregator, values: (families().get(name) || { values: [] }).values }),
       reset() {},
     })
     names.push(name)

@@ -40,6 +40,7 @@ const OPTION_FIELDS = {
   maxExecutions: c.integer(1, 4_294_967_295),
   priority: c.oneOf(['low', 'normal', 'high', 'urgent', 'immediate']),
   timeoutMs: c.integer(1, MAX_MS),
+  stallAfterMs: c.integer(1, 316_224_000_000),
   retries: RETRIES,
   metadata: c.mapOf(c.any()),
 }
@@ -104,6 +105,7 @@ function toWorkflowConfig(id, cron, options = {}, defaults = {}) {
       startDate: date(options.startDate),
       endDate: date(options.endDate),
       maxExecutions: options.maxExecutions,
+      stallAfterMs: options.stallAfterMs,
     }),
     metadata: { ...options.metadata, ...defaults.metadata },
   })
@@ -113,7 +115,7 @@ function toWorkflowConfig(id, cron, options = {}, defaults = {}) {
 const SHORT_PATHS = [
   [/^config\.scheduleConfig\.cronExpression/, 'cron'],
   [/^config\.scheduleConfig\.timezone/, 'options.timezone'],
-  [/^config\.scheduleConfig\.(startDate|endDate|maxExecutions|jitterMs|dstGap|overlapPolicy|catchup)/, 'options.$1'],
+  [/^config\.scheduleConfig\.(startDate|endDate|maxExecutions|jitterMs|dstGap|overlapPolicy|catchup|stallAfterMs)/, 'options.$1'],
   [/^config\.executionConfig\.timeout/, 'options.timeoutMs'],
   [/^config\.executionConfig\.retryPolicy/, 'options.retries'],
   [/^config\.(name|description|enabled|metadata)/, 'options.$1'],

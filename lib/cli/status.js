@@ -1,6 +1,6 @@
 'use strict'
 // tickflow status: one row per schedule in the store: next run, last run and its status,
-// success rate and average duration. Reads the store without locking it.
+// success rate and average duration, then any stalled runs. Reads the store without locking it.
 
 const { parseArgs } = require('./args.js')
 const { colours, table, formatDuration, formatRelative, percent } = require('./format.js')
@@ -11,8 +11,9 @@ const usage = 'tickflow status [--db PATH] [--json] [--watch]'
 const help = `Usage: ${usage}
 
 Shows the schedules in a store: state, next run, last run and its status, runs, success
-rate and average duration. It reads the store without locking it, so it works while a
-'tickflow run' is using it.
+rate and average duration; below them, runs still going after their schedule's period (or
+stallAfterMs). It reads the store without locking it, so it works while a 'tickflow run' is
+using it.
 
 Options:
   --db PATH    the sqlite store (default ${DEFAULT_DB})
@@ -88,8 +89,17 @@ function statusJson(integration) {
       runs: m.totalExecutions,
       successRate: m.totalExecutions > 0 ? m.successRate : null,
       averageDurationMs: m.totalExecutions > 0 ? m.averageExecutionTime : null,
+      health: s.health.status,
+      stalled: stalledRuns(s),
     }
   })
+}
+
+/** The runs a schedule's health names as stalled: `{ executionId, runningMs, severity }`. */
+function stalledRuns(status) {
+  return status.health.issues
+    .filter((issue) => issue.executionId !== undefined)
+    .map(({ executionId, runningMs, severity }) => ({ executionId, runningMs, severity }))
 }
 
 /** Colour of an execution status or schedule state. */
@@ -113,8 +123,13 @@ function nextRunOf(integration, scheduleId, status) {
 function renderStatus(integration, { paint, source, now = new Date() }) {
   const configs = integration.getScheduledWorkflows()
   if (configs.length === 0) return `no schedules in ${source}`
+  const stalled = []
   const rows = configs.map((config) => {
     const s = integration.getScheduleStatus(config.scheduleId)
+    for (const run of stalledRuns(s)) {
+      const mark = run.severity === 'high' ? paint.red('stalled') : paint.yellow('stalled')
+      stalled.push(`${mark} ${config.scheduleId}: ${run.executionId} running for ${formatDuration(run.runningMs)}`)
+    }
     const m = s.metrics
     const nextRun = nextRunOf(integration, config.scheduleId, s)
     return [
@@ -130,7 +145,8 @@ function renderStatus(integration, { paint, source, now = new Date() }) {
     ]
   })
   const headers = ['schedule', 'cron', 'state', 'next run', 'last run', 'last status', 'runs', 'success', 'avg duration']
-  return `${paint.bold(`${configs.length} schedule${configs.length === 1 ? '' : 's'} in ${source}`)}\n${table(headers, rows, { right: [6, 7, 8], paint })}`
+  const notes = stalled.length > 0 ? `\n\n${stalled.join('\n')}` : ''
+  return `${paint.bold(`${configs.length} schedule${configs.length === 1 ? '' : 's'} in ${source}`)}\n${table(headers, rows, { right: [6, 7, 8], paint })}${notes}`
 }
 
-module.exports = { name: 'status', summary: 'schedules in the store: next run, last status, success rate', usage, help, run: status, renderStatus, statusJson, statusColour, nextRunOf }
+module.exports = { name: 'status', summary: 'schedules in the store: next run, last status, success rate', usage, help, run: status, renderStatus, statusJson, statusColour, nextRunOf, stalledRuns }

@@ -38,6 +38,11 @@ function scheduleRow(integration, config) {
     timezone: config.scheduleConfig.timezone,
     state: status.status,
     pauseNote: status.pauseNote,
+    health: status.health.status,
+    // Runs still going past the schedule's period (or stallAfterMs), oldest first.
+    stalled: status.health.issues
+      .filter((issue) => issue.executionId !== undefined)
+      .map((issue) => ({ executionId: issue.executionId, runningMs: issue.runningMs, severity: issue.severity, message: issue.message })),
     nextFires: integration.getNextExecutionTimes(scheduleId, 3).map(iso),
     last,
     recent: recent.map((e) => ({ executionId: e.id, status: e.status, scheduledTime: iso(e.scheduledTime), duration: e.duration })),

@@ -194,6 +194,15 @@
     return h(`span.badge.st-${s}`, { title: note ? `${help}\nNote: ${note}` : help, text: s })
   }
 
+  /** Runs still going past their schedule's period: a badge, and the oldest with its time so far. */
+  function stalledNote(row) {
+    if (!row.stalled || !row.stalled.length) return null
+    const oldest = row.stalled[0]
+    return h('div.stalled', null,
+      h(`span.badge.stall-${oldest.severity}`, { title: row.stalled.map((s) => s.message).join('\n'), text: row.stalled.length > 1 ? `stalled ×${row.stalled.length}` : 'stalled' }),
+      ' ', h('span.hint.mono', { 'data-execution-id': oldest.executionId, title: oldest.executionId, text: `${shortId(oldest.executionId)} running ${duration(oldest.runningMs)}` }))
+  }
+
   // ---- messages ---------------------------------------------------------------------------
 
   /** A visible message; errors stay until dismissed (or, keyed, until replaced/cleared). */
@@ -565,7 +574,7 @@
           row.workflowId !== row.scheduleId ? h('div.hint', { text: `workflow ${row.workflowId}` }) : null),
         h('td', null, h('code', { text: row.cron }), h('div.hint', { text: row.description || '' })),
         h('td.mono.zone', { text: row.timezone }),
-        h('td', null, stateBadge(row.state, row.pauseNote), row.pauseNote ? h('div.hint.note', { title: row.pauseNote, text: `“${row.pauseNote}”` }) : null),
+        h('td', null, stateBadge(row.state, row.pauseNote), row.pauseNote ? h('div.hint.note', { title: row.pauseNote, text: `“${row.pauseNote}”` }) : null, stalledNote(row)),
         h('td', null, nextFires(row, now)),
         h('td', null, lastOutcome(row)),
         h('td', null, strip(row.recent)),
@@ -853,6 +862,7 @@
       h('span.mono', { text: s.timezone }), ' · ', stateBadge(s.state, s.pauseNote),
       s.pauseNote ? h('span.note', { text: ` “${s.pauseNote}”` }) : null,
       s.workflowId !== s.scheduleId ? h('span.hint', { text: ` · workflow ${s.workflowId}` }) : null,
+      stalledNote(s),
       h('div.strip-row', null, h('span.hint', { text: 'Recent runs ' }), strip(s.recent)))
     replace(byId('detail-actions'), actionButtons(s, 'detail'))
 

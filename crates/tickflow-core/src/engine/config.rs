@@ -131,6 +131,8 @@ pub struct SpecExtras {
     pub retry: RetryPolicy,
     pub timeout_ms: Option<u64>,
     pub environment: Option<String>,
+    /// A run older than this is stalled; `None`: the cron's period around now.
+    pub stall_after_ms: Option<u64>,
 }
 
 impl SpecExtras {
@@ -147,6 +149,7 @@ impl SpecExtras {
         retry: RetryPolicy::NONE,
         timeout_ms: None,
         environment: None,
+        stall_after_ms: None,
     };
 }
 
@@ -211,6 +214,7 @@ const SCHEDULE_KEYS: &[&str] = &[
     "catchup",
     "jitterMs",
     "dstGap",
+    "stallAfterMs",
 ];
 const SCHEDULE_RETRY_KEYS: &[&str] = &[
     "enabled",
@@ -341,6 +345,7 @@ pub fn parse_config(
         }
     };
     let jitter_ms = s.integer("jitterMs", 0, MAX_DELAY_MS)?.unwrap_or(0);
+    let stall_after_ms = s.integer("stallAfterMs", 1, MAX_WINDOW_MS)?;
     let dst_gap = match s.choice("dstGap", &["shift", "skip"])? {
         Some("skip") => DstGap::Skip,
         _ => DstGap::Shift,
@@ -402,6 +407,7 @@ pub fn parse_config(
             retry,
             timeout_ms,
             environment,
+            stall_after_ms,
         })
         .filter(|x| *x != SpecExtras::DEFAULT)
         .map(Box::new),

@@ -8,6 +8,7 @@ use chrono::{DateTime, Utc};
 
 use super::core::{Engine, Schedule, Stats};
 use super::execution::ExecutionStatus;
+use super::stall::running_since;
 
 /// Upper bounds of the execution-duration buckets, in seconds.
 pub const DURATION_BUCKETS: [f64; 16] = [
@@ -81,6 +82,8 @@ struct Sample {
     duration: Histogram<16>,
     lateness: Histogram<14>,
     running: u64,
+    /// Age of the oldest running attempt, seconds; 0 when none runs.
+    oldest_running: f64,
     queued: u64,
     paused: u64,
     next_fire: Option<DateTime<Utc>>,
@@ -101,21 +104,31 @@ impl Sample {
         self.duration.add(&other.duration);
         self.lateness.add(&other.lateness);
         self.running += other.running;
+        // Summed over schedules, the oldest of all: a sum of ages means nothing.
+        self.oldest_running = self.oldest_running.max(other.oldest_running);
         self.queued += other.queued;
         self.paused += other.paused;
     }
 }
 
 impl Engine {
-    fn sample(&self, s: &Schedule) -> Sample {
+    fn sample(&self, s: &Schedule, now: DateTime<Utc>) -> Sample {
         static NONE: Stats = Stats::EMPTY;
         let st: &Stats = s.runtime.as_ref().map_or(&NONE, |rt| &rt.stats);
-        let (mut running, mut queued) = (0, 0);
+        let (mut running, mut queued, mut oldest_ms) = (0, 0, 0);
         if let Some(rt) = &s.runtime {
             for key in &rt.active {
-                match self.executions.get(key).map(|e| e.status) {
-                    Some(ExecutionStatus::Running) => running += 1,
-                    Some(ExecutionStatus::Queued | ExecutionStatus::Retrying) => queued += 1,
+                let Some(e) = self.executions.get(key) else {
+                    continue;
+                };
+                match e.status {
+                    ExecutionStatus::Running => {
+                        running += 1;
+                        if let Some(since) = running_since(e) {
+                            oldest_ms = oldest_ms.max((now - since).num_milliseconds());
+                        }
+                    }
+                    ExecutionStatus::Queued | ExecutionStatus::Retrying => queued += 1,
                     _ => {}
                 }
             }
@@ -131,6 +144,7 @@ impl Engine {
             duration: st.duration.clone(),
             lateness: st.lateness.clone(),
             running,
+            oldest_running: oldest_ms as f64 / 1000.0,
             queued,
             paused: u64::from(s.paused),
             next_fire: s.next_fire,
@@ -142,6 +156,7 @@ impl Engine {
     /// `per_schedule` false the `schedule` label is left out and the series are summed (the
     /// per-schedule timestamps then go too): for very many schedules.
     pub fn prometheus(&self, per_schedule: bool) -> String {
+        let now = self.now();
         let mut rows: Vec<(Option<&str>, Sample)> = Vec::new();
         if per_schedule {
             let mut schedules: Vec<&Schedule> = self.schedules().collect();
@@ -152,12 +167,12 @@ impl Engine {
                     .cmp(&b.spec.fragments.schedule_id)
             });
             for s in schedules {
-                rows.push((Some(&*s.spec.fragments.schedule_id), self.sample(s)));
+                rows.push((Some(&*s.spec.fragments.schedule_id), self.sample(s, now)));
             }
         } else {
             let mut all = Sample::default();
             for s in self.schedules() {
-                all.add(&self.sample(s));
+                all.add(&self.sample(s, now));
             }
             rows.push((None, all));
         }
@@ -245,6 +260,13 @@ impl Engine {
             "tickflow_executions_running",
             "Executions whose attempt is running now.",
             &mut rows.iter().map(|(s, x)| (labels(*s, ""), x.running as f64)),
+        );
+        family(
+            &mut out,
+            "gauge",
+            "tickflow_execution_oldest_running_seconds",
+            "How long the oldest running attempt has run, 0 when none runs (with the schedule label off: the oldest of all). Alert when it passes the schedule's period.",
+            &mut rows.iter().map(|(s, x)| (labels(*s, ""), x.oldest_running)),
         );
         family(
             &mut out,

@@ -12,6 +12,7 @@ pub mod outbound;
 mod persist;
 mod query;
 mod run;
+mod stall;
 pub mod text;
 mod timers;
 pub mod value;

@@ -306,7 +306,8 @@ impl Engine {
     fn health_json(&self, s: &Schedule) -> Value {
         let now = self.now();
         let rate = success_rate(&s.rt().stats);
-        let mut issues = Vec::new();
+        // Stalled runs first: the most pressing, and what stops later fires.
+        let (mut issues, stall_status) = self.stall_issues(s, now);
         if s.rt().stats.completed + s.rt().stats.failed > 0 && rate < 0.9 {
             issues.push(json!({
                 "type": "reliability",
@@ -331,12 +332,22 @@ impl Engine {
                 "timestamp": date_json(now),
             }));
         }
-        let status = if rate < 0.5 && s.rt().stats.failed > 0 {
+        let rate_status = if rate < 0.5 && s.rt().stats.failed > 0 {
             "critical"
         } else if rate < 0.9 && s.rt().stats.failed > 0 {
             "warning"
         } else {
             "healthy"
+        };
+        let rank = |x: &str| {
+            ["healthy", "warning", "critical"]
+                .iter()
+                .position(|y| *y == x)
+        };
+        let status = if rank(stall_status) > rank(rate_status) {
+            stall_status
+        } else {
+            rate_status
         };
         json!({
             "status": status,
