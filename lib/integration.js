@@ -18,6 +18,8 @@ function checkId(value, path) {
   if (typeof value !== 'string') {
     throw codedError(TypeError, 'ERR_INVALID_ARG_TYPE', path, `expected a string, got ${value === null ? 'null' : typeof value}`, value)
   }
+  // Each store ends or refuses a NUL in text its own way: one answer, here.
+  if (value.includes('\0')) throw codedError(RangeError, 'ERR_INVALID_ID', path, 'cannot hold a NUL character (\\0)', value)
 }
 
 /** JSON text for `value`, or undefined when it is left out. */
