@@ -1,6 +1,7 @@
 // tickflow's public types. The cron functions and classes come from the loader that
 // `napi build` generates (native.d.ts); the integration and the production-ccs types are
 // declared here. Every time value is a Date, every duration a number of milliseconds.
+// Wherever a Date is taken, an ISO 8601 string with a zone offset is taken too (DateInput).
 
 import { EventEmitter } from 'node:events'
 
@@ -29,6 +30,13 @@ import type {
   ScheduleConflict,
 } from './native'
 
+/**
+ * A Date, or an ISO 8601 date-time string with a zone offset or Z
+ * ('2026-01-31T09:00:00Z', '2026-01-31T10:00:00.250+01:00'). A string without an offset is
+ * refused (RangeError, code ERR_INVALID_DATE): its instant would depend on the host's zone.
+ */
+export type DateInput = Date | string
+
 /** A change of pattern that spreads runs which fire together (see detectScheduleConflicts). */
 export interface OptimizationSuggestion {
   type: 'time_adjustment' | 'load_balancing' | 'resource_optimization'
@@ -49,9 +57,9 @@ export declare class CronEngine {
   constructor()
   parseExpression(expression: string): Promise<ParsedCronExpression>
   validateExpression(expression: string, timezone?: string): Promise<CronValidationResult>
-  getNextExecutionTime(expression: string, timezone: string, fromDate?: Date): Promise<Date | null>
-  getNextExecutionTimes(expression: string, timezone: string, count: number, fromDate?: Date): Promise<Date[]>
-  getPreviousExecutionTime(expression: string, timezone: string, fromDate?: Date): Promise<Date | null>
+  getNextExecutionTime(expression: string, timezone: string, fromDate?: DateInput): Promise<Date | null>
+  getNextExecutionTimes(expression: string, timezone: string, count: number, fromDate?: DateInput): Promise<Date[]>
+  getPreviousExecutionTime(expression: string, timezone: string, fromDate?: DateInput): Promise<Date | null>
   analyzeScheduleFrequency(expression: string): Promise<ScheduleFrequencyAnalysis>
   /**
    * Instants over a horizon (default the 7 days after now) where two or more of
@@ -156,8 +164,8 @@ export interface ScheduleDefinition {
   /** IANA name; default the integration's defaultTimezone. */
   timezone?: string
   enabled?: boolean
-  startDate?: Date
-  endDate?: Date
+  startDate?: DateInput
+  endDate?: DateInput
   maxExecutions?: number
   retryPolicy?: RetryPolicy
   metadata?: Partial<ScheduleMetadata>
@@ -232,6 +240,9 @@ export interface StoredScheduleDefinition extends ScheduleDefinition {
   /** The config's name. */
   name: string
   timezone: string
+  /** Given as a Date or an ISO string, kept as a Date. */
+  startDate?: Date
+  endDate?: Date
   /** The config's enabled. */
   enabled: boolean
   retryPolicy: StoredRetryPolicy
@@ -391,8 +402,8 @@ export interface ExecutionFilters {
   priority?: Array<ExecutionPriority | number>
   triggeredBy?: Array<TriggerSource | string>
   triggerType?: TriggerType[]
-  executedAfter?: Date
-  executedBefore?: Date
+  executedAfter?: DateInput
+  executedBefore?: DateInput
   userId?: string
   environment?: string
   limit?: number
@@ -732,7 +743,7 @@ export interface IntegrationOptions {
   /** 'manual' for deterministic tests (advanceTime); default 'system'. */
   clock?: 'system' | 'manual'
   /** Where a manual clock starts; default now. */
-  startTime?: Date
+  startTime?: DateInput
   historyRetention?: { maxPerSchedule?: number; maxAgeMs?: number }
   /** A fire later than this goes through its catch-up policy; default 1000. */
   misfireThresholdMs?: number
@@ -768,8 +779,8 @@ export interface ScheduleOptions {
   catchup?: CatchupPolicy
   jitterMs?: number
   dstGap?: 'shift' | 'skip'
-  startDate?: string | Date
-  endDate?: string | Date
+  startDate?: DateInput
+  endDate?: DateInput
   maxExecutions?: number
   priority?: 'low' | 'normal' | 'high' | 'urgent' | 'immediate'
   /** Bound on each attempt; the attempt fails with code TIMEOUT and its signal aborts. */
@@ -780,6 +791,9 @@ export interface ScheduleOptions {
   /** Handed to the handler as request.metadata. */
   metadata?: Record<string, unknown>
 }
+
+/** A one-off run's options: its instant says when it runs, so none of the timing options. */
+export type OneOffOptions = Omit<ScheduleOptions, 'timezone' | 'startDate' | 'endDate' | 'maxExecutions'>
 
 export type UpsertResult = 'created' | 'updated' | 'unchanged'
 
@@ -817,6 +831,15 @@ export declare class WorkflowScheduleIntegration extends EventEmitter {
   /** One schedule, one handler; `id` is its config id, workflow id and schedule id. Upserts. */
   schedule(id: string, cron: string, options: ScheduleOptions | undefined, handler: Executor): Promise<UpsertResult>
   schedule(id: string, cron: string, handler: Executor): Promise<UpsertResult>
+  /**
+   * A one-off run at `when` (a Date or an ISO string with an offset): it fires once, at the
+   * first whole second at or after that instant. Stored as a 7-field UTC pattern of that
+   * second with maxExecutions 1. An instant not after now() is refused (ERR_DATE_IN_PAST)
+   * unless this id already holds it (declared again at a later boot); a run missed while
+   * stopped follows the catch-up policy.
+   */
+  schedule(id: string, when: Date | string, options: OneOffOptions | undefined, handler: Executor): Promise<UpsertResult>
+  schedule(id: string, when: Date | string, handler: Executor): Promise<UpsertResult>
   updateScheduledWorkflow(id: string, updates: Partial<ScheduledWorkflowConfig>): Promise<void>
   deleteScheduledWorkflow(id: string): Promise<void>
   getScheduledWorkflow(id: string): StoredScheduledWorkflowConfig | null
@@ -829,7 +852,7 @@ export declare class WorkflowScheduleIntegration extends EventEmitter {
   triggerScheduledExecution(scheduleId: string, context?: Record<string, unknown>): Promise<string>
   cancelScheduledExecution(executionId: string): Promise<void>
   retryExecution(executionId: string): Promise<string>
-  backfill(scheduleId: string, from: Date, to: Date): Promise<string[]>
+  backfill(scheduleId: string, from: DateInput, to: DateInput): Promise<string[]>
   getExecution(executionId: string): ScheduledExecution | null
   listExecutions(filters?: ExecutionFilters): ScheduledExecution[]
   getExecutionHistory(scheduleId: string, filters?: ExecutionFilters): ExecutionHistory

@@ -13,9 +13,9 @@ export declare class CronEngine {
   constructor()
   parseExpression(expression: string): ParsedCronExpression
   validateExpression(expression: string, timezone?: string): CronValidationResult
-  getNextExecutionTime(expression: string, timezone: string, fromDate?: Date): Date | null
-  getNextExecutionTimes(expression: string, timezone: string, count: number, fromDate?: Date): Date[]
-  getPreviousExecutionTime(expression: string, timezone: string, fromDate?: Date): Date | null
+  getNextExecutionTime(expression: string, timezone: string, fromDate?: Date | string): Date | null
+  getNextExecutionTimes(expression: string, timezone: string, count: number, fromDate?: Date | string): Date[]
+  getPreviousExecutionTime(expression: string, timezone: string, fromDate?: Date | string): Date | null
   analyzeScheduleFrequency(expression: string): ScheduleFrequencyAnalysis
   /**
    * Instants over a horizon (default the 7 days after now) where two or more of
@@ -154,8 +154,8 @@ export declare function benchThreadsafeCalls(count: number, callback: (arg: numb
 
 /** Options of `detectScheduleConflicts`. */
 export interface ConflictOptions {
-  /** Start of the horizon; default now. */
-  from?: Date
+  /** Start of the horizon (a Date or an ISO 8601 string); default now. */
+  from?: Date | string
   /** Length of the horizon in ms, 1 ms to 366 days; default 7 days. */
   horizonMs?: number
   /** Most conflicts returned, 1-100000; default 1000. */
@@ -176,8 +176,11 @@ export interface CronFields {
 export interface CronRunOptions {
   /** IANA time zone, default 'UTC'. */
   timezone?: string
-  /** Results are strictly after (before) this instant; default now. */
-  from?: Date
+  /**
+   * Results are strictly after (before) this instant (a Date or an ISO 8601 string);
+   * default now.
+   */
+  from?: Date | string
   /** How many results, 1-100000; default 5. */
   count?: number
   dstGap?: 'shift' | 'skip'

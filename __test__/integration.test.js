@@ -570,6 +570,8 @@ describe('bad input', () => {
     err = await bad(config('b', '* * * * *', { scheduleConfig: { startDate: new Date('nope') } }))
     expect(err).toMatchObject({ name: 'RangeError', code: 'ERR_INVALID_DATE', path: 'config.scheduleConfig.startDate' })
     err = await bad(config('b', '* * * * *', { scheduleConfig: { startDate: '2026-01-01' } }))
+    expect(err).toMatchObject({ name: 'RangeError', code: 'ERR_INVALID_DATE', path: 'config.scheduleConfig.startDate', value: '2026-01-01' })
+    err = await bad(config('b', '* * * * *', { scheduleConfig: { startDate: 7 } }))
     expect(err).toMatchObject({ name: 'TypeError', code: 'ERR_INVALID_ARG_TYPE', path: 'config.scheduleConfig.startDate' })
     err = await bad(null)
     expect(err).toMatchObject({ name: 'TypeError', code: 'ERR_INVALID_ARG_TYPE', path: 'config' })

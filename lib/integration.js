@@ -5,7 +5,7 @@
 const { EventEmitter } = require('node:events')
 const { NativeIntegration } = require('./native.js').binding
 const { codedError, toJson, revive, rebuilt } = require('./json.js')
-const { checkScheduleArgs, toWorkflowConfig, shortPath } = require('./schedule-options.js')
+const { checkScheduleArgs, toWorkflowConfig, shortPath, oneOffInstant, oneOffSchedule } = require('./schedule-options.js')
 const { loadTracing } = require('./tracing.js')
 const { Decoder } = require('./messages.js')
 
@@ -18,6 +18,8 @@ function checkId(value, path) {
   if (typeof value !== 'string') {
     throw codedError(TypeError, 'ERR_INVALID_ARG_TYPE', path, `expected a string, got ${value === null ? 'null' : typeof value}`, value)
   }
+  // Each store ends or refuses a NUL in text its own way: one answer, here.
+  if (value.includes('\0')) throw codedError(RangeError, 'ERR_INVALID_ID', path, 'cannot hold a NUL character (\\0)', value)
 }
 
 /** JSON text for `value`, or undefined when it is left out. */
@@ -525,8 +527,12 @@ class WorkflowScheduleIntegration extends EventEmitter {
   async schedule(id, cron, options, handler) {
     if (typeof options === 'function' && handler === undefined) [options, handler] = [undefined, options]
     if (options === null) options = undefined
+    const when = cron
+    const at = oneOffInstant(when, 'when')
+    if (at !== null) ({ cron, options } = oneOffSchedule(at, options))
     checkScheduleArgs(id, cron, options)
     if (typeof handler !== 'function') throw codedError(TypeError, 'ERR_INVALID_ARG_TYPE', 'handler', 'expected a function', handler)
+    if (at !== null) await this._checkNotPast(id, at, cron, when)
     const config = toWorkflowConfig(id, cron, options)
     // In place before the upsert: a catch-up fire may be dispatched by its own drain.
     const previous = this._handlers.get(id)
@@ -539,6 +545,20 @@ class WorkflowScheduleIntegration extends EventEmitter {
       else this._handlers.delete(id)
       throw shortPath(err)
     }
+  }
+
+  /**
+   * A one-off run for an instant already past is refused, unless it is declared again (as
+   * at every boot) after it was stored: the store then has it, run or missed, and a missed
+   * one follows its catch-up policy.
+   */
+  async _checkNotPast(id, at, cron, when) {
+    if (at > this.now().getTime()) return
+    if (!this._initialized && this._state !== 'stopping') await this._open()
+    const stored = this.getScheduledWorkflow(id)
+    if (stored !== null && stored.scheduleConfig.cronExpression === cron) return
+    const instant = new Date(at).toISOString()
+    throw codedError(RangeError, 'ERR_DATE_IN_PAST', 'when', `${instant} is not after now() (${this.now().toISOString()}); to run at once, use triggerScheduledExecution`, when)
   }
 
   async updateScheduledWorkflow(id, updates) {

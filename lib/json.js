@@ -1,6 +1,8 @@
 'use strict'
 // Values cross into the native core as JSON. A Date travels as { $date: ms } both ways, so
-// that it survives the trip; everything else is plain JSON.
+// that it survives the trip; everything else is plain JSON. A user's own object shaped like
+// one ({ $date: … } or { $esc: … }, nothing else) travels as { $esc: object }, so that it
+// comes back as it went, not as a Date.
 
 function codedError(Kind, code, path, message, value) {
   const err = new Kind(`${path}: ${message}`)
@@ -13,13 +15,19 @@ function codedError(Kind, code, path, message, value) {
 /** JSON text for `value`; a value JSON cannot hold (BigInt, a cycle) is a TypeError. */
 function toJson(value, path) {
   try {
-    // A replacer takes JSON.stringify off its fast path: use one only when a Date needs it.
-    if (!mayHoldDate(value, 0)) return JSON.stringify(value)
+    // A replacer takes JSON.stringify off its fast path: use one only when a value needs it.
+    if (!needsReplacer(value, 0)) return JSON.stringify(value)
+    const wrappers = new Set()
     return JSON.stringify(value, function replace(key, v) {
       const original = this[key]
       if (original instanceof Date) {
         const ms = original.getTime()
         return { $date: Number.isFinite(ms) ? ms : null }
+      }
+      if (v !== null && typeof v === 'object' && !Array.isArray(v) && isReserved(v) && !wrappers.has(this)) {
+        const wrapper = { $esc: v }
+        wrappers.add(wrapper)
+        return wrapper
       }
       return v
     })
@@ -29,22 +37,39 @@ function toJson(value, path) {
 }
 
 /**
- * Whether a Date may be inside `value`. Deep (or cyclic) values answer yes after 64
- * levels, so that the replacer path gives them its usual treatment and error.
+ * Whether `value` may hold a Date or an object that needs escaping. Deep (or cyclic)
+ * values answer yes after 64 levels, so that the replacer path gives them its usual
+ * treatment and error.
  */
-function mayHoldDate(value, depth) {
+function needsReplacer(value, depth) {
   if (value === null || typeof value !== 'object') return false
-  // A toJSON method may produce Dates the walk cannot see.
+  // A toJSON method may produce values the walk cannot see.
   if (value instanceof Date || depth > 64 || typeof value.toJSON === 'function') return true
   if (Array.isArray(value)) {
-    for (let i = 0; i < value.length; i++) if (mayHoldDate(value[i], depth + 1)) return true
+    for (let i = 0; i < value.length; i++) if (needsReplacer(value[i], depth + 1)) return true
     return false
   }
-  for (const key in value) if (mayHoldDate(value[key], depth + 1)) return true
-  return false
+  let keys = 0
+  let reserved = false
+  for (const key in value) {
+    keys++
+    if (key === '$date' || key === '$esc') reserved = true
+    if (needsReplacer(value[key], depth + 1)) return true
+  }
+  return reserved && keys === 1
 }
 
-/** Turns every { $date: ms } back into a Date, in place. */
+/** `{ $date: … }` or `{ $esc: … }`, and nothing else. */
+function isReserved(value) {
+  let only = null
+  for (const key in value) {
+    if (only !== null) return false
+    only = key
+  }
+  return only === '$date' || only === '$esc'
+}
+
+/** Turns every { $date: ms } back into a Date, and every { $esc: object } into the object, in place. */
 function revive(value) {
   if (value === null || typeof value !== 'object') return value
   if (Array.isArray(value)) {
@@ -54,7 +79,15 @@ function revive(value) {
     }
     return value
   }
-  if (value.$date !== undefined && isDate(value)) return new Date(value.$date)
+  if (value.$date !== undefined && isOnly(value, '$date')) return new Date(value.$date)
+  if (value.$esc !== undefined && isOnly(value, '$esc')) return reviveFields(value.$esc)
+  return reviveFields(value)
+}
+
+/** `revive` for an object's fields, the object itself taken as it is. */
+function reviveFields(value) {
+  if (value === null || typeof value !== 'object') return value
+  if (Array.isArray(value)) return revive(value)
   // Every message carries a dozen fields, most of them strings and numbers: only objects
   // are visited, and no key array is made.
   for (const key in value) {
@@ -64,9 +97,9 @@ function revive(value) {
   return value
 }
 
-/** `{ $date: ms }` and nothing else. */
-function isDate(value) {
-  for (const key in value) if (key !== '$date') return false
+/** Whether `key` is the object's one key. */
+function isOnly(value, key) {
+  for (const k in value) if (k !== key) return false
   return true
 }
 

@@ -55,6 +55,7 @@ const CRON = c.string({ minLength: 1, maxLength: 1024 })
  * coded TypeError/RangeError with its path (`options.retries.maxAttempts`) and value.
  */
 function checkScheduleArgs(id, cron, options) {
+  if (typeof id === 'string' && id.includes('\0')) throw codedError(RangeError, 'ERR_INVALID_ID', 'id', 'cannot hold a NUL character (\\0)', id)
   const errors = []
   ID(id, 'id', errors)
   CRON(cron, 'cron', errors)
@@ -72,6 +73,64 @@ function withDatesAsText(options) {
     if (v instanceof Date && Number.isFinite(v.getTime())) copy[key] = v.toISOString()
   }
   return copy
+}
+
+/** Text that a date was meant to be (a cron pattern never starts so). */
+const LOOKS_LIKE_DATE = /^\d{4}-\d{2}-\d{2}/
+const NO_OFFSET = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?$/
+const LAST_YEAR = 2199 // the last year a cron pattern's year field takes
+/** Options that say when a schedule runs: a one-off run's instant says it all. */
+const TIMING_OPTIONS = ['timezone', 'startDate', 'endDate', 'maxExecutions']
+
+/**
+ * The instant (ms) of `schedule(id, when, …)` when `when` is a Date or an ISO 8601 string,
+ * or null when it is a cron pattern. A bad Date or date string is a RangeError at `path`.
+ */
+function oneOffInstant(when, path) {
+  let ms
+  if (when instanceof Date) {
+    ms = when.getTime()
+    if (!Number.isFinite(ms)) throw codedError(RangeError, 'ERR_INVALID_DATE', path, 'expected a valid Date, got Invalid Date', when)
+  } else if (typeof when === 'string' && LOOKS_LIKE_DATE.test(when)) {
+    ms = isoMs(when, path)
+  } else {
+    return null
+  }
+  if (new Date(Math.ceil(ms / 1000) * 1000).getUTCFullYear() > LAST_YEAR) {
+    throw codedError(RangeError, 'ERR_OUT_OF_RANGE', path, `a one-off run can be at most in ${LAST_YEAR}`, when)
+  }
+  return ms
+}
+
+/** An ISO 8601 date-time with a zone offset, as the engine takes it elsewhere. */
+function isoMs(text, path) {
+  if (NO_OFFSET.test(text)) {
+    throw codedError(RangeError, 'ERR_INVALID_DATE', path, `'${text}' has no zone offset: add 'Z' for UTC or an offset such as '+02:00'`, text)
+  }
+  const m = DATE_TIME.test(text) && /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})/.exec(text)
+  // Date.parse rolls February 30 over into March: the fields are checked first.
+  const valid = m && +m[2] >= 1 && +m[2] <= 12 && +m[3] >= 1 && +m[3] <= new Date(Date.UTC(+m[1], +m[2], 0)).getUTCDate() && +m[4] <= 23 && +m[5] <= 59 && +m[6] <= 59
+  const ms = valid ? Date.parse(text) : NaN
+  if (!Number.isFinite(ms)) {
+    throw codedError(RangeError, 'ERR_INVALID_DATE', path, `expected an ISO 8601 date-time such as '2026-01-31T09:00:00Z', got '${text.slice(0, 80)}'`, text)
+  }
+  return ms
+}
+
+/**
+ * A one-off run as a schedule: a 7-field pattern (seconds … year) matching one UTC second,
+ * the first whole second at or after `ms` (cron counts whole seconds, and a run should not
+ * start before the instant asked for), at most once.
+ */
+function oneOffSchedule(ms, options = {}) {
+  for (const key of TIMING_OPTIONS) {
+    if (options[key] !== undefined) {
+      throw codedError(TypeError, 'ERR_UNKNOWN_OPTION', `options.${key}`, `a one-off run takes no ${key}: its instant says when it runs`, options[key])
+    }
+  }
+  const d = new Date(Math.ceil(ms / 1000) * 1000)
+  const cron = `${d.getUTCSeconds()} ${d.getUTCMinutes()} ${d.getUTCHours()} ${d.getUTCDate()} ${d.getUTCMonth() + 1} * ${d.getUTCFullYear()}`
+  return { cron, options: { ...options, timezone: 'UTC', maxExecutions: 1 } }
 }
 
 /** The ScheduledWorkflowConfig for a schedule in the short shape. */
@@ -140,4 +199,4 @@ function compact(object) {
   return Object.fromEntries(Object.entries(object).filter(([, v]) => v !== undefined))
 }
 
-module.exports = { OPTION_FIELDS, OPTIONS, ID, CRON, DATE_TIME, checkScheduleArgs, toWorkflowConfig, shortPath }
+module.exports = { OPTION_FIELDS, OPTIONS, ID, CRON, DATE_TIME, checkScheduleArgs, toWorkflowConfig, shortPath, oneOffInstant, oneOffSchedule }

@@ -72,9 +72,16 @@ pub fn integer(value: &Unknown, path: &str, min: u64, max: u64) -> ApiResult<u64
     Ok(n as u64)
 }
 
+/// A Date, or an ISO 8601 date-time string with a zone offset.
 pub fn date(value: &Unknown, path: &str) -> ApiResult<DateTime<Utc>> {
+    if matches!(value.get_type(), Ok(ValueType::String)) {
+        let text = string(value, path)?;
+        return tickflow_core::engine::value::parse_iso(&text).map_err(|why| {
+            ApiError::new(ErrorKind::Range, "ERR_INVALID_DATE", why).at(path, Some(value.raw()))
+        });
+    }
     if !value.is_date().unwrap_or(false) {
-        return Err(wrong_type(path, "a Date", value));
+        return Err(wrong_type(path, "a Date or an ISO 8601 string", value));
     }
     let ms = unsafe { value.cast::<JsDate>() }
         .and_then(|d| d.value_of())

@@ -21,7 +21,9 @@ pub const MAX_CONFLICT_PATTERNS: u32 = 10_000;
 pub struct CronRunOptions {
     /// IANA time zone, default 'UTC'.
     pub timezone: Option<String>,
-    /// Results are strictly after (before) this instant; default now.
+    /// Results are strictly after (before) this instant (a Date or an ISO 8601 string);
+    /// default now.
+    #[napi(ts_type = "Date | string")]
     pub from: Option<DateTime<Utc>>,
     /// How many results, 1-100000; default 5.
     pub count: Option<f64>,
@@ -114,7 +116,8 @@ pub struct ScheduleConflict {
 #[napi(object)]
 #[allow(dead_code)] // describes the TypeScript shape; the values are read by `args`
 pub struct ConflictOptions {
-    /// Start of the horizon; default now.
+    /// Start of the horizon (a Date or an ISO 8601 string); default now.
+    #[napi(ts_type = "Date | string")]
     pub from: Option<DateTime<Utc>>,
     /// Length of the horizon in ms, 1 ms to 366 days; default 7 days.
     pub horizon_ms: Option<f64>,
@@ -374,7 +377,7 @@ impl CronEngine {
 
     #[napi(
         catch_unwind,
-        ts_args_type = "expression: string, timezone: string, fromDate?: Date",
+        ts_args_type = "expression: string, timezone: string, fromDate?: Date | string",
         ts_return_type = "Date | null"
     )]
     pub fn get_next_execution_time(
@@ -393,7 +396,7 @@ impl CronEngine {
 
     #[napi(
         catch_unwind,
-        ts_args_type = "expression: string, timezone: string, count: number, fromDate?: Date",
+        ts_args_type = "expression: string, timezone: string, count: number, fromDate?: Date | string",
         ts_return_type = "Date[]"
     )]
     pub fn get_next_execution_times(
@@ -417,7 +420,7 @@ impl CronEngine {
 
     #[napi(
         catch_unwind,
-        ts_args_type = "expression: string, timezone: string, fromDate?: Date",
+        ts_args_type = "expression: string, timezone: string, fromDate?: Date | string",
         ts_return_type = "Date | null"
     )]
     pub fn get_previous_execution_time(

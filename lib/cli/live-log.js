@@ -1,6 +1,6 @@
 'use strict'
 // One line per integration event while `tickflow run` runs:
-//   12:00:05.003  heartbeat   completed  exec_1184a  #1  41ms  hello from node
+//   12:00:05.003  heartbeat   completed  exec_01m8znd2400kk109xqaddz1  #1  41ms  hello from node
 
 const { clockTime, formatDuration, oneLine } = require('./format.js')
 
@@ -48,7 +48,8 @@ function liveLog(paint, scheduleWidth) {
 
 /** The fields worth a glance, for each event type. */
 function details(e, paint) {
-  const exec = e.executionId ? [shortId(e.executionId)] : []
+  // Whole: the id is what a reader pastes into getExecution or finds in other logs.
+  const exec = e.executionId ? [e.executionId] : []
   const error = e.error ? [paint.red(`${e.error.code}: ${oneLine(e.error.message, 100)}`)] : []
   switch (e.type) {
     case 'schedule.triggered':
@@ -81,8 +82,5 @@ function resultLine(result) {
   if (typeof result.status === 'number') return `HTTP ${result.status}`
   return ''
 }
-
-/** exec_1184a stays; a long id keeps its last 8 characters. */
-const shortId = (id) => (id.length <= 12 ? id : `…${id.slice(-8)}`)
 
 module.exports = { liveLog }

@@ -214,6 +214,8 @@ pub struct Engine {
     pub(crate) outbox: Vec<Message>,
     pub(crate) seq: u64,
     pub(crate) rng: u64,
+    /// Public execution ids; `seq` stays the key records are ordered and found by.
+    pub(crate) ids: super::ids::IdGen,
     pub(crate) latencies: VecDeque<f64>,
     pub started_at: Option<DateTime<Utc>>,
     pub(crate) totals: Stats,
@@ -262,6 +264,7 @@ impl Engine {
             outbox: Vec::new(),
             seq: 0,
             rng,
+            ids: super::ids::IdGen::from_os(),
             latencies: VecDeque::new(),
             started_at: None,
             totals: Stats::default(),
@@ -351,16 +354,14 @@ impl Engine {
         self.rng.wrapping_mul(0x2545_F491_4F6C_DD1D)
     }
 
-    /// `<prefix>_<seq in hex><4 random hex digits>`, written by hand: `format!` cost a
-    /// sixth of a fire.
+    /// A fresh public id, `<prefix>_` and 23 characters (see `ids`), unique across stores
+    /// and processes; also advances `seq`, the record's key.
     pub(crate) fn next_id(&mut self, prefix: &str) -> String {
-        let seq = self.next_seq();
-        let r = self.random();
-        let mut id = String::with_capacity(prefix.len() + 22);
+        self.next_seq();
+        let mut id = String::with_capacity(prefix.len() + 1 + super::ids::ID_CHARS);
         id.push_str(prefix);
         id.push('_');
-        push_hex(&mut id, seq, 1);
-        push_hex(&mut id, r & 0xffff, 4);
+        self.ids.push_next(&mut id, super::ids::system_ms());
         id
     }
 
@@ -848,6 +849,7 @@ impl Engine {
             }
         }
         let spec = self.parse(&merged)?;
+        dates_as_dates(&mut merged, &spec);
         self.replace_config(index, text::json(&merged), spec)
     }
 
@@ -1196,24 +1198,25 @@ pub struct Synced {
     pub deleted: Vec<String>,
 }
 
-/// `n` in lower-case hex, at least `width` digits.
-fn push_hex(out: &mut String, n: u64, width: usize) {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut buf = [0u8; 16];
-    let mut i = buf.len();
-    let mut n = n;
-    while n > 0 || buf.len() - i < width {
-        i -= 1;
-        buf[i] = DIGITS[(n & 0xf) as usize];
-        n >>= 4;
-    }
-    out.push_str(std::str::from_utf8(&buf[i..]).unwrap_or_default());
-}
-
 /// The configuration as stored: JSON text with its schedule id written out.
 fn stored_text(mut config: Value, spec: &ScheduleSpec) -> String {
     config["scheduleId"] = json!(spec.fragments.schedule_id);
+    dates_as_dates(&mut config, spec);
     text::json(&config)
+}
+
+/// Start and end dates given as ISO strings are kept as Dates: the configuration reads back
+/// with Dates, and a string and a Date for one instant are the same configuration.
+fn dates_as_dates(config: &mut Value, spec: &ScheduleSpec) {
+    let extras = spec.extras();
+    let Some(Value::Object(s)) = config.get_mut("scheduleConfig") else {
+        return;
+    };
+    for (key, at) in [("startDate", extras.start), ("endDate", extras.end)] {
+        if let (Some(v @ Value::String(_)), Some(at)) = (s.get_mut(key), at) {
+            *v = super::value::date_json(at);
+        }
+    }
 }
 
 /// An error about `configs[i]`: field paths start there instead of at `config`.
@@ -1299,24 +1302,5 @@ pub fn next_occurrence(
     match extras.end {
         Some(end) if at > end => None,
         _ => Some(at),
-    }
-}
-
-#[cfg(test)]
-mod id_tests {
-    #[test]
-    fn hex_ids_as_format_writes_them() {
-        for (n, width) in [
-            (0u64, 1usize),
-            (0, 4),
-            (0xabc, 4),
-            (0x1f, 1),
-            (u64::MAX, 1),
-            (0x12345, 4),
-        ] {
-            let mut out = String::new();
-            super::push_hex(&mut out, n, width);
-            assert_eq!(out, format!("{n:0width$x}"));
-        }
     }
 }

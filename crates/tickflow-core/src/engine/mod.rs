@@ -6,6 +6,7 @@ mod config;
 mod core;
 mod driver;
 mod execution;
+mod ids;
 mod metrics;
 mod options;
 pub mod outbound;

@@ -121,6 +121,9 @@ pub fn parse_options(value: &Value) -> FieldResult<IntegrationOptions> {
                     }
                     let pool_size = s.integer("poolSize", 1, 100)?.unwrap_or(5) as usize;
                     let node_id = match o.string("nodeId")? {
+                        Some(id) if id.contains('\0') => {
+                            return Err(super::value::nul_error(&o.path("nodeId"), &id))
+                        }
                         Some(id) if !id.is_empty() && id.len() <= 200 => id,
                         Some(id) => {
                             return Err(range_error(

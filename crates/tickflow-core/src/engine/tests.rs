@@ -1068,3 +1068,61 @@ fn prometheus_series_count_fires_skips_outcomes_retries_and_times() {
     );
     assert!(!summed.contains("schedule=") && !summed.contains("last_success"));
 }
+
+#[test]
+fn execution_ids_differ_across_fresh_engines_and_grow_with_creation() {
+    let mut ids = Vec::new();
+    for _ in 0..2 {
+        let mut e = engine_at("2026-01-01T00:00:00Z", 10);
+        e.create(config("a", "* * * * *", json!({}))).unwrap();
+        let mine: Vec<String> = (0..50)
+            .map(|_| e.trigger("s-a", Value::Null).unwrap())
+            .collect();
+        let mut sorted = mine.clone();
+        sorted.sort();
+        assert_eq!(sorted, mine, "ids sort in creation order");
+        assert!(mine
+            .iter()
+            .all(|id| id.starts_with("exec_") && id.len() == 5 + 23));
+        ids.extend(mine);
+    }
+    let distinct: std::collections::HashSet<_> = ids.iter().collect();
+    assert_eq!(distinct.len(), ids.len());
+}
+
+#[test]
+fn iso_string_dates_in_a_config_are_kept_as_dates() {
+    let mut e = engine_at("2026-01-01T00:00:00Z", 10);
+    let with = |start: Value| {
+        config(
+            "a",
+            "0 * * * *",
+            json!({ "scheduleConfig": { "startDate": start } }),
+        )
+    };
+    e.create(with(json!("2026-01-01T03:30:00+01:00"))).unwrap();
+    let stored = e.schedule("s-a").unwrap().config_value();
+    assert_eq!(
+        stored["scheduleConfig"]["startDate"],
+        json!({ "$date": ms("2026-01-01T02:30:00Z") })
+    );
+    // The same instant as a Date is the same configuration.
+    let same = e
+        .upsert(with(json!({ "$date": ms("2026-01-01T02:30:00Z") })))
+        .unwrap();
+    assert_eq!(same, Upsert::Unchanged);
+    e.update(
+        "a",
+        json!({ "scheduleConfig": { "endDate": "2026-01-02T00:00:00Z" } }),
+    )
+    .unwrap();
+    let stored = e.schedule("s-a").unwrap().config_value();
+    assert_eq!(
+        stored["scheduleConfig"]["endDate"],
+        json!({ "$date": ms("2026-01-02T00:00:00Z") })
+    );
+    assert_eq!(
+        e.next_times("s-a", 1).unwrap(),
+        vec![at("2026-01-01T03:00:00Z")]
+    );
+}

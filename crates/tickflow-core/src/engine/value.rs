@@ -53,9 +53,26 @@ fn describe(value: &Value) -> &'static str {
         Value::Number(_) => "number",
         Value::String(_) => "string",
         Value::Array(_) => "array",
-        Value::Object(o) if o.contains_key("$date") => "Date",
+        Value::Object(o) if is_date(o) => "Date",
         Value::Object(_) => "object",
     }
+}
+
+/// An id holding a NUL character: C strings, SQLite and PostgreSQL text each end or refuse
+/// it differently, so it is refused here, at the check.
+pub fn nul_error(path: &str, id: &str) -> FieldError {
+    range_error(
+        path,
+        "ERR_INVALID_ID",
+        "cannot hold a NUL character (\\0)".into(),
+        &Value::String(id.to_string()),
+    )
+}
+
+/// A Date as it crosses from JavaScript: `{ "$date": ms }` and no other key. A user's own
+/// object of that shape arrives wrapped, as `{ "$esc": object }` (lib/json.js).
+pub fn is_date(map: &Map<String, Value>) -> bool {
+    map.len() == 1 && map.contains_key("$date")
 }
 
 pub fn join(path: &str, key: &str) -> String {
@@ -75,7 +92,7 @@ pub struct Fields<'a> {
 impl<'a> Fields<'a> {
     pub fn new(value: &'a Value, path: &str, known: &[&str]) -> FieldResult<Fields<'a>> {
         let map = match value {
-            Value::Object(map) if !map.contains_key("$date") => map,
+            Value::Object(map) if !is_date(map) => map,
             other => return Err(type_error(path, "an object", other)),
         };
         if let Some(unknown) = map.keys().find(|k| !known.contains(&k.as_str())) {
@@ -113,7 +130,7 @@ impl<'a> Fields<'a> {
         }
     }
 
-    /// A non-empty string of at most 256 characters (ids and names).
+    /// A non-empty string of at most 256 characters without NUL (ids and names).
     pub fn ident(&self, key: &str) -> FieldResult<Option<String>> {
         match self.string(key)? {
             Some(s) if s.is_empty() || s.chars().count() > 256 => Err(range_error(
@@ -122,6 +139,7 @@ impl<'a> Fields<'a> {
                 format!("expected 1 to 256 characters, got {}", s.chars().count()),
                 &Value::String(s),
             )),
+            Some(s) if s.contains('\0') => Err(nul_error(&self.path(key), &s)),
             other => Ok(other),
         }
     }
@@ -227,19 +245,23 @@ impl<'a> Fields<'a> {
     pub fn object(&self, key: &str) -> FieldResult<Option<Value>> {
         match self.get(key) {
             None => Ok(None),
-            Some(v @ Value::Object(map)) if !map.contains_key("$date") => Ok(Some(v.clone())),
+            Some(v @ Value::Object(map)) if !is_date(map) => Ok(Some(v.clone())),
             Some(other) => Err(type_error(&self.path(key), "an object", other)),
         }
     }
 }
 
+/// A Date (`{ "$date": ms }`) or an ISO 8601 date-time string with a zone offset.
 pub fn date_value(v: &Value, path: &str) -> FieldResult<DateTime<Utc>> {
+    if let Value::String(text) = v {
+        return parse_iso(text).map_err(|why| range_error(path, "ERR_INVALID_DATE", why, v));
+    }
     let ms = match v {
         Value::Object(map) if map.len() == 1 => map.get("$date"),
         _ => None,
     };
     let Some(ms) = ms else {
-        return Err(type_error(path, "a Date", v));
+        return Err(type_error(path, "a Date or an ISO 8601 string", v));
     };
     ms.as_f64()
         .filter(|ms| ms.is_finite())
@@ -254,6 +276,85 @@ pub fn date_value(v: &Value, path: &str) -> FieldResult<DateTime<Utc>> {
         })
 }
 
+/// An ISO 8601 date-time in the RFC 3339 profile (`2026-01-31T09:00:00Z`,
+/// `2026-01-31T10:00:00.250+01:00`), as `Date.toISOString` and JSON write them. One without
+/// an offset is refused: its instant would depend on the zone of whichever host reads it.
+pub fn parse_iso(text: &str) -> Result<DateTime<Utc>, String> {
+    // Long text is cut in the message (the whole value stays on the error's `value`).
+    let shown: String = text.chars().take(80).collect();
+    if let Ok(at) = DateTime::parse_from_rfc3339(text) {
+        return Ok(at.with_timezone(&Utc));
+    }
+    let local = chrono::NaiveDateTime::parse_from_str(text, "%Y-%m-%dT%H:%M:%S%.f")
+        .or_else(|_| chrono::NaiveDateTime::parse_from_str(text, "%Y-%m-%dT%H:%M"));
+    if local.is_ok() {
+        return Err(format!(
+            "'{shown}' has no zone offset: add 'Z' for UTC or an offset such as '+02:00'"
+        ));
+    }
+    Err(format!(
+        "expected an ISO 8601 date-time such as '2026-01-31T09:00:00Z', got '{shown}'"
+    ))
+}
+
 pub fn date_json(at: DateTime<Utc>) -> Value {
     serde_json::json!({ "$date": at.timestamp_millis() })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn iso_strings_with_an_offset_are_dates() {
+        let at = |v: Value| date_value(&v, "p").map(|d| d.timestamp_millis());
+        assert_eq!(at(json!("1970-01-01T00:00:01Z")), Ok(1_000));
+        assert_eq!(at(json!("1970-01-01T01:00:01.250+01:00")), Ok(1_250));
+        assert_eq!(at(json!({ "$date": 7 })), Ok(7));
+    }
+
+    #[test]
+    fn iso_strings_without_an_offset_or_malformed_are_range_errors_with_path_and_value() {
+        for (text, says) in [
+            ("2026-01-31T09:00:00", "no zone offset"),
+            ("2026-01-31T09:00", "no zone offset"),
+            ("2026-01-31", "expected an ISO 8601 date-time"),
+            ("yesterday", "expected an ISO 8601 date-time"),
+            ("2026-02-30T00:00:00Z", "expected an ISO 8601 date-time"),
+        ] {
+            let err = date_value(&json!(text), "config.scheduleConfig.startDate").unwrap_err();
+            assert_eq!(
+                (err.kind, err.code),
+                (Kind::Range, "ERR_INVALID_DATE"),
+                "{text}"
+            );
+            assert_eq!(err.path, "config.scheduleConfig.startDate");
+            assert_eq!(err.value, json!(text));
+            assert!(err.message.contains(says), "{text}: {}", err.message);
+        }
+        let err = date_value(&json!(5), "from").unwrap_err();
+        assert_eq!(err.code, "ERR_INVALID_ARG_TYPE");
+    }
+
+    #[test]
+    fn ids_with_nul_are_refused_with_their_path() {
+        let v = json!({ "id": "a\u{0}b" });
+        let f = Fields::new(&v, "config", &["id"]).unwrap();
+        let err = f.ident("id").unwrap_err();
+        assert_eq!(
+            (err.kind, err.code, err.path.as_str()),
+            (Kind::Range, "ERR_INVALID_ID", "config.id")
+        );
+        assert_eq!(err.value, json!("a\u{0}b"));
+    }
+
+    #[test]
+    fn user_objects_with_a_date_key_are_objects_only_a_lone_date_key_is_a_date() {
+        let v = json!({ "a": { "$date": 1, "x": 2 }, "b": { "$esc": { "$date": 1 } }, "c": { "$date": 1 } });
+        let f = Fields::new(&v, "m", &["a", "b", "c"]).unwrap();
+        assert!(f.object("a").unwrap().is_some());
+        assert!(f.object("b").unwrap().is_some());
+        assert_eq!(f.object("c").unwrap_err().code, "ERR_INVALID_ARG_TYPE");
+    }
 }
