@@ -70,7 +70,7 @@ pub struct Stats {
     /// Scheduled and catch-up occurrences that fired.
     pub fires: u64,
     /// Skips by reason, in `metrics::SKIP_REASONS` order.
-    pub skipped_by: [u64; 4],
+    pub skipped_by: [u64; 5],
     /// Of `failed`, those that timed out.
     pub timed_out: u64,
     /// Attempts that failed and were tried again.
@@ -93,7 +93,7 @@ impl Stats {
         cancelled: 0,
         skipped: 0,
         fires: 0,
-        skipped_by: [0; 4],
+        skipped_by: [0; 5],
         timed_out: 0,
         retries: 0,
         last_success: None,
@@ -239,6 +239,8 @@ pub struct Engine {
     pub(crate) cluster: Option<Box<super::cluster::ClusterLink>>,
     /// Attempts running in this process: execution key → attempt number.
     pub(crate) local: FxHashMap<u64, u32>,
+    /// The schedules this process has a handler for.
+    pub(crate) handlers: super::handlers::Handlers,
 }
 
 impl Engine {
@@ -276,6 +278,7 @@ impl Engine {
             event_seq: 0,
             cluster: None,
             local: FxHashMap::default(),
+            handlers: Default::default(),
         }
         .with_event_prefix()
     }

@@ -6,6 +6,7 @@ mod config;
 mod core;
 mod driver;
 mod execution;
+mod handlers;
 mod metrics;
 mod options;
 pub mod outbound;
@@ -21,6 +22,7 @@ pub use self::core::{Engine, EngineOptions, Lifecycle, Schedule, Synced, Upsert}
 pub use config::{Backoff, CatchupKind, OverlapPolicy, RetryPolicy, ScheduleSpec};
 pub use driver::{drive, Shared, MAX_SLEEP};
 pub use execution::{Execution, ExecutionStatus, TriggerType};
+pub use handlers::DECLARED_BY_SCHEDULE;
 pub use options::{parse_options, IntegrationOptions, StoreOptions, MAX_CONCURRENCY};
 pub use outbound::{JsonMessage, Message};
 pub use persist::INTERRUPTED;
@@ -65,6 +67,8 @@ pub enum EngineError {
     Internal(String),
     #[error("the store is not open yet: call initialize() first")]
     NotInitialized,
+    #[error("schedule '{id}' has no handler in this process: declare it with schedule(id, cron, options, handler), or give the integration an executor")]
+    NoHandler { id: String },
 }
 
 impl EngineError {
@@ -84,6 +88,7 @@ impl EngineError {
             EngineError::ReadOnly => "ERR_STORE_READONLY",
             EngineError::NotInitialized => "ERR_NOT_INITIALIZED",
             EngineError::Internal(_) => "ERR_INTERNAL",
+            EngineError::NoHandler { .. } => "ERR_NO_HANDLER",
         }
     }
 }
