@@ -997,6 +997,26 @@ impl Engine {
         Ok(out)
     }
 
+    /// What `sync` would create, update and leave unchanged, changing nothing: what a
+    /// dry run prints. Deletions are the caller's to work out (it knows what it owns).
+    pub fn sync_plan(
+        &mut self,
+        configs: impl IntoIterator<Item = Value>,
+    ) -> Result<Synced, EngineError> {
+        let mut out = Synced::default();
+        for (i, config) in configs.into_iter().enumerate() {
+            let spec = self.parse(&config).map_err(|e| at_index(e, i))?;
+            let id = spec.fragments.config_id.to_string();
+            let text = stored_text(config, &spec);
+            match self.by_config_id.get(&*id).and_then(|i| self.schedule_at(*i)) {
+                None => out.created.push(id),
+                Some(current) if current.config == text => out.unchanged.push(id),
+                Some(_) => out.updated.push(id),
+            }
+        }
+        Ok(out)
+    }
+
     pub fn delete(&mut self, config_id: &str) -> Result<(), EngineError> {
         let index = self.config_index(config_id)?;
         let active = self
