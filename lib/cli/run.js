@@ -140,7 +140,7 @@ async function dryRun(file, store, configs, out) {
   }
   out.write(`${paint.bold(`tickflow run ${file} --dry-run`)}\n`)
   out.write(`  store  ${store.label}\n`)
-  const line = (label, ids, note = '') => out.write(`  ${label.padEnd(13)}${ids.length ? `${ids.join(', ')}${note}` : '-'}\n`)
+  const line = (label, ids, note = '') => out.write(`  ${label.padEnd(14)}${ids.length ? `${ids.join(', ')}${note}` : '-'}\n`)
   line('would create', changes.created)
   line('would update', changes.updated)
   line('unchanged', changes.unchanged)
