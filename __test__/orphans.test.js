@@ -3,9 +3,11 @@
 // at every fire; start({ undeclared }) pauses or deletes such schedules; one id is declared
 // once per process.
 const fs = require('node:fs')
+const http = require('node:http')
 const os = require('node:os')
 const path = require('node:path')
 const { WorkflowScheduleIntegration } = require('..')
+const { dashboard } = require('../lib/dashboard')
 const { config } = require('./support')
 const { rejection } = require('./helpers')
 
@@ -64,6 +66,18 @@ test('a schedule the second boot does not declare is skipped no_handler: recorde
   expect(issue.message).toContain("deleteScheduledWorkflow('cleanup')")
   expect(issue.message).toContain("{ undeclared: 'pause' }")
   expect(it.getScheduleHealth('report').issues).toEqual([])
+  // The dashboard marks it.
+  const server = http.createServer(dashboard(it))
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve))
+  try {
+    const overview = await (await fetch(`http://127.0.0.1:${server.address().port}/api/overview`)).json()
+    const row = (id) => overview.schedules.find((r) => r.scheduleId === id)
+    expect(row('cleanup')).toMatchObject({ handled: false, undeclared: true })
+    expect(row('report')).toMatchObject({ handled: true, undeclared: false })
+    expect(row('s-legacy')).toMatchObject({ handled: false, undeclared: false })
+  } finally {
+    await new Promise((resolve) => server.close(resolve))
+  }
   // A manual run of it is refused, with a code, in the caller's realm.
   const err = await rejection(it.triggerScheduledExecution('cleanup'))
   expect(err).toBeInstanceOf(Error)
