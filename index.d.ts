@@ -670,7 +670,7 @@ export interface IntegrationEventMap {
   'schedule.resumed': ScheduleEventBase
   'schedule.expired': ScheduleEventBase
   'schedule.triggered': ScheduleTriggeredEvent
-  'schedule.skipped': ScheduleEventBase & { scheduledTime: Date; reason: 'overlap' | 'misfire' | 'dst' | 'disabled' }
+  'schedule.skipped': ScheduleEventBase & { scheduledTime: Date; reason: SkipReason }
   'workflow.started': ScheduleEventBase & { executionId: string; attempt: number; startTime: Date }
   'workflow.retrying': ScheduleEventBase & { executionId: string; attempt: number; delayMs: number; nextAttemptAt: Date; error: ExecutionError }
   'workflow.timeout': ScheduleEventBase & { executionId: string; attempt: number; timeoutMs: number }
@@ -712,12 +712,22 @@ export interface PostgresStoreOptions {
   poolSize?: number
 }
 
+/**
+ * Why a due occurrence did not run. `no_handler`: no handler in this process (no executor,
+ * no `schedule()` declaration), as for a schedule an earlier boot declared and this one does not.
+ */
+export type SkipReason = 'overlap' | 'misfire' | 'dst' | 'disabled' | 'no_handler'
+
 /** A due occurrence that did not run. */
 export interface SkippedOccurrence {
   scheduleId: string
   scheduledTime: Date
-  reason: 'overlap' | 'misfire' | 'dst' | 'disabled'
+  reason: SkipReason
   recordedAt: Date
+}
+
+export interface StartOptions {
+  undeclared?: 'keep' | 'pause' | 'delete'
 }
 
 export interface IntegrationOptions {
@@ -816,7 +826,12 @@ export declare class WorkflowScheduleIntegration extends EventEmitter {
   listenerCount(event: string | symbol): number
 
   initialize(): Promise<void>
-  start(): Promise<void>
+  /**
+   * `undeclared`: what becomes of schedules that `schedule()` created on an earlier boot and
+   * this process has not declared: kept ('keep', the default: their fires are skipped with
+   * reason 'no_handler'), paused or deleted. Another value rejects with ERR_INVALID_OPTION_VALUE.
+   */
+  start(options?: StartOptions): Promise<void>
   /** Lets running executions finish within graceMs (default 10 s), then aborts them. */
   stop(options?: { graceMs?: number }): Promise<void>
   getState(): IntegrationState
@@ -828,7 +843,10 @@ export declare class WorkflowScheduleIntegration extends EventEmitter {
   upsertScheduledWorkflow(config: ScheduledWorkflowConfig): Promise<UpsertResult>
   /** All checked first, applied in one store commit; deleteMissing deletes the others. */
   syncScheduledWorkflows(configs: ScheduledWorkflowConfig[], options?: { deleteMissing?: boolean }): Promise<SyncResult>
-  /** One schedule, one handler; `id` is its config id, workflow id and schedule id. Upserts. */
+  /**
+   * One schedule, one handler; `id` is its config id, workflow id and schedule id. Upserts.
+   * A second declaration of an id in one process rejects with ERR_DUPLICATE_ID.
+   */
   schedule(id: string, cron: string, options: ScheduleOptions | undefined, handler: Executor): Promise<UpsertResult>
   schedule(id: string, cron: string, handler: Executor): Promise<UpsertResult>
   /**

@@ -44,6 +44,11 @@ export declare class NativeIntegration {
    * ten times the memory.
    */
   sync(configs: string, deleteMissing: boolean): string
+  /**
+   * What `sync` would do with `configs` (a JSON array), changing nothing: the ids it
+   * would create, update and leave unchanged, as JSON.
+   */
+  syncPlan(configs: string): string
   /** Merges `updates` (JSON) into the config `id`. */
   update(id: string, updates: string): void
   delete(id: string): void
@@ -94,6 +99,10 @@ export declare class NativeIntegration {
   advance(ms: number, jump: boolean): void
   /** Manual clock only: handles the next instant up to `until` (ms); whether more remain. */
   advanceStep(until: number): boolean
+  /** Whether the integration has an executor (it runs every schedule without a handler). */
+  setExecutor(present: boolean): void
+  /** Whether this process holds a handler of its own (`schedule()`) for the schedule. */
+  setHandled(scheduleId: string, handled: boolean): void
   /** Limits the events built to these types (none: all of them). */
   listen(types?: Array<string> | undefined | null): void
   /** Stops firing and dispatching; running attempts go on. */

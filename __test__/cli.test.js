@@ -9,7 +9,7 @@ const path = require('node:path')
 
 const { WorkflowScheduleIntegration } = require('..')
 const { checkSchedules, readSchedulesFile, toWorkflowConfig, rules } = require('../lib/cli/schedules-file.js')
-const { reconcile } = require('../lib/cli/reconcile.js')
+const { reconcile, plan } = require('../lib/cli/reconcile.js')
 const { renderStatus } = require('../lib/cli/status.js')
 const { renderHistory } = require('../lib/cli/history.js')
 const { colours } = require('../lib/cli/format.js')
@@ -395,6 +395,55 @@ describe('the sqlite store: run, then status and history', () => {
     expect(unknown.stderr).toMatch(/no schedule 'nope' in \.tickflow\/state\.db\n {2}it has: append/)
   }, 40_000)
 
+  test("run on an application's store removes only what the file created; --dry-run prints the plan and changes nothing", async () => {
+    const cwd = tempDir()
+    const db = path.join(cwd, 'app.db')
+    const env = { TICKFLOW_TEST_OUT: path.join(cwd, 'runs.txt') }
+    // Dry run on a store that does not exist yet: the plan, and no file made.
+    const first = await tickflow(['run', fixture('append-every-second.json'), '--db', db, '--dry-run'], { cwd, env })
+    expect(first.stderr).toBe('')
+    expect(first.code).toBe(0)
+    expect(first.stdout).toMatch(/would create {2}append\n/)
+    expect(first.stdout).toMatch(/Dry run: nothing was changed, nothing ran\./)
+    expect(fs.existsSync(db)).toBe(false)
+
+    // An application's store, with a schedule of its own.
+    const app = new WorkflowScheduleIntegration({ store: { type: 'sqlite', path: db } })
+    await app.schedule('app-report', '0 9 * * *', () => 'sent')
+    await app.stop()
+    // A file-made schedule from an earlier run, no longer in the file.
+    const old = new WorkflowScheduleIntegration({ executor: () => null, store: { type: 'sqlite', path: db } })
+    const gone = { schedules: [{ id: 'gone', cron: '@daily', command: ['true'] }] }
+    await old.createScheduledWorkflow(toWorkflowConfig(gone.schedules[0], gone))
+    await old.stop()
+
+    const dry = await tickflow(['run', fixture('append-every-second.json'), '--db', db, '--dry-run'], { cwd, env })
+    expect(dry.code).toBe(0)
+    expect(dry.stdout).toMatch(/would create {2}append\n {2}would update {2}-\n {2}unchanged {5}-\n {2}would remove {2}gone \(no longer in the file\)\n/)
+    expect(fs.existsSync(env.TICKFLOW_TEST_OUT)).toBe(false) // nothing ran
+    const ids = async () => {
+      const it = new WorkflowScheduleIntegration({ store: { type: 'sqlite', path: db, readonly: true } })
+      await it.initialize()
+      const found = it.getScheduledWorkflows().map((c) => c.id).sort()
+      await it.stop()
+      return found
+    }
+    expect(await ids()).toEqual(['app-report', 'gone'])
+
+    const r = await tickflow(['run', fixture('append-every-second.json'), '--db', db, '--for', '1s'], { cwd, env })
+    expect(r.stderr).toBe('')
+    expect(r.code).toBe(0)
+    expect(r.stdout).toMatch(/schedules {2}1 new, removed gone \(no longer in the file\)/)
+    expect(await ids()).toEqual(['app-report', 'append'])
+  }, 40_000)
+
+  test('run --help names --dry-run', async () => {
+    const r = await tickflow(['run', '--help'])
+    expect(r.code).toBe(0)
+    expect(r.stdout).toMatch(/--dry-run +print which schedules the store would get created, updated and\n/)
+    expect(r.stdout).toMatch(/Schedules the file did not create \(an application's, in a\nstore it shares\) are left alone\./)
+  })
+
   test('while a run holds the store, status reads it and a second run is refused (ERR_STORE_LOCKED, exit 1)', async () => {
     const cwd = tempDir()
     const env = { TICKFLOW_TEST_OUT: path.join(cwd, 'runs.txt') }
@@ -483,6 +532,20 @@ describe('in process', () => {
     expect(a.scheduleConfig.cronExpression).toBe('*/2 * * * *')
     expect(a.executionConfig.timeout == null).toBe(true) // the file no longer has timeoutMs
     expect(integration.getScheduledWorkflows().map((c) => c.id).sort()).toEqual(['a', 'b', 'd'])
+    await integration.stop()
+  })
+
+  test("reconcile leaves an application's schedules alone; plan tells what it would do, changing nothing", async () => {
+    const integration = new WorkflowScheduleIntegration({ executor: () => null, clock: 'manual', startTime: new Date('2026-01-01T00:00:00Z') })
+    await integration.createScheduledWorkflow({ id: 'app-job', workflowId: 'wf-app', scheduleConfig: { cronExpression: '@hourly' } })
+    const doc = { schedules: [{ id: 'a', cron: '* * * * *', command: ['true'] }, { id: 'b', cron: '@daily', command: ['true'] }] }
+    const configs = (d) => d.schedules.map((s) => toWorkflowConfig(s, d))
+    expect(await reconcile(integration, configs(doc))).toEqual({ created: ['a', 'b'], updated: [], unchanged: [], removed: [] })
+    const changed = { schedules: [{ id: 'a', cron: '*/2 * * * *', command: ['true'] }, { id: 'c', cron: '@daily', command: ['true'] }] }
+    expect(plan(integration, configs(changed))).toEqual({ created: ['c'], updated: ['a'], unchanged: [], removed: ['b'] })
+    expect(integration.getScheduledWorkflows().map((c) => c.id).sort()).toEqual(['a', 'app-job', 'b'])
+    expect(await reconcile(integration, configs(changed))).toEqual({ created: ['c'], updated: ['a'], unchanged: [], removed: ['b'] })
+    expect(integration.getScheduledWorkflows().map((c) => c.id).sort()).toEqual(['a', 'app-job', 'c'])
     await integration.stop()
   })
 

@@ -126,9 +126,10 @@ describe('the concise API', () => {
     // 09:00 Berlin on a Monday; the first attempt fails and is retried a second later.
     expect(seen.filter(([name]) => name === 'report')).toEqual([['report', '2026-01-05T08:00:00.000Z', 1], ['report', '2026-01-05T08:00:00.000Z', 2]])
     expect(it.listExecutions({ scheduleId: 'report' })[0]).toMatchObject({ status: 'completed', result: { success: true, output: 'sent' } })
-    // The same declaration again changes nothing; a changed one is an update.
-    expect(await it.schedule('heartbeat', '*/5 * * * * *', () => {})).toBe('unchanged')
-    expect(await it.schedule('heartbeat', '*/10 * * * * *', () => {})).toBe('updated')
+    // One process declares an id once; the next boot's same declaration changes nothing
+    // (the three-boots test above), and a changed one is an update.
+    await expect(it.schedule('heartbeat', '*/10 * * * * *', () => {})).rejects.toMatchObject({ code: 'ERR_DUPLICATE_ID', path: 'id' })
+    expect(it.getScheduledWorkflow('heartbeat').scheduleConfig.cronExpression).toBe('*/5 * * * * *')
   })
 
   test('options are checked by the schedules file rules, with coded errors and paths', async () => {
@@ -148,7 +149,7 @@ describe('the concise API', () => {
     expect(it.getNextExecutionTimes('a', 1)[0].toISOString()).toBe('2026-02-01T00:00:00.000Z')
   })
 
-  test('a schedule restored without a handler runs through the executor, or fails with NO_HANDLER', async () => {
+  test('a schedule restored without a handler runs through the executor, or is skipped (no_handler)', async () => {
     const file = path.join(dir, 'state.db')
     const first = make({ store: { type: 'sqlite', path: file } })
     await first.schedule('orphan', '*/10 * * * * *', () => 'ok')
@@ -163,9 +164,8 @@ describe('the concise API', () => {
     const bare = make({ store: { type: 'sqlite', path: file }, startTime: new Date(START.getTime() + 20_000) })
     await bare.start()
     await bare.advanceTime(10_000)
-    const last = bare.listExecutions({ scheduleId: 'orphan', sortOrder: 'desc', limit: 1 })[0]
-    expect(last.status).toBe('failed')
-    expect(last.error).toMatchObject({ code: 'NO_HANDLER' })
-    expect(last.error.message).toMatch(/declare it in this process with schedule\(id, cron, options, handler\)/)
+    // Only the run through the executor: the fire without a handler is skipped, not failed.
+    expect(bare.listExecutions({ scheduleId: 'orphan' }).map((e) => e.status)).toEqual(['completed'])
+    expect(bare.getSkippedOccurrences('orphan').map((s) => [s.reason, s.scheduledTime.getTime() - START.getTime()])).toEqual([['no_handler', 20_000], ['no_handler', 30_000]])
   })
 })

@@ -119,3 +119,29 @@ test('stopping while executions run loses nothing: what did not finish waits in 
   expect(completed()).toHaveLength(185)
   await later.integration.stop()
 })
+
+test("a node without a schedule's handler leaves its fires and its work to a node with one; with none alive, fires are skipped no_handler", async () => {
+  const until = async (condition, what) => {
+    for (let i = 0; i < 300 && !condition(); i++) await sleep(50)
+    if (!condition()) throw new Error(`timed out waiting for ${what}`)
+  }
+  const runs = []
+  const withHandler = open(undefined)
+  await withHandler.integration.schedule('job', '* * * * * *', { overlapPolicy: 'allow' }, (r) => runs.push(r.triggerType))
+  await withHandler.integration.start()
+  const without = open(undefined)
+  await without.integration.start()
+  await until(() => runs.filter((t) => t === 'scheduled').length >= 3, 'three scheduled runs')
+  // A manual trigger on the node without the handler is run by the node with it.
+  const id = await without.integration.triggerScheduledExecution('job')
+  await until(() => runs.includes('manual'), 'the manual run')
+  await until(() => without.integration.getExecution(id)?.status === 'completed', 'the manual run to be seen completed')
+  // The node without the handler never started an attempt of it.
+  expect(without.events.filter((e) => e.type === 'workflow.started')).toEqual([])
+  await withHandler.integration.stop()
+  // Nobody left with the handler: after its wait, the node without one records the skip.
+  await until(() => without.events.some((e) => e.type === 'schedule.skipped' && e.reason === 'no_handler'), 'a no_handler skip')
+  expect(without.integration.getSkippedOccurrences('job').map((s) => s.reason)).toContain('no_handler')
+  expect(without.events.filter((e) => e.type === 'workflow.started')).toEqual([])
+  await without.integration.stop()
+})

@@ -5,7 +5,7 @@
 const { EventEmitter } = require('node:events')
 const { NativeIntegration } = require('./native.js').binding
 const { codedError, toJson, revive, rebuilt } = require('./json.js')
-const { checkScheduleArgs, toWorkflowConfig, shortPath, oneOffInstant, oneOffSchedule } = require('./schedule-options.js')
+const { checkScheduleArgs, toWorkflowConfig, shortPath, oneOffInstant, oneOffSchedule, DECLARED_BY_SCHEDULE } = require('./schedule-options.js')
 const { loadTracing } = require('./tracing.js')
 const { Decoder } = require('./messages.js')
 
@@ -13,6 +13,8 @@ const DEFAULT_GRACE_MS = 10_000
 const MAX_GRACE_MS = 2_147_483_647
 const MAX_ADVANCE_MS = 100 * 366 * 86_400_000
 const MAX_LINKS = 10_000
+const UNDECLARED_POLICIES = ['keep', 'pause', 'delete']
+const UNDECLARED_NOTE = 'undeclared: schedule() did not declare it in this process'
 
 function checkId(value, path) {
   if (typeof value !== 'string') {
@@ -80,6 +82,8 @@ class WorkflowScheduleIntegration extends EventEmitter {
     } catch (err) {
       throw rebuilt(err)
     }
+    // Without an executor, fires of schedules with no handler here are skipped (no_handler).
+    this._native.setExecutor(this._executor !== null)
     this._state = 'stopped'
     this._initialized = false
     this._opening = null
@@ -351,22 +355,34 @@ class WorkflowScheduleIntegration extends EventEmitter {
     return this._opening
   }
 
-  start() {
+  /**
+   * `options.undeclared` ('keep' by default, 'pause' or 'delete'): what becomes of schedules
+   * that `schedule()` created on an earlier boot and that this process has not declared.
+   */
+  start(options) {
+    let undeclared
+    try {
+      undeclared = readUndeclared(options)
+    } catch (err) {
+      return Promise.reject(err)
+    }
     if (this._state === 'starting') return this._starting
     if (this._state !== 'stopped' && this._state !== 'error') {
       return Promise.reject(codedError(Error, 'ERR_INVALID_STATE', 'start', `cannot start while ${this._state}`))
     }
     this._state = 'starting'
     this._stopRequested = false
-    this._starting = this._start().finally(() => {
+    this._starting = this._start(undeclared).finally(() => {
       this._starting = null
     })
     return this._starting
   }
 
-  async _start() {
+  async _start(undeclared) {
     try {
       if (!this._initialized) await this._open()
+      // Before the first fire: a paused or deleted schedule is not even skipped.
+      if (undeclared !== 'keep') await this._settleUndeclared(undeclared)
     } catch (err) {
       this._state = 'stopped'
       throw err
@@ -462,6 +478,25 @@ class WorkflowScheduleIntegration extends EventEmitter {
     }
   }
 
+  /** Pauses or deletes the schedules `schedule()` made on an earlier boot and not on this one. */
+  async _settleUndeclared(policy) {
+    for (const config of this.getScheduledWorkflows()) {
+      if (!this._undeclared(config)) continue
+      if (policy === 'pause') await this._change((n) => n.pause(config.scheduleId, UNDECLARED_NOTE))
+      else await this._change((n) => n.delete(config.id))
+    }
+  }
+
+  /** Whether this process can run the schedule's executions (the dashboard asks). */
+  _handles(scheduleId) {
+    return this._executor !== null || this._handlers.has(scheduleId)
+  }
+
+  /** A config `schedule()` created, on an earlier boot, and this process has not declared. */
+  _undeclared(config) {
+    return config.scheduleConfig.createdBy === DECLARED_BY_SCHEDULE && !this._handlers.has(config.id)
+  }
+
   /**
    * A durable store is committed and closed (its lock released), so that another
    * integration, in this process or another, can open it; the next change or start()
@@ -518,6 +553,12 @@ class WorkflowScheduleIntegration extends EventEmitter {
     return JSON.parse(await this._change((n) => n.sync(json, deleteMissing)))
   }
 
+  /** What syncScheduledWorkflows(configs) would create, update and leave unchanged (the CLI's --dry-run). */
+  _planSync(configs) {
+    const json = toJson(configs, 'configs')
+    return JSON.parse(this._call((n) => n.syncPlan(json)))
+  }
+
   /**
    * The concise form: one handler per schedule. `options` is the short shape of a
    * schedules-file entry (timezone, timeoutMs, retries, overlapPolicy, catchup, jitterMs,
@@ -532,17 +573,20 @@ class WorkflowScheduleIntegration extends EventEmitter {
     if (at !== null) ({ cron, options } = oneOffSchedule(at, options))
     checkScheduleArgs(id, cron, options)
     if (typeof handler !== 'function') throw codedError(TypeError, 'ERR_INVALID_ARG_TYPE', 'handler', 'expected a function', handler)
+    this._refuseDuplicate(id)
     if (at !== null) await this._checkNotPast(id, at, cron, when)
-    const config = toWorkflowConfig(id, cron, options)
+    // Checked again: another declaration of the id may have come in while this one waited.
+    this._refuseDuplicate(id)
+    // Marked, so that a later boot that no longer declares it can tell (start({ undeclared })).
+    const config = toWorkflowConfig(id, cron, options, { createdBy: DECLARED_BY_SCHEDULE })
     // In place before the upsert: a catch-up fire may be dispatched by its own drain.
-    const previous = this._handlers.get(id)
     this._handlers.set(id, handler)
+    this._native.setHandled(id, true)
     try {
       const json = toJson(config, 'config')
       return await this._change((n) => n.upsert(json))
     } catch (err) {
-      if (previous) this._handlers.set(id, previous)
-      else this._handlers.delete(id)
+      this._forgetHandler(id)
       throw shortPath(err)
     }
   }
@@ -561,6 +605,21 @@ class WorkflowScheduleIntegration extends EventEmitter {
     throw codedError(RangeError, 'ERR_DATE_IN_PAST', 'when', `${instant} is not after now() (${this.now().toISOString()}); to run at once, use triggerScheduledExecution`, when)
   }
 
+  /**
+   * One handler per id: a second declaration is a mistake (two modules, one name), not a
+   * replacement; deleteScheduledWorkflow(id) frees the id.
+   */
+  _refuseDuplicate(id) {
+    if (this._handlers.has(id)) {
+      throw codedError(Error, 'ERR_DUPLICATE_ID', 'id', `schedule '${id}' is already declared in this process; deleteScheduledWorkflow('${id}') first to declare it anew`, id)
+    }
+  }
+
+  _forgetHandler(id) {
+    this._handlers.delete(id)
+    this._native.setHandled(id, false)
+  }
+
   async updateScheduledWorkflow(id, updates) {
     checkId(id, 'id')
     checkObject(updates, 'updates')
@@ -571,7 +630,7 @@ class WorkflowScheduleIntegration extends EventEmitter {
   async deleteScheduledWorkflow(id) {
     checkId(id, 'id')
     await this._change((n) => n.delete(id))
-    this._handlers.delete(id)
+    this._forgetHandler(id)
   }
 
   getScheduledWorkflow(id) {
@@ -781,6 +840,16 @@ function readFlag(options, name, fallback) {
   if (typeof value !== 'boolean') {
     throw codedError(TypeError, 'ERR_INVALID_ARG_TYPE', `options.${name}`, `expected true or false, got ${typeof value}`, value)
   }
+  return value
+}
+
+function readUndeclared(options) {
+  if (options === undefined) return 'keep'
+  checkObject(options, 'options')
+  const value = options.undeclared
+  if (value === undefined) return 'keep'
+  if (typeof value !== 'string') throw codedError(TypeError, 'ERR_INVALID_ARG_TYPE', 'options.undeclared', `expected 'keep', 'pause' or 'delete', got ${value === null ? 'null' : typeof value}`, value)
+  if (!UNDECLARED_POLICIES.includes(value)) throw codedError(RangeError, 'ERR_INVALID_OPTION_VALUE', 'options.undeclared', `expected 'keep', 'pause' or 'delete', got '${value}'`, value)
   return value
 }
 

@@ -8,6 +8,8 @@ const c = require('./cli/checks.js')
 const { codedError } = require('./json.js')
 
 const MAX_MS = 2_147_483_647
+/** `scheduleConfig.createdBy` of a schedule that `integration.schedule()` declared. */
+const DECLARED_BY_SCHEDULE = 'tickflow:schedule'
 const DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/
 const dateTime = () => c.string({ pattern: DATE_TIME, patternHint: "expected a date-time such as '2026-01-31T09:00:00Z'" })
 
@@ -165,6 +167,7 @@ function toWorkflowConfig(id, cron, options = {}, defaults = {}) {
       endDate: date(options.endDate),
       maxExecutions: options.maxExecutions,
       stallAfterMs: options.stallAfterMs,
+      createdBy: defaults.createdBy,
     }),
     metadata: { ...options.metadata, ...defaults.metadata },
   })
@@ -199,4 +202,4 @@ function compact(object) {
   return Object.fromEntries(Object.entries(object).filter(([, v]) => v !== undefined))
 }
 
-module.exports = { OPTION_FIELDS, OPTIONS, ID, CRON, DATE_TIME, checkScheduleArgs, toWorkflowConfig, shortPath, oneOffInstant, oneOffSchedule }
+module.exports = { DECLARED_BY_SCHEDULE, OPTION_FIELDS, OPTIONS, ID, CRON, DATE_TIME, checkScheduleArgs, toWorkflowConfig, shortPath, oneOffInstant, oneOffSchedule }

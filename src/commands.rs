@@ -187,6 +187,31 @@ impl NativeIntegration {
         )
     }
 
+    /// What `sync` would do with `configs` (a JSON array), changing nothing: the ids it
+    /// would create, update and leave unchanged, as JSON.
+    #[napi(catch_unwind)]
+    pub fn sync_plan(&self, env: Env, configs: String) -> Result<String> {
+        self.with_engine(&env, |e| {
+            let configs = match parse_json(&configs, "configs")? {
+                Value::Array(items) => items,
+                other => {
+                    return Err(engine_error(EngineError::Field(engine::value::type_error(
+                        "configs",
+                        "an array of scheduled workflow configs",
+                        &other,
+                    ))))
+                }
+            };
+            let plan = e.sync_plan(configs).map_err(engine_error)?;
+            Ok(json!({
+                "created": plan.created,
+                "updated": plan.updated,
+                "unchanged": plan.unchanged,
+            })
+            .to_string())
+        })
+    }
+
     /// Merges `updates` (JSON) into the config `id`.
     #[napi(catch_unwind)]
     pub fn update(&self, env: Env, id: String, updates: String) -> Result<()> {
@@ -435,6 +460,24 @@ impl NativeIntegration {
             date_value(&json!({ "$date": until }), "until").map_err(|e| engine_error(e.into())),
         )?;
         self.move_clock(&env, |e| e.advance_step(until))
+    }
+
+    /// Whether the integration has an executor (it runs every schedule without a handler).
+    #[napi(catch_unwind)]
+    pub fn set_executor(&self, env: Env, present: bool) -> Result<()> {
+        self.with_engine(&env, |e| {
+            e.set_executor(present);
+            Ok(())
+        })
+    }
+
+    /// Whether this process holds a handler of its own (`schedule()`) for the schedule.
+    #[napi(catch_unwind)]
+    pub fn set_handled(&self, env: Env, schedule_id: String, handled: bool) -> Result<()> {
+        self.with_engine(&env, |e| {
+            e.set_handled(&schedule_id, handled);
+            Ok(())
+        })
     }
 
     /// Limits the events built to these types (none: all of them).

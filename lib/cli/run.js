@@ -2,6 +2,7 @@
 // tickflow run <schedules.json>: runs the file's schedules until --for runs out or Ctrl-C
 // (SIGINT) or SIGTERM, with a live log of events, then stops gracefully and prints a summary.
 
+const fs = require('node:fs')
 const { parseArgs, parseDuration } = require('./args.js')
 const { UsageError, RuntimeError } = require('./errors.js')
 const { colours, table, formatDuration, formatRelative, oneLine } = require('./format.js')
@@ -9,13 +10,13 @@ const { toWorkflowConfig, actionsOf, describeAction } = require('./schedules-fil
 const { loadValidFile } = require('./validate.js')
 const { runStore, prepareStoreFolder, openIntegration, DEFAULT_DB } = require('./store.js')
 const { actionExecutor } = require('./actions.js')
-const { reconcile } = require('./reconcile.js')
+const { reconcile, plan } = require('./reconcile.js')
 const { liveLog } = require('./live-log.js')
 const { RunTally } = require('./summary.js')
 
 const DEFAULT_GRACE_MS = 10_000
 
-const usage = 'tickflow run <schedules.json> [--db PATH | --store memory | --store postgres://…] [--for DURATION] [--grace DURATION]'
+const usage = 'tickflow run <schedules.json> [--db PATH | --store memory | --store postgres://…] [--for DURATION] [--grace DURATION] [--dry-run]'
 
 const help = `Usage: ${usage}
 
@@ -31,11 +32,15 @@ Options:
   --for DURATION     stop after this long: 20s, 5m, 1h30m (default: run until stopped)
   --grace DURATION   on stop, how long running actions may finish before they are
                      aborted (default 10s)
+  --dry-run          print which schedules the store would get created, updated and
+                     removed, then exit without changing it or running anything
   -h, --help         this help
 
 Ctrl-C or SIGTERM stops gracefully, as --for does; a second Ctrl-C aborts the actions still
-running. The store keeps schedules between runs: a schedule no longer in the file is deleted,
-a changed one updated, and fires missed while tickflow was not running follow its catchup.
+running. The store keeps schedules between runs: a schedule that the file created and no
+longer lists is removed, a changed one updated, and fires missed while tickflow was not
+running follow its catchup. Schedules the file did not create (an application's, in a
+store it shares) are left alone.
 
 Commands run without a shell, in the file's folder unless 'cwd' says otherwise, with
 TICKFLOW_SCHEDULE_ID, TICKFLOW_EXECUTION_ID, TICKFLOW_ATTEMPT and TICKFLOW_SCHEDULED_TIME
@@ -51,6 +56,7 @@ const spec = {
     store: { type: 'string' },
     for: { type: 'string' },
     grace: { type: 'string' },
+    'dry-run': { type: 'boolean' },
     help: { type: 'boolean', short: 'h' },
   },
 }
@@ -64,6 +70,7 @@ async function run(argv, { out }) {
   const { file } = positionals
   const doc = loadValidFile(file)
   const configs = doc.schedules.map((s) => toWorkflowConfig(s, doc))
+  if (options['dry-run']) return dryRun(file, store, configs, out)
   if (store.file) prepareStoreFolder(store.file)
 
   const paint = colours(out)
@@ -112,6 +119,34 @@ async function run(argv, { out }) {
     await integration.stop({ graceMs: 0 }).catch(() => {})
     throw err
   }
+}
+
+/** Prints what `run` would change in the store, changing nothing (a sqlite store is opened read-only). */
+async function dryRun(file, store, configs, out) {
+  const paint = colours(out)
+  let changes
+  if (store.file && !fs.existsSync(store.file)) {
+    changes = { created: configs.map((c) => c.id), updated: [], unchanged: [], removed: [] }
+  } else {
+    const option = store.file ? { ...store.option, readonly: true } : store.option
+    const integration = await openIntegration({ executor: () => {} }, { ...store, option })
+    try {
+      changes = plan(integration, configs)
+    } catch (err) {
+      throw new UsageError(`a schedule was refused: ${err.message}${err.code ? ` (${err.code})` : ''}`, { usage: false })
+    } finally {
+      await integration.stop({ graceMs: 0 })
+    }
+  }
+  out.write(`${paint.bold(`tickflow run ${file} --dry-run`)}\n`)
+  out.write(`  store  ${store.label}\n`)
+  const line = (label, ids, note = '') => out.write(`  ${label.padEnd(14)}${ids.length ? `${ids.join(', ')}${note}` : '-'}\n`)
+  line('would create', changes.created)
+  line('would update', changes.updated)
+  line('unchanged', changes.unchanged)
+  line('would remove', changes.removed, ' (no longer in the file)')
+  out.write(paint.dim('Dry run: nothing was changed, nothing ran.\n'))
+  return 0
 }
 
 /** stop({ graceMs }); a second Ctrl-C or SIGTERM meanwhile aborts the running actions. */

@@ -146,13 +146,22 @@ function zoneError(timezone) {
   return found ? found.replace(/^timezone: /, '') : null
 }
 
+/** `metadata.source` of every schedule the file creates: `run` removes only those. */
+const FILE_SOURCE = 'tickflow-cli'
+
 /** The integration's ScheduledWorkflowConfig for one checked schedule. */
 function toWorkflowConfig(s, doc) {
   // Shown by `tickflow status`; the action itself stays in the file (env may hold secrets).
   return shortToConfig(s.id, s.cron, s, {
     timezone: doc.timezone || 'UTC',
-    metadata: { source: 'tickflow-cli', action: describeAction(s) },
+    metadata: { source: FILE_SOURCE, action: describeAction(s) },
   })
+}
+
+/** Whether a schedules file created this config (and may remove it). */
+function createdByFile(config) {
+  const m = config.metadata
+  return m !== null && typeof m === 'object' && m.source === FILE_SOURCE
 }
 
 /** 'node -e …' or 'POST http://…', for people. */
@@ -172,4 +181,4 @@ function actionsOf(doc, file) {
   return actions
 }
 
-module.exports = { readSchedulesFile, checkSchedules, toWorkflowConfig, actionsOf, describeAction, rules: { FILE, SCHEDULE } }
+module.exports = { readSchedulesFile, checkSchedules, toWorkflowConfig, createdByFile, actionsOf, describeAction, rules: { FILE, SCHEDULE } }

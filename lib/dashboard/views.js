@@ -43,6 +43,10 @@ function scheduleRow(integration, config) {
     stalled: status.health.issues
       .filter((issue) => issue.executionId !== undefined)
       .map((issue) => ({ executionId: issue.executionId, runningMs: issue.runningMs, severity: issue.severity, message: issue.message })),
+    // No handler here: its fires are skipped (no_handler). Undeclared: schedule() made it
+    // on an earlier boot and this process has not declared it.
+    handled: integration._handles(scheduleId),
+    undeclared: integration._undeclared(config),
     nextFires: integration.getNextExecutionTimes(scheduleId, 3).map(iso),
     last,
     recent: recent.map((e) => ({ executionId: e.id, status: e.status, scheduledTime: iso(e.scheduledTime), duration: e.duration })),

@@ -27,6 +27,11 @@
     misfire: 'The fire came too late (host asleep or overloaded) and the catch-up policy did not run it.',
     dst: 'The wall-clock time did not exist that day (clocks jumped forward) and dstGap is "skip".',
     disabled: 'The schedule was paused or disabled when this occurrence was due.',
+    no_handler: 'No running process had a handler for this schedule (no schedule() declaration, no executor).',
+  }
+  const HANDLER_HELP = {
+    undeclared: 'Undeclared: schedule() created it on an earlier boot and the running process has not declared it, so its fires are skipped. Declare it again, delete it, or start with { undeclared: "pause" | "delete" }.',
+    'no handler': 'No handler: the running process has neither an executor nor a schedule() handler for it, so its fires are skipped.',
   }
   const DST_HELP = {
     gap: 'Daylight-saving gap: clocks jump forward around this fire, so the wall-clock time the pattern asks for does not exist that day; it fires at the first instant after the jump.',
@@ -201,6 +206,13 @@
     return h('div.stalled', null,
       h(`span.badge.stall-${oldest.severity}`, { title: row.stalled.map((s) => s.message).join('\n'), text: row.stalled.length > 1 ? `stalled ×${row.stalled.length}` : 'stalled' }),
       ' ', h('span.hint.mono', { 'data-execution-id': oldest.executionId, title: oldest.executionId, text: `${shortId(oldest.executionId)} running ${duration(oldest.runningMs)}` }))
+  }
+
+  /** 'undeclared' or 'no handler' beside the state, for a schedule nothing here runs. */
+  function handlerBadge(row) {
+    if (row.handled !== false) return null
+    const text = row.undeclared ? 'undeclared' : 'no handler'
+    return h('span.badge.no-handler', { title: HANDLER_HELP[text], text })
   }
 
   // ---- messages ---------------------------------------------------------------------------
@@ -574,7 +586,7 @@
           row.workflowId !== row.scheduleId ? h('div.hint', { text: `workflow ${row.workflowId}` }) : null),
         h('td', null, h('code', { text: row.cron }), h('div.hint', { text: row.description || '' })),
         h('td.mono.zone', { text: row.timezone }),
-        h('td', null, stateBadge(row.state, row.pauseNote), row.pauseNote ? h('div.hint.note', { title: row.pauseNote, text: `“${row.pauseNote}”` }) : null, stalledNote(row)),
+        h('td', null, stateBadge(row.state, row.pauseNote), ' ', handlerBadge(row), row.pauseNote ? h('div.hint.note', { title: row.pauseNote, text: `“${row.pauseNote}”` }) : null, stalledNote(row)),
         h('td', null, nextFires(row, now)),
         h('td', null, lastOutcome(row)),
         h('td', null, strip(row.recent)),
@@ -859,7 +871,7 @@
     byId('detail-title').textContent = s.name && s.name !== s.scheduleId ? `${s.scheduleId} — ${s.name}` : s.scheduleId
     replace(byId('detail-summary'),
       h('code', { text: s.cron }), ' ', h('span', { text: s.description || '' }), ' · ',
-      h('span.mono', { text: s.timezone }), ' · ', stateBadge(s.state, s.pauseNote),
+      h('span.mono', { text: s.timezone }), ' · ', stateBadge(s.state, s.pauseNote), ' ', handlerBadge(s),
       s.pauseNote ? h('span.note', { text: ` “${s.pauseNote}”` }) : null,
       s.workflowId !== s.scheduleId ? h('span.hint', { text: ` · workflow ${s.workflowId}` }) : null,
       stalledNote(s),

@@ -23,8 +23,12 @@ pub enum Scope {
     /// Configuration changes, one at a time cluster-wide: these schedules, or all of them.
     Config { ids: Vec<String>, all: bool },
     /// Schedules with executions ready to start (queued, or retrying and due), enough for
-    /// `limit` of them; those another node holds are left.
-    Claim { limit: i64 },
+    /// `limit` of them; those another node holds are left. `only`: of these schedules
+    /// alone (those this node has a handler for); `None` for any.
+    Claim {
+        limit: i64,
+        only: Option<Vec<String>>,
+    },
     /// Schedules with an execution running on a node that is no longer alive.
     Orphans,
 }
@@ -544,7 +548,7 @@ async fn lock(
                 .await?,
             );
         }
-        Scope::Claim { limit } => {
+        Scope::Claim { limit, only } => {
             let rows = tx
                 .query(
                     &format!(
@@ -552,6 +556,7 @@ async fn lock(
                              SELECT id, schedule_id, priority, scheduled_ms, seq FROM {q}.executions
                              WHERE status IN ('queued', 'retrying')
                                AND due_ms <= (extract(epoch from now()) * 1000)::bigint
+                               AND ($2::text[] IS NULL OR schedule_id = ANY($2))
                              ORDER BY priority DESC, scheduled_ms, seq LIMIT $1
                              FOR UPDATE SKIP LOCKED),
                          held AS (
@@ -561,7 +566,7 @@ async fn lock(
                          SELECT r.id, h.schedule_id, h.version FROM ready r JOIN held h USING (schedule_id)
                          ORDER BY r.priority DESC, r.scheduled_ms, r.seq"
                     ),
-                    &[&(limit * 2)],
+                    &[&(limit * 2), only],
                 )
                 .await?;
             let mut seen = std::collections::HashSet::new();

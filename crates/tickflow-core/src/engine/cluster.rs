@@ -36,6 +36,8 @@ const DEFER_MS: i64 = 200;
 /// firing (and the work a fire starts) spreads over the nodes, and nodes do not race for
 /// the same rows.
 const STEP_IN_MS: i64 = 100;
+/// How long a node without a schedule's handler leaves its fire to nodes with one.
+const NO_HANDLER_WAIT_MS: i64 = 2_000;
 
 pub(crate) struct ClusterLink {
     pub(crate) db: Db,
@@ -668,23 +670,29 @@ impl Engine {
     }
 
     /// For a fire another node is preferred for, and whose time to step in has not come:
-    /// when that time comes.
+    /// when that time comes. A node without the schedule's handler waits longer, for one
+    /// with it; when none fired it by then, it records the occurrence skipped (no_handler).
     fn step_in_at(&self, timer: &Timer, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
         let Timer::Fire { schedule, .. } = timer else {
             return None;
         };
         let link = self.cluster.as_ref()?;
         let s = self.schedule_at(*schedule)?;
-        let token = link.db.node.token();
-        let preferred = link
-            .peers
-            .iter()
-            .max_by_key(|peer| rendezvous(&s.spec.fragments.schedule_id, peer))?;
-        if *preferred == token {
-            return None;
-        }
+        let wait_ms = if !self.handles(&s.spec.fragments.schedule_id) {
+            NO_HANDLER_WAIT_MS
+        } else {
+            let token = link.db.node.token();
+            let preferred = link
+                .peers
+                .iter()
+                .max_by_key(|peer| rendezvous(&s.spec.fragments.schedule_id, peer))?;
+            if *preferred == token {
+                return None;
+            }
+            STEP_IN_MS
+        };
         let due = s.next_fire?
-            + chrono::Duration::milliseconds(s.spec.extras().jitter_ms as i64 + STEP_IN_MS);
+            + chrono::Duration::milliseconds(s.spec.extras().jitter_ms as i64 + wait_ms);
         (now < due).then_some(due)
     }
 
@@ -814,7 +822,11 @@ impl Engine {
         if free == 0 {
             return;
         }
-        let _ = self.locked(Scope::Claim { limit: free as i64 }, |e, locked| {
+        let scope = Scope::Claim {
+            limit: free as i64,
+            only: self.handlers.only(),
+        };
+        let _ = self.locked(scope, |e, locked| {
             if !locked.live {
                 return;
             }

@@ -70,7 +70,7 @@ pub struct Stats {
     /// Scheduled and catch-up occurrences that fired.
     pub fires: u64,
     /// Skips by reason, in `metrics::SKIP_REASONS` order.
-    pub skipped_by: [u64; 4],
+    pub skipped_by: [u64; 5],
     /// Of `failed`, those that timed out.
     pub timed_out: u64,
     /// Attempts that failed and were tried again.
@@ -93,7 +93,7 @@ impl Stats {
         cancelled: 0,
         skipped: 0,
         fires: 0,
-        skipped_by: [0; 4],
+        skipped_by: [0; 5],
         timed_out: 0,
         retries: 0,
         last_success: None,
@@ -241,6 +241,8 @@ pub struct Engine {
     pub(crate) cluster: Option<Box<super::cluster::ClusterLink>>,
     /// Attempts running in this process: execution key → attempt number.
     pub(crate) local: FxHashMap<u64, u32>,
+    /// The schedules this process has a handler for.
+    pub(crate) handlers: super::handlers::Handlers,
 }
 
 impl Engine {
@@ -279,6 +281,7 @@ impl Engine {
             event_seq: 0,
             cluster: None,
             local: FxHashMap::default(),
+            handlers: Default::default(),
         }
         .with_event_prefix()
     }
@@ -991,6 +994,26 @@ impl Engine {
                 Upsert::Created => out.created.push(id.to_string()),
                 Upsert::Updated => out.updated.push(id.to_string()),
                 Upsert::Unchanged => out.unchanged.push(id.to_string()),
+            }
+        }
+        Ok(out)
+    }
+
+    /// What `sync` would create, update and leave unchanged, changing nothing: what a
+    /// dry run prints. Deletions are the caller's to work out (it knows what it owns).
+    pub fn sync_plan(
+        &mut self,
+        configs: impl IntoIterator<Item = Value>,
+    ) -> Result<Synced, EngineError> {
+        let mut out = Synced::default();
+        for (i, config) in configs.into_iter().enumerate() {
+            let spec = self.parse(&config).map_err(|e| at_index(e, i))?;
+            let id = spec.fragments.config_id.to_string();
+            let text = stored_text(config, &spec);
+            match self.by_config_id.get(&*id).and_then(|i| self.schedule_at(*i)) {
+                None => out.created.push(id),
+                Some(current) if current.config == text => out.unchanged.push(id),
+                Some(_) => out.updated.push(id),
             }
         }
         Ok(out)

@@ -20,7 +20,7 @@ pub const LATENESS_BUCKETS: [f64; 14] = [
 ];
 
 /// Skip reasons, in the order `Stats::skipped_by` counts them.
-pub const SKIP_REASONS: [&str; 4] = ["overlap", "misfire", "dst", "disabled"];
+pub const SKIP_REASONS: [&str; 5] = ["overlap", "misfire", "dst", "disabled", "no_handler"];
 
 pub fn skip_index(reason: &str) -> usize {
     SKIP_REASONS.iter().position(|r| *r == reason).unwrap_or(0)
@@ -73,7 +73,7 @@ impl<const N: usize> Default for Histogram<N> {
 #[derive(Default)]
 struct Sample {
     fires: u64,
-    skipped_by: [u64; 4],
+    skipped_by: [u64; 5],
     completed: u64,
     failed: u64,
     timed_out: u64,
@@ -207,7 +207,7 @@ impl Engine {
             &mut out,
             "counter",
             "tickflow_skipped_fires_total",
-            "Due occurrences that did not run, by reason: overlap, misfire, dst, disabled.",
+            "Due occurrences that did not run, by reason: overlap, misfire, dst, disabled, no_handler.",
             &mut rows.iter().flat_map(|(s, x)| {
                 SKIP_REASONS
                     .iter()

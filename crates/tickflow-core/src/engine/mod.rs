@@ -7,6 +7,7 @@ mod core;
 mod driver;
 mod execution;
 mod ids;
+mod handlers;
 mod metrics;
 mod options;
 pub mod outbound;
@@ -23,6 +24,7 @@ pub use self::core::{Engine, EngineOptions, Lifecycle, Schedule, Synced, Upsert}
 pub use config::{Backoff, CatchupKind, OverlapPolicy, RetryPolicy, ScheduleSpec};
 pub use driver::{drive, Shared, MAX_SLEEP};
 pub use execution::{Execution, ExecutionStatus, TriggerType};
+pub use handlers::DECLARED_BY_SCHEDULE;
 pub use options::{parse_options, IntegrationOptions, StoreOptions, MAX_CONCURRENCY};
 pub use outbound::{JsonMessage, Message};
 pub use persist::INTERRUPTED;
@@ -69,6 +71,8 @@ pub enum EngineError {
     NotInitialized,
     #[error("{what} could not be written to the store ({reason}); they are kept in memory and written by the next stop() or start() once the store can be written again, and are lost if the process ends first")]
     Unwritten { what: String, reason: String },
+    #[error("schedule '{id}' has no handler in this process: declare it with schedule(id, cron, options, handler), or give the integration an executor")]
+    NoHandler { id: String },
 }
 
 impl EngineError {
@@ -89,6 +93,7 @@ impl EngineError {
             EngineError::NotInitialized => "ERR_NOT_INITIALIZED",
             EngineError::Unwritten { .. } => "ERR_STORE_WRITE",
             EngineError::Internal(_) => "ERR_INTERNAL",
+            EngineError::NoHandler { .. } => "ERR_NO_HANDLER",
         }
     }
 }

@@ -596,6 +596,7 @@ pub(crate) fn skip_reason(reason: &str) -> &'static str {
         "misfire" => "misfire",
         "dst" => "dst",
         "disabled" => "disabled",
+        "no_handler" => "no_handler",
         _ => "unknown",
     }
 }

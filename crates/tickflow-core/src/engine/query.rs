@@ -320,10 +320,13 @@ impl Engine {
             issues.push(json!({
                 "type": "performance",
                 "severity": "low",
-                "message": format!("{} due fires were skipped (overlap, misfire or disabled)", s.rt().stats.skipped),
+                "message": format!("{} due fires were skipped (overlap, misfire, dst, disabled or no_handler)", s.rt().stats.skipped),
                 "timestamp": date_json(now),
             }));
         }
+        let handler_issue = self.handler_issue(s);
+        let unhandled = handler_issue.is_some();
+        issues.extend(handler_issue);
         if s.expired {
             issues.push(json!({
                 "type": "configuration",
@@ -334,7 +337,7 @@ impl Engine {
         }
         let rate_status = if rate < 0.5 && s.rt().stats.failed > 0 {
             "critical"
-        } else if rate < 0.9 && s.rt().stats.failed > 0 {
+        } else if (rate < 0.9 && s.rt().stats.failed > 0) || unhandled {
             "warning"
         } else {
             "healthy"

@@ -190,9 +190,15 @@ impl Engine {
             self.arm(index);
             return;
         }
+        // Nothing in this process could run it: recorded as skipped, not failed.
+        let handled = self.handles(&s.spec.fragments.schedule_id);
         if now - due <= threshold {
             self.advance_cursor(index, first);
-            self.fire(index, first, TriggerType::Scheduled);
+            if handled {
+                self.fire(index, first, TriggerType::Scheduled);
+            } else {
+                self.skip(index, first, "no_handler");
+            }
             self.arm(index);
             return;
         }
@@ -232,7 +238,9 @@ impl Engine {
         }
         for (at, go) in missed.iter().zip(run) {
             self.advance_cursor(index, *at);
-            if go {
+            if !handled {
+                self.skip(index, *at, "no_handler");
+            } else if go {
                 self.fire(index, *at, TriggerType::Catchup);
             } else {
                 self.skip(index, *at, "misfire");
@@ -407,9 +415,18 @@ impl Engine {
             let Some(next) = self.ready.pop() else {
                 break;
             };
-            if self.executions.get(&next.key).map(|e| e.status) == Some(ExecutionStatus::Queued) {
-                self.start_attempt(next.key);
+            let Some(e) = self.executions.get(&next.key) else {
+                continue;
+            };
+            if e.status != ExecutionStatus::Queued {
+                continue;
             }
+            // In a cluster, work this node has no handler for stays queued for a node that
+            // has one (claims only take such work).
+            if self.cluster.is_some() && !self.handles(&e.schedule_id) {
+                continue;
+            }
+            self.start_attempt(next.key);
         }
     }
 
@@ -953,6 +970,7 @@ impl Engine {
     pub fn trigger(&mut self, schedule_id: &str, context: Value) -> Result<String, EngineError> {
         self.require_running("triggerScheduledExecution")?;
         let index = self.schedule_index(schedule_id)?;
+        self.require_handler(schedule_id)?;
         let now = self.now();
         Ok(self
             .create_execution(index, now, TriggerType::Manual, context, None)
@@ -972,6 +990,7 @@ impl Engine {
         }
         let (schedule_id, context) = (e.schedule_id.clone(), e.context.clone());
         let index = self.schedule_index(&schedule_id)?;
+        self.require_handler(&schedule_id)?;
         let now = self.now();
         Ok(self
             .create_execution(
@@ -993,6 +1012,7 @@ impl Engine {
     ) -> Result<Vec<String>, EngineError> {
         self.require_running("backfill")?;
         let index = self.schedule_index(schedule_id)?;
+        self.require_handler(schedule_id)?;
         if to <= from {
             return Err(EngineError::BadRange("`to` must be after `from`".into()));
         }

@@ -215,6 +215,48 @@ fn disabled_schedule_records_each_fire_as_skipped() {
     );
 }
 
+#[test]
+fn a_schedule_without_a_handler_is_skipped_no_handler_and_refuses_manual_runs() {
+    let mut e = engine_at("2026-01-01T00:00:00Z", 10);
+    e.set_executor(false);
+    e.create(config("a", "*/10 * * * *", json!({}))).unwrap();
+    e.take_json_messages();
+    e.advance(10 * 60_000, false).unwrap();
+    assert_eq!(
+        log(&mut e),
+        [format!("skipped:no_handler@{}", ms("2026-01-01T00:10:00Z"))]
+    );
+    // Late fires are all skipped for the same reason, whatever their catch-up policy.
+    e.advance(25 * 60_000, true).unwrap();
+    assert_eq!(
+        log(&mut e),
+        [
+            format!("skipped:no_handler@{}", ms("2026-01-01T00:20:00Z")),
+            format!("skipped:no_handler@{}", ms("2026-01-01T00:30:00Z")),
+        ]
+    );
+    assert_eq!(e.trigger("s-a", Value::Null).unwrap_err().code(), "ERR_NO_HANDLER");
+    let (from, to) = (at("2026-01-01T00:00:00Z"), at("2026-01-01T00:30:00Z"));
+    assert_eq!(e.backfill("s-a", from, to).unwrap_err().code(), "ERR_NO_HANDLER");
+    let health = e.schedule_health("s-a").unwrap();
+    assert_eq!(health["status"], "warning");
+    assert!(health["issues"][1]["message"].as_str().unwrap().starts_with("no handler"));
+    let text = e.prometheus(true);
+    assert!(text.contains("tickflow_skipped_fires_total{schedule=\"s-a\",reason=\"no_handler\"} 3"));
+    // Declared: it runs again, and its health has no such issue.
+    e.set_handled("s-a", true);
+    e.advance(10 * 60_000, false).unwrap();
+    assert_eq!(
+        log(&mut e),
+        ["schedule.triggered", "workflow.started", "execute:s-a#1"]
+    );
+    assert!(e.schedule_health("s-a").unwrap()["issues"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|i| i["type"] != "configuration"));
+}
+
 fn overlap_run(policy: &str) -> (Engine, Vec<String>) {
     let mut e = engine_at("2026-01-01T00:00:00Z", 10);
     e.create(config(
