@@ -24,7 +24,8 @@ const SCHEDULE: u8 = 1;
 /// `TRIGGERED, slot, executionId, trigger, event, atMs, scheduledMs, context` (times, here and
 /// below, relative to the base)
 const TRIGGERED: u8 = 2;
-/// `EXECUTE, slot, key, executionId, attempt, trigger, scheduledMs, startedMs, context`
+/// `EXECUTE, slot, key, executionId, attempt, trigger, scheduledMs, startedMs, context`; the
+/// attempt negated for a resumed run (`request.resumed`), which costs the usual one nothing.
 const EXECUTE: u8 = 3;
 /// `STARTED, slot, executionId, trigger, event, atMs, attempt`
 const STARTED: u8 = 4;
@@ -134,7 +135,8 @@ impl Encoder {
         w.number(slot);
         w.number(r.key);
         w.string(&r.about.execution_id);
-        w.number(r.attempt);
+        let attempt = i64::from(r.attempt);
+        w.number(if r.resumed { -attempt } else { attempt });
         w.number(r.about.trigger as u8);
         w.time(r.scheduled_ms);
         w.time(r.started_ms);

@@ -131,6 +131,9 @@ pub struct SpecExtras {
     pub retry: RetryPolicy,
     pub timeout_ms: Option<u64>,
     pub environment: Option<String>,
+    /// `scheduleConfig.onInterrupt: 'fail'`: an attempt that a stop or a dead process
+    /// interrupted fails with INTERRUPTED instead of running again.
+    pub fail_on_interrupt: bool,
 }
 
 impl SpecExtras {
@@ -147,6 +150,7 @@ impl SpecExtras {
         retry: RetryPolicy::NONE,
         timeout_ms: None,
         environment: None,
+        fail_on_interrupt: false,
     };
 }
 
@@ -211,6 +215,7 @@ const SCHEDULE_KEYS: &[&str] = &[
     "catchup",
     "jitterMs",
     "dstGap",
+    "onInterrupt",
 ];
 const SCHEDULE_RETRY_KEYS: &[&str] = &[
     "enabled",
@@ -345,6 +350,7 @@ pub fn parse_config(
         Some("skip") => DstGap::Skip,
         _ => DstGap::Shift,
     };
+    let fail_on_interrupt = s.choice("onInterrupt", &["resume", "fail"])? == Some("fail");
     let schedule_priority = match s.get("metadata") {
         // Absent or null reads as None.
         Some(Value::Object(m)) => Fields {
@@ -402,6 +408,7 @@ pub fn parse_config(
             retry,
             timeout_ms,
             environment,
+            fail_on_interrupt,
         })
         .filter(|x| *x != SpecExtras::DEFAULT)
         .map(Box::new),
