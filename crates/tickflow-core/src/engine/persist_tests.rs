@@ -164,7 +164,9 @@ fn occurrences_missed_while_down_follow_the_catchup_policy() {
     e.start().unwrap();
     let resumed = requests(&mut e);
     assert_eq!(resumed.len(), 4);
-    assert!(resumed.iter().all(|r| r["resumed"] == true && r["triggerType"] == "catchup"));
+    assert!(resumed
+        .iter()
+        .all(|r| r["resumed"] == true && r["triggerType"] == "catchup"));
     let all = e.list_executions(&parse_filters(&Value::Null, "filters").unwrap());
     assert_eq!(all.len(), 1 + 3);
     assert_eq!(e.schedule("s-once").unwrap().rt().stats.skipped, 9);
@@ -197,14 +199,18 @@ fn a_run_the_process_died_in_runs_again_at_the_next_start_uncounted() {
         failing = e.trigger("s-x", Value::Null).unwrap();
         let first = requests(&mut e);
         assert_eq!(first.len(), 2);
-        assert!(first.iter().all(|r| r["resumed"] == false && r["attempt"] == 1));
+        assert!(first
+            .iter()
+            .all(|r| r["resumed"] == false && r["attempt"] == 1));
     }
     let mut e = open(&path, t0 + Duration::seconds(5), 10);
     e.start().unwrap();
     let messages = requests(&mut e);
     let ids: Vec<_> = messages.iter().map(|r| r["executionId"].clone()).collect();
     assert_eq!(ids, [json!(done), json!(failing)]);
-    assert!(messages.iter().all(|r| r["resumed"] == true && r["attempt"] == 2));
+    assert!(messages
+        .iter()
+        .all(|r| r["resumed"] == true && r["attempt"] == 2));
     assert_eq!(execution_json(&e, &done)["retryCount"], 0);
     e.complete(&done, 2, run::Outcome::Completed(json!("ok")));
     // A resumed attempt that fails is the schedule's one attempt: no retry.
@@ -344,7 +350,10 @@ fn queued_work_survives_and_runs_in_order() {
     e.start().unwrap();
     // The running one was interrupted and runs again first (it is the oldest); the queue
     // goes on in order: the two other manual triggers, then the minute fire.
-    assert_eq!(execution_json(&e, &ids[0])["attempts"][0]["error"]["code"], INTERRUPTED);
+    assert_eq!(
+        execution_json(&e, &ids[0])["attempts"][0]["error"]["code"],
+        INTERRUPTED
+    );
     let mut order = Vec::new();
     for _ in 0..4 {
         let next = executes(&mut e);

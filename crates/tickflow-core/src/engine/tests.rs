@@ -707,7 +707,11 @@ fn on_interrupt_takes_resume_or_fail_only() {
         ))
         .unwrap_err();
     assert_eq!(err.code(), "ERR_INVALID_OPTION_VALUE");
-    assert!(err.to_string().contains("config.scheduleConfig.onInterrupt"), "{err}");
+    assert!(
+        err.to_string()
+            .contains("config.scheduleConfig.onInterrupt"),
+        "{err}"
+    );
 }
 
 #[test]
