@@ -271,4 +271,26 @@ mod tests {
         let parsed: serde_json::Value = serde_json::from_str(&ad_hoc).unwrap();
         assert_eq!(parsed.as_array().unwrap().len(), 1 + 8 + 7);
     }
+
+    #[test]
+    fn a_resumed_request_crosses_as_a_negated_attempt() {
+        let schedule = Arc::new(Fragments::bare("c", "s", "w"));
+        let request = |attempt, resumed| {
+            Message::Execute(Request {
+                about: about(&schedule, 0),
+                key: 9,
+                attempt,
+                resumed,
+                scheduled_ms: 1000,
+                started_ms: 1000,
+                context: None,
+            })
+        };
+        let mut encoder = Encoder::default();
+        let out = encoder.encode(vec![request(1, false), request(2, true)]);
+        assert_eq!(
+            out,
+            r#"[1000,1,0,"c","s","w",{},{},null,3,0,9,"exec_1",1,1,0,0,null,3,0,9,"exec_1",-2,1,0,0,null]"#
+        );
+    }
 }
