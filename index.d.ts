@@ -185,6 +185,12 @@ export interface ScheduleDefinition {
    * 'critical' at three times it. Default: the time between two fires of the pattern.
    */
   stallAfterMs?: number
+  /**
+   * An attempt that stop() or a dead process interrupted: run again at the next start or on
+   * another node, not counted against maxAttempts ('resume', the default), or failed with
+   * code INTERRUPTED ('fail'; at stop(), cancelled with reason 'stop').
+   */
+  onInterrupt?: 'resume' | 'fail'
 }
 
 export interface WorkflowExecutionConfig {
@@ -284,8 +290,13 @@ export interface ExecutionRequest {
   scheduleId: string
   workflowId: string
   scheduledWorkflowId: string
-  /** 1-based. */
+  /** 1-based; every start has its own number, a resumed one included. */
   attempt: number
+  /**
+   * True when this attempt runs again one that stop() or a dead process interrupted (the
+   * handler may have done part of its work already); false otherwise.
+   */
+  resumed: boolean
   triggerType: TriggerType
   scheduledTime: Date
   startedAt: Date
@@ -365,6 +376,10 @@ export interface ExecutionAttempt {
    * recorded, never applied.
    */
   lateOutcome?: { completed: boolean; code?: string; message?: string; receivedAt: Date }
+  /** false for an interrupted attempt that ran again: it does not count against maxAttempts. */
+  counted?: false
+  /** true for an attempt that runs again an interrupted one. */
+  resumed?: true
 }
 
 /** The production-ccs ScheduledExecution, with tickflow's record fields. */
@@ -789,6 +804,8 @@ export interface ScheduleOptions {
   catchup?: CatchupPolicy
   jitterMs?: number
   dstGap?: 'shift' | 'skip'
+  /** Default 'resume' (see ScheduleDefinition.onInterrupt). */
+  onInterrupt?: 'resume' | 'fail'
   startDate?: DateInput
   endDate?: DateInput
   maxExecutions?: number

@@ -139,13 +139,15 @@ describe('the concise API', () => {
     await expect(it.schedule('a', '* * * * *', { retries: { maxAttempts: '3' } }, fn)).rejects.toMatchObject({ name: 'TypeError', code: 'ERR_INVALID_ARG_TYPE', path: 'options.retries.maxAttempts' })
     await expect(it.schedule('a', '* * * * *', { overlap: 'skip' }, fn)).rejects.toMatchObject({ name: 'TypeError', code: 'ERR_UNKNOWN_OPTION', path: 'options.overlap' })
     await expect(it.schedule('a', '* * * * *', { overlapPolicy: 'never' }, fn)).rejects.toMatchObject({ name: 'RangeError', code: 'ERR_INVALID_OPTION_VALUE', path: 'options.overlapPolicy' })
+    await expect(it.schedule('a', '* * * * *', { onInterrupt: 'retry' }, fn)).rejects.toMatchObject({ name: 'RangeError', code: 'ERR_INVALID_OPTION_VALUE', path: 'options.onInterrupt', value: 'retry' })
     await expect(it.schedule('a', 'every minute', undefined, fn)).rejects.toMatchObject({ name: 'RangeError', code: 'ERR_INVALID_CRON', path: 'cron' })
     await expect(it.schedule('a', '* * * * *', { timezone: 'Mars/Base' }, fn)).rejects.toMatchObject({ code: 'ERR_UNKNOWN_TIMEZONE', path: 'options.timezone' })
     await expect(it.schedule('a b', '* * * * *', fn)).rejects.toMatchObject({ name: 'RangeError', path: 'id' })
     await expect(it.schedule('a', '* * * * *', {})).rejects.toMatchObject({ name: 'TypeError', code: 'ERR_INVALID_ARG_TYPE', path: 'handler' })
     expect(it.getScheduledWorkflows()).toEqual([])
     // Dates may be Dates or text, as in the file.
-    expect(await it.schedule('a', '* * * * *', { startDate: new Date('2026-02-01T00:00:00Z'), endDate: '2026-03-01T00:00:00Z' }, fn)).toBe('created')
+    expect(await it.schedule('a', '* * * * *', { startDate: new Date('2026-02-01T00:00:00Z'), endDate: '2026-03-01T00:00:00Z', onInterrupt: 'fail' }, fn)).toBe('created')
+    expect(it.getScheduledWorkflow('a').scheduleConfig.onInterrupt).toBe('fail')
     expect(it.getNextExecutionTimes('a', 1)[0].toISOString()).toBe('2026-02-01T00:00:00.000Z')
   })
 

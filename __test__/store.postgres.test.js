@@ -4,7 +4,7 @@
 // what is due, so a manual clock does not apply) and a throwaway server.
 const { WorkflowScheduleIntegration } = require('..')
 const { startPostgres } = require('./helpers/postgres')
-const { config, controlled, killWhileRunning } = require('./support')
+const { config, controlled, killWhileRunning, collect } = require('./support')
 
 jest.setTimeout(60_000)
 
@@ -74,19 +74,28 @@ test('fires missed while every node was down follow the catch-up policy, each dr
   await second.integration.stop()
 })
 
-test('executions running when their process was killed are retried as INTERRUPTED, or fail', async () => {
+test('a run its process was killed in runs again on the next node, once, as resumed; onInterrupt fail retries or fails it', async () => {
   const signal = await killWhileRunning({ type: 'postgres', connectionString: url })
   expect(signal).toBe('SIGKILL')
-  const { integration, events } = open(async (r) => `attempt ${r.attempt}`)
-  const completed = new Promise((resolve) => integration.once('workflow.completed', resolve))
+  const requests = []
+  const { integration, events } = open(async (r) => {
+    requests.push(r)
+    return `attempt ${r.attempt}`
+  })
+  const ended = collect(integration, ['workflow.completed', 'workflow.failed'], 3)
   await integration.start()
-  const done = await completed
-  expect(done).toMatchObject({ scheduleId: 'r', result: 'attempt 2', attempts: 2 })
+  const finals = await ended
+  expect(requests.filter((r) => r.scheduleId === 'm').map((r) => [r.attempt, r.resumed])).toEqual([[2, true]])
+  expect(finals.find((e) => e.scheduleId === 'm')).toMatchObject({ type: 'workflow.completed', result: 'attempt 2' })
+  const [m] = integration.listExecutions({ scheduleId: 'm' })
+  expect(m.attempts.map((a) => [a.error && a.error.code, a.counted, a.resumed])).toEqual([['INTERRUPTED', false, undefined], [null, undefined, true]])
+  expect(finals.find((e) => e.scheduleId === 'r')).toMatchObject({ type: 'workflow.completed', result: 'attempt 2', attempts: 2 })
   // Retried although retryableErrors lists only NETWORK: the failure was the process's.
   expect(events.find((e) => e.type === 'workflow.retrying')).toMatchObject({ scheduleId: 'r', attempt: 2, error: { code: 'INTERRUPTED' } })
-  expect(events.find((e) => e.type === 'workflow.failed')).toMatchObject({ scheduleId: 'f', status: 'failed', error: { code: 'INTERRUPTED' } })
+  expect(finals.find((e) => e.scheduleId === 'f')).toMatchObject({ status: 'failed', error: { code: 'INTERRUPTED' } })
   const [r] = integration.listExecutions({ scheduleId: 'r' })
   expect(r.attempts.map((a) => a.error && a.error.code)).toEqual(['INTERRUPTED', null])
+  expect(requests.filter((x) => x.scheduleId === 'r').map((x) => x.resumed)).toEqual([false])
   await integration.stop()
 })
 
@@ -109,14 +118,16 @@ test('stopping while executions run loses nothing: what did not finish waits in 
   const byStatus = {}
   for (const e of stored) byStatus[e.status] = (byStatus[e.status] || 0) + 1
   // 50 started (maxConcurrency), 35 answered; the 15 still running at the end of the grace
-  // period were interrupted: without retries left they fail INTERRUPTED, as after a crash.
-  // The 150 never started stay queued for the next node, instead of being cancelled.
-  expect(byStatus).toEqual({ completed: 35, failed: 15, queued: 150 })
-  expect(stored.filter((e) => e.status === 'failed').every((e) => e.error.code === 'INTERRUPTED')).toBe(true)
+  // period were interrupted and wait, queued, to run again (not counted against their one
+  // attempt); the 150 never started stay queued for the next node too.
+  expect(byStatus).toEqual({ completed: 35, queued: 165 })
+  const interrupted = stored.filter((e) => e.attempts.length === 1 && e.status === 'queued')
+  expect(interrupted).toHaveLength(15)
+  expect(interrupted.every((e) => e.attempts[0].error.code === 'INTERRUPTED' && e.attempts[0].counted === false)).toBe(true)
   await later.integration.start()
   const completed = () => later.integration.listExecutions({ limit: 1000 }).filter((e) => e.status === 'completed')
-  for (let i = 0; i < 100 && completed().length < 185; i++) await sleep(100)
-  expect(completed()).toHaveLength(185)
+  for (let i = 0; i < 100 && completed().length < 200; i++) await sleep(100)
+  expect(completed()).toHaveLength(200)
   await later.integration.stop()
 })
 

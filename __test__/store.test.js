@@ -4,7 +4,7 @@ const fs = require('node:fs')
 const os = require('node:os')
 const path = require('node:path')
 const { WorkflowScheduleIntegration } = require('..')
-const { START, config, controlled, killWhileRunning } = require('./support')
+const { START, config, controlled, killWhileRunning, collect, tick } = require('./support')
 const { rejection } = require('./helpers')
 
 let dir
@@ -93,25 +93,85 @@ test('fires missed while down follow the catch-up policy, each dropped one recor
   expect(third.integration.getSkippedOccurrences('s-none')).toHaveLength(10)
 })
 
-test('executions running when the process was killed are retried as INTERRUPTED, or fail', async () => {
+test('a run its process was killed in runs again at the next start, once, as resumed; onInterrupt fail retries or fails it', async () => {
   const file = path.join(dir, 'state.db')
   expect(await killWhileRunning({ type: 'sqlite', path: file })).toBe('SIGKILL')
-  const integration = new WorkflowScheduleIntegration({ executor: async (r) => `attempt ${r.attempt}`, store: { type: 'sqlite', path: file } })
+  const requests = []
+  const executor = async (r) => {
+    requests.push(r)
+    return `attempt ${r.attempt}`
+  }
+  const integration = new WorkflowScheduleIntegration({ executor, store: { type: 'sqlite', path: file } })
   const events = []
   integration.on('event', (e) => events.push(e))
-  const completed = new Promise((resolve) => integration.once('workflow.completed', resolve))
+  const ended = collect(integration, ['workflow.completed', 'workflow.failed'], 3)
   await integration.start()
-  const done = await completed
-  expect(done).toMatchObject({ scheduleId: 'r', result: 'attempt 2', attempts: 2 })
+  const finals = await ended
+  // The default: the interrupted run of 'm' runs again, told so, and its one attempt allowed
+  // was not used up by the interruption.
+  const [resumed, ...others] = requests.filter((r) => r.scheduleId === 'm')
+  expect(others).toEqual([])
+  expect(resumed).toMatchObject({ attempt: 2, resumed: true })
+  expect(finals.find((e) => e.scheduleId === 'm')).toMatchObject({ type: 'workflow.completed', result: 'attempt 2' })
+  const [m] = integration.listExecutions({ scheduleId: 'm' })
+  expect(m).toMatchObject({ status: 'completed', retryCount: 0 })
+  expect(m.attempts).toEqual([
+    expect.objectContaining({ attempt: 1, error: expect.objectContaining({ code: 'INTERRUPTED' }), counted: false }),
+    expect.objectContaining({ attempt: 2, error: null, resumed: true }),
+  ])
+  // onInterrupt 'fail': retried (although retryableErrors lists only NETWORK: the failure was
+  // the process's) while attempts remain, else failed; neither is a resumed run.
+  expect(finals.find((e) => e.scheduleId === 'r')).toMatchObject({ type: 'workflow.completed', result: 'attempt 2', attempts: 2 })
   const retrying = events.find((e) => e.type === 'workflow.retrying')
-  // Retried although retryableErrors lists only NETWORK: the failure was the process's.
   expect(retrying).toMatchObject({ scheduleId: 'r', attempt: 2, error: { code: 'INTERRUPTED' } })
-  const failed = events.find((e) => e.type === 'workflow.failed')
-  expect(failed).toMatchObject({ scheduleId: 'f', status: 'failed', error: { code: 'INTERRUPTED' } })
+  expect(finals.find((e) => e.scheduleId === 'f')).toMatchObject({ status: 'failed', error: { code: 'INTERRUPTED' } })
+  expect(requests.filter((r) => r.scheduleId !== 'm').map((r) => [r.scheduleId, r.resumed])).toEqual([['r', false]])
   const [r] = integration.listExecutions({ scheduleId: 'r' })
   expect(r.attempts.map((a) => a.error && a.error.code)).toEqual(['INTERRUPTED', null])
   await integration.stop()
 }, 20_000)
+
+test('a run stop() ended after its grace runs again at the next start, once, as resumed', async () => {
+  const file = path.join(dir, 'state.db')
+  const first = controlled()
+  const before = new WorkflowScheduleIntegration({ executor: first.executor, store: { type: 'sqlite', path: file } })
+  const cancelled = []
+  before.on('workflow.cancelled', (e) => cancelled.push(e))
+  await before.start()
+  await before.createScheduledWorkflow(config('g', '0 0 1 1 *'))
+  await before.createScheduledWorkflow(config('f', '0 0 1 1 *', { scheduleConfig: { onInterrupt: 'fail' } }))
+  const id = await before.triggerScheduledExecution('s-g')
+  const failing = await before.triggerScheduledExecution('s-f')
+  while (first.runs.length < 2) await tick()
+  expect(first.runs.map((r) => r.request.resumed)).toEqual([false, false])
+  await before.stop({ graceMs: 20 })
+  expect(first.runs.every((r) => r.request.signal.aborted)).toBe(true)
+  // Only the run that opted out is over: cancelled, as a stop did before.
+  expect(cancelled.map((e) => [e.executionId, e.reason])).toEqual([[failing, 'stop']])
+  // The aborted handler settles late: that changes nothing.
+  first.runs[0].resolve('too late')
+
+  const requests = []
+  const after = new WorkflowScheduleIntegration({
+    executor: async (r) => {
+      requests.push(r)
+      return 'done'
+    },
+    store: { type: 'sqlite', path: file },
+  })
+  const ended = collect(after, ['workflow.completed', 'workflow.failed', 'workflow.cancelled'], 1)
+  await after.start()
+  const [done] = await ended
+  expect(done).toMatchObject({ type: 'workflow.completed', executionId: id, result: 'done', attempts: 2 })
+  expect(requests.map((r) => [r.executionId, r.attempt, r.resumed])).toEqual([[id, 2, true]])
+  const record = after.getExecution(id)
+  expect(record.attempts).toEqual([
+    expect.objectContaining({ attempt: 1, error: expect.objectContaining({ code: 'INTERRUPTED' }), counted: false }),
+    expect.objectContaining({ attempt: 2, error: null, resumed: true }),
+  ])
+  expect(after.getExecution(failing)).toMatchObject({ status: 'cancelled', cancelReason: 'stop' })
+  await after.stop()
+})
 
 test('history retention bounds what the store keeps', async () => {
   const file = path.join(dir, 'state.db')
@@ -287,6 +347,10 @@ test('stopping while executions run and the store writes loses nothing', async (
   expect(stored.map((e) => e.id).sort()).toEqual([...ids].sort())
   const byStatus = {}
   for (const e of stored) byStatus[e.status] = (byStatus[e.status] || 0) + 1
-  expect(byStatus).toEqual({ completed: 35, cancelled: 165 })
+  // 50 started (maxConcurrency), 35 answered; the 15 still running at the end of the grace
+  // period wait, queued, to run again at the next start; the 150 never started are cancelled.
+  expect(byStatus).toEqual({ completed: 35, queued: 15, cancelled: 150 })
   expect(stored.filter((e) => e.status === 'cancelled').every((e) => e.cancelReason === 'stop')).toBe(true)
+  const interrupted = stored.filter((e) => e.status === 'queued')
+  expect(interrupted.every((e) => e.attempts.length === 1 && e.attempts[0].error.code === 'INTERRUPTED')).toBe(true)
 })

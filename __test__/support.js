@@ -41,7 +41,11 @@ function controlled() {
 
 const tick = () => new Promise((resolve) => setImmediate(resolve))
 
-/** Runs a child that triggers executions whose executor never settles, then kills it. */
+/**
+ * Runs a child that triggers executions whose executor never settles, then kills it: 'm'
+ * (one attempt, the default onInterrupt), and 'r' (two attempts) and 'f' (one) with
+ * onInterrupt 'fail'.
+ */
 function killWhileRunning(store) {
   const code = `
     const { WorkflowScheduleIntegration } = require(${JSON.stringify(path.join(__dirname, '..'))})
@@ -51,22 +55,41 @@ function killWhileRunning(store) {
     })
     ;(async () => {
       await integration.start()
-      const never = { scheduleConfig: { cronExpression: '0 0 1 1 *' } }
-      await integration.createScheduledWorkflow({ id: 'r', workflowId: 'w', scheduleId: 'r', ...never,
+      const never = { cronExpression: '0 0 1 1 *' }
+      const fail = { scheduleConfig: { ...never, onInterrupt: 'fail' } }
+      await integration.createScheduledWorkflow({ id: 'r', workflowId: 'w', scheduleId: 'r', ...fail,
         executionConfig: { retryPolicy: { maxAttempts: 2, backoffStrategy: 'fixed', initialDelay: 10, maxDelay: 10, multiplier: 1, retryableErrors: ['NETWORK'] } } })
-      await integration.createScheduledWorkflow({ id: 'f', workflowId: 'w', scheduleId: 'f', ...never })
+      await integration.createScheduledWorkflow({ id: 'f', workflowId: 'w', scheduleId: 'f', ...fail })
+      await integration.createScheduledWorkflow({ id: 'm', workflowId: 'w', scheduleId: 'm', scheduleConfig: never })
       await integration.triggerScheduledExecution('r')
       await integration.triggerScheduledExecution('f')
+      await integration.triggerScheduledExecution('m')
     })()`
   return new Promise((resolve) => {
     const child = spawn(process.execPath, ['-e', code], { stdio: ['ignore', 'pipe', 'inherit'] })
     let seen = 0
     child.stdout.on('data', (d) => {
       seen += String(d).split('running').length - 1
-      if (seen === 2) child.kill('SIGKILL')
+      if (seen === 3) child.kill('SIGKILL')
     })
     child.on('exit', (exitCode, signal) => resolve(signal))
   })
 }
 
-module.exports = { START, config, manual, controlled, tick, killWhileRunning }
+/** Resolves with the events of `types` once `count` of them were emitted by `integration`. */
+function collect(integration, types, count) {
+  const seen = []
+  return new Promise((resolve) => {
+    const listener = (e) => {
+      if (!types.includes(e.type)) return
+      seen.push(e)
+      if (seen.length === count) {
+        integration.off('event', listener)
+        resolve(seen)
+      }
+    }
+    integration.on('event', listener)
+  })
+}
+
+module.exports = { START, config, manual, controlled, tick, killWhileRunning, collect }

@@ -89,12 +89,14 @@ class AttemptSignal {
  */
 class ExecutionRequest {
   #attempt
-  constructor(executionId, parts, attempt, triggerType, scheduledTime, startedAt, context, signal) {
+  constructor(executionId, parts, attempt, resumed, triggerType, scheduledTime, startedAt, context, signal) {
     this.executionId = executionId
     this.scheduleId = parts.scheduleId
     this.workflowId = parts.workflowId
     this.scheduledWorkflowId = parts.configId
     this.attempt = attempt
+    // It runs again an attempt that a stop or a dead process interrupted.
+    this.resumed = resumed
     this.triggerType = triggerType
     this.scheduledTime = scheduledTime
     this.startedAt = startedAt
@@ -227,14 +229,17 @@ class Decoder {
     }
   }
 
-  // `code, slot, key, executionId, attempt, trigger, scheduledMs, startedMs, context`
+  // `code, slot, key, executionId, attempt, trigger, scheduledMs, startedMs, context`; the
+  // attempt is negated for a resumed run.
   request(m, i, attempt) {
     const p = this.schedules[m[i + 1]]
     const context = m[i + 8]
+    const number = m[i + 4]
     return new ExecutionRequest(
       m[i + 3],
       p,
-      m[i + 4],
+      number < 0 ? -number : number,
+      number < 0,
       TRIGGER[m[i + 5]],
       new Date(this.base + m[i + 6]),
       new Date(this.base + m[i + 7]),

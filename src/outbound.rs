@@ -24,7 +24,8 @@ const SCHEDULE: u8 = 1;
 /// `TRIGGERED, slot, executionId, trigger, event, atMs, scheduledMs, context` (times, here and
 /// below, relative to the base)
 const TRIGGERED: u8 = 2;
-/// `EXECUTE, slot, key, executionId, attempt, trigger, scheduledMs, startedMs, context`
+/// `EXECUTE, slot, key, executionId, attempt, trigger, scheduledMs, startedMs, context`; the
+/// attempt negated for a resumed run (`request.resumed`), which costs the usual one nothing.
 const EXECUTE: u8 = 3;
 /// `STARTED, slot, executionId, trigger, event, atMs, attempt`
 const STARTED: u8 = 4;
@@ -134,7 +135,8 @@ impl Encoder {
         w.number(slot);
         w.number(r.key);
         w.string(&r.about.execution_id);
-        w.number(r.attempt);
+        let attempt = i64::from(r.attempt);
+        w.number(if r.resumed { -attempt } else { attempt });
         w.number(r.about.trigger as u8);
         w.time(r.scheduled_ms);
         w.time(r.started_ms);
@@ -268,5 +270,27 @@ mod tests {
         assert!(ad_hoc.starts_with(r#"[1000,1,-1,"c","s","w2""#), "{ad_hoc}");
         let parsed: serde_json::Value = serde_json::from_str(&ad_hoc).unwrap();
         assert_eq!(parsed.as_array().unwrap().len(), 1 + 8 + 7);
+    }
+
+    #[test]
+    fn a_resumed_request_crosses_as_a_negated_attempt() {
+        let schedule = Arc::new(Fragments::bare("c", "s", "w"));
+        let request = |attempt, resumed| {
+            Message::Execute(Request {
+                about: about(&schedule, 0),
+                key: 9,
+                attempt,
+                resumed,
+                scheduled_ms: 1000,
+                started_ms: 1000,
+                context: None,
+            })
+        };
+        let mut encoder = Encoder::default();
+        let out = encoder.encode(vec![request(1, false), request(2, true)]);
+        assert_eq!(
+            out,
+            r#"[1000,1,0,"c","s","w",{},{},null,3,0,9,"exec_1",1,1,0,0,null,3,0,9,"exec_1",-2,1,0,0,null]"#
+        );
     }
 }

@@ -15,7 +15,7 @@ use serde_json::Value;
 
 use super::core::{Engine, Lifecycle, Message};
 use super::execution::{Execution, ExecutionStatus};
-use super::persist::{Journal, INTERRUPTED};
+use super::persist::Journal;
 use super::run::Outcome;
 use super::timers::Timer;
 use super::EngineError;
@@ -845,8 +845,8 @@ impl Engine {
         });
     }
 
-    /// Nodes that died: their rows go, and their running attempts end INTERRUPTED and are
-    /// retried (here or anywhere) under the usual retry rules.
+    /// Nodes that died: their rows go, and their running attempts end INTERRUPTED and run
+    /// again (here or anywhere; `Engine::interrupt`).
     fn reap(&mut self) {
         let link = self.cluster.as_mut().expect("in a cluster");
         match link.db.reap_nodes() {
@@ -864,29 +864,6 @@ impl Engine {
             }
             e.dispatch();
         });
-    }
-
-    /// A running attempt that will not answer: INTERRUPTED, retried while attempts remain.
-    pub(crate) fn interrupt(&mut self, key: u64, why: &str) {
-        let now = self.now();
-        let Some(e) = self.executions.get_mut(&key) else {
-            return;
-        };
-        if e.status != ExecutionStatus::Running {
-            return;
-        }
-        let attempt = e.attempt();
-        if let Some(a) = e.attempts.last_mut() {
-            a.ended.get_or_insert(now);
-        }
-        self.release(key);
-        self.fail_attempt(
-            key,
-            INTERRUPTED.into(),
-            format!("attempt {attempt} was interrupted: {why}"),
-            None,
-            false,
-        );
     }
 
     /// This node's attempts, after it lost its lease: aborted, their slots freed.
@@ -948,8 +925,8 @@ impl Engine {
         }
     }
 
-    /// Stopping in a cluster: attempts still running here end INTERRUPTED, to be retried
-    /// by the nodes that go on; queued work stays queued for them.
+    /// Stopping in a cluster: attempts still running here end INTERRUPTED, to run again on
+    /// the nodes that go on; queued work stays queued for them.
     pub(crate) fn interrupt_local(&mut self) {
         let ids = self.schedules_of(self.local.keys().copied());
         let result = self.locked(
@@ -1054,7 +1031,7 @@ impl Engine {
                 let ended = e.attempts.last().and_then(|a| a.ended).unwrap_or(e.created);
                 let delay = self
                     .schedule(&e.schedule_id)
-                    .map_or(0, |s| s.spec.extras().retry.delay_ms(e.attempt()));
+                    .map_or(0, |s| s.spec.extras().retry.delay_ms(e.counted_attempts()));
                 (Some(ended.timestamp_millis() + delay as i64), None)
             }
             ExecutionStatus::Running => (None, e.attempts.last().and_then(|a| a.node.clone())),

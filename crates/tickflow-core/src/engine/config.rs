@@ -133,6 +133,9 @@ pub struct SpecExtras {
     pub environment: Option<String>,
     /// A run older than this is stalled; `None`: the cron's period around now.
     pub stall_after_ms: Option<u64>,
+    /// `scheduleConfig.onInterrupt: 'fail'`: an attempt that a stop or a dead process
+    /// interrupted fails with INTERRUPTED instead of running again.
+    pub fail_on_interrupt: bool,
 }
 
 impl SpecExtras {
@@ -150,6 +153,7 @@ impl SpecExtras {
         timeout_ms: None,
         environment: None,
         stall_after_ms: None,
+        fail_on_interrupt: false,
     };
 }
 
@@ -215,6 +219,7 @@ const SCHEDULE_KEYS: &[&str] = &[
     "jitterMs",
     "dstGap",
     "stallAfterMs",
+    "onInterrupt",
 ];
 const SCHEDULE_RETRY_KEYS: &[&str] = &[
     "enabled",
@@ -350,6 +355,7 @@ pub fn parse_config(
         Some("skip") => DstGap::Skip,
         _ => DstGap::Shift,
     };
+    let fail_on_interrupt = s.choice("onInterrupt", &["resume", "fail"])? == Some("fail");
     let schedule_priority = match s.get("metadata") {
         // Absent or null reads as None.
         Some(Value::Object(m)) => Fields {
@@ -408,6 +414,7 @@ pub fn parse_config(
             timeout_ms,
             environment,
             stall_after_ms,
+            fail_on_interrupt,
         })
         .filter(|x| *x != SpecExtras::DEFAULT)
         .map(Box::new),

@@ -630,19 +630,32 @@ impl Engine {
         }
     }
 
-    /// Cancels what still runs (reason `stop`).
+    /// Ends what still runs: its executors are aborted (reason `stop`) and each attempt is
+    /// interrupted, to run again at the next start (no event: the execution is not over);
+    /// one whose schedule says `onInterrupt: 'fail'` is cancelled (reason `stop`).
     pub fn abort_running(&mut self) {
         if self.cluster.is_some() {
             return self.interrupt_local();
         }
-        let running: Vec<u64> = self
+        let mut running: Vec<u64> = self
             .executions
             .iter()
             .filter(|(_, e)| e.status == ExecutionStatus::Running)
             .map(|(k, _)| *k)
             .collect();
+        running.sort_unstable();
         for key in running {
-            self.cancel_key(key, "stop");
+            if !self.resumes_on_interrupt(key) {
+                self.cancel_key(key, "stop");
+                continue;
+            }
+            let e = &self.executions[&key];
+            self.outbox.push(Message::Abort {
+                execution_id: e.id.to_string(),
+                attempt: e.attempt(),
+                reason: "stop".into(),
+            });
+            self.interrupt(key, "the integration stopped");
         }
     }
 

@@ -141,6 +141,11 @@ pub struct Attempt {
     pub late: Option<LateOutcome>,
     /// In a cluster, the node (token) that ran it.
     pub node: Option<String>,
+    /// False for an attempt that a stop or a dead process interrupted and that runs again:
+    /// it does not count against `maxAttempts`.
+    pub counted: bool,
+    /// It runs again an interrupted attempt (the executor's `request.resumed`).
+    pub resumed: bool,
 }
 
 /// An executor's answer that came after its attempt ended.
@@ -210,6 +215,16 @@ impl Execution {
         self.attempts.last().map_or(0, |a| a.number)
     }
 
+    /// Attempts that count against `maxAttempts`: interrupted ones that ran again do not.
+    pub fn counted_attempts(&self) -> u32 {
+        self.attempts.iter().filter(|a| a.counted).count() as u32
+    }
+
+    /// Interrupted attempts that ran (or will run) again.
+    pub fn resumes(&self) -> u32 {
+        self.attempts.len() as u32 - self.counted_attempts()
+    }
+
     /// The production-ccs `ScheduledExecution` shape, with tickflow's extra fields:
     /// `context` as its ExecutionContext (`environment` and `metadata` are the schedule's),
     /// `result` as its ExecutionResult once final (`output` is what the executor returned),
@@ -269,6 +284,13 @@ impl Execution {
                 if let Some(node) = &a.node {
                     v["node"] = json!(node);
                 }
+                // Written only when they say something, as most attempts are neither.
+                if !a.counted {
+                    v["counted"] = json!(false);
+                }
+                if a.resumed {
+                    v["resumed"] = json!(true);
+                }
                 v
             })
             .collect();
@@ -286,7 +308,7 @@ impl Execution {
             "context": self.context,
             "result": self.result,
             "error": self.error.as_ref().map(ErrorInfo::to_json),
-            "retryCount": self.attempts.len().saturating_sub(1),
+            "retryCount": self.counted_attempts().saturating_sub(1),
             "maxRetries": self.max_attempts.saturating_sub(1),
             "attempts": attempts,
             "duration": self.duration_ms(),
@@ -319,6 +341,8 @@ impl Execution {
                     error: error_of(&a["error"]),
                     late: LateOutcome::from_json(&a["lateOutcome"]),
                     node: a["node"].as_str().map(str::to_string),
+                    counted: a["counted"].as_bool().unwrap_or(true),
+                    resumed: a["resumed"].as_bool().unwrap_or(false),
                 })
             })
             .collect::<Option<Vec<_>>>()?;

@@ -65,6 +65,8 @@ pub struct Request {
     /// The execution's key in the engine, for the answer to name.
     pub key: u64,
     pub attempt: u32,
+    /// It runs again an attempt that a stop or a dead process interrupted.
+    pub resumed: bool,
     pub scheduled_ms: i64,
     pub started_ms: i64,
     pub context: Option<String>,
@@ -236,6 +238,11 @@ impl Request {
         text::push_string(&mut out, "workflowId", &f.workflow_id);
         text::push_string(&mut out, "scheduledWorkflowId", &f.config_id);
         text::push_number(&mut out, "attempt", self.attempt);
+        out.push_str(if self.resumed {
+            ",\"resumed\":true"
+        } else {
+            ",\"resumed\":false"
+        });
         text::push_string(&mut out, "triggerType", self.about.trigger.as_str());
         text::push_date(&mut out, "scheduledTime", self.scheduled_ms);
         text::push_date(&mut out, "startedAt", self.started_ms);

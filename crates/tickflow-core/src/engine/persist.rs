@@ -18,7 +18,7 @@ use super::timers::Timer;
 use super::EngineError;
 use crate::store::{Changes, ExecutionRow, ScheduleRow, SkipRow, Snapshot, Store, StoreError};
 
-/// The error code of an attempt that was running when the process ended.
+/// The error code of an attempt that was running when its process stopped or ended.
 pub const INTERRUPTED: &str = "INTERRUPTED";
 
 /// Schedules a retention sweep looks at per commit: enough to keep up, small enough that
@@ -510,8 +510,9 @@ impl Engine {
     }
 
     /// When starting on a restored store: attempts that were running when the process
-    /// ended fail with INTERRUPTED and are retried while attempts remain; queued work is
-    /// queued again, and waiting retries wait for what is left of their delay.
+    /// ended are interrupted (they run again, or fail with INTERRUPTED: `interrupt`);
+    /// queued work is queued again, and waiting retries wait for what is left of their
+    /// delay.
     pub(crate) fn recover_interrupted(&mut self) {
         let now = self.now();
         let mut keys: Vec<u64> = self
@@ -525,30 +526,15 @@ impl Engine {
             let Some(e) = self.executions.get(&key) else {
                 continue;
             };
-            let (status, attempt, schedule_id) = (e.status, e.attempt(), e.schedule_id.clone());
+            let (status, attempt, counted) = (e.status, e.attempt(), e.counted_attempts());
             let ended = e.attempts.last().and_then(|a| a.ended).unwrap_or(now);
             match status {
-                ExecutionStatus::Running => {
-                    if let Some(a) = self
-                        .executions
-                        .get_mut(&key)
-                        .and_then(|e| e.attempts.last_mut())
-                    {
-                        a.ended.get_or_insert(now);
-                    }
-                    self.fail_attempt(
-                        key,
-                        INTERRUPTED.into(),
-                        format!("attempt {attempt} was running when the process ended"),
-                        None,
-                        false,
-                    );
-                }
+                ExecutionStatus::Running => self.interrupt(key, "its process ended"),
                 ExecutionStatus::Queued => self.enqueue(key),
                 ExecutionStatus::Retrying => {
                     let delay = self
-                        .schedule(&schedule_id)
-                        .map_or(0, |s| s.spec.extras().retry.delay_ms(attempt));
+                        .schedule(&e.schedule_id)
+                        .map_or(0, |s| s.spec.extras().retry.delay_ms(counted));
                     let at = ended + Duration::milliseconds(delay as i64);
                     self.timers.push(
                         at.max(now),

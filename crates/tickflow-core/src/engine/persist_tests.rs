@@ -153,7 +153,8 @@ fn occurrences_missed_while_down_follow_the_catchup_policy() {
         .filter(|x| x["triggerType"] == "catchup")
         .count();
     assert_eq!(catchups, 4);
-    // Each occurrence is handled once: another restart finds nothing more to do.
+    // Each occurrence is handled once: another restart fires nothing more; it only resumes
+    // the four runs that this crash interrupted.
     drop(e);
     let mut e = open(
         &path,
@@ -161,12 +162,112 @@ fn occurrences_missed_while_down_follow_the_catchup_policy() {
         10,
     );
     e.start().unwrap();
-    assert_eq!(execute_ids(&log(&mut e)), 0);
+    let resumed = requests(&mut e);
+    assert_eq!(resumed.len(), 4);
+    assert!(resumed
+        .iter()
+        .all(|r| r["resumed"] == true && r["triggerType"] == "catchup"));
+    let all = e.list_executions(&parse_filters(&Value::Null, "filters").unwrap());
+    assert_eq!(all.len(), 1 + 3);
     assert_eq!(e.schedule("s-once").unwrap().rt().stats.skipped, 9);
 }
 
+/// The requests handed to the executor, in full.
+fn requests(e: &mut Engine) -> Vec<Value> {
+    e.take_json_messages()
+        .into_iter()
+        .filter_map(|m| match m {
+            JsonMessage::Execute(t) => Some(serde_json::from_str(&t).unwrap()),
+            _ => None,
+        })
+        .collect()
+}
+
 #[test]
-fn a_running_execution_is_interrupted_then_retried_or_failed() {
+fn a_run_the_process_died_in_runs_again_at_the_next_start_uncounted() {
+    let dir = TempDir::new("resume");
+    let path = dir.file("state.db");
+    let t0 = at("2026-03-01T00:00:00Z");
+    let (done, failing);
+    {
+        let mut e = open(&path, t0, 10);
+        e.start().unwrap();
+        // One attempt each (the default): a resumed run is not a second one.
+        e.create(config("d", "0 0 1 1 *", json!({}))).unwrap();
+        e.create(config("x", "0 0 1 1 *", json!({}))).unwrap();
+        done = e.trigger("s-d", Value::Null).unwrap();
+        failing = e.trigger("s-x", Value::Null).unwrap();
+        let first = requests(&mut e);
+        assert_eq!(first.len(), 2);
+        assert!(first
+            .iter()
+            .all(|r| r["resumed"] == false && r["attempt"] == 1));
+    }
+    let mut e = open(&path, t0 + Duration::seconds(5), 10);
+    e.start().unwrap();
+    let messages = requests(&mut e);
+    let ids: Vec<_> = messages.iter().map(|r| r["executionId"].clone()).collect();
+    assert_eq!(ids, [json!(done), json!(failing)]);
+    assert!(messages
+        .iter()
+        .all(|r| r["resumed"] == true && r["attempt"] == 2));
+    assert_eq!(execution_json(&e, &done)["retryCount"], 0);
+    e.complete(&done, 2, run::Outcome::Completed(json!("ok")));
+    // A resumed attempt that fails is the schedule's one attempt: no retry.
+    let failure = run::Outcome::Failed {
+        code: "BOOM".into(),
+        message: "boom".into(),
+        stack: None,
+    };
+    e.complete(&failing, 2, failure);
+    assert!(requests(&mut e).is_empty());
+    drop(e);
+    let e = open(&path, t0 + Duration::seconds(9), 10);
+    let d = execution_json(&e, &done);
+    assert_eq!(d["status"], "completed");
+    assert_eq!(d["attempts"][0]["error"]["code"], INTERRUPTED);
+    assert_eq!(d["attempts"][0]["counted"], false);
+    assert_eq!(d["attempts"][1]["resumed"], true);
+    assert!(d["attempts"][1].get("counted").is_none());
+    let x = execution_json(&e, &failing);
+    assert_eq!(x["status"], "failed");
+    assert_eq!(x["error"]["code"], "BOOM");
+}
+
+#[test]
+fn a_run_that_keeps_killing_its_process_fails_after_max_resumes() {
+    let dir = TempDir::new("resume-cap");
+    let path = dir.file("state.db");
+    let t0 = at("2026-03-01T00:00:00Z");
+    let id;
+    {
+        let mut e = open(&path, t0, 10);
+        e.start().unwrap();
+        e.create(config("k", "0 0 1 1 *", json!({}))).unwrap();
+        id = e.trigger("s-k", Value::Null).unwrap();
+        assert_eq!(requests(&mut e).len(), 1);
+    }
+    for restart in 1..=run::MAX_RESUMES {
+        let mut e = open(&path, t0 + Duration::seconds(restart as i64), 10);
+        e.start().unwrap();
+        let again = requests(&mut e);
+        assert_eq!(again.len(), 1, "restart {restart}");
+        assert_eq!(again[0]["resumed"], true);
+    }
+    let mut e = open(&path, t0 + Duration::seconds(60), 10);
+    e.start().unwrap();
+    assert!(requests(&mut e).is_empty());
+    let k = execution_json(&e, &id);
+    assert_eq!(k["status"], "failed");
+    assert_eq!(k["error"]["code"], INTERRUPTED);
+    assert_eq!(
+        k["attempts"].as_array().unwrap().len() as u32,
+        run::MAX_RESUMES + 1
+    );
+}
+
+#[test]
+fn with_on_interrupt_fail_a_running_execution_is_retried_or_failed() {
     let dir = TempDir::new("interrupt");
     let path = dir.file("state.db");
     let t0 = at("2026-03-01T00:00:00Z");
@@ -177,10 +278,18 @@ fn a_running_execution_is_interrupted_then_retried_or_failed() {
         e.create(config(
             "r",
             "0 0 1 1 *",
-            json!({ "executionConfig": { "retryPolicy": { "maxAttempts": 2, "backoffStrategy": "fixed", "initialDelay": 1000, "retryableErrors": ["NETWORK"] } } }),
+            json!({
+                "executionConfig": { "retryPolicy": { "maxAttempts": 2, "backoffStrategy": "fixed", "initialDelay": 1000, "retryableErrors": ["NETWORK"] } },
+                "scheduleConfig": { "onInterrupt": "fail" },
+            }),
         ))
         .unwrap();
-        e.create(config("f", "0 0 1 1 *", json!({}))).unwrap();
+        e.create(config(
+            "f",
+            "0 0 1 1 *",
+            json!({ "scheduleConfig": { "onInterrupt": "fail" } }),
+        ))
+        .unwrap();
         retried = e.trigger("s-r", Value::Null).unwrap();
         failed = e.trigger("s-f", Value::Null).unwrap();
         assert_eq!(executes(&mut e).len(), 2);
@@ -239,11 +348,14 @@ fn queued_work_survives_and_runs_in_order() {
     }
     let mut e = open(&path, t0 + Duration::seconds(61), 1);
     e.start().unwrap();
-    // The running one was interrupted (no retries configured); the queue goes on in order:
-    // the two manual triggers, then the minute fire.
-    assert_eq!(execution_json(&e, &ids[0])["error"]["code"], INTERRUPTED);
+    // The running one was interrupted and runs again first (it is the oldest); the queue
+    // goes on in order: the two other manual triggers, then the minute fire.
+    assert_eq!(
+        execution_json(&e, &ids[0])["attempts"][0]["error"]["code"],
+        INTERRUPTED
+    );
     let mut order = Vec::new();
-    for _ in 0..3 {
+    for _ in 0..4 {
         let next = executes(&mut e);
         assert_eq!(next.len(), 1, "{next:?}");
         let (id, attempt) = next[0].clone();
@@ -255,8 +367,10 @@ fn queued_work_survives_and_runs_in_order() {
         );
         e.complete(&id, attempt as u32, run::Outcome::Completed(Value::Null));
     }
-    assert_eq!(order, ["s-m", "s-m", "s-q"]);
-    assert_eq!(execution_json(&e, &ids[2])["status"], "completed");
+    assert_eq!(order, ["s-m", "s-m", "s-m", "s-q"]);
+    assert!(ids
+        .iter()
+        .all(|id| execution_json(&e, id)["status"] == "completed"));
 }
 
 #[test]

@@ -26,6 +26,9 @@ pub enum Outcome {
 }
 
 const LATENCY_SAMPLES: usize = 10_000;
+/// Interrupted attempts one execution may resume; past them the next interruption fails
+/// it with INTERRUPTED, so that a handler that kills its process does not do so forever.
+pub(crate) const MAX_RESUMES: u32 = 5;
 const DURATION_SAMPLES: usize = 1_000;
 
 impl Engine {
@@ -435,7 +438,10 @@ impl Engine {
         let Some(e) = self.executions.get_mut(&key) else {
             return;
         };
+        // A new number even for a resumed run: an answer that the interrupted attempt's
+        // executor still sends (after a stop, in this process) must not count for it.
         let number = e.attempts.len() as u32 + 1;
+        let resumed = e.attempts.last().is_some_and(|a| !a.counted);
         let node = self.cluster.as_ref().map(|c| c.db.node.token());
         let e = self.executions.get_mut(&key).expect("present");
         e.attempts.push(Attempt {
@@ -445,6 +451,8 @@ impl Engine {
             error: None,
             late: None,
             node,
+            counted: true,
+            resumed,
         });
         e.status = ExecutionStatus::Running;
         e.started.get_or_insert(now);
@@ -493,6 +501,7 @@ impl Engine {
             about,
             key,
             attempt: number,
+            resumed,
             scheduled_ms,
             started_ms: now.timestamp_millis(),
             context,
@@ -662,6 +671,64 @@ impl Engine {
         self.dispatch();
     }
 
+    /// Whether an interrupted attempt of this execution runs again (instead of failing with
+    /// INTERRUPTED): unless its schedule says `onInterrupt: 'fail'`, or it was resumed so
+    /// often that the run itself is the likely cause (a handler that kills its process).
+    pub(crate) fn resumes_on_interrupt(&self, key: u64) -> bool {
+        self.executions.get(&key).is_some_and(|e| {
+            e.resumes() < MAX_RESUMES
+                && self
+                    .schedule(&e.schedule_id)
+                    .is_some_and(|s| !s.spec.extras().fail_on_interrupt)
+        })
+    }
+
+    /// A running attempt that will not answer (its process stopped or died, or its node
+    /// stopped answering): it ends with INTERRUPTED, then runs again as a new attempt that
+    /// does not count against `maxAttempts`, or (`onInterrupt: 'fail'`) it fails, and is
+    /// retried while attempts remain.
+    pub(crate) fn interrupt(&mut self, key: u64, why: &str) {
+        let now = self.now();
+        let resume = self.resumes_on_interrupt(key);
+        let Some(e) = self.executions.get_mut(&key) else {
+            return;
+        };
+        if e.status != ExecutionStatus::Running {
+            return;
+        }
+        let attempt = e.attempt();
+        if let Some(a) = e.attempts.last_mut() {
+            a.ended.get_or_insert(now);
+        }
+        self.release(key);
+        let message = format!("attempt {attempt} was interrupted: {why}");
+        let code = super::persist::INTERRUPTED.to_string();
+        if !resume {
+            return self.fail_attempt(key, code, message, None, false);
+        }
+        self.touch_execution(key);
+        let error = ErrorInfo {
+            code,
+            message,
+            stack: None,
+            retryable: true,
+            at: now,
+        };
+        let e = self.executions.get_mut(&key).expect("present");
+        if let Some(a) = e.attempts.last_mut() {
+            a.error = Some(error.clone());
+            a.counted = false;
+        }
+        e.error = Some(error);
+        e.status = ExecutionStatus::Queued;
+        // Queued for this process's dispatch when it runs alone and goes on (a start that
+        // recovers); a stopping process leaves it for its next start, and in a cluster any
+        // node with room claims it.
+        if self.lifecycle == Lifecycle::Running && self.cluster.is_none() {
+            self.enqueue(key);
+        }
+    }
+
     /// Records a failed attempt, then retries it or ends the execution.
     pub(crate) fn fail_attempt(
         &mut self,
@@ -695,6 +762,8 @@ impl Engine {
             return;
         };
         let attempt = e.attempt();
+        // Interrupted attempts that ran again are not among them.
+        let counted = e.counted_attempts();
         if let Some(a) = e.attempts.last_mut() {
             a.error = Some(error.clone());
         }
@@ -703,7 +772,7 @@ impl Engine {
         let Some(e) = self.executions.get_mut(&key) else {
             return;
         };
-        if retryable && attempt < e.max_attempts && self.lifecycle != Lifecycle::Running && alone {
+        if retryable && counted < e.max_attempts && self.lifecycle != Lifecycle::Running && alone {
             // Stopping: no retry will run, so it ends as the other waiting work does. The
             // attempt is over (and out of the in-flight count): no abort for it. (In a
             // cluster the retry waits in the database for the nodes that go on.)
@@ -714,9 +783,9 @@ impl Engine {
         let Some(max_attempts) = self.executions.get(&key).map(|e| e.max_attempts) else {
             return;
         };
-        if retryable && attempt < max_attempts {
+        if retryable && counted < max_attempts {
             self.count_retry(key);
-            let base = policy.delay_ms(attempt);
+            let base = policy.delay_ms(counted);
             let cut = if policy.jitter > 0.0 {
                 (base as f64 * policy.jitter * (self.random() % 10_000) as f64 / 10_000.0) as u64
             } else {

@@ -666,15 +666,94 @@ fn stop_cancels_waiting_work_and_start_again_catches_up() {
     assert_eq!(e.execution(&running).unwrap()["status"], "running");
     e.abort_running();
     e.finish_stop();
-    assert_eq!(e.execution(&running).unwrap()["cancelReason"], "stop");
+    // The run that was still going is aborted, not over: it waits for the next start.
+    let r = e.execution(&running).unwrap();
+    assert_eq!(r["status"], "queued");
+    assert_eq!(r["attempts"][0]["error"]["code"], INTERRUPTED);
+    assert_eq!(r["attempts"][0]["counted"], false);
     assert_eq!(e.in_flight, 0);
-    e.take_json_messages();
+    assert_eq!(
+        log(&mut e),
+        ["cancelled:stop", "abort:stop", "integration.stopped"]
+    );
     // While stopped, :10 and :20 pass; start() treats them as late fires (catchup once).
     e.advance(25 * 60_000, true).unwrap();
     e.start().unwrap();
     let l = log(&mut e);
     assert!(l.contains(&format!("skipped:misfire@{}", ms("2026-01-01T00:10:00Z"))));
-    assert!(l.contains(&"execute:s-a#1".to_string()));
+    // The interrupted run takes the one slot first (it waited longest); the catch-up fire
+    // waits behind it.
+    let executes: Vec<_> = l.iter().filter(|m| m.starts_with("execute:")).collect();
+    assert_eq!(executes, ["execute:s-a#2"]);
+    assert!(l.contains(&"schedule.triggered".to_string()));
+}
+
+#[test]
+fn stop_resumes_a_run_at_the_next_start_without_counting_it() {
+    let mut e = engine_at("2026-01-01T00:00:00Z", 10);
+    e.create(config("a", "0 0 1 1 *", json!({}))).unwrap();
+    e.create(config(
+        "f",
+        "0 0 1 1 *",
+        json!({ "scheduleConfig": { "onInterrupt": "fail" } }),
+    ))
+    .unwrap();
+    let resumed = e.trigger("s-a", Value::Null).unwrap();
+    let failing = e.trigger("s-f", Value::Null).unwrap();
+    e.take_json_messages();
+    e.begin_stop();
+    e.abort_running();
+    e.finish_stop();
+    // onInterrupt 'fail': cancelled for good, as a stop always did.
+    assert_eq!(e.execution(&failing).unwrap()["cancelReason"], "stop");
+    e.take_json_messages();
+    e.start().unwrap();
+    let requests: Vec<Value> = e
+        .take_json_messages()
+        .into_iter()
+        .filter_map(|m| match m {
+            JsonMessage::Execute(t) => Some(serde_json::from_str(&t).unwrap()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(requests.len(), 1);
+    assert_eq!(requests[0]["executionId"], json!(resumed));
+    assert_eq!(requests[0]["resumed"], true);
+    assert_eq!(requests[0]["attempt"], 2);
+    // The interrupted attempt's executor answers late: recorded on it, not taken for the
+    // resumed one.
+    assert!(!e.complete(&resumed, 1, Outcome::Completed(json!("late"))));
+    assert_eq!(e.execution(&resumed).unwrap()["status"], "running");
+    // maxAttempts is 1, and the resumed attempt is that one: its failure is final.
+    let failure = Outcome::Failed {
+        code: "BOOM".into(),
+        message: "boom".into(),
+        stack: None,
+    };
+    assert!(e.complete(&resumed, 2, failure));
+    let r = e.execution(&resumed).unwrap();
+    assert_eq!(r["status"], "failed");
+    assert_eq!(r["attempts"][0]["lateOutcome"]["completed"], true);
+    assert_eq!(r["attempts"][1]["resumed"], true);
+    assert_eq!(log(&mut e), ["failed:failed"]);
+}
+
+#[test]
+fn on_interrupt_takes_resume_or_fail_only() {
+    let mut e = engine_at("2026-01-01T00:00:00Z", 10);
+    let err = e
+        .create(config(
+            "a",
+            "0 0 1 1 *",
+            json!({ "scheduleConfig": { "onInterrupt": "retry" } }),
+        ))
+        .unwrap_err();
+    assert_eq!(err.code(), "ERR_INVALID_OPTION_VALUE");
+    assert!(
+        err.to_string()
+            .contains("config.scheduleConfig.onInterrupt"),
+        "{err}"
+    );
 }
 
 #[test]
