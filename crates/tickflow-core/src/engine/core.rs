@@ -611,8 +611,14 @@ impl Engine {
             })
             .map(|(k, _)| *k)
             .collect();
+        // On a durable store, work that waits survives the stop: the next start runs it
+        // (a deploy loses no run). In memory nothing would, so it ends cancelled, as does
+        // the work of a schedule that opted out (`onInterrupt: 'fail'`).
+        let durable = self.has_store();
         for key in waiting {
-            self.cancel_key(key, "stop");
+            if !(durable && self.resumes_on_interrupt(key)) {
+                self.cancel_key(key, "stop");
+            }
         }
         self.ready.clear();
         for index in 0..self.schedules.len() {

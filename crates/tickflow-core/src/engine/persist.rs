@@ -272,6 +272,11 @@ impl Engine {
         }
     }
 
+    /// Whether a durable store (not memory) keeps what this engine does.
+    pub(crate) fn has_store(&self) -> bool {
+        self.persistence.as_ref().is_some_and(|p| p.store.is_some())
+    }
+
     /// Runs a command so that it is acknowledged only once stored: what the engine recorded
     /// on its own (fires, outcomes) is committed first, then the command's change in a
     /// commit of its own. When either fails, the command is refused with the store's error
@@ -282,7 +287,7 @@ impl Engine {
         op: impl FnOnce(&mut Engine) -> Result<R, E>,
         wrap: fn(EngineError) -> E,
     ) -> Result<R, E> {
-        if !self.persistence.as_ref().is_some_and(|p| p.store.is_some()) {
+        if !self.has_store() {
             return op(self);
         }
         self.try_commit()
