@@ -258,5 +258,8 @@ export interface ScheduleFrequencyAnalysis {
   recommendations: Array<string>
 }
 
+/** Looks at the store's lock without taking it; an unreadable lock file is ERR_STORE_OPEN. */
+export declare function sqliteStoreHeld(path: string): boolean
+
 /** Checks a pattern; never throws for a bad pattern or time zone (`valid: false`). */
 export declare function validateCron(pattern: string, timezone?: string): CronValidationResult

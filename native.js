@@ -841,4 +841,5 @@ module.exports.benchThreadsafeCalls = nativeBinding.benchThreadsafeCalls
 module.exports.describeCron = nativeBinding.describeCron
 module.exports.nextRuns = nativeBinding.nextRuns
 module.exports.previousRuns = nativeBinding.previousRuns
+module.exports.sqliteStoreHeld = nativeBinding.sqliteStoreHeld
 module.exports.validateCron = nativeBinding.validateCron

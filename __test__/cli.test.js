@@ -70,6 +70,12 @@ describe('help and usage', () => {
     expect(r.stdout).toMatch(/Exit status:/)
   })
 
+  test.each(['status', 'history'])('%s --help lists every option it takes, --store included', async (command) => {
+    const r = await tickflow([command, '--help'])
+    for (const option of ['--db', '--store', '--help']) expect(r.stdout).toMatch(new RegExp(`^\\s+(-\\w, )?${option}\\b`, 'm'))
+    expect(r.stdout.split('\n')[0]).toMatch(/--store postgres:\/\//)
+  })
+
   test('--version prints the package version', async () => {
     const r = await tickflow(['--version'])
     expect(r.code).toBe(0)
@@ -343,12 +349,15 @@ describe('the sqlite store: run, then status and history', () => {
     const row = status.stdout.split('\n').find((l) => l.startsWith('append')).split(/\s{2,}/)
     expect(row[1]).toBe('* * * * * *')
     expect(row[2]).toBe('active')
+    // Nothing holds the store: nothing fires, whatever the pattern says.
+    expect(row[3]).toBe('not running')
+    expect(status.stdout).toMatch(/^1 schedule in \.tickflow\/state\.db \(not running/)
     expect(row.slice(5)).toEqual(['completed', String(ran), '100%', expect.stringMatching(/ms$|s$/)])
 
     const json = await tickflow(['status', '--json'], { cwd })
     expect(json.code).toBe(0)
     expect(JSON.parse(json.stdout)).toEqual([
-      expect.objectContaining({ scheduleId: 'append', cron: '* * * * * *', timezone: 'UTC', state: 'active', lastStatus: 'completed', runs: ran, successRate: 1 }),
+      expect.objectContaining({ scheduleId: 'append', cron: '* * * * * *', timezone: 'UTC', state: 'active', nextRun: null, running: false, lastStatus: 'completed', runs: ran, successRate: 1 }),
     ])
 
     // --watch shows it again every 2 s until interrupted; the dashboard serves it read-only.
@@ -462,7 +471,8 @@ describe('the sqlite store: run, then status and history', () => {
     expect(r.code).toBe(0)
     expect(r.stdout).toMatch(/SIGTERM received: stopping/)
     expect(status.code).toBe(0)
-    expect(status.stdout).toMatch(/^append +\* \* \* \* \* \* +active /m)
+    expect(status.stdout).toMatch(/^append +\* \* \* \* \* \* +active +(in \d+s|now) /m)
+    expect(status.stdout).not.toMatch(/not running/)
     expect(second.code).toBe(1)
     expect(second.stderr).toMatch(/cannot open the store \(sqlite \.tickflow\/state\.db\): .* \(ERR_STORE_LOCKED\)\n {2}another 'tickflow run'/)
   }, 40_000)
@@ -647,4 +657,131 @@ describe('the hand-written checks agree with schema/schedules.schema.json', () =
     expect(errors({ id: 'x', cron: '@daily', http: { url: 'http://a/', method: 'HEAD', body: 'x' } })).toEqual(["schedules[0].http.body: a HEAD request has no body; set 'method' (POST, PUT, ...)"])
     expect(errors({ id: 'x', cron: '@daily', command: [''] })).toEqual(['schedules[0].command[0]: must not be empty'])
   })
+})
+
+describe('secrets and control characters', () => {
+  const { redact } = require('../lib/cli/redact.js')
+  const FORMS = [
+    ['postgres://app@127.0.0.1:1/db?password=hunter2', 'postgres://app@127.0.0.1:1/db?password=***'],
+    ['postgresql://:hunter2@127.0.0.1:1/db?user=a', 'postgresql://:***@127.0.0.1:1/db?user=a'],
+    ['postgres://u:hun%2Fter%40two@127.0.0.1:1/db', 'postgres://u:***@127.0.0.1:1/db'],
+    ['postgres://u:hun/ter@two@127.0.0.1:1/db', 'postgres://u:***@127.0.0.1:1/db'],
+    ['postgres://u@127.0.0.1:1/db?sslmode=disable&pass%77ord=hunter2', 'postgres://u@127.0.0.1:1/db?sslmode=disable&pass%77ord=***'],
+    ["host=127.0.0.1 port=1 password='hunter 2 \\' x' dbname=db", 'host=127.0.0.1 port=1 password=*** dbname=db'],
+    ['host=127.0.0.1 port=1 password = hunter2', 'host=127.0.0.1 port=1 password = ***'],
+  ]
+  // Mistyped, as a usage error echoes them.
+  const TYPOS = [
+    ['postgress://u:hunter2@h/db', 'postgress://u:***@h/db'],
+    ['postgres:/u:hunter2@h/db', 'postgres:/u:***@h/db'],
+    ['postgres//u:hunter2@h/db', 'postgres//u:***@h/db'],
+    ['postgres://u:hunter2', 'postgres://u:***'],
+  ]
+  const leaks = (text) => /hunter|hun\/ter|hun%2Fter|ter@two/.test(text)
+
+  test.each([...FORMS, ...TYPOS])('redact(%j) is %j', (text, shown) => {
+    expect(redact(text)).toBe(shown)
+  })
+
+  test('no password reaches the output: a store that cannot be reached, in every form, by run, status and history', async () => {
+    const runs = FORMS.flatMap(([url]) => [
+      ['run', fixture('append-every-second.json'), '--store', url, '--for', '1s'],
+      ['status', '--store', url],
+      ['history', 'append', '--store', url],
+    ])
+    const results = await Promise.all(runs.map((args) => tickflow(args)))
+    results.forEach((r, i) => {
+      const out = r.stdout + r.stderr
+      expect({ args: runs[i], out, leaks: leaks(out) }).toEqual({ args: runs[i], out: expect.stringMatching(/cannot open the store \(postgres .*\*\*\*.*\): .*ERR_STORE_CONNECT/), leaks: false })
+      expect(r.code).toBe(1)
+    })
+  }, 60_000)
+
+  test('nor in usage errors: a mistyped store, a connection string where a file belongs', async () => {
+    const runs = [
+      ...TYPOS.map(([url]) => ['status', '--store', url]),
+      ...TYPOS.map(([url]) => ['run', fixture('append-every-second.json'), '--store', url]),
+      ['status', 'postgres://u:hunter2@h/db'],
+      ['history', 'x', 'postgres://u:hunter2@h/db'],
+    ]
+    for (const args of runs) {
+      const r = await tickflow(args)
+      // 2, or 1 for a URL that is well-formed but names no host one can reach.
+      expect({ args, failed: r.code > 0, leaks: leaks(r.stdout + r.stderr) }).toEqual({ args, failed: true, leaks: false })
+      expect(r.stderr).toMatch(/\*\*\*/)
+    }
+  }, 60_000)
+
+  test("a connection string passed as the integration's store: its value is shown without the password", () => {
+    let err
+    try {
+      new WorkflowScheduleIntegration({ store: 'postgres://app:hunter2@db/app?password=hunter2' })
+    } catch (e) {
+      err = e
+    }
+    expect(err).toMatchObject({ code: 'ERR_INVALID_ARG_TYPE', path: 'options.store', value: 'postgres://app:***@db/app?password=***' })
+    expect(leaks(`${err.message} ${err.value}`)).toBe(false)
+  })
+
+  test("control characters from a command's output, an HTTP answer and error text are escaped in everything printed", async () => {
+    const evil = '\x1b]0;pwned\x07\x1b[2J\rforged\u202e'
+    const server = http.createServer((req, res) => {
+      res.writeHead(500, { 'content-type': 'text/plain' })
+      res.end(`${evil} down`)
+    })
+    await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve))
+    const cwd = tempDir()
+    try {
+      const file = path.join(cwd, 'schedules.json')
+      fs.writeFileSync(file, JSON.stringify({
+        schedules: [
+          { id: 'says', cron: '* * * * * *', command: ['node', '-e', `process.stdout.write(${JSON.stringify(evil)} + 'out')`] },
+          { id: 'fails', cron: '* * * * * *', command: ['node', '-e', `process.stderr.write(${JSON.stringify(evil)} + 'err'); process.exit(3)`] },
+          { id: 'http', cron: '* * * * * *', http: { url: `http://127.0.0.1:${server.address().port}/` } },
+        ],
+      }))
+      const r = await tickflow(['run', file, '--for', '2s'], { cwd })
+      expect(r.code).toBe(0)
+      const printed = [r.stdout + r.stderr]
+      for (const args of [['status'], ['history', 'says'], ['history', 'fails'], ['history', 'http']]) {
+        const shown = await tickflow(args, { cwd })
+        expect(shown.code).toBe(0)
+        printed.push(shown.stdout + shown.stderr)
+      }
+      for (const text of printed) {
+        expect(text).not.toMatch(/[\x00-\x08\x0b-\x1f\x7f-\x9f\u202e]/)
+      }
+      // Escaped, not dropped: what was said can still be read.
+      expect(printed[0]).toMatch(/says +completed .*\\x1b\]0;pwned\\x07\\x1b\[2J\\x0dforged\\u202eout/)
+      expect(printed[0]).toMatch(/fails +failed .*EXIT_3: exited with code 3: \\x1b\]0;pwned/)
+      expect(printed[0]).toMatch(/http +failed .*HTTP_500: .*\\x1b\]0;pwned/)
+      expect(printed[2]).toMatch(/\\x1b\]0;pwned/)
+    } finally {
+      await new Promise((resolve) => server.close(resolve))
+    }
+  }, 40_000)
+
+  test('colour on a terminal still works through the boundary; text from outside cannot forge it', () => {
+    const { guard } = require('../lib/cli/terminal.js')
+    let written = ''
+    const out = guard({ isTTY: true, write: (text) => (written += text) })
+    const paint = colours(out)
+    out.write(`${paint.red('failed')} \x1b[32mnot ours\x1b[0m\n`)
+    expect(written).toBe('\x1b[31mfailed\x1b[0m \\x1b[32mnot ours\\x1b[0m\n')
+  })
+
+  test('tickflow dashboard on a port in use: a coded error, no stack trace', async () => {
+    const busy = http.createServer()
+    await new Promise((resolve) => busy.listen(0, '127.0.0.1', resolve))
+    const cwd = tempDir()
+    try {
+      await tickflow(['run', fixture('append-every-second.json'), '--for', '1s'], { cwd, env: { TICKFLOW_TEST_OUT: path.join(cwd, 'x') } })
+      const r = await tickflow(['dashboard', '--port', String(busy.address().port)], { cwd })
+      expect(r.code).toBe(1)
+      expect(r.stderr).toMatch(/^tickflow dashboard: cannot listen on 127\.0\.0\.1:\d+: the port is in use \(EADDRINUSE\)\n {2}--port N/)
+      expect(r.stderr).not.toMatch(/ at /)
+    } finally {
+      await new Promise((resolve) => busy.close(resolve))
+    }
+  }, 30_000)
 })

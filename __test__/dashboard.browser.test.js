@@ -52,7 +52,7 @@ beforeAll(async () => {
   await integration.schedule('doomed', '0 0 0 1 1 *', async () => undefined)
   await integration.schedule('dst-sundays', '0 30 2 * 3,10 0', { timezone: 'Europe/Berlin' }, async () => undefined)
 
-  const handler = dashboard(integration)
+  const handler = dashboard(integration, { readOnly: false })
   const readOnly = dashboard(integration, { readOnly: true })
   const notFound = (res) => () => {
     res.statusCode = 404

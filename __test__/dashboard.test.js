@@ -1,6 +1,7 @@
 // The dashboard handler through node:http, as an operator's browser and a hostile site would
 // reach it: JSON views under a sub-path, actions, readOnly and authorize refusals enforced by
-// the server, and cross-site writes refused.
+// the server, read-only by default, cross-site writes, unknown hosts (DNS rebinding),
+// inherited names and redirects off the host refused.
 const http = require('node:http')
 const { WorkflowScheduleIntegration } = require('..')
 const { dashboard } = require('../lib/dashboard')
@@ -53,7 +54,17 @@ async function serve(options, { stripPrefix = false } = {}) {
     const r = await fetch(`${base}api/actions/${action}`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) })
     return { status: r.status, body: await r.json() }
   }
-  return { it, runs, base, get, post }
+  /** A request as written, Host and path included (fetch would normalize both). */
+  const raw = (method, path, headers = {}, body) => new Promise((resolve, reject) => {
+    const r = http.request({ host: '127.0.0.1', port: server.address().port, method, path, headers: body ? { 'content-type': 'application/json', ...headers } : headers }, (response) => {
+      let text = ''
+      response.on('data', (d) => (text += d))
+      response.on('end', () => resolve({ status: response.statusCode, headers: response.headers, text, body: /json/.test(response.headers['content-type']) ? JSON.parse(text) : text }))
+    })
+    r.on('error', reject)
+    r.end(body === undefined ? undefined : JSON.stringify(body))
+  })
+  return { it, runs, base, get, post, raw }
 }
 
 describe.each([
@@ -72,11 +83,13 @@ describe.each([
     expect((await get('app.css')).status).toBe(200)
     const r = await fetch(`${(await serve({}, { stripPrefix })).base.replace(/\/$/, '')}?tab=x`, { redirect: 'manual' })
     expect(r.status).toBe(301)
-    expect(r.headers.get('location')).toBe('/ops/tickflow/?tab=x')
+    // Relative, so that it also holds behind a proxy that strips a prefix.
+    expect(r.headers.get('location')).toBe('./tickflow/?tab=x')
+    expect(new URL(r.headers.get('location'), r.url).href).toMatch(/\/ops\/tickflow\/\?tab=x$/)
   })
 
   test('the views: overview, a schedule with DST-aware upcoming fires, executions, timeline, backfill preview', async () => {
-    const { get } = await serve({}, { stripPrefix })
+    const { get } = await serve({ readOnly: false }, { stripPrefix })
     const overview = (await get('api/overview')).body
     expect(overview).toMatchObject({ state: 'running', readOnly: false, actions: { trigger: true, pause: true } })
     const fast = overview.schedules.find((s) => s.scheduleId === 's-fast')
@@ -117,7 +130,7 @@ test('upcoming fires are marked where daylight saving time repeats or skips wall
 })
 
 test('actions: trigger (the cadence unmoved), pause with a note, resume, cancel, retry, backfill', async () => {
-  const { it, runs, post } = await serve()
+  const { it, runs, post } = await serve({ readOnly: false })
   const triggered = await post('trigger', { scheduleId: 's-fast' })
   expect(triggered.status).toBe(200)
   expect(it.getExecution(triggered.body.executionId)).toMatchObject({ triggerType: 'manual' })
@@ -160,7 +173,7 @@ test('readOnly is enforced by the server, authorize may refuse, and other sites 
   expect((await denied.get('api/overview')).status).toBe(403)
   expect((await denied.get('')).status).toBe(403)
 
-  const open = await serve()
+  const open = await serve({ readOnly: false })
   expect(await open.post('trigger', { scheduleId: 's-fast' }, { origin: 'https://evil.example' })).toMatchObject({ status: 403, body: { error: { code: 'ERR_CROSS_SITE' } } })
   expect(await open.post('trigger', { scheduleId: 's-fast' }, { 'sec-fetch-site': 'cross-site' })).toMatchObject({ status: 403, body: { error: { code: 'ERR_CROSS_SITE' } } })
   expect((await open.post('trigger', { scheduleId: 's-fast' }, { 'sec-fetch-site': 'same-origin', origin: open.base.replace(/\/ops.*$/, '') })).status).toBe(200)
@@ -168,4 +181,85 @@ test('readOnly is enforced by the server, authorize may refuse, and other sites 
   const form = await fetch(`${open.base}api/actions/trigger`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'scheduleId=s-fast' })
   expect(form.status).toBe(415)
   expect((await fetch(`${open.base}api/overview`, { method: 'DELETE' })).status).toBe(405)
+})
+
+describe('safe by default', () => {
+  test('without authorize it is read-only: the page offers no action and the server refuses them', async () => {
+    const { it, get, post } = await serve()
+    expect((await get('api/overview')).body).toMatchObject({ readOnly: true, actions: { trigger: false, pause: false, backfill: false } })
+    expect(await post('trigger', { scheduleId: 's-fast' })).toMatchObject({ status: 403, body: { error: { code: 'ERR_READ_ONLY' } } })
+    expect(it.listExecutions({ scheduleId: 's-fast' })).toHaveLength(2)
+    // authorize opens actions to whom it allows; readOnly: false to anyone.
+    const guarded = await serve({ authorize: (req) => req.headers['x-role'] === 'admin' })
+    expect(await guarded.post('trigger', { scheduleId: 's-fast' })).toMatchObject({ status: 403, body: { error: { code: 'ERR_FORBIDDEN' } } })
+    expect((await guarded.post('trigger', { scheduleId: 's-fast' }, { 'x-role': 'admin' })).status).toBe(200)
+    expect((await (await serve({ readOnly: false })).post('trigger', { scheduleId: 's-fast' })).status).toBe(200)
+    expect(() => dashboard(it, { readOnly: 'no' })).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_TYPE', path: 'options.readOnly' }))
+  })
+
+  test('DNS rebinding: a Host other than the one the page was served under is refused, reads and actions alike', async () => {
+    const { it, raw } = await serve({ readOnly: false })
+    const attacker = { host: 'rebind.attacker.example', origin: 'http://rebind.attacker.example', 'sec-fetch-site': 'same-origin' }
+    // Before the page is served under a name, no name is known: a view under one is refused.
+    expect(await raw('GET', '/ops/tickflow/api/overview', { host: 'ops.example.com' })).toMatchObject({ status: 403, body: { error: { code: 'ERR_HOST_NOT_ALLOWED' } } })
+    expect((await raw('GET', '/ops/tickflow/', { host: 'ops.example.com' })).status).toBe(200)
+    expect((await raw('GET', '/ops/tickflow/api/overview', { host: 'OPS.example.com:443' })).status).toBe(200)
+    for (const [method, path, body] of [['GET', '/ops/tickflow/', undefined], ['GET', '/ops/tickflow/api/overview', undefined], ['POST', '/ops/tickflow/api/actions/trigger', { scheduleId: 's-fast' }]]) {
+      expect(await raw(method, path, attacker, body)).toMatchObject({ status: 403, body: { error: { code: 'ERR_HOST_NOT_ALLOWED' } } })
+    }
+    expect(it.listExecutions({ scheduleId: 's-fast' })).toHaveLength(2)
+    // Loopback names and IP addresses cannot be rebound: always allowed.
+    expect((await raw('GET', '/ops/tickflow/api/overview', { host: 'localhost' })).status).toBe(200)
+    expect((await raw('GET', '/ops/tickflow/api/overview', { host: '[::1]:8080' })).status).toBe(200)
+  })
+
+  test('allowedHosts lists the names, with subdomains for a leading dot; true allows any', async () => {
+    const listed = await serve({ readOnly: false, allowedHosts: ['.example.com'] })
+    expect((await listed.raw('GET', '/ops/tickflow/api/overview', { host: 'ops.example.com' })).status).toBe(200)
+    expect((await listed.raw('GET', '/ops/tickflow/api/overview', { host: 'example.com' })).status).toBe(200)
+    // A list keeps no other name, even one the page was served under.
+    expect((await listed.raw('GET', '/ops/tickflow/', { host: 'badexample.com' })).status).toBe(403)
+    expect((await listed.raw('GET', '/ops/tickflow/api/overview', { host: 'badexample.com' })).status).toBe(403)
+    const any = await serve({ allowedHosts: true })
+    expect((await any.raw('GET', '/ops/tickflow/api/overview', { host: 'whatever.example' })).status).toBe(200)
+    expect(() => dashboard(any.it, { allowedHosts: 'example.com' })).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_TYPE', path: 'options.allowedHosts' }))
+  })
+
+  test('only the views are views: inherited names (constructor) are not found', async () => {
+    const { get } = await serve()
+    for (const name of ['constructor', 'overview-x']) {
+      const r = await get(`api/${name}`)
+      expect(r).toMatchObject({ status: 404, body: { error: { code: 'ERR_NOT_FOUND' } } })
+      expect(JSON.stringify(r.body)).not.toMatch(/function|native code|_engine/)
+    }
+  })
+
+  test('no redirect leaves the host: /../..//evil.example and its variants stay here', async () => {
+    const { raw } = await serve()
+    for (const path of ['/ops/tickflow/../..//evil.example', '/ops/tickflow/..\\..\\\\evil.example', '/ops/tickflow/../../https:evil.example', '/ops/tickflow/..%2f..%2f%2fevil.example']) {
+      const r = await raw('GET', path)
+      expect(r.status).toBe(301)
+      const from = `http://127.0.0.1:1234${path}`
+      expect(new URL(r.headers.location, from).host).toBe('127.0.0.1:1234')
+    }
+  })
+
+  test("authorize's exception goes to integration.error; the client is only refused", async () => {
+    const secret = 'redis://:hunter2@cache.internal:6379'
+    const { it, get, post } = await serve({ authorize: (req, action) => {
+      if (action === 'read') return true
+      throw new Error(`cannot reach ${secret}`)
+    } })
+    const reported = []
+    it.on('integration.error', (e) => reported.push(e))
+    const refused = await post('trigger', { scheduleId: 's-fast' })
+    expect(refused).toMatchObject({ status: 403, body: { error: { code: 'ERR_FORBIDDEN' } } })
+    expect(JSON.stringify(refused.body)).not.toMatch(/hunter2|redis/)
+    expect(reported).toEqual([expect.objectContaining({ type: 'integration.error', code: 'ERR_DASHBOARD_AUTHORIZE', message: expect.stringContaining('hunter2') })])
+    // The overview asks for each action: refused, each reported, nothing sent.
+    const overview = await get('api/overview')
+    expect(overview.body.actions).toMatchObject({ trigger: false, pause: false })
+    expect(JSON.stringify(overview.body)).not.toMatch(/hunter2/)
+    expect(reported.length).toBeGreaterThan(1)
+  })
 })

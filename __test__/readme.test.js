@@ -101,3 +101,29 @@ describe('the manual-clock test example', () => {
     expect(r.code).toBe(0)
   }, 90_000)
 })
+
+describe('declaring schedules at every boot', () => {
+  test('runs as pasted (CommonJS, no undefined names): declares, starts, and stops on SIGTERM', async () => {
+    const block = codeBlockAfter('## Declaring schedules at every boot')
+    const project = tempDir('tickflow-readme-boot-')
+    fs.mkdirSync(path.join(project, 'node_modules'))
+    fs.symlinkSync(ROOT, path.join(project, 'node_modules', 'tickflow'), 'dir')
+    fs.writeFileSync(path.join(project, 'boot.js'), block)
+    const { spawn } = require('node:child_process')
+    const child = spawn(process.execPath, ['boot.js'], { cwd: project, stdio: ['ignore', 'pipe', 'pipe'] })
+    let stdout = ''
+    let stderr = ''
+    child.stderr.on('data', (d) => (stderr += d))
+    // Once it has declared and started, it is stopped as a service manager stops it.
+    child.stdout.on('data', (d) => {
+      stdout += d
+      if (/created/.test(stdout)) setImmediate(() => child.kill('SIGTERM'))
+    })
+    const killer = setTimeout(() => child.kill('SIGKILL'), 30_000)
+    const [code, signal] = await new Promise((resolve) => child.on('close', (c, s) => resolve([c, s])))
+    clearTimeout(killer)
+    expect(stderr).toBe('')
+    expect(stdout).toMatch(/created: \[ 'nightly-report', 'cleanup' \]/)
+    expect({ code, signal }).toEqual({ code: 0, signal: null })
+  }, 60_000)
+})

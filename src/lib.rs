@@ -8,6 +8,7 @@ mod cron_api;
 mod integration;
 mod js_error;
 mod outbound;
+mod store_api;
 
 /// mimalloc, as rolldown and oxc use: the engine allocates and frees small records at a high
 /// rate, and glibc's allocator returned memory to the system and faulted it back in (page

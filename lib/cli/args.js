@@ -4,6 +4,7 @@
 
 const util = require('node:util')
 const { UsageError } = require('./errors.js')
+const { redact } = require('./redact.js')
 
 /**
  * @param {string[]} argv
@@ -29,7 +30,7 @@ function parseArgs(argv, spec) {
     else if (!optional) throw new UsageError(`missing argument <${name}>`)
   })
   if (values.length > spec.positionals.length) {
-    throw new UsageError(`unexpected argument '${values[spec.positionals.length]}'`)
+    throw new UsageError(`unexpected argument '${redact(values[spec.positionals.length])}'`)
   }
   return { options, positionals }
 }

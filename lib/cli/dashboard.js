@@ -5,10 +5,11 @@
 
 const http = require('node:http')
 const { parseArgs, parseCount } = require('./args.js')
+const { RuntimeError } = require('./errors.js')
 const { openForReading, DEFAULT_DB } = require('./store.js')
 const { dashboard } = require('../dashboard/index.js')
 
-const usage = 'tickflow dashboard [--db PATH] [--port N] [--host ADDRESS]'
+const usage = 'tickflow dashboard [--db PATH] [--port N] [--host ADDRESS] [--allow-host NAME]...'
 
 const help = `Usage: ${usage}
 
@@ -20,13 +21,17 @@ Options:
   --db PATH        the sqlite store (default ${DEFAULT_DB})
   --port N         the port (default 4740; 0 picks a free one)
   --host ADDRESS   the address to listen on (default 127.0.0.1)
+  --allow-host NAME
+                   a name the page may be reached by, besides localhost and IP addresses
+                   (requests under other names are refused, against DNS rebinding);
+                   may be given several times
   -h, --help       this help
 
 Exit status: 0 stopped, 1 the store cannot be read or the port is taken, 2 bad options.`
 
 const spec = {
   positionals: [],
-  options: { db: { type: 'string' }, port: { type: 'string' }, host: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+  options: { db: { type: 'string' }, port: { type: 'string' }, host: { type: 'string' }, 'allow-host': { type: 'string', multiple: true }, help: { type: 'boolean', short: 'h' } },
 }
 
 /** How long one read-only opening of the store serves the page. */
@@ -39,7 +44,7 @@ async function serveDashboard(argv, { out }) {
   const port = options.port === undefined ? 4740 : parseCount(options.port, '--port', { min: 0, max: 65535 })
   const host = options.host === undefined ? '127.0.0.1' : options.host
   const store = await refreshing(db)
-  const handler = dashboard(store.view, { readOnly: true })
+  const handler = dashboard(store.view, { readOnly: true, allowedHosts: options['allow-host'] || [] })
   const server = http.createServer(async (req, res) => {
     try {
       await store.fresh()
@@ -50,10 +55,16 @@ async function serveDashboard(argv, { out }) {
     }
     handler(req, res)
   })
-  await new Promise((resolve, reject) => {
-    server.once('error', reject)
-    server.listen(port, host, resolve)
-  })
+  try {
+    await new Promise((resolve, reject) => {
+      server.once('error', reject)
+      server.listen(port, host, resolve)
+    })
+  } catch (err) {
+    await store.close()
+    const why = { EADDRINUSE: 'the port is in use', EACCES: 'permission denied', EADDRNOTAVAIL: 'no such address on this machine' }[err.code] || err.message
+    throw new RuntimeError(`cannot listen on ${host}:${port}: ${why}`, { code: err.code, hint: err.code === 'EADDRINUSE' ? '--port N picks another one (0: any free port)' : undefined })
+  }
   const address = server.address()
   out.write(`dashboard for ${db} (read-only) at http://${address.address.includes(':') ? `[${address.address}]` : address.address}:${address.port}/\n`)
   await new Promise((resolve) => {

@@ -2,6 +2,8 @@
 // Output helpers: colour (only on a TTY, and never with NO_COLOR), tables, durations and
 // times.
 
+const { sequence, withoutSequences } = require('./terminal.js')
+
 const CODES = { bold: 1, dim: 2, red: 31, green: 32, yellow: 33, blue: 34, magenta: 35, cyan: 36 }
 
 /** Colour functions for `stream`; each is the identity when colour is off. */
@@ -9,13 +11,12 @@ function colours(stream = process.stdout) {
   const on = Boolean(stream.isTTY) && !process.env.NO_COLOR
   const paint = {}
   for (const [name, code] of Object.entries(CODES)) {
-    paint[name] = on ? (text) => `\x1b[${code}m${text}\x1b[0m` : (text) => String(text)
+    paint[name] = on ? (text) => `${sequence(`[${code}m`)}${text}${sequence('[0m')}` : (text) => String(text)
   }
   return paint
 }
 
-const ANSI = /\x1b\[[0-9;]*m/g
-const visibleLength = (text) => String(text).replace(ANSI, '').length
+const visibleLength = (text) => withoutSequences(text).length
 
 /**
  * Lays out rows under headers; `right` lists the column indexes to align right (numbers).

@@ -3,11 +3,11 @@
 
 const { parseArgs, parseCount } = require('./args.js')
 const { RuntimeError } = require('./errors.js')
-const { colours, table, formatDuration, formatLocal, formatRelative, oneLine, percent } = require('./format.js')
-const { openForReading, DEFAULT_DB, sourceLabel } = require('./store.js')
-const { statusColour, nextRunOf } = require('./status.js')
+const { colours, table, formatDuration, formatLocal, oneLine, percent } = require('./format.js')
+const { openForReading, DEFAULT_DB, sourceLabel, isRunning } = require('./store.js')
+const { statusColour, nextRunText } = require('./status.js')
 
-const usage = 'tickflow history <scheduleId> [--db PATH] [-n N]'
+const usage = 'tickflow history <scheduleId> [--db PATH | --store postgres://…] [-n N]'
 
 const help = `Usage: ${usage}
 
@@ -16,9 +16,11 @@ attempts, duration, and the error or the action's output. Reads the store withou
 it, so it works while a 'tickflow run' is using it.
 
 Options:
-  --db PATH       the sqlite store (default ${DEFAULT_DB})
-  -n, --count N   how many executions, 1 to 1000 (default 20)
-  -h, --help      this help
+  --db PATH          the sqlite store (default ${DEFAULT_DB})
+  --store postgres://user@host/db
+                     a cluster's PostgreSQL database instead (its password is never printed)
+  -n, --count N      how many executions, 1 to 1000 (default 20)
+  -h, --help         this help
 
 Exit status: 0 shown, 1 the store cannot be read or has no such schedule, 2 bad options.`
 
@@ -34,7 +36,8 @@ async function history(argv, { out }) {
   const db = options.db === undefined ? DEFAULT_DB : options.db
   const integration = await openForReading(db, options.store)
   try {
-    out.write(`${renderHistory(integration, positionals.scheduleId, { paint: colours(out), count, source: sourceLabel(db, options.store) })}\n`)
+    const running = isRunning(db, options.store)
+    out.write(`${renderHistory(integration, positionals.scheduleId, { paint: colours(out), count, source: sourceLabel(db, options.store), running })}\n`)
   } finally {
     // A cluster's reader leaves it at once instead of waiting to be written off.
     await integration.stop()
@@ -43,7 +46,7 @@ async function history(argv, { out }) {
 }
 
 /** The header line and execution table of one schedule; a RuntimeError if it is unknown. */
-function renderHistory(integration, scheduleId, { paint, count, source, now = new Date(), timeZone }) {
+function renderHistory(integration, scheduleId, { paint, count, source, now = new Date(), timeZone, running = null }) {
   const configs = integration.getScheduledWorkflows()
   const config = configs.find((c) => c.scheduleId === scheduleId || c.id === scheduleId)
   if (config === undefined) {
@@ -53,10 +56,9 @@ function renderHistory(integration, scheduleId, { paint, count, source, now = ne
   const s = integration.getScheduleStatus(config.scheduleId)
   const m = s.metrics
   const zone = timeZone || Intl.DateTimeFormat().resolvedOptions().timeZone
-  const nextRun = nextRunOf(integration, config.scheduleId, s)
   const facts = [
     `state ${statusColour(paint, s.status)}`,
-    `next run ${nextRun ? formatRelative(nextRun, now) : '-'}`,
+    `next run ${nextRunText(integration, config.scheduleId, s, { running, now })}`,
     `last status ${statusColour(paint, s.lastExecutionStatus)}`,
     `success ${m.totalExecutions > 0 ? percent(m.successRate * 100) : '-'}`,
     `avg duration ${m.successfulExecutions > 0 ? formatDuration(m.averageExecutionTime) : '-'}`,

@@ -5,6 +5,8 @@
 const path = require('node:path')
 const { UsageError, RuntimeError, EXIT } = require('./errors.js')
 const { colours } = require('./format.js')
+const { guard, hideSecret } = require('./terminal.js')
+const { secretsIn } = require('./redact.js')
 
 const COMMANDS = [require('./run.js'), require('./next.js'), require('./status.js'), require('./history.js'), require('./validate.js'), require('./dashboard.js')]
 
@@ -42,7 +44,12 @@ Start with:
 }
 
 /** Runs the command line `argv` (without node and the script); resolves to the exit code. */
-async function main(argv, io = { out: process.stdout, err: process.stderr }) {
+async function main(argv, { out = process.stdout, err = process.stderr } = {}) {
+  // Everything printed passes the boundary that escapes control characters and hides secrets.
+  const io = { out: guard(out), err: guard(err) }
+  // A password on the command line (--store postgres://…, or one given where it does not
+  // belong) is hidden wherever a message would quote it.
+  for (const arg of argv) if (/:\/|@|pass/i.test(arg)) for (const secret of secretsIn(arg)) hideSecret(secret)
   const [name, ...rest] = argv
   const command = COMMANDS.find((c) => c.name === name)
   try {

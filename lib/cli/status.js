@@ -4,9 +4,10 @@
 
 const { parseArgs } = require('./args.js')
 const { colours, table, formatDuration, formatRelative, percent } = require('./format.js')
-const { openForReading, DEFAULT_DB, sourceLabel } = require('./store.js')
+const { openForReading, DEFAULT_DB, sourceLabel, isRunning } = require('./store.js')
+const { sequence } = require('./terminal.js')
 
-const usage = 'tickflow status [--db PATH] [--json] [--watch]'
+const usage = 'tickflow status [--db PATH | --store postgres://…] [--json] [--watch]'
 
 const help = `Usage: ${usage}
 
@@ -16,10 +17,14 @@ stallAfterMs). It reads the store without locking it, so it works while a 'tickf
 using it.
 
 Options:
-  --db PATH    the sqlite store (default ${DEFAULT_DB})
-  --json       one JSON object per schedule, in an array, for scripts
-  --watch      show it again every 2 seconds, until Ctrl-C
-  -h, --help   this help
+  --db PATH          the sqlite store (default ${DEFAULT_DB})
+  --store postgres://user@host/db
+                     a cluster's PostgreSQL database instead (its password is never printed)
+  --json             one JSON object per schedule, in an array, for scripts
+  --watch            show it again every 2 seconds, until Ctrl-C
+  -h, --help         this help
+
+On a sqlite store that no 'tickflow run' holds, nothing fires: the next run says so.
 
 Exit status: 0 shown, 1 the store cannot be read, 2 bad options.`
 
@@ -36,10 +41,11 @@ async function status(argv, { out }) {
   const db = options.db === undefined ? DEFAULT_DB : options.db
   const show = async () => {
     const integration = await openForReading(db, options.store)
+    const running = isRunning(db, options.store)
     try {
       return options.json
-        ? `${JSON.stringify(statusJson(integration), null, 2)}\n`
-        : `${renderStatus(integration, { paint: colours(out), source: sourceLabel(db, options.store) })}\n`
+        ? `${JSON.stringify(statusJson(integration, { running }), null, 2)}\n`
+        : `${renderStatus(integration, { paint: colours(out), source: sourceLabel(db, options.store), running })}\n`
     } finally {
       await integration.stop()
     }
@@ -57,7 +63,7 @@ async function status(argv, { out }) {
     while (!stopped) {
       const text = await show()
       // A terminal gets the screen cleared between views; a pipe gets them one after another.
-      out.write(out.isTTY && !options.json ? `\x1b[2J\x1b[H${text}` : text)
+      out.write(out.isTTY && !options.json ? `${sequence('[2J')}${sequence('[H')}${text}` : text)
       if (stopped) break
       await new Promise((resolve) => {
         const timer = setTimeout(resolve, WATCH_MS)
@@ -72,17 +78,18 @@ async function status(argv, { out }) {
 }
 
 /** What the table shows, as data. */
-function statusJson(integration) {
+function statusJson(integration, { running = null } = {}) {
   return integration.getScheduledWorkflows().map((config) => {
     const s = integration.getScheduleStatus(config.scheduleId)
     const m = s.metrics
-    const nextRun = nextRunOf(integration, config.scheduleId, s)
+    const nextRun = running === false ? null : nextRunOf(integration, config.scheduleId, s)
     return {
       scheduleId: config.scheduleId,
       cron: config.scheduleConfig.cronExpression,
       timezone: config.scheduleConfig.timezone,
       state: s.status,
       nextRun: nextRun ? nextRun.toISOString() : null,
+      running,
       lastRun: s.lastExecution ? s.lastExecution.toISOString() : null,
       lastStatus: s.lastExecutionStatus || null,
       lastError: s.lastError || null,
@@ -119,8 +126,15 @@ function nextRunOf(integration, scheduleId, status) {
   return status.nextExecution || integration.getNextExecutionTimes(scheduleId, 1)[0] || null
 }
 
+/** The next-run cell: 'in 3s', '-', or 'not running' when nothing holds the store. */
+function nextRunText(integration, scheduleId, status, { running, now }) {
+  const nextRun = nextRunOf(integration, scheduleId, status)
+  if (nextRun === null) return '-'
+  return running === false ? 'not running' : formatRelative(nextRun, now)
+}
+
 /** The status table of every schedule `integration` holds. */
-function renderStatus(integration, { paint, source, now = new Date() }) {
+function renderStatus(integration, { paint, source, now = new Date(), running = null }) {
   const configs = integration.getScheduledWorkflows()
   if (configs.length === 0) return `no schedules in ${source}`
   const stalled = []
@@ -131,12 +145,11 @@ function renderStatus(integration, { paint, source, now = new Date() }) {
       stalled.push(`${mark} ${config.scheduleId}: ${run.executionId} running for ${formatDuration(run.runningMs)}`)
     }
     const m = s.metrics
-    const nextRun = nextRunOf(integration, config.scheduleId, s)
     return [
       config.scheduleId,
       config.scheduleConfig.cronExpression,
       statusColour(paint, s.status),
-      nextRun ? formatRelative(nextRun, now) : '-',
+      nextRunText(integration, config.scheduleId, s, { running, now }),
       s.lastExecution ? formatRelative(s.lastExecution, now) : '-',
       statusColour(paint, s.lastExecutionStatus),
       String(m.totalExecutions),
@@ -146,7 +159,8 @@ function renderStatus(integration, { paint, source, now = new Date() }) {
   })
   const headers = ['schedule', 'cron', 'state', 'next run', 'last run', 'last status', 'runs', 'success', 'avg duration']
   const notes = stalled.length > 0 ? `\n\n${stalled.join('\n')}` : ''
-  return `${paint.bold(`${configs.length} schedule${configs.length === 1 ? '' : 's'} in ${source}`)}\n${table(headers, rows, { right: [6, 7, 8], paint })}${notes}`
+  const idle = running === false ? paint.yellow(" (not running: nothing fires until 'tickflow run' holds it)") : ''
+  return `${paint.bold(`${configs.length} schedule${configs.length === 1 ? '' : 's'} in ${source}`)}${idle}\n${table(headers, rows, { right: [6, 7, 8], paint })}${notes}`
 }
 
-module.exports = { name: 'status', summary: 'schedules in the store: next run, last status, success rate', usage, help, run: status, renderStatus, statusJson, statusColour, nextRunOf, stalledRuns }
+module.exports = { name: 'status', summary: 'schedules in the store: next run, last status, success rate', usage, help, run: status, renderStatus, statusJson, statusColour, nextRunText, stalledRuns }

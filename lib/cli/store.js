@@ -6,19 +6,20 @@
 const fs = require('node:fs')
 const path = require('node:path')
 const { WorkflowScheduleIntegration } = require('../../index.js')
+const { binding } = require('../native.js')
 const { RuntimeError, UsageError } = require('./errors.js')
+const { redact, secretsIn } = require('./redact.js')
+const { hideSecret } = require('./terminal.js')
 
 const DEFAULT_DB = path.join('.tickflow', 'state.db')
 
-const isPostgres = (s) => typeof s === 'string' && /^postgres(ql)?:\/\//.test(s)
+/** A libpq connection string: a postgres:// URL or keyword/value pairs (host=… dbname=…). */
+const isPostgres = (s) => typeof s === 'string' && (/^postgres(ql)?:\/\//.test(s) || /^\s*[a-z_]+\s*=/.test(s))
 
-/** A connection string without its password, for messages. */
-function redact(url) {
-  return url.replace(/^(postgres(?:ql)?:\/\/[^:@/]+):[^@/]*@/, '$1:***@')
-}
-
-/** A PostgreSQL store: this process joins the cluster on that database as one node. */
+/** A PostgreSQL store: this process joins the cluster on that database as one node. Its
+ * password is never printed, wherever an error may quote it. */
 function postgresStore(url) {
+  for (const secret of secretsIn(url)) hideSecret(secret)
   return { option: { type: 'postgres', connectionString: url }, label: `postgres ${redact(url)} (cluster node)` }
 }
 
@@ -32,7 +33,7 @@ function runStore({ store = 'sqlite', db }) {
     if (db !== undefined) throw new UsageError('--db names a sqlite file; it does not go with --store memory')
     return { option: { type: 'memory' }, label: 'memory (nothing is kept after exit)' }
   }
-  if (store !== 'sqlite') throw new UsageError(`--store expects 'sqlite', 'memory' or a postgres:// connection string, got '${store}'`)
+  if (store !== 'sqlite') throw badStore(store, "'sqlite', 'memory'")
   const file = db === undefined ? DEFAULT_DB : db
   return { option: { type: 'sqlite', path: file }, label: `sqlite ${file}`, file }
 }
@@ -63,12 +64,17 @@ async function openIntegration(options, store) {
   return integration
 }
 
-/** A read-only integration on the sqlite file at `db`, for status and history. */
+/** A mistyped --store, echoed without what may be a password in it. */
+const badStore = (store, kinds) => new UsageError(`--store expects ${kinds} or a postgres:// connection string, got '${redact(store)}'`)
+
+/** A read-only integration on the sqlite file at `db` (or on `storeOption`, a PostgreSQL
+ * connection string), for status, history and dashboard. */
 function openForReading(db = DEFAULT_DB, storeOption) {
   if (isPostgres(storeOption)) {
     // A cluster's database is shared: reading it takes no lock.
     return openIntegration({ executor: () => {} }, postgresStore(storeOption))
   }
+  if (storeOption !== undefined && storeOption !== 'sqlite') return Promise.reject(badStore(storeOption, "'sqlite'"))
   if (!fs.existsSync(db)) {
     throw new RuntimeError(`no store at ${db}`, {
       hint: 'tickflow run <schedules.json> creates it; --db PATH names another one',
@@ -95,7 +101,20 @@ function storeError(err, store) {
   return new RuntimeError(`cannot open the store (${store.label}): ${message}`, { code, hint })
 }
 
+/**
+ * Whether anything fires on the store: a sqlite store is running while an integration holds
+ * its lock (looked at, not taken); null for a cluster's database, which this does not know.
+ */
+function isRunning(db, storeOption) {
+  if (isPostgres(storeOption)) return null
+  try {
+    return binding.sqliteStoreHeld(db)
+  } catch {
+    return null
+  }
+}
+
 /** What status and history name as their source: the file, or the database without its password. */
 const sourceLabel = (db, storeOption) => (isPostgres(storeOption) ? redact(storeOption) : db)
 
-module.exports = { DEFAULT_DB, runStore, prepareStoreFolder, openIntegration, openForReading, sourceLabel }
+module.exports = { DEFAULT_DB, runStore, prepareStoreFolder, openIntegration, openForReading, sourceLabel, isRunning }

@@ -1,15 +1,18 @@
 'use strict'
-// The dashboard: `dashboard(integration, { readOnly, authorize })` is a (req, res, next)
-// handler for Express, Connect or node:http, mounted under any path. The page (public/) uses
-// relative URLs only, so its base path is wherever the request came from; the JSON API below
-// is read from the integration at each request. readOnly and authorize are enforced here, on
-// the server, and a state-changing request from another site is refused.
+// The dashboard: `dashboard(integration, { readOnly, authorize, allowedHosts })` is a
+// (req, res, next) handler for Express, Connect or node:http, mounted under any path. The
+// page (public/) uses relative URLs only, so its base path is wherever the request came
+// from; the JSON API below is read from the integration at each request. Safe by default:
+// without `authorize` it is read-only unless `readOnly: false` says otherwise; a request
+// whose Host is not allowed is refused (DNS rebinding); a state-changing request from
+// another site is refused. All of it is enforced here, on the server.
 
 const fs = require('node:fs')
 const path = require('node:path')
 const { codedError } = require('../json.js')
 const views = require('./views.js')
 const { refusal, withStatus } = require('./errors.js')
+const { hostCheck } = require('./hosts.js')
 
 const PUBLIC = path.join(__dirname, 'public')
 const ASSETS = {
@@ -31,12 +34,12 @@ function dashboard(integration, options = {}) {
     throw codedError(TypeError, 'ERR_INVALID_ARG_TYPE', 'integration', 'expected a WorkflowScheduleIntegration', integration)
   }
   if (options === null || typeof options !== 'object') throw codedError(TypeError, 'ERR_INVALID_ARG_TYPE', 'options', 'expected an object', options)
-  const { readOnly = false, authorize } = options
+  const { authorize, readOnly = authorize === undefined, allowedHosts } = options
   if (typeof readOnly !== 'boolean') throw codedError(TypeError, 'ERR_INVALID_ARG_TYPE', 'options.readOnly', 'expected true or false', readOnly)
   if (authorize !== undefined && typeof authorize !== 'function') {
     throw codedError(TypeError, 'ERR_INVALID_ARG_TYPE', 'options.authorize', 'expected a function (req, action) => boolean | Promise<boolean>', authorize)
   }
-  const settings = { readOnly, authorize }
+  const settings = { readOnly, authorize, integration, allowsHost: hostCheck(allowedHosts) }
 
   return function tickflowDashboard(req, res, next) {
     handle(integration, settings, req, res).catch((err) => {
@@ -50,12 +53,17 @@ function dashboard(integration, options = {}) {
 async function handle(integration, settings, req, res) {
   const url = new URL(req.url || '/', 'http://dashboard.invalid')
   const route = routeOf(url.pathname)
+  if (!settings.allowsHost(req.headers.host, route !== null && route.kind === 'asset' && route.name === '')) {
+    throw refusal(403, 'ERR_HOST_NOT_ALLOWED', `the host '${req.headers.host}' is not allowed here; list it in the dashboard's allowedHosts`)
+  }
   // The mount root without its slash (seen stripped, as '/', by Express): relative URLs need
-  // the slash, so the browser is sent there.
+  // the slash, so the browser is sent there, by a relative Location: an absolute path could
+  // leave this host ('//evil.example/') or miss a prefix a proxy stripped.
   const original = new URL(req.originalUrl || req.url || '/', 'http://dashboard.invalid')
   if (route === null || (route.kind === 'asset' && route.name === '' && !original.pathname.endsWith('/'))) {
+    const last = original.pathname.slice(original.pathname.lastIndexOf('/') + 1)
     res.statusCode = 301
-    res.setHeader('Location', `${original.pathname}/${original.search}`)
+    res.setHeader('Location', `./${last}/${original.search}`)
     return res.end()
   }
   if (route.kind === 'asset') {
@@ -82,7 +90,8 @@ async function handle(integration, settings, req, res) {
   }
   if (req.method !== 'GET' && req.method !== 'HEAD') throw refusal(405, 'ERR_METHOD', `${req.method} is not allowed here`)
   await authorized(settings, req, 'read')
-  const read = views.READS[route.name]
+  // Own keys only: 'constructor' or '__proto__' is no view.
+  const read = Object.hasOwn(views.READS, route.name) ? views.READS[route.name] : undefined
   if (!read) throw refusal(404, 'ERR_NOT_FOUND', `no view '${route.name}'`)
   // Which actions this request may take, so that the page offers only those.
   const allowed = {}
@@ -94,9 +103,26 @@ async function permits(settings, req, action) {
   if (!settings.authorize) return true
   try {
     return (await settings.authorize(req, action)) === true
-  } catch {
+  } catch (err) {
+    authorizeFailed(settings, action, err)
     return false
   }
+}
+
+/** An exception from `authorize` is the operator's to see (it may quote a secret), through
+ * `integration.error`; the client is only refused. */
+function authorizeFailed(settings, action, err) {
+  const event = {
+    type: 'integration.error',
+    code: 'ERR_DASHBOARD_AUTHORIZE',
+    message: `the dashboard's authorize threw for '${action}': ${err && err.message ? err.message : String(err)}`,
+    timestamp: new Date(),
+  }
+  const integration = settings.integration
+  if (typeof integration._deliver === 'function') return integration._deliver(event)
+  if (typeof integration.emit !== 'function') return
+  integration.emit(event.type, event)
+  integration.emit('event', event)
 }
 
 /** What the path's last part names: the page and its files, a view, an action; null: the
@@ -119,7 +145,8 @@ async function authorized(settings, req, action) {
   try {
     allowed = await settings.authorize(req, action)
   } catch (err) {
-    throw refusal(403, 'ERR_FORBIDDEN', `refused by authorize: ${err && err.message ? err.message : String(err)}`)
+    authorizeFailed(settings, action, err)
+    throw refusal(403, 'ERR_FORBIDDEN', `'${action}' is not allowed for this request`)
   }
   if (allowed !== true) throw refusal(403, 'ERR_FORBIDDEN', `'${action}' is not allowed for this request`)
 }

@@ -51,6 +51,104 @@ pub(crate) fn target(connection_string: &str) -> Result<Target, ClusterError> {
     Ok(Target { config, tls, label })
 }
 
+/// `text` with its passwords replaced by `***`, for an error that must show it: a URL's
+/// `user:password@` (up to the last `@` before its parameters: a password may hold `/` or
+/// `@`) and parameters whose name holds "pass", or the keyword form's `password=…`.
+pub fn redact(text: &str) -> String {
+    let is_secret = |name: &str| name.to_ascii_lowercase().contains("pass");
+    let looks_like_keywords = text.split_once('=').is_some_and(|(k, _)| {
+        !k.trim().is_empty()
+            && !k.contains([':', '/', '@'])
+            && !k.trim().contains(char::is_whitespace)
+    });
+    if looks_like_keywords {
+        let mut out = String::new();
+        let mut rest = text;
+        while let Some((key, after)) = rest.split_once('=') {
+            out.push_str(key);
+            out.push('=');
+            let value = after.trim_start();
+            out.push_str(&after[..after.len() - value.len()]);
+            let end = value_end(value);
+            out.push_str(if is_secret(key.trim()) {
+                "***"
+            } else {
+                &value[..end]
+            });
+            rest = &value[end..];
+        }
+        out.push_str(rest);
+        return out;
+    }
+    let start = text.find("://").map_or(0, |i| i + 3);
+    let (head, rest) = text.split_at(start);
+    let query = rest.find('?').unwrap_or(rest.len());
+    let (user, tail) = match rest[..query].rfind('@').or_else(|| rest.rfind('@')) {
+        Some(at) => (Some(&rest[..at]), &rest[at + 1..]),
+        None => (None, rest),
+    };
+    let mut out = head.to_string();
+    if let Some(user) = user {
+        match user.split_once(':') {
+            Some((name, pass)) if !pass.is_empty() => out.push_str(&format!("{name}:***@")),
+            _ => out.push_str(&format!("{user}@")),
+        }
+    }
+    match tail.split_once('?') {
+        Some((path, params)) => {
+            let params: Vec<String> = params
+                .split('&')
+                .map(|p| match p.split_once('=') {
+                    Some((k, _)) if is_secret(&percent_decoded(k)) => format!("{k}=***"),
+                    _ => p.to_string(),
+                })
+                .collect();
+            out.push_str(&format!("{path}?{}", params.join("&")));
+        }
+        None => out.push_str(tail),
+    }
+    out
+}
+
+/// Where a keyword's value ends: after its closing quote, else at a space.
+fn value_end(value: &str) -> usize {
+    let quoted = value.starts_with('\'');
+    let mut chars = value.char_indices().skip(usize::from(quoted));
+    while let Some((i, c)) = chars.next() {
+        match c {
+            '\\' => {
+                chars.next();
+            }
+            '\'' if quoted => return i + 1,
+            c if !quoted && c.is_whitespace() => return i,
+            _ => {}
+        }
+    }
+    value.len()
+}
+
+fn percent_decoded(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = bytes
+            .get(i + 1..i + 3)
+            .and_then(|h| std::str::from_utf8(h).ok());
+        match (bytes[i], hex.and_then(|h| u8::from_str_radix(h, 16).ok())) {
+            (b'%', Some(b)) => {
+                out.push(b);
+                i += 3;
+            }
+            (b, _) => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
 fn strip_verify(s: &str) -> (String, bool) {
     for mode in ["verify-full", "verify-ca"] {
         for form in [format!("sslmode={mode}")] {

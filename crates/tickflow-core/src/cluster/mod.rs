@@ -12,8 +12,9 @@ mod db;
 mod schema;
 mod session;
 
+pub use connect::redact;
 pub use db::{Db, Locked, Scope, Tail, Tx, VersionedRow, ID_BLOCK};
-pub use schema::{valid_schema_name, SCHEMA_VERSION};
+pub use schema::{valid_schema_name, MAX_SCHEMA_NAME, SCHEMA_VERSION};
 pub use session::NodeState;
 
 /// How a node joins the cluster.

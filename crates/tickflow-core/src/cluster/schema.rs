@@ -166,10 +166,16 @@ pub(crate) fn quote(schema: &str) -> String {
     format!("\"{}\"", schema.replace('"', "\"\""))
 }
 
-/// What a schema name may be: a plain lower-case identifier.
+/// The longest schema name: PostgreSQL cuts identifiers at 63 bytes, and the names derived
+/// from the schema's (its notification channel, `tickflow_<schema>`) must fit too, or every
+/// commit would fail to notify.
+pub const MAX_SCHEMA_NAME: usize = 63 - super::session::CHANNEL_PREFIX.len();
+
+/// What a schema name may be: a plain lower-case identifier, short enough for the names
+/// derived from it.
 pub fn valid_schema_name(s: &str) -> bool {
     !s.is_empty()
-        && s.len() <= 63
+        && s.len() <= MAX_SCHEMA_NAME
         && s.starts_with(|c: char| c.is_ascii_lowercase() || c == '_')
         && s.chars()
             .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')

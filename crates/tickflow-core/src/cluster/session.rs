@@ -101,8 +101,11 @@ pub(crate) fn lock_key(token: &str) -> i32 {
     h as i32
 }
 
+/// What the schema's notification channel name starts with.
+pub(crate) const CHANNEL_PREFIX: &str = "tickflow_";
+
 pub(crate) fn channel(q: &str) -> String {
-    format!("tickflow_{}", q.trim_matches('"'))
+    format!("{CHANNEL_PREFIX}{}", q.trim_matches('"'))
 }
 
 /// Starts the session task; the receiver answers once the node has joined (or could not).

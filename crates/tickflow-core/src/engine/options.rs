@@ -79,6 +79,14 @@ pub fn parse_options(value: &Value) -> FieldResult<IntegrationOptions> {
     }
     let store = match o.get("store") {
         None => StoreOptions::Memory,
+        // A connection string where the store's options belong: shown without its password.
+        Some(Value::String(text)) => {
+            return Err(type_error(
+                &o.path("store"),
+                "an object such as { type: 'postgres', connectionString }",
+                &Value::String(crate::cluster::redact(text)),
+            ))
+        }
         Some(s) => {
             let s = Fields::new(
                 s,
@@ -115,7 +123,10 @@ pub fn parse_options(value: &Value) -> FieldResult<IntegrationOptions> {
                         return Err(range_error(
                             &s.path("schema"),
                             "ERR_INVALID_OPTION_VALUE",
-                            "expected a lower-case SQL identifier (letters, digits, _; at most 63; not pg_…)".into(),
+                            format!(
+                                "expected a lower-case SQL identifier (letters, digits, _; at most {} characters, so that the names tickflow derives from it fit PostgreSQL's 63; not pg_…)",
+                                crate::cluster::MAX_SCHEMA_NAME
+                            ),
                             &Value::String(schema),
                         ));
                     }

@@ -5,7 +5,7 @@
 
 mod sqlite;
 
-pub use sqlite::{SqliteOptions, SqliteStore, Synchronous, SCHEMA_VERSION};
+pub use sqlite::{held, SqliteOptions, SqliteStore, Synchronous, SCHEMA_VERSION};
 
 /// A schedule as stored: its configuration as given (JSON text) and its runtime state
 /// (JSON text: paused, fired, cursor, counters, buffered fires).

@@ -590,6 +590,24 @@ fn refuse_hard_links(real: &Path) -> Result<(), String> {
     Ok(())
 }
 
+/// Whether an integration holds the store at `path` (its lock file is locked), for a reader
+/// that must not say "next run in 3s" of a store nothing runs. It only looks: the lock file
+/// is opened read-only, never created, and a shared lock is tried and released at once.
+pub fn held(path: &str) -> std::io::Result<bool> {
+    let mut lock_path = real_path(Path::new(path))?.into_os_string();
+    lock_path.push("-lock");
+    let file = match File::open(&lock_path) {
+        Ok(file) => file,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(false),
+        Err(e) => return Err(e),
+    };
+    match file.try_lock_shared() {
+        Ok(()) => file.unlock().map(|()| false),
+        Err(std::fs::TryLockError::WouldBlock) => Ok(true),
+        Err(std::fs::TryLockError::Error(e)) => Err(e),
+    }
+}
+
 /// An exclusive advisory lock on `<real path>-lock`, released when the file is closed (also
 /// when the process dies, so a crash never leaves a store locked).
 fn take_lock(real: &Path, path: &str) -> Result<File, StoreError> {

@@ -163,6 +163,22 @@ fn a_second_writer_is_refused_while_the_first_holds_the_store() {
 }
 
 #[test]
+fn held_says_whether_a_writer_holds_the_store_and_takes_nothing() {
+    let dir = TempDir::new("held");
+    let path = dir.file("state.db");
+    assert!(!held(&path).unwrap());
+    // Looking creates no lock file.
+    assert!(!std::path::Path::new(&format!("{path}-lock")).exists());
+    let first = SqliteStore::open(&options(&path)).unwrap();
+    assert!(held(&path).unwrap());
+    drop(first);
+    assert!(!held(&path).unwrap());
+    // Looking left the store free for a writer.
+    let _second = SqliteStore::open(&options(&path)).unwrap();
+    assert!(held(&path).unwrap());
+}
+
+#[test]
 fn a_read_only_store_refuses_writes_and_needs_an_existing_file() {
     let dir = TempDir::new("ro");
     let path = dir.file("state.db");
