@@ -74,7 +74,7 @@ asRoot('a store file this process may not write is refused at start, not at the 
   fs.chmodSync(file, 0o644)
   fs.rmSync(`${file}-lock`, { force: true })
   const script = `
-    const { WorkflowScheduleIntegration } = require(${JSON.stringify(path.resolve(__dirname, '..'))})
+    const { WorkflowScheduleIntegration } = require(${JSON.stringify(readableCopy())})
     const i = new WorkflowScheduleIntegration({ store: { type: 'sqlite', path: ${JSON.stringify(file)} } })
     i.start().then(
       () => i.stop().then(() => console.log('STARTED')),
@@ -88,10 +88,23 @@ asRoot('a store file this process may not write is refused at start, not at the 
   expect(err.message).toContain('may not write')
 })
 
+/**
+ * The package where `nobody` can read it: a checkout may sit in a folder only its owner
+ * can enter (/root).
+ */
+function readableCopy() {
+  const root = path.resolve(__dirname, '..')
+  const copy = path.join(dir, 'pkg')
+  const files = ['package.json', 'index.js', 'native.js', 'lib', ...fs.readdirSync(root).filter((f) => f.endsWith('.node'))]
+  for (const f of files) fs.cpSync(path.join(root, f), path.join(copy, f), { recursive: true })
+  execFileSync('chmod', ['-R', 'a+rX', copy])
+  return copy
+}
+
 /** A child process that holds the store at `file` until its stdin closes. */
 async function holder(file) {
   const script = `
-    const { WorkflowScheduleIntegration } = require(${JSON.stringify(path.resolve(__dirname, '..'))})
+    const { WorkflowScheduleIntegration } = require(${JSON.stringify(readableCopy())})
     const i = new WorkflowScheduleIntegration({ store: { type: 'sqlite', path: ${JSON.stringify(file)} } })
     i.start().then(() => console.log('HOLDING'))
     process.stdin.on('end', () => i.stop())
