@@ -21,6 +21,7 @@ export {
 } from './native'
 /** The cron engine that answers at once (CronEngine's methods return Promises). */
 export { CronEngine as SyncCronEngine } from './native'
+export * from './lib/scheduling'
 import type {
   ConflictOptions,
   CronValidationResult,
@@ -77,6 +78,11 @@ export declare enum FilterOperator {
   EQUALS = 'equals', NOT_EQUALS = 'not_equals', CONTAINS = 'contains', NOT_CONTAINS = 'not_contains',
   STARTS_WITH = 'starts_with', ENDS_WITH = 'ends_with', GREATER_THAN = 'greater_than', LESS_THAN = 'less_than',
   GREATER_EQUAL = 'greater_equal', LESS_EQUAL = 'less_equal', IN = 'in', NOT_IN = 'not_in', REGEX = 'regex',
+}
+export declare enum EventSource { INTERNAL = 'internal', WEBHOOK = 'webhook', API = 'api', SYSTEM = 'system', EXTERNAL = 'external' }
+export declare enum ScheduleSortField {
+  NAME = 'name', CREATED_AT = 'createdAt', UPDATED_AT = 'updatedAt', LAST_EXECUTION = 'lastExecution',
+  NEXT_EXECUTION = 'nextExecution', PRIORITY = 'priority', STATUS = 'status',
 }
 export declare enum ExecutionSortField {
   SCHEDULED_TIME = 'scheduledTime', ACTUAL_START_TIME = 'actualStartTime', COMPLETION_TIME = 'completionTime',
@@ -146,8 +152,8 @@ export interface CatchupPolicy {
   maxRuns?: number
 }
 
-/** The production-ccs ScheduleDefinition, with tickflow's scheduling fields. */
-export interface ScheduleDefinition {
+/** A schedule as a config's scheduleConfig takes it: only cronExpression is required. */
+export interface ScheduleConfig {
   id?: string
   workflowId?: string
   name?: string
@@ -172,6 +178,23 @@ export interface ScheduleDefinition {
   jitterMs?: number
   /** Default 'shift'. */
   dstGap?: 'shift' | 'skip'
+}
+
+/**
+ * production-ccs's ScheduleDefinition (every field it requires is required), with tickflow's
+ * scheduling fields: what ScheduleManager's createSchedule takes (less id and the dates).
+ */
+export interface ScheduleDefinition extends ScheduleConfig {
+  id: string
+  workflowId: string
+  name: string
+  timezone: string
+  enabled: boolean
+  retryPolicy: RetryPolicy
+  metadata: ScheduleMetadata
+  createdBy: string
+  createdAt: Date
+  updatedAt: Date
 }
 
 export interface WorkflowExecutionConfig {
@@ -206,7 +229,7 @@ export interface ScheduledWorkflowConfig {
   description?: string
   enabled?: boolean
   executionConfig?: WorkflowExecutionConfig
-  scheduleConfig: ScheduleDefinition
+  scheduleConfig: ScheduleConfig
   metadata?: Record<string, any>
 }
 
@@ -356,7 +379,6 @@ export interface ScheduledExecution {
   id: string
   scheduleId: string
   workflowId: string
-  scheduledWorkflowId: string
   scheduledTime: Date
   /** Left out until the first attempt starts. */
   actualStartTime?: Date
@@ -364,7 +386,6 @@ export interface ScheduledExecution {
   completionTime?: Date
   status: ExecutionStatus
   priority: ExecutionPriority | number
-  triggerType: TriggerType
   /** `triggerData` holds the context given to triggerScheduledExecution, if any. */
   context: ExecutionContext
   /** Left out until the execution is final. */
@@ -373,10 +394,14 @@ export interface ScheduledExecution {
   error?: ExecutionError
   retryCount: number
   maxRetries: number
-  attempts: ExecutionAttempt[]
-  duration: number | null
-  cancelReason: string | null
-  retryOf: string | null
+  // tickflow's fields below are always set in what it returns; optional so that code that
+  // builds one as production-ccs does (its ScheduleManagerService) compiles.
+  scheduledWorkflowId?: string
+  triggerType?: TriggerType
+  attempts?: ExecutionAttempt[]
+  duration?: number | null
+  cancelReason?: string | null
+  retryOf?: string | null
 }
 
 export interface ExecutionFilters {
@@ -438,17 +463,20 @@ export interface ScheduleMetrics {
   successRate: number
   /** Share of due fires that ran (not skipped), in percent. */
   uptimePercentage: number
-  cancelledExecutions: number
-  skippedFires: number
-  p95ExecutionTime: number
+  // tickflow's fields below are always set in what it returns; optional so that code that
+  // builds one as production-ccs does (its ScheduleManagerService) compiles.
+  cancelledExecutions?: number
+  skippedFires?: number
+  p95ExecutionTime?: number
 }
 
 export interface ScheduleStatus {
   id: string
   status: ScheduleState
   enabled: boolean
-  paused: boolean
-  pauseNote: string | null
+  // Always set by tickflow; optional so that production-ccs code that builds one compiles.
+  paused?: boolean
+  pauseNote?: string | null
   executionCount: number
   /** Left out (as the three below) when there is none. */
   lastExecution?: Date
@@ -549,24 +577,26 @@ export interface SystemMetrics {
   activeSchedules: number
   pausedSchedules: number
   disabledSchedules: number
-  expiredSchedules: number
   totalExecutions: number
   successfulExecutions: number
   failedExecutions: number
-  cancelledExecutions: number
-  skippedFires: number
   averageExecutionTime: number
-  queueDepth: number
-  inFlight: number
-  maxConcurrency: number
-  /** Time from scheduled instant to executor call, ms. */
-  triggerLatency: { p50: number; p99: number; samples: number }
   systemLoad: SystemLoad
   resourceUtilization: ResourceUtilization
   queueStats: QueueStats
   healthStatus: SystemHealthStatus
   uptime: number
   lastUpdated: Date
+  // tickflow's fields below are always set in what it returns; optional so that code that
+  // builds one as production-ccs does (its ScheduleManagerService) compiles.
+  expiredSchedules?: number
+  cancelledExecutions?: number
+  skippedFires?: number
+  queueDepth?: number
+  inFlight?: number
+  maxConcurrency?: number
+  /** Time from scheduled instant to executor call, ms. */
+  triggerLatency?: { p50: number; p99: number; samples: number }
 }
 
 export interface PerformanceMetrics {
@@ -602,26 +632,36 @@ interface ScheduleEventBase extends EventBase {
   metadata: Record<string, any>
 }
 
-export interface ScheduleTriggeredEvent extends EventBase {
+/** production-ccs's ScheduleTriggeredEvent; a 'schedule.triggered' listener gets a ScheduleTriggeredPayload. */
+export interface ScheduleTriggeredEvent {
   id: string
-  scheduledWorkflowId: string
   scheduleId: string
   workflowId: string
   triggerTime: Date
   /** production-ccs's three kinds: catch-up and backfill runs are 'scheduled'. */
   triggerType: 'scheduled' | 'manual' | 'retry'
-  /** tickflow's kind of run, catch-up and backfill told apart. */
-  triggerKind: TriggerType
   /** `environment`: the workflow's executionConfig.environment, else the integration's default. */
   context: ExecutionContext
   metadata: Record<string, any>
-  executionId: string
-  scheduledTime: Date
+  // tickflow's fields below are always set in an event it emits; optional so that code that
+  // builds one as production-ccs does (its ScheduleExecutionHandler) compiles.
+  type?: string
+  timestamp?: Date
+  scheduledWorkflowId?: string
+  /** tickflow's kind of run, catch-up and backfill told apart. */
+  triggerKind?: TriggerType
+  executionId?: string
+  scheduledTime?: Date
 }
 
-export interface WorkflowCompletedEvent extends EventBase {
+/** What a 'schedule.triggered' listener gets: every field set. */
+export type ScheduleTriggeredPayload = EventBase &
+  ScheduleTriggeredEvent &
+  Required<Pick<ScheduleTriggeredEvent, 'scheduledWorkflowId' | 'triggerKind' | 'executionId' | 'scheduledTime'>>
+
+/** production-ccs's WorkflowCompletedEvent; 'workflow.completed' and 'workflow.failed' listeners get a WorkflowCompletedPayload. */
+export interface WorkflowCompletedEvent {
   id: string
-  scheduledWorkflowId: string
   executionId: string
   scheduleId: string
   workflowId: string
@@ -633,11 +673,21 @@ export interface WorkflowCompletedEvent extends EventBase {
   result?: any
   /** Left out on success. */
   error?: ExecutionError
-  attempts: number
-  triggerType: TriggerType
   /** `source` (schedule, manual, retry) and `correlationId` (the execution id), then the schedule's metadata. */
   metadata: Record<string, any>
+  // tickflow's fields below are always set in an event it emits; optional so that code that
+  // builds one as production-ccs does (its ScheduleExecutionHandler) compiles.
+  type?: string
+  timestamp?: Date
+  scheduledWorkflowId?: string
+  attempts?: number
+  triggerType?: TriggerType
 }
+
+/** What 'workflow.completed' and 'workflow.failed' listeners get: every tickflow field set. */
+export type WorkflowCompletedPayload = EventBase &
+  WorkflowCompletedEvent &
+  Required<Pick<WorkflowCompletedEvent, 'scheduledWorkflowId' | 'attempts' | 'triggerType'>>
 
 /** Every event by name, with its payload (each also carries `type`). */
 export interface IntegrationEventMap {
@@ -650,13 +700,13 @@ export interface IntegrationEventMap {
   'schedule.paused': ScheduleEventBase & { note: string | null }
   'schedule.resumed': ScheduleEventBase
   'schedule.expired': ScheduleEventBase
-  'schedule.triggered': ScheduleTriggeredEvent
+  'schedule.triggered': ScheduleTriggeredPayload
   'schedule.skipped': ScheduleEventBase & { scheduledTime: Date; reason: 'overlap' | 'misfire' | 'dst' | 'disabled' }
   'workflow.started': ScheduleEventBase & { executionId: string; attempt: number; startTime: Date }
   'workflow.retrying': ScheduleEventBase & { executionId: string; attempt: number; delayMs: number; nextAttemptAt: Date; error: ExecutionError }
   'workflow.timeout': ScheduleEventBase & { executionId: string; attempt: number; timeoutMs: number }
-  'workflow.completed': WorkflowCompletedEvent
-  'workflow.failed': WorkflowCompletedEvent
+  'workflow.completed': WorkflowCompletedPayload
+  'workflow.failed': WorkflowCompletedPayload
   'workflow.cancelled': ScheduleEventBase & { executionId: string; reason: string }
 }
 
@@ -861,9 +911,19 @@ export interface WorkflowExecutorLike<Definition = unknown, Execution = unknown>
   cancelExecution?(executionId: string): Promise<boolean> | boolean
 }
 
-/** A trigger as production-ccs's ScheduleExecutionHandler takes it. */
+/** production-ccs's ScheduleTrigger, as its code builds and reads one. */
 export interface ScheduleTrigger {
   scheduleId: string
+  workflowId: string
+  triggerTime: Date
+  triggerType: 'scheduled' | 'manual' | 'retry' | 'event'
+  context: { triggeredBy: string; metadata: Record<string, any> }
+}
+
+/** What handleScheduleTrigger takes: a ScheduleTrigger, or only its scheduleId and what is known. */
+export interface ScheduleTriggerRequest {
+  scheduleId: string
+  /** When given, must be the workflow the schedule runs (ERR_WORKFLOW_MISMATCH otherwise). */
   workflowId?: string
   triggerTime?: Date
   triggerType?: string
@@ -885,7 +945,7 @@ export declare class ScheduleExecutionHandler extends EventEmitter {
   initialize(): Promise<void>
   start(): Promise<void>
   stop(): Promise<void>
-  handleScheduleTrigger(trigger: ScheduleTrigger): Promise<ScheduledExecution>
+  handleScheduleTrigger(trigger: ScheduleTriggerRequest): Promise<ScheduledExecution>
   getStatus(): { isRunning: boolean; lastActivity: Date }
 }
 

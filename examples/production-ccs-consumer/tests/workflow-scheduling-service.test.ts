@@ -119,7 +119,7 @@ describe('WorkflowSchedulingService on tickflow', () => {
 
     const [execution] = service.integration.listExecutions({ scheduleId: 'hourly' });
     expect(execution!.status).toBe(ExecutionStatus.FAILED);
-    expect(execution!.attempts.map((a) => a.error?.code)).toEqual(['DEVICE_OFFLINE', 'DEVICE_OFFLINE', 'DEVICE_OFFLINE']);
+    expect(execution!.attempts!.map((a) => a.error?.code)).toEqual(['DEVICE_OFFLINE', 'DEVICE_OFFLINE', 'DEVICE_OFFLINE']);
     expect(service.getStatus('hourly').scheduleStatus.lastError).toBe('device did not answer');
   });
 
