@@ -10,6 +10,7 @@ const native = require('./lib/cron.js')
 const { WorkflowScheduleIntegration } = require('./lib/integration.js')
 const { fromWorkflowExecutor } = require('./lib/adapters.js')
 const { ScheduleExecutionHandler } = require('./lib/execution-handler.js')
+const { ScheduleManager } = require('./lib/schedule-manager.js')
 const enums = require('./lib/enums.js')
 const defaults = require('./lib/defaults.js')
 
@@ -22,6 +23,7 @@ module.exports.SyncCronEngine = native.SyncCronEngine
 module.exports.WorkflowScheduleIntegration = WorkflowScheduleIntegration
 module.exports.fromWorkflowExecutor = fromWorkflowExecutor
 module.exports.ScheduleExecutionHandler = ScheduleExecutionHandler
+module.exports.ScheduleManager = ScheduleManager
 module.exports.ScheduleState = enums.ScheduleState
 module.exports.SchedulePriority = enums.SchedulePriority
 module.exports.ExecutionStatus = enums.ExecutionStatus

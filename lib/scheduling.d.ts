@@ -3,6 +3,10 @@
 // declares them so that its code compiles with `from 'tickflow'`. Re-exported by index.d.ts.
 
 import type {
+  CronEngine,
+  IntegrationOptions,
+  StoredScheduleDefinition,
+  WorkflowScheduleIntegration,
   CronValidationResult,
   ExecutionContext,
   ExecutionFilters,
@@ -131,6 +135,58 @@ export interface WorkflowScheduler {
   getSystemMetrics(): Promise<SystemMetrics>
   validateCronExpression(expression: string, timezone?: string): Promise<CronValidationResult>
   getNextExecutionTimes(scheduleId: string, count?: number): Promise<Date[]>
+  testSchedule(schedule: Omit<ScheduleDefinition, 'id' | 'createdAt' | 'updatedAt'>): Promise<ScheduleTestResult>
+}
+
+/** production-ccs's CronEngine interface, as far as ScheduleManager uses it. */
+export type ScheduleManagerCronEngine = Pick<CronEngine, 'validateExpression' | 'getNextExecutionTimes'>
+
+export interface ScheduleManagerOptions extends IntegrationOptions {
+  /** Share an integration instead of making one (then give none of its options). */
+  integration?: WorkflowScheduleIntegration
+  /** Answers validateCronExpression, checks patterns and lists testSchedule's fires; default tickflow's CronEngine. */
+  cronEngine?: ScheduleManagerCronEngine
+}
+
+/**
+ * production-ccs's ScheduleManagerService, over a WorkflowScheduleIntegration: each schedule
+ * is a scheduled workflow config whose id and scheduleId are the schedule's id, run by the
+ * options' executor (a schedule nobody handles fails with NO_HANDLER).
+ */
+export declare class ScheduleManager implements WorkflowScheduler {
+  constructor(options?: ScheduleManagerOptions)
+  /** production-ccs's call: `workflowPersistence` is accepted and not used (the store holds everything). */
+  constructor(cronEngine: ScheduleManagerCronEngine | undefined, workflowPersistence?: unknown, options?: ScheduleManagerOptions)
+  /** The integration behind the manager: its events, its clock, its metrics. */
+  readonly integration: WorkflowScheduleIntegration
+  createSchedule(schedule: Omit<ScheduleDefinition, 'id' | 'createdAt' | 'updatedAt'>): Promise<string>
+  updateSchedule(scheduleId: string, updates: Partial<ScheduleDefinition>): Promise<void>
+  deleteSchedule(scheduleId: string): Promise<void>
+  /** `enabled` says whether it fires: false while paused or disabled (getScheduleStatus tells which). */
+  getSchedule(scheduleId: string): Promise<StoredScheduleDefinition | null>
+  listSchedules(filters?: ScheduleFilters): Promise<StoredScheduleDefinition[]>
+  /** Resolves at once when already running. */
+  start(): Promise<void>
+  stop(): Promise<void>
+  pause(scheduleId: string): Promise<void>
+  resume(scheduleId: string): Promise<void>
+  enableSchedule(scheduleId: string): Promise<void>
+  disableSchedule(scheduleId: string): Promise<void>
+  /** `context` is kept as the execution's `context.triggerData`. */
+  triggerSchedule(scheduleId: string, context?: Partial<ExecutionContext>): Promise<string>
+  cancelExecution(executionId: string): Promise<void>
+  retryExecution(executionId: string): Promise<string>
+  getScheduleStatus(scheduleId: string): Promise<ScheduleStatus>
+  getExecutionHistory(scheduleId: string, filters?: ExecutionFilters): Promise<ExecutionHistory>
+  getExecution(executionId: string): Promise<ScheduledExecution | null>
+  listExecutions(filters?: ExecutionFilters): Promise<ScheduledExecution[]>
+  getScheduleHealth(scheduleId: string): Promise<ScheduleHealth>
+  getScheduleMetrics(scheduleId: string): Promise<ScheduleMetrics>
+  getSystemMetrics(): Promise<SystemMetrics>
+  validateCronExpression(expression: string, timezone?: string): Promise<CronValidationResult>
+  /** Default 5; an unknown schedule has none (an empty array), as in production-ccs. */
+  getNextExecutionTimes(scheduleId: string, count?: number): Promise<Date[]>
+  /** tickflow does not estimate resource usage: estimatedResourceUsage is zeros. */
   testSchedule(schedule: Omit<ScheduleDefinition, 'id' | 'createdAt' | 'updatedAt'>): Promise<ScheduleTestResult>
 }
 
