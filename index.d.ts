@@ -830,14 +830,27 @@ export interface SyncResult {
   deleted: string[]
 }
 
+/**
+ * The listener overloads' fallback takes a name only when its type is not a literal (a
+ * `string` variable, a symbol): a known event name's listener is always checked against its
+ * payload, and a misspelt name does not compile.
+ */
+export type NotLiteral<S> = string extends S ? S : S extends symbol ? S : never
+/** EventEmitter's own events. */
+export type EmitterEvent = 'newListener' | 'removeListener'
+export type EmitterListener = (event: string | symbol, listener: (...args: any[]) => void) => void
+
 export declare class WorkflowScheduleIntegration extends EventEmitter {
   constructor(options?: IntegrationOptions)
   on<K extends keyof IntegrationEvents>(event: K, listener: (payload: IntegrationEvents[K]) => void): this
-  on(event: string | symbol, listener: (...args: any[]) => void): this
+  on(event: EmitterEvent, listener: EmitterListener): this
+  on<S extends string | symbol>(event: S & NotLiteral<S>, listener: (...args: any[]) => void): this
   once<K extends keyof IntegrationEvents>(event: K, listener: (payload: IntegrationEvents[K]) => void): this
-  once(event: string | symbol, listener: (...args: any[]) => void): this
+  once(event: EmitterEvent, listener: EmitterListener): this
+  once<S extends string | symbol>(event: S & NotLiteral<S>, listener: (...args: any[]) => void): this
   off<K extends keyof IntegrationEvents>(event: K, listener: (payload: IntegrationEvents[K]) => void): this
-  off(event: string | symbol, listener: (...args: any[]) => void): this
+  off(event: EmitterEvent, listener: EmitterListener): this
+  off<S extends string | symbol>(event: S & NotLiteral<S>, listener: (...args: any[]) => void): this
   listenerCount<K extends keyof IntegrationEvents>(event: K): number
   listenerCount(event: string | symbol): number
 
@@ -877,12 +890,12 @@ export declare class WorkflowScheduleIntegration extends EventEmitter {
   /** Due occurrences that did not run, oldest first (kept as long as the execution history). */
   getSkippedOccurrences(scheduleId: string): SkippedOccurrence[]
 
-  getScheduleWorkflowStatus(scheduleId: string): ScheduleWorkflowStatus
+  getScheduleWorkflowStatus(scheduleId: string): Promise<ScheduleWorkflowStatus>
   getScheduleStatus(scheduleId: string): ScheduleStatus
   getScheduleHealth(scheduleId: string): ScheduleHealth
   getScheduleMetrics(scheduleId: string): ScheduleMetrics
   getSystemMetrics(): SystemMetrics
-  getIntegrationMetrics(scheduleId?: string): ScheduleWorkflowMetrics
+  getIntegrationMetrics(scheduleId?: string): Promise<ScheduleWorkflowMetrics>
   getPerformanceMetrics(): PerformanceMetrics
   /**
    * Every tickflow series in the Prometheus text exposition format: counters of fires,
@@ -930,22 +943,60 @@ export interface ScheduleTriggerRequest {
   context?: Record<string, unknown>
 }
 
+/** The events ScheduleExecutionHandler passes on for the runs it started. */
+export type HandlerEvent = 'schedule.triggered' | 'workflow.started' | 'workflow.retrying' | 'workflow.completed' | 'workflow.failed' | 'workflow.cancelled'
+
+/**
+ * production-ccs's WorkflowExecution (types/workflow.ts) for a run that has started: what
+ * handleScheduleTrigger resolves with. tickflow keeps no workflow versions or steps:
+ * workflowVersion is '1.0.0' and steps is empty, as production-ccs's handler returns them.
+ */
+export interface TriggeredWorkflowExecution {
+  /** The tickflow execution id (getExecution reads its record). */
+  id: string
+  workflowId: string
+  workflowVersion: string
+  /** 'running'; the final status when the run ended before it could start (cancelled while queued). */
+  status: 'running' | 'completed' | 'failed' | 'timeout' | 'cancelled'
+  context: {
+    /** The workflow's executionConfig.variables. */
+    variables: Record<string, any>
+    /** The execution's environment (production-ccs names three; tickflow passes on whatever the config or integration says). */
+    environment: 'development' | 'staging' | 'production'
+    userId: string
+    correlationId: string
+  }
+  steps: never[]
+  startedAt: Date
+  /** The trigger's context.triggeredBy, else 'system'. */
+  triggeredBy: string
+  triggerType: 'schedule'
+  metadata: {
+    source: string
+    correlationId: string
+    /** The schedule's metadata.tags. */
+    tags: string[]
+    priority: 'low' | 'normal' | 'high' | 'critical'
+    environment: 'development' | 'staging' | 'production'
+  }
+}
+
 /**
  * production-ccs's ScheduleExecutionHandler, backed by the integration: handleScheduleTrigger
- * runs the schedule now and resolves with the finished execution; the execution's events are
- * emitted here too.
+ * runs the schedule now and resolves once the run has started; the execution's events are
+ * emitted here until it ends.
  */
 export declare class ScheduleExecutionHandler extends EventEmitter {
-  constructor(integration: WorkflowScheduleIntegration)
-  on<K extends 'schedule.triggered' | 'workflow.started' | 'workflow.retrying' | 'workflow.completed' | 'workflow.failed' | 'workflow.cancelled'>(
-    event: K,
-    listener: (payload: IntegrationEvents[K]) => void,
-  ): this
-  on(event: string | symbol, listener: (...args: any[]) => void): this
+  /** Without an integration (null, as production-ccs's test makes one), handleScheduleTrigger rejects with ERR_NO_INTEGRATION. */
+  constructor(integration: WorkflowScheduleIntegration | null | undefined)
+  on<K extends HandlerEvent>(event: K, listener: (payload: IntegrationEvents[K]) => void): this
+  on(event: EmitterEvent, listener: EmitterListener): this
+  on<S extends string | symbol>(event: S & NotLiteral<S>, listener: (...args: any[]) => void): this
   initialize(): Promise<void>
   start(): Promise<void>
   stop(): Promise<void>
-  handleScheduleTrigger(trigger: ScheduleTriggerRequest): Promise<ScheduledExecution>
+  /** Resolves as soon as the run has started (status 'running'), as production-ccs's does. */
+  handleScheduleTrigger(trigger: ScheduleTriggerRequest): Promise<TriggeredWorkflowExecution>
   getStatus(): { isRunning: boolean; lastActivity: Date }
 }
 

@@ -343,6 +343,8 @@ class WorkflowScheduleIntegration extends EventEmitter {
 
   start() {
     if (this._state === 'starting') return this._starting
+    // Already running: nothing to do, as production-ccs's services return (no event).
+    if (this._state === 'running') return Promise.resolve()
     if (this._state !== 'stopped' && this._state !== 'error') {
       return Promise.reject(codedError(Error, 'ERR_INVALID_STATE', 'start', `cannot start while ${this._state}`))
     }
@@ -650,7 +652,7 @@ class WorkflowScheduleIntegration extends EventEmitter {
   async syncScheduleWorkflowState(scheduleId, workflowId) {
     checkId(scheduleId, 'scheduleId')
     checkId(workflowId, 'workflowId')
-    const status = this.getScheduleWorkflowStatus(scheduleId)
+    const status = await this.getScheduleWorkflowStatus(scheduleId)
     if (status.workflowId !== workflowId) {
       throw codedError(RangeError, 'ERR_WORKFLOW_MISMATCH', 'workflowId', `schedule '${scheduleId}' runs workflow '${status.workflowId}', not '${workflowId}'`, workflowId)
     }
@@ -659,7 +661,7 @@ class WorkflowScheduleIntegration extends EventEmitter {
 
   // ---- status and metrics ------------------------------------------------------------------
 
-  getScheduleWorkflowStatus(scheduleId) {
+  async getScheduleWorkflowStatus(scheduleId) {
     checkId(scheduleId, 'scheduleId')
     return this._read((n) => n.scheduleReport('workflowStatus', scheduleId))
   }
@@ -687,7 +689,7 @@ class WorkflowScheduleIntegration extends EventEmitter {
     return metrics
   }
 
-  getIntegrationMetrics(scheduleId) {
+  async getIntegrationMetrics(scheduleId) {
     if (scheduleId !== undefined) checkId(scheduleId, 'scheduleId')
     const metrics = this._read((n) => n.integrationMetrics(scheduleId))
     // Time from an event's creation in the engine to its delivery to listeners (system clock).

@@ -135,7 +135,7 @@ export class WorkflowSchedulingService {
     return this.integration.triggerScheduledExecution(scheduleId, { reason });
   }
 
-  getStatus(scheduleId: string): ScheduleWorkflowStatus {
+  getStatus(scheduleId: string): Promise<ScheduleWorkflowStatus> {
     return this.integration.getScheduleWorkflowStatus(scheduleId);
   }
 
