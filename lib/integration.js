@@ -100,6 +100,12 @@ class WorkflowScheduleIntegration extends EventEmitter {
     }
     this._drained = null
     this._systemClock = rest.clock !== 'manual'
+    // What keeps Node alive while a real clock runs is a JS timer made in start() (see
+    // _keepAlive): tools such as Jest's --detectOpenHandles name it at the caller's start()
+    // line. The native wake-up function never holds the loop itself.
+    this._referenced = true
+    this._keepAliveTimer = null
+    this._native.unref()
     this._broadcast = { count: 0, totalMs: 0 }
     // With @opentelemetry/api installed: spans per attempt, and manual triggers' links.
     this._tracing = loadTracing()
@@ -350,7 +356,10 @@ class WorkflowScheduleIntegration extends EventEmitter {
     }
     this._state = 'starting'
     this._stopRequested = false
+    // Made here, in the caller's call: its stack names the line that started the integration.
+    this._keepAlive(true)
     this._starting = this._start().finally(() => {
+      if (this._state !== 'running') this._keepAlive(false)
       this._starting = null
     })
     return this._starting
@@ -449,6 +458,18 @@ class WorkflowScheduleIntegration extends EventEmitter {
       // the next stop() or start() writes what it holds (the rejection names it).
       this._native.release()
       this._state = 'stopped'
+      this._keepAlive(false)
+    }
+  }
+
+  /** Holds (or lets go of) Node's event loop while a real clock runs. */
+  _keepAlive(on) {
+    if (on && this._systemClock && this._keepAliveTimer === null) {
+      this._keepAliveTimer = setInterval(() => {}, MAX_GRACE_MS)
+      if (!this._referenced) this._keepAliveTimer.unref()
+    } else if (!on && this._keepAliveTimer !== null) {
+      clearInterval(this._keepAliveTimer)
+      this._keepAliveTimer = null
     }
   }
 
@@ -468,12 +489,14 @@ class WorkflowScheduleIntegration extends EventEmitter {
   }
 
   ref() {
-    this._native.ref()
+    this._referenced = true
+    if (this._keepAliveTimer !== null) this._keepAliveTimer.ref()
     return this
   }
 
   unref() {
-    this._native.unref()
+    this._referenced = false
+    if (this._keepAliveTimer !== null) this._keepAliveTimer.unref()
     return this
   }
 
