@@ -22,6 +22,7 @@ export {
 } from './native'
 /** The cron engine that answers at once (CronEngine's methods return Promises). */
 export { CronEngine as SyncCronEngine } from './native'
+export * from './lib/scheduling'
 import type {
   ConflictOptions,
   CronValidationResult,
@@ -85,6 +86,11 @@ export declare enum FilterOperator {
   EQUALS = 'equals', NOT_EQUALS = 'not_equals', CONTAINS = 'contains', NOT_CONTAINS = 'not_contains',
   STARTS_WITH = 'starts_with', ENDS_WITH = 'ends_with', GREATER_THAN = 'greater_than', LESS_THAN = 'less_than',
   GREATER_EQUAL = 'greater_equal', LESS_EQUAL = 'less_equal', IN = 'in', NOT_IN = 'not_in', REGEX = 'regex',
+}
+export declare enum EventSource { INTERNAL = 'internal', WEBHOOK = 'webhook', API = 'api', SYSTEM = 'system', EXTERNAL = 'external' }
+export declare enum ScheduleSortField {
+  NAME = 'name', CREATED_AT = 'createdAt', UPDATED_AT = 'updatedAt', LAST_EXECUTION = 'lastExecution',
+  NEXT_EXECUTION = 'nextExecution', PRIORITY = 'priority', STATUS = 'status',
 }
 export declare enum ExecutionSortField {
   SCHEDULED_TIME = 'scheduledTime', ACTUAL_START_TIME = 'actualStartTime', COMPLETION_TIME = 'completionTime',
@@ -154,8 +160,8 @@ export interface CatchupPolicy {
   maxRuns?: number
 }
 
-/** The production-ccs ScheduleDefinition, with tickflow's scheduling fields. */
-export interface ScheduleDefinition {
+/** A schedule as a config's scheduleConfig takes it: only cronExpression is required. */
+export interface ScheduleConfig {
   id?: string
   workflowId?: string
   name?: string
@@ -193,6 +199,23 @@ export interface ScheduleDefinition {
   onInterrupt?: 'resume' | 'fail'
 }
 
+/**
+ * production-ccs's ScheduleDefinition (every field it requires is required), with tickflow's
+ * scheduling fields: what ScheduleManager's createSchedule takes (less id and the dates).
+ */
+export interface ScheduleDefinition extends ScheduleConfig {
+  id: string
+  workflowId: string
+  name: string
+  timezone: string
+  enabled: boolean
+  retryPolicy: RetryPolicy
+  metadata: ScheduleMetadata
+  createdBy: string
+  createdAt: Date
+  updatedAt: Date
+}
+
 export interface WorkflowExecutionConfig {
   timeout?: number
   /** Wins over scheduleConfig.retryPolicy. Only maxAttempts is required. */
@@ -225,7 +248,7 @@ export interface ScheduledWorkflowConfig {
   description?: string
   enabled?: boolean
   executionConfig?: WorkflowExecutionConfig
-  scheduleConfig: ScheduleDefinition
+  scheduleConfig: ScheduleConfig
   metadata?: Record<string, any>
 }
 
@@ -387,7 +410,6 @@ export interface ScheduledExecution {
   id: string
   scheduleId: string
   workflowId: string
-  scheduledWorkflowId: string
   scheduledTime: Date
   /** Left out until the first attempt starts. */
   actualStartTime?: Date
@@ -395,7 +417,6 @@ export interface ScheduledExecution {
   completionTime?: Date
   status: ExecutionStatus
   priority: ExecutionPriority | number
-  triggerType: TriggerType
   /** `triggerData` holds the context given to triggerScheduledExecution, if any. */
   context: ExecutionContext
   /** Left out until the execution is final. */
@@ -404,10 +425,14 @@ export interface ScheduledExecution {
   error?: ExecutionError
   retryCount: number
   maxRetries: number
-  attempts: ExecutionAttempt[]
-  duration: number | null
-  cancelReason: string | null
-  retryOf: string | null
+  // tickflow's fields below are always set in what it returns; optional so that code that
+  // builds one as production-ccs does (its ScheduleManagerService) compiles.
+  scheduledWorkflowId?: string
+  triggerType?: TriggerType
+  attempts?: ExecutionAttempt[]
+  duration?: number | null
+  cancelReason?: string | null
+  retryOf?: string | null
 }
 
 export interface ExecutionFilters {
@@ -472,17 +497,20 @@ export interface ScheduleMetrics {
   successRate: number
   /** Share of due fires that ran (not skipped), in percent. */
   uptimePercentage: number
-  cancelledExecutions: number
-  skippedFires: number
-  p95ExecutionTime: number
+  // tickflow's fields below are always set in what it returns; optional so that code that
+  // builds one as production-ccs does (its ScheduleManagerService) compiles.
+  cancelledExecutions?: number
+  skippedFires?: number
+  p95ExecutionTime?: number
 }
 
 export interface ScheduleStatus {
   id: string
   status: ScheduleState
   enabled: boolean
-  paused: boolean
-  pauseNote: string | null
+  // Always set by tickflow; optional so that production-ccs code that builds one compiles.
+  paused?: boolean
+  pauseNote?: string | null
   executionCount: number
   /** Left out (as the three below) when there is none. */
   lastExecution?: Date
@@ -583,24 +611,26 @@ export interface SystemMetrics {
   activeSchedules: number
   pausedSchedules: number
   disabledSchedules: number
-  expiredSchedules: number
   totalExecutions: number
   successfulExecutions: number
   failedExecutions: number
-  cancelledExecutions: number
-  skippedFires: number
   averageExecutionTime: number
-  queueDepth: number
-  inFlight: number
-  maxConcurrency: number
-  /** Time from scheduled instant to executor call, ms. */
-  triggerLatency: { p50: number; p99: number; samples: number }
   systemLoad: SystemLoad
   resourceUtilization: ResourceUtilization
   queueStats: QueueStats
   healthStatus: SystemHealthStatus
   uptime: number
   lastUpdated: Date
+  // tickflow's fields below are always set in what it returns; optional so that code that
+  // builds one as production-ccs does (its ScheduleManagerService) compiles.
+  expiredSchedules?: number
+  cancelledExecutions?: number
+  skippedFires?: number
+  queueDepth?: number
+  inFlight?: number
+  maxConcurrency?: number
+  /** Time from scheduled instant to executor call, ms. */
+  triggerLatency?: { p50: number; p99: number; samples: number }
 }
 
 export interface PerformanceMetrics {
@@ -636,26 +666,36 @@ interface ScheduleEventBase extends EventBase {
   metadata: Record<string, any>
 }
 
-export interface ScheduleTriggeredEvent extends EventBase {
+/** production-ccs's ScheduleTriggeredEvent; a 'schedule.triggered' listener gets a ScheduleTriggeredPayload. */
+export interface ScheduleTriggeredEvent {
   id: string
-  scheduledWorkflowId: string
   scheduleId: string
   workflowId: string
   triggerTime: Date
   /** production-ccs's three kinds: catch-up and backfill runs are 'scheduled'. */
   triggerType: 'scheduled' | 'manual' | 'retry'
-  /** tickflow's kind of run, catch-up and backfill told apart. */
-  triggerKind: TriggerType
   /** `environment`: the workflow's executionConfig.environment, else the integration's default. */
   context: ExecutionContext
   metadata: Record<string, any>
-  executionId: string
-  scheduledTime: Date
+  // tickflow's fields below are always set in an event it emits; optional so that code that
+  // builds one as production-ccs does (its ScheduleExecutionHandler) compiles.
+  type?: string
+  timestamp?: Date
+  scheduledWorkflowId?: string
+  /** tickflow's kind of run, catch-up and backfill told apart. */
+  triggerKind?: TriggerType
+  executionId?: string
+  scheduledTime?: Date
 }
 
-export interface WorkflowCompletedEvent extends EventBase {
+/** What a 'schedule.triggered' listener gets: every field set. */
+export type ScheduleTriggeredPayload = EventBase &
+  ScheduleTriggeredEvent &
+  Required<Pick<ScheduleTriggeredEvent, 'scheduledWorkflowId' | 'triggerKind' | 'executionId' | 'scheduledTime'>>
+
+/** production-ccs's WorkflowCompletedEvent; 'workflow.completed' and 'workflow.failed' listeners get a WorkflowCompletedPayload. */
+export interface WorkflowCompletedEvent {
   id: string
-  scheduledWorkflowId: string
   executionId: string
   scheduleId: string
   workflowId: string
@@ -667,11 +707,21 @@ export interface WorkflowCompletedEvent extends EventBase {
   result?: any
   /** Left out on success. */
   error?: ExecutionError
-  attempts: number
-  triggerType: TriggerType
   /** `source` (schedule, manual, retry) and `correlationId` (the execution id), then the schedule's metadata. */
   metadata: Record<string, any>
+  // tickflow's fields below are always set in an event it emits; optional so that code that
+  // builds one as production-ccs does (its ScheduleExecutionHandler) compiles.
+  type?: string
+  timestamp?: Date
+  scheduledWorkflowId?: string
+  attempts?: number
+  triggerType?: TriggerType
 }
+
+/** What 'workflow.completed' and 'workflow.failed' listeners get: every tickflow field set. */
+export type WorkflowCompletedPayload = EventBase &
+  WorkflowCompletedEvent &
+  Required<Pick<WorkflowCompletedEvent, 'scheduledWorkflowId' | 'attempts' | 'triggerType'>>
 
 /** Every event by name, with its payload (each also carries `type`). */
 export interface IntegrationEventMap {
@@ -684,13 +734,13 @@ export interface IntegrationEventMap {
   'schedule.paused': ScheduleEventBase & { note: string | null }
   'schedule.resumed': ScheduleEventBase
   'schedule.expired': ScheduleEventBase
-  'schedule.triggered': ScheduleTriggeredEvent
+  'schedule.triggered': ScheduleTriggeredPayload
   'schedule.skipped': ScheduleEventBase & { scheduledTime: Date; reason: SkipReason }
   'workflow.started': ScheduleEventBase & { executionId: string; attempt: number; startTime: Date }
   'workflow.retrying': ScheduleEventBase & { executionId: string; attempt: number; delayMs: number; nextAttemptAt: Date; error: ExecutionError }
   'workflow.timeout': ScheduleEventBase & { executionId: string; attempt: number; timeoutMs: number }
-  'workflow.completed': WorkflowCompletedEvent
-  'workflow.failed': WorkflowCompletedEvent
+  'workflow.completed': WorkflowCompletedPayload
+  'workflow.failed': WorkflowCompletedPayload
   'workflow.cancelled': ScheduleEventBase & { executionId: string; reason: string }
 }
 
@@ -831,14 +881,27 @@ export interface SyncResult {
   deleted: string[]
 }
 
+/**
+ * The listener overloads' fallback takes a name only when its type is not a literal (a
+ * `string` variable, a symbol): a known event name's listener is always checked against its
+ * payload, and a misspelt name does not compile.
+ */
+export type NotLiteral<S> = string extends S ? S : S extends symbol ? S : never
+/** EventEmitter's own events. */
+export type EmitterEvent = 'newListener' | 'removeListener'
+export type EmitterListener = (event: string | symbol, listener: (...args: any[]) => void) => void
+
 export declare class WorkflowScheduleIntegration extends EventEmitter {
   constructor(options?: IntegrationOptions)
   on<K extends keyof IntegrationEvents>(event: K, listener: (payload: IntegrationEvents[K]) => void): this
-  on(event: string | symbol, listener: (...args: any[]) => void): this
+  on(event: EmitterEvent, listener: EmitterListener): this
+  on<S extends string | symbol>(event: S & NotLiteral<S>, listener: (...args: any[]) => void): this
   once<K extends keyof IntegrationEvents>(event: K, listener: (payload: IntegrationEvents[K]) => void): this
-  once(event: string | symbol, listener: (...args: any[]) => void): this
+  once(event: EmitterEvent, listener: EmitterListener): this
+  once<S extends string | symbol>(event: S & NotLiteral<S>, listener: (...args: any[]) => void): this
   off<K extends keyof IntegrationEvents>(event: K, listener: (payload: IntegrationEvents[K]) => void): this
-  off(event: string | symbol, listener: (...args: any[]) => void): this
+  off(event: EmitterEvent, listener: EmitterListener): this
+  off<S extends string | symbol>(event: S & NotLiteral<S>, listener: (...args: any[]) => void): this
   listenerCount<K extends keyof IntegrationEvents>(event: K): number
   listenerCount(event: string | symbol): number
 
@@ -895,12 +958,12 @@ export declare class WorkflowScheduleIntegration extends EventEmitter {
   /** Due occurrences that did not run, oldest first (kept as long as the execution history). */
   getSkippedOccurrences(scheduleId: string): SkippedOccurrence[]
 
-  getScheduleWorkflowStatus(scheduleId: string): ScheduleWorkflowStatus
+  getScheduleWorkflowStatus(scheduleId: string): Promise<ScheduleWorkflowStatus>
   getScheduleStatus(scheduleId: string): ScheduleStatus
   getScheduleHealth(scheduleId: string): ScheduleHealth
   getScheduleMetrics(scheduleId: string): ScheduleMetrics
   getSystemMetrics(): SystemMetrics
-  getIntegrationMetrics(scheduleId?: string): ScheduleWorkflowMetrics
+  getIntegrationMetrics(scheduleId?: string): Promise<ScheduleWorkflowMetrics>
   getPerformanceMetrics(): PerformanceMetrics
   /**
    * Every tickflow series in the Prometheus text exposition format: counters of fires,
@@ -929,31 +992,79 @@ export interface WorkflowExecutorLike<Definition = unknown, Execution = unknown>
   cancelExecution?(executionId: string): Promise<boolean> | boolean
 }
 
-/** A trigger as production-ccs's ScheduleExecutionHandler takes it. */
+/** production-ccs's ScheduleTrigger, as its code builds and reads one. */
 export interface ScheduleTrigger {
   scheduleId: string
+  workflowId: string
+  triggerTime: Date
+  triggerType: 'scheduled' | 'manual' | 'retry' | 'event'
+  context: { triggeredBy: string; metadata: Record<string, any> }
+}
+
+/** What handleScheduleTrigger takes: a ScheduleTrigger, or only its scheduleId and what is known. */
+export interface ScheduleTriggerRequest {
+  scheduleId: string
+  /** When given, must be the workflow the schedule runs (ERR_WORKFLOW_MISMATCH otherwise). */
   workflowId?: string
   triggerTime?: Date
   triggerType?: string
   context?: Record<string, unknown>
 }
 
+/** The events ScheduleExecutionHandler passes on for the runs it started. */
+export type HandlerEvent = 'schedule.triggered' | 'workflow.started' | 'workflow.retrying' | 'workflow.completed' | 'workflow.failed' | 'workflow.cancelled'
+
+/**
+ * production-ccs's WorkflowExecution (types/workflow.ts) for a run that has started: what
+ * handleScheduleTrigger resolves with. tickflow keeps no workflow versions or steps:
+ * workflowVersion is '1.0.0' and steps is empty, as production-ccs's handler returns them.
+ */
+export interface TriggeredWorkflowExecution {
+  /** The tickflow execution id (getExecution reads its record). */
+  id: string
+  workflowId: string
+  workflowVersion: string
+  /** 'running'; the final status when the run ended before it could start (cancelled while queued). */
+  status: 'running' | 'completed' | 'failed' | 'timeout' | 'cancelled'
+  context: {
+    /** The workflow's executionConfig.variables. */
+    variables: Record<string, any>
+    /** The execution's environment (production-ccs names three; tickflow passes on whatever the config or integration says). */
+    environment: 'development' | 'staging' | 'production'
+    userId: string
+    correlationId: string
+  }
+  steps: never[]
+  startedAt: Date
+  /** The trigger's context.triggeredBy, else 'system'. */
+  triggeredBy: string
+  triggerType: 'schedule'
+  metadata: {
+    source: string
+    correlationId: string
+    /** The schedule's metadata.tags. */
+    tags: string[]
+    priority: 'low' | 'normal' | 'high' | 'critical'
+    environment: 'development' | 'staging' | 'production'
+  }
+}
+
 /**
  * production-ccs's ScheduleExecutionHandler, backed by the integration: handleScheduleTrigger
- * runs the schedule now and resolves with the finished execution; the execution's events are
- * emitted here too.
+ * runs the schedule now and resolves once the run has started; the execution's events are
+ * emitted here until it ends.
  */
 export declare class ScheduleExecutionHandler extends EventEmitter {
-  constructor(integration: WorkflowScheduleIntegration)
-  on<K extends 'schedule.triggered' | 'workflow.started' | 'workflow.retrying' | 'workflow.completed' | 'workflow.failed' | 'workflow.cancelled'>(
-    event: K,
-    listener: (payload: IntegrationEvents[K]) => void,
-  ): this
-  on(event: string | symbol, listener: (...args: any[]) => void): this
+  /** Without an integration (null, as production-ccs's test makes one), handleScheduleTrigger rejects with ERR_NO_INTEGRATION. */
+  constructor(integration: WorkflowScheduleIntegration | null | undefined)
+  on<K extends HandlerEvent>(event: K, listener: (payload: IntegrationEvents[K]) => void): this
+  on(event: EmitterEvent, listener: EmitterListener): this
+  on<S extends string | symbol>(event: S & NotLiteral<S>, listener: (...args: any[]) => void): this
   initialize(): Promise<void>
   start(): Promise<void>
   stop(): Promise<void>
-  handleScheduleTrigger(trigger: ScheduleTrigger): Promise<ScheduledExecution>
+  /** Resolves as soon as the run has started (status 'running'), as production-ccs's does. */
+  handleScheduleTrigger(trigger: ScheduleTriggerRequest): Promise<TriggeredWorkflowExecution>
   getStatus(): { isRunning: boolean; lastActivity: Date }
 }
 

@@ -76,13 +76,17 @@ describe('calls that do not wait', () => {
     expect(r.code).toBe(0)
   })
 
-  test('a second start() while starting shares the first; start() while running is refused with a code', async () => {
+  test('a second start() while starting shares the first; start() while running resolves and emits nothing', async () => {
     const it = new WorkflowScheduleIntegration({ clock: 'manual', executor: () => 'ok' })
     const a = it.start()
     const b = it.start()
     expect(b).toBe(a)
     await a
-    await expect(it.start()).rejects.toMatchObject({ code: 'ERR_INVALID_STATE' })
+    const events = []
+    it.on('event', (e) => events.push(e.type))
+    await expect(it.start()).resolves.toBeUndefined()
+    expect(it.getState()).toBe('running')
+    expect(events).toEqual([])
     await it.stop()
   })
 })

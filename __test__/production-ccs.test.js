@@ -126,8 +126,8 @@ describe('WorkflowScheduleIntegration, as production-ccs uses it', () => {
     expect(integration.listenerCount('workflow.completed')).toBe(0)
   })
 
-  test('the schedule-workflow status reads back', () => {
-    const status = integration.getScheduleWorkflowStatus('schedule-1')
+  test('the schedule-workflow status reads back', async () => {
+    const status = await integration.getScheduleWorkflowStatus('schedule-1')
     expect(status.scheduleId).toBe('schedule-1')
     expect(status.workflowId).toBe('workflow-1')
     expect(status.scheduleStatus.status).toBe('active')

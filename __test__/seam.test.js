@@ -77,7 +77,7 @@ describe('events as production-ccs reads them', () => {
 })
 
 describe('ScheduleExecutionHandler', () => {
-  test('handleScheduleTrigger runs the schedule and resolves with the finished execution', async () => {
+  test('handleScheduleTrigger runs the schedule and resolves with its WorkflowExecution once it has started', async () => {
     const { runs, executor } = controlled()
     const it = await started(executor)
     await it.createScheduledWorkflow(config('a', '0 0 1 1 *'))
@@ -89,19 +89,55 @@ describe('ScheduleExecutionHandler', () => {
     expect(handler.getStatus().isRunning).toBe(true)
     const heard = []
     handler.on('workflow.completed', (e) => heard.push(e.type))
-    const pending = handler.handleScheduleTrigger({ scheduleId: 's-a', workflowId: 'wf-a', triggerTime: new Date(), triggerType: 'manual', context: { triggeredBy: 'manual', metadata: { source: 'api' } } })
-    await tick()
+    const execution = await handler.handleScheduleTrigger({ scheduleId: 's-a', workflowId: 'wf-a', triggerTime: new Date(), triggerType: 'manual', context: { triggeredBy: 'manual', metadata: { source: 'api' } } })
+    // Resolved while the executor still runs: production-ccs's WorkflowExecution, 'running'.
     expect(runs).toHaveLength(1)
+    expect(execution).toMatchObject({ workflowId: 'wf-a', workflowVersion: '1.0.0', status: 'running', steps: [], triggeredBy: 'manual', triggerType: 'schedule' })
+    expect(execution.context).toMatchObject({ environment: 'production', userId: 'system', correlationId: execution.id })
+    expect(it.getExecution(execution.id).status).toBe('running')
+    expect(heard).toEqual([])
     runs[0].resolve({ rows: 3 })
-    const execution = await pending
-    expect(execution).toMatchObject({ scheduleId: 's-a', workflowId: 'wf-a', status: 'completed', result: { success: true, output: { rows: 3 } } })
+    while (heard.length === 0) await tick()
     expect(heard).toEqual(['workflow.completed'])
+    expect(it.getExecution(execution.id)).toMatchObject({ status: 'completed', result: { success: true, output: { rows: 3 } } })
     const wrong = await handler.handleScheduleTrigger({ scheduleId: 's-a', workflowId: 'other' }).catch((e) => e)
     expect(wrong).toBeInstanceOf(RangeError)
     expect(wrong.code).toBe('ERR_WORKFLOW_MISMATCH')
     await handler.stop()
     expect(handler.getStatus().isRunning).toBe(false)
   })
+})
+
+test('a ScheduleExecutionHandler made without an integration (null) fails with a code only when used', async () => {
+  const handler = new ScheduleExecutionHandler(null)
+  await handler.initialize()
+  await handler.start()
+  expect(handler.getStatus().isRunning).toBe(true)
+  await expect(handler.handleScheduleTrigger({ scheduleId: 's-a' })).rejects.toMatchObject({ code: 'ERR_NO_INTEGRATION', path: 'integration' })
+  expect(() => new ScheduleExecutionHandler(42)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_TYPE' }))
+})
+
+test('handleScheduleTrigger of a run queued behind maxConcurrency resolves once it starts', async () => {
+  const { runs, executor } = controlled()
+  const it = new WorkflowScheduleIntegration({ clock: 'manual', maxConcurrency: 1, executor })
+  await it.start()
+  try {
+    await it.createScheduledWorkflow({ ...config('a', '0 0 1 1 *'), scheduleConfig: { cronExpression: '0 0 1 1 *', overlapPolicy: 'bufferAll' } })
+    const handler = new ScheduleExecutionHandler(it)
+    await handler.start()
+    const first = await handler.handleScheduleTrigger({ scheduleId: 's-a' })
+    let second = null
+    const pending = handler.handleScheduleTrigger({ scheduleId: 's-a' }).then((e) => (second = e))
+    await tick()
+    expect(second).toBeNull()
+    runs[0].resolve('done')
+    await pending
+    expect(second.status).toBe('running')
+    expect(second.id).not.toBe(first.id)
+    runs[1].resolve('done')
+  } finally {
+    await it.stop()
+  }
 })
 
 test('syncScheduleWorkflowState checks the pair and resolves', async () => {

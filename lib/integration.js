@@ -106,6 +106,12 @@ class WorkflowScheduleIntegration extends EventEmitter {
     }
     this._drained = null
     this._systemClock = rest.clock !== 'manual'
+    // What keeps Node alive while a real clock runs is a JS timer made in start() (see
+    // _keepAlive): tools such as Jest's --detectOpenHandles name it at the caller's start()
+    // line. The native wake-up function never holds the loop itself.
+    this._referenced = true
+    this._keepAliveTimer = null
+    this._native.unref()
     this._broadcast = { count: 0, totalMs: 0 }
     // With @opentelemetry/api installed: spans per attempt, and manual triggers' links.
     this._tracing = loadTracing()
@@ -367,12 +373,17 @@ class WorkflowScheduleIntegration extends EventEmitter {
       return Promise.reject(err)
     }
     if (this._state === 'starting') return this._starting
+    // Already running: nothing to do, as production-ccs's services return (no event).
+    if (this._state === 'running') return Promise.resolve()
     if (this._state !== 'stopped' && this._state !== 'error') {
       return Promise.reject(codedError(Error, 'ERR_INVALID_STATE', 'start', `cannot start while ${this._state}`))
     }
     this._state = 'starting'
     this._stopRequested = false
+    // Made here, in the caller's call: its stack names the line that started the integration.
+    this._keepAlive(true)
     this._starting = this._start(undeclared).finally(() => {
+      if (this._state !== 'running') this._keepAlive(false)
       this._starting = null
     })
     return this._starting
@@ -475,6 +486,18 @@ class WorkflowScheduleIntegration extends EventEmitter {
       // the next stop() or start() writes what it holds (the rejection names it).
       this._native.release()
       this._state = 'stopped'
+      this._keepAlive(false)
+    }
+  }
+
+  /** Holds (or lets go of) Node's event loop while a real clock runs. */
+  _keepAlive(on) {
+    if (on && this._systemClock && this._keepAliveTimer === null) {
+      this._keepAliveTimer = setInterval(() => {}, MAX_GRACE_MS)
+      if (!this._referenced) this._keepAliveTimer.unref()
+    } else if (!on && this._keepAliveTimer !== null) {
+      clearInterval(this._keepAliveTimer)
+      this._keepAliveTimer = null
     }
   }
 
@@ -513,12 +536,14 @@ class WorkflowScheduleIntegration extends EventEmitter {
   }
 
   ref() {
-    this._native.ref()
+    this._referenced = true
+    if (this._keepAliveTimer !== null) this._keepAliveTimer.ref()
     return this
   }
 
   unref() {
-    this._native.unref()
+    this._referenced = false
+    if (this._keepAliveTimer !== null) this._keepAliveTimer.unref()
     return this
   }
 
@@ -739,7 +764,7 @@ class WorkflowScheduleIntegration extends EventEmitter {
   async syncScheduleWorkflowState(scheduleId, workflowId) {
     checkId(scheduleId, 'scheduleId')
     checkId(workflowId, 'workflowId')
-    const status = this.getScheduleWorkflowStatus(scheduleId)
+    const status = await this.getScheduleWorkflowStatus(scheduleId)
     if (status.workflowId !== workflowId) {
       throw codedError(RangeError, 'ERR_WORKFLOW_MISMATCH', 'workflowId', `schedule '${scheduleId}' runs workflow '${status.workflowId}', not '${workflowId}'`, workflowId)
     }
@@ -748,7 +773,7 @@ class WorkflowScheduleIntegration extends EventEmitter {
 
   // ---- status and metrics ------------------------------------------------------------------
 
-  getScheduleWorkflowStatus(scheduleId) {
+  async getScheduleWorkflowStatus(scheduleId) {
     checkId(scheduleId, 'scheduleId')
     return this._read((n) => n.scheduleReport('workflowStatus', scheduleId))
   }
@@ -776,7 +801,7 @@ class WorkflowScheduleIntegration extends EventEmitter {
     return metrics
   }
 
-  getIntegrationMetrics(scheduleId) {
+  async getIntegrationMetrics(scheduleId) {
     if (scheduleId !== undefined) checkId(scheduleId, 'scheduleId')
     const metrics = this._read((n) => n.integrationMetrics(scheduleId))
     // Time from an event's creation in the engine to its delivery to listeners (system clock).

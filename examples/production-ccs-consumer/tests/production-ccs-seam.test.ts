@@ -193,31 +193,72 @@ describe("listeners typed with production-ccs's event types", () => {
 });
 
 describe("tickflow's ScheduleExecutionHandler", () => {
-  it('handleScheduleTrigger resolves with the finished execution', async () => {
-    await service.scheduleWorkflow('report', { id: 'report', cronExpression: YEARLY });
+  it('handleScheduleTrigger resolves with the WorkflowExecution as soon as the run starts', async () => {
+    await service.scheduleWorkflow('long', { id: 'long', cronExpression: YEARLY });
     const handler = new ScheduleExecutionHandler(integration);
     await handler.initialize();
     await handler.start();
     expect(handler.getStatus().isRunning).toBe(true);
     const heard: string[] = [];
-    handler.on('workflow.completed', (e: pccs.WorkflowCompletedEvent) => heard.push(e.executionId));
+    handler.on('workflow.cancelled', (e) => heard.push(`cancelled ${e.executionId}`));
 
-    const execution = await handler.handleScheduleTrigger({
-      scheduleId: 'report',
-      workflowId: 'report',
+    // production-ccs's WorkflowExecution, while its 10 s step still runs.
+    const execution: pccs.WorkflowExecution = await handler.handleScheduleTrigger({
+      scheduleId: 'long',
+      workflowId: 'long',
       triggerTime: new Date(),
       triggerType: 'manual',
       context: { triggeredBy: 'manual', metadata: { source: 'api' } },
     });
-    expect(execution.status).toBe(ExecutionStatus.COMPLETED);
-    expect(execution).toMatchObject({ scheduleId: 'report', workflowId: 'report', triggerType: 'manual' });
-    expect(execution.result?.success).toBe(true);
-    expect(execution.result?.output).toMatchObject({ status: 'completed', workflowId: 'report' });
-    expect(heard).toEqual([execution.id]);
-    expect(pccsRuns.map((r) => r.status)).toEqual(['completed']);
+    expect(execution).toMatchObject({
+      workflowId: 'long',
+      workflowVersion: '1.0.0',
+      status: 'running',
+      steps: [],
+      triggeredBy: 'manual',
+      triggerType: 'schedule',
+      context: { environment: 'production', userId: 'system', correlationId: execution.id },
+      metadata: { source: 'schedule', correlationId: execution.id, priority: 'normal', environment: 'production' },
+    });
+    expect(execution.startedAt).toBeInstanceOf(Date);
+    expect((await integration.getExecution(execution.id))!.status).toBe(ExecutionStatus.RUNNING);
 
+    // Its events still come through the handler until it ends.
+    await integration.cancelScheduledExecution(execution.id);
+    expect(heard).toEqual([`cancelled ${execution.id}`]);
     await handler.stop();
     expect(handler.getStatus().isRunning).toBe(false);
+  });
+
+  it('handleScheduleTrigger of a quick run: it has started, and completes', async () => {
+    await service.scheduleWorkflow('report', { id: 'report', cronExpression: YEARLY });
+    const handler = new ScheduleExecutionHandler(integration);
+    await handler.start();
+    const completed = new Promise<string>((resolve) => handler.on('workflow.completed', (e: pccs.WorkflowCompletedEvent) => resolve(e.executionId)));
+    const execution = await handler.handleScheduleTrigger({ scheduleId: 'report' });
+    expect(['running', 'completed']).toContain(execution.status);
+    expect(await completed).toBe(execution.id);
+    expect((await integration.getExecution(execution.id))!.result?.output).toMatchObject({ status: 'completed', workflowId: 'report' });
+  });
+
+  it('accepts null as production-ccs does, and fails with a code only when used', async () => {
+    const handler = new ScheduleExecutionHandler(null);
+    await handler.initialize();
+    await handler.start();
+    expect(handler.getStatus().isRunning).toBe(true);
+    await expect(handler.handleScheduleTrigger({ scheduleId: 'report' })).rejects.toMatchObject({
+      code: 'ERR_NO_INTEGRATION',
+      message: expect.stringContaining('without an integration'),
+    });
+  });
+
+  it('start() on a running integration resolves, and emits nothing', async () => {
+    const events: string[] = [];
+    integration.on('event', (e) => events.push(e.type));
+    expect(integration.getState()).toBe('running');
+    await expect(integration.start()).resolves.toBeUndefined();
+    expect(integration.getState()).toBe('running');
+    expect(events).toEqual([]);
   });
 });
 

@@ -85,7 +85,7 @@ describe('WorkflowSchedulingService on tickflow', () => {
     expect(context.environment).toBe('production');
     expect(context.metadata).toMatchObject({ scheduleId: 'report-9am', attempt: 1, triggerType: 'scheduled' });
 
-    const status = service.getStatus('report-9am');
+    const status = await service.getStatus('report-9am');
     expect(status.scheduleStatus.status).toBe(ScheduleState.ACTIVE);
     expect(status.scheduleStatus.lastExecutionStatus).toBe(ExecutionStatus.COMPLETED);
     expect(status.nextExecution).toEqual(new Date('2026-01-02T08:00:00Z'));
@@ -119,14 +119,14 @@ describe('WorkflowSchedulingService on tickflow', () => {
 
     const [execution] = service.integration.listExecutions({ scheduleId: 'hourly' });
     expect(execution!.status).toBe(ExecutionStatus.FAILED);
-    expect(execution!.attempts.map((a) => a.error?.code)).toEqual(['DEVICE_OFFLINE', 'DEVICE_OFFLINE', 'DEVICE_OFFLINE']);
-    expect(service.getStatus('hourly').scheduleStatus.lastError).toBe('device did not answer');
+    expect(execution!.attempts!.map((a) => a.error?.code)).toEqual(['DEVICE_OFFLINE', 'DEVICE_OFFLINE', 'DEVICE_OFFLINE']);
+    expect((await service.getStatus('hourly')).scheduleStatus.lastError).toBe('device did not answer');
   });
 
   it('runs a paused schedule on demand, with the manual trigger in the context', async () => {
     await service.scheduleWorkflow('daily-report', { id: 'on-demand', cronExpression: '0 0 1 * *' });
     await service.integration.pauseSchedule('on-demand', 'maintenance window');
-    expect(service.getStatus('on-demand').scheduleStatus.status).toBe(ScheduleState.PAUSED);
+    expect((await service.getStatus('on-demand')).scheduleStatus.status).toBe(ScheduleState.PAUSED);
 
     const completed = nextEvent(service.integration, 'workflow.completed');
     const executionId = await service.runNow('on-demand', 'requested by ops');

@@ -3,12 +3,12 @@ import {
   CronEngine,
   ExecutionHistory,
   IntegrationOptions,
-  ScheduleDefinition,
+  ScheduleConfig,
   ScheduledWorkflowConfig,
   SchedulePriority,
-  ScheduleTriggeredEvent,
+  ScheduleTriggeredPayload,
   ScheduleWorkflowStatus,
-  WorkflowCompletedEvent,
+  WorkflowCompletedPayload,
   WorkflowScheduleIntegration,
   fromWorkflowExecutor,
 } from 'tickflow';
@@ -95,7 +95,7 @@ export class WorkflowSchedulingService {
     if (!check.valid) {
       throw new Error(`invalid schedule '${request.id}': ${check.errors.join('; ')}`);
     }
-    const scheduleConfig: ScheduleDefinition = {
+    const scheduleConfig: ScheduleConfig = {
       id: request.id,
       workflowId,
       name: definition.name,
@@ -135,7 +135,7 @@ export class WorkflowSchedulingService {
     return this.integration.triggerScheduledExecution(scheduleId, { reason });
   }
 
-  getStatus(scheduleId: string): ScheduleWorkflowStatus {
+  getStatus(scheduleId: string): Promise<ScheduleWorkflowStatus> {
     return this.integration.getScheduleWorkflowStatus(scheduleId);
   }
 
@@ -168,18 +168,18 @@ export class WorkflowSchedulingService {
     });
   }
 
-  private handleScheduleTriggered(event: ScheduleTriggeredEvent): void {
+  private handleScheduleTriggered(event: ScheduleTriggeredPayload): void {
     this.counters.triggered++;
     this.record('schedule.triggered', event.scheduleId, event.executionId, `${event.triggerType} by ${event.context.triggeredBy}`);
   }
 
-  private handleWorkflowCompleted(event: WorkflowCompletedEvent): void {
+  private handleWorkflowCompleted(event: WorkflowCompletedPayload): void {
     this.counters.successfulExecutions++;
     this.record('workflow.completed', event.scheduleId, event.executionId, `${event.duration} ms, ${event.attempts} attempt(s)`);
     this.logger.info('scheduled workflow completed', { scheduleId: event.scheduleId, executionId: event.executionId });
   }
 
-  private handleWorkflowFailed(event: WorkflowCompletedEvent): void {
+  private handleWorkflowFailed(event: WorkflowCompletedPayload): void {
     this.counters.failedExecutions++;
     const code = event.error ? event.error.code : 'UNKNOWN';
     this.record('workflow.failed', event.scheduleId, event.executionId, `${event.status} ${code}`);

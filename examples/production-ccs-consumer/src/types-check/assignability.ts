@@ -42,11 +42,10 @@ export function eventMapPayloads(
 }
 
 /**
- * Listeners written with production-ccs's event types, the way production-ccs subscribes.
- * Note: `on` also has a catch-all overload `(event: string | symbol, listener: (...args: any[])
- * => void)`, so these three calls compile even when the payload types do not fit (the typed
- * overload fails and the catch-all is chosen). `typedOn` below keeps only the typed overload,
- * so that a payload mismatch is reported.
+ * Listeners written with production-ccs's event types, the way production-ccs subscribes. A
+ * known event name has no catch-all overload to fall back on (see listeners.ts), so a payload
+ * that did not fit would fail here; `typedOn` below checks the same through the typed overload
+ * alone.
  */
 export function listeners(
   integration: tickflow.WorkflowScheduleIntegration,
@@ -85,6 +84,15 @@ export function typedListeners(
   typedOn(integration, 'schedule.triggered', (e: pccs.ScheduleTriggeredEvent) => {
     sink(e);
   });
+}
+
+/** ScheduleExecutionHandler.handleScheduleTrigger: production-ccs's WorkflowExecution. */
+export async function triggeredExecution(
+  handler: tickflow.ScheduleExecutionHandler,
+  trigger: tickflow.ScheduleTrigger
+): Promise<pccs.WorkflowExecution> {
+  const x: pccs.WorkflowExecution = await handler.handleScheduleTrigger(trigger);
+  return x;
 }
 
 /** production-ccs's CronEngine interface, implemented by tickflow's CronEngine. */

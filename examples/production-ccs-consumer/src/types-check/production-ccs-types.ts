@@ -590,3 +590,48 @@ export interface ScheduledWorkflowConfig {
   scheduleConfig: ScheduleDefinition;
   metadata: Record<string, any>;
 }
+
+// ---- types/workflow.ts: what ScheduleExecutionHandler.handleScheduleTrigger resolves with ----
+// StepExecution, WorkflowResult and DeviceContext are `unknown` here: tickflow sends no steps
+// (an empty array), no result and no device context, so their shapes do not take part.
+
+export type WorkflowEnvironment = 'development' | 'staging' | 'production';
+export type WorkflowPriority = 'low' | 'normal' | 'high' | 'critical';
+
+// Mirrors types/workflow.ts (ExecutionContext).
+export interface WorkflowExecutionContext {
+  variables: Record<string, any>;
+  environment: WorkflowEnvironment;
+  userId: string;
+  sessionId?: string;
+  deviceContext?: unknown;
+  parentExecutionId?: string;
+  correlationId: string;
+}
+
+// Mirrors types/workflow.ts (ExecutionMetadata).
+export interface WorkflowExecutionMetadata {
+  source: string;
+  correlationId: string;
+  parentWorkflowId?: string;
+  tags: string[];
+  priority: WorkflowPriority;
+  environment: WorkflowEnvironment;
+}
+
+// Mirrors types/workflow.ts (WorkflowExecution).
+export interface WorkflowExecution {
+  id: string;
+  workflowId: string;
+  workflowVersion: string;
+  status: 'pending' | 'running' | 'completed' | 'failed' | 'cancelled' | 'timeout' | 'paused';
+  context: WorkflowExecutionContext;
+  result?: unknown;
+  steps: unknown[];
+  startedAt: Date;
+  completedAt?: Date;
+  duration?: number;
+  triggeredBy: string;
+  triggerType: 'manual' | 'schedule' | 'event' | 'webhook' | 'api';
+  metadata: WorkflowExecutionMetadata;
+}
