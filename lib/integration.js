@@ -13,6 +13,8 @@ const DEFAULT_GRACE_MS = 10_000
 const MAX_GRACE_MS = 2_147_483_647
 const MAX_ADVANCE_MS = 100 * 366 * 86_400_000
 const MAX_LINKS = 10_000
+/** The longest string V8 makes; an exposition in UTF-8 bytes no longer than this fits. */
+const MAX_STRING_LENGTH = require('node:buffer').constants.MAX_STRING_LENGTH
 
 function checkId(value, path) {
   if (typeof value !== 'string') {
@@ -184,9 +186,33 @@ class WorkflowScheduleIntegration extends EventEmitter {
     return answer
   }
 
-  /** The Prometheus exposition (for lib/prometheus.js and the dashboard). */
+  /** The Prometheus exposition, at once (for lib/prometheus.js's family names). */
   _prometheus(perSchedule) {
     return this._call((n) => n.prometheus(perSchedule))
+  }
+
+  /** A native read run off the JavaScript thread; its error is rebuilt in the caller's realm. */
+  async _offThread(fn) {
+    try {
+      return await this._call(fn)
+    } catch (err) {
+      throw rebuilt(err)
+    }
+  }
+
+  /** The dashboard's page of schedules: `query` as lib/dashboard/views.js builds it. */
+  async _browse(query) {
+    return JSON.parse(await this._offThread((n) => n.browse(JSON.stringify(query))))
+  }
+
+  /** The dashboard's timeline: every schedule's next fires merged, and collisions. */
+  async _timeline(hours) {
+    return JSON.parse(await this._offThread((n) => n.timeline(hours)))
+  }
+
+  /** A schedule's trigger lateness histogram. */
+  _lateness(scheduleId) {
+    return JSON.parse(this._call((n) => n.lateness(scheduleId)))
   }
 
   _drainSoon() {
@@ -707,7 +733,27 @@ class WorkflowScheduleIntegration extends EventEmitter {
    */
   async metrics(options) {
     if (options !== undefined) checkObject(options, 'options')
-    return this._prometheus(readFlag(options, 'perSchedule', true))
+    const perSchedule = readFlag(options, 'perSchedule', true)
+    // Rendered off the JavaScript thread; refused with ERR_METRICS_TOO_LARGE (naming the
+    // options that work) when it would not fit in one string.
+    return await this._offThread((n) => n.metricsText(perSchedule, MAX_STRING_LENGTH))
+  }
+
+  /**
+   * The same exposition in pieces of a few megabytes (each ends with a line), rendered off
+   * the JavaScript thread: for any number of schedules, e.g. piped to an HTTP response.
+   */
+  metricsStream(options) {
+    if (options !== undefined) checkObject(options, 'options')
+    const cursor = this._call((n) => n.metricsCursor(readFlag(options, 'perSchedule', true)))
+    const self = this
+    return (async function* pieces() {
+      for (;;) {
+        const piece = await self._offThread(() => cursor.next())
+        if (piece === null) return
+        yield piece
+      }
+    })()
   }
 
   // ---- time --------------------------------------------------------------------------------
