@@ -86,8 +86,6 @@ export declare class NativeIntegration {
   /** For one schedule, or for all (none). */
   integrationMetrics(scheduleId?: string | undefined | null): string
   performanceMetrics(): string
-  /** The Prometheus text exposition of every tickflow series. */
-  prometheus(perSchedule: boolean): string
   /** The engine's clock, in ms since the epoch. */
   now(): number
   state(): 'stopped' | 'running' | 'stopping'
@@ -126,6 +124,8 @@ export declare class NativeIntegration {
    * `max_bytes` (the longest string JavaScript holds).
    */
   metricsText(perSchedule: boolean, maxBytes: number): Promise<string>
+  /** The exposition's families (name, help, type), as JSON, without rendering any. */
+  prometheusFamilies(perSchedule: boolean): string
   /** The exposition in pieces of a few megabytes, for any number of schedules. */
   metricsCursor(perSchedule: boolean): MetricsCursor
   /** `options`: the integration options as JSON, without the executor. */

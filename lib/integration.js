@@ -186,9 +186,9 @@ class WorkflowScheduleIntegration extends EventEmitter {
     return answer
   }
 
-  /** The Prometheus exposition, at once (for lib/prometheus.js's family names). */
-  _prometheus(perSchedule) {
-    return this._call((n) => n.prometheus(perSchedule))
+  /** The exposition's families, `{ name, help, type }` (for lib/prometheus.js). */
+  _prometheusFamilies(perSchedule) {
+    return JSON.parse(this._call((n) => n.prometheusFamilies(perSchedule)))
   }
 
   /** A native read run off the JavaScript thread; its error is rebuilt in the caller's realm. */

@@ -198,6 +198,16 @@ impl NativeIntegration {
         })
     }
 
+    /// The exposition's families (name, help, type), as JSON, without rendering any.
+    #[napi(catch_unwind)]
+    pub fn prometheus_families(&self, per_schedule: bool) -> String {
+        let list: Vec<_> = tickflow_core::engine::prometheus_families(per_schedule)
+            .into_iter()
+            .map(|(name, help, kind)| serde_json::json!({ "name": name, "help": help, "type": kind }))
+            .collect();
+        serde_json::Value::Array(list).to_string()
+    }
+
     /// The exposition in pieces of a few megabytes, for any number of schedules.
     #[napi(catch_unwind)]
     pub fn metrics_cursor(&self, per_schedule: bool) -> MetricsCursor {

@@ -73,8 +73,8 @@ async function overview(integration, params, settings) {
   const query = {
     search: optional(params, 'search'),
     state: choiceParam(params, 'state', STATES),
-    nextAfter: optional(params, 'nextAfter') && dateParam(params, 'nextAfter').toISOString(),
-    nextBefore: optional(params, 'nextBefore') && dateParam(params, 'nextBefore').toISOString(),
+    nextAfter: optional(params, 'nextAfter') && { $date: dateParam(params, 'nextAfter').getTime() },
+    nextBefore: optional(params, 'nextBefore') && { $date: dateParam(params, 'nextBefore').getTime() },
     executionId: optional(params, 'execution'),
     sort: choiceParam(params, 'sort', SORTS),
     offset: wholeParam(params, 'offset', 0, 2 ** 32 - 1, 0),

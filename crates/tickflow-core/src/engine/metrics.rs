@@ -236,6 +236,17 @@ impl Engine {
     }
 }
 
+/// Every family's name, help and type, in the order written: what a registry learns before
+/// its first scrape.
+pub fn families(per_schedule: bool) -> Vec<(&'static str, &'static str, &'static str)> {
+    FAMILIES
+        .iter()
+        .filter(|f| per_schedule || !f.per_schedule_only)
+        .map(|f| (f.name, f.help, f.kind))
+        .chain([("tickflow_schedules", "Scheduled workflows held.", "gauge")])
+        .collect()
+}
+
 /// A scrape in pieces: the schedule ids taken at its start (sorted), or the sum of every
 /// schedule's series, and where the next piece begins.
 pub struct Exposition {

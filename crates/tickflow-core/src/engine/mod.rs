@@ -23,7 +23,7 @@ pub use browse::{parse_page_query, PageQuery, PageScan, Timeline};
 pub use config::{Backoff, CatchupKind, OverlapPolicy, RetryPolicy, ScheduleSpec};
 pub use driver::{drive, Shared, MAX_SLEEP};
 pub use execution::{Execution, ExecutionStatus, TriggerType};
-pub use metrics::Exposition;
+pub use metrics::{families as prometheus_families, Exposition};
 pub use options::{parse_options, IntegrationOptions, StoreOptions, MAX_CONCURRENCY};
 pub use outbound::{JsonMessage, Message};
 pub use persist::INTERRUPTED;
