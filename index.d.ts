@@ -973,6 +973,12 @@ export declare class WorkflowScheduleIntegration extends EventEmitter {
    * `schedule` label and sums. Serve it as `text/plain; version=0.0.4`.
    */
   metrics(options?: { perSchedule?: boolean }): Promise<string>
+  /**
+   * The same exposition in pieces of a few megabytes, each ending with a line, rendered off
+   * the JavaScript thread: for per-schedule series of more schedules than one string holds
+   * (`metrics()` then rejects with `ERR_METRICS_TOO_LARGE`). Write each piece as it comes.
+   */
+  metricsStream(options?: { perSchedule?: boolean }): AsyncIterableIterator<string>
   /** production-ccs's call after a change: checks the schedule runs `workflowId`; resolves once changes are committed. */
   syncScheduleWorkflowState(scheduleId: string, workflowId: string): Promise<void>
 

@@ -24,6 +24,12 @@ export declare class CronEngine {
   detectScheduleConflicts(expressions: string[], timezone: string, options?: ConflictOptions): Array<ScheduleConflict>
 }
 
+/** One pass over the exposition: the schedules are taken at the first piece. */
+export declare class MetricsCursor {
+  /** The next piece; `null` after the last. */
+  next(): Promise<string | null>
+}
+
 /**
  * Every method takes `&self`: JavaScript may call any of them while another's promise is
  * pending (an `openStore` in flight, say), and napi-rs refuses a second borrow of a
@@ -85,8 +91,6 @@ export declare class NativeIntegration {
   /** For one schedule, or for all (none). */
   integrationMetrics(scheduleId?: string | undefined | null): string
   performanceMetrics(): string
-  /** The Prometheus text exposition of every tickflow series. */
-  prometheus(perSchedule: boolean): string
   /** The engine's clock, in ms since the epoch. */
   now(): number
   state(): 'stopped' | 'running' | 'stopping'
@@ -115,6 +119,24 @@ export declare class NativeIntegration {
    * the next timer the engine handles panic.
    */
   injectFault(fault: 'panic' | 'timer'): void
+  /** A page of schedules (`query`: JSON, see `parse_page_query`), as JSON. */
+  browse(query: string): Promise<string>
+  /**
+   * Every schedule's fires in the next `hours` (1 to 168), merged in time order, with
+   * the largest collisions, as JSON.
+   */
+  timeline(hours: number): Promise<string>
+  /** A schedule's trigger lateness histogram, as JSON. */
+  lateness(scheduleId: string): string
+  /**
+   * The whole exposition, or ERR_METRICS_TOO_LARGE when it would take more than
+   * `max_bytes` (the longest string JavaScript holds).
+   */
+  metricsText(perSchedule: boolean, maxBytes: number): Promise<string>
+  /** The exposition's families (name, help, type), as JSON, without rendering any. */
+  prometheusFamilies(perSchedule: boolean): string
+  /** The exposition in pieces of a few megabytes, for any number of schedules. */
+  metricsCursor(perSchedule: boolean): MetricsCursor
   /** `options`: the integration options as JSON, without the executor. */
   constructor(options: string)
   /** Opens the durable store (once; later calls and a memory store resolve at once). */

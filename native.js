@@ -836,6 +836,7 @@ function __napiStampBindingTarget(exportsObject, target) {
 module.exports.__napiBindingTarget = __napiStampBindingTarget(nativeBinding, __napiLoadedBindingTarget)
 module.exports = nativeBinding
 module.exports.CronEngine = nativeBinding.CronEngine
+module.exports.MetricsCursor = nativeBinding.MetricsCursor
 module.exports.NativeIntegration = nativeBinding.NativeIntegration
 module.exports.benchThreadsafeCalls = nativeBinding.benchThreadsafeCalls
 module.exports.describeCron = nativeBinding.describeCron

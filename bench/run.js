@@ -19,6 +19,7 @@ const GROUPS = [
   { ids: ['B8'], file: './events' },
   { ids: ['S1', 'S2', 'S3'], file: './store' },
   { ids: ['C1', 'C2', 'C3', 'C4'], file: './cluster' },
+  { ids: ['O1', 'O2'], file: './operations' },
 ]
 
 async function main() {

@@ -15,6 +15,8 @@ const MAX_ADVANCE_MS = 100 * 366 * 86_400_000
 const MAX_LINKS = 10_000
 const UNDECLARED_POLICIES = ['keep', 'pause', 'delete']
 const UNDECLARED_NOTE = 'undeclared: schedule() did not declare it in this process'
+/** The longest string V8 makes; an exposition in UTF-8 bytes no longer than this fits. */
+const MAX_STRING_LENGTH = require('node:buffer').constants.MAX_STRING_LENGTH
 
 function checkId(value, path) {
   if (typeof value !== 'string') {
@@ -196,9 +198,33 @@ class WorkflowScheduleIntegration extends EventEmitter {
     return answer
   }
 
-  /** The Prometheus exposition (for lib/prometheus.js and the dashboard). */
-  _prometheus(perSchedule) {
-    return this._call((n) => n.prometheus(perSchedule))
+  /** The exposition's families, `{ name, help, type }` (for lib/prometheus.js). */
+  _prometheusFamilies(perSchedule) {
+    return JSON.parse(this._call((n) => n.prometheusFamilies(perSchedule)))
+  }
+
+  /** A native read run off the JavaScript thread; its error is rebuilt in the caller's realm. */
+  async _offThread(fn) {
+    try {
+      return await this._call(fn)
+    } catch (err) {
+      throw rebuilt(err)
+    }
+  }
+
+  /** The dashboard's page of schedules: `query` as lib/dashboard/views.js builds it. */
+  async _browse(query) {
+    return JSON.parse(await this._offThread((n) => n.browse(JSON.stringify(query))))
+  }
+
+  /** The dashboard's timeline: every schedule's next fires merged, and collisions. */
+  async _timeline(hours) {
+    return JSON.parse(await this._offThread((n) => n.timeline(hours)))
+  }
+
+  /** A schedule's trigger lateness histogram. */
+  _lateness(scheduleId) {
+    return JSON.parse(this._call((n) => n.lateness(scheduleId)))
   }
 
   _drainSoon() {
@@ -510,10 +536,6 @@ class WorkflowScheduleIntegration extends EventEmitter {
     }
   }
 
-  /** Whether this process can run the schedule's executions (the dashboard asks). */
-  _handles(scheduleId) {
-    return this._executor !== null || this._handlers.has(scheduleId)
-  }
 
   /** A config `schedule()` created, on an earlier boot, and this process has not declared. */
   _undeclared(config) {
@@ -821,7 +843,27 @@ class WorkflowScheduleIntegration extends EventEmitter {
    */
   async metrics(options) {
     if (options !== undefined) checkObject(options, 'options')
-    return this._prometheus(readFlag(options, 'perSchedule', true))
+    const perSchedule = readFlag(options, 'perSchedule', true)
+    // Rendered off the JavaScript thread; refused with ERR_METRICS_TOO_LARGE (naming the
+    // options that work) when it would not fit in one string.
+    return await this._offThread((n) => n.metricsText(perSchedule, MAX_STRING_LENGTH))
+  }
+
+  /**
+   * The same exposition in pieces of a few megabytes (each ends with a line), rendered off
+   * the JavaScript thread: for any number of schedules, e.g. piped to an HTTP response.
+   */
+  metricsStream(options) {
+    if (options !== undefined) checkObject(options, 'options')
+    const cursor = this._call((n) => n.metricsCursor(readFlag(options, 'perSchedule', true)))
+    const self = this
+    return (async function* pieces() {
+      for (;;) {
+        const piece = await self._offThread(() => cursor.next())
+        if (piece === null) return
+        yield piece
+      }
+    })()
   }
 
   // ---- time --------------------------------------------------------------------------------

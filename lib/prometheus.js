@@ -1,8 +1,10 @@
 'use strict'
 // tickflow's series in a prom-client registry: `require('tickflow/prometheus').register(
 // integration, { registry })`. They are collected at scrape time from the engine's own
-// exposition (the text `integration.metrics()` returns), once per scrape: nothing runs per
-// event, and the names, labels and buckets are exactly those of `metrics()`.
+// exposition (the text `integration.metrics()` returns, rendered off the JavaScript thread),
+// once per scrape: nothing runs per event, and the names, labels and buckets are exactly those
+// of `metrics()`. Where the per-schedule series are too many for one string, a scrape rejects
+// with ERR_METRICS_TOO_LARGE: register with `perSchedule: false` for the sums.
 
 const { codedError } = require('./json.js')
 
@@ -30,21 +32,24 @@ function register(integration, options = {}) {
   let taken = 0
   const families = () => {
     if (snapshot === null || Date.now() - taken > SNAPSHOT_MS) {
-      snapshot = parseExposition(integration._prometheus(perSchedule))
+      snapshot = integration.metrics({ perSchedule }).then(parseExposition)
       taken = Date.now()
+      // A failed scrape is not reused by the next one.
+      snapshot.catch(() => {
+        snapshot = null
+      })
     }
     return snapshot
   }
   const names = []
-  for (const family of families().values()) {
-    const { name, help, type } = family
+  for (const { name, help, type } of integration._prometheusFamilies(perSchedule)) {
     const aggregator = AGGREGATORS[name] || 'sum'
     registry.registerMetric({
       name,
       help,
       type,
       aggregator,
-      get: async () => ({ name, help, type, aggregator, values: (families().get(name) || { values: [] }).values }),
+      get: async () => ({ name, help, type, aggregator, values: ((await families()).get(name) || { values: [] }).values }),
       reset() {},
     })
     names.push(name)

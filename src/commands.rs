@@ -410,12 +410,6 @@ impl NativeIntegration {
         self.with_engine(&env, |e| Ok(e.performance_metrics().to_string()))
     }
 
-    /// The Prometheus text exposition of every tickflow series.
-    #[napi(catch_unwind)]
-    pub fn prometheus(&self, env: Env, per_schedule: bool) -> Result<String> {
-        self.with_engine(&env, |e| Ok(e.prometheus(per_schedule)))
-    }
-
     // ---- time and lifecycle ------------------------------------------------------------
 
     /// The engine's clock, in ms since the epoch.

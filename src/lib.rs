@@ -5,6 +5,7 @@ mod args;
 mod bench_api;
 mod commands;
 mod cron_api;
+mod dashboard_api;
 mod integration;
 mod js_error;
 mod outbound;

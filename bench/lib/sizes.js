@@ -26,6 +26,7 @@ const FULL = {
   clusterHerd: 30_000, // C1/C2: schedules due at one instant on 3 nodes
   clusterLateSchedules: 300, // C4: every-second schedules on 3 nodes
   clusterLateSeconds: 10, // C4
+  operationsSchedules: [100_000, 1_000_000], // O1/O2
 }
 
 const SMALL = {
@@ -51,6 +52,7 @@ const SMALL = {
   clusterHerd: 2_000,
   clusterLateSchedules: 50,
   clusterLateSeconds: 3,
+  operationsSchedules: [5_000, 20_000],
 }
 
 module.exports = QUICK ? SMALL : FULL

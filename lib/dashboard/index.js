@@ -96,7 +96,7 @@ async function handle(integration, settings, req, res) {
   // Which actions this request may take, so that the page offers only those.
   const allowed = {}
   for (const action of ACTIONS) allowed[action] = !settings.readOnly && (await permits(settings, req, action))
-  return send(res, 200, read(integration, url.searchParams, { ...settings, allowed }))
+  return send(res, 200, await read(integration, url.searchParams, { ...settings, allowed }))
 }
 
 async function permits(settings, req, action) {

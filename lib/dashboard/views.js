@@ -2,13 +2,13 @@
 // The dashboard's read views: plain JSON assembled from the integration's own reads.
 
 const { describeCron, nextRuns } = require('../cron.js')
-const { parseExposition } = require('../prometheus.js')
 const { refusal, withStatus } = require('./errors.js')
 
-const OVERVIEW_LIMIT = 500
+const PAGE_SIZE = 50
+const MAX_PAGE_SIZE = 500
 const PREVIEW_LIMIT = 1000
-const TIMELINE_FIRES = 2000
-const TIMELINE_PER_SCHEDULE = 500
+const STATES = ['active', 'paused', 'disabled', 'expired']
+const SORTS = ['id', 'nextFire']
 
 const iso = (d) => (d instanceof Date ? d.toISOString() : d === undefined ? undefined : d)
 
@@ -20,43 +20,15 @@ function describe(cron) {
   }
 }
 
-/** One schedule's row: identity, pattern in words, state, next fires, last and recent runs. */
-function scheduleRow(integration, config) {
-  const scheduleId = config.scheduleId
-  const status = integration.getScheduleStatus(scheduleId)
-  const recent = integration.listExecutions({ scheduleId, limit: 20 }).reverse()
-  const last = status.lastExecutionStatus
-    ? { status: status.lastExecutionStatus, at: iso(status.lastExecution), error: status.lastError }
-    : null
-  return {
-    scheduleId,
-    configId: config.id,
-    workflowId: config.workflowId,
-    name: config.name,
-    cron: config.scheduleConfig.cronExpression,
-    description: describe(config.scheduleConfig.cronExpression),
-    timezone: config.scheduleConfig.timezone,
-    state: status.status,
-    pauseNote: status.pauseNote,
-    health: status.health.status,
-    // Runs still going past the schedule's period (or stallAfterMs), oldest first.
-    stalled: status.health.issues
-      .filter((issue) => issue.executionId !== undefined)
-      .map((issue) => ({ executionId: issue.executionId, runningMs: issue.runningMs, severity: issue.severity, message: issue.message })),
-    // No handler here: its fires are skipped (no_handler). Undeclared: schedule() made it
-    // on an earlier boot and this process has not declared it.
-    handled: integration._handles(scheduleId),
-    undeclared: integration._undeclared(config),
-    nextFires: integration.getNextExecutionTimes(scheduleId, 3).map(iso),
-    last,
-    recent: recent.map((e) => ({ executionId: e.id, status: e.status, scheduledTime: iso(e.scheduledTime), duration: e.duration })),
-  }
+/** A schedule's row as the engine reads it (off the JavaScript thread), or a 404. */
+async function rowOf(integration, scheduleId) {
+  const page = await integration._browse({ scheduleId, limit: 1 })
+  if (!page.schedules.length) throw refusal(404, 'ERR_NOT_FOUND', `schedule '${scheduleId}' not found`)
+  return withDescription(page.schedules[0])
 }
 
-function configOf(integration, scheduleId) {
-  const config = integration.getScheduledWorkflows().find((c) => c.scheduleId === scheduleId)
-  if (!config) throw refusal(404, 'ERR_NOT_FOUND', `schedule '${scheduleId}' not found`)
-  return config
+function withDescription(row) {
+  return { ...row, description: describe(row.cron) }
 }
 
 function required(params, name) {
@@ -72,24 +44,63 @@ function dateParam(params, name) {
   return d
 }
 
-function overview(integration, params, settings) {
-  const configs = integration.getScheduledWorkflows().sort((a, b) => a.scheduleId.localeCompare(b.scheduleId))
-  const system = integration.getSystemMetrics()
+function optional(params, name) {
+  const value = params.get(name)
+  return value === null || value === '' ? undefined : value
+}
+
+function wholeParam(params, name, min, max, fallback) {
+  const text = optional(params, name)
+  if (text === undefined) return fallback
+  const n = Number(text)
+  if (!Number.isInteger(n) || n < min || n > max) throw refusal(400, 'ERR_OUT_OF_RANGE', `${name}: expected a whole number from ${min} to ${max}, got '${text}'`)
+  return n
+}
+
+function choiceParam(params, name, allowed) {
+  const text = optional(params, name)
+  if (text !== undefined && !allowed.includes(text)) throw refusal(400, 'ERR_INVALID_ARG_VALUE', `${name}: expected one of ${allowed.join(', ')}, got '${text}'`)
+  return text
+}
+
+/**
+ * A page of schedules: `search` (a part of the id, config id or name), `state`,
+ * `nextAfter`/`nextBefore` (ISO: the next fire's window), `execution` (the schedule that ran
+ * it), `sort` (id or nextFire), `offset`, `limit` (at most 500). The engine scans every
+ * schedule off the JavaScript thread and counts them by state on the way.
+ */
+async function overview(integration, params, settings) {
+  const query = {
+    search: optional(params, 'search'),
+    state: choiceParam(params, 'state', STATES),
+    nextAfter: optional(params, 'nextAfter') && { $date: dateParam(params, 'nextAfter').getTime() },
+    nextBefore: optional(params, 'nextBefore') && { $date: dateParam(params, 'nextBefore').getTime() },
+    executionId: optional(params, 'execution'),
+    sort: choiceParam(params, 'sort', SORTS),
+    offset: wholeParam(params, 'offset', 0, 2 ** 32 - 1, 0),
+    limit: wholeParam(params, 'limit', 1, MAX_PAGE_SIZE, PAGE_SIZE),
+  }
+  const page = await integration._browse(query)
+  // Totals over every run, kept by the engine as they happen.
+  const runs = integration.getIntegrationMetrics()
   return {
     now: iso(integration.now()),
     state: integration.getState(),
     readOnly: settings.readOnly,
     actions: settings.allowed,
     system: {
-      totalSchedules: system.totalSchedules,
-      activeSchedules: system.activeSchedules,
-      pausedSchedules: system.pausedSchedules,
-      totalExecutions: system.totalExecutions,
-      successfulExecutions: system.successfulExecutions,
-      failedExecutions: system.failedExecutions,
+      totalSchedules: page.total,
+      activeSchedules: page.counts.active,
+      pausedSchedules: page.counts.paused,
+      disabledSchedules: page.counts.disabled,
+      expiredSchedules: page.counts.expired,
+      totalExecutions: runs.totalIntegrations,
+      successfulExecutions: runs.successfulExecutions,
+      failedExecutions: runs.failedExecutions,
     },
-    truncated: configs.length > OVERVIEW_LIMIT,
-    schedules: configs.slice(0, OVERVIEW_LIMIT).map((c) => scheduleRow(integration, c)),
+    page: { offset: page.offset, limit: page.limit, matching: page.matching },
+    truncated: page.matching > page.offset + page.schedules.length,
+    schedules: page.schedules.map(withDescription),
   }
 }
 
@@ -124,21 +135,6 @@ function dstMark(at, zone) {
   return offsetMs(new Date(at.getTime() - 1000)) !== offsetMs(at) ? 'gap' : null
 }
 
-function lateness(integration, scheduleId) {
-  const families = parseExposition(integration._prometheus(true))
-  const family = families.get('tickflow_trigger_lateness_seconds')
-  const mine = family ? family.values.filter((v) => v.labels.schedule === scheduleId) : []
-  const buckets = []
-  let previous = 0
-  for (const v of mine.filter((x) => x.metricName === 'tickflow_trigger_lateness_seconds_bucket')) {
-    const le = v.labels.le === '+Inf' ? '+Inf' : Number(v.labels.le)
-    buckets.push({ le, count: v.value - previous })
-    previous = v.value
-  }
-  const pick = (name) => (mine.find((x) => x.metricName === name) || { value: 0 }).value
-  return { buckets, count: pick('tickflow_trigger_lateness_seconds_count'), sum: pick('tickflow_trigger_lateness_seconds_sum') }
-}
-
 function executionJson(e) {
   return {
     id: e.id,
@@ -157,17 +153,18 @@ function executionJson(e) {
   }
 }
 
-function schedule(integration, params) {
+async function schedule(integration, params) {
   const scheduleId = required(params, 'id')
-  const config = configOf(integration, scheduleId)
-  const zone = config.scheduleConfig.timezone
+  const row = await rowOf(integration, scheduleId)
+  const zone = row.timezone
   return {
-    schedule: scheduleRow(integration, config),
-    config,
+    schedule: row,
+    config: integration.getScheduledWorkflow(row.configId),
     upcoming: integration.getNextExecutionTimes(scheduleId, 10).map((at) => ({ at: iso(at), ...inZone(at, zone), dst: dstMark(at, zone) })),
     history: integration.listExecutions({ scheduleId, limit: 50 }).map(executionJson),
     skipped: integration.getSkippedOccurrences(scheduleId).slice(-50).reverse().map((s) => ({ scheduledTime: iso(s.scheduledTime), reason: s.reason, recordedAt: iso(s.recordedAt) })),
-    lateness: lateness(integration, scheduleId),
+    // Read from the engine's own histogram, not from the whole exposition.
+    lateness: integration._lateness(scheduleId),
   }
 }
 
@@ -183,45 +180,33 @@ function executions(integration, params) {
   return { executions: all.slice(offset, offset + limit).map(executionJson), total: all.length }
 }
 
-function timeline(integration, params) {
+/**
+ * Every schedule's fires in the next `hours`, merged in time order by the engine off the
+ * JavaScript thread: the first 2,000 fires are listed (`until` says how far they reach), and
+ * collisions are the instants where schedules that fire at most hourly meet, largest first.
+ */
+async function timeline(integration, params) {
   const hours = Math.min(Math.max(Number(params.get('hours')) || 24, 1), 24 * 7)
-  const from = integration.now()
-  const to = new Date(from.getTime() + hours * 3_600_000)
-  const byInstant = new Map()
-  const schedules = []
-  for (const config of integration.getScheduledWorkflows()) {
-    const upcoming = integration.getNextExecutionTimes(config.scheduleId, TIMELINE_PER_SCHEDULE).filter((at) => at <= to)
-    for (const at of upcoming) {
-      const key = at.toISOString()
-      if (!byInstant.has(key)) byInstant.set(key, [])
-      byInstant.get(key).push(config.scheduleId)
-    }
-    // A schedule that fires more often than the bound covers only part of the window.
-    const truncated = upcoming.length === TIMELINE_PER_SCHEDULE
-    schedules.push({ scheduleId: config.scheduleId, count: upcoming.length, until: iso(truncated ? upcoming[upcoming.length - 1] : to), truncated })
-  }
-  const all = [...byInstant.entries()].sort(([a], [b]) => (a < b ? -1 : 1))
-  const fires = all.slice(0, TIMELINE_FIRES).map(([at, scheduleIds]) => ({ at, scheduleIds }))
-  return { from: iso(from), to: iso(to), fires, truncated: all.length > TIMELINE_FIRES || schedules.some((s) => s.truncated), schedules }
+  return await integration._timeline(hours)
 }
 
-function backfillPreview(integration, params) {
+async function backfillPreview(integration, params) {
   const scheduleId = required(params, 'id')
-  const config = configOf(integration, scheduleId)
+  const row = await rowOf(integration, scheduleId)
   const from = dateParam(params, 'from')
   const to = dateParam(params, 'to')
-  const runs = nextRuns(config.scheduleConfig.cronExpression, {
+  const runs = nextRuns(row.cron, {
     from: new Date(from.getTime() - 1),
-    timezone: config.scheduleConfig.timezone,
+    timezone: row.timezone,
     count: PREVIEW_LIMIT + 1,
   }).filter((d) => d < to)
   return { occurrences: runs.slice(0, PREVIEW_LIMIT).map(iso), count: Math.min(runs.length, PREVIEW_LIMIT), truncated: runs.length > PREVIEW_LIMIT }
 }
 
 function guarded(read) {
-  return (integration, params, settings) => {
+  return async (integration, params, settings) => {
     try {
-      return read(integration, params, settings)
+      return await read(integration, params, settings)
     } catch (err) {
       throw withStatus(err)
     }

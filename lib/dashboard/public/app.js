@@ -6,6 +6,8 @@
   const POLL_MS = 2000
   const TIMELINE_EVERY_MS = 30000
   const PAGE_SIZE = 50
+  const SCHEDULES_PER_PAGE = 50
+  const MAX_LANES = 20
   const STATUSES = ['completed', 'failed', 'timeout', 'cancelled', 'running', 'queued', 'retrying', 'pending']
   const CANCELLABLE = ['running', 'queued', 'retrying', 'pending']
   const RETRYABLE = ['failed', 'timeout', 'cancelled']
@@ -43,6 +45,8 @@
   const state = {
     route: { view: 'overview' },
     overview: null,
+    // The overview's search, filters and page; `seq` tells a stale answer from the current one.
+    schedulesQuery: { search: '', state: '', window: '', sort: 'id', offset: 0, seq: 0 },
     detail: null,
     detailError: null,
     executions: null,
@@ -373,7 +377,8 @@
     try {
       await refresh()
       clearKeyed('poll')
-      setLive(true)
+      // A poll still in flight when the page was hidden does not make it look live.
+      setLive(document.hidden ? null : true)
     } catch (err) {
       notify('error', `Could not refresh: ${errorText(err)}`, { key: 'poll' })
       setLive(false)
@@ -424,8 +429,9 @@
   /** Fetches what the current view shows; renders what arrived; throws the first error. */
   async function refresh() {
     const r = state.route
-    const jobs = [api('api/overview').then((o) => {
-      state.overview = o
+    const seq = state.schedulesQuery.seq
+    const jobs = [api(`api/overview?${overviewQuery()}`).then((o) => {
+      if (seq === state.schedulesQuery.seq) state.overview = o
     })]
     if (r.view === 'schedule') {
       const id = r.id
@@ -465,6 +471,31 @@
     render()
     const failed = results.find((x) => x.status === 'rejected')
     if (failed) throw failed.reason
+  }
+
+  /** The overview request's query: the search box, filters and page. */
+  function overviewQuery() {
+    const f = state.schedulesQuery
+    const q = new URLSearchParams({ limit: String(SCHEDULES_PER_PAGE), offset: String(f.offset) })
+    const text = f.search.trim()
+    // An execution id finds the schedule that ran it.
+    if (/^exec_/.test(text)) q.set('execution', text)
+    else if (text) q.set('search', text)
+    if (f.state) q.set('state', f.state)
+    if (f.window) q.set('nextBefore', new Date(nowMs() + Number(f.window)).toISOString())
+    if (f.sort !== 'id') q.set('sort', f.sort)
+    return q
+  }
+
+  function onSchedulesQuery(offset) {
+    const f = state.schedulesQuery
+    f.search = byId('schedule-search').value
+    f.state = byId('schedule-state').value
+    f.window = byId('schedule-window').value
+    f.sort = byId('schedule-sort').value
+    f.offset = Math.max(0, offset)
+    f.seq++
+    refreshNow()
   }
 
   // ---- rendering --------------------------------------------------------------------------
@@ -572,9 +603,17 @@
     const o = state.overview
     if (!o) return
     const body = byId('schedules-body')
-    byId('schedules-truncated').hidden = !o.truncated
-    if (!o.schedules.length) {
-      replace(body, h('tr', null, h('td.empty', { colspan: 8, text: 'No schedules yet.' })))
+    const page = o.page || { offset: 0, matching: o.schedules.length }
+    const shown = o.schedules.length
+    const of = page.matching === o.system.totalSchedules ? '' : ` (of ${o.system.totalSchedules.toLocaleString('en')})`
+    byId('schedules-page-info').textContent = shown
+      ? `${(page.offset + 1).toLocaleString('en')}–${(page.offset + shown).toLocaleString('en')} of ${page.matching.toLocaleString('en')}${of}`
+      : `0 of ${page.matching.toLocaleString('en')}${of}`
+    byId('schedules-prev').disabled = page.offset === 0
+    byId('schedules-next').disabled = page.offset + shown >= page.matching
+    if (!shown) {
+      const text = o.system.totalSchedules === 0 ? 'No schedules yet.' : page.offset > 0 ? 'No more schedules: go back a page.' : 'No schedule matches.'
+      replace(body, h('tr', null, h('td.empty', { colspan: 8, text })))
       return
     }
     const now = nowMs()
@@ -644,15 +683,13 @@
     const span = Math.max(to - from, 1)
     const now = Math.max(nowMs(), from)
     byId('timeline-range').textContent = `${utcTime(t.from)} → ${utcTime(t.to)} · one mark per 5 minutes with a fire, hover for counts`
-    const ids = state.overview ? state.overview.schedules.map((s) => s.scheduleId) : []
+    // Lanes for the schedules that fire first (the server lists the first fires of all).
+    const ids = (t.schedules || []).slice(0, MAX_LANES).map((x) => x.scheduleId)
     const perSchedule = new Map(ids.map((id) => [id, []]))
-    const collisions = []
+    // Red marks: the collisions below, not every shared instant of frequent jobs.
+    const together = new Set(t.collisions ? t.collisions.instants.map((x) => x.at) : [])
     for (const fire of t.fires) {
-      for (const id of fire.scheduleIds) {
-        if (!perSchedule.has(id)) perSchedule.set(id, [])
-        perSchedule.get(id).push(fire)
-      }
-      if (fire.scheduleIds.length > 1) collisions.push(fire)
+      for (const id of fire.scheduleIds) if (perSchedule.has(id)) perSchedule.get(id).push(fire)
     }
     const SLOTS = 288
     const slotMs = span / SLOTS
@@ -676,53 +713,62 @@
         const i = Math.min(SLOTS - 1, Math.floor((Date.parse(fire.at) - from) / slotMs))
         const slot = slots.get(i) || { n: 0, collide: 0 }
         slot.n++
-        if (fire.scheduleIds.length > 1) slot.collide++
+        if (together.has(fire.at)) slot.collide++
         slots.set(i, slot)
       }
       for (const [i, slot] of slots) {
         const start = from + i * slotMs
         const mark = h(`span.mark${slot.collide ? '.collide' : ''}`, {
-          title: `${id}: ${slot.n} fire${slot.n === 1 ? '' : 's'}${slot.collide ? ` (${slot.collide} at the same instant as another schedule)` : ''}\n${utcTime(start)} – ${utcTime(start + slotMs)}`,
+          title: `${id}: ${slot.n} fire${slot.n === 1 ? '' : 's'}${slot.collide ? ` (${slot.collide} in a collision)` : ''}\n${utcTime(start)} – ${utcTime(start + slotMs)}`,
         })
         mark.style.left = `${(i / SLOTS) * 100}%`
         mark.style.width = `${100 / SLOTS}%`
         lane.append(mark)
       }
-      // The server says when it listed only part of a schedule's fires.
-      const summary = (t.schedules || []).find((x) => x.scheduleId === id)
-      const capped = summary ? summary.truncated : false
+      // When the listing ends before the window does, counts are lower bounds.
+      const capped = t.truncated
       lanes.append(h('div.lane', null,
         h('a.lane-name.mono', { href: scheduleHash(id), text: id }),
         lane,
         h('span.lane-count.hint', {
           text: fires.length ? `${fires.length}${capped ? '+' : ''} fire${fires.length === 1 ? '' : 's'}` : 'no fires',
-          title: capped ? `Only the first ${fires.length} fires (until ${utcTime(fires[fires.length - 1].at)}) are listed by the server.` : null,
+          title: capped ? `Fires until ${utcTime(t.until)} are listed by the server.` : null,
         })))
     }
-    if (t.truncated) lanes.append(h('p.hint', { text: `The server listed part of the fires only (at most 500 per schedule, ${t.fires.length} instants in all).` }))
+    const moreLanes = (t.schedules || []).length - ids.length
+    if (moreLanes > 0) lanes.append(h('p.hint', { text: `… and ${moreLanes.toLocaleString('en')} more schedules firing in that time.` }))
+    if (t.truncated) lanes.append(h('p.hint', { id: 'timeline-truncated', text: `The server lists the first ${t.fires.reduce((n, f) => n + f.scheduleIds.length, 0).toLocaleString('en')} fires of all schedules: up to ${utcTime(t.until)}.` }))
 
+    const chips = (list) => [list.slice(0, 5).map((id) => h('a.chip', { href: scheduleHash(id), text: id })), list.length > 5 ? h('span.hint', { text: ` +${list.length - 5}` }) : null]
     const upcoming = t.fires.filter((f) => Date.parse(f.at) >= now).slice(0, 10)
-    const list = h('ol.fire-list', null, upcoming.map((f) => h(`li${f.scheduleIds.length > 1 ? '.collide' : ''}`, null,
+    const list = h('ol.fire-list', null, upcoming.map((f) => h('li', null,
       h('time.mono', { datetime: f.at, title: `${utcTime(f.at)}\n${localTime(f.at)} — your time`, text: utcTime(f.at) }), ' ',
       h('span.hint', { text: relative(f.at, nowMs()) }), ' ',
-      f.scheduleIds.map((id) => h('a.chip', { href: scheduleHash(id), text: id })),
-      f.scheduleIds.length > 1 ? h('span.badge.collision', { title: 'Several schedules fire at this same instant', text: `collision ×${f.scheduleIds.length}` }) : null)))
-
-    const nextCollisions = collisions.filter((f) => Date.parse(f.at) >= now)
-    const collisionBox = nextCollisions.length
-      ? h('div.collisions', null,
-        h('p', null, h('strong', { text: `${nextCollisions.length} collision${nextCollisions.length === 1 ? '' : 's'}` }), ' — instants where several schedules fire together (red in the lanes):'),
-        h('ul', null, nextCollisions.slice(0, 8).map((f) => h('li', null,
-          h('time.mono', { datetime: f.at, title: localTime(f.at), text: utcTime(f.at) }), ' ',
-          f.scheduleIds.map((id) => h('a.chip', { href: scheduleHash(id), text: id })))),
-        nextCollisions.length > 8 ? h('li.hint', { text: `… and ${nextCollisions.length - 8} more` }) : null))
-      : h('p.hint', { text: 'No collisions: no two schedules fire at the same instant.' })
-
+      chips(f.scheduleIds))))
     replace(box,
       h('div.chart', null, h('div.lane.axis-row', null, h('span.lane-name'), axis, h('span.lane-count')), lanes),
       h('div.columns', null,
         h('div', null, h('h3', { text: 'Next fires' }), upcoming.length ? list : h('p.hint', { text: 'Nothing fires in the next 24 hours.' })),
-        h('div', null, h('h3', { text: 'Collisions' }), collisionBox)))
+        h('div', null, h('h3', { text: 'Collisions' }), h('div', { id: 'timeline-collisions' }, collisionsBox(t.collisions, chips)))))
+  }
+
+  /** The instants where schedules that fire at most hourly meet, largest first. Frequent
+   * jobs are left out: a 5 s and a 10 s job meet every 10 s by construction, which says
+   * nothing; an hourly and a daily job meeting at midnight is a pile-up worth spreading. */
+  function collisionsBox(c, chips) {
+    if (!c) return h('p.hint', { text: '—' })
+    const minutes = Math.round(c.minPeriodMs / 60_000)
+    const rule = `Counted among schedules whose next fire is at least ${minutes >= 60 ? `${minutes / 60} h` : `${minutes} min`} away; more frequent jobs meet everything by construction.`
+    const reach = c.complete ? '' : ` Counted up to ${utcTime(c.until)} (the server merges a bounded number of fires).`
+    if (!c.instants.length) return h('div.collisions', null, h('p.hint', { text: `No collisions. ${rule}${reach}` }))
+    return h('div.collisions', null,
+      h('p', null, h('strong', { text: `${c.total.toLocaleString('en')} instant${c.total === 1 ? '' : 's'}` }), ' where several rarely-firing schedules fire together, the largest first:'),
+      h('ul', null, c.instants.slice(0, 8).map((x, i) => h('li', null,
+        h('span.badge.collision', { text: `×${x.count.toLocaleString('en')}${!c.complete && i === 0 && x.at === c.until ? '+' : ''}` }), ' ',
+        h('time.mono', { datetime: x.at, title: localTime(x.at), text: utcTime(x.at) }), ' ',
+        chips(x.scheduleIds),
+        x.count > x.scheduleIds.length ? h('span.hint', { text: ` (${x.scheduleIds.length} of ${x.count.toLocaleString('en')} named)` }) : null))),
+      h('p.hint', { text: `${rule}${reach}` }))
   }
 
   // ---- executions ---------------------------------------------------------------------------
@@ -1034,6 +1080,15 @@
       history.replaceState(null, '', '#executions')
       onRoute()
     })
+    byId('schedule-filters').addEventListener('submit', (e) => {
+      e.preventDefault()
+      onSchedulesQuery(0)
+    })
+    for (const id of ['schedule-state', 'schedule-window', 'schedule-sort']) byId(id).addEventListener('change', () => onSchedulesQuery(0))
+    // The search box's clear button sends 'search' with an empty value.
+    byId('schedule-search').addEventListener('search', () => onSchedulesQuery(0))
+    byId('schedules-prev').addEventListener('click', () => onSchedulesQuery(state.schedulesQuery.offset - SCHEDULES_PER_PAGE))
+    byId('schedules-next').addEventListener('click', () => onSchedulesQuery(state.schedulesQuery.offset + SCHEDULES_PER_PAGE))
     byId('page-prev').addEventListener('click', () => onFiltersChanged(Math.max(0, (state.route.offset || 0) - PAGE_SIZE)))
     byId('page-next').addEventListener('click', () => onFiltersChanged((state.route.offset || 0) + PAGE_SIZE))
     document.querySelector('.skip').addEventListener('click', (e) => {

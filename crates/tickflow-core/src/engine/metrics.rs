@@ -6,9 +6,9 @@ use std::fmt::Write;
 
 use chrono::{DateTime, Utc};
 
+use super::stall::running_since;
 use super::core::{Engine, Schedule, Stats};
 use super::execution::ExecutionStatus;
-use super::stall::running_since;
 
 /// Upper bounds of the execution-duration buckets, in seconds.
 pub const DURATION_BUCKETS: [f64; 16] = [
@@ -156,209 +156,316 @@ impl Engine {
     /// `per_schedule` false the `schedule` label is left out and the series are summed (the
     /// per-schedule timestamps then go too): for very many schedules.
     pub fn prometheus(&self, per_schedule: bool) -> String {
-        let now = self.now();
-        let mut rows: Vec<(Option<&str>, Sample)> = Vec::new();
-        if per_schedule {
-            let mut schedules: Vec<&Schedule> = self.schedules().collect();
-            schedules.sort_by(|a, b| {
-                a.spec
-                    .fragments
-                    .schedule_id
-                    .cmp(&b.spec.fragments.schedule_id)
-            });
-            for s in schedules {
-                rows.push((Some(&*s.spec.fragments.schedule_id), self.sample(s, now)));
-            }
-        } else {
-            let mut all = Sample::default();
-            for s in self.schedules() {
-                all.add(&self.sample(s, now));
-            }
-            rows.push((None, all));
+        let mut x = Exposition::new(per_schedule);
+        self.collect_exposition(&mut x, 0..self.slot_count());
+        x.prepare();
+        let mut out = String::new();
+        while let Some(piece) = self.render_exposition(&mut x, usize::MAX) {
+            out.push_str(&piece);
         }
-        let mut out = String::with_capacity(512 + rows.len() * 2048);
-        let labels = |schedule: Option<&str>, extra: &str| -> String {
-            let mut l = String::new();
-            if let Some(id) = schedule {
-                l.push_str("schedule=\"");
-                escape_label(&mut l, id);
-                l.push('"');
-            }
-            if !extra.is_empty() {
-                if !l.is_empty() {
-                    l.push(',');
-                }
-                l.push_str(extra);
-            }
-            if l.is_empty() {
-                l
-            } else {
-                format!("{{{l}}}")
-            }
-        };
-        family(
-            &mut out,
-            "counter",
-            "tickflow_fires_total",
-            "Scheduled occurrences that fired (catch-up runs included), by schedule.",
-            &mut rows.iter().map(|(s, x)| (labels(*s, ""), x.fires as f64)),
-        );
-        family(
-            &mut out,
-            "counter",
-            "tickflow_skipped_fires_total",
-            "Due occurrences that did not run, by reason: overlap, misfire, dst, disabled, no_handler.",
-            &mut rows.iter().flat_map(|(s, x)| {
-                SKIP_REASONS
-                    .iter()
-                    .zip(x.skipped_by)
-                    .map(move |(reason, n)| (labels(*s, &format!("reason=\"{reason}\"")), n as f64))
-            }),
-        );
-        family(
-            &mut out,
-            "counter",
-            "tickflow_executions_total",
-            "Executions that ended, by outcome: completed, failed, timeout, cancelled.",
-            &mut rows.iter().flat_map(|(s, x)| {
-                [
-                    ("completed", x.completed),
-                    ("failed", x.failed),
-                    ("timeout", x.timed_out),
-                    ("cancelled", x.cancelled),
-                ]
-                .into_iter()
-                .map(move |(outcome, n)| (labels(*s, &format!("outcome=\"{outcome}\"")), n as f64))
-            }),
-        );
-        family(
-            &mut out,
-            "counter",
-            "tickflow_retries_total",
-            "Attempts that failed and were tried again.",
-            &mut rows.iter().map(|(s, x)| (labels(*s, ""), x.retries as f64)),
-        );
-        histogram(
-            &mut out,
-            "tickflow_execution_duration_seconds",
-            "Time from an execution's first start to its end.",
-            &DURATION_BUCKETS,
-            rows.iter().map(|(s, x)| (*s, &x.duration)),
-            &labels,
-        );
-        histogram(
-            &mut out,
-            "tickflow_trigger_lateness_seconds",
-            "Time from a scheduled instant to its executor call (first attempts of scheduled and catch-up runs).",
-            &LATENESS_BUCKETS,
-            rows.iter().map(|(s, x)| (*s, &x.lateness)),
-            &labels,
-        );
-        family(
-            &mut out,
-            "gauge",
-            "tickflow_executions_running",
-            "Executions whose attempt is running now.",
-            &mut rows.iter().map(|(s, x)| (labels(*s, ""), x.running as f64)),
-        );
-        family(
-            &mut out,
-            "gauge",
-            "tickflow_execution_oldest_running_seconds",
-            "How long the oldest running attempt has run, 0 when none runs (with the schedule label off: the oldest of all). Alert when it passes the schedule's period.",
-            &mut rows.iter().map(|(s, x)| (labels(*s, ""), x.oldest_running)),
-        );
-        family(
-            &mut out,
-            "gauge",
-            "tickflow_executions_queued",
-            "Executions waiting for a slot or for their retry delay.",
-            &mut rows.iter().map(|(s, x)| (labels(*s, ""), x.queued as f64)),
-        );
-        family(
-            &mut out,
-            "gauge",
-            "tickflow_schedule_paused",
-            "1 when the schedule is paused (with the schedule label off: how many are).",
-            &mut rows.iter().map(|(s, x)| (labels(*s, ""), x.paused as f64)),
-        );
-        if per_schedule {
-            family(
-                &mut out,
-                "gauge",
-                "tickflow_schedule_next_fire_timestamp_seconds",
-                "When the schedule fires next (Unix time); absent when it will not.",
-                &mut rows.iter().filter_map(|(s, x)| {
-                    x.next_fire
-                        .map(|t| (labels(*s, ""), t.timestamp_millis() as f64 / 1000.0))
-                }),
-            );
-            family(
-                &mut out,
-                "gauge",
-                "tickflow_schedule_last_success_timestamp_seconds",
-                "When an execution of the schedule last completed (Unix time): alert on time() minus this.",
-                &mut rows.iter().filter_map(|(s, x)| {
-                    x.last_success.map(|t| (labels(*s, ""), t.timestamp_millis() as f64 / 1000.0))
-                }),
-            );
-        }
-        let _ = writeln!(
-            out,
-            "# HELP tickflow_schedules Scheduled workflows held.\n# TYPE tickflow_schedules gauge\ntickflow_schedules {}",
-            self.schedule_count()
-        );
         out
     }
-}
 
-/// One counter or gauge family: HELP, TYPE, then a sample per (labels, value).
-fn family(
-    out: &mut String,
-    kind: &str,
-    name: &str,
-    help: &str,
-    values: &mut dyn Iterator<Item = (String, f64)>,
-) {
-    let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}");
-    for (l, v) in values {
-        let _ = writeln!(out, "{name}{l} {}", number(v));
-    }
-}
-
-fn histogram<'a, const N: usize>(
-    out: &mut String,
-    name: &str,
-    help: &str,
-    bounds: &[f64; N],
-    rows: impl Iterator<Item = (Option<&'a str>, &'a Histogram<N>)>,
-    labels: &dyn Fn(Option<&str>, &str) -> String,
-) {
-    let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} histogram");
-    for (schedule, h) in rows {
-        let mut cumulative = 0;
-        for (bound, n) in bounds.iter().zip(h.buckets.iter()) {
-            cumulative += n;
-            let l = labels(schedule, &format!("le=\"{}\"", number(*bound)));
-            let _ = writeln!(out, "{name}_bucket{l} {cumulative}");
+    /// Takes the schedules in `slots` into the exposition: their ids (per schedule) or their
+    /// sum.
+    pub fn collect_exposition(&self, x: &mut Exposition, slots: std::ops::Range<usize>) {
+        let end = slots.end.min(self.schedules.len());
+        let now = self.now();
+        for s in self.schedules[slots.start.min(end)..end].iter().flatten() {
+            if x.per_schedule {
+                x.ids.push(s.spec.fragments.schedule_id.clone());
+            } else {
+                x.sum.add(&self.sample(s, now));
+            }
         }
-        cumulative += h.overflow;
-        let _ = writeln!(
-            out,
-            "{name}_bucket{} {cumulative}",
-            labels(schedule, "le=\"+Inf\"")
-        );
-        let _ = writeln!(out, "{name}_sum{} {}", labels(schedule, ""), number(h.sum));
-        let _ = writeln!(out, "{name}_count{} {cumulative}", labels(schedule, ""));
     }
+
+    /// The next piece of the exposition, about `max_bytes` long (whole lines, whole
+    /// families' headers); `None` once all was rendered.
+    pub fn render_exposition(&self, x: &mut Exposition, max_bytes: usize) -> Option<String> {
+        if x.family > FAMILIES.len() {
+            return None;
+        }
+        let mut out = String::new();
+        let now = self.now();
+        while x.family < FAMILIES.len() && out.len() < max_bytes {
+            let f = &FAMILIES[x.family];
+            if f.per_schedule_only && !x.per_schedule {
+                x.family += 1;
+                continue;
+            }
+            if x.pos == 0 {
+                let _ = writeln!(
+                    out,
+                    "# HELP {} {}\n# TYPE {} {}",
+                    f.name, f.help, f.name, f.kind
+                );
+            }
+            if x.per_schedule {
+                // At least one row per call, so that a family's header is written once.
+                while x.pos < x.ids.len() {
+                    if let Some(s) = self.schedule(&x.ids[x.pos]) {
+                        render_family(&mut out, x.family, Some(&x.ids[x.pos]), &self.sample(s, now));
+                    }
+                    x.pos += 1;
+                    if out.len() >= max_bytes {
+                        break;
+                    }
+                }
+                if x.pos < x.ids.len() {
+                    break;
+                }
+            } else {
+                render_family(&mut out, x.family, None, &x.sum);
+            }
+            x.family += 1;
+            x.pos = 0;
+        }
+        if x.family == FAMILIES.len() && out.len() < max_bytes {
+            let _ = writeln!(
+                out,
+                "# HELP tickflow_schedules Scheduled workflows held.\n# TYPE tickflow_schedules gauge\ntickflow_schedules {}",
+                self.schedule_count()
+            );
+            x.family += 1;
+        }
+        Some(out)
+    }
+
+    /// A schedule's trigger lateness histogram: counts per bucket (not cumulative), the
+    /// count and the sum, as the dashboard draws it.
+    pub fn lateness(&self, schedule_id: &str) -> Result<serde_json::Value, super::EngineError> {
+        let index = self.schedule_index(schedule_id)?;
+        let h = &self
+            .schedule_at(index)
+            .expect("indexed")
+            .rt()
+            .stats
+            .lateness;
+        let mut buckets: Vec<serde_json::Value> = LATENESS_BUCKETS
+            .iter()
+            .zip(h.buckets)
+            .map(|(le, count)| serde_json::json!({ "le": le, "count": count }))
+            .collect();
+        buckets.push(serde_json::json!({ "le": "+Inf", "count": h.overflow }));
+        Ok(serde_json::json!({ "buckets": buckets, "count": h.count(), "sum": h.sum }))
+    }
+}
+
+/// Every family's name, help and type, in the order written: what a registry learns before
+/// its first scrape.
+pub fn families(per_schedule: bool) -> Vec<(&'static str, &'static str, &'static str)> {
+    FAMILIES
+        .iter()
+        .filter(|f| per_schedule || !f.per_schedule_only)
+        .map(|f| (f.name, f.help, f.kind))
+        .chain([("tickflow_schedules", "Scheduled workflows held.", "gauge")])
+        .collect()
+}
+
+/// A scrape in pieces: the schedule ids taken at its start (sorted), or the sum of every
+/// schedule's series, and where the next piece begins.
+pub struct Exposition {
+    per_schedule: bool,
+    ids: Vec<std::sync::Arc<str>>,
+    sum: Sample,
+    family: usize,
+    pos: usize,
+}
+
+impl Exposition {
+    pub fn new(per_schedule: bool) -> Exposition {
+        Exposition {
+            per_schedule,
+            ids: Vec::new(),
+            sum: Sample::default(),
+            family: 0,
+            pos: 0,
+        }
+    }
+
+    /// Sorts the ids (outside the engine's lock: a million take a while).
+    pub fn prepare(&mut self) {
+        self.ids.sort_unstable();
+    }
+
+    /// Bytes the exposition takes at least: every schedule writes each of its lines, with
+    /// its id, and no value shorter than `0`.
+    pub fn min_bytes(&self) -> usize {
+        if !self.per_schedule {
+            return 0;
+        }
+        let mut empty = String::new();
+        for f in 0..FAMILIES.len() {
+            render_family(&mut empty, f, Some(""), &Sample::default());
+        }
+        let lines = empty.lines().count();
+        self.ids
+            .iter()
+            .map(|id| empty.len() + lines * id.len())
+            .sum()
+    }
+}
+
+struct Family {
+    name: &'static str,
+    kind: &'static str,
+    help: &'static str,
+    per_schedule_only: bool,
+}
+
+const fn family(name: &'static str, kind: &'static str, help: &'static str) -> Family {
+    Family {
+        name,
+        kind,
+        help,
+        per_schedule_only: false,
+    }
+}
+
+/// Every family but `tickflow_schedules` (written last, once), in the order written.
+const FAMILIES: [Family; 12] = [
+    family("tickflow_fires_total", "counter", "Scheduled occurrences that fired (catch-up runs included), by schedule."),
+    family("tickflow_skipped_fires_total", "counter", "Due occurrences that did not run, by reason: overlap, misfire, dst, disabled, no_handler."),
+    family("tickflow_executions_total", "counter", "Executions that ended, by outcome: completed, failed, timeout, cancelled."),
+    family("tickflow_retries_total", "counter", "Attempts that failed and were tried again."),
+    family("tickflow_execution_duration_seconds", "histogram", "Time from an execution's first start to its end."),
+    family("tickflow_trigger_lateness_seconds", "histogram", "Time from a scheduled instant to its executor call (first attempts of scheduled and catch-up runs)."),
+    family("tickflow_executions_running", "gauge", "Executions whose attempt is running now."),
+    family("tickflow_execution_oldest_running_seconds", "gauge", "How long the oldest running attempt has run, 0 when none runs (with the schedule label off: the oldest of all). Alert when it passes the schedule's period."),
+    family("tickflow_executions_queued", "gauge", "Executions waiting for a slot or for their retry delay."),
+    family("tickflow_schedule_paused", "gauge", "1 when the schedule is paused (with the schedule label off: how many are)."),
+    Family {
+        per_schedule_only: true,
+        ..family("tickflow_schedule_next_fire_timestamp_seconds", "gauge", "When the schedule fires next (Unix time); absent when it will not.")
+    },
+    Family {
+        per_schedule_only: true,
+        ..family("tickflow_schedule_last_success_timestamp_seconds", "gauge", "When an execution of the schedule last completed (Unix time): alert on time() minus this.")
+    },
+];
+
+/// The samples of family `f` for one row (one schedule, or all summed). Written straight
+/// into `out`: a million schedules make fifty million lines.
+fn render_family(out: &mut String, f: usize, schedule: Option<&str>, x: &Sample) {
+    let name = FAMILIES[f].name;
+    let seconds = |t: DateTime<Utc>| t.timestamp_millis() as f64 / 1000.0;
+    match f {
+        0 => line(out, name, "", schedule, None, x.fires as f64),
+        1 => {
+            for (reason, n) in SKIP_REASONS.iter().zip(x.skipped_by) {
+                line(out, name, "", schedule, Some(("reason", reason)), n as f64);
+            }
+        }
+        2 => {
+            for (outcome, n) in [
+                ("completed", x.completed),
+                ("failed", x.failed),
+                ("timeout", x.timed_out),
+                ("cancelled", x.cancelled),
+            ] {
+                line(
+                    out,
+                    name,
+                    "",
+                    schedule,
+                    Some(("outcome", &outcome)),
+                    n as f64,
+                );
+            }
+        }
+        3 => line(out, name, "", schedule, None, x.retries as f64),
+        4 => histogram(out, name, &DURATION_BUCKETS, schedule, &x.duration),
+        5 => histogram(out, name, &LATENESS_BUCKETS, schedule, &x.lateness),
+        6 => line(out, name, "", schedule, None, x.running as f64),
+        7 => line(out, name, "", schedule, None, x.oldest_running),
+        8 => line(out, name, "", schedule, None, x.queued as f64),
+        9 => line(out, name, "", schedule, None, x.paused as f64),
+        10 => {
+            if let Some(t) = x.next_fire {
+                line(out, name, "", schedule, None, seconds(t));
+            }
+        }
+        _ => {
+            if let Some(t) = x.last_success {
+                line(out, name, "", schedule, None, seconds(t));
+            }
+        }
+    }
+}
+
+/// `name_suffix{schedule="…",key="value"} v`: the braces only when there is a label.
+fn line(
+    out: &mut String,
+    name: &str,
+    suffix: &str,
+    schedule: Option<&str>,
+    extra: Option<(&str, &dyn std::fmt::Display)>,
+    v: f64,
+) {
+    out.push_str(name);
+    out.push_str(suffix);
+    if schedule.is_some() || extra.is_some() {
+        out.push('{');
+        if let Some(id) = schedule {
+            out.push_str("schedule=\"");
+            escape_label(out, id);
+            out.push('"');
+            if extra.is_some() {
+                out.push(',');
+            }
+        }
+        if let Some((key, value)) = extra {
+            let _ = write!(out, "{key}=\"{value}\"");
+        }
+        out.push('}');
+    }
+    let _ = writeln!(out, " {}", Number(v));
+}
+
+fn histogram<const N: usize>(
+    out: &mut String,
+    name: &str,
+    bounds: &[f64; N],
+    schedule: Option<&str>,
+    h: &Histogram<N>,
+) {
+    let mut cumulative = 0;
+    for (bound, n) in bounds.iter().zip(h.buckets.iter()) {
+        cumulative += n;
+        line(
+            out,
+            name,
+            "_bucket",
+            schedule,
+            Some(("le", &Number(*bound))),
+            cumulative as f64,
+        );
+    }
+    cumulative += h.overflow;
+    line(
+        out,
+        name,
+        "_bucket",
+        schedule,
+        Some(("le", &"+Inf")),
+        cumulative as f64,
+    );
+    line(out, name, "_sum", schedule, None, h.sum);
+    line(out, name, "_count", schedule, None, cumulative as f64);
 }
 
 /// A sample value as Prometheus writes it (integers without a fraction).
-fn number(v: f64) -> String {
-    if v.fract() == 0.0 && v.abs() < 1e15 {
-        format!("{}", v as i64)
-    } else {
-        format!("{v}")
+struct Number(f64);
+
+impl std::fmt::Display for Number {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let v = self.0;
+        if v.fract() == 0.0 && v.abs() < 1e15 {
+            write!(f, "{}", v as i64)
+        } else {
+            write!(f, "{v}")
+        }
     }
 }
 

@@ -1,6 +1,7 @@
 //! The scheduling engine: schedules fire on their cron patterns, executions run through
 //! the user's executor (reached through messages), and every step is recorded and reported.
 
+mod browse;
 mod cluster;
 mod config;
 mod core;
@@ -21,10 +22,12 @@ pub mod value;
 mod view;
 
 pub use self::core::{Engine, EngineOptions, Lifecycle, Schedule, Synced, Upsert};
+pub use browse::{parse_page_query, PageQuery, PageScan, Timeline};
 pub use config::{Backoff, CatchupKind, OverlapPolicy, RetryPolicy, ScheduleSpec};
 pub use driver::{drive, Shared, MAX_SLEEP};
 pub use execution::{Execution, ExecutionStatus, TriggerType};
 pub use handlers::DECLARED_BY_SCHEDULE;
+pub use metrics::{families as prometheus_families, Exposition};
 pub use options::{parse_options, IntegrationOptions, StoreOptions, MAX_CONCURRENCY};
 pub use outbound::{JsonMessage, Message};
 pub use persist::INTERRUPTED;

@@ -303,7 +303,7 @@ impl Engine {
         Ok(self.health_json(s))
     }
 
-    fn health_json(&self, s: &Schedule) -> Value {
+    pub(crate) fn health_json(&self, s: &Schedule) -> Value {
         let now = self.now();
         let rate = success_rate(&s.rt().stats);
         // Stalled runs first: the most pressing, and what stops later fires.
