@@ -536,7 +536,6 @@ class WorkflowScheduleIntegration extends EventEmitter {
     }
   }
 
-
   /** A config `schedule()` created, on an earlier boot, and this process has not declared. */
   _undeclared(config) {
     return config.scheduleConfig.createdBy === DECLARED_BY_SCHEDULE && !this._handlers.has(config.id)
