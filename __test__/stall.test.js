@@ -126,7 +126,7 @@ describe('a run that never ends', () => {
     expect(json.find((s) => s.scheduleId === 'tick')).toMatchObject({ health: 'critical', stalled: [{ executionId: run.id, runningMs: 185_000, severity: 'high' }] })
     expect(json.find((s) => s.scheduleId === 'fine')).toMatchObject({ health: 'healthy', stalled: [] })
 
-    const overview = READS.overview(it, new URLSearchParams(), { readOnly: true, allowed: {} })
+    const overview = await READS.overview(it, new URLSearchParams(), { readOnly: true, allowed: {} })
     const row = overview.schedules.find((s) => s.scheduleId === 'tick')
     expect(row).toMatchObject({ health: 'critical', stalled: [{ executionId: run.id, runningMs: 185_000, severity: 'high' }] })
     expect(overview.schedules.find((s) => s.scheduleId === 'fine').stalled).toEqual([])

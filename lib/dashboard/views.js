@@ -82,7 +82,7 @@ async function overview(integration, params, settings) {
   }
   const page = await integration._browse(query)
   // Totals over every run, kept by the engine as they happen.
-  const runs = integration.getIntegrationMetrics()
+  const runs = await integration.getIntegrationMetrics()
   return {
     now: iso(integration.now()),
     state: integration.getState(),
