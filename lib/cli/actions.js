@@ -50,9 +50,10 @@ function actionExecutor(actions) {
 
 /** Puts `${NAME}` back wherever a value read from the environment turns up in a result or
  * an error (a server that echoes its URL, a command that prints its arguments): these are
- * stored, sent in events and printed. */
+ * stored, sent in events and printed. Values under 4 characters, as for the print boundary,
+ * are left: replacing them would garble ordinary output, and they guard nothing. */
 function concealer(used) {
-  const values = [...new Map(used.filter((u) => u.value.length > 0).map((u) => [u.value, u.name]))].sort((a, b) => b[0].length - a[0].length)
+  const values = [...new Map(used.filter((u) => u.value.length >= 4).map((u) => [u.value, u.name]))].sort((a, b) => b[0].length - a[0].length)
   if (values.length === 0) return (x) => x
   const text = (s) => values.reduce((out, [value, name]) => out.split(value).join(`\${${name}}`), s)
   const deep = (x) => {
