@@ -761,6 +761,153 @@ describe('secrets and control characters', () => {
     }
   }, 40_000)
 
+  describe('${NAME} in the schedules file', () => {
+    const TOKEN = 'tok-3f9a7c1e5b'
+    // Answers with what it was sent (a server that echoes its URL must not put the token in
+    // the store either): /ok with 200, anything else with 500.
+    async function echoServer() {
+      const hits = []
+      const server = http.createServer((req, res) => {
+        hits.push({ url: req.url, authorization: req.headers.authorization })
+        res.writeHead(req.url.startsWith('/ok') ? 200 : 500, { 'content-type': 'application/json' })
+        res.end(JSON.stringify({ url: req.url, authorization: req.headers.authorization }))
+      })
+      await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve))
+      const close = () => new Promise((resolve) => server.close(resolve))
+      return { hits, base: `http://127.0.0.1:${server.address().port}`, close }
+    }
+    const hook = (base, id, path) => ({
+      id, cron: '* * * * * *', http: { url: `${base}${path}?token=\${HOOK_TOKEN}&literal=$\${HOOK_TOKEN}`, headers: { authorization: 'Bearer ${HOOK_TOKEN}' } },
+    })
+    const everyFile = (dir) => fs.readdirSync(dir, { recursive: true }).map((f) => path.join(dir, f)).filter((f) => fs.statSync(f).isFile())
+
+    test('the server receives the value; the store, the output and the history never hold it', async () => {
+      const server = await echoServer()
+      const cwd = tempDir()
+      try {
+        const file = path.join(cwd, 'schedules.json')
+        const out = path.join(cwd, 'command-saw.txt')
+        fs.writeFileSync(file, JSON.stringify({
+          schedules: [
+            hook(server.base, 'ok', '/ok'),
+            hook(server.base, 'down', '/down'),
+            // A command that prints what it was given.
+            { id: 'cmd', cron: '* * * * * *', env: { K: '${HOOK_TOKEN}' },
+              command: ['node', '-e', 'require("fs").appendFileSync(process.env.OUT, process.argv[1] + " " + process.env.K + "\\n"); console.log(process.argv[1])', '${HOOK_TOKEN}'] },
+          ],
+        }))
+        const env = { HOOK_TOKEN: TOKEN, OUT: out }
+        const valid = await tickflow(['validate', file], { cwd, env })
+        expect(valid.code).toBe(0)
+        const r = await tickflow(['run', file, '--for', '2s'], { cwd, env })
+        expect(r.code).toBe(0)
+        expect(r.stdout).toMatch(/ok +completed +exec_\w+ +#1 +\S+ +HTTP 200/)
+        expect(r.stdout).toMatch(/down +failed +exec_\w+ +#1 .*HTTP_500: GET http:\/\/127\.0\.0\.1:\d+\/down\?token=\$\{HOOK_TOKEN\}&literal=\$\$\{HOOK_TOKEN\} answered 500/)
+        expect(r.stdout).toMatch(/cmd +completed +exec_\w+ +#1 +\S+ +\$\{HOOK_TOKEN\}/)
+        // What was sent: the value, and a literal '${' where the file wrote '$${'.
+        expect(server.hits.length).toBeGreaterThan(1)
+        for (const hit of server.hits) {
+          expect(hit.url).toMatch(new RegExp(`\\?token=${TOKEN}&literal=\\$\\{HOOK_TOKEN\\}$`))
+          expect(hit.authorization).toBe(`Bearer ${TOKEN}`)
+        }
+        expect(fs.readFileSync(out, 'utf8').split('\n')[0]).toBe(`${TOKEN} ${TOKEN}`)
+
+        const printed = [r.stdout + r.stderr + valid.stdout + valid.stderr]
+        for (const args of [['status'], ['status', '--json'], ['history', 'ok'], ['history', 'down'], ['history', 'cmd']]) {
+          const shown = await tickflow(args, { cwd })
+          expect(shown.code).toBe(0)
+          printed.push(shown.stdout + shown.stderr)
+        }
+        for (const text of printed) expect(text).not.toContain(TOKEN)
+        // The store keeps the file's text: ${HOOK_TOKEN}, in the action and in what was recorded.
+        const stored = everyFile(path.join(cwd, '.tickflow')).map((f) => fs.readFileSync(f).toString('latin1')).join('')
+        expect(stored).toContain('/ok?token=${HOOK_TOKEN}')
+        expect(stored).toContain('"authorization":"Bearer ${HOOK_TOKEN}"')
+        expect(stored).not.toContain(TOKEN)
+      } finally {
+        await server.close()
+      }
+    }, 40_000)
+
+    test('events never carry the value, and each run reads the variable anew', async () => {
+      const { actionExecutor } = require('../lib/cli/actions.js')
+      const { actionsOf } = require('../lib/cli/schedules-file.js')
+      const server = await echoServer()
+      const integration = new WorkflowScheduleIntegration({ executor: actionExecutor(actionsOf(doc(), __filename)) })
+      function doc() {
+        return { schedules: [{ ...hook(server.base, 'ok', '/ok'), cron: '@yearly' }, { ...hook(server.base, 'down', '/down'), cron: '@yearly' }] }
+      }
+      const events = []
+      integration.on('event', (e) => events.push(e))
+      const settled = (n) => new Promise((resolve) => {
+        const check = () => events.filter((e) => ['workflow.completed', 'workflow.failed'].includes(e.type)).length >= n && resolve()
+        integration.on('event', check)
+      })
+      process.env.HOOK_TOKEN = TOKEN
+      try {
+        await integration.start()
+        for (const s of doc().schedules) await integration.createScheduledWorkflow(toWorkflowConfig(s, doc()))
+        let done = settled(2)
+        await integration.triggerScheduledExecution('ok')
+        await integration.triggerScheduledExecution('down')
+        await done
+        process.env.HOOK_TOKEN = `${TOKEN}-rotated`
+        done = settled(3)
+        await integration.triggerScheduledExecution('ok')
+        await done
+      } finally {
+        delete process.env.HOOK_TOKEN
+        await integration.stop()
+        await server.close()
+      }
+      expect(server.hits.map((h) => h.authorization)).toEqual([`Bearer ${TOKEN}`, `Bearer ${TOKEN}`, `Bearer ${TOKEN}-rotated`])
+      const completed = events.filter((e) => e.type === 'workflow.completed')
+      expect(completed[0].result.body.authorization).toBe('Bearer ${HOOK_TOKEN}')
+      expect(events.find((e) => e.type === 'workflow.failed').error.message).toMatch(/\?token=\$\{HOOK_TOKEN\}.* answered 500/)
+      expect(events.find((e) => e.scheduleId === 'ok').metadata.action).toMatch(/^GET http:.*\/ok\?token=\$\{HOOK_TOKEN\}/)
+      expect(JSON.stringify(events)).not.toContain(TOKEN)
+    }, 20_000)
+
+    test('a variable that is not set fails validation, naming it and the entry, before anything runs', async () => {
+      const cwd = tempDir()
+      const file = path.join(cwd, 'schedules.json')
+      const entries = [
+        { id: 'hook', cron: '* * * * * *', http: { url: 'https://hooks.example/x?token=${HOOK_TOKEN}', headers: { 'x-key': '${API_KEY}' } } },
+        { id: 'cmd', cron: '* * * * * *', command: ['echo', '${BAD NAME}', '$${NOT_READ}'], env: { K: '${HOOK_TOKEN}' } },
+      ]
+      fs.writeFileSync(file, JSON.stringify({ schedules: entries }))
+      const expected = [
+        '  schedules[0].http.headers.x-key: ${API_KEY} is not set in the environment',
+        "  schedules[1].command[1]: '${' starts a variable: write ${NAME} (letters, digits and _), or $${ for a literal '${'",
+      ]
+      // HOOK_TOKEN is set (empty is a value); API_KEY is not.
+      const env = { HOOK_TOKEN: '', API_KEY: undefined }
+      for (const args of [['validate', file], ['run', file, '--store', 'memory', '--for', '1s']]) {
+        const r = await tickflow(args, { cwd, env })
+        expect(r.code).toBe(2)
+        expect(r.stdout).not.toMatch(/Running/)
+        expect(r.stderr.split('\n').slice(1)).toEqual([...expected, ''])
+      }
+      const { errors } = checkSchedules({ schedules: entries }, { HOOK_TOKEN: 'x' })
+      expect(errors.find((e) => e.message.includes('API_KEY'))).toMatchObject({ code: 'ERR_ENV_UNSET', path: 'schedules[0].http.headers.x-key' })
+    }, 30_000)
+
+    test('credentials written in a URL: a warning that shows none of them, and *** wherever the URL is shown', async () => {
+      const cwd = tempDir()
+      const file = path.join(cwd, 'schedules.json')
+      fs.writeFileSync(file, JSON.stringify({ schedules: [{ id: 'inline', cron: '@yearly', http: { url: 'http://bot:hunter2pw@127.0.0.1:1/x?api_key=hunter2key&page=2' } }] }))
+      const valid = await tickflow(['validate', file], { cwd })
+      expect(valid.code).toBe(0)
+      expect(valid.stdout).toMatch(/^warning schedules\[0\]\.http\.url: holds credentials \(the user and password and query parameter 'api_key'\) written in the file; name an environment variable instead, as in \$\{HOOK_TOKEN\}$/m)
+      const r = await tickflow(['run', file, '--for', '1s'], { cwd })
+      expect(r.code).toBe(0)
+      expect(r.stdout).toMatch(/GET http:\/\/\*\*\*@127\.0\.0\.1:1\/x\?api_key=\*\*\*&page=2/)
+      const status = await tickflow(['status', '--json'], { cwd })
+      const stored = everyFile(path.join(cwd, '.tickflow')).map((f) => fs.readFileSync(f).toString('latin1')).join('')
+      for (const text of [valid.stdout, valid.stderr, r.stdout, r.stderr, status.stdout, stored]) expect(text).not.toMatch(/hunter2/)
+    }, 30_000)
+  })
+
   test('colour on a terminal still works through the boundary; text from outside cannot forge it', () => {
     const { guard } = require('../lib/cli/terminal.js')
     let written = ''

@@ -127,3 +127,15 @@ describe('declaring schedules at every boot', () => {
     expect({ code, signal }).toEqual({ code: 0, signal: null })
   }, 60_000)
 })
+
+describe('secrets in actions', () => {
+  test('the hooks.json block is valid with HOOK_TOKEN set, and names it when it is not', () => {
+    const { checkSchedules } = require('../lib/cli/schedules-file.js')
+    const lines = README.split('\n')
+    const open = lines.findIndex((l, i) => l.trim() === '```json' && lines.slice(0, i).some((p) => p.includes('Saved as `hooks.json`')))
+    const close = lines.findIndex((l, i) => i > open && l.trim() === '```')
+    const doc = JSON.parse(lines.slice(open + 1, close).join('\n'))
+    expect(checkSchedules(doc, { HOOK_TOKEN: 's3cret-value' })).toEqual({ errors: [], warnings: [] })
+    expect(checkSchedules(doc, {}).errors.map((e) => `${e.path}: ${e.message}`)).toContain('schedules[0].http.headers.authorization: ${HOOK_TOKEN} is not set in the environment')
+  })
+})

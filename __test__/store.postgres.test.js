@@ -11,14 +11,15 @@ jest.setTimeout(60_000)
 let pg
 let count = 0
 let url
+let database
 beforeAll(async () => {
   pg = await startPostgres()
 })
 afterAll(() => pg?.stop())
 beforeEach(async () => {
-  const name = `s${++count}_${process.pid}`
-  await pg.query(`CREATE DATABASE ${name}`)
-  url = pg.urlFor(name)
+  database = `s${++count}_${process.pid}`
+  await pg.query(`CREATE DATABASE ${database}`)
+  url = pg.urlFor(database)
 })
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms))
@@ -155,4 +156,36 @@ test("a node without a schedule's handler leaves its fires and its work to a nod
   expect(without.integration.getSkippedOccurrences('job').map((s) => s.reason)).toContain('no_handler')
   expect(without.events.filter((e) => e.type === 'workflow.started')).toEqual([])
   await without.integration.stop()
+})
+
+test('a schema name of 55 to 63 characters is refused before anything is created (its notification channel would not fit); 54 works', async () => {
+  const named = (length) => `s${'x'.repeat(length - 1)}`
+  const store = (schema) => ({ type: 'postgres', connectionString: url, schema })
+  for (const length of [55, 58, 63]) {
+    let err
+    try {
+      new WorkflowScheduleIntegration({ executor: () => 'never', store: store(named(length)) })
+    } catch (e) {
+      err = e
+    }
+    expect(err).toBeInstanceOf(RangeError)
+    expect(err).toMatchObject({ code: 'ERR_INVALID_OPTION_VALUE', path: 'options.store.schema', value: named(length) })
+    expect(err.message).toMatch(/^options\.store\.schema: .*at most 54 characters, so that the names tickflow derives from it fit PostgreSQL's 63/)
+  }
+  const schemas = () => pg.query(`SELECT coalesce(string_agg(schema_name, ','), '') FROM information_schema.schemata WHERE schema_name LIKE 'sx%'`, { database })
+  expect(await schemas()).toBe('')
+
+  // 54: the schema is made, and writes (each commit notifies tickflow_<schema>) succeed.
+  const integration = new WorkflowScheduleIntegration({ executor: async () => 'ran', store: store(named(54)) })
+  const done = collect(integration, ['workflow.completed', 'workflow.failed', 'integration.error'], 1)
+  await integration.start()
+  try {
+    await integration.createScheduledWorkflow(config('long', '0 0 1 1 *'))
+    await integration.triggerScheduledExecution('s-long')
+    const [event] = await done
+    expect(event).toMatchObject({ type: 'workflow.completed', result: 'ran' })
+  } finally {
+    await integration.stop()
+  }
+  expect(await schemas()).toBe(named(54))
 })

@@ -2,10 +2,13 @@
 // The actions a schedules file can run: a command (no shell) or an HTTP request. Each is
 // given the execution's AbortSignal, so a timeout, a cancel or a stop ends it, and fails
 // with a code the retry policy can match: EXIT_<n>, SIGNAL_<name>, HTTP_<status>, or the
-// system's code (ENOENT, ECONNREFUSED, ...).
+// system's code (ENOENT, ECONNREFUSED, ...). `${NAME}` in an action is read from the
+// environment as it starts; what the action returns or throws holds `${NAME}`, not the value.
 
 const { spawn } = require('node:child_process')
 const fs = require('node:fs')
+const { hideSecret } = require('./terminal.js')
+const { resolveAction } = require('./variables.js')
 
 const OUTPUT_LIMIT = 4000 // characters of stdout, stderr or response body kept in a result
 const KILL_GRACE_MS = 2000 // after SIGTERM, before SIGKILL
@@ -21,6 +24,14 @@ function actionExecutor(actions) {
     if (action === undefined) {
       throw failure('NO_ACTION', `schedule '${request.scheduledWorkflowId}' is in the store but not in the schedules file`)
     }
+    let resolved
+    try {
+      resolved = resolveAction(action, process.env)
+    } catch (err) {
+      throw failure(err.code, err.message)
+    }
+    for (const { value } of resolved.used) hideSecret(value)
+    const hide = concealer(resolved.used)
     // Aborted by the integration (timeout, cancel, stop) or by abortAll().
     const controller = new AbortController()
     const forward = () => controller.abort()
@@ -28,13 +39,35 @@ function actionExecutor(actions) {
     else request.signal.addEventListener('abort', forward, { once: true })
     running.add(controller)
     const run = action.type === 'command' ? runCommand : runHttp
-    return run(action, request, controller.signal).finally(() => {
+    return run(resolved.action, request, controller.signal).then(hide, (err) => Promise.reject(hide(err))).finally(() => {
       running.delete(controller)
       request.signal.removeEventListener('abort', forward)
     })
   }
   runAction.abortAll = () => running.forEach((controller) => controller.abort())
   return runAction
+}
+
+/** Puts `${NAME}` back wherever a value read from the environment turns up in a result or
+ * an error (a server that echoes its URL, a command that prints its arguments): these are
+ * stored, sent in events and printed. Values under 4 characters, as for the print boundary,
+ * are left: replacing them would garble ordinary output, and they guard nothing. */
+function concealer(used) {
+  const values = [...new Map(used.filter((u) => u.value.length >= 4).map((u) => [u.value, u.name]))].sort((a, b) => b[0].length - a[0].length)
+  if (values.length === 0) return (x) => x
+  const text = (s) => values.reduce((out, [value, name]) => out.split(value).join(`\${${name}}`), s)
+  const deep = (x) => {
+    if (typeof x === 'string') return text(x)
+    if (Array.isArray(x)) return x.map(deep)
+    if (x !== null && typeof x === 'object') return Object.fromEntries(Object.entries(x).map(([k, v]) => [text(k), deep(v)]))
+    return x
+  }
+  return (x) => {
+    if (!(x instanceof Error)) return deep(x)
+    x.message = text(x.message)
+    x.stack = text(String(x.stack))
+    return x
+  }
 }
 
 /** An Error for a failed action; its stack names the action, not tickflow's own frames. */
@@ -99,7 +132,7 @@ function runCommand({ argv, cwd, env }, request, signal = request.signal) {
   })
 }
 
-async function runHttp({ url, method = 'GET', headers = {}, body }, request, signal = request.signal) {
+async function runHttp({ url, shownUrl = url, method = 'GET', headers = {}, body }, request, signal = request.signal) {
   const sent = { ...headers }
   const has = (name) => Object.keys(sent).some((k) => k.toLowerCase() === name)
   // Lets the server recognise a retried attempt of the same execution.
@@ -117,13 +150,13 @@ async function runHttp({ url, method = 'GET', headers = {}, body }, request, sig
     response = await fetch(url, { method, headers: sent, body: payload, signal })
     text = method === 'HEAD' ? '' : await response.text()
   } catch (err) {
-    if (signal.aborted) throw failure('ABORTED', `${method} ${url} was stopped by tickflow`)
+    if (signal.aborted) throw failure('ABORTED', `${method} ${shownUrl} was stopped by tickflow`)
     const cause = err.cause || {}
-    throw failure(cause.code || 'HTTP_ERROR', `${method} ${url} failed: ${cause.message || err.message}`)
+    throw failure(cause.code || 'HTTP_ERROR', `${method} ${shownUrl} failed: ${cause.message || err.message}`)
   }
   if (!response.ok) {
     const said = text.trim().split('\n', 1)[0]
-    throw failure(`HTTP_${response.status}`, `${method} ${url} answered ${response.status} ${response.statusText}${said ? `: ${cut(said, 200)}` : ''}`)
+    throw failure(`HTTP_${response.status}`, `${method} ${shownUrl} answered ${response.status} ${response.statusText}${said ? `: ${cut(said, 200)}` : ''}`)
   }
   return { status: response.status, body: responseBody(text, response.headers.get('content-type')) }
 }

@@ -45,6 +45,8 @@ store it shares) are left alone.
 Commands run without a shell, in the file's folder unless 'cwd' says otherwise, with
 TICKFLOW_SCHEDULE_ID, TICKFLOW_EXECUTION_ID, TICKFLOW_ATTEMPT and TICKFLOW_SCHEDULED_TIME
 in their environment. HTTP requests carry an x-tickflow-execution-id header.
+\${NAME} in a URL, a header, a command's arguments or env is the environment variable NAME,
+read as each run starts; the store, the log and events show \${NAME}, never its value.
 
 Exit status: 0 ran and stopped, 1 runtime error (e.g. the store cannot open), 2 bad
 options or an invalid schedules file.`

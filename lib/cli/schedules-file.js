@@ -10,6 +10,8 @@ const { validateCron } = require('../../index.js')
 const { UsageError } = require('./errors.js')
 const { locateJsonError } = require('./json-errors.js')
 const c = require('./checks.js')
+const { hideSecret } = require('./terminal.js')
+const { checkVariables, inlineCredentials, withoutCredentials } = require('./variables.js')
 
 const { OPTION_FIELDS, ID, CRON, DATE_TIME, toWorkflowConfig: shortToConfig } = require('../schedule-options.js')
 
@@ -49,20 +51,41 @@ function readSchedulesFile(file) {
     throw new UsageError(`cannot read ${file}: ${why}`, { usage: false })
   }
   text = text.replace(/^\uFEFF/, '')
+  let doc
   try {
-    return JSON.parse(text)
+    doc = JSON.parse(text)
   } catch (err) {
     const at = locateJsonError(text)
     const where = at ? ` (line ${at.line}, column ${at.column}): ${at.message}` : `: ${err.message}`
     throw new UsageError(`${file} is not valid JSON${where}`, { usage: false })
   }
+  // A backstop: whatever message quotes a URL with credentials, they are not printed.
+  for (const { value } of urlsOf(doc).flatMap((url) => inlineCredentials(url).found)) {
+    hideSecret(value)
+    hideSecret(decode(value))
+  }
+  return doc
+}
+
+function urlsOf(doc) {
+  const schedules = c.isPlainObject(doc) && Array.isArray(doc.schedules) ? doc.schedules : []
+  return schedules.map((s) => c.isPlainObject(s) && c.isPlainObject(s.http) && s.http.url).filter((url) => typeof url === 'string')
+}
+
+function decode(text) {
+  try {
+    return decodeURIComponent(text)
+  } catch {
+    return text
+  }
 }
 
 /**
  * Every problem in a parsed schedules file, as `{ path, message }` (path like
- * `schedules[2].retries.maxAttempts`), and the cron patterns' warnings.
+ * `schedules[2].retries.maxAttempts`), and the warnings (cron patterns, credentials written
+ * in a URL). `${NAME}` in an action must name a variable `env` sets.
  */
-function checkSchedules(doc) {
+function checkSchedules(doc, env = process.env) {
   const errors = []
   const warnings = []
   FILE(doc, '', errors)
@@ -82,6 +105,8 @@ function checkSchedules(doc) {
       else firstIndexOf.set(s.id, i)
     }
     checkAction(s, at, errors)
+    checkVariables(s, at, env, errors)
+    checkCredentials(s, at, warnings)
     checkDates(s, at, errors)
     checkCron(s, at, fileZone, errors, warnings)
   })
@@ -99,6 +124,15 @@ function checkAction(s, at, errors) {
   if (c.isPlainObject(s.http) && Object.hasOwn(s.http, 'body') && ['GET', 'HEAD', undefined].includes(s.http.method)) {
     errors.push({ path: at('http.body'), message: `a ${s.http.method || 'GET'} request has no body; set 'method' (POST, PUT, ...)` })
   }
+}
+
+/** Credentials written in a URL are stored and shown (as ***) with it: say how not to. */
+function checkCredentials(s, at, warnings) {
+  if (!c.isPlainObject(s.http) || typeof s.http.url !== 'string') return
+  const { found } = inlineCredentials(s.http.url)
+  if (found.length === 0) return
+  const what = found.map((f) => f.what).join(' and ')
+  warnings.push({ path: at('http.url'), message: `holds credentials (${what}) written in the file; name an environment variable instead, as in \${HOOK_TOKEN}` })
 }
 
 /** Dates that exist, in order (their format is the schema's business). */
@@ -164,10 +198,11 @@ function createdByFile(config) {
   return m !== null && typeof m === 'object' && m.source === FILE_SOURCE
 }
 
-/** 'node -e …' or 'POST http://…', for people. */
+/** 'node -e …' or 'POST http://…', for people (and the store): `${NAME}` as written,
+ * credentials written in a URL as ***. */
 function describeAction(s) {
   if (s.command) return s.command.map((arg) => (/[\s"']/.test(arg) ? JSON.stringify(arg) : arg)).join(' ').slice(0, 200)
-  return `${s.http.method || 'GET'} ${s.http.url}`.slice(0, 200)
+  return `${s.http.method || 'GET'} ${withoutCredentials(s.http.url)}`.slice(0, 200)
 }
 
 /** The action of each schedule, by id, with paths resolved against the file's folder. */

@@ -11,7 +11,9 @@ const usage = 'tickflow validate <schedules.json>'
 const help = `Usage: ${usage}
 
 Checks a schedules file: its shape (schema/schedules.schema.json in this package), unique
-ids, cron patterns and time zones. Lists every error with its path in the file.
+ids, cron patterns and time zones, and that every environment variable an action names as
+\${NAME} is set. Lists every error with its path in the file, and warns of credentials
+written in a URL.
 
 Options:
   -h, --help   this help
