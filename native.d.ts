@@ -37,41 +37,42 @@ export declare class MetricsCursor {
  */
 export declare class NativeIntegration {
   /** Creates a scheduled workflow from its config (JSON); returns its id. */
-  create(config: string): string
+  create(config: string): string | Promise<string>
   /**
    * Creates the scheduled workflow or makes it exactly `config` (JSON): returns
    * `created`, `updated` or `unchanged`.
    */
-  upsert(config: string): 'created' | 'updated' | 'unchanged'
+  upsert(config: string): Upserted | Promise<Upserted>
+  type Upserted = 'created' | 'updated' | 'unchanged'
   /**
    * Makes the scheduled workflows match `configs` (a JSON array); returns the ids
    * created, updated, unchanged and deleted, as JSON. Each config is parsed when its turn
    * comes, and kept as text once checked: 100,000 parsed configs at once would cost
    * ten times the memory.
    */
-  sync(configs: string, deleteMissing: boolean): string
+  sync(configs: string, deleteMissing: boolean): string | Promise<string>
   /**
    * What `sync` would do with `configs` (a JSON array), changing nothing: the ids it
    * would create, update and leave unchanged, as JSON.
    */
   syncPlan(configs: string): string
   /** Merges `updates` (JSON) into the config `id`. */
-  update(id: string, updates: string): void
-  delete(id: string): void
-  pause(scheduleId: string, note?: string | undefined | null): void
-  resume(scheduleId: string): void
+  update(id: string, updates: string): void | Promise<void>
+  delete(id: string): void | Promise<void>
+  pause(scheduleId: string, note?: string | undefined | null): void | Promise<void>
+  resume(scheduleId: string): void | Promise<void>
   /** Enables or disables a schedule. */
-  setEnabled(scheduleId: string, enabled: boolean): void
+  setEnabled(scheduleId: string, enabled: boolean): void | Promise<void>
   /** Starts a manual run; `context` is JSON (or none). Returns the execution id. */
-  trigger(scheduleId: string, context?: string | undefined | null): string
-  cancel(executionId: string): void
+  trigger(scheduleId: string, context?: string | undefined | null): string | Promise<string>
+  cancel(executionId: string): void | Promise<void>
   /** Runs a finished execution again, as a new one; returns its id. */
-  retry(executionId: string): string
+  retry(executionId: string): string | Promise<string>
   /**
    * One execution per occurrence in [from, to): dates as JSON (`{ "$date": ms }` or an
    * ISO string), checked here. Returns the execution ids.
    */
-  backfill(scheduleId: string, from: string, to: string): Array<string>
+  backfill(scheduleId: string, from: string, to: string): string[] | Promise<string[]>
   /** The config `id`, as JSON; `null` when there is none. */
   config(id: string): string | null
   /** Every config, as a JSON array. */

@@ -73,9 +73,10 @@ async function herd(pg, count) {
     const open = Number(await pg.query(`SELECT count(*) FROM tickflow.executions WHERE status IN ('queued', 'running', 'retrying')`, { database: 'herd' }))
     if (open === 0) completed = Date.now() - at
   }
-  const perNode = await Promise.all(nodes.map(async (n) => (n.send({ type: 'report' }), (await n.next('report')).calls)))
+  const reports = await Promise.all(nodes.map(async (n) => (n.send({ type: 'report' }), await n.next('report'))))
   await stopAll(nodes)
-  return { count, firedMs: fired, completedMs: completed, perNode }
+  const perNode = reports.map((r) => r.calls)
+  return { count, firedMs: fired, completedMs: completed, perNode, loopMaxMs: reports.map((r) => Math.round(r.loopMaxMs)) }
 }
 
 /**

@@ -189,10 +189,23 @@ class WorkflowScheduleIntegration extends EventEmitter {
     return await this._changeThen(null, fn)
   }
 
-  /** `_change`, calling `onAnswer(answer)` before the drain runs (and reaches executors). */
+  /**
+   * `_change`, calling `onAnswer(answer)` before the drain runs (and reaches executors). On
+   * PostgreSQL the native command answers a Promise, settled off the JavaScript thread once
+   * the change is committed; its messages wait for that, so the drain follows it.
+   */
   async _changeThen(onAnswer, fn) {
     if (!this._initialized && this._state !== 'stopping') await this._open()
-    const answer = this._command(fn)
+    let answer = this._command(fn)
+    if (answer !== null && typeof answer === 'object' && typeof answer.then === 'function') {
+      try {
+        answer = await answer
+      } catch (err) {
+        throw rebuilt(err)
+      } finally {
+        this._drainSoon()
+      }
+    }
     if (onAnswer !== null) onAnswer(answer)
     await this._drained
     return answer

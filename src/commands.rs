@@ -23,6 +23,12 @@ fn engine_result<T>(r: std::result::Result<T, EngineError>) -> ApiResult<T> {
     r.map_err(engine_error)
 }
 
+/// Settles a command's Promise on the JavaScript thread.
+type Settle<T> = Box<dyn FnOnce(Env) -> Result<T> + Send>;
+
+/// A command's answer: the value (memory, SQLite) or a Promise of it (a cluster).
+type Answer<'env, T> = Result<Either<T, Object<'env>>>;
+
 /// The ids a config names (`id`, `scheduleId`), for a cluster's locks.
 fn config_ids(config: &Value) -> Vec<String> {
     ["scheduleId", "id"]
@@ -51,21 +57,50 @@ impl NativeIntegration {
         to_js(env, result)
     }
 
-    /// Runs a change: refused on a read-only store and before a durable store is open; on
-    /// one node of a cluster, under the locks of the schedules `scope` names; committed
-    /// before it answers. Its messages go out with the drain that follows.
-    fn change<T>(
+    /// Runs a change: refused on a read-only store and before a durable store is open;
+    /// committed before it answers. On memory and SQLite it runs here and answers the
+    /// value; on one node of a cluster it runs under the locks of the schedules `scope`
+    /// names on a thread of the database's runtime, and answers a Promise of the value,
+    /// settled when committed (or refused, or after the store's `commandTimeoutMs`): the
+    /// JavaScript thread never waits for PostgreSQL. Its messages go out with the drain
+    /// that follows.
+    fn change<'env, T: ToNapiValue + Send + 'static>(
         &self,
-        env: &Env,
-        scope: impl FnOnce(&Engine) -> Scope,
-        op: impl FnOnce(&mut Engine) -> std::result::Result<T, EngineError>,
-    ) -> Result<T> {
-        self.with_engine(env, |engine| {
-            engine.check_writable().map_err(engine_error)?;
+        env: &'env Env,
+        scope: impl FnOnce(&Engine) -> Scope + Send + 'static,
+        op: impl FnOnce(&mut Engine) -> std::result::Result<T, EngineError> + Send + 'static,
+    ) -> Result<Either<T, Object<'env>>> {
+        let db = {
+            let engine = self.shared.lock();
+            to_js(env, engine.check_writable().map_err(engine_error))?;
+            engine.cluster_db()
+        };
+        let Some(db) = db else {
+            let before = self.shared.lock().next_due();
             // Committed before it returns: on a store, a change that could not be written
             // is refused and undone.
-            engine_result(engine.command(scope, op, std::convert::identity))
-        })
+            let answer = self.shared.command(scope, op, std::convert::identity);
+            if self.shared.lock().next_due() != before {
+                self.shared.poke();
+            }
+            return to_js(env, engine_result(answer)).map(Either::A);
+        };
+        let (deferred, promise) = env.create_deferred::<T, Settle<T>>()?;
+        let shared = self.shared.clone();
+        db.spawn_blocking(move || {
+            let answer = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                shared.command(scope, op, std::convert::identity)
+            }))
+            .unwrap_or_else(|_| {
+                Err(EngineError::Internal(
+                    "a fault (panic) while running a command".into(),
+                ))
+            });
+            deferred.resolve(Box::new(move |env: Env| {
+                answer.map_err(|e| engine_error(e).into_rejection(&env))
+            }));
+        });
+        Ok(Either::B(promise))
     }
 
     /// Moves the manual clock (never in a cluster). What falls due is the engine's own
@@ -83,34 +118,33 @@ impl NativeIntegration {
     }
 
     /// A change to one schedule.
-    fn change_schedule<T>(
+    fn change_schedule<'env, T: ToNapiValue + Send + 'static>(
         &self,
-        env: &Env,
-        schedule_id: &str,
-        op: impl FnOnce(&mut Engine) -> std::result::Result<T, EngineError>,
-    ) -> Result<T> {
-        self.change(env, |e| e.schedule_scope(schedule_id), op)
+        env: &'env Env,
+        schedule_id: String,
+        op: impl FnOnce(&mut Engine) -> std::result::Result<T, EngineError> + Send + 'static,
+    ) -> Answer<'env, T> {
+        self.change(env, move |e| e.schedule_scope(&schedule_id), op)
     }
 
     /// A change to one execution.
-    fn change_execution<T>(
+    fn change_execution<'env, T: ToNapiValue + Send + 'static>(
         &self,
-        env: &Env,
-        execution_id: &str,
-        op: impl FnOnce(&mut Engine) -> std::result::Result<T, EngineError>,
-    ) -> Result<T> {
-        self.change(env, |e| e.execution_scope(execution_id), op)
+        env: &'env Env,
+        execution_id: String,
+        op: impl FnOnce(&mut Engine) -> std::result::Result<T, EngineError> + Send + 'static,
+    ) -> Answer<'env, T> {
+        self.change(env, move |e| e.execution_scope(&execution_id), op)
     }
 
     /// A change to the config `id`.
-    fn change_config<T>(
+    fn change_config<'env, T: ToNapiValue + Send + 'static>(
         &self,
-        env: &Env,
-        id: &str,
-        op: impl FnOnce(&mut Engine) -> std::result::Result<T, EngineError>,
-    ) -> Result<T> {
-        let ids = vec![id.to_string()];
-        self.change(env, |e| e.config_scope(ids, false), op)
+        env: &'env Env,
+        id: String,
+        op: impl FnOnce(&mut Engine) -> std::result::Result<T, EngineError> + Send + 'static,
+    ) -> Answer<'env, T> {
+        self.change(env, move |e| e.config_scope(vec![id], false), op)
     }
 }
 
@@ -119,23 +153,26 @@ impl NativeIntegration {
     // ---- scheduled workflows ---------------------------------------------------------
 
     /// Creates a scheduled workflow from its config (JSON); returns its id.
-    #[napi(catch_unwind)]
-    pub fn create(&self, env: Env, config: String) -> Result<String> {
-        let config = to_js(&env, parse_json(&config, "config"))?;
+    #[napi(catch_unwind, ts_return_type = "string | Promise<string>")]
+    pub fn create<'env>(&self, env: &'env Env, config: String) -> Answer<'env, String> {
+        let config = to_js(env, parse_json(&config, "config"))?;
         let ids = config_ids(&config);
-        self.change(&env, |e| e.config_scope(ids, false), |e| e.create(config))
+        self.change(env, move |e| e.config_scope(ids, false), move |e| e.create(config))
     }
 
     /// Creates the scheduled workflow or makes it exactly `config` (JSON): returns
     /// `created`, `updated` or `unchanged`.
-    #[napi(catch_unwind, ts_return_type = "'created' | 'updated' | 'unchanged'")]
-    pub fn upsert(&self, env: Env, config: String) -> Result<String> {
-        let config = to_js(&env, parse_json(&config, "config"))?;
+    #[napi(
+        catch_unwind,
+        ts_return_type = "Upserted | Promise<Upserted>\ntype Upserted = 'created' | 'updated' | 'unchanged'"
+    )]
+    pub fn upsert<'env>(&self, env: &'env Env, config: String) -> Answer<'env, String> {
+        let config = to_js(env, parse_json(&config, "config"))?;
         let ids = config_ids(&config);
         self.change(
-            &env,
-            |e| e.config_scope(ids, false),
-            |e| e.upsert(config).map(|done| done.as_str().to_string()),
+            env,
+            move |e| e.config_scope(ids, false),
+            move |e| e.upsert(config).map(|done| done.as_str().to_string()),
         )
     }
 
@@ -143,11 +180,16 @@ impl NativeIntegration {
     /// created, updated, unchanged and deleted, as JSON. Each config is parsed when its turn
     /// comes, and kept as text once checked: 100,000 parsed configs at once would cost
     /// ten times the memory.
-    #[napi(catch_unwind)]
-    pub fn sync(&self, env: Env, configs: String, delete_missing: bool) -> Result<String> {
+    #[napi(catch_unwind, ts_return_type = "string | Promise<string>")]
+    pub fn sync<'env>(
+        &self,
+        env: &'env Env,
+        configs: String,
+        delete_missing: bool,
+    ) -> Answer<'env, String> {
         let items = to_js(
-            &env,
-            match serde_json::from_str::<Vec<&RawValue>>(&configs) {
+            env,
+            match serde_json::from_str::<Vec<Box<RawValue>>>(&configs) {
                 Ok(items) => Ok(items),
                 Err(_) => Err(match parse_json(&configs, "configs") {
                     Err(err) => err,
@@ -160,13 +202,15 @@ impl NativeIntegration {
             },
         )?;
         let parse =
-            |raw: &&RawValue| serde_json::from_str::<Value>(raw.get()).unwrap_or(Value::Null);
+            |raw: &Box<RawValue>| serde_json::from_str::<Value>(raw.get()).unwrap_or(Value::Null);
+        let items = std::sync::Arc::new(items);
+        let listed = items.clone();
         self.change(
-            &env,
+            env,
             // Only on one node of a cluster: the schedules to lock.
-            |e| {
+            move |e| {
                 e.config_scope(
-                    items
+                    listed
                         .iter()
                         .map(parse)
                         .flat_map(|c| config_ids(&c))
@@ -174,7 +218,7 @@ impl NativeIntegration {
                     delete_missing,
                 )
             },
-            |e| {
+            move |e| {
                 let done = e.sync(items.iter().map(parse), delete_missing)?;
                 Ok(json!({
                     "created": done.created,
@@ -213,71 +257,87 @@ impl NativeIntegration {
     }
 
     /// Merges `updates` (JSON) into the config `id`.
-    #[napi(catch_unwind)]
-    pub fn update(&self, env: Env, id: String, updates: String) -> Result<()> {
-        let updates = to_js(&env, parse_json(&updates, "updates"))?;
-        self.change_config(&env, &id, |e| e.update(&id, updates))
+    #[napi(catch_unwind, ts_return_type = "void | Promise<void>")]
+    pub fn update<'env>(&self, env: &'env Env, id: String, updates: String) -> Answer<'env, ()> {
+        let updates = to_js(env, parse_json(&updates, "updates"))?;
+        self.change_config(env, id.clone(), move |e| e.update(&id, updates))
     }
 
-    #[napi(catch_unwind)]
-    pub fn delete(&self, env: Env, id: String) -> Result<()> {
-        self.change_config(&env, &id, |e| e.delete(&id))
+    #[napi(catch_unwind, ts_return_type = "void | Promise<void>")]
+    pub fn delete<'env>(&self, env: &'env Env, id: String) -> Answer<'env, ()> {
+        self.change_config(env, id.clone(), move |e| e.delete(&id))
     }
 
-    #[napi(catch_unwind)]
-    pub fn pause(&self, env: Env, schedule_id: String, note: Option<String>) -> Result<()> {
-        self.change_schedule(&env, &schedule_id, |e| e.pause(&schedule_id, note))
+    #[napi(catch_unwind, ts_return_type = "void | Promise<void>")]
+    pub fn pause<'env>(
+        &self,
+        env: &'env Env,
+        schedule_id: String,
+        note: Option<String>,
+    ) -> Answer<'env, ()> {
+        let id = schedule_id.clone();
+        self.change_schedule(env, schedule_id, move |e| e.pause(&id, note))
     }
 
-    #[napi(catch_unwind)]
-    pub fn resume(&self, env: Env, schedule_id: String) -> Result<()> {
-        self.change_schedule(&env, &schedule_id, |e| e.resume(&schedule_id))
+    #[napi(catch_unwind, ts_return_type = "void | Promise<void>")]
+    pub fn resume<'env>(&self, env: &'env Env, schedule_id: String) -> Answer<'env, ()> {
+        let id = schedule_id.clone();
+        self.change_schedule(env, schedule_id, move |e| e.resume(&id))
     }
 
     /// Enables or disables a schedule.
-    #[napi(catch_unwind)]
-    pub fn set_enabled(&self, env: Env, schedule_id: String, enabled: bool) -> Result<()> {
-        self.change_schedule(&env, &schedule_id, |e| e.set_enabled(&schedule_id, enabled))
+    #[napi(catch_unwind, ts_return_type = "void | Promise<void>")]
+    pub fn set_enabled<'env>(
+        &self,
+        env: &'env Env,
+        schedule_id: String,
+        enabled: bool,
+    ) -> Answer<'env, ()> {
+        let id = schedule_id.clone();
+        self.change_schedule(env, schedule_id, move |e| e.set_enabled(&id, enabled))
     }
 
     // ---- executions --------------------------------------------------------------------
 
     /// Starts a manual run; `context` is JSON (or none). Returns the execution id.
-    #[napi(catch_unwind)]
-    pub fn trigger(
+    #[napi(catch_unwind, ts_return_type = "string | Promise<string>")]
+    pub fn trigger<'env>(
         &self,
-        env: Env,
+        env: &'env Env,
         schedule_id: String,
         context: Option<String>,
-    ) -> Result<String> {
+    ) -> Answer<'env, String> {
         let context = match context {
-            Some(text) => to_js(&env, parse_json(&text, "context"))?,
+            Some(text) => to_js(env, parse_json(&text, "context"))?,
             None => Value::Null,
         };
-        self.change_schedule(&env, &schedule_id, |e| e.trigger(&schedule_id, context))
+        let id = schedule_id.clone();
+        self.change_schedule(env, schedule_id, move |e| e.trigger(&id, context))
     }
 
-    #[napi(catch_unwind)]
-    pub fn cancel(&self, env: Env, execution_id: String) -> Result<()> {
-        self.change_execution(&env, &execution_id, |e| e.cancel(&execution_id))
+    #[napi(catch_unwind, ts_return_type = "void | Promise<void>")]
+    pub fn cancel<'env>(&self, env: &'env Env, execution_id: String) -> Answer<'env, ()> {
+        let id = execution_id.clone();
+        self.change_execution(env, execution_id, move |e| e.cancel(&id))
     }
 
     /// Runs a finished execution again, as a new one; returns its id.
-    #[napi(catch_unwind)]
-    pub fn retry(&self, env: Env, execution_id: String) -> Result<String> {
-        self.change_execution(&env, &execution_id, |e| e.retry_execution(&execution_id))
+    #[napi(catch_unwind, ts_return_type = "string | Promise<string>")]
+    pub fn retry<'env>(&self, env: &'env Env, execution_id: String) -> Answer<'env, String> {
+        let id = execution_id.clone();
+        self.change_execution(env, execution_id, move |e| e.retry_execution(&id))
     }
 
     /// One execution per occurrence in [from, to): dates as JSON (`{ "$date": ms }` or an
     /// ISO string), checked here. Returns the execution ids.
-    #[napi(catch_unwind)]
-    pub fn backfill(
+    #[napi(catch_unwind, ts_return_type = "string[] | Promise<string[]>")]
+    pub fn backfill<'env>(
         &self,
-        env: Env,
+        env: &'env Env,
         schedule_id: String,
         from: String,
         to: String,
-    ) -> Result<Vec<String>> {
+    ) -> Answer<'env, Vec<String>> {
         let range = (|| {
             let from = date_value(&parse_json(&from, "from")?, "from")
                 .map_err(|e| engine_error(e.into()))?;
@@ -285,8 +345,9 @@ impl NativeIntegration {
                 date_value(&parse_json(&to, "to")?, "to").map_err(|e| engine_error(e.into()))?;
             Ok((from, to))
         })();
-        let (from, to) = to_js(&env, range)?;
-        self.change_schedule(&env, &schedule_id, |e| e.backfill(&schedule_id, from, to))
+        let (from, to) = to_js(env, range)?;
+        let id = schedule_id.clone();
+        self.change_schedule(env, schedule_id, move |e| e.backfill(&id, from, to))
     }
 
     // ---- reads (JSON text; `null` for an unknown id where that is no error) ------------
@@ -495,10 +556,9 @@ impl NativeIntegration {
     /// Aborts the attempts still running at the end of the grace period.
     #[napi(catch_unwind)]
     pub fn abort_running(&self, env: Env) -> Result<()> {
-        self.with_engine(&env, |e| {
-            e.abort_running();
-            Ok(())
-        })
+        // In a cluster, its database work runs without the engine's lock.
+        self.shared.abort_running();
+        to_js(&env, Ok(()))
     }
 
     #[napi(catch_unwind)]

@@ -193,7 +193,7 @@ impl NativeIntegration {
     /// write stays in memory, and a later call tries again.
     #[napi(catch_unwind)]
     pub fn close_store(&self, env: Env) -> Result<()> {
-        let result = self.shared.lock().detach_store().map_err(engine_error);
+        let result = self.shared.close_store().map_err(engine_error);
         to_js(&env, result)
     }
 

@@ -12,7 +12,8 @@
 //   await pg.stop()                   // idempotent; the folder is gone afterwards
 //
 // pg.kill() SIGKILLs the server's process group (a crash); restart() then starts it again
-// with crash recovery. The server runs with fsync, synchronous_commit and full_page_writes
+// with crash recovery. pg.pause() SIGSTOPs the group (a server that stops answering, its
+// connections open; Linux only: it reads /proc); pg.resume() lets it go on. The server runs with fsync, synchronous_commit and full_page_writes
 // off (speed over durability): a crash can lose the last commits of sessions that did not
 // `set synchronous_commit = on`. Servers still running when the process exits are stopped from an
 // 'exit' hook, so a script that throws leaves no postgres behind (a signal that kills the
@@ -188,13 +189,41 @@ function alive(pid) {
   }
 }
 
-/** SIGKILL to the postmaster's process group (pg_ctl starts it with setsid), else to it alone. */
-function killServer(pid) {
+/** A signal to the postmaster's process group (pg_ctl starts it with setsid), else to it alone. */
+function signalServer(pid, signal) {
   try {
-    process.kill(-pid, 'SIGKILL')
+    process.kill(-pid, signal)
   } catch {
     try {
-      process.kill(pid, 'SIGKILL')
+      process.kill(pid, signal)
+    } catch {}
+  }
+}
+
+function killServer(pid) {
+  signalServer(pid, 'SIGKILL')
+}
+
+/** The postmaster and its children (each backend is a session leader of its own). */
+function serverProcesses(pid) {
+  const pids = [pid]
+  for (const entry of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue
+    try {
+      const stat = fs.readFileSync(`/proc/${entry}/stat`, 'utf8')
+      // "pid (comm) state ppid ...": comm may hold spaces and parentheses.
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1])
+      if (ppid === pid) pids.push(Number(entry))
+    } catch {}
+  }
+  return pids
+}
+
+/** A signal to the postmaster and every process it started. */
+function signalAll(pid, signal) {
+  for (const p of serverProcesses(pid)) {
+    try {
+      process.kill(p, signal)
     } catch {}
   }
 }
@@ -227,7 +256,8 @@ function stopAllSync() {
  *   settings: { name: value } extra `-c name=value` server settings (override the defaults)
  *   startTimeoutSeconds: how long pg_ctl waits for the server to accept connections (60)
  * Resolves { url, port, host, dataDir, socketDir, logFile, binDir, version,
- *            stop(), restart(), kill(), query(sql, { database }), urlFor(database) }.
+ *            stop(), restart(), kill(), pause(), resume(), query(sql, { database }),
+ *            urlFor(database) }.
  */
 async function startPostgres(options = {}) {
   const bins = findBinaries()
@@ -364,11 +394,25 @@ async function startPostgres(options = {}) {
       while (alive(pid) && Date.now() < deadline) await sleep(20)
     },
 
+    /** SIGSTOP to the whole server: it stops answering, its connections stay open. */
+    pause() {
+      const pid = readPid(dataDir)
+      if (pid && alive(pid)) signalAll(pid, 'SIGSTOP')
+    },
+
+    /** SIGCONT after pause(). */
+    resume() {
+      const pid = readPid(dataDir)
+      if (pid) signalAll(pid, 'SIGCONT')
+    },
+
     /** pg_ctl stop -m immediate, then the temporary folder goes. Safe to call twice. */
     stop() {
       if (!stopped) {
         stopped = (async () => {
           const pid = readPid(dataDir)
+          // A paused server would not hear pg_ctl.
+          if (pid) signalAll(pid, 'SIGCONT')
           if (pid && alive(pid)) {
             try {
               await run(bins.pg_ctl, ['stop', '-w', '-t', '30', '-m', 'immediate', '-D', dataDir])

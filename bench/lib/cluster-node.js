@@ -3,11 +3,14 @@
 // { url, nodeId, count, cron, concurrency, hang, trigger, declare }. It declares `count`
 // schedules `b<i>` on `cron` (when `declare`), starts, and records for each executor call
 // the lateness (call time - scheduled time). `hang`: executors never answer. `trigger`:
-// trigger schedule b0 once started. Answers { type: 'report' } with what it saw.
+// trigger schedule b0 once started. Answers { type: 'report' } with what it saw, and the
+// longest the event loop was held once ready (loopMaxMs).
+const { monitorEventLoopDelay } = require('node:perf_hooks')
 const { WorkflowScheduleIntegration } = require('../..')
 
 const o = JSON.parse(process.argv[2])
 const lateness = []
+const loop = monitorEventLoopDelay({ resolution: 5 })
 const attempts = []
 const integration = new WorkflowScheduleIntegration({
   store: { type: 'postgres', connectionString: o.url },
@@ -34,11 +37,12 @@ async function main() {
   }
   await integration.start()
   if (o.trigger) await integration.triggerScheduledExecution('b0')
+  loop.enable()
   process.send({ type: 'ready' })
 }
 
 process.on('message', (m) => {
-  if (m.type === 'report') process.send({ type: 'report', lateness, calls: attempts.length })
+  if (m.type === 'report') process.send({ type: 'report', lateness, calls: attempts.length, loopMaxMs: loop.max / 1e6 })
   if (m.type === 'stop') integration.stop({ graceMs: 1000 }).then(() => process.exit(0))
 })
 main().catch((err) => {

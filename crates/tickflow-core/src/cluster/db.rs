@@ -1,9 +1,13 @@
 //! The statements, run on a runtime of their own and called synchronously: the engine is
-//! a synchronous state machine under a lock, and a transaction spans engine work between
-//! its statements (lock and read, let the engine decide, write what it decided).
+//! a synchronous state machine, and a transaction spans engine work between its statements
+//! (lock and read, let the engine decide, write what it decided). The caller holds no
+//! engine lock while it waits here (`engine::cluster`), and every wait ends by a deadline:
+//! a server that stops answering (paused, unplugged) costs an operation its deadline, never
+//! a hang.
 
 use std::future::Future;
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use deadpool_postgres::Pool;
 use tokio::sync::mpsc;
@@ -81,6 +85,8 @@ enum TxCommand {
 /// An open transaction; dropped without `commit`, it rolls back.
 pub struct Tx {
     commands: mpsc::UnboundedSender<TxCommand>,
+    /// Its statements give up at this instant (the operation's deadline).
+    deadline: Instant,
 }
 
 pub struct Db {
@@ -90,6 +96,8 @@ pub struct Db {
     schema: String,
     q: Arc<str>,
     label: String,
+    /// How long an operation waits for the database (`ClusterOptions::command_timeout_ms`).
+    timeout: Duration,
     pub node: Arc<NodeState>,
 }
 
@@ -129,6 +137,7 @@ impl Db {
             schema,
             q,
             label,
+            timeout: Duration::from_millis(options.command_timeout_ms.max(1)),
             node,
         };
         let target = Arc::new(target);
@@ -209,13 +218,50 @@ impl Db {
         &self.schema
     }
 
-    fn run<T: Send + 'static>(&self, fut: impl Future<Output = T> + Send + 'static) -> T {
+    /// The deadline of an operation that starts now.
+    pub fn deadline(&self) -> Instant {
+        Instant::now() + self.timeout
+    }
+
+    pub fn timeout(&self) -> Duration {
+        self.timeout
+    }
+
+    /// Runs `job` on a thread of the database's runtime made for blocking work (a command
+    /// from JavaScript: it waits for the engine's lock and the database there, not on the
+    /// JavaScript thread). False when the runtime is gone (the store closed).
+    pub fn spawn_blocking(&self, job: impl FnOnce() + Send + 'static) -> bool {
+        if self.runtime.is_none() {
+            return false;
+        }
+        drop(self.handle.spawn_blocking(job));
+        true
+    }
+
+    /// Runs `fut` on the database's runtime and waits for it, until `self.timeout`.
+    fn run<T: Send + 'static>(
+        &self,
+        fut: impl Future<Output = Result<T, ClusterError>> + Send + 'static,
+    ) -> Result<T, ClusterError> {
+        self.run_until(self.deadline(), fut)
+    }
+
+    /// Runs `fut` until `deadline`; past it, `fut` is dropped (a transaction it holds rolls
+    /// back) and the answer is `Timeout`.
+    fn run_until<T: Send + 'static>(
+        &self,
+        deadline: Instant,
+        fut: impl Future<Output = Result<T, ClusterError>> + Send + 'static,
+    ) -> Result<T, ClusterError> {
         let (tx, rx) = std::sync::mpsc::sync_channel(1);
+        let ms = self.timeout.as_millis() as u64;
         self.handle.spawn(async move {
-            let _ = tx.send(fut.await);
+            let answer = tokio::time::timeout_at(deadline.into(), fut)
+                .await
+                .unwrap_or(Err(ClusterError::Timeout(ms)));
+            let _ = tx.send(answer);
         });
-        rx.recv()
-            .expect("the database runtime runs while the store is open")
+        rx.recv().map_err(|_| gone())?
     }
 
     fn wait<T>(&self, rx: std::sync::mpsc::Receiver<T>) -> T {
@@ -225,11 +271,16 @@ impl Db {
 
     /// Everything committed after `xmin` (all of it for `None`).
     pub fn tail(&self, xmin: Option<String>) -> Result<Tail, ClusterError> {
+        self.tail_until(self.deadline(), xmin)
+    }
+
+    /// `tail`, giving up at `deadline`.
+    pub fn tail_until(&self, deadline: Instant, xmin: Option<String>) -> Result<Tail, ClusterError> {
         let pool = self.pool.clone();
         let q = self.q.clone();
         // This node's own writes are in its engine already.
         let me = self.node.token();
-        self.run(async move {
+        self.run_until(deadline, async move {
             let mut client = pool.get().await?;
             // Read committed: the oldest running transaction is taken first, and what the
             // later statements see besides (newer commits) is read again next time. No
@@ -299,10 +350,10 @@ impl Db {
     }
 
     /// A fresh block of execution numbers: [start, start + ID_BLOCK).
-    pub fn next_block(&self) -> Result<u64, ClusterError> {
+    pub fn next_block(&self, deadline: Instant) -> Result<u64, ClusterError> {
         let pool = self.pool.clone();
         let q = self.q.clone();
-        self.run(async move {
+        self.run_until(deadline, async move {
             let client = pool.get().await?;
             let row = client
                 .query_one(&format!("SELECT nextval('{q}.id_blocks')"), &[])
@@ -359,29 +410,55 @@ impl Db {
         })
     }
 
-    /// Opens a transaction and locks the rows of `scope`.
-    pub fn begin(&self, scope: Scope) -> Result<(Tx, Locked), ClusterError> {
+    /// Opens a transaction and locks the rows of `scope`; its statements give up at
+    /// `deadline`, and a row lock is waited for until then at most (`lock_timeout`).
+    pub fn begin(&self, scope: Scope, deadline: Instant) -> Result<(Tx, Locked), ClusterError> {
         let (commands, mut inbox) = mpsc::unbounded_channel::<TxCommand>();
         let (first_tx, first_rx) = std::sync::mpsc::sync_channel(1);
         let pool = self.pool.clone();
         let q = self.q.clone();
         let me = self.node.token();
+        let ms = self.timeout.as_millis() as u64;
         self.handle.spawn(async move {
-            let mut client = match pool.get().await {
-                Ok(c) => c,
-                Err(e) => return drop(first_tx.send(Err(e.into()))),
+            let at = tokio::time::Instant::from_std(deadline);
+            let opened = tokio::time::timeout_at(at, async {
+                let client = pool.get().await?;
+                // The server reports a lock it could not get shortly before the client
+                // would give up (and with it the error names the lock, not the server).
+                let wait = deadline
+                    .saturating_duration_since(Instant::now())
+                    .saturating_sub(Duration::from_millis(50))
+                    .as_millis()
+                    .max(1) as u64;
+                Ok::<_, ClusterError>((client, wait))
+            })
+            .await;
+            let (mut client, wait) = match opened {
+                Ok(Ok(x)) => x,
+                Ok(Err(e)) => return drop(first_tx.send(Err(e))),
+                Err(_) => return drop(first_tx.send(Err(ClusterError::Timeout(ms)))),
             };
-            let tx = match client.transaction().await {
-                Ok(t) => t,
-                Err(e) => return drop(first_tx.send(Err(e.into()))),
+            let tx = match tokio::time::timeout_at(at, client.transaction()).await {
+                Ok(Ok(t)) => t,
+                Ok(Err(e)) => return drop(first_tx.send(Err(e.into()))),
+                Err(_) => return drop(first_tx.send(Err(ClusterError::Timeout(ms)))),
             };
-            match lock(&tx, &q, &scope, &me).await {
-                Ok(locked) => {
+            let locking = async {
+                tx.batch_execute(&format!("SET LOCAL lock_timeout = {wait}"))
+                    .await?;
+                lock(&tx, &q, &scope, &me).await
+            };
+            match tokio::time::timeout_at(at, locking).await {
+                Ok(Ok(locked)) => {
                     if first_tx.send(Ok(locked)).is_err() {
                         return;
                     }
                 }
-                Err(e) => return drop(first_tx.send(Err(e))),
+                Ok(Err(ClusterError::LockTimeout(_))) => {
+                    return drop(first_tx.send(Err(ClusterError::LockTimeout(wait))))
+                }
+                Ok(Err(e)) => return drop(first_tx.send(Err(e))),
+                Err(_) => return drop(first_tx.send(Err(ClusterError::Timeout(ms)))),
             }
             while let Some(command) = inbox.recv().await {
                 match command {
@@ -390,17 +467,29 @@ impl Db {
                         executions,
                         reply,
                     } => {
-                        let _ = reply.send(load(&tx, &q, &schedules, &executions).await);
+                        let read = tokio::time::timeout_at(at, load(&tx, &q, &schedules, &executions))
+                            .await
+                            .unwrap_or(Err(ClusterError::Timeout(ms)));
+                        let failed = read.is_err();
+                        let _ = reply.send(read);
+                        if failed {
+                            return;
+                        }
                     }
                     TxCommand::Commit {
                         changes,
                         notify,
                         reply,
                     } => {
-                        let result = match write(&tx, &q, &changes, notify, &me).await {
-                            Ok(versions) => tx.commit().await.map(|_| versions).map_err(Into::into),
-                            Err(e) => Err(e),
-                        };
+                        // Past the deadline the outcome is unknown (the server may still
+                        // commit): the engine reads the rows back, as after any failed commit.
+                        let result = tokio::time::timeout_at(at, async {
+                            let versions = write(&tx, &q, &changes, notify, &me).await?;
+                            tx.commit().await?;
+                            Ok(versions)
+                        })
+                        .await
+                        .unwrap_or(Err(ClusterError::Timeout(ms)));
                         let _ = reply.send(result);
                         return;
                     }
@@ -408,8 +497,12 @@ impl Db {
             }
             // Dropped without a commit: the transaction rolls back as it drops.
         });
-        let locked = self.wait(first_rx)?;
-        Ok((Tx { commands }, locked))
+        let wait = deadline.saturating_duration_since(Instant::now()) + Duration::from_millis(100);
+        let locked = match first_rx.recv_timeout(wait) {
+            Ok(answer) => answer?,
+            Err(_) => return Err(ClusterError::Timeout(ms)),
+        };
+        Ok((Tx { commands, deadline }, locked))
     }
 }
 
@@ -427,7 +520,7 @@ impl Tx {
             executions,
             reply,
         })?;
-        rx.recv().map_err(|_| gone())?
+        self.answer(rx)
     }
 
     /// Writes `changes` and commits; returns the new version of each schedule written.
@@ -442,7 +535,18 @@ impl Tx {
             notify,
             reply,
         })?;
-        rx.recv().map_err(|_| gone())?
+        self.answer(rx)
+    }
+
+    /// The transaction's task answers by the deadline (it gives up then); a little more
+    /// is allowed for it to say so.
+    fn answer<T>(
+        &self,
+        rx: std::sync::mpsc::Receiver<Result<T, ClusterError>>,
+    ) -> Result<T, ClusterError> {
+        let wait =
+            self.deadline.saturating_duration_since(Instant::now()) + Duration::from_secs(1);
+        rx.recv_timeout(wait).map_err(|_| gone())?
     }
 
     fn send(&self, command: TxCommand) -> Result<(), ClusterError> {

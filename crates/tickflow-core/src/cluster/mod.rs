@@ -28,7 +28,13 @@ pub struct ClusterOptions {
     pub pool_size: usize,
     /// A name for this node in records and status; unique per running process is best.
     pub node_id: String,
+    /// How long one operation (a command, a fire, a claim) waits for the database, row
+    /// locks included, before it gives up with `Unavailable` or `LockTimeout`.
+    pub command_timeout_ms: u64,
 }
+
+/// `ClusterOptions::command_timeout_ms` unless given.
+pub const COMMAND_TIMEOUT_MS: u64 = 10_000;
 
 /// Tests only (with `TICKFLOW_TEST_FAULTS=1`): this process's clock is off by
 /// `TICKFLOW_TEST_CLOCK_SKEW_MS`, to prove that a node with a wrong clock still fires on the
@@ -73,6 +79,10 @@ pub enum ClusterError {
     Database(String),
     #[error("PostgreSQL cannot be reached: {0}")]
     Unavailable(String),
+    #[error("PostgreSQL did not answer within {0} ms")]
+    Timeout(u64),
+    #[error("a schedule's row stayed locked by another session for longer than {0} ms")]
+    LockTimeout(u64),
     #[error("this node lost its lease: another node has taken its work over")]
     Fenced,
     #[error("a second run of '{schedule_id}' at {scheduled_ms} was refused by the database")]
@@ -93,7 +103,9 @@ impl ClusterError {
             ClusterError::Foreign { .. } => "ERR_STORE_FOREIGN",
             ClusterError::Pooler(_) => "ERR_STORE_POOLER",
             ClusterError::Database(_) => "ERR_STORE_WRITE",
-            ClusterError::Unavailable(_) => "ERR_STORE_UNAVAILABLE",
+            ClusterError::Unavailable(_)
+            | ClusterError::Timeout(_)
+            | ClusterError::LockTimeout(_) => "ERR_STORE_UNAVAILABLE",
             ClusterError::Fenced => "ERR_NODE_FENCED",
             ClusterError::Duplicate { .. } => "ERR_STORE_DUPLICATE",
         }
@@ -109,6 +121,8 @@ impl From<tokio_postgres::Error> for ClusterError {
             }
             // The server going away (shut down, restarted, the session killed) or the
             // connection lost: an outage, retried.
+            // Its wait is known where the lock was asked for (`Db::begin`).
+            Some(c) if *c == SqlState::LOCK_NOT_AVAILABLE => ClusterError::LockTimeout(0),
             Some(c)
                 if *c == SqlState::ADMIN_SHUTDOWN
                     || *c == SqlState::CRASH_SHUTDOWN

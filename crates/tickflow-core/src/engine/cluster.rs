@@ -1,25 +1,29 @@
 //! The engine as one node of a cluster on PostgreSQL (see `crate::cluster`).
 //!
-//! Every change happens inside a locked operation: the schedules it touches are locked in
-//! the database, brought up to date in the engine when another node changed them since,
-//! changed by the engine's usual code, and written back in the same transaction. A failed
-//! write takes the messages of the operation back and reloads what it touched, so nothing
-//! half-done is seen by JavaScript or stays in memory. Between operations each node follows
-//! the others' commits (`tail`), so reads see the whole cluster.
+//! Every change happens inside a locked operation (`operation::locked`): the schedules it
+//! touches are locked in the database, brought up to date in the engine when another node
+//! changed them since, changed by the engine's usual code, and written back in the same
+//! transaction. A failed write takes the messages of the operation back and reloads what it
+//! touched, so nothing half-done is seen by JavaScript or stays in memory. Between
+//! operations each node follows the others' commits (`tail`), so reads see the whole
+//! cluster. The engine's lock is held only between the database's steps, never across one.
 
 use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 use std::time::{Duration as StdDuration, Instant};
 
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 
 use super::core::{Engine, Lifecycle, Message};
+use super::driver::Shared;
+use super::operation::{failed, locked, reload};
 use super::execution::{Execution, ExecutionStatus};
 use super::persist::Journal;
 use super::run::Outcome;
 use super::timers::Timer;
 use super::EngineError;
-use crate::cluster::{ClusterError, Db, Locked, Scope, Tail, ID_BLOCK};
+use crate::cluster::{ClusterError, Db, Scope, Tail, ID_BLOCK};
 use crate::store::{ExecutionRow, SkipRow, Snapshot, StoreError};
 
 /// A lost notification is covered by a look at the database this often.
@@ -40,22 +44,25 @@ const STEP_IN_MS: i64 = 100;
 const NO_HANDLER_WAIT_MS: i64 = 2_000;
 
 pub(crate) struct ClusterLink {
-    pub(crate) db: Db,
+    pub(crate) db: Arc<Db>,
     /// The version of each schedule as this node last saw it.
-    versions: HashMap<String, i64>,
+    pub(super) versions: HashMap<String, i64>,
+    /// Schedules an operation of this node is between its phases on (`operation`), with
+    /// how many.
+    pub(super) busy: HashMap<String, u32>,
     xmin: Option<String>,
-    seq_limit: u64,
+    pub(super) seq_limit: u64,
     incarnation: u64,
     last_tail: Instant,
     last_reap: Instant,
     /// Executor answers waiting to be written, in arrival order.
     pending: Vec<(String, u32, Outcome)>,
     /// The last operation failed on the database: reported once until one succeeds.
-    failing: bool,
+    pub(super) failing: bool,
     /// The tokens of the nodes alive, as of the last look.
     peers: Vec<String>,
     /// Schedules a failed commit touched and that could not be read back yet.
-    suspect: Vec<String>,
+    pub(super) suspect: Vec<String>,
 }
 
 impl Engine {
@@ -63,7 +70,7 @@ impl Engine {
     pub fn attach_cluster(&mut self, db: Db) -> Result<(), EngineError> {
         self.check_attachable()?;
         let tail = db.tail(None).map_err(cluster_error)?;
-        let block = db.next_block().map_err(cluster_error)?;
+        let block = db.next_block(db.deadline()).map_err(cluster_error)?;
         let location = db.location().to_string();
         let mut versions = HashMap::new();
         let mut schedules = Vec::new();
@@ -94,8 +101,9 @@ impl Engine {
                 .node
                 .incarnation
                 .load(std::sync::atomic::Ordering::SeqCst),
-            db,
+            db: Arc::new(db),
             versions,
+            busy: HashMap::new(),
             xmin: Some(tail.xmin),
             seq_limit: block + ID_BLOCK,
             last_tail: now,
@@ -110,6 +118,11 @@ impl Engine {
 
     pub fn is_cluster(&self) -> bool {
         self.cluster.is_some()
+    }
+
+    /// The cluster's database, to work with outside the engine's lock.
+    pub fn cluster_db(&self) -> Option<Arc<Db>> {
+        self.cluster.as_ref().map(|c| c.db.clone())
     }
 
     /// This node's token (attempts are recorded under it), when in a cluster.
@@ -131,8 +144,10 @@ impl Engine {
         if let Some(c) = self.cluster.as_mut() {
             if self.seq + 1 >= c.seq_limit {
                 // On failure (rare: once per block, and only when the database just went
-                // away) the operation that needed it fails at its commit anyway.
-                if let Ok(block) = c.db.next_block() {
+                // away) the operation that needed it fails at its commit anyway. Rarer
+                // still under the engine's lock: an operation takes a fresh block before
+                // it starts (`operation::locked`), so only one using half a block waits here.
+                if let Ok(block) = c.db.next_block(c.db.deadline()) {
                     self.seq = block;
                     c.seq_limit = block + ID_BLOCK;
                 }
@@ -142,9 +157,9 @@ impl Engine {
         self.seq
     }
 
-    /// Leaves the cluster: answers waiting are written, the node's row goes.
+    /// Leaves the cluster: the node's row goes (`Shared::close_store` writes the answers
+    /// waiting first).
     pub(crate) fn detach_cluster(&mut self) {
-        self.flush_completions();
         if let Some(c) = self.cluster.take() {
             c.db.leave();
         }
@@ -153,87 +168,14 @@ impl Engine {
     // ---------------------------------------------------------------------------------
     // Locked operations
 
-    /// Runs `op` with the rows of `scope` locked and current; its changes are committed
-    /// with them, or, when the commit fails, taken back.
-    pub(crate) fn locked<R>(
-        &mut self,
-        scope: Scope,
-        op: impl FnOnce(&mut Engine, &Locked) -> R,
-    ) -> Result<R, EngineError> {
+    pub(super) fn db_failed(&mut self, e: ClusterError) -> EngineError {
         let Some(link) = self.cluster.as_mut() else {
-            return Ok(op(self, &Locked::default()));
+            return cluster_error(e);
         };
-        // A fresh block before the transaction, so that an operation never waits for a
-        // second pooled connection (the pool may hold only one).
-        if link.seq_limit.saturating_sub(self.seq) < ID_BLOCK / 2 {
-            if let Ok(block) = link.db.next_block() {
-                self.seq = block;
-                link.seq_limit = block + ID_BLOCK;
-            }
-        }
-        let (tx, locked) = match link.db.begin(scope) {
-            Ok(x) => x,
-            Err(e) => return Err(self.db_failed(e)),
-        };
-        let stale: Vec<String> = locked
-            .versions
-            .iter()
-            .filter(|(id, v)| link.versions.get(id) != Some(v))
-            .map(|(id, _)| id.clone())
-            .collect();
-        if !stale.is_empty() {
-            let active = self.active_ids(&stale);
-            match tx.load(stale.clone(), active) {
-                Ok((rows, executions)) => self.apply(rows, executions, Vec::new(), Some(&stale)),
-                Err(e) => return Err(self.db_failed(e)),
-            }
-        }
-        // Anything journaled outside an operation was this node's own bookkeeping.
-        self.take_journal();
-        let mark = self.outbox.len();
-        let result = op(self, &locked);
-        // Queued work that did not start here stays claimable by any node.
-        self.ready.clear();
-        let mut journal = self.take_journal();
-        if journal.is_empty() {
-            return Ok(result);
-        }
-        // A schedule's version covers its executions: whatever changes one of them writes
-        // the schedule's row too, so that a node holding the old version knows to reload.
-        // (Without it, a node saw an execution as still queued that another had started,
-        // and started it again: caught by the chaos test.)
-        for key in &journal.executions {
-            if let Some(index) = self
-                .executions
-                .get(key)
-                .and_then(|e| self.by_schedule_id.get(&e.schedule_id))
-            {
-                journal.states.insert(*index);
-            }
-        }
-        let touched = self.touched_ids(&journal);
-        let changes = self.changes(&journal);
-        match tx.commit(changes, true) {
-            Ok(versions) => {
-                let link = self.cluster.as_mut().expect("checked above");
-                link.versions.extend(versions);
-                link.failing = false;
-                Ok(result)
-            }
-            Err(e) => {
-                // Nothing of it happened: its messages go, what it touched is reloaded.
-                self.outbox.truncate(mark);
-                self.reload(touched);
-                Err(self.db_failed(e))
-            }
-        }
-    }
-
-    fn db_failed(&mut self, e: ClusterError) -> EngineError {
-        let link = self.cluster.as_mut().expect("in a cluster");
-        // A second run refused is no outage: the operation is taken back, nothing more.
-        let duplicate = matches!(e, ClusterError::Duplicate { .. });
-        if !duplicate && !std::mem::replace(&mut link.failing, true) {
+        // A second run refused, a row another session held too long: no outage; the
+        // operation is taken back (or tried again), nothing more.
+        let busy = matches!(e, ClusterError::Duplicate { .. } | ClusterError::LockTimeout(_));
+        if !busy && !std::mem::replace(&mut link.failing, true) {
             let text = format!("{e}; tickflow retries until it works again (reported once)");
             self.report_error(e.code(), &text);
         }
@@ -264,42 +206,13 @@ impl Engine {
     }
 
     /// Ids of the executions this engine holds as not final, for these schedules.
-    fn active_ids(&self, schedules: &[String]) -> Vec<String> {
+    pub(super) fn active_ids(&self, schedules: &[String]) -> Vec<String> {
         schedules
             .iter()
             .filter_map(|id| self.schedule(id))
             .flat_map(|s| s.rt().active.iter())
             .filter_map(|k| self.executions.get(k).map(|e| e.id.to_string()))
             .collect()
-    }
-
-    /// After a failed commit: these schedules as the database has them (or, when it cannot
-    /// be read, marked so that the next operation on them reads them first).
-    fn reload(&mut self, ids: Vec<String>) {
-        let link = self.cluster.as_mut().expect("in a cluster");
-        for id in &ids {
-            link.versions.remove(id);
-        }
-        let active = self.active_ids(&ids);
-        let link = self.cluster.as_mut().expect("in a cluster");
-        let read = link
-            .db
-            .begin(Scope::Schedules {
-                ids: Vec::new(),
-                skip_locked: true,
-            })
-            .and_then(|(tx, _)| tx.load(ids.clone(), active));
-        match read {
-            Ok((rows, executions)) => self.apply(rows, executions, Vec::new(), Some(&ids)),
-            // Read back at the next turn: until then they may differ from the database.
-            Err(_) => self
-                .cluster
-                .as_mut()
-                .expect("in a cluster")
-                .suspect
-                .extend(ids),
-        }
-        self.take_journal();
     }
 
     // ---------------------------------------------------------------------------------
@@ -332,7 +245,11 @@ impl Engine {
                 .cluster
                 .as_ref()
                 .and_then(|c| c.versions.get(&id).copied());
-            if known.is_some_and(|k| k >= v.version) && authoritative.is_none() {
+            // Not while an operation of this node is on it: its version makes the next
+            // operation read it (`operation`).
+            if authoritative.is_none()
+                && (known.is_some_and(|k| k >= v.version) || self.is_marked(&id))
+            {
                 continue;
             }
             current.insert(id.clone());
@@ -594,42 +511,12 @@ impl Engine {
         ids
     }
 
-    /// Follows what other nodes committed since the last look.
-    pub(crate) fn follow(&mut self) {
-        let Some(link) = self.cluster.as_mut() else {
-            return;
-        };
-        let xmin = link.xmin.clone();
-        match link.db.tail(xmin) {
-            Ok(Tail {
-                xmin,
-                schedules,
-                executions,
-                skips,
-                ..
-            }) => {
-                let link = self.cluster.as_mut().expect("in a cluster");
-                link.xmin = Some(xmin);
-                link.last_tail = Instant::now();
-                link.failing = false;
-                self.apply(schedules, executions, skips, None);
-            }
-            Err(e) => {
-                self.db_failed(e);
-            }
-        }
-    }
-
-    // ---------------------------------------------------------------------------------
-    // The driver's turn
-
-    /// One turn of a cluster node's driver: follow the others, fire what is due, write
-    /// answers, claim work, take over from dead nodes. True when more is due at once.
-    pub(crate) fn cluster_turn(&mut self, now: DateTime<Utc>, limit: usize) -> bool {
-        let Some(link) = self.cluster.as_mut() else {
-            return false;
-        };
-        let node = link.db.node.clone();
+    /// The in-memory start of a driver's turn: reports, a new incarnation, and whether to
+    /// follow the others now; the database and the schedules to read back.
+    fn turn_start(&mut self) -> Option<(Arc<Db>, bool, Vec<String>)> {
+        let link = self.cluster.as_mut()?;
+        let db = link.db.clone();
+        let node = db.node.clone();
         let reports: Vec<_> =
             std::mem::take(&mut *node.reports.lock().unwrap_or_else(|p| p.into_inner()));
         for (code, message) in reports {
@@ -646,27 +533,13 @@ impl Engine {
         let link = self.cluster.as_mut().expect("in a cluster");
         let since = link.last_tail.elapsed();
         let news = node.changed.load(std::sync::atomic::Ordering::SeqCst);
-        if since >= POLL || (news && since >= TAIL_EVERY) {
+        let follow = since >= POLL || (news && since >= TAIL_EVERY);
+        if follow {
             node.changed
                 .store(false, std::sync::atomic::Ordering::SeqCst);
-            self.follow();
         }
-        let suspect = std::mem::take(&mut self.cluster.as_mut().expect("in a cluster").suspect);
-        if !suspect.is_empty() {
-            self.reload(suspect);
-        }
-        self.flush_completions();
-        let live = node.lease_holds() && self.lifecycle == Lifecycle::Running;
-        let more = self.fire_due(now, limit, live);
-        if live {
-            self.claim();
-        }
-        let link = self.cluster.as_mut().expect("in a cluster");
-        if link.last_reap.elapsed() >= REAP {
-            link.last_reap = Instant::now();
-            self.reap();
-        }
-        more
+        let suspect = std::mem::take(&mut link.suspect);
+        Some((db, follow, suspect))
     }
 
     /// For a fire another node is preferred for, and whose time to step in has not come:
@@ -723,7 +596,14 @@ impl Engine {
         }
     }
 
-    fn fire_due(&mut self, now: DateTime<Utc>, limit: usize, live: bool) -> bool {
+    /// The timers due now that this node fires (at most `limit`), with the schedules to
+    /// lock for them; whether more are due at once.
+    fn take_due(
+        &mut self,
+        now: DateTime<Utc>,
+        limit: usize,
+        live: bool,
+    ) -> (Vec<(DateTime<Utc>, Timer)>, Vec<String>, bool) {
         let mut due = Vec::new();
         let mut later = Vec::new();
         // Every node holds every timer, in the same order: each takes its slice from a
@@ -764,110 +644,17 @@ impl Engine {
         for (_, timer) in later {
             self.timers.push(defer, timer);
         }
-        if due.is_empty() {
-            return more;
-        }
         let mut ids: Vec<String> = due
             .iter()
             .filter_map(|(_, t)| self.timer_schedule(t))
             .collect();
         ids.sort_unstable();
         ids.dedup();
-        let keep = due.clone();
-        let result = self.locked(
-            Scope::Schedules {
-                ids,
-                skip_locked: true,
-            },
-            move |e, locked| {
-                let held: HashSet<&str> =
-                    locked.versions.iter().map(|(id, _)| id.as_str()).collect();
-                let mut deferred = Vec::new();
-                for (at, timer) in due {
-                    match e.timer_schedule(&timer) {
-                        Some(id) if held.contains(id.as_str()) => {
-                            if locked.live || matches!(timer, Timer::Timeout { .. }) {
-                                e.on_timer_now(timer, at, now);
-                            } else {
-                                deferred.push(timer);
-                            }
-                        }
-                        Some(_) => deferred.push(timer),
-                        None => {}
-                    }
-                }
-                deferred
-            },
-        );
-        match result {
-            Ok(deferred) => {
-                for timer in deferred {
-                    self.timers.push(defer, timer);
-                }
-            }
-            Err(_) => {
-                // Tried again shortly; late fires then go through their catch-up policy.
-                let retry = now + chrono::Duration::milliseconds(1_000);
-                for (_, timer) in keep {
-                    self.timers.push(retry, timer);
-                }
-            }
-        }
-        more
-    }
-
-    /// Starts queued and due retrying executions while this node has free slots.
-    fn claim(&mut self) {
-        let free = self.options.max_concurrency.saturating_sub(self.in_flight);
-        if free == 0 {
-            return;
-        }
-        let scope = Scope::Claim {
-            limit: free as i64,
-            only: self.handlers.only(),
-        };
-        let _ = self.locked(scope, |e, locked| {
-            if !locked.live {
-                return;
-            }
-            for id in &locked.executions {
-                let Some(key) = e.execution_keys.get(id.as_str()).copied() else {
-                    continue;
-                };
-                if matches!(
-                    e.executions.get(&key).map(|x| x.status),
-                    Some(ExecutionStatus::Queued | ExecutionStatus::Retrying)
-                ) {
-                    e.enqueue(key);
-                }
-            }
-            e.dispatch();
-        });
-    }
-
-    /// Nodes that died: their rows go, and their running attempts end INTERRUPTED and run
-    /// again (here or anywhere; `Engine::interrupt`).
-    fn reap(&mut self) {
-        let link = self.cluster.as_mut().expect("in a cluster");
-        match link.db.reap_nodes() {
-            Ok(alive) => link.peers = alive,
-            Err(e) => {
-                self.db_failed(e);
-                return;
-            }
-        }
-        let _ = self.locked(Scope::Orphans, |e, locked| {
-            for id in &locked.executions {
-                if let Some(key) = e.execution_keys.get(id.as_str()).copied() {
-                    e.interrupt(key, "its node stopped answering");
-                }
-            }
-            e.dispatch();
-        });
+        (due, ids, more)
     }
 
     /// This node's attempts, after it lost its lease: aborted, their slots freed.
-    fn abandon_local_attempts(&mut self) {
+    pub(super) fn abandon_local_attempts(&mut self) {
         let local: Vec<(u64, u32)> = self.local.iter().map(|(k, a)| (*k, *a)).collect();
         for (key, attempt) in local {
             self.abort_local_attempt(key, attempt, "lease lost");
@@ -889,94 +676,6 @@ impl Engine {
             }
             None => Some(outcome),
         }
-    }
-
-    /// Writes waiting answers; on failure they wait for the next turn.
-    fn flush_completions(&mut self) {
-        let Some(link) = self.cluster.as_mut() else {
-            return;
-        };
-        if link.pending.is_empty() {
-            return;
-        }
-        let batch = std::mem::take(&mut link.pending);
-        let ids = self.schedules_of(
-            batch
-                .iter()
-                .filter_map(|(id, _, _)| self.execution_keys.get(id.as_str()).copied()),
-        );
-        let kept = batch.clone();
-        let result = self.locked(
-            Scope::Schedules {
-                ids,
-                skip_locked: false,
-            },
-            |e, _| {
-                for (id, attempt, outcome) in batch {
-                    e.complete_now(&id, attempt, outcome);
-                }
-            },
-        );
-        if result.is_err() {
-            let link = self.cluster.as_mut().expect("in a cluster");
-            let later = std::mem::take(&mut link.pending);
-            link.pending = kept;
-            link.pending.extend(later);
-        }
-    }
-
-    /// Stopping in a cluster: attempts still running here end INTERRUPTED, to run again on
-    /// the nodes that go on; queued work stays queued for them.
-    pub(crate) fn interrupt_local(&mut self) {
-        let ids = self.schedules_of(self.local.keys().copied());
-        let result = self.locked(
-            Scope::Schedules {
-                ids,
-                skip_locked: false,
-            },
-            |e, _| {
-                // What is still ours once the rows are current (another node may have
-                // taken an attempt over meanwhile: that one is not ours to end).
-                let local: Vec<(u64, u32)> = e.local.iter().map(|(k, a)| (*k, *a)).collect();
-                for (key, attempt) in local {
-                    e.abort_local_attempt(key, attempt, "stop");
-                    e.interrupt(key, "its node stopped");
-                }
-            },
-        );
-        if result.is_err() {
-            // The database is away: the reaper of another node takes these over.
-            self.abandon_local_attempts();
-        }
-    }
-
-    /// Runs a command under the locks of `scope` (memory and SQLite: `committed`).
-    pub fn command<R, E>(
-        &mut self,
-        scope: impl FnOnce(&Engine) -> Scope,
-        op: impl FnOnce(&mut Engine) -> Result<R, E>,
-        wrap: fn(EngineError) -> E,
-    ) -> Result<R, E> {
-        if self.cluster.is_none() {
-            return self.committed(op, wrap);
-        }
-        if self.cluster.as_ref().is_some_and(|c| {
-            c.db.node
-                .changed
-                .swap(false, std::sync::atomic::Ordering::SeqCst)
-        }) {
-            self.follow();
-        }
-        let scope = scope(self);
-        self.locked(scope, |e, _| {
-            let r = op(e);
-            if r.is_err() {
-                // A refused command changes nothing.
-                e.take_journal();
-            }
-            r
-        })
-        .map_err(wrap)?
     }
 
     /// The scope of a command on one schedule.
@@ -1037,6 +736,310 @@ impl Engine {
             ExecutionStatus::Running => (None, e.attempts.last().and_then(|a| a.node.clone())),
             _ => (None, None),
         }
+    }
+}
+
+// -------------------------------------------------------------------------------------
+// Operations, each taking the engine's lock only between its database steps (`operation`)
+
+/// Follows what other nodes committed since the last look: read without the engine's
+/// lock, applied with it (rows this node holds newer, or is working on, are left).
+fn follow(shared: &Shared, db: &Db, deadline: Instant) {
+    let Some(xmin) = shared.lock().cluster.as_ref().map(|c| c.xmin.clone()) else {
+        return;
+    };
+    match db.tail_until(deadline, xmin) {
+        Ok(Tail {
+            xmin,
+            schedules,
+            executions,
+            skips,
+            ..
+        }) => {
+            let mut e = shared.lock();
+            let Some(link) = e.cluster.as_mut() else {
+                return;
+            };
+            link.xmin = Some(xmin);
+            link.last_tail = Instant::now();
+            link.failing = false;
+            e.apply(schedules, executions, skips, None);
+        }
+        Err(err) => {
+            failed(shared, err);
+        }
+    }
+}
+
+/// One turn of a cluster node's driver: follow the others, fire what is due, write
+/// answers, claim work, take over from dead nodes. True when more is due at once.
+pub(crate) fn cluster_turn(shared: &Shared, now: DateTime<Utc>, limit: usize) -> bool {
+    let Some((db, news, suspect)) = shared.lock().turn_start() else {
+        return false;
+    };
+    if news {
+        follow(shared, &db, db.deadline());
+    }
+    if !suspect.is_empty() {
+        reload(shared, &db, suspect, db.deadline());
+    }
+    flush_completions(shared, &db);
+    let live = db.node.lease_holds() && shared.lock().lifecycle == Lifecycle::Running;
+    let more = fire_due(shared, &db, now, limit, live);
+    if live {
+        claim(shared, &db);
+    }
+    let reap_now = {
+        let mut e = shared.lock();
+        match e.cluster.as_mut() {
+            Some(link) if link.last_reap.elapsed() >= REAP => {
+                link.last_reap = Instant::now();
+                true
+            }
+            _ => false,
+        }
+    };
+    if reap_now {
+        reap(shared, &db);
+    }
+    more
+}
+
+fn fire_due(shared: &Shared, db: &Arc<Db>, now: DateTime<Utc>, limit: usize, live: bool) -> bool {
+    let (due, ids, more) = shared.lock().take_due(now, limit, live);
+    if due.is_empty() {
+        return more;
+    }
+    let keep = due.clone();
+    let result = locked(
+        shared,
+        db,
+        db.deadline(),
+        Scope::Schedules {
+            ids,
+            skip_locked: true,
+        },
+        move |e, locked| {
+            let held: HashSet<&str> = locked.versions.iter().map(|(id, _)| id.as_str()).collect();
+            let mut deferred = Vec::new();
+            for (at, timer) in due {
+                match e.timer_schedule(&timer) {
+                    Some(id) if held.contains(id.as_str()) => {
+                        if locked.live || matches!(timer, Timer::Timeout { .. }) {
+                            e.on_timer_now(timer, at, now);
+                        } else {
+                            deferred.push(timer);
+                        }
+                    }
+                    Some(_) => deferred.push(timer),
+                    None => {}
+                }
+            }
+            deferred
+        },
+    );
+    let mut e = shared.lock();
+    match result {
+        Ok(deferred) => {
+            let defer = now + chrono::Duration::milliseconds(DEFER_MS);
+            for timer in deferred {
+                e.timers.push(defer, timer);
+            }
+        }
+        Err(_) => {
+            // Tried again shortly; late fires then go through their catch-up policy.
+            let retry = now + chrono::Duration::milliseconds(1_000);
+            for (_, timer) in keep {
+                e.timers.push(retry, timer);
+            }
+        }
+    }
+    more
+}
+
+/// Starts queued and due retrying executions while this node has free slots.
+fn claim(shared: &Shared, db: &Arc<Db>) {
+    let scope = {
+        let e = shared.lock();
+        let free = e.options.max_concurrency.saturating_sub(e.in_flight);
+        if free == 0 {
+            return;
+        }
+        Scope::Claim {
+            limit: free as i64,
+            only: e.handlers.only(),
+        }
+    };
+    let _ = locked(shared, db, db.deadline(), scope, |e, locked| {
+        if !locked.live {
+            return;
+        }
+        for id in &locked.executions {
+            let Some(key) = e.execution_keys.get(id.as_str()).copied() else {
+                continue;
+            };
+            if matches!(
+                e.executions.get(&key).map(|x| x.status),
+                Some(ExecutionStatus::Queued | ExecutionStatus::Retrying)
+            ) {
+                e.enqueue(key);
+            }
+        }
+        e.dispatch();
+    });
+}
+
+/// Nodes that died: their rows go, and their running attempts end INTERRUPTED and run
+/// again (here or anywhere; `Engine::interrupt`).
+fn reap(shared: &Shared, db: &Arc<Db>) {
+    match db.reap_nodes() {
+        Ok(alive) => {
+            if let Some(link) = shared.lock().cluster.as_mut() {
+                link.peers = alive;
+            }
+        }
+        Err(err) => {
+            failed(shared, err);
+            return;
+        }
+    }
+    let _ = locked(shared, db, db.deadline(), Scope::Orphans, |e, locked| {
+        for id in &locked.executions {
+            if let Some(key) = e.execution_keys.get(id.as_str()).copied() {
+                e.interrupt(key, "its node stopped answering");
+            }
+        }
+        e.dispatch();
+    });
+}
+
+/// Writes waiting executor answers, a batch in one transaction; on failure they wait for
+/// the next turn.
+fn flush_completions(shared: &Shared, db: &Arc<Db>) {
+    let (batch, ids) = {
+        let mut e = shared.lock();
+        let Some(link) = e.cluster.as_mut() else {
+            return;
+        };
+        if link.pending.is_empty() {
+            return;
+        }
+        let batch = std::mem::take(&mut link.pending);
+        let ids = e.schedules_of(
+            batch
+                .iter()
+                .filter_map(|(id, _, _)| e.execution_keys.get(id.as_str()).copied()),
+        );
+        (batch, ids)
+    };
+    let kept = batch.clone();
+    let result = locked(
+        shared,
+        db,
+        db.deadline(),
+        Scope::Schedules {
+            ids,
+            skip_locked: false,
+        },
+        |e, _| {
+            for (id, attempt, outcome) in batch {
+                e.complete_now(&id, attempt, outcome);
+            }
+        },
+    );
+    if result.is_err() {
+        if let Some(link) = shared.lock().cluster.as_mut() {
+            let later = std::mem::take(&mut link.pending);
+            link.pending = kept;
+            link.pending.extend(later);
+        }
+    }
+}
+
+impl Shared {
+    /// Ends what still runs after a stop's grace (`Engine::abort_running`); in a cluster,
+    /// attempts still running here end INTERRUPTED, to run again on the nodes that go on
+    /// (queued work stays queued for them), without the engine's lock across the database.
+    pub fn abort_running(&self) {
+        let db = self.lock().cluster_db();
+        let Some(db) = db else {
+            return self.lock().abort_running();
+        };
+        let ids = {
+            let e = self.lock();
+            e.schedules_of(e.local.keys().copied())
+        };
+        let result = locked(
+            self,
+            &db,
+            db.deadline(),
+            Scope::Schedules {
+                ids,
+                skip_locked: false,
+            },
+            |e, _| {
+                // What is still ours once the rows are current (another node may have
+                // taken an attempt over meanwhile: that one is not ours to end).
+                let local: Vec<(u64, u32)> = e.local.iter().map(|(k, a)| (*k, *a)).collect();
+                for (key, attempt) in local {
+                    e.abort_local_attempt(key, attempt, "stop");
+                    e.interrupt(key, "its node stopped");
+                }
+            },
+        );
+        if result.is_err() {
+            // The database is away: the reaper of another node takes these over.
+            self.lock().abandon_local_attempts();
+        }
+    }
+
+    /// Commits and closes the durable store after a stop (`Engine::detach_store`); in a
+    /// cluster, the executor answers waiting are written first.
+    pub fn close_store(&self) -> Result<(), EngineError> {
+        let db = self.lock().cluster_db();
+        if let Some(db) = db {
+            flush_completions(self, &db);
+        }
+        self.lock().detach_store()
+    }
+
+    /// Runs a command: on memory and SQLite under the engine's lock, committed before it
+    /// answers (`Engine::committed`); on one node of a cluster, under the locks of the rows
+    /// `scope` names, in the phases of `operation` (call it off the JavaScript thread: it
+    /// waits for the database, until the store's `commandTimeoutMs`).
+    pub fn command<R, E>(
+        &self,
+        scope: impl FnOnce(&Engine) -> Scope,
+        op: impl FnOnce(&mut Engine) -> Result<R, E>,
+        wrap: fn(EngineError) -> E,
+    ) -> Result<R, E> {
+        let db = {
+            let mut e = self.lock();
+            match e.cluster_db() {
+                Some(db) => db,
+                None => return e.committed(op, wrap),
+            }
+        };
+        let deadline = db.deadline();
+        if db
+            .node
+            .changed
+            .swap(false, std::sync::atomic::Ordering::SeqCst)
+        {
+            follow(self, &db, deadline);
+        }
+        let scope = scope(&self.lock());
+        let result = locked(self, &db, deadline, scope, |e, _| {
+            let r = op(e);
+            if r.is_err() {
+                // A refused command changes nothing.
+                e.take_journal();
+            }
+            r
+        });
+        // Its timers may have moved.
+        self.poke();
+        result.map_err(wrap)?
     }
 }
 

@@ -641,7 +641,9 @@ impl Engine {
     /// one whose schedule says `onInterrupt: 'fail'` is cancelled (reason `stop`).
     pub fn abort_running(&mut self) {
         if self.cluster.is_some() {
-            return self.interrupt_local();
+            // `Shared::abort_running` interrupted them in the database, without this lock;
+            // what it could not is left to the other nodes' reapers.
+            return self.abandon_local_attempts();
         }
         let mut running: Vec<u64> = self
             .executions

@@ -86,23 +86,27 @@ pub async fn drive(shared: std::sync::Arc<Shared>, epoch: u64, wake: impl Fn()) 
     while shared.epoch() == epoch {
         // (sleep before the next turn, or None to go on at once; messages waiting?)
         let (wait, has_messages, spin) = {
-            let mut engine = shared.lock();
-            // Not under a test's paused tokio clock: yielding would never let it advance.
-            let spin = !engine.on_tokio_clock();
-            let now = engine.now();
+            let (spin, now, cluster) = {
+                let engine = shared.lock();
+                // Not under a test's paused tokio clock: yielding would never let it advance.
+                (!engine.on_tokio_clock(), engine.now(), engine.is_cluster())
+            };
             let mut more = false;
             if catch_unwind(AssertUnwindSafe(|| {
-                more = if engine.is_cluster() {
-                    engine.cluster_turn(now, SLICE)
+                more = if cluster {
+                    // Takes the lock only between its database steps.
+                    super::cluster::cluster_turn(&shared, now, SLICE)
                 } else {
-                    engine.process_due_some(now, SLICE)
+                    shared.lock().process_due_some(now, SLICE)
                 };
+                let mut engine = shared.lock();
                 // Durable even while JavaScript is too busy to drain.
                 engine.maintain();
                 engine.commit();
             }))
             .is_err()
             {
+                let mut engine = shared.lock();
                 engine.report_error(
                     "ERR_INTERNAL",
                     "an internal fault (panic) interrupted timer processing; the scheduler goes on",
@@ -111,6 +115,7 @@ pub async fn drive(shared: std::sync::Arc<Shared>, epoch: u64, wake: impl Fn()) 
                     engine.report_error("ERR_INTERNAL", "recovering from an internal fault failed");
                 }
             }
+            let engine = shared.lock();
             let wait = if more {
                 None
             } else {

@@ -8,7 +8,6 @@ use serde_json::{json, Value};
 
 use super::tests::{at, config};
 use super::*;
-use crate::cluster::Scope;
 use crate::store::tests::TempDir;
 use crate::store::{Changes, Snapshot, SqliteOptions, SqliteStore, Store, StoreError, Synchronous};
 
@@ -56,19 +55,12 @@ fn open(path: &str, full: &Arc<AtomicBool>) -> Engine {
     e
 }
 
-/// A command as the binding runs it.
+/// A command as the binding runs it off a cluster (`Shared::command`).
 fn run<R>(
     e: &mut Engine,
     op: impl FnOnce(&mut Engine) -> Result<R, EngineError>,
 ) -> Result<R, EngineError> {
-    e.command(
-        |_| Scope::Schedules {
-            ids: Vec::new(),
-            skip_locked: false,
-        },
-        op,
-        std::convert::identity,
-    )
+    e.committed(op, std::convert::identity)
 }
 
 /// What JavaScript can read of the engine's state, to compare before and after.

@@ -10,6 +10,7 @@ mod execution;
 mod ids;
 mod handlers;
 mod metrics;
+mod operation;
 mod options;
 pub mod outbound;
 mod persist;

@@ -99,6 +99,7 @@ pub fn parse_options(value: &Value) -> FieldResult<IntegrationOptions> {
                     "connectionString",
                     "schema",
                     "poolSize",
+                    "commandTimeoutMs",
                 ],
             )?;
             match s.choice("type", &["memory", "sqlite", "postgres"])? {
@@ -131,6 +132,9 @@ pub fn parse_options(value: &Value) -> FieldResult<IntegrationOptions> {
                         ));
                     }
                     let pool_size = s.integer("poolSize", 1, 100)?.unwrap_or(5) as usize;
+                    let command_timeout_ms = s
+                        .integer("commandTimeoutMs", 100, 3_600_000)?
+                        .map_or(crate::cluster::COMMAND_TIMEOUT_MS, |ms| ms as u64);
                     let node_id = match o.string("nodeId")? {
                         Some(id) if id.contains('\0') => {
                             return Err(super::value::nul_error(&o.path("nodeId"), &id))
@@ -151,6 +155,7 @@ pub fn parse_options(value: &Value) -> FieldResult<IntegrationOptions> {
                         schema,
                         pool_size,
                         node_id,
+                        command_timeout_ms,
                     })
                 }
                 Some("sqlite") => {

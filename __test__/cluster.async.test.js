@@ -1,0 +1,109 @@
+// The JavaScript thread never waits for PostgreSQL: with the server paused (SIGSTOP, its
+// connections open and silent), a command answers a pending Promise at once, timers and
+// reads of configs go on, and the Promise settles when the server answers again, or
+// rejects ERR_STORE_UNAVAILABLE after the store's commandTimeoutMs.
+const { WorkflowScheduleIntegration } = require('..')
+const { startPostgres } = require('./helpers/postgres')
+const { config } = require('./support')
+
+jest.setTimeout(60_000)
+
+let pg
+let count = 0
+let url
+beforeAll(async () => {
+  pg = await startPostgres()
+})
+afterAll(() => pg?.stop())
+beforeEach(async () => {
+  const name = `a${++count}_${process.pid}`
+  await pg.query(`CREATE DATABASE ${name}`)
+  url = pg.urlFor(name)
+})
+afterEach(() => pg.resume())
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms))
+
+async function node(store = {}) {
+  const integration = new WorkflowScheduleIntegration({
+    executor: async () => 'ok',
+    store: { type: 'postgres', connectionString: url, ...store },
+  })
+  await integration.start()
+  // Once a year: nothing fires by itself during the test.
+  await integration.createScheduledWorkflow(config('a', '0 0 1 1 *'))
+  return integration
+}
+
+/** Settles into { value } or { error }, recording when it did. */
+function watch(promise) {
+  const state = { settled: false }
+  promise.then(
+    (value) => Object.assign(state, { settled: true, value }),
+    (error) => Object.assign(state, { settled: true, error }),
+  )
+  return state
+}
+
+/** Runs the event loop until `ok()` holds (timers, I/O and immediates all get their turn). */
+async function until(ok, what) {
+  for (let i = 0; i < 2000; i++) {
+    if (ok()) return
+    await sleep(10)
+  }
+  throw new Error(`never: ${what}`)
+}
+
+test('with the server paused, a trigger is pending while timers and reads go on, and settles once it answers', async () => {
+  const integration = await node({ commandTimeoutMs: 60_000 })
+  pg.pause()
+  const trigger = watch(integration.triggerScheduledExecution('s-a'))
+  // The call returned: the thread runs an immediate and timers while the trigger waits.
+  let immediate = false
+  setImmediate(() => (immediate = true))
+  let ticks = 0
+  const interval = setInterval(() => ticks++, 5)
+  try {
+    await until(() => immediate && ticks >= 5, 'timers ran')
+    expect(trigger.settled).toBe(false)
+    // Configs are read from this node's memory, not from the paused server.
+    expect(integration.getScheduledWorkflow('a')).toMatchObject({ id: 'a', scheduleId: 's-a' })
+    expect(integration.getScheduledWorkflows().map((c) => c.id)).toEqual(['a'])
+    expect(trigger.settled).toBe(false)
+  } finally {
+    clearInterval(interval)
+    pg.resume()
+  }
+  await until(() => trigger.settled, 'the trigger settled')
+  expect(trigger.error).toBeUndefined()
+  expect(trigger.value).toMatch(/^exec_/)
+  const runs = await integration.listExecutions({ scheduleId: 's-a' })
+  expect(runs.map((e) => e.id)).toContain(trigger.value)
+  await integration.stop()
+})
+
+test('with the server paused past commandTimeoutMs, a command rejects ERR_STORE_UNAVAILABLE, changing nothing', async () => {
+  const integration = await node({ commandTimeoutMs: 500 })
+  pg.pause()
+  const paused = watch(integration.pauseSchedule('s-a', 'maintenance'))
+  const trigger = watch(integration.triggerScheduledExecution('s-a'))
+  expect(paused.settled).toBe(false)
+  await until(() => paused.settled && trigger.settled, 'both commands settled')
+  for (const { error } of [paused, trigger]) {
+    expect(error).toBeInstanceOf(Error)
+    expect(error.code).toBe('ERR_STORE_UNAVAILABLE')
+  }
+  pg.resume()
+  // Nothing of either reached the database or stayed in memory; the next command works.
+  expect(await integration.getScheduleStatus('s-a')).toMatchObject({ paused: false })
+  const id = await integration.triggerScheduledExecution('s-a')
+  const runs = await integration.listExecutions({ scheduleId: 's-a' })
+  expect(runs.map((e) => e.id)).toEqual([id])
+  await integration.stop()
+})
+
+test('commandTimeoutMs is checked', () => {
+  expect(
+    () => new WorkflowScheduleIntegration({ store: { type: 'postgres', connectionString: url, commandTimeoutMs: 5 } }),
+  ).toThrow(expect.objectContaining({ code: 'ERR_OUT_OF_RANGE', path: 'options.store.commandTimeoutMs' }))
+})

@@ -1,0 +1,317 @@
+//! A locked operation of a cluster node, in phases, so that the engine's lock is never held
+//! while the database works (JavaScript's reads and commands take that lock too):
+//!
+//! 1. engine (locked): what to lock;            2. database: begin, lock the rows;
+//! 3. engine (locked): mark them, find stale;   4. database: read the stale ones;
+//! 5. engine (locked): apply them, run the operation, take its changes and messages;
+//! 6. database: commit;                         7. engine (locked): accept, or take back.
+//!
+//! What may run in memory between the phases, and why it is safe:
+//! - Operations on other schedules (fires, claims, commands from JavaScript) run their own
+//!   phases: other rows in the database, other schedules in memory. The engine's shared
+//!   parts are each changed inside one locked phase: ids come from this node's block, the
+//!   journal is taken before and after the operation in phase 5, and the operation's
+//!   messages are held back from 5 to 7.
+//! - Operations on the same schedules: from 2 to 6 the database's row locks keep them out;
+//!   from 6 to 7 (committed or failed, not yet accepted in memory) the marks of phase 3 do:
+//!   a second operation that got the rows waits in its phase 3, without the engine's lock,
+//!   until the first one's phase 7 has run. So no operation builds on changes that may yet
+//!   be taken back.
+//! - JavaScript never sees an operation's messages (executor calls, events) before its
+//!   commit; its reads may see the operation's changes in memory from 5 to 7, and see them
+//!   taken back when the commit fails.
+//! - Executor answers only queue (`ClusterLink::pending`); the driver writes them in an
+//!   operation of its own.
+//! - A timer taken in phase 1 is checked against its schedule in phase 5 (its generation),
+//!   as it always was when another node changed the schedule in between.
+//! - Other nodes' commits (`follow`) leave marked schedules alone: their versions tell the
+//!   next operation on them to read them first.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use super::core::{Engine, Message};
+use super::driver::Shared;
+use super::EngineError;
+use crate::cluster::{ClusterError, Db, Locked, Scope, ID_BLOCK};
+use crate::store::Changes;
+
+/// What an operation changed, on its way to the database.
+struct Uncommitted {
+    changes: Changes,
+    touched: Vec<String>,
+    /// Its messages, for JavaScript once committed.
+    held: Vec<Message>,
+}
+
+/// Schedules an operation has marked (phase 3 to 7); unmarked when dropped, should the
+/// operation end early. Never dropped while its engine's lock is held.
+struct Marks<'a> {
+    shared: &'a Shared,
+    ids: Vec<String>,
+}
+
+impl Drop for Marks<'_> {
+    fn drop(&mut self) {
+        if !self.ids.is_empty() {
+            let ids = std::mem::take(&mut self.ids);
+            self.shared.lock().unmark(&ids);
+        }
+    }
+}
+
+/// The database error as the engine reports it (taken in a statement of its own, so that
+/// no guard of the engine lives on where a `Marks` drops).
+pub(super) fn failed(shared: &Shared, err: ClusterError) -> EngineError {
+    shared.lock().db_failed(err)
+}
+
+/// Runs `op` with the rows of `scope` locked and current, in the phases above; its changes
+/// are committed with them, or, when the commit fails, taken back. Every wait for the
+/// database ends by `deadline`.
+pub(crate) fn locked<R>(
+    shared: &Shared,
+    db: &Arc<Db>,
+    deadline: Instant,
+    scope: Scope,
+    op: impl FnOnce(&mut Engine, &Locked) -> R,
+) -> Result<R, EngineError> {
+    // 1. A fresh block of ids first, so that an operation never waits for a second pooled
+    // connection inside its transaction (the pool may hold only one).
+    if shared.lock().block_low() {
+        if let Ok(block) = db.next_block(deadline) {
+            shared.lock().take_block(block);
+        }
+    }
+    // 2.
+    let (tx, locked) = match db.begin(scope, deadline) {
+        Ok(x) => x,
+        Err(err) => return Err(failed(shared, err)),
+    };
+    // 3.
+    let mut marks = Marks {
+        shared,
+        ids: Vec::new(),
+    };
+    let stale = loop {
+        let mut e = shared.lock();
+        match e.mark(&locked) {
+            Some(stale) => {
+                marks.ids = locked.versions.iter().map(|(id, _)| id.clone()).collect();
+                let active = e.active_ids(&stale);
+                break (stale, active);
+            }
+            None if e.cluster.is_none() => return Err(detached()),
+            None => {}
+        }
+        drop(e);
+        if Instant::now() >= deadline {
+            return Err(failed(shared, ClusterError::Timeout(db.timeout().as_millis() as u64)));
+        }
+        // Another operation of this node committed these rows and is about to say so.
+        std::thread::sleep(Duration::from_millis(1));
+    };
+    // 4.
+    let (stale, active) = stale;
+    let loaded = if stale.is_empty() {
+        None
+    } else {
+        match tx.load(stale.clone(), active) {
+            Ok(rows) => Some(rows),
+            Err(err) => return Err(failed(shared, err)),
+        }
+    };
+    // 5.
+    let (result, uncommitted) = {
+        let mut e = shared.lock();
+        if let Some((rows, executions)) = loaded {
+            e.apply(rows, executions, Vec::new(), Some(&stale));
+        }
+        let (result, uncommitted) = e.run_operation(&locked, op);
+        if let Some(u) = &uncommitted {
+            // What it touched beyond its rows (rare) is marked too.
+            let extra: Vec<String> =
+                u.touched.iter().filter(|id| !marks.ids.contains(id)).cloned().collect();
+            e.mark_ids(&extra);
+            marks.ids.extend(extra);
+        }
+        (result, uncommitted)
+    };
+    let Some(u) = uncommitted else {
+        return Ok(result);
+    };
+    // 6.
+    match tx.commit(u.changes, true) {
+        Ok(versions) => {
+            // 7.
+            let mut e = shared.lock();
+            if let Some(link) = e.cluster.as_mut() {
+                link.versions.extend(versions);
+                link.failing = false;
+            }
+            e.outbox.extend(u.held);
+            e.unmark(&std::mem::take(&mut marks.ids));
+            Ok(result)
+        }
+        Err(err) => {
+            // 7. Nothing of it happened: its messages go, what it touched is read back.
+            let err = failed(shared, err);
+            reload(shared, db, u.touched, deadline);
+            Err(err)
+        }
+    }
+}
+
+/// These schedules as the database has them (after a failed commit, or when one could not
+/// be read back earlier): until they are, the next operation on them reads them first.
+pub(super) fn reload(shared: &Shared, db: &Db, ids: Vec<String>, deadline: Instant) {
+    let active = {
+        let mut e = shared.lock();
+        let Some(link) = e.cluster.as_mut() else {
+            return;
+        };
+        for id in &ids {
+            link.versions.remove(id);
+        }
+        e.active_ids(&ids)
+    };
+    let read = db
+        .begin(
+            Scope::Schedules {
+                ids: Vec::new(),
+                skip_locked: true,
+            },
+            deadline,
+        )
+        .and_then(|(tx, _)| tx.load(ids.clone(), active));
+    let mut e = shared.lock();
+    match read {
+        Ok((rows, executions)) => e.apply(rows, executions, Vec::new(), Some(&ids)),
+        // Read back at the driver's next turn.
+        Err(_) => {
+            if let Some(link) = e.cluster.as_mut() {
+                link.suspect.extend(ids);
+            }
+        }
+    }
+    e.take_journal();
+}
+
+fn detached() -> EngineError {
+    EngineError::Cluster(ClusterError::Unavailable("the store was closed".into()))
+}
+
+impl Engine {
+    /// Phase 3: marks the locked rows and returns those this engine holds an older version
+    /// of; `None` when another operation of this node still holds a mark on one of them.
+    fn mark(&mut self, locked: &Locked) -> Option<Vec<String>> {
+        let link = self.cluster.as_mut()?;
+        if locked
+            .versions
+            .iter()
+            .any(|(id, _)| link.busy.contains_key(id))
+        {
+            return None;
+        }
+        let stale = locked
+            .versions
+            .iter()
+            .filter(|(id, v)| link.versions.get(id) != Some(v))
+            .map(|(id, _)| id.clone())
+            .collect();
+        let ids: Vec<String> = locked.versions.iter().map(|(id, _)| id.clone()).collect();
+        self.mark_ids(&ids);
+        Some(stale)
+    }
+
+    fn mark_ids(&mut self, ids: &[String]) {
+        if let Some(link) = self.cluster.as_mut() {
+            for id in ids {
+                *link.busy.entry(id.clone()).or_insert(0) += 1;
+            }
+        }
+    }
+
+    fn unmark(&mut self, ids: &[String]) {
+        if let Some(link) = self.cluster.as_mut() {
+            unmark_in(&mut link.busy, ids);
+        }
+    }
+
+    /// Whether an operation runs on this schedule now (phases 3 to 7).
+    pub(super) fn is_marked(&self, schedule_id: &str) -> bool {
+        self.cluster
+            .as_ref()
+            .is_some_and(|c| c.busy.contains_key(schedule_id))
+    }
+
+    fn block_low(&self) -> bool {
+        self.cluster
+            .as_ref()
+            .is_some_and(|c| c.seq_limit.saturating_sub(self.seq) < ID_BLOCK / 2)
+    }
+
+    fn take_block(&mut self, block: u64) {
+        if self.block_low() {
+            self.seq = block;
+            if let Some(c) = self.cluster.as_mut() {
+                c.seq_limit = block + ID_BLOCK;
+            }
+        }
+    }
+
+    /// Phase 5: runs `op`; its changes (if any) with what they touched, and its messages
+    /// taken out of the outbox until they are committed.
+    fn run_operation<R>(
+        &mut self,
+        locked: &Locked,
+        op: impl FnOnce(&mut Engine, &Locked) -> R,
+    ) -> (R, Option<Uncommitted>) {
+        // Anything journaled outside an operation was this node's own bookkeeping.
+        self.take_journal();
+        let mark = self.outbox.len();
+        let result = op(self, locked);
+        // Queued work that did not start here stays claimable by any node.
+        self.ready.clear();
+        let mut journal = self.take_journal();
+        if journal.is_empty() {
+            return (result, None);
+        }
+        // A schedule's version covers its executions: whatever changes one of them writes
+        // the schedule's row too, so that a node holding the old version knows to reload.
+        // (Without it, a node saw an execution as still queued that another had started,
+        // and started it again: caught by the chaos test.)
+        for key in &journal.executions {
+            if let Some(index) = self
+                .executions
+                .get(key)
+                .and_then(|e| self.by_schedule_id.get(&e.schedule_id))
+            {
+                journal.states.insert(*index);
+            }
+        }
+        let touched = self.touched_ids(&journal);
+        let changes = self.changes(&journal);
+        let held = self.outbox.split_off(mark);
+        (
+            result,
+            Some(Uncommitted {
+                changes,
+                touched,
+                held,
+            }),
+        )
+    }
+}
+
+fn unmark_in(busy: &mut HashMap<String, u32>, ids: &[String]) {
+    for id in ids {
+        if let Some(n) = busy.get_mut(id) {
+            *n -= 1;
+            if *n == 0 {
+                busy.remove(id);
+            }
+        }
+    }
+}
