@@ -42,8 +42,7 @@ export declare class NativeIntegration {
    * Creates the scheduled workflow or makes it exactly `config` (JSON): returns
    * `created`, `updated` or `unchanged`.
    */
-  upsert(config: string): Upserted | Promise<Upserted>
-  type Upserted = 'created' | 'updated' | 'unchanged'
+  upsert(config: string): 'created' | 'updated' | 'unchanged' | Promise<'created' | 'updated' | 'unchanged'>
   /**
    * Makes the scheduled workflows match `configs` (a JSON array); returns the ids
    * created, updated, unchanged and deleted, as JSON. Each config is parsed when its turn

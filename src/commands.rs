@@ -164,7 +164,7 @@ impl NativeIntegration {
     /// `created`, `updated` or `unchanged`.
     #[napi(
         catch_unwind,
-        ts_return_type = "Upserted | Promise<Upserted>\ntype Upserted = 'created' | 'updated' | 'unchanged'"
+        ts_return_type = "'created' | 'updated' | 'unchanged' | Promise<'created' | 'updated' | 'unchanged'>"
     )]
     pub fn upsert<'env>(&self, env: &'env Env, config: String) -> Answer<'env, String> {
         let config = to_js(env, parse_json(&config, "config"))?;
