@@ -951,18 +951,18 @@ export declare class WorkflowScheduleIntegration extends EventEmitter {
   cancelScheduledExecution(executionId: string): Promise<void>
   retryExecution(executionId: string): Promise<string>
   backfill(scheduleId: string, from: DateInput, to: DateInput): Promise<string[]>
-  getExecution(executionId: string): ScheduledExecution | null
-  listExecutions(filters?: ExecutionFilters): ScheduledExecution[]
-  getExecutionHistory(scheduleId: string, filters?: ExecutionFilters): ExecutionHistory
+  getExecution(executionId: string): Promise<ScheduledExecution | null>
+  listExecutions(filters?: ExecutionFilters): Promise<ScheduledExecution[]>
+  getExecutionHistory(scheduleId: string, filters?: ExecutionFilters): Promise<ExecutionHistory>
   getNextExecutionTimes(scheduleId: string, count?: number): Date[]
   /** Due occurrences that did not run, oldest first (kept as long as the execution history). */
-  getSkippedOccurrences(scheduleId: string): SkippedOccurrence[]
+  getSkippedOccurrences(scheduleId: string): Promise<SkippedOccurrence[]>
 
   getScheduleWorkflowStatus(scheduleId: string): Promise<ScheduleWorkflowStatus>
-  getScheduleStatus(scheduleId: string): ScheduleStatus
-  getScheduleHealth(scheduleId: string): ScheduleHealth
-  getScheduleMetrics(scheduleId: string): ScheduleMetrics
-  getSystemMetrics(): SystemMetrics
+  getScheduleStatus(scheduleId: string): Promise<ScheduleStatus>
+  getScheduleHealth(scheduleId: string): Promise<ScheduleHealth>
+  getScheduleMetrics(scheduleId: string): Promise<ScheduleMetrics>
+  getSystemMetrics(): Promise<SystemMetrics>
   getIntegrationMetrics(scheduleId?: string): Promise<ScheduleWorkflowMetrics>
   getPerformanceMetrics(): PerformanceMetrics
   /**

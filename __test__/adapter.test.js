@@ -112,10 +112,10 @@ test("tickflow's timeout cancels the production-ccs run: it is no longer active 
   expect(execution.steps.map((s) => s.status)).toEqual(['running', 'pending'])
   // When the run returns, what the executor did is recorded on the attempt, not applied.
   const record = () => current.getExecution(end.executionId)
-  while (!record().attempts[0].lateOutcome) await new Promise((resolve) => setTimeout(resolve, 20))
-  expect(record().status).toBe('timeout')
-  expect(record().attempts[0].lateOutcome).toMatchObject({ completed: false, code: 'TIMEOUT' })
-  expect(record().attempts[0].lateOutcome.message).toMatch(/the workflow executor's run exec-1 was cancelled/)
+  while (!(await record()).attempts[0].lateOutcome) await new Promise((resolve) => setTimeout(resolve, 20))
+  expect((await record()).status).toBe('timeout')
+  expect((await record()).attempts[0].lateOutcome).toMatchObject({ completed: false, code: 'TIMEOUT' })
+  expect((await record()).attempts[0].lateOutcome.message).toMatch(/the workflow executor's run exec-1 was cancelled/)
 })
 
 test('a cancel from tickflow cancels the production-ccs run', async () => {
@@ -130,5 +130,5 @@ test('a cancel from tickflow cancels the production-ccs run', async () => {
   await integration.cancelScheduledExecution(id)
   await new Promise((resolve) => setTimeout(resolve, 10))
   expect(pccs.getActiveExecutions()).toEqual([])
-  expect(integration.getExecution(id).status).toBe('cancelled')
+  expect((await integration.getExecution(id)).status).toBe('cancelled')
 })

@@ -575,11 +575,11 @@ describe('in process', () => {
     await integration.advanceTime(40_000)
 
     const now = new Date(start.getTime() + 45_000)
-    const status = renderStatus(integration, { paint, source: 'test.db', now }).split('\n')
+    const status = (await renderStatus(integration, { paint, source: 'test.db', now })).split('\n')
     expect(status[0]).toBe('1 schedule in test.db')
     expect(status[2].split(/\s{2,}/)).toEqual(['tick', '*/10 * * * * *', 'active', 'in 5s', '5s ago', 'completed', '4', '75%', '0ms'])
 
-    const history = renderHistory(integration, 'tick', { paint, count: 2, source: 'test.db', now, timeZone: 'UTC' }).split('\n')
+    const history = (await renderHistory(integration, 'tick', { paint, count: 2, source: 'test.db', now, timeZone: 'UTC' })).split('\n')
     expect(history[0]).toBe('tick  */10 * * * * * (UTC)')
     expect(history[1]).toBe('state active · next run in 5s · last status completed · success 75% · avg duration 0ms · 4 runs')
     expect(history.slice(4).map((l) => l.split(/\s{2,}/))).toEqual([

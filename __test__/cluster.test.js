@@ -315,13 +315,13 @@ test('changes on one node reach the others, and a cancel reaches the node that r
     // Triggered on a: a runs it (it has room); b cancels it; a's executor is aborted.
     const id = await a.triggerScheduledExecution('nightly')
     for (let i = 0; i < 40; i++) {
-      const e = b.getExecution(id)
+      const e = await b.getExecution(id)
       if (e?.status === 'running') break
       await sleep(50)
     }
     await b.cancelScheduledExecution(id)
     await aborted
-    const record = a.getExecution(id)
+    const record = await a.getExecution(id)
     expect(record.status).toBe('cancelled')
   } finally {
     await a.stop()

@@ -133,17 +133,17 @@ test('actions: trigger (the cadence unmoved), pause with a note, resume, cancel,
   const { it, runs, post } = await serve({ readOnly: false })
   const triggered = await post('trigger', { scheduleId: 's-fast' })
   expect(triggered.status).toBe(200)
-  expect(it.getExecution(triggered.body.executionId)).toMatchObject({ triggerType: 'manual' })
+  expect(await it.getExecution(triggered.body.executionId)).toMatchObject({ triggerType: 'manual' })
   expect(it.getNextExecutionTimes('s-fast', 1)[0].toISOString()).toBe('2026-03-07T12:30:00.000Z')
   expect((await post('pause', { scheduleId: 's-fast', note: 'deploy' })).status).toBe(200)
-  expect(it.getScheduleStatus('s-fast')).toMatchObject({ paused: true, pauseNote: 'deploy' })
+  expect(await it.getScheduleStatus('s-fast')).toMatchObject({ paused: true, pauseNote: 'deploy' })
   expect((await post('resume', { scheduleId: 's-fast' })).status).toBe(200)
-  const running = it.listExecutions({ scheduleId: 's-fast', status: ['running'] })[0]
+  const running = (await it.listExecutions({ scheduleId: 's-fast', status: ['running'] }))[0]
   expect((await post('cancel', { executionId: running.id })).status).toBe(200)
-  expect(it.getExecution(running.id).status).toBe('cancelled')
+  expect((await it.getExecution(running.id)).status).toBe('cancelled')
   const retried = await post('retry', { executionId: running.id })
   expect(retried.status).toBe(200)
-  expect(it.getExecution(retried.body.executionId).retryOf).toBe(running.id)
+  expect((await it.getExecution(retried.body.executionId)).retryOf).toBe(running.id)
   const backfilled = await post('backfill', { scheduleId: 's-fast', from: '2026-03-01T00:00:00Z', to: '2026-03-01T00:30:00Z' })
   expect(backfilled.body.executionIds).toHaveLength(3)
   // Errors say what kind they are.
@@ -158,7 +158,7 @@ test('readOnly is enforced by the server, authorize may refuse, and other sites 
   const ro = await serve({ readOnly: true })
   expect((await ro.get('api/overview')).body).toMatchObject({ readOnly: true, actions: { trigger: false, cancel: false } })
   expect(await ro.post('trigger', { scheduleId: 's-fast' })).toMatchObject({ status: 403, body: { error: { code: 'ERR_READ_ONLY' } } })
-  expect(ro.it.listExecutions({ scheduleId: 's-fast' })).toHaveLength(2)
+  expect(await ro.it.listExecutions({ scheduleId: 's-fast' })).toHaveLength(2)
 
   const asked = []
   const guarded = await serve({ authorize: (req, action) => (asked.push(action), action === 'read' || req.headers['x-role'] === 'admin') })
@@ -188,7 +188,7 @@ describe('safe by default', () => {
     const { it, get, post } = await serve()
     expect((await get('api/overview')).body).toMatchObject({ readOnly: true, actions: { trigger: false, pause: false, backfill: false } })
     expect(await post('trigger', { scheduleId: 's-fast' })).toMatchObject({ status: 403, body: { error: { code: 'ERR_READ_ONLY' } } })
-    expect(it.listExecutions({ scheduleId: 's-fast' })).toHaveLength(2)
+    expect(await it.listExecutions({ scheduleId: 's-fast' })).toHaveLength(2)
     // authorize opens actions to whom it allows; readOnly: false to anyone.
     const guarded = await serve({ authorize: (req) => req.headers['x-role'] === 'admin' })
     expect(await guarded.post('trigger', { scheduleId: 's-fast' })).toMatchObject({ status: 403, body: { error: { code: 'ERR_FORBIDDEN' } } })
@@ -207,7 +207,7 @@ describe('safe by default', () => {
     for (const [method, path, body] of [['GET', '/ops/tickflow/', undefined], ['GET', '/ops/tickflow/api/overview', undefined], ['POST', '/ops/tickflow/api/actions/trigger', { scheduleId: 's-fast' }]]) {
       expect(await raw(method, path, attacker, body)).toMatchObject({ status: 403, body: { error: { code: 'ERR_HOST_NOT_ALLOWED' } } })
     }
-    expect(it.listExecutions({ scheduleId: 's-fast' })).toHaveLength(2)
+    expect(await it.listExecutions({ scheduleId: 's-fast' })).toHaveLength(2)
     // Loopback names and IP addresses cannot be rebound: always allowed.
     expect((await raw('GET', '/ops/tickflow/api/overview', { host: 'localhost' })).status).toBe(200)
     expect((await raw('GET', '/ops/tickflow/api/overview', { host: '[::1]:8080' })).status).toBe(200)

@@ -44,7 +44,7 @@ describe('three boots of one service on one SQLite file', () => {
         await it.start()
         await it.advanceTime(3600000)
         out.runs = runs.length
-        out.history = it.getExecutionHistory('heartbeat').totalCount
+        out.history = (await it.getExecutionHistory('heartbeat')).totalCount
         out.pattern = it.getScheduledWorkflow('heartbeat').scheduleConfig.cronExpression
         await it.stop()
         console.log(JSON.stringify(out))
@@ -96,8 +96,8 @@ describe('one id for one job', () => {
     await it.pauseSchedule(id, 'maintenance')
     const execution = await it.triggerScheduledExecution(id)
     await new Promise((resolve) => setImmediate(resolve))
-    expect(it.getExecution(execution)).toMatchObject({ scheduleId: 'nightly', scheduledWorkflowId: 'nightly', workflowId: 'wf-report', status: 'completed' })
-    expect(it.getExecutionHistory(id).totalCount).toBe(1)
+    expect(await it.getExecution(execution)).toMatchObject({ scheduleId: 'nightly', scheduledWorkflowId: 'nightly', workflowId: 'wf-report', status: 'completed' })
+    expect((await it.getExecutionHistory(id)).totalCount).toBe(1)
   })
 
   test('a config id where a schedule id is meant: NOT_FOUND names the right one', async () => {
@@ -125,7 +125,7 @@ describe('the concise API', () => {
     expect(seen.filter(([name]) => name === 'heartbeat')).toEqual([['heartbeat', '2026-01-05T08:00:00.000Z'], ['heartbeat', '2026-01-05T08:00:05.000Z']])
     // 09:00 Berlin on a Monday; the first attempt fails and is retried a second later.
     expect(seen.filter(([name]) => name === 'report')).toEqual([['report', '2026-01-05T08:00:00.000Z', 1], ['report', '2026-01-05T08:00:00.000Z', 2]])
-    expect(it.listExecutions({ scheduleId: 'report' })[0]).toMatchObject({ status: 'completed', result: { success: true, output: 'sent' } })
+    expect((await it.listExecutions({ scheduleId: 'report' }))[0]).toMatchObject({ status: 'completed', result: { success: true, output: 'sent' } })
     // One process declares an id once; the next boot's same declaration changes nothing
     // (the three-boots test above), and a changed one is an update.
     await expect(it.schedule('heartbeat', '*/10 * * * * *', () => {})).rejects.toMatchObject({ code: 'ERR_DUPLICATE_ID', path: 'id' })
@@ -167,7 +167,7 @@ describe('the concise API', () => {
     await bare.start()
     await bare.advanceTime(10_000)
     // Only the run through the executor: the fire without a handler is skipped, not failed.
-    expect(bare.listExecutions({ scheduleId: 'orphan' }).map((e) => e.status)).toEqual(['completed'])
-    expect(bare.getSkippedOccurrences('orphan').map((s) => [s.reason, s.scheduledTime.getTime() - START.getTime()])).toEqual([['no_handler', 20_000], ['no_handler', 30_000]])
+    expect((await bare.listExecutions({ scheduleId: 'orphan' })).map((e) => e.status)).toEqual(['completed'])
+    expect((await bare.getSkippedOccurrences('orphan')).map((s) => [s.reason, s.scheduledTime.getTime() - START.getTime()])).toEqual([['no_handler', 20_000], ['no_handler', 30_000]])
   })
 })

@@ -30,7 +30,7 @@ test('a panic in a sync export is thrown as an error; the process and the integr
       try { integration._native.injectFault('panic') } catch (err) { message = err.message }
       await integration.createScheduledWorkflow(config('after', '* * * * *'))
       await integration.advanceTime(60_000)
-      const completed = integration.listExecutions({ status: ['completed'] }).length
+      const completed = (await integration.listExecutions({ status: ['completed'] })).length
       await integration.stop()
       console.log(JSON.stringify({ message, completed }))
     })()`)

@@ -68,7 +68,7 @@ test('random arguments to every integration method', async () => {
     await integration.resumeSchedule('s-a').catch(() => {})
     const id = await integration.triggerScheduledExecution('s-a')
     await new Promise((resolve) => setImmediate(resolve))
-    expect(integration.getExecution(id).status).toBe('completed')
+    expect((await integration.getExecution(id)).status).toBe('completed')
   } finally {
     // A failing property must not leave the integration (and Jest) running.
     await integration.stop({ graceMs: 0 })

@@ -37,7 +37,7 @@ describe('huge inputs are refused with a code, not chewed on', () => {
 
   test('10,000-element arrays: accepted where a list makes sense, capped where it does not', async () => {
     const statuses = Array.from({ length: 10_000 }, (_, i) => (i % 2 ? 'completed' : 'failed'))
-    expect(integration.listExecutions({ status: statuses })).toEqual([])
+    expect(await integration.listExecutions({ status: statuses })).toEqual([])
     const cron = new SyncCronEngine()
     const conflicts = cron.detectScheduleConflicts(Array.from({ length: 10_000 }, () => '0 0 1 1 *'), 'UTC', { horizonMs: 86_400_000 })
     expect(Array.isArray(conflicts)).toBe(true)
@@ -109,7 +109,7 @@ test('Dates anywhere in what crosses the boundary come back as Dates; other valu
     expect(seen[0].variables.window.to).toEqual(new Date(2000))
     expect(seen[0].metadata.since).toEqual(new Date('2025-06-01T00:00:00Z'))
     expect(done.result).toEqual({ finishedAt: new Date('2026-01-01T00:00:05Z'), nested: [{ at: new Date(0) }], plain: { n: 1, s: 'x' }, viaToJson: { at: new Date(7) } })
-    const [execution] = integration.listExecutions({ scheduleId: 's-d' })
+    const [execution] = await integration.listExecutions({ scheduleId: 's-d' })
     expect(execution.context.triggerData.requestedAt).toEqual(new Date(42))
     const hidden = new Promise((resolve) => integration.once('workflow.completed', resolve))
     await integration.triggerScheduledExecution('s-d', { hidden: true })

@@ -40,7 +40,7 @@ describe('firing on the schedule', () => {
     })
     expect(iso(first.startedAt)).toBe('2026-01-01T00:05:00.000Z')
     expect(first.signal.aborted).toBe(false)
-    expect(integration.listExecutions({ sortOrder: 'asc' }).map((e) => [e.status, e.result.output])).toEqual([
+    expect((await integration.listExecutions({ sortOrder: 'asc' })).map((e) => [e.status, e.result.output])).toEqual([
       ['completed', { done: 1 }],
       ['completed', { done: 1 }],
       ['completed', { done: 1 }],
@@ -79,11 +79,11 @@ describe('firing on the schedule', () => {
       '2026-01-01T00:04:00.000Z',
     ])
     await integration.advanceTime(10 * 60_000)
-    const times = (id) => integration.listExecutions({ scheduleId: id, sortOrder: 'asc' }).map((e) => iso(e.scheduledTime))
-    expect(times('s-max')).toEqual(['2026-01-01T00:01:00.000Z', '2026-01-01T00:02:00.000Z'])
-    expect(times('s-window')).toEqual(['2026-01-01T00:03:00.000Z', '2026-01-01T00:04:00.000Z'])
+    const times = async (id) => (await integration.listExecutions({ scheduleId: id, sortOrder: 'asc' })).map((e) => iso(e.scheduledTime))
+    expect(await times('s-max')).toEqual(['2026-01-01T00:01:00.000Z', '2026-01-01T00:02:00.000Z'])
+    expect(await times('s-window')).toEqual(['2026-01-01T00:03:00.000Z', '2026-01-01T00:04:00.000Z'])
     expect(events.filter((e) => e.type === 'schedule.expired').map((e) => e.scheduleId).sort()).toEqual(['s-max', 's-window'])
-    expect(integration.getScheduleStatus('s-max').status).toBe('expired')
+    expect((await integration.getScheduleStatus('s-max')).status).toBe('expired')
     expect(integration.getNextExecutionTimes('s-max')).toEqual([])
   })
 
@@ -115,7 +115,7 @@ describe('pause, resume, enable, disable', () => {
     await integration.pauseSchedule('s-p', 'maintenance')
     await integration.advanceTime(2 * 60_000)
     expect(seen).toEqual([])
-    expect(integration.getScheduleStatus('s-p')).toMatchObject({ status: 'paused', pauseNote: 'maintenance' })
+    expect(await integration.getScheduleStatus('s-p')).toMatchObject({ status: 'paused', pauseNote: 'maintenance' })
     await integration.triggerScheduledExecution('s-p', { by: 'ops' })
     expect(seen).toEqual(['manual@2026-01-01T00:02:00.000Z'])
     await tick()
@@ -130,7 +130,7 @@ describe('pause, resume, enable, disable', () => {
       ['disabled', '2026-01-01T00:04:00.000Z'],
       ['disabled', '2026-01-01T00:05:00.000Z'],
     ])
-    expect(integration.getScheduleStatus('s-p').status).toBe('disabled')
+    expect((await integration.getScheduleStatus('s-p')).status).toBe('disabled')
     await integration.enableSchedule('s-p')
     await integration.advanceTime(60_000)
     expect(seen).toEqual(expect.arrayContaining(['scheduled@2026-01-01T00:06:00.000Z']))
@@ -196,11 +196,11 @@ describe('overlap policies (a run takes longer than the interval)', () => {
     expect(runs[1].request.signal.aborted).toBe(true)
     expect(runs[2].request.signal.aborted).toBe(false)
     expect(events.filter((e) => e.type === 'workflow.cancelled').map((e) => e.reason)).toEqual(['cancelOther', 'cancelOther'])
-    expect(integration.getExecution(runs[0].request.executionId).status).toBe('cancelled')
+    expect((await integration.getExecution(runs[0].request.executionId)).status).toBe('cancelled')
     // A late answer from the cancelled run changes nothing.
     runs[0].resolve('late')
     await tick()
-    expect(integration.getExecution(runs[0].request.executionId).status).toBe('cancelled')
+    expect((await integration.getExecution(runs[0].request.executionId)).status).toBe('cancelled')
   })
 })
 
@@ -265,7 +265,7 @@ describe('backfill and concurrency', () => {
     for (let i = 0; i < 3; i++) await integration.triggerScheduledExecution('s-low')
     await integration.triggerScheduledExecution('s-high')
     expect(runs).toHaveLength(2)
-    expect(integration.getSystemMetrics()).toMatchObject({ inFlight: 2, queueDepth: 2 })
+    expect(await integration.getSystemMetrics()).toMatchObject({ inFlight: 2, queueDepth: 2 })
     runs[0].resolve()
     await tick()
     expect(runs.map((r) => r.request.scheduleId)).toEqual(['s-low', 's-low', 's-high'])
@@ -289,7 +289,7 @@ describe('executors that misbehave end in a recorded state', () => {
     await integration.createScheduledWorkflow(config('x', '0 0 1 1 *'))
     const id = await integration.triggerScheduledExecution('s-x')
     await tick()
-    const record = integration.getExecution(id)
+    const record = await integration.getExecution(id)
     expect(record.status).toBe(status)
     expect(record).toMatchObject(expected)
   })
@@ -308,7 +308,7 @@ describe('timeouts, retries, cancel', () => {
     expect(timeout).toMatchObject({ executionId: id, attempt: 1, timeoutMs: 5000 })
     const failed = events.find((e) => e.type === 'workflow.failed')
     expect(failed).toMatchObject({ executionId: id, status: 'timeout', error: { code: 'TIMEOUT', retryable: true } })
-    expect(integration.getExecution(id).status).toBe('timeout')
+    expect((await integration.getExecution(id)).status).toBe('timeout')
   })
 
   test('on the system clock a 500 ms timeout is reported as 500 ms and never ends an attempt early', async () => {
@@ -327,7 +327,7 @@ describe('timeouts, retries, cancel', () => {
       const event = await failed
       expect(event.error).toMatchObject({ code: 'TIMEOUT', message: 'attempt 1 timed out after 500 ms' })
       expect(events.find((e) => e.type === 'workflow.timeout' && e.executionId === id).timeoutMs).toBe(500)
-      const [attempt] = integration.getExecution(id).attempts
+      const [attempt] = (await integration.getExecution(id)).attempts
       expect(attempt.endTime.getTime() - attempt.startTime.getTime()).toBeGreaterThanOrEqual(500)
     }
   })
@@ -364,7 +364,7 @@ describe('timeouts, retries, cancel', () => {
     const retrying = mine.find((e) => e.type === 'workflow.retrying')
     expect(iso(retrying.nextAttemptAt)).toBe('2026-01-01T00:00:01.000Z')
     expect(retrying.error).toMatchObject({ code: 'FLAKY', message: 'try 1', retryable: true })
-    const record = integration.getExecution(id)
+    const record = await integration.getExecution(id)
     expect(record.attempts.map((a) => a.error.message)).toEqual(['try 1', 'try 2', 'try 3', 'try 4'])
     expect(record).toMatchObject({ status: 'failed', retryCount: 3, maxRetries: 3 })
   })
@@ -386,7 +386,7 @@ describe('timeouts, retries, cancel', () => {
     code = 'VALIDATION'
     const second = await integration.triggerScheduledExecution('s-s')
     await tick()
-    expect(integration.getExecution(second)).toMatchObject({ status: 'failed', error: { code: 'VALIDATION', retryable: false } })
+    expect(await integration.getExecution(second)).toMatchObject({ status: 'failed', error: { code: 'VALIDATION', retryable: false } })
   })
 
   test('cancel aborts a running execution; cancelling a finished one is an error; retryExecution starts afresh', async () => {
@@ -400,7 +400,7 @@ describe('timeouts, retries, cancel', () => {
     await expect(integration.cancelScheduledExecution(id)).rejects.toMatchObject({ code: 'ERR_EXECUTION_FINISHED' })
     await expect(integration.cancelScheduledExecution('nope')).rejects.toMatchObject({ code: 'ERR_NOT_FOUND' })
     const again = await integration.retryExecution(id)
-    expect(integration.getExecution(again)).toMatchObject({ triggerType: 'retry', retryOf: id, status: 'running' })
+    expect(await integration.getExecution(again)).toMatchObject({ triggerType: 'retry', retryOf: id, status: 'running' })
     expect(runs[1].request.triggerType).toBe('retry')
   })
 })
@@ -420,27 +420,27 @@ describe('records, history, status and metrics', () => {
       await tick()
     }
     await integration.triggerScheduledExecution('s-other')
-    expect(integration.listExecutions({ scheduleId: 's-h' })).toHaveLength(4)
-    expect(integration.listExecutions({ status: ['failed'] }).map((e) => e.error.code)).toEqual(['NO'])
-    expect(integration.listExecutions({ status: ['running'] }).map((e) => e.scheduleId)).toEqual(['s-other'])
-    const page = integration.listExecutions({ scheduleId: 's-h', sortBy: 'duration', sortOrder: 'asc', limit: 2, offset: 1 })
+    expect(await integration.listExecutions({ scheduleId: 's-h' })).toHaveLength(4)
+    expect((await integration.listExecutions({ status: ['failed'] })).map((e) => e.error.code)).toEqual(['NO'])
+    expect((await integration.listExecutions({ status: ['running'] })).map((e) => e.scheduleId)).toEqual(['s-other'])
+    const page = await integration.listExecutions({ scheduleId: 's-h', sortBy: 'duration', sortOrder: 'asc', limit: 2, offset: 1 })
     expect(page.map((e) => e.duration)).toEqual([200, 300])
-    const history = integration.getExecutionHistory('s-h')
+    const history = await integration.getExecutionHistory('s-h')
     // The failed run's 400 ms counts: an average of successes alone would hide it.
     expect(history).toMatchObject({ totalCount: 4, successCount: 3, failureCount: 1, averageDuration: 250 })
     expect(history.trends.executionCount).toEqual([4])
     expect(history.trends.timestamps.map(iso)).toEqual(['2026-01-01T00:00:00.000Z'])
-    const metrics = integration.getScheduleMetrics('s-h')
+    const metrics = await integration.getScheduleMetrics('s-h')
     expect(metrics).toMatchObject({ totalExecutions: 4, successfulExecutions: 3, failedExecutions: 1, successRate: 0.75, averageExecutionTime: 250, p95ExecutionTime: 400 })
-    expect(integration.getScheduleHealth('s-h')).toMatchObject({ status: 'warning', successRate: 0.75 })
-    const status = integration.getScheduleStatus('s-h')
+    expect(await integration.getScheduleHealth('s-h')).toMatchObject({ status: 'warning', successRate: 0.75 })
+    const status = await integration.getScheduleStatus('s-h')
     expect(status).toMatchObject({ id: 's-h', status: 'active', enabled: true, executionCount: 4, lastExecutionStatus: 'failed', lastError: 'no' })
     expect(iso(status.nextExecution)).toBe('2027-01-01T00:00:00.000Z')
     const wf = await integration.getScheduleWorkflowStatus('s-h')
     expect(wf).toMatchObject({ scheduleId: 's-h', workflowId: 'wf-h', workflowStatus: { id: 'wf-h', status: 'active', executionCount: 4 } })
     expect(wf.lastExecution.status).toBe('failed')
     expect(await integration.getIntegrationMetrics('s-h')).toMatchObject({ totalIntegrations: 4, successfulExecutions: 3, failedExecutions: 1 })
-    const system = integration.getSystemMetrics()
+    const system = await integration.getSystemMetrics()
     expect(system).toMatchObject({ totalSchedules: 2, activeSchedules: 2, totalExecutions: 5, successfulExecutions: 3, failedExecutions: 1, inFlight: 1 })
     expect(system.systemLoad.memory).toBeGreaterThan(0)
     expect(integration.getPerformanceMetrics()).toMatchObject({ schedules: 2, inFlight: 1 })
@@ -450,7 +450,7 @@ describe('records, history, status and metrics', () => {
     const { integration } = await setup(() => 'ok')
     await integration.createScheduledWorkflow(config('l', '* * * * *'))
     await integration.advanceTime(3 * 60_000)
-    expect(integration.getSystemMetrics().triggerLatency).toEqual({ p50: 0, p99: 0, samples: 3 })
+    expect((await integration.getSystemMetrics()).triggerLatency).toEqual({ p50: 0, p99: 0, samples: 3 })
   })
 
   test('configs round-trip; update merges scheduleConfig; delete removes', async () => {
@@ -502,16 +502,16 @@ describe('lifecycle', () => {
     const started = Date.now()
     await integration.stop({ graceMs: 200 })
     expect(Date.now() - started).toBeGreaterThanOrEqual(150)
-    expect(integration.getExecution(quick).status).toBe('completed')
+    expect((await integration.getExecution(quick)).status).toBe('completed')
     // Aborted, and left to run again at the next start (not cancelled: the run is not over).
-    expect(integration.getExecution(slow)).toMatchObject({ status: 'queued', attempts: [{ attempt: 1, counted: false, error: { code: 'INTERRUPTED' } }] })
+    expect(await integration.getExecution(slow)).toMatchObject({ status: 'queued', attempts: [{ attempt: 1, counted: false, error: { code: 'INTERRUPTED' } }] })
     expect(runs[1].request.signal.aborted).toBe(true)
     await integration.start()
     while (runs.length < 3) await tick()
     expect(runs[2].request).toMatchObject({ executionId: slow, attempt: 2, resumed: true })
     runs[2].resolve('resumed')
     await integration.stop({ graceMs: 1000 })
-    expect(integration.getExecution(slow)).toMatchObject({ status: 'completed', result: { output: 'resumed' } })
+    expect(await integration.getExecution(slow)).toMatchObject({ status: 'completed', result: { output: 'resumed' } })
   })
 })
 
@@ -530,7 +530,7 @@ describe('listeners', () => {
     expect(seen).toHaveLength(2)
     expect(errors[0]).toMatchObject({ code: 'ERR_LISTENER' })
     expect(errors[0].message).toMatch(/listener bug/)
-    expect(integration.listExecutions({ status: ['completed'] })).toHaveLength(2)
+    expect(await integration.listExecutions({ status: ['completed'] })).toHaveLength(2)
   })
 
   test('once, off and listenerCount work as on an EventEmitter', async () => {
@@ -593,8 +593,8 @@ describe('bad input', () => {
     const { integration } = await setup(() => 'ok')
     await expect(integration.pauseSchedule('missing')).rejects.toMatchObject({ code: 'ERR_NOT_FOUND' })
     await expect(integration.pauseSchedule(42)).rejects.toMatchObject({ name: 'TypeError', code: 'ERR_INVALID_ARG_TYPE', path: 'scheduleId' })
-    expect(() => integration.getScheduleStatus('missing')).toThrow(/schedule 'missing' not found/)
-    expect(integration.getExecution('missing')).toBeNull()
+    await expect(integration.getScheduleStatus('missing')).rejects.toThrow(/schedule 'missing' not found/)
+    expect(await integration.getExecution('missing')).toBeNull()
     expect(() => integration.getNextExecutionTimes('missing')).toThrow(expect.objectContaining({ code: 'ERR_NOT_FOUND' }))
     await expect(integration.advanceTime(-1)).rejects.toMatchObject({ name: 'RangeError', code: 'ERR_OUT_OF_RANGE', path: 'ms', value: -1 })
     await expect(integration.advanceTime(1.5)).rejects.toMatchObject({ code: 'ERR_OUT_OF_RANGE', value: 1.5 })
@@ -603,7 +603,7 @@ describe('bad input', () => {
     await expect(integration.stop('now')).rejects.toMatchObject({ name: 'TypeError', code: 'ERR_INVALID_ARG_TYPE', path: 'options' })
     expect(integration.getState()).toBe('running')
     await expect(integration.advanceTime('1')).rejects.toMatchObject({ name: 'TypeError' })
-    expectError(() => integration.listExecutions({ limit: -1 }), { name: 'RangeError', code: 'ERR_OUT_OF_RANGE', path: 'filters.limit' })
+    await expect(integration.listExecutions({ limit: -1 })).rejects.toMatchObject({ name: 'RangeError', code: 'ERR_OUT_OF_RANGE', path: 'filters.limit' })
   })
 
   test('constructor options are checked', () => {

@@ -199,7 +199,7 @@ describe('processes and Jest end on their own', () => {
   test('a manual-clock integration that is never stopped holds no handle: node exits', async () => {
     const r = await child(`
       const it = new tickflow.WorkflowScheduleIntegration({ clock: 'manual', store: { type: 'sqlite', path: 'm.db' } })
-      it.schedule('a', '* * * * * *', () => 'ok').then(() => it.start()).then(() => it.advanceTime(5000)).then(() => console.log(it.listExecutions().length))
+      it.schedule('a', '* * * * * *', () => 'ok').then(() => it.start()).then(() => it.advanceTime(5000)).then(() => it.listExecutions()).then((runs) => console.log(runs.length))
     `)
     expect(r.stdout.trim()).toBe('5')
     expect(r.code).toBe(0)

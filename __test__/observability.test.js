@@ -185,9 +185,10 @@ test('without @opentelemetry/api nothing is loaded and executions run as before'
     it.start()
       .then(() => it.schedule('a', '* * * * * *', () => 'done'))
       .then(() => it.advanceTime(2000))
-      .then(() => {
+      .then(() => it.listExecutions())
+      .then((executions) => {
         const loaded = Object.keys(require.cache).filter((f) => f.includes('opentelemetry'))
-        console.log(JSON.stringify({ loaded, runs: it.listExecutions().map((e) => e.status) }))
+        console.log(JSON.stringify({ loaded, runs: executions.map((e) => e.status) }))
         return it.stop()
       })
   `

@@ -56,16 +56,16 @@ test('a schedule the second boot does not declare is skipped no_handler: recorde
     ['cleanup', 'no_handler', '2026-01-05T08:00:20.000Z'],
   ])
   // Not failed: no execution at all.
-  expect(it.listExecutions({ scheduleId: 'cleanup' })).toEqual([])
-  expect(it.getSkippedOccurrences('cleanup').map((s) => s.reason)).toEqual(['no_handler', 'no_handler'])
+  expect(await it.listExecutions({ scheduleId: 'cleanup' })).toEqual([])
+  expect((await it.getSkippedOccurrences('cleanup')).map((s) => s.reason)).toEqual(['no_handler', 'no_handler'])
   expect(await it.metrics()).toContain('tickflow_skipped_fires_total{schedule="cleanup",reason="no_handler"} 2')
-  const health = it.getScheduleHealth('cleanup')
+  const health = await it.getScheduleHealth('cleanup')
   expect(health.status).toBe('warning')
   const issue = health.issues.find((i) => i.type === 'configuration')
   expect(issue.message).toMatch(/^undeclared: schedule\(\) created 'cleanup' on an earlier boot/)
   expect(issue.message).toContain("deleteScheduledWorkflow('cleanup')")
   expect(issue.message).toContain("{ undeclared: 'pause' }")
-  expect(it.getScheduleHealth('report').issues).toEqual([])
+  expect((await it.getScheduleHealth('report')).issues).toEqual([])
   // The dashboard marks it.
   const server = http.createServer(dashboard(it))
   await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve))
@@ -89,13 +89,13 @@ test('a schedule the second boot does not declare is skipped no_handler: recorde
   // The skips are kept in the store, and count again after a restart.
   const third = boot(20_000, { executor: () => 'via executor' })
   await third.initialize()
-  expect(third.getSkippedOccurrences('cleanup').map((s) => [s.reason, s.scheduledTime.toISOString()])).toEqual([
+  expect((await third.getSkippedOccurrences('cleanup')).map((s) => [s.reason, s.scheduledTime.toISOString()])).toEqual([
     ['no_handler', '2026-01-05T08:00:10.000Z'],
     ['no_handler', '2026-01-05T08:00:20.000Z'],
   ])
   expect(await third.metrics()).toContain('tickflow_skipped_fires_total{schedule="cleanup",reason="no_handler"} 2')
   // With an executor every schedule has a handler: nothing is undeclared-skipped.
-  expect(third.getScheduleHealth('cleanup').issues.some((i) => i.type === 'configuration')).toBe(false)
+  expect((await third.getScheduleHealth('cleanup')).issues.some((i) => i.type === 'configuration')).toBe(false)
 })
 
 test("start({ undeclared: 'pause' }) pauses what schedule() made on an earlier boot, nothing else", async () => {
@@ -106,17 +106,17 @@ test("start({ undeclared: 'pause' }) pauses what schedule() made on an earlier b
   it.on('schedule.paused', (e) => paused.push([e.scheduleId, e.note]))
   await it.start({ undeclared: 'pause' })
   expect(paused).toEqual([['cleanup', 'undeclared: schedule() did not declare it in this process']])
-  expect(it.getScheduleStatus('cleanup')).toMatchObject({ status: 'paused', pauseNote: 'undeclared: schedule() did not declare it in this process' })
-  expect(it.getScheduleStatus('report').status).toBe('active')
+  expect(await it.getScheduleStatus('cleanup')).toMatchObject({ status: 'paused', pauseNote: 'undeclared: schedule() did not declare it in this process' })
+  expect((await it.getScheduleStatus('report')).status).toBe('active')
   // createScheduledWorkflow's schedule is not schedule()'s: left as it is.
-  expect(it.getScheduleStatus('s-legacy').status).toBe('active')
+  expect((await it.getScheduleStatus('s-legacy')).status).toBe('active')
   await it.advanceTime(20_000)
-  expect(it.getSkippedOccurrences('cleanup')).toEqual([])
+  expect(await it.getSkippedOccurrences('cleanup')).toEqual([])
   // Paused in the store: the next boot finds it so.
   await it.stop()
   const next = boot(20_000)
   await next.initialize()
-  expect(next.getScheduleStatus('cleanup').status).toBe('paused')
+  expect((await next.getScheduleStatus('cleanup')).status).toBe('paused')
 })
 
 test("start({ undeclared: 'delete' }) deletes what schedule() made on an earlier boot; declaring it again is fine", async () => {

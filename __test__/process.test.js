@@ -84,7 +84,7 @@ test('schedules fire on the real clock and the executor sees each second', async
       // After the stop: a fire due just before the timer may still be on its way to the
       // executor while the timer's callback runs.
       await live.stop()
-      const metrics = live.getSystemMetrics()
+      const metrics = await live.getSystemMetrics()
       console.log(JSON.stringify({ seen, latency: metrics.triggerLatency, completed: metrics.successfulExecutions }))
     })()`)
   expect(r.exitCode).toBe(0)

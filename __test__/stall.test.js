@@ -119,10 +119,10 @@ describe('a run that never ends', () => {
     await it.advanceTime(60_000 + 3 * 60_000 + 5_000)
     const [run] = await it.listExecutions({ scheduleId: 'tick' })
 
-    const lines = renderStatus(it, { paint, source: 'test.db', now: it.now() }).split('\n')
+    const lines = (await renderStatus(it, { paint, source: 'test.db', now: it.now() })).split('\n')
     expect(lines.slice(-2)).toEqual(['', `stalled tick: ${run.id} running for 3m 5s`])
     expect(lines.filter((l) => l.startsWith('stalled'))).toHaveLength(1)
-    const json = statusJson(it)
+    const json = await statusJson(it)
     expect(json.find((s) => s.scheduleId === 'tick')).toMatchObject({ health: 'critical', stalled: [{ executionId: run.id, runningMs: 185_000, severity: 'high' }] })
     expect(json.find((s) => s.scheduleId === 'fine')).toMatchObject({ health: 'healthy', stalled: [] })
 

@@ -38,17 +38,17 @@ test('schedules, their state, executions and counters survive a restart', async 
   await first.integration.pauseSchedule('s-b', 'maintenance')
   await sleep(2500)
   await first.integration.stop()
-  const ran = first.integration.listExecutions({ scheduleId: 's-a' })
+  const ran = await first.integration.listExecutions({ scheduleId: 's-a' })
   expect(ran.length).toBeGreaterThanOrEqual(2)
 
   const second = open(async () => 'again')
   await second.integration.initialize()
   expect(second.integration.getScheduledWorkflows().map((c) => c.id).sort()).toEqual(['a', 'b'])
   expect(second.integration.getScheduledWorkflow('a')).toEqual(first.integration.getScheduledWorkflow('a'))
-  expect(second.integration.getScheduleStatus('s-b')).toMatchObject({ paused: true, pauseNote: 'maintenance' })
-  const runs = second.integration.listExecutions({ scheduleId: 's-a' })
+  expect(await second.integration.getScheduleStatus('s-b')).toMatchObject({ paused: true, pauseNote: 'maintenance' })
+  const runs = await second.integration.listExecutions({ scheduleId: 's-a' })
   expect(runs.map((e) => [e.id, e.status, e.result.output])).toEqual(ran.map((e) => [e.id, 'completed', { echoed: 's-a' }]))
-  expect(second.integration.getScheduleMetrics('s-a')).toMatchObject({ totalExecutions: ran.length, successfulExecutions: ran.length })
+  expect(await second.integration.getScheduleMetrics('s-a')).toMatchObject({ totalExecutions: ran.length, successfulExecutions: ran.length })
   await second.integration.stop()
 })
 
@@ -65,12 +65,12 @@ test('fires missed while every node was down follow the catch-up policy, each dr
   const second = open(async () => 'ok', { misfireThresholdMs: 500 })
   await second.integration.start()
   await sleep(300)
-  const missedBy = (id) =>
-    second.integration.getSkippedOccurrences(id).filter((s) => s.reason === 'misfire' && s.scheduledTime.getTime() > stoppedAt)
+  const missedBy = async (id) =>
+    (await second.integration.getSkippedOccurrences(id)).filter((s) => s.reason === 'misfire' && s.scheduledTime.getTime() > stoppedAt)
   // Four or so seconds passed: 'skip' records each, 'once' runs the last and records the others.
-  expect(missedBy('s-none').length).toBeGreaterThanOrEqual(3)
-  expect(missedBy('s-once').length).toBe(missedBy('s-none').length - 1)
-  const caught = second.integration.listExecutions({ scheduleId: 's-once' }).filter((e) => e.triggerType === 'catchup')
+  expect((await missedBy('s-none')).length).toBeGreaterThanOrEqual(3)
+  expect((await missedBy('s-once')).length).toBe((await missedBy('s-none')).length - 1)
+  const caught = (await second.integration.listExecutions({ scheduleId: 's-once' })).filter((e) => e.triggerType === 'catchup')
   expect(caught).toHaveLength(1)
   await second.integration.stop()
 })
@@ -88,13 +88,13 @@ test('a run its process was killed in runs again on the next node, once, as resu
   const finals = await ended
   expect(requests.filter((r) => r.scheduleId === 'm').map((r) => [r.attempt, r.resumed])).toEqual([[2, true]])
   expect(finals.find((e) => e.scheduleId === 'm')).toMatchObject({ type: 'workflow.completed', result: 'attempt 2' })
-  const [m] = integration.listExecutions({ scheduleId: 'm' })
+  const [m] = await integration.listExecutions({ scheduleId: 'm' })
   expect(m.attempts.map((a) => [a.error && a.error.code, a.counted, a.resumed])).toEqual([['INTERRUPTED', false, undefined], [null, undefined, true]])
   expect(finals.find((e) => e.scheduleId === 'r')).toMatchObject({ type: 'workflow.completed', result: 'attempt 2', attempts: 2 })
   // Retried although retryableErrors lists only NETWORK: the failure was the process's.
   expect(events.find((e) => e.type === 'workflow.retrying')).toMatchObject({ scheduleId: 'r', attempt: 2, error: { code: 'INTERRUPTED' } })
   expect(finals.find((e) => e.scheduleId === 'f')).toMatchObject({ status: 'failed', error: { code: 'INTERRUPTED' } })
-  const [r] = integration.listExecutions({ scheduleId: 'r' })
+  const [r] = await integration.listExecutions({ scheduleId: 'r' })
   expect(r.attempts.map((a) => a.error && a.error.code)).toEqual(['INTERRUPTED', null])
   expect(requests.filter((x) => x.scheduleId === 'r').map((x) => x.resumed)).toEqual([false])
   await integration.stop()
@@ -114,7 +114,7 @@ test('stopping while executions run loses nothing: what did not finish waits in 
   // A node that comes later finds every execution: the finished ones final, the others to run.
   const later = open(async () => 'ran on the next node')
   await later.integration.initialize()
-  const stored = later.integration.listExecutions({ limit: 1000 })
+  const stored = await later.integration.listExecutions({ limit: 1000 })
   expect(stored.map((e) => e.id).sort()).toEqual([...ids].sort())
   const byStatus = {}
   for (const e of stored) byStatus[e.status] = (byStatus[e.status] || 0) + 1
@@ -126,16 +126,16 @@ test('stopping while executions run loses nothing: what did not finish waits in 
   expect(interrupted).toHaveLength(15)
   expect(interrupted.every((e) => e.attempts[0].error.code === 'INTERRUPTED' && e.attempts[0].counted === false)).toBe(true)
   await later.integration.start()
-  const completed = () => later.integration.listExecutions({ limit: 1000 }).filter((e) => e.status === 'completed')
-  for (let i = 0; i < 100 && completed().length < 200; i++) await sleep(100)
-  expect(completed()).toHaveLength(200)
+  const completed = async () => (await later.integration.listExecutions({ limit: 1000 })).filter((e) => e.status === 'completed')
+  for (let i = 0; i < 100 && (await completed()).length < 200; i++) await sleep(100)
+  expect(await completed()).toHaveLength(200)
   await later.integration.stop()
 })
 
 test("a node without a schedule's handler leaves its fires and its work to a node with one; with none alive, fires are skipped no_handler", async () => {
   const until = async (condition, what) => {
-    for (let i = 0; i < 300 && !condition(); i++) await sleep(50)
-    if (!condition()) throw new Error(`timed out waiting for ${what}`)
+    for (let i = 0; i < 300 && !(await condition()); i++) await sleep(50)
+    if (!(await condition())) throw new Error(`timed out waiting for ${what}`)
   }
   const runs = []
   const withHandler = open(undefined)
@@ -147,13 +147,13 @@ test("a node without a schedule's handler leaves its fires and its work to a nod
   // A manual trigger on the node without the handler is run by the node with it.
   const id = await without.integration.triggerScheduledExecution('job')
   await until(() => runs.includes('manual'), 'the manual run')
-  await until(() => without.integration.getExecution(id)?.status === 'completed', 'the manual run to be seen completed')
+  await until(async () => (await without.integration.getExecution(id))?.status === 'completed', 'the manual run to be seen completed')
   // The node without the handler never started an attempt of it.
   expect(without.events.filter((e) => e.type === 'workflow.started')).toEqual([])
   await withHandler.integration.stop()
   // Nobody left with the handler: after its wait, the node without one records the skip.
   await until(() => without.events.some((e) => e.type === 'schedule.skipped' && e.reason === 'no_handler'), 'a no_handler skip')
-  expect(without.integration.getSkippedOccurrences('job').map((s) => s.reason)).toContain('no_handler')
+  expect((await without.integration.getSkippedOccurrences('job')).map((s) => s.reason)).toContain('no_handler')
   expect(without.events.filter((e) => e.type === 'workflow.started')).toEqual([])
   await without.integration.stop()
 })

@@ -43,9 +43,9 @@ test('schedules, their state, executions and counters survive a restart', async 
   await second.integration.initialize()
   expect(second.integration.getScheduledWorkflows().map((c) => c.id).sort()).toEqual(['a', 'b'])
   expect(second.integration.getScheduledWorkflow('a')).toEqual(first.integration.getScheduledWorkflow('a'))
-  expect(second.integration.getScheduleStatus('s-b')).toMatchObject({ paused: true, pauseNote: 'maintenance' })
+  expect(await second.integration.getScheduleStatus('s-b')).toMatchObject({ paused: true, pauseNote: 'maintenance' })
   // listExecutions returns newest first.
-  const runs = second.integration.listExecutions({ scheduleId: 's-a' }).reverse()
+  const runs = (await second.integration.listExecutions({ scheduleId: 's-a' })).reverse()
   expect(runs.map((e) => [e.status, e.result.output])).toEqual([
     ['completed', { echoed: 's-a' }],
     ['completed', { echoed: 's-a' }],
@@ -56,12 +56,12 @@ test('schedules, their state, executions and counters survive a restart', async 
     '2026-01-01T00:02:00.000Z',
     '2026-01-01T00:03:00.000Z',
   ])
-  expect(second.integration.getScheduleMetrics('s-a')).toMatchObject({ totalExecutions: 3, successfulExecutions: 3 })
+  expect(await second.integration.getScheduleMetrics('s-a')).toMatchObject({ totalExecutions: 3, successfulExecutions: 3 })
   // Nothing is made up on restart: the next fire is the next minute.
   await second.integration.start()
   expect(second.events.filter((e) => e.type === 'schedule.triggered')).toEqual([])
   await second.integration.advanceTime(MINUTE)
-  expect(second.integration.listExecutions({ scheduleId: 's-a' })).toHaveLength(4)
+  expect(await second.integration.listExecutions({ scheduleId: 's-a' })).toHaveLength(4)
   await second.integration.stop()
 })
 
@@ -79,9 +79,9 @@ test('fires missed while down follow the catch-up policy, each dropped one recor
   expect(skipped('s-once')).toHaveLength(9)
   expect(skipped('s-none')).toHaveLength(10)
   expect(skipped('s-once').every((e) => e.reason === 'misfire')).toBe(true)
-  const caught = second.integration.listExecutions({ scheduleId: 's-once' })
+  const caught = await second.integration.listExecutions({ scheduleId: 's-once' })
   expect(caught.map((e) => [e.triggerType, e.scheduledTime.toISOString()])).toEqual([['catchup', '2026-01-01T00:10:00.000Z']])
-  const recorded = second.integration.getSkippedOccurrences('s-once')
+  const recorded = await second.integration.getSkippedOccurrences('s-once')
   expect(recorded.map((s) => s.scheduledTime.toISOString())).toEqual(
     Array.from({ length: 9 }, (_, i) => at((i + 1) * MINUTE).toISOString()),
   )
@@ -90,7 +90,7 @@ test('fires missed while down follow the catch-up policy, each dropped one recor
   // The skips are stored too.
   const third = open(file, async () => 'ok', { store: { type: 'sqlite', path: file, readonly: true } })
   await third.integration.initialize()
-  expect(third.integration.getSkippedOccurrences('s-none')).toHaveLength(10)
+  expect(await third.integration.getSkippedOccurrences('s-none')).toHaveLength(10)
 })
 
 test('a run its process was killed in runs again at the next start, once, as resumed; onInterrupt fail retries or fails it', async () => {
@@ -113,7 +113,7 @@ test('a run its process was killed in runs again at the next start, once, as res
   expect(others).toEqual([])
   expect(resumed).toMatchObject({ attempt: 2, resumed: true })
   expect(finals.find((e) => e.scheduleId === 'm')).toMatchObject({ type: 'workflow.completed', result: 'attempt 2' })
-  const [m] = integration.listExecutions({ scheduleId: 'm' })
+  const [m] = await integration.listExecutions({ scheduleId: 'm' })
   expect(m).toMatchObject({ status: 'completed', retryCount: 0 })
   expect(m.attempts).toEqual([
     expect.objectContaining({ attempt: 1, error: expect.objectContaining({ code: 'INTERRUPTED' }), counted: false }),
@@ -126,7 +126,7 @@ test('a run its process was killed in runs again at the next start, once, as res
   expect(retrying).toMatchObject({ scheduleId: 'r', attempt: 2, error: { code: 'INTERRUPTED' } })
   expect(finals.find((e) => e.scheduleId === 'f')).toMatchObject({ status: 'failed', error: { code: 'INTERRUPTED' } })
   expect(requests.filter((r) => r.scheduleId !== 'm').map((r) => [r.scheduleId, r.resumed])).toEqual([['r', false]])
-  const [r] = integration.listExecutions({ scheduleId: 'r' })
+  const [r] = await integration.listExecutions({ scheduleId: 'r' })
   expect(r.attempts.map((a) => a.error && a.error.code)).toEqual(['INTERRUPTED', null])
   await integration.stop()
 }, 20_000)
@@ -164,12 +164,12 @@ test('a run stop() ended after its grace runs again at the next start, once, as 
   const [done] = await ended
   expect(done).toMatchObject({ type: 'workflow.completed', executionId: id, result: 'done', attempts: 2 })
   expect(requests.map((r) => [r.executionId, r.attempt, r.resumed])).toEqual([[id, 2, true]])
-  const record = after.getExecution(id)
+  const record = await after.getExecution(id)
   expect(record.attempts).toEqual([
     expect.objectContaining({ attempt: 1, error: expect.objectContaining({ code: 'INTERRUPTED' }), counted: false }),
     expect.objectContaining({ attempt: 2, error: null, resumed: true }),
   ])
-  expect(after.getExecution(failing)).toMatchObject({ status: 'cancelled', cancelReason: 'stop' })
+  expect(await after.getExecution(failing)).toMatchObject({ status: 'cancelled', cancelReason: 'stop' })
   await after.stop()
 })
 
@@ -182,11 +182,11 @@ test('history retention bounds what the store keeps', async () => {
   await first.integration.stop()
   const second = open(file, async () => 'ok', { store: { type: 'sqlite', path: file, readonly: true } })
   await second.integration.initialize()
-  const kept = second.integration.listExecutions({ scheduleId: 's-a' })
+  const kept = await second.integration.listExecutions({ scheduleId: 's-a' })
   expect(kept.length).toBeLessThanOrEqual(4)
   expect(kept[0].scheduledTime.toISOString()).toBe('2026-01-01T00:08:00.000Z')
   // The counters keep the whole story.
-  expect(second.integration.getScheduleMetrics('s-a').totalExecutions).toBe(8)
+  expect((await second.integration.getScheduleMetrics('s-a')).totalExecutions).toBe(8)
 })
 
 test('a read-only store can be inspected while another integration runs on it', async () => {
@@ -343,7 +343,7 @@ test('stopping while executions run and the store writes loses nothing', async (
   expect(events).toBeGreaterThan(0)
   const reader = new WorkflowScheduleIntegration({ executor, store: { type: 'sqlite', path: file, readonly: true } })
   await reader.initialize()
-  const stored = reader.listExecutions({ limit: 1000 })
+  const stored = await reader.listExecutions({ limit: 1000 })
   expect(stored.map((e) => e.id).sort()).toEqual([...ids].sort())
   const byStatus = {}
   for (const e of stored) byStatus[e.status] = (byStatus[e.status] || 0) + 1
@@ -363,6 +363,6 @@ test('stopping while executions run and the store writes loses nothing', async (
   await done
   await next.stop()
   expect(new Set(ran).size).toBe(165)
-  const final = next.listExecutions({ limit: 1000 })
+  const final = await next.listExecutions({ limit: 1000 })
   expect(final.filter((e) => e.status === 'completed')).toHaveLength(200)
 })

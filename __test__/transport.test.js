@@ -91,14 +91,14 @@ test('every event arrives once, in order, and every answer reaches its own execu
     }
     if (end.type === 'workflow.failed') finals.failed++
     for (const e of list) expect(e.timestamp).toBeInstanceOf(Date)
-    const record = integration.getExecution(id)
+    const record = await integration.getExecution(id)
     expect(record.status).toBe(end.type === 'workflow.completed' ? 'completed' : end.type === 'workflow.failed' ? 'failed' : 'cancelled')
   }
   // Every executor call was one started event, and the other way round.
   const started = events.filter((e) => e.type === 'workflow.started').map((e) => `${e.executionId}#${e.attempt}`)
   expect([...started].sort()).toEqual([...calls].sort())
   expect(new Set(calls).size).toBe(calls.length)
-  const metrics = integration.getSystemMetrics()
+  const metrics = await integration.getSystemMetrics()
   expect(metrics.successfulExecutions).toBe(finals.completed)
   // Retries happened, and the blocked seconds were fired (every second of each schedule).
   expect(events.some((e) => e.type === 'workflow.retrying')).toBe(true)

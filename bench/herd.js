@@ -47,7 +47,7 @@ async function herd({ library, schedules, creationBudgetMs, capMs }) {
   if (Date.now() >= due - 200) throw new Error('creating the herd ran into its due instant')
   expected = created
   await Promise.race([done, sleep(due + capMs - Date.now())])
-  const engine = scheduler.integration ? scheduler.integration.getSystemMetrics().triggerLatency : null
+  const engine = scheduler.integration ? (await scheduler.integration.getSystemMetrics()).triggerLatency : null
   return {
     created,
     stoppedBy,

@@ -38,7 +38,7 @@ async function everySecond({ library, schedules, seconds }) {
   sleep(windowEnd + GRACE_MS - Date.now()).then(finish)
   await finished
   // tickflow also says how late fires were dispatched inside the engine (all fires).
-  const engine = scheduler.integration ? scheduler.integration.getSystemMetrics().triggerLatency : null
+  const engine = scheduler.integration ? (await scheduler.integration.getSystemMetrics()).triggerLatency : null
   const expected = created * seconds
   const sorted = latencies.slice().sort((a, b) => a - b)
   // Fires that never came count as later than any that did.

@@ -41,7 +41,7 @@ async function main() {
   console.log(`Running for ${SECONDS} s; next heartbeat runs: ${integration.getNextExecutionTimes('every-2s', 3).map(clock).join(', ')}\n`)
   await new Promise((resolve) => setTimeout(resolve, SECONDS * 1000))
   await integration.stop()
-  const m = integration.getSystemMetrics()
+  const m = await integration.getSystemMetrics()
   console.log(`\n${runs} executor calls; ${m.successfulExecutions} completed, ${m.failedExecutions} failed; trigger latency p50 ${m.triggerLatency.p50.toFixed(2)} ms, p99 ${m.triggerLatency.p99.toFixed(2)} ms`)
 }
 

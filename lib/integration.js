@@ -758,18 +758,18 @@ class WorkflowScheduleIntegration extends EventEmitter {
     return await this._change((n) => n.backfill(scheduleId, fromText, toText))
   }
 
-  getExecution(executionId) {
+  async getExecution(executionId) {
     checkId(executionId, 'executionId')
     return this._read((n) => n.execution(executionId))
   }
 
-  listExecutions(filters) {
+  async listExecutions(filters) {
     if (filters !== undefined) checkObject(filters, 'filters')
     const json = optionalJson(filters, 'filters')
     return this._read((n) => n.list(json))
   }
 
-  getExecutionHistory(scheduleId, filters) {
+  async getExecutionHistory(scheduleId, filters) {
     checkId(scheduleId, 'scheduleId')
     if (filters !== undefined) checkObject(filters, 'filters')
     const json = optionalJson(filters, 'filters')
@@ -777,7 +777,7 @@ class WorkflowScheduleIntegration extends EventEmitter {
   }
 
   /** Due occurrences that did not run, oldest first: `{ scheduleId, scheduledTime, reason, recordedAt }`. */
-  getSkippedOccurrences(scheduleId) {
+  async getSkippedOccurrences(scheduleId) {
     checkId(scheduleId, 'scheduleId')
     return this._read((n) => n.scheduleReport('skipped', scheduleId))
   }
@@ -812,22 +812,22 @@ class WorkflowScheduleIntegration extends EventEmitter {
     return this._read((n) => n.scheduleReport('workflowStatus', scheduleId))
   }
 
-  getScheduleStatus(scheduleId) {
+  async getScheduleStatus(scheduleId) {
     checkId(scheduleId, 'scheduleId')
     return this._read((n) => n.scheduleReport('status', scheduleId))
   }
 
-  getScheduleHealth(scheduleId) {
+  async getScheduleHealth(scheduleId) {
     checkId(scheduleId, 'scheduleId')
     return this._read((n) => n.scheduleReport('health', scheduleId))
   }
 
-  getScheduleMetrics(scheduleId) {
+  async getScheduleMetrics(scheduleId) {
     checkId(scheduleId, 'scheduleId')
     return this._read((n) => n.scheduleReport('metrics', scheduleId))
   }
 
-  getSystemMetrics() {
+  async getSystemMetrics() {
     const metrics = this._read((n) => n.systemMetrics())
     const { rss, heapUsed } = process.memoryUsage()
     metrics.systemLoad.memory = rss

@@ -37,7 +37,7 @@ async function history(argv, { out }) {
   const integration = await openForReading(db, options.store)
   try {
     const running = isRunning(db, options.store)
-    out.write(`${renderHistory(integration, positionals.scheduleId, { paint: colours(out), count, source: sourceLabel(db, options.store), running })}\n`)
+    out.write(`${await renderHistory(integration, positionals.scheduleId, { paint: colours(out), count, source: sourceLabel(db, options.store), running })}\n`)
   } finally {
     // A cluster's reader leaves it at once instead of waiting to be written off.
     await integration.stop()
@@ -46,14 +46,14 @@ async function history(argv, { out }) {
 }
 
 /** The header line and execution table of one schedule; a RuntimeError if it is unknown. */
-function renderHistory(integration, scheduleId, { paint, count, source, now = new Date(), timeZone, running = null }) {
+async function renderHistory(integration, scheduleId, { paint, count, source, now = new Date(), timeZone, running = null }) {
   const configs = integration.getScheduledWorkflows()
   const config = configs.find((c) => c.scheduleId === scheduleId || c.id === scheduleId)
   if (config === undefined) {
     const known = configs.map((c) => c.scheduleId).join(', ')
     throw new RuntimeError(`no schedule '${scheduleId}' in ${source}`, { hint: known ? `it has: ${known}` : 'it has no schedules' })
   }
-  const s = integration.getScheduleStatus(config.scheduleId)
+  const s = await integration.getScheduleStatus(config.scheduleId)
   const m = s.metrics
   const zone = timeZone || Intl.DateTimeFormat().resolvedOptions().timeZone
   const facts = [
@@ -64,7 +64,7 @@ function renderHistory(integration, scheduleId, { paint, count, source, now = ne
     `avg duration ${m.successfulExecutions > 0 ? formatDuration(m.averageExecutionTime) : '-'}`,
     `${m.totalExecutions} runs`,
   ]
-  const executions = integration.listExecutions({ scheduleId: config.scheduleId, sortBy: 'scheduledTime', sortOrder: 'desc', limit: count })
+  const executions = await integration.listExecutions({ scheduleId: config.scheduleId, sortBy: 'scheduledTime', sortOrder: 'desc', limit: count })
   const rows = executions.map((e) => [
     formatLocal(e.scheduledTime, zone) || e.scheduledTime.toISOString(),
     e.triggerType,

@@ -112,7 +112,7 @@ async function run(argv, { out }) {
     out.on('error', () => stop.request('output closed'))
     const why = await stop.requested
     stop.release()
-    out.write(paint.dim(`\n${stoppingMessage(why, forMs, graceMs, integration.getSystemMetrics().inFlight)}\n`))
+    out.write(paint.dim(`\n${stoppingMessage(why, forMs, graceMs, (await integration.getSystemMetrics()).inFlight)}\n`))
     await stopGracefully(integration, executor, graceMs)
     out.write(`\n${tally.render(paint, Date.now() - started)}\n`)
     return 0

@@ -44,8 +44,8 @@ async function status(argv, { out }) {
     const running = isRunning(db, options.store)
     try {
       return options.json
-        ? `${JSON.stringify(statusJson(integration, { running }), null, 2)}\n`
-        : `${renderStatus(integration, { paint: colours(out), source: sourceLabel(db, options.store), running })}\n`
+        ? `${JSON.stringify(await statusJson(integration, { running }), null, 2)}\n`
+        : `${await renderStatus(integration, { paint: colours(out), source: sourceLabel(db, options.store), running })}\n`
     } finally {
       await integration.stop()
     }
@@ -78,12 +78,13 @@ async function status(argv, { out }) {
 }
 
 /** What the table shows, as data. */
-function statusJson(integration, { running = null } = {}) {
-  return integration.getScheduledWorkflows().map((config) => {
-    const s = integration.getScheduleStatus(config.scheduleId)
+async function statusJson(integration, { running = null } = {}) {
+  const rows = []
+  for (const config of integration.getScheduledWorkflows()) {
+    const s = await integration.getScheduleStatus(config.scheduleId)
     const m = s.metrics
     const nextRun = running === false ? null : nextRunOf(integration, config.scheduleId, s)
-    return {
+    rows.push({
       scheduleId: config.scheduleId,
       cron: config.scheduleConfig.cronExpression,
       timezone: config.scheduleConfig.timezone,
@@ -98,8 +99,9 @@ function statusJson(integration, { running = null } = {}) {
       averageDurationMs: m.totalExecutions > 0 ? m.averageExecutionTime : null,
       health: s.health.status,
       stalled: stalledRuns(s),
-    }
-  })
+    })
+  }
+  return rows
 }
 
 /** The runs a schedule's health names as stalled: `{ executionId, runningMs, severity }`. */
@@ -134,18 +136,19 @@ function nextRunText(integration, scheduleId, status, { running, now }) {
 }
 
 /** The status table of every schedule `integration` holds. */
-function renderStatus(integration, { paint, source, now = new Date(), running = null }) {
+async function renderStatus(integration, { paint, source, now = new Date(), running = null }) {
   const configs = integration.getScheduledWorkflows()
   if (configs.length === 0) return `no schedules in ${source}`
   const stalled = []
-  const rows = configs.map((config) => {
-    const s = integration.getScheduleStatus(config.scheduleId)
+  const rows = []
+  for (const config of configs) {
+    const s = await integration.getScheduleStatus(config.scheduleId)
     for (const run of stalledRuns(s)) {
       const mark = run.severity === 'high' ? paint.red('stalled') : paint.yellow('stalled')
       stalled.push(`${mark} ${config.scheduleId}: ${run.executionId} running for ${formatDuration(run.runningMs)}`)
     }
     const m = s.metrics
-    return [
+    rows.push([
       config.scheduleId,
       config.scheduleConfig.cronExpression,
       statusColour(paint, s.status),
@@ -155,8 +158,8 @@ function renderStatus(integration, { paint, source, now = new Date(), running = 
       String(m.totalExecutions),
       m.totalExecutions > 0 ? percent(m.successRate * 100) : '-',
       m.successfulExecutions > 0 ? formatDuration(m.averageExecutionTime) : '-',
-    ]
-  })
+    ])
+  }
   const headers = ['schedule', 'cron', 'state', 'next run', 'last run', 'last status', 'runs', 'success', 'avg duration']
   const notes = stalled.length > 0 ? `\n\n${stalled.join('\n')}` : ''
   const idle = running === false ? paint.yellow(" (not running: nothing fires until 'tickflow run' holds it)") : ''

@@ -161,14 +161,14 @@ async function schedule(integration, params) {
     schedule: row,
     config: integration.getScheduledWorkflow(row.configId),
     upcoming: integration.getNextExecutionTimes(scheduleId, 10).map((at) => ({ at: iso(at), ...inZone(at, zone), dst: dstMark(at, zone) })),
-    history: integration.listExecutions({ scheduleId, limit: 50 }).map(executionJson),
-    skipped: integration.getSkippedOccurrences(scheduleId).slice(-50).reverse().map((s) => ({ scheduledTime: iso(s.scheduledTime), reason: s.reason, recordedAt: iso(s.recordedAt) })),
+    history: (await integration.listExecutions({ scheduleId, limit: 50 })).map(executionJson),
+    skipped: (await integration.getSkippedOccurrences(scheduleId)).slice(-50).reverse().map((s) => ({ scheduledTime: iso(s.scheduledTime), reason: s.reason, recordedAt: iso(s.recordedAt) })),
     // Read from the engine's own histogram, not from the whole exposition.
     lateness: integration._lateness(scheduleId),
   }
 }
 
-function executions(integration, params) {
+async function executions(integration, params) {
   const filters = {}
   const scheduleId = params.get('scheduleId')
   if (scheduleId) filters.scheduleId = scheduleId
@@ -176,7 +176,7 @@ function executions(integration, params) {
   if (status) filters.status = status.split(',').filter(Boolean)
   const limit = Math.min(Math.max(Number(params.get('limit')) || 50, 1), 500)
   const offset = Math.max(Number(params.get('offset')) || 0, 0)
-  const all = integration.listExecutions({ ...filters, limit: 10_000 })
+  const all = await integration.listExecutions({ ...filters, limit: 10_000 })
   return { executions: all.slice(offset, offset + limit).map(executionJson), total: all.length }
 }
 

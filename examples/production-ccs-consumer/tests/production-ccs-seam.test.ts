@@ -127,7 +127,7 @@ describe("production-ccs's WorkflowExecutor outcomes through fromWorkflowExecuto
     expect(executor.getActiveExecutions()).toEqual([]);
     expect(pccsRuns[0]!.status).toBe('cancelled');
     await cancelled;
-    expect(integration.getExecution(id)?.status).toBe(ExecutionStatus.CANCELLED);
+    expect((await integration.getExecution(id))?.status).toBe(ExecutionStatus.CANCELLED);
   });
 });
 

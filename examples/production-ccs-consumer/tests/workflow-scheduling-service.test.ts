@@ -89,7 +89,7 @@ describe('WorkflowSchedulingService on tickflow', () => {
     expect(status.scheduleStatus.status).toBe(ScheduleState.ACTIVE);
     expect(status.scheduleStatus.lastExecutionStatus).toBe(ExecutionStatus.COMPLETED);
     expect(status.nextExecution).toEqual(new Date('2026-01-02T08:00:00Z'));
-    expect(service.getHistory('report-9am')).toMatchObject({ totalCount: 1, successCount: 1, failureCount: 0 });
+    expect(await service.getHistory('report-9am')).toMatchObject({ totalCount: 1, successCount: 1, failureCount: 0 });
     expect(service.log.map((l) => l.event)).toEqual(['schedule.triggered', 'workflow.completed']);
     expect(service.log[0]!.detail).toBe(`scheduled by ${TriggerSource.SCHEDULE}`);
   });
@@ -117,7 +117,7 @@ describe('WorkflowSchedulingService on tickflow', () => {
       'attempt 3 after DEVICE_OFFLINE',
     ]);
 
-    const [execution] = service.integration.listExecutions({ scheduleId: 'hourly' });
+    const [execution] = await service.integration.listExecutions({ scheduleId: 'hourly' });
     expect(execution!.status).toBe(ExecutionStatus.FAILED);
     expect(execution!.attempts!.map((a) => a.error?.code)).toEqual(['DEVICE_OFFLINE', 'DEVICE_OFFLINE', 'DEVICE_OFFLINE']);
     expect((await service.getStatus('hourly')).scheduleStatus.lastError).toBe('device did not answer');
@@ -132,7 +132,7 @@ describe('WorkflowSchedulingService on tickflow', () => {
     const executionId = await service.runNow('on-demand', 'requested by ops');
     expect((await completed).executionId).toBe(executionId);
     expect(service.log[0]!.detail).toBe(`manual by ${TriggerSource.MANUAL}`);
-    expect(service.integration.getExecution(executionId)).toMatchObject({ status: ExecutionStatus.COMPLETED, triggerType: 'manual' });
+    expect(await service.integration.getExecution(executionId)).toMatchObject({ status: ExecutionStatus.COMPLETED, triggerType: 'manual' });
   });
 
   it('refuses a bad cron pattern, naming the field', async () => {

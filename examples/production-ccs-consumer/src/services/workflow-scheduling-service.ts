@@ -139,7 +139,7 @@ export class WorkflowSchedulingService {
     return this.integration.getScheduleWorkflowStatus(scheduleId);
   }
 
-  getHistory(scheduleId: string): ExecutionHistory {
+  getHistory(scheduleId: string): Promise<ExecutionHistory> {
     return this.integration.getExecutionHistory(scheduleId);
   }
 

@@ -117,10 +117,7 @@ export function scheduledWorkflows(integration: tickflow.WorkflowScheduleIntegra
   return x;
 }
 
-/**
- * The status and history reads. production-ccs's are async and its code awaits them;
- * tickflow's are sync, and `await` of a plain value is fine.
- */
+/** The status and history reads: Promises in production-ccs and in tickflow alike. */
 export async function executionHistory(
   integration: tickflow.WorkflowScheduleIntegration,
   scheduleId: string
