@@ -157,7 +157,11 @@ impl NativeIntegration {
     pub fn create<'env>(&self, env: &'env Env, config: String) -> Answer<'env, String> {
         let config = to_js(env, parse_json(&config, "config"))?;
         let ids = config_ids(&config);
-        self.change(env, move |e| e.config_scope(ids, false), move |e| e.create(config))
+        self.change(
+            env,
+            move |e| e.config_scope(ids, false),
+            move |e| e.create(config),
+        )
     }
 
     /// Creates the scheduled workflow or makes it exactly `config` (JSON): returns

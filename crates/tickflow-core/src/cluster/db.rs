@@ -275,7 +275,11 @@ impl Db {
     }
 
     /// `tail`, giving up at `deadline`.
-    pub fn tail_until(&self, deadline: Instant, xmin: Option<String>) -> Result<Tail, ClusterError> {
+    pub fn tail_until(
+        &self,
+        deadline: Instant,
+        xmin: Option<String>,
+    ) -> Result<Tail, ClusterError> {
         let pool = self.pool.clone();
         let q = self.q.clone();
         // This node's own writes are in its engine already.
@@ -467,9 +471,10 @@ impl Db {
                         executions,
                         reply,
                     } => {
-                        let read = tokio::time::timeout_at(at, load(&tx, &q, &schedules, &executions))
-                            .await
-                            .unwrap_or(Err(ClusterError::Timeout(ms)));
+                        let read =
+                            tokio::time::timeout_at(at, load(&tx, &q, &schedules, &executions))
+                                .await
+                                .unwrap_or(Err(ClusterError::Timeout(ms)));
                         let failed = read.is_err();
                         let _ = reply.send(read);
                         if failed {
@@ -544,8 +549,7 @@ impl Tx {
         &self,
         rx: std::sync::mpsc::Receiver<Result<T, ClusterError>>,
     ) -> Result<T, ClusterError> {
-        let wait =
-            self.deadline.saturating_duration_since(Instant::now()) + Duration::from_secs(1);
+        let wait = self.deadline.saturating_duration_since(Instant::now()) + Duration::from_secs(1);
         rx.recv_timeout(wait).map_err(|_| gone())?
     }
 

@@ -17,8 +17,8 @@ use serde_json::Value;
 
 use super::core::{Engine, Lifecycle, Message};
 use super::driver::Shared;
-use super::operation::{failed, locked, reload};
 use super::execution::{Execution, ExecutionStatus};
+use super::operation::{failed, locked, reload};
 use super::persist::Journal;
 use super::run::Outcome;
 use super::timers::Timer;
@@ -174,7 +174,10 @@ impl Engine {
         };
         // A second run refused, a row another session held too long: no outage; the
         // operation is taken back (or tried again), nothing more.
-        let busy = matches!(e, ClusterError::Duplicate { .. } | ClusterError::LockTimeout(_));
+        let busy = matches!(
+            e,
+            ClusterError::Duplicate { .. } | ClusterError::LockTimeout(_)
+        );
         if !busy && !std::mem::replace(&mut link.failing, true) {
             let text = format!("{e}; tickflow retries until it works again (reported once)");
             self.report_error(e.code(), &text);

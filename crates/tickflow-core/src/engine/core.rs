@@ -1031,7 +1031,11 @@ impl Engine {
             let spec = self.parse(&config).map_err(|e| at_index(e, i))?;
             let id = spec.fragments.config_id.to_string();
             let text = stored_text(config, &spec);
-            match self.by_config_id.get(&*id).and_then(|i| self.schedule_at(*i)) {
+            match self
+                .by_config_id
+                .get(&*id)
+                .and_then(|i| self.schedule_at(*i))
+            {
                 None => out.created.push(id),
                 Some(current) if current.config == text => out.unchanged.push(id),
                 Some(_) => out.updated.push(id),

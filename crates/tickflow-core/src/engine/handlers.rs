@@ -80,7 +80,8 @@ impl Engine {
         if self.handles(id) {
             return None;
         }
-        let declared_before = s.config_value()["scheduleConfig"]["createdBy"] == DECLARED_BY_SCHEDULE;
+        let declared_before =
+            s.config_value()["scheduleConfig"]["createdBy"] == DECLARED_BY_SCHEDULE;
         let message = if declared_before {
             format!(
                 "undeclared: schedule() created '{id}' on an earlier boot and this process has not declared it, so its fires are skipped (no_handler); declare it again, delete it with deleteScheduledWorkflow('{id}'), or start with {{ undeclared: 'pause' }} or {{ undeclared: 'delete' }}"

@@ -6,9 +6,9 @@ use std::fmt::Write;
 
 use chrono::{DateTime, Utc};
 
-use super::stall::running_since;
 use super::core::{Engine, Schedule, Stats};
 use super::execution::ExecutionStatus;
+use super::stall::running_since;
 
 /// Upper bounds of the execution-duration buckets, in seconds.
 pub const DURATION_BUCKETS: [f64; 16] = [
@@ -205,7 +205,12 @@ impl Engine {
                 // At least one row per call, so that a family's header is written once.
                 while x.pos < x.ids.len() {
                     if let Some(s) = self.schedule(&x.ids[x.pos]) {
-                        render_family(&mut out, x.family, Some(&x.ids[x.pos]), &self.sample(s, now));
+                        render_family(
+                            &mut out,
+                            x.family,
+                            Some(&x.ids[x.pos]),
+                            &self.sample(s, now),
+                        );
                     }
                     x.pos += 1;
                     if out.len() >= max_bytes {

@@ -107,7 +107,10 @@ pub(crate) fn locked<R>(
         }
         drop(e);
         if Instant::now() >= deadline {
-            return Err(failed(shared, ClusterError::Timeout(db.timeout().as_millis() as u64)));
+            return Err(failed(
+                shared,
+                ClusterError::Timeout(db.timeout().as_millis() as u64),
+            ));
         }
         // Another operation of this node committed these rows and is about to say so.
         std::thread::sleep(Duration::from_millis(1));
@@ -131,8 +134,12 @@ pub(crate) fn locked<R>(
         let (result, uncommitted) = e.run_operation(&locked, op);
         if let Some(u) = &uncommitted {
             // What it touched beyond its rows (rare) is marked too.
-            let extra: Vec<String> =
-                u.touched.iter().filter(|id| !marks.ids.contains(id)).cloned().collect();
+            let extra: Vec<String> = u
+                .touched
+                .iter()
+                .filter(|id| !marks.ids.contains(id))
+                .cloned()
+                .collect();
             e.mark_ids(&extra);
             marks.ids.extend(extra);
         }

@@ -235,12 +235,21 @@ fn a_schedule_without_a_handler_is_skipped_no_handler_and_refuses_manual_runs() 
             format!("skipped:no_handler@{}", ms("2026-01-01T00:30:00Z")),
         ]
     );
-    assert_eq!(e.trigger("s-a", Value::Null).unwrap_err().code(), "ERR_NO_HANDLER");
+    assert_eq!(
+        e.trigger("s-a", Value::Null).unwrap_err().code(),
+        "ERR_NO_HANDLER"
+    );
     let (from, to) = (at("2026-01-01T00:00:00Z"), at("2026-01-01T00:30:00Z"));
-    assert_eq!(e.backfill("s-a", from, to).unwrap_err().code(), "ERR_NO_HANDLER");
+    assert_eq!(
+        e.backfill("s-a", from, to).unwrap_err().code(),
+        "ERR_NO_HANDLER"
+    );
     let health = e.schedule_health("s-a").unwrap();
     assert_eq!(health["status"], "warning");
-    assert!(health["issues"][1]["message"].as_str().unwrap().starts_with("no handler"));
+    assert!(health["issues"][1]["message"]
+        .as_str()
+        .unwrap()
+        .starts_with("no handler"));
     let text = e.prometheus(true);
     assert!(text.contains("tickflow_skipped_fires_total{schedule=\"s-a\",reason=\"no_handler\"} 3"));
     // Declared: it runs again, and its health has no such issue.
