@@ -81,7 +81,7 @@ test('SIGKILL at random moments loses no occurrence, no execution and no count',
     }
 
     for (const schedule of records.schedules) {
-      const created = Number(lines.find(([kind, id]) => kind === 'created' && id === schedule.id)[2])
+      const [, , before, after] = lines.find(([kind, id]) => kind === 'created' && id === schedule.id).map(Number)
       const runs = executions.filter(
         (e) => e.scheduleId === schedule.id && (e.triggerType === 'scheduled' || e.triggerType === 'catchup'),
       )
@@ -91,8 +91,12 @@ test('SIGKILL at random moments loses no occurrence, no execution and no count',
       ].sort((a, b) => a - b)
       // Each occurrence handled once: never both run and skipped, never run twice.
       expect(new Set(handled).size).toBe(handled.length)
-      // And none missing: every whole second from creation to the last handled one.
-      const first = Math.floor(created / 1000) * 1000 + 1000
+      // And none missing: every whole second from creation to the last handled one. The
+      // creation instant lies between the times read before and after the call.
+      const firstSecondAfter = (ms) => Math.floor(ms / 1000) * 1000 + 1000
+      const first = handled[0]
+      expect(first).toBeGreaterThanOrEqual(firstSecondAfter(before))
+      expect(first).toBeLessThanOrEqual(firstSecondAfter(after))
       const lastHandled = handled[handled.length - 1]
       const expected = []
       for (let t = first; t <= lastHandled; t += 1000) expected.push(t)
