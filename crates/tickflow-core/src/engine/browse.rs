@@ -259,8 +259,7 @@ impl Engine {
         // No handler here: its fires are skipped (no_handler). Undeclared: schedule() made
         // it on an earlier boot and this process has not declared it.
         let handled = self.handles(&ids.schedule_id);
-        let undeclared = !handled
-            && s.config_value()["scheduleConfig"]["createdBy"] == super::DECLARED_BY_SCHEDULE;
+        let undeclared = !handled && super::handlers::declared_by_schedule(s);
         json!({
             "scheduleId": &*ids.schedule_id,
             "configId": &*ids.config_id,

@@ -80,9 +80,7 @@ impl Engine {
         if self.handles(id) {
             return None;
         }
-        let declared_before =
-            s.config_value()["scheduleConfig"]["createdBy"] == DECLARED_BY_SCHEDULE;
-        let message = if declared_before {
+        let message = if declared_by_schedule(s) {
             format!(
                 "undeclared: schedule() created '{id}' on an earlier boot and this process has not declared it, so its fires are skipped (no_handler); declare it again, delete it with deleteScheduledWorkflow('{id}'), or start with {{ undeclared: 'pause' }} or {{ undeclared: 'delete' }}"
             )
@@ -98,4 +96,10 @@ impl Engine {
             "timestamp": date_json(self.now()),
         }))
     }
+}
+
+/// Whether `schedule()` made this schedule (its config carries the marker): one that this
+/// process has not declared is then undeclared rather than simply without a handler.
+pub(crate) fn declared_by_schedule(s: &Schedule) -> bool {
+    s.config_value()["scheduleConfig"]["createdBy"] == DECLARED_BY_SCHEDULE
 }

@@ -581,15 +581,13 @@ impl From<StoreError> for EngineError {
     }
 }
 
+/// A stored skip reason as one of the engine's own (`SKIP_REASONS`), or "unknown".
 pub(crate) fn skip_reason(reason: &str) -> &'static str {
-    match reason {
-        "overlap" => "overlap",
-        "misfire" => "misfire",
-        "dst" => "dst",
-        "disabled" => "disabled",
-        "no_handler" => "no_handler",
-        _ => "unknown",
-    }
+    super::metrics::SKIP_REASONS
+        .iter()
+        .find(|r| **r == reason)
+        .copied()
+        .unwrap_or("unknown")
 }
 
 fn ms(at: DateTime<Utc>) -> i64 {
