@@ -288,25 +288,22 @@ impl SqliteStore {
 
     /// These schedules as last committed, with their executions and skips.
     fn read_schedules(&mut self, ids: &[String]) -> rusqlite::Result<Snapshot> {
+        let schedules = format!("{SCHEDULE_COLUMNS} WHERE schedule_id = ?1");
+        let executions = format!("{EXECUTION_COLUMNS} WHERE schedule_id = ?1 ORDER BY seq");
+        let skips = format!("{SKIP_COLUMNS} WHERE schedule_id = ?1 ORDER BY scheduled_ms");
         let mut snapshot = Snapshot::default();
         for id in ids {
-            let mut q = self
-                .conn
-                .prepare_cached(&format!("{SCHEDULE_COLUMNS} WHERE schedule_id = ?1"))?;
+            let mut q = self.conn.prepare_cached(&schedules)?;
             snapshot.schedules.extend(
                 q.query_map([id], schedule_row)?
                     .collect::<rusqlite::Result<Vec<_>>>()?,
             );
-            let mut q = self.conn.prepare_cached(&format!(
-                "{EXECUTION_COLUMNS} WHERE schedule_id = ?1 ORDER BY seq"
-            ))?;
+            let mut q = self.conn.prepare_cached(&executions)?;
             snapshot.executions.extend(
                 q.query_map([id], execution_row)?
                     .collect::<rusqlite::Result<Vec<_>>>()?,
             );
-            let mut q = self.conn.prepare_cached(&format!(
-                "{SKIP_COLUMNS} WHERE schedule_id = ?1 ORDER BY scheduled_ms"
-            ))?;
+            let mut q = self.conn.prepare_cached(&skips)?;
             snapshot.skips.extend(
                 q.query_map([id], skip_row)?
                     .collect::<rusqlite::Result<Vec<_>>>()?,
