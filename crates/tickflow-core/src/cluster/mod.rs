@@ -11,11 +11,13 @@ mod connect;
 mod db;
 mod schema;
 mod session;
+mod tx;
 
 pub use connect::redact;
-pub use db::{Db, Locked, Scope, Tail, Tx, VersionedRow, ID_BLOCK};
+pub use db::{Db, Locked, Scope, Tail, VersionedRow, ID_BLOCK};
 pub use schema::{valid_schema_name, MAX_SCHEMA_NAME, SCHEMA_VERSION};
 pub use session::NodeState;
+pub use tx::Tx;
 
 /// How a node joins the cluster.
 #[derive(Clone, Debug, PartialEq, Eq)]

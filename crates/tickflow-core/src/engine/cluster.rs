@@ -786,12 +786,8 @@ pub(crate) fn cluster_turn(shared: &Shared, now: DateTime<Utc>, limit: usize) ->
     if !suspect.is_empty() {
         reload(shared, &db, suspect, db.deadline());
     }
-    flush_completions(shared, &db);
     let live = db.node.lease_holds() && shared.lock().lifecycle == Lifecycle::Running;
-    let more = fire_due(shared, &db, now, limit, live);
-    if live {
-        claim(shared, &db);
-    }
+    let more = work(shared, &db, now, limit, live);
     let reap_now = {
         let mut e = shared.lock();
         match e.cluster.as_mut() {
@@ -808,22 +804,72 @@ pub(crate) fn cluster_turn(shared: &Shared, now: DateTime<Utc>, limit: usize) ->
     more
 }
 
-fn fire_due(shared: &Shared, db: &Arc<Db>, now: DateTime<Utc>, limit: usize, live: bool) -> bool {
-    let (due, ids, more) = shared.lock().take_due(now, limit, live);
-    if due.is_empty() {
+/// A turn's work in one transaction (group commit): the executor answers waiting, the
+/// timers due and, while this node has free slots, queued work to claim. Every part skips
+/// rows another node holds: what it skips is done at a later turn, and no part waits.
+/// Executor calls and events of all of it reach JavaScript once it is committed.
+fn work(shared: &Shared, db: &Arc<Db>, now: DateTime<Utc>, limit: usize, live: bool) -> bool {
+    let (answers, answered, due, due_ids, more, claim) = {
+        let mut e = shared.lock();
+        let answers = match e.cluster.as_mut() {
+            Some(link) => std::mem::take(&mut link.pending),
+            None => return false,
+        };
+        let answered = e.schedules_of(
+            answers
+                .iter()
+                .filter_map(|(id, _, _)| e.execution_keys.get(id.as_str()).copied()),
+        );
+        let (due, due_ids, more) = e.take_due(now, limit, live);
+        // Each answer frees a slot.
+        let free = (e.options.max_concurrency + answers.len()).saturating_sub(e.in_flight);
+        let claim = (live && free > 0).then(|| Scope::Claim {
+            limit: free as i64,
+            only: e.handlers.only(),
+        });
+        (answers, answered, due, due_ids, more, claim)
+    };
+    let mut parts = Vec::new();
+    for ids in [answered, due_ids] {
+        if !ids.is_empty() {
+            parts.push(Scope::Schedules {
+                ids,
+                skip_locked: true,
+            });
+        }
+    }
+    let claiming = claim.is_some();
+    parts.extend(claim);
+    if answers.is_empty() && due.is_empty() && !claiming {
         return more;
     }
-    let keep = due.clone();
+    let kept_answers = answers.clone();
+    let kept_due = due.clone();
     let result = locked(
         shared,
         db,
         db.deadline(),
-        Scope::Schedules {
-            ids,
-            skip_locked: true,
-        },
+        Scope::Together(parts),
         move |e, locked| {
             let held: HashSet<&str> = locked.versions.iter().map(|(id, _)| id.as_str()).collect();
+            let mut later = Vec::new();
+            for (id, attempt, outcome) in answers {
+                let schedule = e
+                    .execution_keys
+                    .get(id.as_str())
+                    .and_then(|k| e.executions.get(k))
+                    .map(|x| x.schedule_id.clone());
+                match schedule {
+                    Some(s) if !held.contains(&*s) => later.push((id, attempt, outcome)),
+                    _ => {
+                        e.complete_now(&id, attempt, outcome);
+                    }
+                }
+            }
+            if let Some(link) = e.cluster.as_mut() {
+                later.append(&mut link.pending);
+                link.pending = later;
+            }
             let mut deferred = Vec::new();
             for (at, timer) in due {
                 match e.timer_schedule(&timer) {
@@ -838,6 +884,20 @@ fn fire_due(shared: &Shared, db: &Arc<Db>, now: DateTime<Utc>, limit: usize, liv
                     None => {}
                 }
             }
+            if claiming && locked.live {
+                for id in &locked.executions {
+                    let Some(key) = e.execution_keys.get(id.as_str()).copied() else {
+                        continue;
+                    };
+                    if matches!(
+                        e.executions.get(&key).map(|x| x.status),
+                        Some(ExecutionStatus::Queued | ExecutionStatus::Retrying)
+                    ) {
+                        e.enqueue(key);
+                    }
+                }
+            }
+            e.dispatch();
             deferred
         },
     );
@@ -850,46 +910,20 @@ fn fire_due(shared: &Shared, db: &Arc<Db>, now: DateTime<Utc>, limit: usize, liv
             }
         }
         Err(_) => {
-            // Tried again shortly; late fires then go through their catch-up policy.
+            // The answers wait for the next turn; the timers are tried again shortly (late
+            // fires then go through their catch-up policy).
+            if let Some(link) = e.cluster.as_mut() {
+                let arrived = std::mem::take(&mut link.pending);
+                link.pending = kept_answers;
+                link.pending.extend(arrived);
+            }
             let retry = now + chrono::Duration::milliseconds(1_000);
-            for (_, timer) in keep {
+            for (_, timer) in kept_due {
                 e.timers.push(retry, timer);
             }
         }
     }
     more
-}
-
-/// Starts queued and due retrying executions while this node has free slots.
-fn claim(shared: &Shared, db: &Arc<Db>) {
-    let scope = {
-        let e = shared.lock();
-        let free = e.options.max_concurrency.saturating_sub(e.in_flight);
-        if free == 0 {
-            return;
-        }
-        Scope::Claim {
-            limit: free as i64,
-            only: e.handlers.only(),
-        }
-    };
-    let _ = locked(shared, db, db.deadline(), scope, |e, locked| {
-        if !locked.live {
-            return;
-        }
-        for id in &locked.executions {
-            let Some(key) = e.execution_keys.get(id.as_str()).copied() else {
-                continue;
-            };
-            if matches!(
-                e.executions.get(&key).map(|x| x.status),
-                Some(ExecutionStatus::Queued | ExecutionStatus::Retrying)
-            ) {
-                e.enqueue(key);
-            }
-        }
-        e.dispatch();
-    });
 }
 
 /// Nodes that died: their rows go, and their running attempts end INTERRUPTED and run
@@ -916,8 +950,8 @@ fn reap(shared: &Shared, db: &Arc<Db>) {
     });
 }
 
-/// Writes waiting executor answers, a batch in one transaction; on failure they wait for
-/// the next turn.
+/// Writes the executor answers waiting, waiting for their rows if it must (at stop: a turn
+/// leaves rows other nodes hold for later); on failure they wait for the next try.
 fn flush_completions(shared: &Shared, db: &Arc<Db>) {
     let (batch, ids) = {
         let mut e = shared.lock();
