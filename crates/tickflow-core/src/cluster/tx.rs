@@ -321,8 +321,18 @@ async fn lock(
             _ => 0,
         })
         .collect();
+    // The queue's rows are fresh, so the planner has no statistics for them and would sort
+    // every queued row to lock a few; the claimable index is in the claim's order already.
+    let claim = if parts.iter().any(|p| matches!(p, Scope::Claim { .. })) {
+        "; SET LOCAL enable_seqscan = off; SET LOCAL enable_bitmapscan = off"
+    } else {
+        ""
+    };
     let mut steps = vec![
-        simple(c, format!("BEGIN; SET LOCAL lock_timeout = {wait_ms}")),
+        simple(
+            c,
+            format!("BEGIN; SET LOCAL lock_timeout = {wait_ms}{claim}"),
+        ),
         statement(c, &stmts[0], vec![&me]),
     ];
     // Which answer each part reads, and whether its rows carry execution ids.

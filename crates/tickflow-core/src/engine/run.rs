@@ -400,8 +400,11 @@ impl Engine {
         let Some(e) = self.executions.get_mut(&key) else {
             return;
         };
-        e.status = ExecutionStatus::Queued;
-        self.touch_execution(key);
+        // A claim enqueues more than it may start: those left queued are not written again.
+        if e.status != ExecutionStatus::Queued {
+            e.status = ExecutionStatus::Queued;
+            self.touch_execution(key);
+        }
         let e = &self.executions[&key];
         self.ready.push(Ready {
             priority: e.priority,
