@@ -89,6 +89,25 @@ describe('calls that do not wait', () => {
     expect(events).toEqual([])
     await it.stop()
   })
+
+  test('a start whose store another integration holds ends stopped, with what waited for it; once freed, start() opens it', async () => {
+    const file = path.join(dir, 'held.db')
+    const options = { clock: 'manual', store: { type: 'sqlite', path: file }, executor: () => 'ok' }
+    const holder = new WorkflowScheduleIntegration(options)
+    await holder.start()
+    const it = new WorkflowScheduleIntegration(options)
+    const started = it.start()
+    expect(it.getState()).toBe('starting')
+    const created = it.createScheduledWorkflow(config('late', '@daily'))
+    await expect(started).rejects.toMatchObject({ code: 'ERR_STORE_LOCKED' })
+    await expect(created).rejects.toMatchObject({ code: 'ERR_STORE_LOCKED' })
+    expect(it.getState()).toBe('stopped')
+    await holder.stop()
+    await it.start()
+    expect(it.getState()).toBe('running')
+    await it.stop()
+    expect(it.getState()).toBe('stopped')
+  })
 })
 
 describe('every public method in every state answers or refuses with a code', () => {

@@ -1,72 +1,32 @@
 'use strict'
 // WorkflowScheduleIntegration: the JavaScript face of the native engine. It owns the
-// native handle, calls the user's executor, and turns the engine's messages into events.
+// native handle; each public method checks its arguments and forwards to the engine, or
+// to one of the parts in lib/integration/:
+//   - lifecycle.js: the one lifecycle state every method consults (start, stop, the store);
+//   - drain.js: the drain pump, which turns the engine's messages into events and attempts;
+//   - executor-host.js: calls the user's executor and handlers, hands their answers back;
+//   - checks.js: the argument checks.
 
 const { EventEmitter } = require('node:events')
 const { NativeIntegration } = require('./native.js').binding
 const { codedError, toJson, revive, rebuilt } = require('./json.js')
 const { checkScheduleArgs, toWorkflowConfig, shortPath, oneOffInstant, oneOffSchedule, DECLARED_BY_SCHEDULE } = require('./schedule-options.js')
-const { loadTracing } = require('./tracing.js')
-const { Decoder } = require('./messages.js')
+const { Lifecycle } = require('./integration/lifecycle.js')
+const { DrainPump } = require('./integration/drain.js')
+const { ExecutorHost } = require('./integration/executor-host.js')
+const {
+  MAX_STRING_LENGTH,
+  checkId,
+  checkObject,
+  checkFunction,
+  checkAdvance,
+  optionalJson,
+  readFlag,
+  readUndeclared,
+  readGrace,
+} = require('./integration/checks.js')
 
-const DEFAULT_GRACE_MS = 10_000
-const MAX_GRACE_MS = 2_147_483_647
-const MAX_ADVANCE_MS = 100 * 366 * 86_400_000
-const MAX_LINKS = 10_000
-const UNDECLARED_POLICIES = ['keep', 'pause', 'delete']
 const UNDECLARED_NOTE = 'undeclared: schedule() did not declare it in this process'
-/** The longest string V8 makes; an exposition in UTF-8 bytes no longer than this fits. */
-const MAX_STRING_LENGTH = require('node:buffer').constants.MAX_STRING_LENGTH
-
-function checkId(value, path) {
-  if (typeof value !== 'string') {
-    throw codedError(TypeError, 'ERR_INVALID_ARG_TYPE', path, `expected a string, got ${value === null ? 'null' : typeof value}`, value)
-  }
-  // Each store ends or refuses a NUL in text its own way: one answer, here.
-  if (value.includes('\0')) throw codedError(RangeError, 'ERR_INVALID_ID', path, 'cannot hold a NUL character (\\0)', value)
-}
-
-/** JSON text for `value`, or undefined when it is left out. */
-function optionalJson(value, path) {
-  return value === undefined ? undefined : toJson(value, path)
-}
-
-function checkObject(value, path) {
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-    throw codedError(TypeError, 'ERR_INVALID_ARG_TYPE', path, 'expected an object', value)
-  }
-}
-
-/** The outcome of one attempt, as JSON text for the engine. */
-function successJson(result) {
-  let json
-  try {
-    json = toJson(result === undefined ? null : result, 'result')
-  } catch (err) {
-    return failureJson({ code: 'RESULT_NOT_SERIALIZABLE', message: `the executor's result cannot be stored: ${err.message}` })
-  }
-  // A success is its result in a one-item array: the engine tells it from a failure's
-  // object without building one for each answer.
-  return `[${json === undefined ? 'null' : json}]`
-}
-
-function failureJson(err) {
-  let code = 'EXECUTION_FAILED'
-  let message
-  let stack
-  try {
-    if (err !== null && typeof err === 'object') {
-      if (typeof err.code === 'string' && err.code.length > 0) code = err.code
-      message = typeof err.message === 'string' ? err.message : String(err)
-      if (typeof err.stack === 'string') stack = err.stack
-    } else {
-      message = String(err)
-    }
-  } catch {
-    message = 'the executor failed with a value that cannot be printed'
-  }
-  return JSON.stringify({ code, message, stack })
-}
 
 class WorkflowScheduleIntegration extends EventEmitter {
   constructor(options = {}) {
@@ -74,50 +34,22 @@ class WorkflowScheduleIntegration extends EventEmitter {
     checkObject(options, 'options')
     const { executor, ...rest } = options
     // Optional when every schedule is declared with its own handler (`schedule()`).
-    if (executor !== undefined && typeof executor !== 'function') {
-      throw codedError(TypeError, 'ERR_INVALID_ARG_TYPE', 'options.executor', 'expected a function', executor)
-    }
-    this._executor = executor || null
-    this._handlers = new Map()
+    if (executor !== undefined) checkFunction(executor, 'options.executor')
     try {
       this._native = new NativeIntegration(toJson(rest, 'options'))
     } catch (err) {
       throw rebuilt(err)
     }
-    // Without an executor, fires of schedules with no handler here are skipped (no_handler).
-    this._native.setExecutor(this._executor !== null)
-    this._state = 'stopped'
-    this._initialized = false
-    this._opening = null
-    this._starting = null
-    this._stopRequested = false
-    this._controllers = new Map()
-    this._draining = false
-    this._drainAgain = false
-    this._idle = null
-    this._stopping = null
-    // Answers waiting for one batched call: [key, attempt] pairs, and their outcomes as JSON.
-    this._answered = []
-    this._outcomes = []
-    this._decoder = new Decoder(this._native.eventIdPrefix(), this._native.defaultEnvironment())
-    // Where the decoder hands each drained message.
-    this._sink = {
-      event: (event) => this._deliver(event),
-      execute: (request, engineKey, attempt) => this._execute(request, engineKey, attempt),
-      abort: (executionId, attempt, reason) => this._abort(executionId, attempt, reason),
-    }
-    this._drained = null
-    this._systemClock = rest.clock !== 'manual'
-    // What keeps Node alive while a real clock runs is a JS timer made in start() (see
-    // _keepAlive): tools such as Jest's --detectOpenHandles name it at the caller's start()
-    // line. The native wake-up function never holds the loop itself.
-    this._referenced = true
-    this._keepAliveTimer = null
-    this._native.unref()
-    this._broadcast = { count: 0, totalMs: 0 }
-    // With @opentelemetry/api installed: spans per attempt, and manual triggers' links.
-    this._tracing = loadTracing()
-    this._links = new Map()
+    const systemClock = rest.clock !== 'manual'
+    this._host = new ExecutorHost(this._native, executor || null, () => this._pump.now())
+    this._pump = new DrainPump(this._native, this, this._host, () => this._lifecycle.afterDrain(), systemClock)
+    this._lifecycle = new Lifecycle({
+      native: this._native,
+      pump: this._pump,
+      host: this._host,
+      settleUndeclared: (policy) => this._settleUndeclared(policy),
+      systemClock,
+    })
     this._watchListeners()
   }
 
@@ -150,7 +82,11 @@ class WorkflowScheduleIntegration extends EventEmitter {
     this._native.listen(types)
   }
 
-  // ---- plumbing -------------------------------------------------------------------------
+  // ---- forwarding ---------------------------------------------------------------------------
+  //
+  // A new method checks its arguments, then forwards with one of these: `_call` or `_read`
+  // for a read answered from memory, `_offThread` for one run off the JavaScript thread,
+  // `_change` for a command that changes state.
 
   /** Runs a native read or command; a native error is rebuilt in the caller's realm. */
   _call(fn) {
@@ -167,6 +103,15 @@ class WorkflowScheduleIntegration extends EventEmitter {
     return text === null ? null : revive(JSON.parse(text))
   }
 
+  /** A native read run off the JavaScript thread; its error is rebuilt in the caller's realm. */
+  async _offThread(fn) {
+    try {
+      return await this._call(fn)
+    } catch (err) {
+      throw rebuilt(err)
+    }
+  }
+
   /**
    * Runs a command that changes state; its events and executor calls follow in one drain,
    * queued as a microtask so that a burst of calls shares it (and its store commit). The
@@ -177,7 +122,7 @@ class WorkflowScheduleIntegration extends EventEmitter {
     try {
       return this._call(fn)
     } finally {
-      this._drainSoon()
+      this._pump.soon()
     }
   }
 
@@ -195,7 +140,8 @@ class WorkflowScheduleIntegration extends EventEmitter {
    * the change is committed; its messages wait for that, so the drain follows it.
    */
   async _changeThen(onAnswer, fn) {
-    if (!this._initialized && this._state !== 'stopping') await this._open()
+    const opening = this._lifecycle.whenOpen()
+    if (opening !== null) await opening
     let answer = this._command(fn)
     if (answer !== null && typeof answer === 'object' && typeof answer.then === 'function') {
       try {
@@ -203,26 +149,24 @@ class WorkflowScheduleIntegration extends EventEmitter {
       } catch (err) {
         throw rebuilt(err)
       } finally {
-        this._drainSoon()
+        this._pump.soon()
       }
     }
     if (onAnswer !== null) onAnswer(answer)
-    await this._drained
+    await this._pump.queued
     return answer
+  }
+
+  // ---- for lib/dashboard, lib/prometheus.js and the CLI -------------------------------------
+
+  /** Emits an event as the engine's are: under its name and as 'event'. */
+  _deliver(event) {
+    this._pump.deliver(event)
   }
 
   /** The exposition's families, `{ name, help, type }` (for lib/prometheus.js). */
   _prometheusFamilies(perSchedule) {
     return JSON.parse(this._call((n) => n.prometheusFamilies(perSchedule)))
-  }
-
-  /** A native read run off the JavaScript thread; its error is rebuilt in the caller's realm. */
-  async _offThread(fn) {
-    try {
-      return await this._call(fn)
-    } catch (err) {
-      throw rebuilt(err)
-    }
   }
 
   /** The dashboard's page of schedules: `query` as lib/dashboard/views.js builds it. */
@@ -240,164 +184,17 @@ class WorkflowScheduleIntegration extends EventEmitter {
     return JSON.parse(this._call((n) => n.lateness(scheduleId)))
   }
 
-  _drainSoon() {
-    if (!this._drained) {
-      this._drained = new Promise((resolve) => {
-        queueMicrotask(() => {
-          this._drained = null
-          try {
-            this._drain()
-          } finally {
-            resolve()
-          }
-        })
-      })
-    }
-    return this._drained
+  /** What syncScheduledWorkflows(configs) would create, update and leave unchanged (the CLI's --dry-run). */
+  _planSync(configs) {
+    const json = toJson(configs, 'configs')
+    return JSON.parse(this._call((n) => n.syncPlan(json)))
   }
 
-  /** Delivers everything the engine said, in order. Re-entrant calls are folded in. */
-  _drain() {
-    if (this._draining) {
-      this._drainAgain = true
-      return
-    }
-    this._draining = true
-    try {
-      do {
-        this._drainAgain = false
-        this._decoder.decode(JSON.parse(this._native.drain()), this._sink)
-      } while (this._drainAgain)
-    } finally {
-      this._draining = false
-    }
-    if (this._idle && this._native.inFlight() === 0) this._idle()
-  }
-
-  /**
-   * The engine ended an attempt (timeout, cancel, stop): its signal fires and its entry goes,
-   * so that a handler that never settles holds nothing here. A late settlement is recorded by
-   * the engine, never applied.
-   */
-  _abort(executionId, attemptNumber, why) {
-    const key = `${executionId}#${attemptNumber}`
-    const attempt = this._controllers.get(key)
-    if (attempt) {
-      this._controllers.delete(key)
-      const reason = new Error(`execution ${executionId} aborted: ${why}`)
-      reason.code = why === 'timeout' ? 'TIMEOUT' : 'ABORTED'
-      reason.reason = why
-      attempt.abort(reason)
-    }
-  }
-
-  /** Emits under the event's name and as 'event'; a throwing listener harms no one else. */
-  _deliver(event) {
-    if (this._systemClock && event.timestamp instanceof Date) {
-      this._broadcast.count++
-      this._broadcast.totalMs += Date.now() - event.timestamp.getTime()
-    }
-    // listenerCount first: rawListeners copies the list, even an empty one.
-    if (this.listenerCount(event.type) > 0) this._deliverAs(event.type, event)
-    if (this.listenerCount('event') > 0) this._deliverAs('event', event)
-  }
-
-  _deliverAs(name, event) {
-    for (const listener of this.rawListeners(name)) {
-      try {
-        listener.call(this, event)
-      } catch (err) {
-        if (event.type === 'integration.error') continue
-        this._deliver({
-          type: 'integration.error',
-          code: 'ERR_LISTENER',
-          message: `a '${name}' listener threw: ${err && err.message ? err.message : String(err)}`,
-          timestamp: new Date(),
-        })
-      }
-    }
-  }
-
-  /** Calls the executor for one attempt; `attempt` is its AttemptSignal (request.signal). */
-  _execute(request, engineKey, attempt) {
-    const key = `${request.executionId}#${request.attempt}`
-    this._controllers.set(key, attempt)
-    const handler = this._handlers.size === 0 ? this._executor : this._handlers.get(request.scheduleId) || this._executor
-    let span = null
-    let pending
-    try {
-      if (handler === null) throw noHandler(request.scheduleId)
-      if (this._tracing !== null) {
-        const link = this._links.get(request.executionId)
-        if (link) this._links.delete(request.executionId)
-        span = this._tracing.start(request, link)
-      }
-      pending = Promise.resolve(span === null ? handler(request) : span.run(() => handler(request)))
-    } catch (err) {
-      pending = Promise.reject(err)
-    }
-    pending.then(
-      (result) => {
-        if (span) span.end()
-        this._settle(key, attempt, engineKey, request.attempt, successJson(result))
-      },
-      (err) => {
-        if (span) span.end(err)
-        this._settle(key, attempt, engineKey, request.attempt, failureJson(err))
-      },
-    )
-  }
-
-  /** Answers that settle together reach the engine in one call. */
-  _settle(key, signal, engineKey, attempt, outcomeJson) {
-    // Only its own entry: a late answer must not remove a newer run's under the same key.
-    if (this._controllers.get(key) === signal) this._controllers.delete(key)
-    this._answered.push(engineKey, attempt)
-    this._outcomes.push(outcomeJson)
-    if (this._outcomes.length === 1) process.nextTick(() => this._flushCompletions())
-  }
-
-  _flushCompletions() {
-    const attempts = new Float64Array(this._answered)
-    const outcomes = `[${this._outcomes.join(',')}]`
-    this._answered = []
-    this._outcomes = []
-    try {
-      this._native.completeAll(attempts, outcomes)
-    } finally {
-      this._drain()
-    }
-  }
-
-  // ---- lifecycle ------------------------------------------------------------------------
-  //
-  // Any method may be called in any state. Changes made before the store is open wait for
-  // it (and open it: declaring schedules before start() works on every store); a stop()
-  // while start() is pending wins; nothing a caller did not await can throw.
+  // ---- lifecycle (lib/integration/lifecycle.js) -------------------------------------------
 
   /** Opens the store (a durable one restores its schedules and executions, off the JS thread). */
-  async initialize() {
-    if (this._state === 'stopping') {
-      throw codedError(Error, 'ERR_INVALID_STATE', 'initialize', 'cannot initialize while stopping')
-    }
-    if (!this._initialized) await this._open()
-  }
-
-  /** The store's opening, shared by everyone who waits for it. */
-  _open() {
-    if (!this._opening) {
-      this._opening = this._native.openStore().then(
-        () => {
-          this._opening = null
-          this._initialized = true
-        },
-        (err) => {
-          this._opening = null
-          throw rebuilt(err)
-        },
-      )
-    }
-    return this._opening
+  initialize() {
+    return this._lifecycle.initialize()
   }
 
   /**
@@ -411,174 +208,40 @@ class WorkflowScheduleIntegration extends EventEmitter {
     } catch (err) {
       return Promise.reject(err)
     }
-    if (this._state === 'starting') return this._starting
-    // Already running: nothing to do, as production-ccs's services return (no event).
-    if (this._state === 'running') return Promise.resolve()
-    if (this._state !== 'stopped' && this._state !== 'error') {
-      return Promise.reject(codedError(Error, 'ERR_INVALID_STATE', 'start', `cannot start while ${this._state}`))
-    }
-    this._state = 'starting'
-    this._stopRequested = false
-    // Made here, in the caller's call: its stack names the line that started the integration.
-    this._keepAlive(true)
-    this._starting = this._start(undeclared).finally(() => {
-      if (this._state !== 'running') this._keepAlive(false)
-      this._starting = null
-    })
-    return this._starting
-  }
-
-  async _start(undeclared) {
-    try {
-      if (!this._initialized) await this._open()
-      // Before the first fire: a paused or deleted schedule is not even skipped.
-      if (undeclared !== 'keep') await this._settleUndeclared(undeclared)
-    } catch (err) {
-      this._state = 'stopped'
-      throw err
-    }
-    if (this._stopRequested) {
-      // stop() came first: end stopped, the store closed, nothing running.
-      this._closeStore()
-      this._state = 'stopped'
-      return
-    }
-    try {
-      this._native.start(() => this._drain())
-    } catch (err) {
-      this._state = 'error'
-      throw rebuilt(err)
-    }
-    this._state = 'running'
-    this._drain()
+    return this._lifecycle.start(undeclared)
   }
 
   stop(options) {
     try {
-      return this._beginStop(options)
+      const graceMs = readGrace(options)
+      return this._lifecycle.stop(graceMs, options !== undefined && options.graceMs !== undefined)
     } catch (err) {
       return Promise.reject(err)
     }
   }
 
-  _beginStop(options) {
-    const graceMs = readGrace(options)
-    if (this._stopping) {
-      // A second stop() with a shorter grace hurries the first (as a second Ctrl-C does).
-      const hurry = this._idle
-      if (hurry && options !== undefined && options.graceMs !== undefined) {
-        if (graceMs === 0) hurry()
-        else setTimeout(hurry, graceMs).unref()
-      }
-      return this._stopping
-    }
-    if (this._state === 'starting') {
-      this._stopRequested = true
-      // A start that fails has nothing to stop; either way stop() resolves.
-      const settled = () => (this._state === 'running' ? this.stop(options) : undefined)
-      return this._starting.then(settled, settled)
-    }
-    if (this._state === 'stopped' || this._state === 'error') {
-      // A store opened by initialize() or an early declaration is closed (its lock freed).
-      const close = () => {
-        if (this._state !== 'stopped' && this._state !== 'error') return
-        try {
-          this._closeStore()
-        } finally {
-          this._native.release()
-          this._state = 'stopped'
-        }
-      }
-      return this._opening ? this._opening.then(close, close) : Promise.resolve(close())
-    }
-    this._stopping = this._stop(graceMs).finally(() => {
-      this._stopping = null
-    })
-    return this._stopping
+  getState() {
+    return this._lifecycle.name
   }
 
-  async _stop(graceMs) {
-    this._state = 'stopping'
-    this._command((n) => n.beginStop())
-    if (this._native.inFlight() > 0 && graceMs > 0) {
-      await new Promise((resolve) => {
-        const timer = setTimeout(done, graceMs)
-        function done() {
-          clearTimeout(timer)
-          resolve()
-        }
-        this._idle = done
-      })
-      this._idle = null
-    }
-    this._call((n) => n.abortRunning())
-    this._call((n) => n.finishStop())
-    // Everything the stop said (cancellations, integration.stopped) is delivered, and
-    // committed, before the store closes.
-    this._drain()
-    // Nothing can abort what still runs now; its late answer is harmless.
-    this._controllers.clear()
-    try {
-      this._closeStore()
-    } finally {
-      // Stopped either way: a store that could not take the last commit stays open, and
-      // the next stop() or start() writes what it holds (the rejection names it).
-      this._native.release()
-      this._state = 'stopped'
-      this._keepAlive(false)
-    }
+  ref() {
+    this._lifecycle.ref()
+    return this
   }
 
-  /** Holds (or lets go of) Node's event loop while a real clock runs. */
-  _keepAlive(on) {
-    if (on && this._systemClock && this._keepAliveTimer === null) {
-      this._keepAliveTimer = setInterval(() => {}, MAX_GRACE_MS)
-      if (!this._referenced) this._keepAliveTimer.unref()
-    } else if (!on && this._keepAliveTimer !== null) {
-      clearInterval(this._keepAliveTimer)
-      this._keepAliveTimer = null
-    }
+  unref() {
+    this._lifecycle.unref()
+    return this
   }
 
   /** Pauses or deletes the schedules `schedule()` made on an earlier boot and not on this one. */
   async _settleUndeclared(policy) {
     for (const config of this.getScheduledWorkflows()) {
-      if (!this._undeclared(config)) continue
+      // Created by schedule(), on an earlier boot, and not declared by this process.
+      if (config.scheduleConfig.createdBy !== DECLARED_BY_SCHEDULE || this._host.declares(config.id)) continue
       if (policy === 'pause') await this._change((n) => n.pause(config.scheduleId, UNDECLARED_NOTE))
       else await this._change((n) => n.delete(config.id))
     }
-  }
-
-  /** A config `schedule()` created, on an earlier boot, and this process has not declared. */
-  _undeclared(config) {
-    return config.scheduleConfig.createdBy === DECLARED_BY_SCHEDULE && !this._handlers.has(config.id)
-  }
-
-  /**
-   * A durable store is committed and closed (its lock released), so that another
-   * integration, in this process or another, can open it; the next change or start()
-   * opens it again.
-   */
-  _closeStore() {
-    if (!this._initialized) return
-    this._call((n) => n.closeStore())
-    this._initialized = false
-  }
-
-  getState() {
-    return this._state
-  }
-
-  ref() {
-    this._referenced = true
-    if (this._keepAliveTimer !== null) this._keepAliveTimer.ref()
-    return this
-  }
-
-  unref() {
-    this._referenced = false
-    if (this._keepAliveTimer !== null) this._keepAliveTimer.unref()
-    return this
   }
 
   // ---- scheduled workflows -------------------------------------------------------------
@@ -612,12 +275,6 @@ class WorkflowScheduleIntegration extends EventEmitter {
     return JSON.parse(await this._change((n) => n.sync(json, deleteMissing)))
   }
 
-  /** What syncScheduledWorkflows(configs) would create, update and leave unchanged (the CLI's --dry-run). */
-  _planSync(configs) {
-    const json = toJson(configs, 'configs')
-    return JSON.parse(this._call((n) => n.syncPlan(json)))
-  }
-
   /**
    * The concise form: one handler per schedule. `options` is the short shape of a
    * schedules-file entry (timezone, timeoutMs, retries, overlapPolicy, catchup, jitterMs,
@@ -631,21 +288,20 @@ class WorkflowScheduleIntegration extends EventEmitter {
     const at = oneOffInstant(when, 'when')
     if (at !== null) ({ cron, options } = oneOffSchedule(at, options))
     checkScheduleArgs(id, cron, options)
-    if (typeof handler !== 'function') throw codedError(TypeError, 'ERR_INVALID_ARG_TYPE', 'handler', 'expected a function', handler)
-    this._refuseDuplicate(id)
+    checkFunction(handler, 'handler')
+    this._host.refuseDuplicate(id)
     if (at !== null) await this._checkNotPast(id, at, cron, when)
     // Checked again: another declaration of the id may have come in while this one waited.
-    this._refuseDuplicate(id)
+    this._host.refuseDuplicate(id)
     // Marked, so that a later boot that no longer declares it can tell (start({ undeclared })).
     const config = toWorkflowConfig(id, cron, options, { createdBy: DECLARED_BY_SCHEDULE })
     // In place before the upsert: a catch-up fire may be dispatched by its own drain.
-    this._handlers.set(id, handler)
-    this._native.setHandled(id, true)
+    this._host.declare(id, handler)
     try {
       const json = toJson(config, 'config')
       return await this._change((n) => n.upsert(json))
     } catch (err) {
-      this._forgetHandler(id)
+      this._host.forget(id)
       throw shortPath(err)
     }
   }
@@ -657,26 +313,12 @@ class WorkflowScheduleIntegration extends EventEmitter {
    */
   async _checkNotPast(id, at, cron, when) {
     if (at > this.now().getTime()) return
-    if (!this._initialized && this._state !== 'stopping') await this._open()
+    const opening = this._lifecycle.whenOpen()
+    if (opening !== null) await opening
     const stored = this.getScheduledWorkflow(id)
     if (stored !== null && stored.scheduleConfig.cronExpression === cron) return
     const instant = new Date(at).toISOString()
     throw codedError(RangeError, 'ERR_DATE_IN_PAST', 'when', `${instant} is not after now() (${this.now().toISOString()}); to run at once, use triggerScheduledExecution`, when)
-  }
-
-  /**
-   * One handler per id: a second declaration is a mistake (two modules, one name), not a
-   * replacement; deleteScheduledWorkflow(id) frees the id.
-   */
-  _refuseDuplicate(id) {
-    if (this._handlers.has(id)) {
-      throw codedError(Error, 'ERR_DUPLICATE_ID', 'id', `schedule '${id}' is already declared in this process; deleteScheduledWorkflow('${id}') first to declare it anew`, id)
-    }
-  }
-
-  _forgetHandler(id) {
-    this._handlers.delete(id)
-    this._native.setHandled(id, false)
   }
 
   async updateScheduledWorkflow(id, updates) {
@@ -689,7 +331,7 @@ class WorkflowScheduleIntegration extends EventEmitter {
   async deleteScheduledWorkflow(id) {
     checkId(id, 'id')
     await this._change((n) => n.delete(id))
-    this._forgetHandler(id)
+    this._host.forget(id)
   }
 
   getScheduledWorkflow(id) {
@@ -727,15 +369,8 @@ class WorkflowScheduleIntegration extends EventEmitter {
   async triggerScheduledExecution(scheduleId, context) {
     checkId(scheduleId, 'scheduleId')
     if (context !== undefined) checkObject(context, 'context')
-    const link = this._tracing && this._tracing.activeLink()
     // The execution's span links to the caller's: known before its drain calls the executor.
-    const remember = link
-      ? (id) => {
-          this._links.set(id, link)
-          // An execution cancelled before it ran leaves its link behind: keep the map bounded.
-          if (this._links.size > MAX_LINKS) this._links.delete(this._links.keys().next().value)
-        }
-      : null
+    const remember = this._host.linkToCaller()
     const json = optionalJson(context, 'context')
     return await this._changeThen(remember, (n) => n.trigger(scheduleId, json))
   }
@@ -802,7 +437,7 @@ class WorkflowScheduleIntegration extends EventEmitter {
     if (status.workflowId !== workflowId) {
       throw codedError(RangeError, 'ERR_WORKFLOW_MISMATCH', 'workflowId', `schedule '${scheduleId}' runs workflow '${status.workflowId}', not '${workflowId}'`, workflowId)
     }
-    await this._drainSoon()
+    await this._pump.soon()
   }
 
   // ---- status and metrics ------------------------------------------------------------------
@@ -839,8 +474,7 @@ class WorkflowScheduleIntegration extends EventEmitter {
     if (scheduleId !== undefined) checkId(scheduleId, 'scheduleId')
     const metrics = this._read((n) => n.integrationMetrics(scheduleId))
     // Time from an event's creation in the engine to its delivery to listeners (system clock).
-    const { count, totalMs } = this._broadcast
-    metrics.averageEventBroadcastLatency = count === 0 ? 0 : totalMs / count
+    metrics.averageEventBroadcastLatency = this._pump.averageLatency()
     return metrics
   }
 
@@ -891,15 +525,13 @@ class WorkflowScheduleIntegration extends EventEmitter {
    */
   async advanceTime(ms, options) {
     if (options !== undefined) checkObject(options, 'options')
-    if (typeof ms !== 'number') throw codedError(TypeError, 'ERR_INVALID_ARG_TYPE', 'ms', 'expected a number', ms)
-    if (!Number.isInteger(ms) || ms < 0 || ms > MAX_ADVANCE_MS) {
-      throw codedError(RangeError, 'ERR_OUT_OF_RANGE', 'ms', 'expected a whole number of milliseconds from 0 to 100 years', ms)
-    }
+    checkAdvance(ms)
     if (options && options.jump) {
       await this._change((n) => n.advance(ms, true))
       return
     }
-    if (!this._initialized) await this._open()
+    const opening = this._lifecycle.whenOpen()
+    if (opening !== null) await opening
     // Checks the clock kind without moving time.
     this._call((n) => n.advance(0, false))
     const until = new Date(this.now().getTime() + ms)
@@ -908,46 +540,8 @@ class WorkflowScheduleIntegration extends EventEmitter {
     while (this._command((n) => n.advanceStep(until.getTime()))) {
       await new Promise((resolve) => setImmediate(resolve))
     }
-    await this._drainSoon()
+    await this._pump.soon()
   }
-}
-
-/** The boolean option `name` of `options` (checked to be an object already), or `fallback`. */
-function readFlag(options, name, fallback) {
-  const value = options === undefined || options === null ? undefined : options[name]
-  if (value === undefined || value === null) return fallback
-  if (typeof value !== 'boolean') {
-    throw codedError(TypeError, 'ERR_INVALID_ARG_TYPE', `options.${name}`, `expected true or false, got ${typeof value}`, value)
-  }
-  return value
-}
-
-function readUndeclared(options) {
-  if (options === undefined) return 'keep'
-  checkObject(options, 'options')
-  const value = options.undeclared
-  if (value === undefined) return 'keep'
-  if (typeof value !== 'string') throw codedError(TypeError, 'ERR_INVALID_ARG_TYPE', 'options.undeclared', `expected 'keep', 'pause' or 'delete', got ${value === null ? 'null' : typeof value}`, value)
-  if (!UNDECLARED_POLICIES.includes(value)) throw codedError(RangeError, 'ERR_INVALID_OPTION_VALUE', 'options.undeclared', `expected 'keep', 'pause' or 'delete', got '${value}'`, value)
-  return value
-}
-
-function readGrace(options) {
-  if (options === undefined) return DEFAULT_GRACE_MS
-  checkObject(options, 'options')
-  const g = options.graceMs
-  if (g === undefined) return DEFAULT_GRACE_MS
-  if (typeof g !== 'number') throw codedError(TypeError, 'ERR_INVALID_ARG_TYPE', 'options.graceMs', 'expected a number', g)
-  if (!Number.isInteger(g) || g < 0 || g > MAX_GRACE_MS) {
-    throw codedError(RangeError, 'ERR_OUT_OF_RANGE', 'options.graceMs', `expected a whole number from 0 to ${MAX_GRACE_MS}`, g)
-  }
-  return g
-}
-
-function noHandler(scheduleId) {
-  const err = new Error(`no handler for schedule '${scheduleId}': declare it in this process with schedule(id, cron, options, handler), or give the integration an executor`)
-  err.code = 'NO_HANDLER'
-  return err
 }
 
 module.exports = { WorkflowScheduleIntegration }
