@@ -24,6 +24,7 @@
 // carry peerClusterJobs, peerClusterCapSeconds, peerClusterLongSeconds).
 
 const fs = require('node:fs')
+const os = require('node:os')
 const path = require('node:path')
 const { fork } = require('node:child_process')
 const { parseArgs } = require('node:util')
@@ -245,6 +246,7 @@ async function throughput(pg, library, { jobs, workers: count, capSeconds, ...re
     const enqueueMs = performance.now() - enqueueStart
     let firstAt = Infinity
     for (const worker of workers) worker.listeners.add((m) => m.type === 'first' && (firstAt = Math.min(firstAt, m.at)))
+    const loadAtStart = os.loadavg()[0]
     const startedAt = Date.now()
     const start = performance.now()
     for (const { child } of workers) child.send({ type: 'go' })
@@ -277,6 +279,8 @@ async function throughput(pg, library, { jobs, workers: count, capSeconds, ...re
       loopMaxMsPerWorker: workers.map((w) => (w.loopMaxMs === undefined ? null : Number(w.loopMaxMs.toFixed(1)))),
       handlerCalls: handled(),
       errors: workers.reduce((sum, w) => sum + w.errors.length, 0),
+      // The machine's 1-minute load average when the workers started and when they were done.
+      load: [loadAtStart, os.loadavg()[0]].map((l) => Number(l.toFixed(2))),
     }
   } finally {
     killWorkers(workers)

@@ -11,6 +11,7 @@
 // pg-boss and graphile-worker run their jobs on the same servers, in the same run
 // (bench/cluster-peers.js); lib/cluster-workloads.js turns it all into tables.
 
+const os = require('node:os')
 const path = require('node:path')
 const { fork } = require('node:child_process')
 const { startServer, durabilityOf } = require('./lib/servers')
@@ -52,7 +53,8 @@ async function freshDb(pg, name) {
 /**
  * C1/C2/C6: `count` schedules due at one instant, 3 nodes. firedMs/completedMs: from the due
  * instant until every occurrence is recorded / every execution is done (null: not within
- * 120 s); loopMaxMs: each node's longest event-loop delay once it was ready.
+ * 120 s); loopMaxMs: each node's longest event-loop delay once it was ready; load: the
+ * machine's 1-minute load average at the due instant and at the end (other work on it shows).
  */
 async function herd(pg, count) {
   const url = await freshDb(pg, 'herd')
@@ -69,10 +71,12 @@ async function herd(pg, count) {
     const at = due.getTime()
     let fired = null
     let completed = null
+    let loadAtDue = null
     // The polls read an index (occurrences) or little (open ones): cheap beside the work measured.
     while (completed === null && Date.now() < at + 120_000) {
       await sleep(fired === null ? 20 : 50)
       if (Date.now() < at) continue
+      loadAtDue ??= os.loadavg()[0]
       if (fired === null) {
         const recorded = Number(
           await pg.query(
@@ -88,7 +92,14 @@ async function herd(pg, count) {
     }
     const reports = await Promise.all(nodes.map(async (n) => (n.send({ type: 'report' }), await n.next('report'))))
     const perNode = reports.map((r) => r.calls)
-    return { count, firedMs: fired, completedMs: completed, perNode, loopMaxMs: reports.map((r) => Number(r.loopMaxMs.toFixed(1))) }
+    return {
+      count,
+      firedMs: fired,
+      completedMs: completed,
+      perNode,
+      loopMaxMs: reports.map((r) => Number(r.loopMaxMs.toFixed(1))),
+      load: [loadAtDue, os.loadavg()[0]].map((l) => Number(l.toFixed(2))),
+    }
   } finally {
     await stopAll(nodes)
   }

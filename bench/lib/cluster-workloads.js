@@ -44,6 +44,14 @@ const peerJobsPerSecond = (peers, library) => {
   return r && !r.failed ? r.jobsPerSecond : null
 }
 
+/** The machine's load while one server's herd and the peers' runs went on (2 shared cores). */
+function loadNote(run) {
+  const parts = []
+  if (run.herd.load) parts.push(`tickflow's herd ${run.herd.load.join(' → ')}`)
+  for (const r of run.peers.throughput) if (r.load) parts.push(`${r.library} ${r.load.join(' → ')}`)
+  return `Machine load (1-minute load average at the start → the end of each run): ${parts.join('; ')}.`
+}
+
 const peerSettings = (peers) => peers.throughput.map((r) => `${r.library}: ${r.settings || ''}.`).join(' ')
 
 /** C1 and C2 (fsync off, with targets) or C7 (fsync on, figures only) rows from one server. */
@@ -120,7 +128,7 @@ function stallsWorkload({ fast, durable }, count) {
     libraries: PROCESSES,
     what:
       `perf_hooks.monitorEventLoopDelay (resolution ${LOOP_RESOLUTION_MS} ms) in each process, its max: for a tickflow node from the moment it is ready ` +
-      '(the schedules declared) until the herd of C1/C2 is done (process 1 is the node that declared them); for a peer\'s worker, while it runs the jobs of C2. ' +
+      '(the schedules declared) until the herd of C1/C2 is done (process 1 is the node that declared them); for a peer\'s worker, while it runs the jobs of C2 (of C7 with fsync on). ' +
       `A delay includes the ${LOOP_RESOLUTION_MS} ms timer interval itself, so a stall of X ms reads as up to X + ${LOOP_RESOLUTION_MS}.`,
     rows: [
       nodeRow(fast, `tickflow node, fsync off (${fast.durability})`),
@@ -133,6 +141,7 @@ function stallsWorkload({ fast, durable }, count) {
       met: worst === null ? null : worst <= STALL_TARGET_MS,
       detail: worst === null ? fast.herd.failed : `per node ${fast.herd.loopMaxMs.join(' / ')} ms`,
     },
+    notes: [`fsync off: ${loadNote(fast)}`, `fsync on: ${loadNote(durable)}`],
   }
 }
 
@@ -159,6 +168,7 @@ function workloads(results, sizes) {
         `The peers have no herd of schedules to fire: beside it, how fast they enqueue ${n} jobs in bulk (5,000 per call) on the same server.`,
       rows: [c1Row],
       target: { text: `≥ ${fmt(FIRES_TARGET)} fires/s`, met: rates.fires === null ? false : rates.fires >= FIRES_TARGET, detail: `${fmt(rates.fires)} fires/s` },
+      notes: [loadNote(fast)],
     },
     {
       id: 'C2',
@@ -178,6 +188,7 @@ function workloads(results, sizes) {
           (rates.executions && gw ? ` (${(rates.executions / gw).toFixed(2)}×)` : '') +
           (h.perNode ? `; work per node ${h.perNode.join(' / ')}` : ''),
       },
+      notes: [loadNote(fast)],
     },
     {
       id: 'C3',
@@ -241,6 +252,7 @@ function workloads(results, sizes) {
           `tickflow ${fmt(durableRates.fires)} fires/s, ${fmt(durableRates.executions)} executions/s; ` +
           `with fsync off (C1/C2) ${fmt(rates.fires)} and ${fmt(rates.executions)}`,
       },
+      notes: [loadNote(durable)],
     },
   ]
 }
