@@ -10,23 +10,25 @@
 //               another worker: with each library's default settings, then with the
 //               lowest settings its documentation allows. The wait is capped.
 //
-// One throwaway PostgreSQL server (__test__/helpers/postgres.js, fsync off) for the whole
-// run; every measurement gets a database of its own on it. The throughput runs go one after
+// One throwaway PostgreSQL server (bench/lib/servers.js: fsync off, or on with --fsync on)
+// for the whole run, or the one a caller passes to measure(); every measurement gets a
+// database of its own on it. The throughput runs go one after
 // the other; the failover runs, idle but for their polling, all wait at the same time.
 //
 //   node bench/cluster-peers.js [--jobs 20000] [--cap 90] [--long 60] [--workers 3]
 //                               [--pgboss-batch 500] [--pgboss-work-calls 2]
-//                               [--only throughput|failover] [--json]
+//                               [--only throughput|failover] [--fsync off|on] [--json]
 //
 // --json prints the results as JSON on stdout (the progress lines go to stderr either way).
 // `run(sizes)` returns the same figures as workloads for bench/run.js (P1, P2; sizes may
 // carry peerClusterJobs, peerClusterCapSeconds, peerClusterLongSeconds).
 
 const fs = require('node:fs')
+const os = require('node:os')
 const path = require('node:path')
 const { fork } = require('node:child_process')
 const { parseArgs } = require('node:util')
-const { startPostgres } = require('../__test__/helpers/postgres')
+const { startServer, durabilityOf } = require('./lib/servers')
 const { machine, formatNumber } = require('./lib/report')
 const { sleep } = require('./lib/measure')
 
@@ -161,7 +163,10 @@ async function startWorkers(count, library, url, role, settings) {
     child.on('exit', () => children.delete(child))
     const worker = { child, index: i, handled: 0, errors: [], listeners: new Set() }
     child.on('message', (message) => {
-      if (message.type === 'count') worker.handled += message.n
+      if (message.type === 'count') {
+        worker.handled += message.n
+        worker.loopMaxMs = message.loopMaxMs
+      }
       if (message.type === 'error') {
         worker.errors.push(message.message)
         if (worker.errors.length <= 3) log(`${library} worker ${i}: ${message.message.split('\n')[0]}`)
@@ -241,6 +246,7 @@ async function throughput(pg, library, { jobs, workers: count, capSeconds, ...re
     const enqueueMs = performance.now() - enqueueStart
     let firstAt = Infinity
     for (const worker of workers) worker.listeners.add((m) => m.type === 'first' && (firstAt = Math.min(firstAt, m.at)))
+    const loadAtStart = os.loadavg()[0]
     const startedAt = Date.now()
     const start = performance.now()
     for (const { child } of workers) child.send({ type: 'go' })
@@ -269,8 +275,12 @@ async function throughput(pg, library, { jobs, workers: count, capSeconds, ...re
       jobsPerSecond: (jobs - unfinished) / seconds,
       timedOut: unfinished > 0,
       handledPerWorker: workers.map((w) => w.handled),
+      // The longest event-loop delay of each worker process while it ran the jobs (ms).
+      loopMaxMsPerWorker: workers.map((w) => (w.loopMaxMs === undefined ? null : Number(w.loopMaxMs.toFixed(1)))),
       handlerCalls: handled(),
       errors: workers.reduce((sum, w) => sum + w.errors.length, 0),
+      // The machine's 1-minute load average when the workers started and when they were done.
+      load: [loadAtStart, os.loadavg()[0]].map((l) => Number(l.toFixed(2))),
     }
   } finally {
     killWorkers(workers)
@@ -321,7 +331,7 @@ function renderTable(results) {
   const lines = []
   const { options } = results
   lines.push(
-    `PostgreSQL ${results.postgres}, one throwaway server (fsync off), a database per measurement; ` +
+    `PostgreSQL ${results.postgres}, one throwaway server (${results.durability}), a database per measurement; ` +
       `${options.workers} worker processes per library; ${results.machine.cores} cores, Node ${results.machine.node}.`,
   )
   lines.push(`pg-boss ${results.versions['pg-boss']}, graphile-worker ${results.versions['graphile-worker']}.`)
@@ -354,7 +364,12 @@ function renderTable(results) {
 
 // ---------------------------------------------------------------------------------------
 
-async function measure(options) {
+/**
+ * The peers' figures. `server`: a started server (__test__/helpers/postgres.js) to run on,
+ * left running; without it, a server of kind options.fsync === 'on' ? durable : fast,
+ * started and stopped here.
+ */
+async function measure(options, server = null) {
   const started = performance.now()
   const results = {
     startedAt: new Date().toISOString(),
@@ -365,9 +380,9 @@ async function measure(options) {
     throughput: [],
     failover: [],
   }
-  // Enough connections for every failover worker at once (each pool opens what it needs).
-  const pg = await startPostgres({ settings: { max_connections: 300 } })
+  const pg = server || (await startServer(options.fsync === 'on' ? 'durable' : 'fast'))
   results.postgres = (await pg.query('show server_version')).split(' ')[0]
+  results.durability = await durabilityOf(pg)
   try {
     if (options.only !== 'failover') {
       for (const library of LIBRARIES) {
@@ -396,7 +411,7 @@ async function measure(options) {
     }
   } finally {
     killAllChildren()
-    await pg.stop()
+    if (!server) await pg.stop()
   }
   results.seconds = (performance.now() - started) / 1000
   return results
@@ -469,6 +484,7 @@ async function main() {
       'pgboss-batch': { type: 'string', default: '500' },
       'pgboss-work-calls': { type: 'string', default: '2' },
       only: { type: 'string' },
+      fsync: { type: 'string', default: 'off' },
       json: { type: 'boolean', default: false },
     },
   })
@@ -480,6 +496,7 @@ async function main() {
     pgbossBatch: Number(values['pgboss-batch']),
     pgbossWorkCalls: Number(values['pgboss-work-calls']),
     only: values.only || null,
+    fsync: values.fsync,
   }
   const numbers = { jobs: options.jobs, cap: options.capSeconds, long: options.longSeconds, workers: options.workers, 'pgboss-batch': options.pgbossBatch, 'pgboss-work-calls': options.pgbossWorkCalls }
   for (const [name, value] of Object.entries(numbers)) {
@@ -487,6 +504,7 @@ async function main() {
   }
   if (options.workers < 2) throw new Error('--workers: failover needs at least 2')
   if (options.only && !['throughput', 'failover'].includes(options.only)) throw new Error('--only takes throughput or failover')
+  if (!['off', 'on'].includes(options.fsync)) throw new Error(`--fsync takes off or on, got ${options.fsync}`)
   const results = await measure(options)
   if (values.json) process.stdout.write(`${JSON.stringify(results, null, 2)}\n`)
   else console.log(`\n${renderTable(results)}`)

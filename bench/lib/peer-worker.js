@@ -5,11 +5,14 @@
 // Parent → worker: { type: 'init', library, url, role, settings }, then { type: 'go' }.
 // Worker → parent: { type: 'ready' } once the library is loaded (and pg-boss started),
 //   { type: 'first', at } when it handles its first job (throughput role),
-//   { type: 'count', n } jobs handled since the last count (throughput role, every 20 ms),
+//   { type: 'count', n, loopMaxMs } jobs handled since the last count and the longest
+//     event-loop delay since 'go' (throughput role, every 20 ms),
 //   { type: 'started', jobId, at } when a long job starts (failover role),
 //   { type: 'error', message } whatever the library reports as an error.
 // The worker consumes nothing before 'go', so that the parent can enqueue every job first.
 // It exits when its parent goes away; the parent ends it with SIGKILL.
+
+const { monitorEventLoopDelay } = require('node:perf_hooks')
 
 const THROUGHPUT_QUEUE = 'trivial'
 const LONG_QUEUE = 'long'
@@ -18,16 +21,21 @@ const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms))
 
 let handled = 0
 let reported = 0
+// The same monitor as a tickflow node of bench/cluster.js (lib/cluster-node.js), from 'go'.
+const loop = monitorEventLoopDelay({ resolution: 5 })
 
 function send(message) {
   if (process.connected) process.send(message)
 }
 
 function reportCounts() {
+  let loopMax = 0
   setInterval(() => {
-    if (handled !== reported) {
-      send({ type: 'count', n: handled - reported })
+    // A worker that got no job still tells its event loop's delays.
+    if (handled !== reported || loop.max !== loopMax) {
+      send({ type: 'count', n: handled - reported, loopMaxMs: loop.max / 1e6 })
       reported = handled
+      loopMax = loop.max
     }
   }, 20)
 }
@@ -108,6 +116,7 @@ process.on('message', async (message) => {
       if (init.role === 'throughput') reportCounts()
       send({ type: 'ready', pid: process.pid })
     } else if (message.type === 'go') {
+      loop.enable()
       await LIBRARIES[init.library].consume(opened, init.role, init.settings || {})
     }
   } catch (err) {

@@ -2,6 +2,8 @@
 // Turns the workloads' results into bench/RESULTS.md. A workload is
 //   { id, title, what, libraries, rows: [{ label, unit, better, figures, comment, noRatio }],
 //     target: { text, met, detail }, notes, commentTitle }
+// `libraries` are the table's columns: a library each, or, for a workload of tickflow alone,
+// another split (p50 / p99 / max, one process each) that its `what` explains.
 // and a figure is a number, { value, text } (a number shown otherwise), { na } (the library
 // cannot do it) or { failed } (the measurement broke).
 

@@ -23,7 +23,10 @@ const FULL = {
   eventExecutions: 100_000, // B8: executions whose events are counted
   skippedFires: 200_000, // B8: fires of disabled schedules, one event each
   storeSchedules: 100_000, // S1/S2
-  clusterHerd: 30_000, // C1/C2: schedules due at one instant on 3 nodes
+  clusterHerd: 20_000, // C1/C2/C6/C7: schedules due at one instant on 3 nodes; the peers' jobs
+  clusterCommands: 2_000, // C5: rounds of create, pause, resume, trigger per store
+  clusterPeerCapSeconds: 90, // C2/C3/C7: the longest a peer's run is waited for
+  clusterPeerLongSeconds: 60, // C3: the peers' long job, killed 0.5 s in
   clusterLateSchedules: 300, // C4: every-second schedules on 3 nodes
   clusterLateSeconds: 10, // C4
   operationsSchedules: [100_000, 1_000_000], // O1/O2
@@ -50,6 +53,9 @@ const SMALL = {
   skippedFires: 10_000,
   storeSchedules: 5_000,
   clusterHerd: 2_000,
+  clusterCommands: 200,
+  clusterPeerCapSeconds: 20,
+  clusterPeerLongSeconds: 15,
   clusterLateSchedules: 50,
   clusterLateSeconds: 3,
   operationsSchedules: [5_000, 20_000],
