@@ -73,7 +73,9 @@ impl Task for OpenStore {
                     }
                 });
                 let db = Db::open(&options, wake).map_err(EngineError::Cluster)?;
-                shared.lock().attach_cluster(db)
+                shared.lock().attach_cluster(db)?;
+                shared.set_clustered(true);
+                Ok(())
             }
         });
         let failure = match opened {
@@ -271,14 +273,20 @@ impl NativeIntegration {
                 return to_js(&env, Err(err));
             }
         };
+        let answers = attempts
+            .chunks_exact(2)
+            .zip(outcomes)
+            .map(|(pair, outcome_json)| (pair[0] as u64, pair[1] as u32, outcome(outcome_json)));
+        if self.shared.clustered() {
+            // Written by the driver in its next turn; this thread does not wait for it.
+            self.shared.hand_answers(answers);
+            return Ok(());
+        }
         // `with_engine` wakes the driver for a retry's timer.
+        let answers: Vec<_> = answers.collect();
         self.with_engine(&env, |engine| {
-            for (pair, outcome_json) in attempts.chunks_exact(2).zip(outcomes) {
-                engine.complete_key(pair[0] as u64, pair[1] as u32, outcome(outcome_json));
-            }
-            if engine.is_cluster() {
-                // In a cluster, answers wait for the driver to write them.
-                self.shared.poke();
+            for (key, attempt, outcome) in answers {
+                engine.complete_key(key, attempt, outcome);
             }
             Ok(())
         })

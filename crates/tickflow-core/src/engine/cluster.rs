@@ -811,6 +811,7 @@ pub(crate) fn cluster_turn(shared: &Shared, now: DateTime<Utc>, limit: usize) ->
 fn work(shared: &Shared, db: &Arc<Db>, now: DateTime<Utc>, limit: usize, live: bool) -> bool {
     let (answers, answered, due, due_ids, more, claim) = {
         let mut e = shared.lock();
+        shared.take_answers(&mut e);
         let answers = match e.cluster.as_mut() {
             Some(link) => std::mem::take(&mut link.pending),
             None => return false,
@@ -955,6 +956,7 @@ fn reap(shared: &Shared, db: &Arc<Db>) {
 fn flush_completions(shared: &Shared, db: &Arc<Db>) {
     let (batch, ids) = {
         let mut e = shared.lock();
+        shared.take_answers(&mut e);
         let Some(link) = e.cluster.as_mut() else {
             return;
         };
@@ -1037,7 +1039,14 @@ impl Shared {
         if let Some(db) = db {
             flush_completions(self, &db);
         }
-        self.lock().detach_store()
+        let mut e = self.lock();
+        let closed = e.detach_store();
+        if e.cluster.is_none() {
+            // Answers from now on complete in memory, as on a store of one process.
+            self.set_clustered(false);
+            self.take_answers(&mut e);
+        }
+        closed
     }
 
     /// Runs a command: on memory and SQLite under the engine's lock, committed before it

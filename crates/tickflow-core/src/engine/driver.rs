@@ -9,6 +9,7 @@ use std::time::Duration as StdDuration;
 use tokio::sync::Notify;
 
 use super::core::Engine;
+use super::run::Outcome;
 
 /// Longest single sleep: wall-clock jumps (a host that slept, an NTP step) are noticed
 /// within this time, at the cost of one wake-up per second while idle.
@@ -28,6 +29,11 @@ pub struct Shared {
     epoch: AtomicU64,
     /// A wake-up has been sent and JS has not drained since.
     wake_pending: AtomicBool,
+    /// On a cluster node, executors' answers (engine key, attempt, outcome) are handed over
+    /// here, without the engine's lock, which a driver's turn may hold for a while: the
+    /// JavaScript thread never waits for it to answer. The driver takes them at its turn.
+    answers: Mutex<Vec<(u64, u32, Outcome)>>,
+    clustered: AtomicBool,
 }
 
 impl Shared {
@@ -37,6 +43,35 @@ impl Shared {
             notify: Notify::new(),
             epoch: AtomicU64::new(0),
             wake_pending: AtomicBool::new(false),
+            answers: Mutex::new(Vec::new()),
+            clustered: AtomicBool::new(false),
+        }
+    }
+
+    /// Whether this engine is a node of a cluster (its answers go through `hand_answers`).
+    pub fn clustered(&self) -> bool {
+        self.clustered.load(Ordering::SeqCst)
+    }
+
+    pub fn set_clustered(&self, on: bool) {
+        self.clustered.store(on, Ordering::SeqCst);
+    }
+
+    /// Executors' answers for the driver's next turn (cluster nodes).
+    pub fn hand_answers(&self, answers: impl IntoIterator<Item = (u64, u32, Outcome)>) {
+        self.answers
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .extend(answers);
+        self.poke();
+    }
+
+    /// The answers handed over since the last call, given to `engine` (which holds them
+    /// for its next write, or completes them at once when no longer in a cluster).
+    pub(crate) fn take_answers(&self, engine: &mut Engine) {
+        let answers = std::mem::take(&mut *self.answers.lock().unwrap_or_else(|e| e.into_inner()));
+        for (key, attempt, outcome) in answers {
+            engine.complete_key(key, attempt, outcome);
         }
     }
 
