@@ -844,6 +844,15 @@ class WorkflowScheduleIntegration extends EventEmitter {
     return metrics
   }
 
+  /**
+   * The nodes of the cluster on a PostgreSQL store, with their leases (read from the
+   * database, off the JavaScript thread); rejects ERR_NOT_CLUSTER on memory and SQLite.
+   */
+  async getClusterNodes() {
+    if (!this._initialized) await this._open()
+    return revive(JSON.parse(await this._offThread((n) => n.clusterNodes())))
+  }
+
   getPerformanceMetrics() {
     return this._read((n) => n.performanceMetrics())
   }

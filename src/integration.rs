@@ -77,7 +77,11 @@ impl Task for OpenStore {
             }
         });
         let failure = match opened {
-            Ok(Ok(())) => return Ok(()),
+            Ok(Ok(())) => {
+                // A read-only store on a cluster follows the nodes from now on.
+                self.shared.observe();
+                return Ok(());
+            }
             Ok(Err(err)) => err,
             Err(_) => EngineError::Internal("a fault (panic) while opening the store".into()),
         };
