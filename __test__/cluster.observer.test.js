@@ -20,6 +20,25 @@ let node
 let readerUrl
 const log = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'tickflow-observer-')), 'executor.log')
 
+/** Runs `fn(page)` on `url` in Debian's Chromium (puppeteer-core, as dashboard.browser.test.js). */
+async function inBrowser(url, fn) {
+  const puppeteer = require('puppeteer-core')
+  const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'tickflow-observer-chromium-'))
+  const browser = await puppeteer.launch({
+    executablePath: process.env.CHROMIUM_PATH || '/usr/bin/chromium',
+    headless: true,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', `--user-data-dir=${profile}`],
+  })
+  try {
+    const page = await browser.newPage()
+    await page.goto(url)
+    return await fn(page)
+  } finally {
+    await browser.close()
+    fs.rmSync(profile, { recursive: true, force: true })
+  }
+}
+
 const sql = (text) => pg.query(text, { database: db.name })
 const readLog = () =>
   fs.existsSync(log)
@@ -154,8 +173,12 @@ test('tickflow dashboard --store <url> watches without joining, shows the node i
     expect(overview.cluster.nodes[0].leaseRemainingMs).toBeGreaterThan(0)
     expect(overview.schedules.map((s) => s.scheduleId).sort()).toEqual(SCHEDULES.map((s) => s.id))
     expect(await (await fetch(`${base}api/cluster`)).json()).toMatchObject({ cluster: { nodes: [{ nodeId: 'a', token: expect.stringMatching(/^a#/) }] } })
-    const page = await (await fetch(base)).text()
-    expect(page).toMatch(/id="cluster-panel"/)
+    // The page renders the panel: one row, the node, alive.
+    const row = await inBrowser(base, async (page) => {
+      await page.waitForSelector('#cluster-body tr[data-node]', { visible: true })
+      return page.$$eval('#cluster-body tr', (rows) => rows.map((r) => [...r.cells].map((c) => c.textContent)))
+    })
+    expect(row).toEqual([['a', expect.stringMatching(/^a#/), 'alive', expect.stringMatching(/ s$/), expect.stringMatching(/UTC$/), expect.stringMatching(/ ms$/), expect.stringMatching(/UTC$/)]])
     const trigger = await fetch(`${base}api/actions/trigger`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"scheduleId":"every-1"}' })
     expect(trigger.status).toBe(403)
     // Still one node: the dashboard is not one of them.
