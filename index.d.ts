@@ -995,7 +995,8 @@ export declare class WorkflowScheduleIntegration extends EventEmitter {
   getPerformanceMetrics(): PerformanceMetrics
   /**
    * The nodes of the cluster on a PostgreSQL store (a read-only one included), read from
-   * the database; rejects with `ERR_NOT_CLUSTER` on memory and SQLite stores.
+   * the database; rejects with `ERR_NOT_CLUSTER` on memory and SQLite stores, and with
+   * `ERR_NOT_INITIALIZED` before the store is open (`initialize()`).
    */
   getClusterNodes(): Promise<ClusterNode[]>
   /**

@@ -91,6 +91,8 @@ const nodeRows = async () => (await sql('SELECT node_id FROM tickflow.nodes ORDE
 
 test('an observer beside a running node: not among the nodes, fires nothing, sees everything, changes nothing', async () => {
   const observer = new WorkflowScheduleIntegration({ store: { type: 'postgres', connectionString: readerUrl, readonly: true }, nodeId: 'observer' })
+  // Reads do not open the store.
+  await expect(observer.getClusterNodes()).rejects.toMatchObject({ code: 'ERR_NOT_INITIALIZED' })
   await observer.initialize()
   try {
     expect(observer.getScheduledWorkflows().map((c) => c.id).sort()).toEqual(SCHEDULES.map((s) => s.id))
@@ -138,10 +140,16 @@ test('an observer beside a running node: not among the nodes, fires nothing, see
   expect(await nodeRows()).toEqual(['a'])
 })
 
-test('getClusterNodes on a memory store rejects ERR_NOT_CLUSTER; an observer on a database no node started on rejects ERR_STORE_OPEN', async () => {
+test('getClusterNodes on a memory or SQLite store rejects ERR_NOT_CLUSTER; an observer on a database no node started on rejects ERR_STORE_OPEN', async () => {
   const memory = new WorkflowScheduleIntegration({ executor: () => {} })
   await expect(memory.getClusterNodes()).rejects.toMatchObject({ code: 'ERR_NOT_CLUSTER' })
   await memory.stop()
+  const sqlite = new WorkflowScheduleIntegration({ executor: () => {}, store: { type: 'sqlite', path: path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'tickflow-observer-')), 'state.db') } })
+  await sqlite.initialize()
+  const refused = await sqlite.getClusterNodes().catch((err) => err)
+  expect(refused).toBeInstanceOf(Error)
+  expect(refused).toMatchObject({ code: 'ERR_NOT_CLUSTER', message: expect.stringMatching(/not PostgreSQL/) })
+  await sqlite.stop()
 
   await pg.query(`CREATE DATABASE empty_${process.pid}`)
   const observer = new WorkflowScheduleIntegration({ store: { type: 'postgres', connectionString: pg.urlFor(`empty_${process.pid}`), readonly: true } })

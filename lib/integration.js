@@ -846,10 +846,10 @@ class WorkflowScheduleIntegration extends EventEmitter {
 
   /**
    * The nodes of the cluster on a PostgreSQL store, with their leases (read from the
-   * database, off the JavaScript thread); rejects ERR_NOT_CLUSTER on memory and SQLite.
+   * database, off the JavaScript thread); rejects ERR_NOT_CLUSTER on memory and SQLite, and
+   * ERR_NOT_INITIALIZED before the store is open (initialize()).
    */
   async getClusterNodes() {
-    if (!this._initialized) await this._open()
     return revive(JSON.parse(await this._offThread((n) => n.clusterNodes())))
   }
 

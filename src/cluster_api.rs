@@ -41,13 +41,22 @@ fn node_json(n: &NodeRow, now_ms: i64, own_token: Option<&str>) -> Value {
 
 #[napi]
 impl NativeIntegration {
-    /// The cluster's nodes (JSON array); rejects ERR_NOT_CLUSTER on memory and SQLite.
+    /// The cluster's nodes (JSON array); rejects ERR_NOT_CLUSTER on memory and SQLite, and
+    /// ERR_NOT_INITIALIZED before a PostgreSQL store is open.
     #[napi(catch_unwind, ts_return_type = "Promise<string>")]
     pub fn cluster_nodes<'env>(&self, env: &'env Env) -> Result<Object<'env>> {
         let (deferred, promise) = env.create_deferred::<String, Settle>()?;
         let db = self.shared.lock().cluster_db();
         let Some(db) = db else {
-            deferred.resolve(Box::new(|env: Env| Err(not_cluster().into_rejection(&env))));
+            // As the other reads, it does not open the store.
+            let pending = self.on_postgres();
+            deferred.resolve(Box::new(move |env: Env| {
+                let err = match pending {
+                    true => engine_error(EngineError::NotInitialized),
+                    false => not_cluster(),
+                };
+                Err(err.into_rejection(&env))
+            }));
             return Ok(promise);
         };
         // An observer is not among the nodes: nothing in the list is itself.

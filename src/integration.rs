@@ -49,6 +49,13 @@ pub struct OpenStore {
     failure: Option<EngineError>,
 }
 
+impl NativeIntegration {
+    /// Whether the store is a cluster's PostgreSQL database (open or not).
+    pub(crate) fn on_postgres(&self) -> bool {
+        matches!(self.store, Some(DurableStore::Postgres(_)))
+    }
+}
+
 impl Task for OpenStore {
     type Output = ();
     type JsValue = ();
