@@ -775,6 +775,34 @@ export interface PostgresStoreOptions {
   schema?: string
   /** Pooled connections of this node, besides its own session; default 5. */
   poolSize?: number
+  /**
+   * Watch the cluster without joining it: no lease, no row among the nodes, nothing fired,
+   * claimed, reaped or written; reads follow the nodes' commits. Commands and `start()`
+   * reject with `ERR_STORE_READONLY`. The schema must exist (a node created it), else
+   * `initialize()` rejects with `ERR_STORE_OPEN`.
+   */
+  readonly?: boolean
+}
+
+/** One node of a cluster, as `getClusterNodes()` reads it from the database. */
+export interface ClusterNode {
+  /** The node's `nodeId` option. */
+  nodeId: string
+  /** `nodeId` and a suffix per join: a node that lost its lease joins again under a new one. */
+  token: string
+  startedAt: Date
+  /** Until when its lease holds (the database's clock). */
+  leaseUntil: Date
+  /** `leaseUntil` less the database's time at the read; 0 once it ran out. */
+  leaseRemainingMs: number
+  /** When it last renewed its lease (every 2 s while it lives). */
+  lastRenewal: Date
+  /** The database's clock minus the node's, as the node measured it; null before its first renewal. */
+  clockOffsetMs: number | null
+  /** Its lease holds and its session is connected; a dead node's row goes at the next reap. */
+  alive: boolean
+  /** This integration itself. */
+  self: boolean
 }
 
 /**
@@ -965,6 +993,12 @@ export declare class WorkflowScheduleIntegration extends EventEmitter {
   getSystemMetrics(): Promise<SystemMetrics>
   getIntegrationMetrics(scheduleId?: string): Promise<ScheduleWorkflowMetrics>
   getPerformanceMetrics(): PerformanceMetrics
+  /**
+   * The nodes of the cluster on a PostgreSQL store (a read-only one included), read from
+   * the database; rejects with `ERR_NOT_CLUSTER` on memory and SQLite stores, and with
+   * `ERR_NOT_INITIALIZED` before the store is open (`initialize()`).
+   */
+  getClusterNodes(): Promise<ClusterNode[]>
   /**
    * Every tickflow series in the Prometheus text exposition format: counters of fires,
    * skipped fires by reason, executions by outcome and retries; histograms of execution

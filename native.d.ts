@@ -36,6 +36,11 @@ export declare class MetricsCursor {
  * `&mut self` with an error thrown from inside the library.
  */
 export declare class NativeIntegration {
+  /**
+   * The cluster's nodes (JSON array); rejects ERR_NOT_CLUSTER on memory and SQLite, and
+   * ERR_NOT_INITIALIZED before a PostgreSQL store is open.
+   */
+  clusterNodes(): Promise<string>
   /** Creates a scheduled workflow from its config (JSON); returns its id. */
   create(config: string): string | Promise<string>
   /**

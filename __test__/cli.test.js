@@ -683,11 +683,12 @@ describe('secrets and control characters', () => {
     expect(redact(text)).toBe(shown)
   })
 
-  test('no password reaches the output: a store that cannot be reached, in every form, by run, status and history', async () => {
+  test('no password reaches the output: a store that cannot be reached, in every form, by run, status, history and dashboard', async () => {
     const runs = FORMS.flatMap(([url]) => [
       ['run', fixture('append-every-second.json'), '--store', url, '--for', '1s'],
       ['status', '--store', url],
       ['history', 'append', '--store', url],
+      ['dashboard', '--store', url, '--port', '0'],
     ])
     const results = await Promise.all(runs.map((args) => tickflow(args)))
     results.forEach((r, i) => {

@@ -478,6 +478,15 @@ class WorkflowScheduleIntegration extends EventEmitter {
     return metrics
   }
 
+  /**
+   * The nodes of the cluster on a PostgreSQL store, with their leases (read from the
+   * database, off the JavaScript thread); rejects ERR_NOT_CLUSTER on memory and SQLite, and
+   * ERR_NOT_INITIALIZED before the store is open (initialize()).
+   */
+  async getClusterNodes() {
+    return revive(JSON.parse(await this._offThread((n) => n.clusterNodes())))
+  }
+
   getPerformanceMetrics() {
     return this._read((n) => n.performanceMetrics())
   }

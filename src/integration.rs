@@ -49,6 +49,13 @@ pub struct OpenStore {
     failure: Option<EngineError>,
 }
 
+impl NativeIntegration {
+    /// Whether the store is a cluster's PostgreSQL database (open or not).
+    pub(crate) fn on_postgres(&self) -> bool {
+        matches!(self.store, Some(DurableStore::Postgres(_)))
+    }
+}
+
 impl Task for OpenStore {
     type Output = ();
     type JsValue = ();
@@ -79,7 +86,11 @@ impl Task for OpenStore {
             }
         });
         let failure = match opened {
-            Ok(Ok(())) => return Ok(()),
+            Ok(Ok(())) => {
+                // A read-only store on a cluster follows the nodes from now on.
+                self.shared.observe();
+                return Ok(());
+            }
             Ok(Err(err)) => err,
             Err(_) => EngineError::Internal("a fault (panic) while opening the store".into()),
         };

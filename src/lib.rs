@@ -3,6 +3,7 @@
 
 mod args;
 mod bench_api;
+mod cluster_api;
 mod commands;
 mod cron_api;
 mod dashboard_api;

@@ -1,15 +1,16 @@
 'use strict'
 // tickflow dashboard: serves the dashboard, read-only, over a sqlite store, beside a running
 // 'tickflow run'. The store is opened read-only (no lock) and opened again every couple of
-// seconds, so the page follows what the run does.
+// seconds, so the page follows what the run does. On a cluster's PostgreSQL database it
+// watches without joining (no lease, nothing fired), following the nodes as they commit.
 
 const http = require('node:http')
 const { parseArgs, parseCount } = require('./args.js')
-const { RuntimeError } = require('./errors.js')
-const { openForReading, DEFAULT_DB } = require('./store.js')
+const { RuntimeError, UsageError } = require('./errors.js')
+const { openForReading, isPostgres, sourceLabel, DEFAULT_DB } = require('./store.js')
 const { dashboard } = require('../dashboard/index.js')
 
-const usage = 'tickflow dashboard [--db PATH] [--port N] [--host ADDRESS] [--allow-host NAME]...'
+const usage = 'tickflow dashboard [--db PATH | --store postgres://…] [--port N] [--host ADDRESS] [--allow-host NAME]...'
 
 const help = `Usage: ${usage}
 
@@ -19,6 +20,10 @@ skipped occurrences. It reads the store without locking it, so it works while a
 
 Options:
   --db PATH        the sqlite store (default ${DEFAULT_DB})
+  --store postgres://user@host/db
+                   a cluster's PostgreSQL database instead: watched without joining
+                   (it fires nothing, and the nodes do not count it), with a Cluster
+                   panel of the nodes and their leases; its password is never printed
   --port N         the port (default 4740; 0 picks a free one)
   --host ADDRESS   the address to listen on (default 127.0.0.1)
   --allow-host NAME
@@ -31,7 +36,7 @@ Exit status: 0 stopped, 1 the store cannot be read or the port is taken, 2 bad o
 
 const spec = {
   positionals: [],
-  options: { db: { type: 'string' }, port: { type: 'string' }, host: { type: 'string' }, 'allow-host': { type: 'string', multiple: true }, help: { type: 'boolean', short: 'h' } },
+  options: { db: { type: 'string' }, store: { type: 'string' }, port: { type: 'string' }, host: { type: 'string' }, 'allow-host': { type: 'string', multiple: true }, help: { type: 'boolean', short: 'h' } },
 }
 
 /** How long one read-only opening of the store serves the page. */
@@ -43,7 +48,8 @@ async function serveDashboard(argv, { out }) {
   const db = options.db === undefined ? DEFAULT_DB : options.db
   const port = options.port === undefined ? 4740 : parseCount(options.port, '--port', { min: 0, max: 65535 })
   const host = options.host === undefined ? '127.0.0.1' : options.host
-  const store = await refreshing(db)
+  if (options.store !== undefined && options.db !== undefined) throw new UsageError('--db names a sqlite file; it does not go with --store')
+  const store = isPostgres(options.store) ? await watching(options.store) : await refreshing(db, options.store)
   const handler = dashboard(store.view, { readOnly: true, allowedHosts: options['allow-host'] || [] })
   const server = http.createServer(async (req, res) => {
     try {
@@ -66,7 +72,7 @@ async function serveDashboard(argv, { out }) {
     throw new RuntimeError(`cannot listen on ${host}:${port}: ${why}`, { code: err.code, hint: err.code === 'EADDRINUSE' ? '--port N picks another one (0: any free port)' : undefined })
   }
   const address = server.address()
-  out.write(`dashboard for ${db} (read-only) at http://${address.address.includes(':') ? `[${address.address}]` : address.address}:${address.port}/\n`)
+  out.write(`dashboard for ${sourceLabel(db, options.store)} (read-only) at http://${address.address.includes(':') ? `[${address.address}]` : address.address}:${address.port}/\n`)
   await new Promise((resolve) => {
     process.once('SIGINT', resolve)
     process.once('SIGTERM', resolve)
@@ -78,8 +84,8 @@ async function serveDashboard(argv, { out }) {
 
 /** A read-only integration on `db` that is opened again when older than REFRESH_MS; `view`
  * stands for whichever opening is current. */
-async function refreshing(db) {
-  let current = await openForReading(db)
+async function refreshing(db, storeOption) {
+  let current = await openForReading(db, storeOption)
   let openedAt = Date.now()
   let reopening = null
   const view = new Proxy({}, {
@@ -93,7 +99,7 @@ async function refreshing(db) {
     async fresh() {
       if (Date.now() - openedAt < REFRESH_MS) return
       if (!reopening) {
-        reopening = openForReading(db)
+        reopening = openForReading(db, storeOption)
           .then(async (next) => {
             const previous = current
             current = next
@@ -108,6 +114,12 @@ async function refreshing(db) {
     },
     close: () => current.stop(),
   }
+}
+
+/** A read-only integration on a cluster's database: it follows the nodes by itself. */
+async function watching(url) {
+  const integration = await openForReading(undefined, url)
+  return { view: integration, fresh: async () => {}, close: () => integration.stop() }
 }
 
 module.exports = { name: 'dashboard', summary: 'serve the dashboard for a store, read-only', usage, help, run: serveDashboard }

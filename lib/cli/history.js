@@ -39,7 +39,7 @@ async function history(argv, { out }) {
     const running = isRunning(db, options.store)
     out.write(`${await renderHistory(integration, positionals.scheduleId, { paint: colours(out), count, source: sourceLabel(db, options.store), running })}\n`)
   } finally {
-    // A cluster's reader leaves it at once instead of waiting to be written off.
+    // Closes the store (a cluster's connections) at once.
     await integration.stop()
   }
   return 0

@@ -16,10 +16,12 @@ const DEFAULT_DB = path.join('.tickflow', 'state.db')
 /** A libpq connection string: a postgres:// URL or keyword/value pairs (host=… dbname=…). */
 const isPostgres = (s) => typeof s === 'string' && (/^postgres(ql)?:\/\//.test(s) || /^\s*[a-z_]+\s*=/.test(s))
 
-/** A PostgreSQL store: this process joins the cluster on that database as one node. Its
- * password is never printed, wherever an error may quote it. */
-function postgresStore(url) {
+/** A PostgreSQL store: this process joins the cluster on that database as one node, or,
+ * `readonly`, only watches it (no lease, nothing fired or written). Its password is never
+ * printed, wherever an error may quote it. */
+function postgresStore(url, { readonly = false } = {}) {
   for (const secret of secretsIn(url)) hideSecret(secret)
+  if (readonly) return { option: { type: 'postgres', connectionString: url, readonly: true }, label: `postgres ${redact(url)} (read-only)` }
   return { option: { type: 'postgres', connectionString: url }, label: `postgres ${redact(url)} (cluster node)` }
 }
 
@@ -71,8 +73,8 @@ const badStore = (store, kinds) => new UsageError(`--store expects ${kinds} or a
  * connection string), for status, history and dashboard. */
 function openForReading(db = DEFAULT_DB, storeOption) {
   if (isPostgres(storeOption)) {
-    // A cluster's database is shared: reading it takes no lock.
-    return openIntegration({ executor: () => {} }, postgresStore(storeOption))
+    // Watched without joining: the nodes never count this reader among them.
+    return openIntegration({}, postgresStore(storeOption, { readonly: true }))
   }
   if (storeOption !== undefined && storeOption !== 'sqlite') return Promise.reject(badStore(storeOption, "'sqlite'"))
   if (!fs.existsSync(db)) {
@@ -94,6 +96,7 @@ function storeError(err, store) {
     ERR_STORE_CORRUPT: 'name another store with --db, or move this file aside',
     ERR_STORE_FOREIGN: 'name another store with --db',
     ERR_STORE_VERSION: 'a newer tickflow wrote it; upgrade tickflow to use it',
+    ERR_STORE_OPEN: store.option.type === 'postgres' ? "no node has started on this database yet: 'tickflow run --store …' starts one" : undefined,
   }[code]
   // The engine's message starts with the option's path (options.store.type: ...), which
   // means nothing to someone who typed a command line.
@@ -117,4 +120,4 @@ function isRunning(db, storeOption) {
 /** What status and history name as their source: the file, or the database without its password. */
 const sourceLabel = (db, storeOption) => (isPostgres(storeOption) ? redact(storeOption) : db)
 
-module.exports = { DEFAULT_DB, runStore, prepareStoreFolder, openIntegration, openForReading, sourceLabel, isRunning }
+module.exports = { isPostgres, DEFAULT_DB, runStore, prepareStoreFolder, openIntegration, openForReading, sourceLabel, isRunning }

@@ -83,6 +83,7 @@ async function overview(integration, params, settings) {
   const page = await integration._browse(query)
   // Totals over every run, kept by the engine as they happen.
   const runs = await integration.getIntegrationMetrics()
+  const nodes = await clusterNodes(integration)
   return {
     now: iso(integration.now()),
     state: integration.getState(),
@@ -101,7 +102,39 @@ async function overview(integration, params, settings) {
     page: { offset: page.offset, limit: page.limit, matching: page.matching },
     truncated: page.matching > page.offset + page.schedules.length,
     schedules: page.schedules.map(withDescription),
+    cluster: nodes,
   }
+}
+
+/**
+ * The nodes of the cluster on a PostgreSQL store, with their leases: null on another store;
+ * `{ error }` when the database cannot be read now (the rest of the page still shows).
+ */
+async function clusterNodes(integration) {
+  if (typeof integration.getClusterNodes !== 'function') return null
+  try {
+    const nodes = await integration.getClusterNodes()
+    return {
+      nodes: nodes.map((n) => ({
+        nodeId: n.nodeId,
+        token: n.token,
+        alive: n.alive,
+        self: n.self,
+        startedAt: iso(n.startedAt),
+        leaseUntil: iso(n.leaseUntil),
+        leaseRemainingMs: n.leaseRemainingMs,
+        lastRenewal: iso(n.lastRenewal),
+        clockOffsetMs: n.clockOffsetMs,
+      })),
+    }
+  } catch (err) {
+    if (err && err.code === 'ERR_NOT_CLUSTER') return null
+    return { error: { code: (err && err.code) || 'ERR_INTERNAL', message: String((err && err.message) || err) } }
+  }
+}
+
+async function cluster(integration) {
+  return { cluster: await clusterNodes(integration) }
 }
 
 /** Wall-clock time and UTC offset of `at` in `zone`. */
@@ -218,6 +251,7 @@ const READS = {
   schedule: guarded(schedule),
   executions: guarded(executions),
   timeline: guarded(timeline),
+  cluster: guarded(cluster),
   'backfill-preview': guarded(backfillPreview),
 }
 

@@ -509,6 +509,7 @@
     if (r.view === 'overview') {
       renderSchedules()
       renderTimeline()
+      renderCluster()
     } else if (r.view === 'executions') {
       renderFilterOptions()
       renderExecutions()
@@ -667,6 +668,26 @@
         'data-execution-id': r.executionId,
         title: `${STATUS_TEXT[r.status] || r.status} · ${utcTime(r.scheduledTime)}${r.duration !== null && r.duration !== undefined ? ` · ${duration(r.duration)}` : ''}\n${r.executionId}`,
       })))
+  }
+
+  // ---- cluster ----------------------------------------------------------------------------
+
+  /** The nodes of a PostgreSQL store's cluster (the overview's `cluster`; null elsewhere). */
+  function renderCluster() {
+    const c = state.overview && state.overview.cluster
+    byId('cluster-panel').hidden = !c
+    if (!c) return
+    const body = byId('cluster-body')
+    if (c.error) return replace(body, h('tr', null, h('td.err', { colspan: 7, text: `Nodes unavailable: ${c.error.code}: ${c.error.message}` })))
+    if (!c.nodes.length) return replace(body, h('tr', null, h('td.empty', { colspan: 7, text: 'No node is running on this database.' })))
+    replace(body, ...c.nodes.map((n) => h('tr', { 'data-node': n.token },
+      h('td', { text: n.self ? `${n.nodeId} (this process)` : n.nodeId }),
+      h('td.mono', { text: n.token }),
+      h('td', null, h(`span.badge.s-${n.alive ? 'completed' : 'failed'}`, { text: n.alive ? 'alive' : 'not answering' })),
+      h('td.num', { text: duration(n.leaseRemainingMs) }),
+      h('td.mono', { text: utcTime(n.lastRenewal) }),
+      h('td.num', { text: n.clockOffsetMs === null || n.clockOffsetMs === undefined ? '—' : `${n.clockOffsetMs > 0 ? '+' : ''}${n.clockOffsetMs} ms` }),
+      h('td.mono', { text: utcTime(n.startedAt) }))))
   }
 
   // ---- timeline ---------------------------------------------------------------------------

@@ -81,6 +81,8 @@ pub struct Db {
     /// How long an operation waits for the database (`ClusterOptions::command_timeout_ms`).
     pub(super) timeout: Duration,
     pub node: Arc<NodeState>,
+    /// Opened read-only (`ClusterOptions::observer`): it only reads and listens.
+    observer: bool,
 }
 
 impl Drop for Db {
@@ -95,6 +97,7 @@ impl Drop for Db {
 impl Db {
     /// Connects, migrates the schema, and joins as a node (its session holds its advisory
     /// lock and listens for changes). `wake` is called when another node changed something.
+    /// An observer checks the schema instead, and only listens (`observer`).
     pub fn open(
         options: &ClusterOptions,
         wake: Arc<dyn Fn() + Send + Sync>,
@@ -121,8 +124,22 @@ impl Db {
             label,
             timeout: Duration::from_millis(options.command_timeout_ms.max(1)),
             node,
+            observer: options.observer,
         };
         let target = Arc::new(target);
+        if db.observer {
+            db.run({
+                let pool = db.pool.clone();
+                let schema = db.schema.clone();
+                let target = target.clone();
+                async move {
+                    let client = pool.get().await.map_err(|e| connect_error(&target, e))?;
+                    schema::check(&client, &schema).await
+                }
+            })?;
+            super::observer::start(&db.handle, target, db.q.clone(), db.node.clone());
+            return Ok(db);
+        }
         db.run({
             let pool = db.pool.clone();
             let schema = db.schema.clone();
@@ -175,6 +192,9 @@ impl Db {
 
     /// Leaves the cluster: the node's row goes (its advisory lock goes with the session).
     pub fn leave(&self) {
+        if self.observer {
+            return self.node.shutdown();
+        }
         let pool = self.pool.clone();
         let q = self.q.clone();
         let token = self.node.token();
@@ -189,6 +209,11 @@ impl Db {
                 .await?;
             Ok::<_, ClusterError>(())
         });
+    }
+
+    /// Opened read-only: not a node of the cluster.
+    pub fn is_observer(&self) -> bool {
+        self.observer
     }
 
     /// Where the store is, for messages.
@@ -221,7 +246,7 @@ impl Db {
     }
 
     /// Runs `fut` on the database's runtime and waits for it, until `self.timeout`.
-    fn run<T: Send + 'static>(
+    pub(super) fn run<T: Send + 'static>(
         &self,
         fut: impl Future<Output = Result<T, ClusterError>> + Send + 'static,
     ) -> Result<T, ClusterError> {

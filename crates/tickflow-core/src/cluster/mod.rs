@@ -9,12 +9,15 @@
 
 mod connect;
 mod db;
+mod nodes;
+mod observer;
 mod schema;
 mod session;
 mod tx;
 
 pub use connect::redact;
 pub use db::{Db, Locked, Scope, Tail, VersionedRow, ID_BLOCK};
+pub use nodes::NodeRow;
 pub use schema::{valid_schema_name, MAX_SCHEMA_NAME, SCHEMA_VERSION};
 pub use session::NodeState;
 pub use tx::Tx;
@@ -33,6 +36,9 @@ pub struct ClusterOptions {
     /// How long one operation (a command, a fire, a claim) waits for the database, row
     /// locks included, before it gives up with `Unavailable` or `LockTimeout`.
     pub command_timeout_ms: u64,
+    /// Only watch (`readonly: true`): no lease, no row in `nodes`, nothing written, so the
+    /// other nodes never count it among those that share the work.
+    pub observer: bool,
 }
 
 /// `ClusterOptions::command_timeout_ms` unless given.
@@ -87,6 +93,8 @@ pub enum ClusterError {
     LockTimeout(u64),
     #[error("this node lost its lease: another node has taken its work over")]
     Fenced,
+    #[error("the schema '{0}' holds no tickflow tables yet: a read-only store is opened on a database a node has started on")]
+    NoSchema(String),
     #[error("a second run of '{schedule_id}' at {scheduled_ms} was refused by the database")]
     Duplicate {
         schedule_id: String,
@@ -103,6 +111,7 @@ impl ClusterError {
             ClusterError::Permission(_) => "ERR_STORE_PERMISSION",
             ClusterError::Version { .. } => "ERR_STORE_VERSION",
             ClusterError::Foreign { .. } => "ERR_STORE_FOREIGN",
+            ClusterError::NoSchema(_) => "ERR_STORE_OPEN",
             ClusterError::Pooler(_) => "ERR_STORE_POOLER",
             ClusterError::Database(_) => "ERR_STORE_WRITE",
             ClusterError::Unavailable(_)

@@ -63,6 +63,9 @@ const MIGRATIONS: &[&str] = &[
          lease_until timestamptz NOT NULL
      );
      CREATE SEQUENCE {s}.id_blocks;",
+    // 2: the offset of each node's clock to the database's, as it measured it at its last
+    // renewal (database time minus its own, in milliseconds), for the cluster's view.
+    "ALTER TABLE {s}.nodes ADD COLUMN clock_offset_ms bigint;",
 ];
 
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
@@ -158,6 +161,43 @@ pub(crate) async fn migrate(client: &mut Client, schema: &str) -> Result<(), Clu
     )
     .await?;
     Ok(tx.commit().await?)
+}
+
+/// For a read-only store: the schema holds tickflow's tables in a version this tickflow
+/// reads. Nothing is created or migrated (older versions are read as they are).
+pub(crate) async fn check(client: &Client, schema: &str) -> Result<(), ClusterError> {
+    let has_meta: bool = client
+        .query_one(
+            "SELECT EXISTS (SELECT 1 FROM information_schema.tables
+                 WHERE table_schema = $1 AND table_name = 'meta')",
+            &[&schema],
+        )
+        .await?
+        .get(0);
+    if !has_meta {
+        return Err(ClusterError::NoSchema(schema.into()));
+    }
+    let row = client
+        .query_opt(
+            &format!(
+                "SELECT value FROM {}.meta WHERE key = 'schema_version'",
+                quote(schema)
+            ),
+            &[],
+        )
+        .await?;
+    match row.and_then(|r| r.get::<_, String>(0).parse::<i64>().ok()) {
+        Some(found) if found > SCHEMA_VERSION => Err(ClusterError::Version {
+            schema: schema.into(),
+            found,
+            supported: SCHEMA_VERSION,
+        }),
+        Some(_) => Ok(()),
+        None => Err(ClusterError::Foreign {
+            schema: schema.into(),
+            detail: "a meta table without tickflow's schema_version".into(),
+        }),
+    }
 }
 
 /// A schema name as an SQL identifier. Names are checked when options are read, so

@@ -66,7 +66,7 @@ impl NodeState {
         self.stop.store(true, Ordering::SeqCst);
     }
 
-    fn stopped(&self) -> bool {
+    pub(crate) fn stopped(&self) -> bool {
         self.stop.load(Ordering::SeqCst)
     }
 
@@ -277,11 +277,12 @@ async fn serve(
                     Duration::from_millis(LEASE_MS as u64 / 2),
                     client.query_opt(
                         &format!(
-                            "UPDATE {q}.nodes SET lease_until = now() + $2::text::interval
+                            "UPDATE {q}.nodes SET lease_until = now() + $2::text::interval,
+                                 clock_offset_ms = $3
                              WHERE token = $1
                              RETURNING (extract(epoch from clock_timestamp()) * 1000)::float8"
                         ),
-                        &[&token, &lease],
+                        &[&token, &lease, &node.offset_ms.load(Ordering::SeqCst)],
                     ),
                 )
                 .await

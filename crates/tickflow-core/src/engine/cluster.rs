@@ -27,10 +27,10 @@ use crate::cluster::{ClusterError, Db, Scope, Tail, ID_BLOCK};
 use crate::store::{ExecutionRow, SkipRow, Snapshot, StoreError};
 
 /// A lost notification is covered by a look at the database this often.
-const POLL: StdDuration = StdDuration::from_millis(1_000);
+pub(super) const POLL: StdDuration = StdDuration::from_millis(1_000);
 /// Other nodes' commits are read at most this often: under load, many commits (and several
 /// changes of one row) are read at once.
-const TAIL_EVERY: StdDuration = StdDuration::from_millis(50);
+pub(super) const TAIL_EVERY: StdDuration = StdDuration::from_millis(50);
 /// Dead nodes are looked for this often.
 const REAP: StdDuration = StdDuration::from_millis(1_000);
 /// A timer whose schedule another node holds is looked at again this much later.
@@ -66,11 +66,16 @@ pub(crate) struct ClusterLink {
 }
 
 impl Engine {
-    /// Joins the cluster through `db`: everything it holds becomes this engine's state.
+    /// Joins the cluster through `db`: everything it holds becomes this engine's state. An
+    /// observer's (`Db::is_observer`) engine is read-only: it takes no block of ids, and
+    /// follows the nodes through `Shared::observe`.
     pub fn attach_cluster(&mut self, db: Db) -> Result<(), EngineError> {
         self.check_attachable()?;
         let tail = db.tail(None).map_err(cluster_error)?;
-        let block = db.next_block(db.deadline()).map_err(cluster_error)?;
+        let block = match db.is_observer() {
+            true => 0,
+            false => db.next_block(db.deadline()).map_err(cluster_error)?,
+        };
         let location = db.location().to_string();
         let mut versions = HashMap::new();
         let mut schedules = Vec::new();
@@ -95,6 +100,7 @@ impl Engine {
         self.seq = block;
         self.store_pending = false;
         self.persistence = Some(Box::new(super::persist::Persistence::detached()));
+        self.readonly = db.is_observer();
         let now = Instant::now();
         self.cluster = Some(Box::new(ClusterLink {
             incarnation: db
@@ -747,7 +753,7 @@ impl Engine {
 
 /// Follows what other nodes committed since the last look: read without the engine's
 /// lock, applied with it (rows this node holds newer, or is working on, are left).
-fn follow(shared: &Shared, db: &Db, deadline: Instant) {
+pub(super) fn follow(shared: &Shared, db: &Db, deadline: Instant) {
     let Some(xmin) = shared.lock().cluster.as_ref().map(|c| c.xmin.clone()) else {
         return;
     };

@@ -10,6 +10,7 @@ mod execution;
 mod handlers;
 mod ids;
 mod metrics;
+mod observer;
 mod operation;
 mod options;
 pub mod outbound;

@@ -156,6 +156,7 @@ pub fn parse_options(value: &Value) -> FieldResult<IntegrationOptions> {
                         pool_size,
                         node_id,
                         command_timeout_ms,
+                        observer: s.boolean("readonly")?.unwrap_or(false),
                     })
                 }
                 Some("sqlite") => {
@@ -222,4 +223,33 @@ fn default_node_id() -> String {
         .filter(|h| !h.is_empty())
         .unwrap_or_else(|| "node".into());
     format!("{host}-{}", std::process::id())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn cluster(store: Value) -> crate::cluster::ClusterOptions {
+        match parse_options(&json!({ "store": store })).unwrap().store {
+            StoreOptions::Postgres(options) => options,
+            _ => panic!("not a PostgreSQL store"),
+        }
+    }
+
+    #[test]
+    fn a_readonly_postgres_store_is_an_observer_and_a_plain_one_a_node() {
+        let url = "postgres://u@h/db";
+        let node = cluster(json!({ "type": "postgres", "connectionString": url }));
+        assert!(!node.observer);
+        let observer =
+            cluster(json!({ "type": "postgres", "connectionString": url, "readonly": true }));
+        assert!(observer.observer);
+        let bad = parse_options(
+            &json!({ "store": { "type": "postgres", "connectionString": url, "readonly": "yes" } }),
+        )
+        .err()
+        .expect("refused");
+        assert_eq!(bad.path, "options.store.readonly");
+    }
 }
