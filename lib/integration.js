@@ -5,9 +5,13 @@
 const { EventEmitter } = require('node:events')
 const { NativeIntegration } = require('./native.js').binding
 const { codedError, toJson, revive, rebuilt } = require('./json.js')
+
 const { checkScheduleArgs, toWorkflowConfig, shortPath, oneOffInstant, oneOffSchedule, DECLARED_BY_SCHEDULE } = require('./schedule-options.js')
 const { loadTracing } = require('./tracing.js')
 const { Decoder } = require('./messages.js')
+
+/** A native answer in JSON text as a value; `null` stays null. */
+const fromJson = (text) => (text === null ? null : revive(JSON.parse(text)))
 
 const DEFAULT_GRACE_MS = 10_000
 const MAX_GRACE_MS = 2_147_483_647
@@ -161,10 +165,19 @@ class WorkflowScheduleIntegration extends EventEmitter {
     }
   }
 
-  /** `_call` for an answer in JSON text (dates as { $date: ms }); `null` stays null. */
+  /**
+   * `_call` for an answer in JSON text (dates as { $date: ms }); `null` stays null. On
+   * PostgreSQL a read that needs the database answers a Promise of the text (settled off the
+   * JavaScript thread): this then answers a Promise of the value.
+   */
   _read(fn) {
     const text = this._call(fn)
-    return text === null ? null : revive(JSON.parse(text))
+    if (text !== null && typeof text === 'object' && typeof text.then === 'function') {
+      return text.then(fromJson, (err) => {
+        throw rebuilt(err)
+      })
+    }
+    return fromJson(text)
   }
 
   /**
@@ -828,7 +841,7 @@ class WorkflowScheduleIntegration extends EventEmitter {
   }
 
   async getSystemMetrics() {
-    const metrics = this._read((n) => n.systemMetrics())
+    const metrics = await this._read((n) => n.systemMetrics())
     const { rss, heapUsed } = process.memoryUsage()
     metrics.systemLoad.memory = rss
     metrics.resourceUtilization.memory = heapUsed
@@ -837,7 +850,7 @@ class WorkflowScheduleIntegration extends EventEmitter {
 
   async getIntegrationMetrics(scheduleId) {
     if (scheduleId !== undefined) checkId(scheduleId, 'scheduleId')
-    const metrics = this._read((n) => n.integrationMetrics(scheduleId))
+    const metrics = await this._read((n) => n.integrationMetrics(scheduleId))
     // Time from an event's creation in the engine to its delivery to listeners (system clock).
     const { count, totalMs } = this._broadcast
     metrics.averageEventBroadcastLatency = count === 0 ? 0 : totalMs / count

@@ -92,9 +92,9 @@ pub struct Tx {
 pub struct Db {
     runtime: Option<tokio::runtime::Runtime>,
     handle: tokio::runtime::Handle,
-    pool: Pool,
+    pub(super) pool: Pool,
     schema: String,
-    q: Arc<str>,
+    pub(super) q: Arc<str>,
     label: String,
     /// How long an operation waits for the database (`ClusterOptions::command_timeout_ms`).
     timeout: Duration,
@@ -248,7 +248,7 @@ impl Db {
 
     /// Runs `fut` until `deadline`; past it, `fut` is dropped (a transaction it holds rolls
     /// back) and the answer is `Timeout`.
-    fn run_until<T: Send + 'static>(
+    pub(super) fn run_until<T: Send + 'static>(
         &self,
         deadline: Instant,
         fut: impl Future<Output = Result<T, ClusterError>> + Send + 'static,
@@ -269,7 +269,9 @@ impl Db {
             .expect("the database runtime runs while the store is open")
     }
 
-    /// Everything committed after `xmin` (all of it for `None`).
+    /// What committed after `xmin`. For `None` (joining), what a node holds: every
+    /// schedule and the executions not final; finished work and skips stay in the
+    /// database, read from there when asked for (`history`).
     pub fn tail(&self, xmin: Option<String>) -> Result<Tail, ClusterError> {
         self.tail_until(self.deadline(), xmin)
     }
@@ -291,6 +293,7 @@ impl Db {
             // snapshot is held open across the reads, which would keep vacuum from
             // clearing the dead rows of a busy queue.
             let tx = client.build_transaction().read_only(true).start().await?;
+            let joining = xmin.is_none();
             let since = xmin.unwrap_or_else(|| "0".into());
             let xmin: String = tx
                 .query_one("SELECT pg_snapshot_xmin(pg_current_snapshot())::text", &[])
@@ -316,7 +319,11 @@ impl Db {
                 .query(
                     &changed(
                         &format!("{EXECUTION_COLUMNS} FROM {q}.executions"),
-                        "ORDER BY seq",
+                        if joining {
+                            "AND status IN ('queued', 'running', 'retrying') ORDER BY seq"
+                        } else {
+                            "ORDER BY seq"
+                        },
                     ),
                     &args,
                 )
@@ -324,25 +331,8 @@ impl Db {
                 .iter()
                 .map(execution)
                 .collect();
-            let skips = tx
-                .query(
-                    &changed(
-                        &format!(
-                            "SELECT schedule_id, scheduled_ms, reason, recorded_ms FROM {q}.skips"
-                        ),
-                        "ORDER BY scheduled_ms",
-                    ),
-                    &args,
-                )
-                .await?
-                .iter()
-                .map(|r| SkipRow {
-                    schedule_id: r.get(0),
-                    scheduled_ms: r.get(1),
-                    reason: r.get(2),
-                    recorded_ms: r.get(3),
-                })
-                .collect();
+            // Skips are counted in their schedule's row; the records stay in the database.
+            let skips = Vec::new();
             tx.commit().await?;
             Ok(Tail {
                 xmin,
@@ -567,10 +557,10 @@ pub const ID_BLOCK: u64 = 100_000;
 
 const SCHEDULE_COLUMNS: &str = "SELECT schedule_id, config_id, config, state, version, deleted";
 
-const EXECUTION_COLUMNS: &str =
+pub(super) const EXECUTION_COLUMNS: &str =
     "SELECT seq, id, schedule_id, status, scheduled_ms, record, trigger, priority, due_ms, node";
 
-fn execution(r: &Row) -> ExecutionRow {
+pub(super) fn execution(r: &Row) -> ExecutionRow {
     ExecutionRow {
         seq: r.get::<_, i64>(0) as u64,
         id: r.get(1),

@@ -63,6 +63,11 @@ const MIGRATIONS: &[&str] = &[
          lease_until timestamptz NOT NULL
      );
      CREATE SEQUENCE {s}.id_blocks;",
+    // 2: history is read from the database, not mirrored: pages of all executions and of
+    // one schedule's in scheduled order, and skips by age (retention).
+    "CREATE INDEX executions_by_time ON {s}.executions (scheduled_ms, seq);
+     CREATE INDEX executions_by_schedule_time ON {s}.executions (schedule_id, scheduled_ms, seq);
+     CREATE INDEX skips_recorded ON {s}.skips (recorded_ms);",
 ];
 
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;

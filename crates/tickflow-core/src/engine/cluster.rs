@@ -6,7 +6,8 @@
 //! transaction. A failed write takes the messages of the operation back and reloads what it
 //! touched, so nothing half-done is seen by JavaScript or stays in memory. Between
 //! operations each node follows the others' commits (`tail`), so reads see the whole
-//! cluster. The engine's lock is held only between the database's steps, never across one.
+//! cluster's schedules and running work (finished work is read from the database:
+//! `history`). The engine's lock is held only between the database's steps, never across one.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
@@ -63,6 +64,8 @@ pub(crate) struct ClusterLink {
     peers: Vec<String>,
     /// Schedules a failed commit touched and that could not be read back yet.
     pub(super) suspect: Vec<String>,
+    /// History retention in the database (`history`).
+    pub(super) retention: super::history::Retention,
 }
 
 impl Engine {
@@ -112,6 +115,7 @@ impl Engine {
             failing: false,
             peers: Vec::new(),
             suspect: Vec::new(),
+            retention: Default::default(),
         }));
         Ok(())
     }
@@ -420,6 +424,10 @@ impl Engine {
         let key = row.seq;
         let is_final = e.status.is_final();
         let duration = e.duration_ms().filter(|_| is_final);
+        if is_final && !self.executions.contains_key(&key) {
+            // Finished elsewhere and never held here: it stays in the database.
+            return;
+        }
         let known = self.executions.insert(key, e);
         self.execution_keys.insert(row.id.clone().into(), key);
         let s = self.schedule_mut(index).expect("indexed");
@@ -434,6 +442,9 @@ impl Engine {
             (true, Ok(at)) => {
                 rt.active.remove(at);
                 if let Some(d) = duration {
+                    if rt.stats.durations.len() >= super::run::DURATION_SAMPLES {
+                        rt.stats.durations.pop_front();
+                    }
                     rt.stats.durations.push_back(d.max(0) as u64);
                 }
             }
@@ -914,6 +925,7 @@ fn reap(shared: &Shared, db: &Arc<Db>) {
         }
         e.dispatch();
     });
+    super::history::expire_history(shared, db);
 }
 
 /// Writes waiting executor answers, a batch in one transaction; on failure they wait for
