@@ -98,6 +98,7 @@ impl Engine {
         self.seq = block;
         self.store_pending = false;
         self.persistence = Some(Box::new(super::persist::Persistence::detached()));
+        self.history_db = None;
         let now = Instant::now();
         self.cluster = Some(Box::new(ClusterLink {
             incarnation: db
@@ -166,6 +167,7 @@ impl Engine {
     pub(crate) fn detach_cluster(&mut self) {
         if let Some(c) = self.cluster.take() {
             c.db.leave();
+            self.history_db = Some(c.db);
         }
     }
 

@@ -175,10 +175,18 @@ fn db_error(e: ClusterError) -> EngineError {
     EngineError::Cluster(e)
 }
 
+impl Engine {
+    /// Where history is read: the cluster's database, or after a stop the one this node
+    /// left (its records are not in memory).
+    pub fn history_db(&self) -> Option<std::sync::Arc<Db>> {
+        self.cluster_db().or_else(|| self.history_db.clone())
+    }
+}
+
 impl Shared {
     fn db(&self) -> Result<std::sync::Arc<Db>, EngineError> {
         self.lock()
-            .cluster_db()
+            .history_db()
             .ok_or_else(|| EngineError::Internal("not on a cluster's store".into()))
     }
 
