@@ -81,17 +81,24 @@ export declare class NativeIntegration {
   config(id: string): string | null
   /** Every config, as a JSON array. */
   configs(): string
-  execution(executionId: string): string | null
-  /** Executions matching `filters` (JSON, or none), as a JSON array. */
-  list(filters?: string | undefined | null): string
-  history(scheduleId: string, filters?: string | undefined | null): string
+  /**
+   * The execution as JSON, `null` when there is none; a Promise of it on a cluster (read
+   * from the database, which holds the finished ones).
+   */
+  execution(executionId: string): string | null | Promise<string | null>
+  /**
+   * Executions matching `filters` (JSON, or none), as a JSON array (a Promise of it on a
+   * cluster: a page read from the database).
+   */
+  list(filters?: string | undefined | null): string | Promise<string>
+  history(scheduleId: string, filters?: string | undefined | null): string | Promise<string>
   /** The next `count` (default 5, at most 100,000) run times, in ms since the epoch. */
   nextTimes(scheduleId: string, count?: number | undefined | null): Array<number>
   /**
    * A schedule's status, health, metrics, workflow status or skipped occurrences
    * (`what`), as JSON.
    */
-  scheduleReport(what: 'status' | 'health' | 'metrics' | 'workflowStatus' | 'skipped', scheduleId: string): string
+  scheduleReport(what: 'status' | 'health' | 'metrics' | 'workflowStatus' | 'skipped', scheduleId: string): string | Promise<string>
   systemMetrics(): string
   /** For one schedule, or for all (none). */
   integrationMetrics(scheduleId?: string | undefined | null): string

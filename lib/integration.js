@@ -26,6 +26,9 @@ const {
   readGrace,
 } = require('./integration/checks.js')
 
+/** A native answer in JSON text as a value; `null` stays null. */
+const fromJson = (text) => (text === null ? null : revive(JSON.parse(text)))
+
 const UNDECLARED_NOTE = 'undeclared: schedule() did not declare it in this process'
 
 class WorkflowScheduleIntegration extends EventEmitter {
@@ -97,10 +100,19 @@ class WorkflowScheduleIntegration extends EventEmitter {
     }
   }
 
-  /** `_call` for an answer in JSON text (dates as { $date: ms }); `null` stays null. */
+  /**
+   * `_call` for an answer in JSON text (dates as { $date: ms }); `null` stays null. On
+   * PostgreSQL a read that needs the database answers a Promise of the text (settled off the
+   * JavaScript thread): this then answers a Promise of the value.
+   */
   _read(fn) {
     const text = this._call(fn)
-    return text === null ? null : revive(JSON.parse(text))
+    if (text !== null && typeof text === 'object' && typeof text.then === 'function') {
+      return text.then(fromJson, (err) => {
+        throw rebuilt(err)
+      })
+    }
+    return fromJson(text)
   }
 
   /** A native read run off the JavaScript thread; its error is rebuilt in the caller's realm. */
@@ -463,7 +475,7 @@ class WorkflowScheduleIntegration extends EventEmitter {
   }
 
   async getSystemMetrics() {
-    const metrics = this._read((n) => n.systemMetrics())
+    const metrics = await this._read((n) => n.systemMetrics())
     const { rss, heapUsed } = process.memoryUsage()
     metrics.systemLoad.memory = rss
     metrics.resourceUtilization.memory = heapUsed
@@ -472,7 +484,7 @@ class WorkflowScheduleIntegration extends EventEmitter {
 
   async getIntegrationMetrics(scheduleId) {
     if (scheduleId !== undefined) checkId(scheduleId, 'scheduleId')
-    const metrics = this._read((n) => n.integrationMetrics(scheduleId))
+    const metrics = await this._read((n) => n.integrationMetrics(scheduleId))
     // Time from an event's creation in the engine to its delivery to listeners (system clock).
     metrics.averageEventBroadcastLatency = this._pump.averageLatency()
     return metrics

@@ -70,6 +70,18 @@ impl NativeIntegration {
         scope: impl FnOnce(&Engine) -> Scope + Send + 'static,
         op: impl FnOnce(&mut Engine) -> std::result::Result<T, EngineError> + Send + 'static,
     ) -> Result<Either<T, Object<'env>>> {
+        self.change_with(env, None, scope, op)
+    }
+
+    /// `change`; on a cluster, the execution `hold` names is read from the database first
+    /// when this node does not hold it (`Shared::hold_from_db`).
+    fn change_with<'env, T: ToNapiValue + Send + 'static>(
+        &self,
+        env: &'env Env,
+        hold: Option<String>,
+        scope: impl FnOnce(&Engine) -> Scope + Send + 'static,
+        op: impl FnOnce(&mut Engine) -> std::result::Result<T, EngineError> + Send + 'static,
+    ) -> Result<Either<T, Object<'env>>> {
         let db = {
             let engine = self.shared.lock();
             to_js(env, engine.check_writable().map_err(engine_error))?;
@@ -89,6 +101,9 @@ impl NativeIntegration {
         let shared = self.shared.clone();
         db.spawn_blocking(move || {
             let answer = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                if let Some(id) = hold {
+                    shared.hold_from_db(&id)?;
+                }
                 shared.command(scope, op, std::convert::identity)
             }))
             .unwrap_or_else(|_| {
@@ -96,6 +111,35 @@ impl NativeIntegration {
                     "a fault (panic) while running a command".into(),
                 ))
             });
+            deferred.resolve(Box::new(move |env: Env| {
+                answer.map_err(|e| engine_error(e).into_rejection(&env))
+            }));
+        });
+        Ok(Either::B(promise))
+    }
+
+    /// A read that may need the store: on one node of a cluster it runs on a thread of the
+    /// database's runtime (`remote`, bounded by the store's `commandTimeoutMs`) and answers
+    /// a Promise of the value: the JavaScript thread never waits for PostgreSQL. Elsewhere
+    /// it runs here against the engine (`local`).
+    fn read<'env, T: ToNapiValue + Send + 'static>(
+        &self,
+        env: &'env Env,
+        local: impl FnOnce(&mut Engine) -> ApiResult<T>,
+        remote: impl FnOnce(&engine::Shared) -> std::result::Result<T, EngineError> + Send + 'static,
+    ) -> Answer<'env, T> {
+        let Some(db) = self.shared.lock().history_db() else {
+            return self.with_engine(env, local).map(Either::A);
+        };
+        let (deferred, promise) = env.create_deferred::<T, Settle<T>>()?;
+        let shared = self.shared.clone();
+        db.spawn_blocking(move || {
+            let answer = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| remote(&shared)))
+                .unwrap_or_else(|_| {
+                    Err(EngineError::Internal(
+                        "a fault (panic) while reading from the store".into(),
+                    ))
+                });
             deferred.resolve(Box::new(move |env: Env| {
                 answer.map_err(|e| engine_error(e).into_rejection(&env))
             }));
@@ -127,14 +171,16 @@ impl NativeIntegration {
         self.change(env, move |e| e.schedule_scope(&schedule_id), op)
     }
 
-    /// A change to one execution.
+    /// A change to one execution. On a cluster a finished one is only in the database: it
+    /// is read first (on the command's thread), for the command to find.
     fn change_execution<'env, T: ToNapiValue + Send + 'static>(
         &self,
         env: &'env Env,
         execution_id: String,
         op: impl FnOnce(&mut Engine) -> std::result::Result<T, EngineError> + Send + 'static,
     ) -> Answer<'env, T> {
-        self.change(env, move |e| e.execution_scope(&execution_id), op)
+        let id = execution_id.clone();
+        self.change_with(env, Some(id), move |e| e.execution_scope(&execution_id), op)
     }
 
     /// A change to the config `id`.
@@ -370,33 +416,70 @@ impl NativeIntegration {
         })
     }
 
-    #[napi(catch_unwind)]
-    pub fn execution(&self, env: Env, execution_id: String) -> Result<Option<String>> {
-        self.with_engine(&env, |e| {
-            Ok(e.execution(&execution_id).map(|v| v.to_string()))
-        })
-    }
-
-    /// Executions matching `filters` (JSON, or none), as a JSON array.
-    #[napi(catch_unwind)]
-    pub fn list(&self, env: Env, filters: Option<String>) -> Result<String> {
-        self.with_engine(&env, |e| {
-            let filters = read_filters(filters)?;
-            Ok(Value::Array(e.list_executions(&filters)).to_string())
-        })
-    }
-
-    #[napi(catch_unwind)]
-    pub fn history(
+    /// The execution as JSON, `null` when there is none; a Promise of it on a cluster (read
+    /// from the database, which holds the finished ones).
+    #[napi(
+        catch_unwind,
+        ts_return_type = "string | null | Promise<string | null>"
+    )]
+    pub fn execution<'env>(
         &self,
-        env: Env,
+        env: &'env Env,
+        execution_id: String,
+    ) -> Answer<'env, Option<String>> {
+        let id = execution_id.clone();
+        self.read(
+            env,
+            |e| Ok(e.execution(&execution_id).map(|v| v.to_string())),
+            move |shared| Ok(shared.read_execution(&id)?.map(|v| v.to_string())),
+        )
+    }
+
+    /// Executions matching `filters` (JSON, or none), as a JSON array (a Promise of it on a
+    /// cluster: a page read from the database).
+    #[napi(catch_unwind, ts_return_type = "string | Promise<string>")]
+    pub fn list<'env>(&self, env: &'env Env, filters: Option<String>) -> Answer<'env, String> {
+        let filters = to_js(env, read_filters(filters))?;
+        let cluster = self.shared.lock().history_db().is_some();
+        let (local, remote) = if cluster {
+            (None, Some(filters))
+        } else {
+            (Some(filters), None)
+        };
+        self.read(
+            env,
+            move |e| Ok(Value::Array(e.list_executions(&local.expect("local"))).to_string()),
+            move |shared| Ok(Value::Array(shared.read_list(&remote.expect("remote"))?).to_string()),
+        )
+    }
+
+    #[napi(catch_unwind, ts_return_type = "string | Promise<string>")]
+    pub fn history<'env>(
+        &self,
+        env: &'env Env,
         schedule_id: String,
         filters: Option<String>,
-    ) -> Result<String> {
-        self.with_engine(&env, |e| {
-            let mut filters = read_filters(filters)?;
-            Ok(engine_result(e.history(&schedule_id, &mut filters))?.to_string())
-        })
+    ) -> Answer<'env, String> {
+        let filters = to_js(env, read_filters(filters))?;
+        let cluster = self.shared.lock().history_db().is_some();
+        let (local, remote) = if cluster {
+            (None, Some(filters))
+        } else {
+            (Some(filters), None)
+        };
+        let id = schedule_id.clone();
+        self.read(
+            env,
+            move |e| {
+                let mut filters = local.expect("local");
+                Ok(engine_result(e.history(&schedule_id, &mut filters))?.to_string())
+            },
+            move |shared| {
+                Ok(shared
+                    .read_history(&id, remote.expect("remote"))?
+                    .to_string())
+            },
+        )
     }
 
     /// The next `count` (default 5, at most 100,000) run times, in ms since the epoch.
@@ -433,28 +516,40 @@ impl NativeIntegration {
     /// (`what`), as JSON.
     #[napi(
         catch_unwind,
-        ts_args_type = "what: 'status' | 'health' | 'metrics' | 'workflowStatus' | 'skipped', scheduleId: string"
+        ts_args_type = "what: 'status' | 'health' | 'metrics' | 'workflowStatus' | 'skipped', scheduleId: string",
+        ts_return_type = "string | Promise<string>"
     )]
-    pub fn schedule_report(&self, env: Env, what: String, schedule_id: String) -> Result<String> {
-        self.with_engine(&env, |e| {
-            let id = schedule_id.as_str();
-            let report = match what.as_str() {
-                "status" => e.schedule_status(id),
-                "health" => e.schedule_health(id),
-                "metrics" => e.schedule_metrics(id),
-                "workflowStatus" => e.schedule_workflow_status(id),
-                "skipped" => e.skipped(id),
-                other => {
-                    return Err(ApiError::new(
-                        ErrorKind::Range,
-                        "ERR_INVALID_ARG_VALUE",
-                        format!("no report '{other}'"),
-                    )
-                    .at("what", None))
-                }
-            };
-            Ok(engine_result(report)?.to_string())
-        })
+    pub fn schedule_report<'env>(
+        &self,
+        env: &'env Env,
+        what: String,
+        schedule_id: String,
+    ) -> Answer<'env, String> {
+        if !["status", "health", "metrics", "workflowStatus", "skipped"].contains(&what.as_str()) {
+            let err = ApiError::new(
+                ErrorKind::Range,
+                "ERR_INVALID_ARG_VALUE",
+                format!("no report '{what}'"),
+            )
+            .at("what", None);
+            return to_js(env, Err(err));
+        }
+        let (remote_what, remote_id) = (what.clone(), schedule_id.clone());
+        self.read(
+            env,
+            move |e| {
+                let id = schedule_id.as_str();
+                let report = match what.as_str() {
+                    "status" => e.schedule_status(id),
+                    "health" => e.schedule_health(id),
+                    "metrics" => e.schedule_metrics(id),
+                    "workflowStatus" => e.schedule_workflow_status(id),
+                    _ => e.skipped(id),
+                };
+                Ok(engine_result(report)?.to_string())
+            },
+            move |shared| Ok(shared.read_report(&remote_what, &remote_id)?.to_string()),
+        )
     }
 
     #[napi(catch_unwind)]

@@ -2,13 +2,15 @@
 //! serializes every change to that schedule and its executions, a unique index on
 //! (schedule, scheduled instant) refuses a second run of an occurrence, `now()` says what
 //! is due, and a node's lease plus a session advisory lock say whether it lives. Each node
-//! keeps a mirror of everything in its engine, fed by the changes other nodes commit.
+//! keeps its schedules and the executions not final in its engine, fed by the changes other
+//! nodes commit; finished work is read from the database (`history`).
 //!
 //! This module is the database side only (connections, schema, statements, the node's
 //! session); `engine::cluster` drives the engine with it.
 
 mod connect;
 mod db;
+mod history;
 mod nodes;
 mod observer;
 mod schema;
@@ -17,6 +19,9 @@ mod tx;
 
 pub use connect::redact;
 pub use db::{Db, Locked, Scope, Tail, VersionedRow, ID_BLOCK};
+pub use history::{
+    ExecutionQuery, Expired, HistoryCounts, Order, RetentionLimits, RETENTION_BATCH,
+};
 pub use nodes::NodeRow;
 pub use schema::{valid_schema_name, MAX_SCHEMA_NAME, SCHEMA_VERSION};
 pub use session::NodeState;

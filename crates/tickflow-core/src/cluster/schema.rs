@@ -66,6 +66,11 @@ const MIGRATIONS: &[&str] = &[
     // 2: the offset of each node's clock to the database's, as it measured it at its last
     // renewal (database time minus its own, in milliseconds), for the cluster's view.
     "ALTER TABLE {s}.nodes ADD COLUMN clock_offset_ms bigint;",
+    // 3: history is read from the database, not mirrored: pages of all executions and of
+    // one schedule's in scheduled order, and skips by age (retention).
+    "CREATE INDEX executions_by_time ON {s}.executions (scheduled_ms, seq);
+     CREATE INDEX executions_by_schedule_time ON {s}.executions (schedule_id, scheduled_ms, seq);
+     CREATE INDEX skips_recorded ON {s}.skips (recorded_ms);",
 ];
 
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;

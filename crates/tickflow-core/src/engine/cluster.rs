@@ -6,7 +6,8 @@
 //! transaction. A failed write takes the messages of the operation back and reloads what it
 //! touched, so nothing half-done is seen by JavaScript or stays in memory. Between
 //! operations each node follows the others' commits (`tail`), so reads see the whole
-//! cluster. The engine's lock is held only between the database's steps, never across one.
+//! cluster's schedules and running work (finished work is read from the database:
+//! `history`). The engine's lock is held only between the database's steps, never across one.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
@@ -63,6 +64,8 @@ pub(crate) struct ClusterLink {
     peers: Vec<String>,
     /// Schedules a failed commit touched and that could not be read back yet.
     pub(super) suspect: Vec<String>,
+    /// History retention in the database (`history`).
+    pub(super) retention: super::history::Retention,
 }
 
 impl Engine {
@@ -101,6 +104,7 @@ impl Engine {
         self.store_pending = false;
         self.persistence = Some(Box::new(super::persist::Persistence::detached()));
         self.readonly = db.is_observer();
+        self.history_db = None;
         let now = Instant::now();
         self.cluster = Some(Box::new(ClusterLink {
             incarnation: db
@@ -118,6 +122,7 @@ impl Engine {
             failing: false,
             peers: Vec::new(),
             suspect: Vec::new(),
+            retention: Default::default(),
         }));
         Ok(())
     }
@@ -168,6 +173,7 @@ impl Engine {
     pub(crate) fn detach_cluster(&mut self) {
         if let Some(c) = self.cluster.take() {
             c.db.leave();
+            self.history_db = Some(c.db);
         }
     }
 
@@ -426,6 +432,10 @@ impl Engine {
         let key = row.seq;
         let is_final = e.status.is_final();
         let duration = e.duration_ms().filter(|_| is_final);
+        if is_final && !self.executions.contains_key(&key) {
+            // Finished elsewhere and never held here: it stays in the database.
+            return;
+        }
         let known = self.executions.insert(key, e);
         self.execution_keys.insert(row.id.clone().into(), key);
         let s = self.schedule_mut(index).expect("indexed");
@@ -440,6 +450,9 @@ impl Engine {
             (true, Ok(at)) => {
                 rt.active.remove(at);
                 if let Some(d) = duration {
+                    if rt.stats.durations.len() >= super::run::DURATION_SAMPLES {
+                        rt.stats.durations.pop_front();
+                    }
                     rt.stats.durations.push_back(d.max(0) as u64);
                 }
             }
@@ -955,6 +968,7 @@ fn reap(shared: &Shared, db: &Arc<Db>) {
         }
         e.dispatch();
     });
+    super::history::expire_history(shared, db);
 }
 
 /// Writes the executor answers waiting, waiting for their rows if it must (at stop: a turn

@@ -8,6 +8,7 @@ mod core;
 mod driver;
 mod execution;
 mod handlers;
+mod history;
 mod ids;
 mod metrics;
 mod observer;

@@ -37,19 +37,19 @@ const SORT_FIELDS: &[&str] = &[
 /// `ExecutionFilters`, checked.
 #[derive(Default, Debug)]
 pub struct Filters {
-    schedule_id: Option<String>,
-    workflow_id: Option<String>,
-    status: Option<Vec<ExecutionStatus>>,
-    priority: Option<Vec<u64>>,
-    triggered_by: Option<Vec<String>>,
-    trigger_type: Option<Vec<String>>,
-    after: Option<DateTime<Utc>>,
-    before: Option<DateTime<Utc>>,
-    environment: Option<String>,
-    limit: usize,
-    offset: usize,
-    sort_by: &'static str,
-    descending: bool,
+    pub(super) schedule_id: Option<String>,
+    pub(super) workflow_id: Option<String>,
+    pub(super) status: Option<Vec<ExecutionStatus>>,
+    pub(super) priority: Option<Vec<u64>>,
+    pub(super) triggered_by: Option<Vec<String>>,
+    pub(super) trigger_type: Option<Vec<String>>,
+    pub(super) after: Option<DateTime<Utc>>,
+    pub(super) before: Option<DateTime<Utc>>,
+    pub(super) environment: Option<String>,
+    pub(super) limit: usize,
+    pub(super) offset: usize,
+    pub(super) sort_by: &'static str,
+    pub(super) descending: bool,
 }
 
 pub fn parse_filters(value: &Value, path: &str) -> FieldResult<Filters> {
@@ -197,7 +197,7 @@ fn success_rate(stats: &Stats) -> f64 {
 
 impl Engine {
     /// An execution as JavaScript sees it, with its schedule's environment and metadata.
-    fn execution_json(&self, e: &Execution) -> Value {
+    pub(super) fn execution_json(&self, e: &Execution) -> Value {
         let spec = self.schedule(&e.schedule_id).map(|s| &s.spec);
         let environment = spec
             .and_then(|s| s.extras().environment.as_deref())

@@ -29,7 +29,7 @@ const LATENCY_SAMPLES: usize = 10_000;
 /// Interrupted attempts one execution may resume; past them the next interruption fails
 /// it with INTERRUPTED, so that a handler that kills its process does not do so forever.
 pub(crate) const MAX_RESUMES: u32 = 5;
-const DURATION_SAMPLES: usize = 1_000;
+pub(crate) const DURATION_SAMPLES: usize = 1_000;
 
 impl Engine {
     // ---------------------------------------------------------------------------------
@@ -927,6 +927,10 @@ impl Engine {
 
     /// Drops the oldest finished records beyond the retention limits.
     pub(crate) fn prune_history(&mut self, index: u32) {
+        if self.cluster.is_some() {
+            // The database keeps the history there, and retention applies in it.
+            return self.shed_history(index);
+        }
         let max = self.options.history_max_per_schedule;
         let max_age = self
             .options
