@@ -204,6 +204,13 @@ impl Engine {
             .unwrap_or_default()
     }
 
+    /// Puts back a journal taken out (a group of commands keeps a refused one's apart).
+    pub(super) fn restore_journal(&mut self, journal: Journal) {
+        if let Some(p) = self.persistence.as_mut() {
+            p.journal.merge(journal);
+        }
+    }
+
     /// Schedule ids a journal touched (deleted ones included).
     pub(super) fn touched_ids(&self, j: &Journal) -> Vec<String> {
         let mut ids: HashSet<String> = j.deleted.iter().cloned().collect();
@@ -1076,9 +1083,13 @@ impl Shared {
     pub fn command<R, E>(
         &self,
         scope: impl FnOnce(&Engine) -> Scope,
-        op: impl FnOnce(&mut Engine) -> Result<R, E>,
+        op: impl FnOnce(&mut Engine) -> Result<R, E> + Send + 'static,
         wrap: fn(EngineError) -> E,
-    ) -> Result<R, E> {
+    ) -> Result<R, E>
+    where
+        R: Send + 'static,
+        E: Send + 'static,
+    {
         let db = {
             let mut e = self.lock();
             match e.cluster_db() {
@@ -1095,17 +1106,10 @@ impl Shared {
             follow(self, &db, deadline);
         }
         let scope = scope(&self.lock());
-        let result = locked(self, &db, deadline, scope, |e, _| {
-            let r = op(e);
-            if r.is_err() {
-                // A refused command changes nothing.
-                e.take_journal();
-            }
-            r
-        });
+        let result = self.grouped(&db, deadline, scope, op, wrap);
         // Its timers may have moved.
         self.poke();
-        result.map_err(wrap)?
+        result
     }
 }
 

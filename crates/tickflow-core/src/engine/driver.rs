@@ -34,6 +34,8 @@ pub struct Shared {
     /// JavaScript thread never waits for it to answer. The driver takes them at its turn.
     answers: Mutex<Vec<(u64, u32, Outcome)>>,
     clustered: AtomicBool,
+    /// Commands waiting for the next transaction of commands (`group`).
+    pub(super) commands: super::group::Commands,
 }
 
 impl Shared {
@@ -45,6 +47,7 @@ impl Shared {
             wake_pending: AtomicBool::new(false),
             answers: Mutex::new(Vec::new()),
             clustered: AtomicBool::new(false),
+            commands: Default::default(),
         }
     }
 

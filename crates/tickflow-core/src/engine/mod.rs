@@ -7,6 +7,7 @@ mod config;
 mod core;
 mod driver;
 mod execution;
+mod group;
 mod handlers;
 mod history;
 mod ids;

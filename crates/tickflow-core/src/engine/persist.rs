@@ -50,7 +50,7 @@ impl Journal {
 
     /// Puts back what a failed commit took out; the next commit writes it with the state
     /// of that moment.
-    fn merge(&mut self, old: Journal) {
+    pub(super) fn merge(&mut self, old: Journal) {
         self.configs.extend(old.configs);
         self.states.extend(old.states);
         self.deleted.splice(0..0, old.deleted);
