@@ -107,3 +107,39 @@ test('commandTimeoutMs is checked', () => {
     () => new WorkflowScheduleIntegration({ store: { type: 'postgres', connectionString: url, commandTimeoutMs: 5 } }),
   ).toThrow(expect.objectContaining({ code: 'ERR_OUT_OF_RANGE', path: 'options.store.commandTimeoutMs' }))
 })
+
+test('commands issued together share transactions, and each answers for itself', async () => {
+  const integration = await node({ commandTimeoutMs: 60_000 })
+  const ids = Array.from({ length: 20 }, (_, i) => `g${i}`)
+  for (const id of ids) await integration.createScheduledWorkflow(config(id, '0 0 1 1 *'))
+  // Paused, the server holds the first command's transaction: the rest wait, then share one.
+  pg.pause()
+  const triggers = ids.map((id) => watch(integration.triggerScheduledExecution(`s-${id}`)))
+  const pauses = ids.slice(0, 10).map((id) => watch(integration.pauseSchedule(`s-${id}`, 'together')))
+  const missing = watch(Promise.resolve().then(() => integration.triggerScheduledExecution('s-missing')))
+  await sleep(50)
+  expect(triggers.some((t) => t.settled)).toBe(false)
+  pg.resume()
+  await until(() => [...triggers, ...pauses, missing].every((c) => c.settled), 'every command settled')
+  // The refused one rejects alone; the others are committed.
+  expect(missing.error).toBeInstanceOf(Error)
+  expect(missing.error.code).toBe('ERR_NOT_FOUND')
+  for (const { error, value } of triggers) {
+    expect(error).toBeUndefined()
+    expect(value).toMatch(/^exec_/)
+  }
+  for (const { error } of pauses) expect(error).toBeUndefined()
+  await integration.stop()
+  // What they changed is in the database: a reader that opens it now sees all of it.
+  const observer = new WorkflowScheduleIntegration({ store: { type: 'postgres', connectionString: url, readonly: true } })
+  await observer.initialize()
+  try {
+    const manual = await observer.listExecutions({ triggerType: ['manual'], limit: 1000 })
+    expect(manual.map((e) => e.id).sort()).toEqual(triggers.map((t) => t.value).sort())
+    for (const [i, id] of ids.entries()) {
+      expect(await observer.getScheduleStatus(`s-${id}`)).toMatchObject({ paused: i < 10 })
+    }
+  } finally {
+    await observer.stop()
+  }
+})

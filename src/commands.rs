@@ -8,7 +8,7 @@ use napi::bindgen_prelude::*;
 use napi_derive::napi;
 use serde_json::value::RawValue;
 use serde_json::{json, Value};
-use tickflow_core::cluster::Scope;
+use tickflow_core::cluster::{Db, Scope};
 use tickflow_core::engine::{self, parse_filters, value::date_value, Engine, EngineError};
 
 use crate::integration::{engine_error, parse_json, NativeIntegration};
@@ -28,6 +28,30 @@ type Settle<T> = Box<dyn FnOnce(Env) -> Result<T> + Send>;
 
 /// A command's answer: the value (memory, SQLite) or a Promise of it (a cluster).
 type Answer<'env, T> = Result<Either<T, Object<'env>>>;
+
+/// Runs `job` on a thread of the store's runtime and answers a Promise of its result: the
+/// JavaScript thread never waits for PostgreSQL. A fault (panic) in it rejects, saying what
+/// it was `doing`.
+fn off_thread<'env, T: ToNapiValue + Send + 'static>(
+    env: &'env Env,
+    db: &Db,
+    doing: &'static str,
+    job: impl FnOnce() -> std::result::Result<T, EngineError> + Send + 'static,
+) -> Answer<'env, T> {
+    let (deferred, promise) = env.create_deferred::<T, Settle<T>>()?;
+    db.spawn_blocking(move || {
+        let answer =
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(job)).unwrap_or_else(|_| {
+                Err(EngineError::Internal(format!(
+                    "a fault (panic) while {doing}"
+                )))
+            });
+        deferred.resolve(Box::new(move |env: Env| {
+            answer.map_err(|e| engine_error(e).into_rejection(&env))
+        }));
+    });
+    Ok(Either::B(promise))
+}
 
 /// The ids a config names (`id`, `scheduleId`), for a cluster's locks.
 fn config_ids(config: &Value) -> Vec<String> {
@@ -97,25 +121,13 @@ impl NativeIntegration {
             }
             return to_js(env, engine_result(answer)).map(Either::A);
         };
-        let (deferred, promise) = env.create_deferred::<T, Settle<T>>()?;
         let shared = self.shared.clone();
-        db.spawn_blocking(move || {
-            let answer = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                if let Some(id) = hold {
-                    shared.hold_from_db(&id)?;
-                }
-                shared.command(scope, op, std::convert::identity)
-            }))
-            .unwrap_or_else(|_| {
-                Err(EngineError::Internal(
-                    "a fault (panic) while running a command".into(),
-                ))
-            });
-            deferred.resolve(Box::new(move |env: Env| {
-                answer.map_err(|e| engine_error(e).into_rejection(&env))
-            }));
-        });
-        Ok(Either::B(promise))
+        off_thread(env, &db, "running a command", move || {
+            if let Some(id) = hold {
+                shared.hold_from_db(&id)?;
+            }
+            shared.command(scope, op, std::convert::identity)
+        })
     }
 
     /// A read that may need the store: on one node of a cluster it runs on a thread of the
@@ -131,20 +143,8 @@ impl NativeIntegration {
         let Some(db) = self.shared.lock().history_db() else {
             return self.with_engine(env, local).map(Either::A);
         };
-        let (deferred, promise) = env.create_deferred::<T, Settle<T>>()?;
         let shared = self.shared.clone();
-        db.spawn_blocking(move || {
-            let answer = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| remote(&shared)))
-                .unwrap_or_else(|_| {
-                    Err(EngineError::Internal(
-                        "a fault (panic) while reading from the store".into(),
-                    ))
-                });
-            deferred.resolve(Box::new(move |env: Env| {
-                answer.map_err(|e| engine_error(e).into_rejection(&env))
-            }));
-        });
-        Ok(Either::B(promise))
+        off_thread(env, &db, "reading from the store", move || remote(&shared))
     }
 
     /// Moves the manual clock (never in a cluster). What falls due is the engine's own
