@@ -180,6 +180,13 @@ test('tickflow dashboard --store <url> watches without joining, shows the node i
     expect(overview).toMatchObject({ readOnly: true, cluster: { nodes: [{ nodeId: 'a', alive: true, self: false }] } })
     expect(overview.cluster.nodes[0].leaseRemainingMs).toBeGreaterThan(0)
     expect(overview.schedules.map((s) => s.scheduleId).sort()).toEqual(SCHEDULES.map((s) => s.id))
+    // Each row's recent runs are read from the database (no node keeps finished ones).
+    const withRuns = await until(async () => {
+      const o = await (await fetch(`${base}api/overview`)).json()
+      return o.schedules.every((s) => s.recent.some((r) => r.status === 'completed')) && o
+    }, 'finished runs on every row')
+    const shown = withRuns.schedules.flatMap((s) => s.recent.filter((r) => r.status === 'completed').map((r) => `'${r.executionId}'`))
+    expect(await sql(`SELECT count(*) FROM tickflow.executions WHERE status = 'completed' AND id IN (${shown.join(',')})`)).toBe(String(shown.length))
     expect(await (await fetch(`${base}api/cluster`)).json()).toMatchObject({ cluster: { nodes: [{ nodeId: 'a', token: expect.stringMatching(/^a#/) }] } })
     // The page renders the panel: one row, the node, alive.
     const row = await inBrowser(base, async (page) => {

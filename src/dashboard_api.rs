@@ -95,6 +95,30 @@ fn scan_all<S, T>(
     }
 }
 
+/// On a cluster a node keeps no finished runs: a page's recent runs are the database's
+/// (a page as memory has it when the database cannot answer).
+fn recent_from_store(shared: &Shared, page: &mut serde_json::Value) {
+    if shared.lock().history_db().is_none() {
+        return;
+    }
+    let Some(rows) = page["schedules"].as_array_mut() else {
+        return;
+    };
+    let ids: Vec<String> = rows
+        .iter()
+        .filter_map(|r| r["scheduleId"].as_str().map(str::to_string))
+        .collect();
+    if let Ok(mut recent) = shared.read_recent_runs(ids, RECENT_RUNS) {
+        for row in rows {
+            let id = row["scheduleId"].as_str().unwrap_or_default().to_string();
+            row["recent"] = recent.remove(&id).unwrap_or_default().into();
+        }
+    }
+}
+
+/// Recent runs a page shows per schedule.
+const RECENT_RUNS: usize = 20;
+
 /// Collects the exposition's schedules and sorts them, off the lock.
 fn exposition(shared: &Shared, per_schedule: bool) -> Exposition {
     let mut x = Exposition::new(per_schedule);
@@ -130,12 +154,13 @@ impl NativeIntegration {
                 parse_json(&query, "query").map_err(|e| Failure::Api(e.kind, e.code, e.message))?;
             let q = parse_page_query(&value, "query").map_err(|f| Failure::Engine(f.into()))?;
             let mut scan = PageScan::default();
-            let page = scan_all(
+            let mut page = scan_all(
                 &shared,
                 &mut scan,
                 |e, scan, slots| e.scan_page(&q, slots, scan),
                 |e, scan| e.finish_page(&q, std::mem::take(scan)),
             );
+            recent_from_store(&shared, &mut page);
             Ok(Some(page.to_string()))
         })
     }

@@ -203,6 +203,35 @@ impl Db {
         })
     }
 
+    /// The newest `per` executions of each of these schedules (a dashboard page's recent
+    /// runs), newest first per schedule: one index range each.
+    pub fn read_recent(
+        &self,
+        deadline: Instant,
+        schedule_ids: Vec<String>,
+        per: i64,
+    ) -> Result<Vec<ExecutionRow>, ClusterError> {
+        let pool = self.pool.clone();
+        let q = self.q.clone();
+        self.run_until(deadline, async move {
+            let client = pool.get().await?;
+            let columns = EXECUTION_COLUMNS
+                .replace("SELECT ", "SELECT r.")
+                .replace(", ", ", r.");
+            let rows = client
+                .query(
+                    &format!(
+                        "{columns} FROM unnest($1::text[]) AS s(id)
+                         CROSS JOIN LATERAL (SELECT * FROM {q}.executions
+                             WHERE schedule_id = s.id ORDER BY seq DESC LIMIT $2) r"
+                    ),
+                    &[&schedule_ids, &per],
+                )
+                .await?;
+            Ok(rows.iter().map(execution).collect())
+        })
+    }
+
     /// A page of the executions `query` matches, in its order.
     pub fn read_executions(
         &self,

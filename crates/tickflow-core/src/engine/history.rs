@@ -199,6 +199,35 @@ impl Shared {
         Ok(row.and_then(|r| self.lock().row_json(&r)))
     }
 
+    /// A dashboard page's recent runs on a cluster (this node keeps no finished ones): the
+    /// newest `per` of each schedule, oldest first, in the page row's shape.
+    pub fn read_recent_runs(
+        &self,
+        schedule_ids: Vec<String>,
+        per: usize,
+    ) -> Result<std::collections::HashMap<String, Vec<Value>>, EngineError> {
+        let db = self.db()?;
+        let rows = db
+            .read_recent(db.deadline(), schedule_ids, per as i64)
+            .map_err(db_error)?;
+        let mut runs: std::collections::HashMap<String, Vec<Value>> = Default::default();
+        for row in rows.iter().rev() {
+            let Some(e) = serde_json::from_str::<Value>(&row.record)
+                .ok()
+                .and_then(|record| Execution::from_record(&record, row.seq))
+            else {
+                continue;
+            };
+            runs.entry(row.schedule_id.clone()).or_default().push(serde_json::json!({
+                "executionId": &*e.id,
+                "status": e.status.as_str(),
+                "scheduledTime": e.scheduled_time.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+                "duration": e.duration_ms(),
+            }));
+        }
+        Ok(runs)
+    }
+
     /// `listExecutions` on a cluster: the page the filters ask for, read through an index.
     pub fn read_list(&self, filters: &Filters) -> Result<Vec<Value>, EngineError> {
         let db = self.db()?;
