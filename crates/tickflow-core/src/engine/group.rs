@@ -1,9 +1,10 @@
 //! Group commit of commands on a cluster node. Commands that arrive while a transaction of
 //! commands is on its way wait for the next one and share it: their scopes are locked
 //! together (one part waits for rows, in one ordered statement, so two nodes never wait
-//! for each other in a circle), their changes written with one COMMIT. The thread of the
-//! first waiting command leads a batch; when it is done the next waiting thread leads, so
-//! no caller serves more than one batch beyond its own.
+//! for each other in a circle), their changes written with one COMMIT. When no batch is
+//! under way, a waiting command's thread leads the next: it takes every command queued,
+//! its own among them, and when that batch is done the next waiting thread leads. So a
+//! thread leads at most one batch, the one holding its own command.
 
 use std::collections::BTreeSet;
 use std::sync::mpsc;
