@@ -240,16 +240,16 @@ impl Engine {
     // ---------------------------------------------------------------------------------
     // Following the others
 
-    /// Applies rows read from the database. For the schedules in `authoritative`, the
-    /// executions given are all those not final: others this engine holds as running or
-    /// waiting were never committed, and go.
-    pub(super) fn apply(
-        &mut self,
-        rows: Vec<crate::cluster::VersionedRow>,
-        executions: Vec<ExecutionRow>,
-        skips: Vec<SkipRow>,
-        authoritative: Option<&[String]>,
-    ) {
+    /// Applies rows read from the database (their JSON read already, off the engine's
+    /// lock: `Incoming::read`). For the schedules in `authoritative`, the executions given
+    /// are all those not final: others this engine holds as running or waiting were never
+    /// committed, and go.
+    pub(super) fn apply(&mut self, incoming: Incoming, authoritative: Option<&[String]>) {
+        let Incoming {
+            schedules: rows,
+            executions,
+            skips,
+        } = incoming;
         let mut current: HashSet<String> = HashSet::new();
         if let Some(ids) = authoritative {
             // Asked for and not there: never committed (a create whose commit failed).
@@ -277,7 +277,7 @@ impl Engine {
             current.insert(id.clone());
             if v.deleted {
                 self.forget_schedule(&id);
-            } else if let Err(err) = self.replace_schedule(v.row) {
+            } else if let Err(err) = self.replace_schedule(v.row, v.state) {
                 self.report_error("ERR_STORE_CORRUPT", &err.to_string());
             }
             if let Some(c) = self.cluster.as_mut() {
@@ -285,7 +285,7 @@ impl Engine {
             }
         }
         if let Some(ids) = authoritative {
-            let given: HashSet<&str> = executions.iter().map(|e| e.id.as_str()).collect();
+            let given: HashSet<&str> = executions.iter().map(|e| e.row.id.as_str()).collect();
             for key in self.active_keys(ids) {
                 let gone = self
                     .executions
@@ -296,9 +296,9 @@ impl Engine {
                 }
             }
         }
-        for row in executions {
-            if authoritative.is_some() || current.contains(&row.schedule_id) {
-                self.replace_execution(row);
+        for e in executions {
+            if authoritative.is_some() || current.contains(&e.row.schedule_id) {
+                self.replace_execution(e);
             }
         }
         for row in skips {
@@ -318,7 +318,11 @@ impl Engine {
     }
 
     /// A schedule row from the database in place of what this engine holds.
-    fn replace_schedule(&mut self, row: crate::store::ScheduleRow) -> Result<(), EngineError> {
+    fn replace_schedule(
+        &mut self,
+        row: crate::store::ScheduleRow,
+        state: Result<Value, String>,
+    ) -> Result<(), EngineError> {
         let text = row.config.clone().unwrap_or_default();
         // Most changes are runtime state (a fire, a completion): the spec stays.
         let known = self
@@ -335,7 +339,7 @@ impl Engine {
                 super::config::parse_config(&config, &zone, &mut |t| self.compile(t))?
             }
         };
-        let state: Value = serde_json::from_str(&row.state)
+        let state = state
             .map_err(|e| EngineError::Internal(format!("schedule '{}': {e}", row.schedule_id)))?;
         let mut fresh =
             super::persist::schedule_from_state(spec, text, &state).ok_or_else(|| {
@@ -426,11 +430,15 @@ impl Engine {
     }
 
     /// An execution row in place of what this engine holds (or added).
-    fn replace_execution(&mut self, row: ExecutionRow) {
-        let Ok(record) = serde_json::from_str::<Value>(&row.record) else {
-            return;
+    fn replace_execution(&mut self, incoming: IncomingExecution) {
+        let IncomingExecution { row, parsed } = incoming;
+        let parsed = match parsed {
+            Some(parsed) => parsed,
+            // Final when read: parsed only if this node holds it (rare), see `Incoming::read`.
+            None if self.executions.contains_key(&row.seq) => parse_execution(&row),
+            None => return,
         };
-        let Some(e) = Execution::from_record(&record, row.seq) else {
+        let Some(e) = parsed else {
             return;
         };
         let Some(index) = self.by_schedule_id.get(&e.schedule_id).copied() else {
@@ -785,6 +793,17 @@ pub(super) fn follow(shared: &Shared, db: &Db, deadline: Instant) {
             skips,
             ..
         }) => {
+            // A herd's worth of rows is read here, without the lock, and applied a slice
+            // at a time, so that JavaScript's reads and drains wait for one slice at most.
+            // A row not applied yet is only older here than in the database, as between
+            // two follows: an operation on it reads it first (its version says so).
+            for slice in Incoming::read(schedules, executions, skips).slices(FOLLOW_SLICE) {
+                let mut e = shared.lock();
+                if e.cluster.is_none() {
+                    return;
+                }
+                e.apply(slice, None);
+            }
             let mut e = shared.lock();
             let Some(link) = e.cluster.as_mut() else {
                 return;
@@ -792,7 +811,6 @@ pub(super) fn follow(shared: &Shared, db: &Db, deadline: Instant) {
             link.xmin = Some(xmin);
             link.last_tail = Instant::now();
             link.failing = false;
-            e.apply(schedules, executions, skips, None);
         }
         Err(err) => {
             failed(shared, err);
@@ -1134,4 +1152,166 @@ fn rendezvous(schedule_id: &str, token: &str) -> u64 {
     h ^= h >> 33;
     h = h.wrapping_mul(0xff51_afd7_ed55_8ccd);
     h ^ (h >> 33)
+}
+
+/// Schedules applied per hold of the engine's lock while following the others.
+const FOLLOW_SLICE: usize = 128;
+
+/// A schedule row from the database with its state read.
+pub(super) struct IncomingSchedule {
+    row: crate::store::ScheduleRow,
+    version: i64,
+    deleted: bool,
+    state: Result<Value, String>,
+}
+
+/// An execution row with its record read; `None` for a final one, read only if needed.
+pub(super) struct IncomingExecution {
+    row: ExecutionRow,
+    parsed: Option<Option<Execution>>,
+}
+
+/// Rows read from the database, their JSON parsed: the costly part of applying them,
+/// done before the engine's lock is taken.
+#[derive(Default)]
+pub(super) struct Incoming {
+    schedules: Vec<IncomingSchedule>,
+    executions: Vec<IncomingExecution>,
+    skips: Vec<SkipRow>,
+}
+
+impl Incoming {
+    pub(super) fn read(
+        schedules: Vec<crate::cluster::VersionedRow>,
+        executions: Vec<ExecutionRow>,
+        skips: Vec<SkipRow>,
+    ) -> Incoming {
+        Incoming {
+            schedules: schedules
+                .into_iter()
+                .map(|v| IncomingSchedule {
+                    state: serde_json::from_str(&v.row.state).map_err(|e| e.to_string()),
+                    row: v.row,
+                    version: v.version,
+                    deleted: v.deleted,
+                })
+                .collect(),
+            executions: executions
+                .into_iter()
+                .map(|row| {
+                    // Most finished records of a follow are other nodes' and are never
+                    // held here: not worth reading.
+                    let is_final = ExecutionStatus::parse(row.status).is_some_and(|s| s.is_final());
+                    let parsed = (!is_final).then(|| parse_execution(&row));
+                    IncomingExecution { row, parsed }
+                })
+                .collect(),
+            skips,
+        }
+    }
+
+    /// Split into parts of at most `n` schedules, each with its executions and skips.
+    fn slices(self, n: usize) -> Vec<Incoming> {
+        if self.schedules.len() <= n {
+            return vec![self];
+        }
+        let mut part_of: HashMap<String, usize> = HashMap::new();
+        let mut parts: Vec<Incoming> = Vec::new();
+        for (i, v) in self.schedules.into_iter().enumerate() {
+            if i % n == 0 {
+                parts.push(Incoming::default());
+            }
+            part_of.insert(v.row.schedule_id.clone(), parts.len() - 1);
+            parts.last_mut().expect("pushed").schedules.push(v);
+        }
+        // Rows of schedules not in this read are not applied (`apply`): dropped here too.
+        for e in self.executions {
+            if let Some(&p) = part_of.get(&e.row.schedule_id) {
+                parts[p].executions.push(e);
+            }
+        }
+        for k in self.skips {
+            if let Some(&p) = part_of.get(&k.schedule_id) {
+                parts[p].skips.push(k);
+            }
+        }
+        parts
+    }
+}
+
+fn parse_execution(row: &ExecutionRow) -> Option<Execution> {
+    let record = serde_json::from_str::<Value>(&row.record).ok()?;
+    Execution::from_record(&record, row.seq)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cluster::VersionedRow;
+    use crate::store::ScheduleRow;
+
+    fn schedule(id: &str) -> VersionedRow {
+        VersionedRow {
+            row: ScheduleRow {
+                schedule_id: id.into(),
+                config_id: id.into(),
+                config: Some("{}".into()),
+                state: r#"{"paused":false}"#.into(),
+            },
+            version: 1,
+            deleted: false,
+        }
+    }
+
+    fn execution(seq: u64, schedule_id: &str, status: &'static str) -> ExecutionRow {
+        ExecutionRow {
+            seq,
+            id: format!("e{seq}"),
+            schedule_id: schedule_id.into(),
+            status,
+            scheduled_ms: 0,
+            record: "not json".into(),
+            trigger: "scheduled",
+            priority: 5,
+            due_ms: None,
+            node: None,
+        }
+    }
+
+    #[test]
+    fn a_follow_is_applied_in_slices_each_with_its_schedules_rows() {
+        let schedules = (0..5).map(|i| schedule(&format!("s{i}"))).collect();
+        let executions = vec![
+            execution(1, "s0", "running"),
+            execution(2, "s4", "completed"),
+            execution(3, "s3", "queued"),
+            // Of a schedule not in this read: never applied, so not kept.
+            execution(4, "other", "queued"),
+        ];
+        let skips = vec![SkipRow {
+            schedule_id: "s2".into(),
+            scheduled_ms: 0,
+            reason: "overlap".into(),
+            recorded_ms: 0,
+        }];
+        let incoming = Incoming::read(schedules, executions, skips);
+        // States are read; records of finished executions are left unread.
+        assert!(incoming.schedules.iter().all(|s| s.state.is_ok()));
+        let parsed: Vec<bool> = incoming.executions.iter().map(|e| e.parsed.is_some()).collect();
+        assert_eq!(parsed, [true, false, true, true]);
+
+        let slices = incoming.slices(2);
+        let ids = |i: &Incoming| -> Vec<String> {
+            i.schedules.iter().map(|s| s.row.schedule_id.clone()).collect()
+        };
+        assert_eq!(slices.len(), 3);
+        assert_eq!(ids(&slices[0]), ["s0", "s1"]);
+        assert_eq!(ids(&slices[2]), ["s4"]);
+        let seqs = |i: &Incoming| -> Vec<u64> { i.executions.iter().map(|e| e.row.seq).collect() };
+        assert_eq!(seqs(&slices[0]), [1]);
+        assert_eq!(seqs(&slices[1]), [3]);
+        assert_eq!(seqs(&slices[2]), [2]);
+        assert_eq!(slices[1].skips.len(), 1);
+        assert!(slices[0].skips.is_empty() && slices[2].skips.is_empty());
+    }
 }

@@ -31,6 +31,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use super::cluster::Incoming;
 use super::core::{Engine, Message};
 use super::driver::Shared;
 use super::EngineError;
@@ -121,15 +122,15 @@ pub(crate) fn locked<R>(
         None
     } else {
         match tx.load(stale.clone(), active) {
-            Ok(rows) => Some(rows),
+            Ok((rows, executions)) => Some(Incoming::read(rows, executions, Vec::new())),
             Err(err) => return Err(failed(shared, err)),
         }
     };
     // 5.
     let (result, uncommitted) = {
         let mut e = shared.lock();
-        if let Some((rows, executions)) = loaded {
-            e.apply(rows, executions, Vec::new(), Some(&stale));
+        if let Some(incoming) = loaded {
+            e.apply(incoming, Some(&stale));
         }
         let (result, uncommitted) = e.run_operation(&locked, op);
         if let Some(u) = &uncommitted {
@@ -192,9 +193,10 @@ pub(super) fn reload(shared: &Shared, db: &Db, ids: Vec<String>, deadline: Insta
             deadline,
         )
         .and_then(|(tx, _)| tx.load(ids.clone(), active));
+    let read = read.map(|(rows, executions)| Incoming::read(rows, executions, Vec::new()));
     let mut e = shared.lock();
     match read {
-        Ok((rows, executions)) => e.apply(rows, executions, Vec::new(), Some(&ids)),
+        Ok(incoming) => e.apply(incoming, Some(&ids)),
         // Read back at the driver's next turn.
         Err(_) => {
             if let Some(link) = e.cluster.as_mut() {

@@ -331,7 +331,10 @@ impl Engine {
                     .into_iter()
                     .filter(|s| journal.deleted.contains(&s.schedule_id))
                     .collect();
-                self.apply(rows, snapshot.executions, skips, Some(&ids));
+                self.apply(
+                    super::cluster::Incoming::read(rows, snapshot.executions, skips),
+                    Some(&ids),
+                );
             }
             Err(err) => self.report_error(
                 err.code(),
@@ -378,7 +381,7 @@ impl Engine {
                         schedule_id: s.spec.fragments.schedule_id.to_string(),
                         config_id: s.spec.fragments.config_id.to_string(),
                         config: j.configs.contains(&i).then(|| s.config.clone()),
-                        state: super::text::json(&state_json(s)),
+                        state: state_text(s),
                     })
                 })
                 .collect(),
@@ -594,35 +597,72 @@ fn ms(at: DateTime<Utc>) -> i64 {
     at.timestamp_millis()
 }
 
-fn state_json(s: &Schedule) -> Value {
+/// A schedule's runtime state as stored (read back by `schedule_from_state`). Written
+/// straight to text, without a `Value` tree: a herd writes thousands of them inside an
+/// operation, under the engine's lock.
+#[derive(serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+struct StateRecord<'a> {
+    paused: bool,
+    pause_note: &'a Option<String>,
+    expired: bool,
+    fired: u64,
+    cursor: i64,
+    created: i64,
+    updated: i64,
+    buffered: Vec<i64>,
+    stats: StatsRecord<'a>,
+}
+
+#[derive(serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+struct StatsRecord<'a> {
+    triggered: u64,
+    completed: u64,
+    failed: u64,
+    cancelled: u64,
+    skipped: u64,
+    fires: u64,
+    skipped_by: &'a [u64],
+    timed_out: u64,
+    retries: u64,
+    last_success: Option<i64>,
+    last_status: Option<&'static str>,
+    last_error: &'a Option<String>,
+    last_run: Option<i64>,
+    last_duration: Option<u64>,
+}
+
+fn state_text(s: &Schedule) -> String {
     let rt = s.rt();
     let st = &rt.stats;
-    json!({
-        "paused": s.paused,
-        "pauseNote": s.pause_note,
-        "expired": s.expired,
-        "fired": s.fired,
-        "cursor": ms(s.cursor),
-        "created": ms(s.created),
-        "updated": ms(s.updated),
-        "buffered": rt.buffered.iter().map(|t| ms(*t)).collect::<Vec<_>>(),
-        "stats": {
-            "triggered": st.triggered,
-            "completed": st.completed,
-            "failed": st.failed,
-            "cancelled": st.cancelled,
-            "skipped": st.skipped,
-            "fires": st.fires,
-            "skippedBy": st.skipped_by,
-            "timedOut": st.timed_out,
-            "retries": st.retries,
-            "lastSuccess": st.last_success.map(ms),
-            "lastStatus": st.last_status.map(|s| s.as_str()),
-            "lastError": st.last_error,
-            "lastRun": st.last_run.map(ms),
-            "lastDuration": st.last_duration,
+    let record = StateRecord {
+        paused: s.paused,
+        pause_note: &s.pause_note,
+        expired: s.expired,
+        fired: s.fired,
+        cursor: ms(s.cursor),
+        created: ms(s.created),
+        updated: ms(s.updated),
+        buffered: rt.buffered.iter().map(|t| ms(*t)).collect(),
+        stats: StatsRecord {
+            triggered: st.triggered,
+            completed: st.completed,
+            failed: st.failed,
+            cancelled: st.cancelled,
+            skipped: st.skipped,
+            fires: st.fires,
+            skipped_by: &st.skipped_by,
+            timed_out: st.timed_out,
+            retries: st.retries,
+            last_success: st.last_success.map(ms),
+            last_status: st.last_status.map(|s| s.as_str()),
+            last_error: &st.last_error,
+            last_run: st.last_run.map(ms),
+            last_duration: st.last_duration,
         },
-    })
+    };
+    serde_json::to_string(&record).expect("a state record serializes")
 }
 
 pub(crate) fn schedule_from_state(
