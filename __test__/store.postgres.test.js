@@ -189,3 +189,23 @@ test('a schema name of 55 to 63 characters is refused before anything is created
   }
   expect(await schemas()).toBe(named(54))
 })
+
+test('a stopped integration holds no connection to the server, and still reads its history', async () => {
+  const { integration } = open(async () => 'ok')
+  await integration.start()
+  await integration.createScheduledWorkflow(config('a', '0 * * * *'))
+  await integration.triggerScheduledExecution('s-a')
+  const connections = async () =>
+    Number(await pg.query(`SELECT count(*) FROM pg_stat_activity WHERE datname = '${database}' AND application_name = 'tickflow'`))
+  expect(await connections()).toBeGreaterThan(0)
+  await integration.stop()
+  // A backend ends a moment after its client closes.
+  let left = await connections()
+  for (let i = 0; left > 0 && i < 500; i++) {
+    await sleep(20)
+    left = await connections()
+  }
+  expect(left).toBe(0)
+  const runs = await integration.listExecutions({ scheduleId: 's-a' })
+  expect(runs.filter((e) => e.triggerType === 'manual').map((e) => e.status)).toEqual(['completed'])
+})

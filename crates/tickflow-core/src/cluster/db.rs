@@ -192,23 +192,27 @@ impl Db {
 
     /// Leaves the cluster: the node's row goes (its advisory lock goes with the session).
     pub fn leave(&self) {
-        if self.observer {
-            return self.node.shutdown();
+        if !self.observer {
+            let pool = self.pool.clone();
+            let q = self.q.clone();
+            let token = self.node.token();
+            self.node.shutdown();
+            let _ = self.run(async move {
+                let client = pool.get().await?;
+                client
+                    .execute(
+                        &format!("DELETE FROM {q}.nodes WHERE token = $1"),
+                        &[&token],
+                    )
+                    .await?;
+                Ok::<_, ClusterError>(())
+            });
+        } else {
+            self.node.shutdown();
         }
-        let pool = self.pool.clone();
-        let q = self.q.clone();
-        let token = self.node.token();
-        self.node.shutdown();
-        let _ = self.run(async move {
-            let client = pool.get().await?;
-            client
-                .execute(
-                    &format!("DELETE FROM {q}.nodes WHERE token = $1"),
-                    &[&token],
-                )
-                .await?;
-            Ok::<_, ClusterError>(())
-        });
+        // A stopped integration holds no connection: its idle ones close now, and a read
+        // of its history afterwards opens one when it needs it.
+        drop(self.pool.retain(|_, _| false));
     }
 
     /// Opened read-only: not a node of the cluster.
