@@ -262,7 +262,7 @@ impl NativeIntegration {
     #[napi(catch_unwind)]
     pub fn drain(&self) -> String {
         self.shared.clear_wake();
-        let messages = self.shared.lock().take_messages();
+        let messages = self.shared.take_messages();
         let mut encoder = self.encoder.lock().unwrap_or_else(|e| e.into_inner());
         encoder.encode(messages)
     }

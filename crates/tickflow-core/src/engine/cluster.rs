@@ -803,6 +803,7 @@ pub(super) fn follow(shared: &Shared, db: &Db, deadline: Instant) {
                     return;
                 }
                 e.apply(slice, None);
+                shared.publish(&mut e);
             }
             let mut e = shared.lock();
             let Some(link) = e.cluster.as_mut() else {

@@ -36,6 +36,10 @@ pub struct Shared {
     clustered: AtomicBool,
     /// Commands waiting for the next transaction of commands (`group`).
     pub(super) commands: super::group::Commands,
+    /// On a cluster node, messages moved out of the engine's outbox (under its lock, so in
+    /// order) when an operation ends: a drain takes them without waiting for the engine,
+    /// which the driver may hold for a slice of a herd.
+    published: Mutex<Vec<super::core::Message>>,
 }
 
 impl Shared {
@@ -48,6 +52,7 @@ impl Shared {
             answers: Mutex::new(Vec::new()),
             clustered: AtomicBool::new(false),
             commands: Default::default(),
+            published: Mutex::new(Vec::new()),
         }
     }
 
@@ -76,6 +81,46 @@ impl Shared {
         for (key, attempt, outcome) in answers {
             engine.complete_key(key, attempt, outcome);
         }
+    }
+
+    /// Moves what `engine` (this one, locked by the caller) has to say to the published
+    /// messages.
+    pub(crate) fn publish(&self, engine: &mut Engine) {
+        if !engine.outbox.is_empty() {
+            self.published
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .append(&mut engine.outbox);
+        }
+    }
+
+    /// Everything said so far, in order. On a cluster node, when the engine is busy, what
+    /// was published (the rest is published when the holder is done, and wakes JavaScript).
+    pub fn take_messages(&self) -> Vec<super::core::Message> {
+        let engine = if self.clustered() {
+            match self.engine.try_lock() {
+                Ok(e) => Some(e),
+                Err(std::sync::TryLockError::Poisoned(e)) => Some(e.into_inner()),
+                Err(std::sync::TryLockError::WouldBlock) => None,
+            }
+        } else {
+            Some(self.lock())
+        };
+        let mut published = self.published.lock().unwrap_or_else(|e| e.into_inner());
+        let mut messages = std::mem::take(&mut *published);
+        drop(published);
+        if let Some(mut engine) = engine {
+            messages.append(&mut engine.take_messages());
+        }
+        messages
+    }
+
+    fn has_published(&self) -> bool {
+        !self
+            .published
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .is_empty()
     }
 
     /// The engine. A panic while it was held does not make it unusable: the engine's
@@ -153,7 +198,10 @@ pub async fn drive(shared: std::sync::Arc<Shared>, epoch: u64, wake: impl Fn()) 
                     engine.report_error("ERR_INTERNAL", "recovering from an internal fault failed");
                 }
             }
-            let engine = shared.lock();
+            let mut engine = shared.lock();
+            if cluster {
+                shared.publish(&mut engine);
+            }
             let wait = if more {
                 None
             } else {
@@ -166,7 +214,7 @@ pub async fn drive(shared: std::sync::Arc<Shared>, epoch: u64, wake: impl Fn()) 
                 };
                 Some(engine.cluster_wait().map_or(timers, |w| w.min(timers)))
             };
-            (wait, engine.has_messages(), spin)
+            (wait, engine.has_messages() || shared.has_published(), spin)
         };
         if has_messages && shared.claim_wake() {
             wake();
@@ -246,6 +294,31 @@ mod tests {
         assert_eq!(shared.lock().trigger_latency().1, 0.0);
         shared.shutdown();
         task.await.unwrap();
+    }
+
+    #[test]
+    fn a_cluster_node_drains_what_was_published_while_the_engine_is_held() {
+        let shared = Shared::new(Engine::new(EngineOptions::default(), None));
+        shared.set_clustered(true);
+        {
+            let mut engine = shared.lock();
+            engine.report_error("ERR_TEST", "first");
+            shared.publish(&mut engine);
+            engine.report_error("ERR_TEST", "second");
+        }
+        let held = shared.lock();
+        // The engine is busy: what was published comes out at once, the rest stays.
+        let first = shared.take_messages();
+        assert_eq!(first.len(), 1);
+        assert!(held.has_messages());
+        drop(held);
+        // Free again: the rest, in order; then nothing.
+        assert_eq!(shared.take_messages().len(), 1);
+        assert!(shared.take_messages().is_empty());
+        // Off a cluster a drain waits for the engine, as before.
+        shared.set_clustered(false);
+        shared.lock().report_error("ERR_TEST", "third");
+        assert_eq!(shared.take_messages().len(), 1);
     }
 
     #[tokio::test(start_paused = true)]

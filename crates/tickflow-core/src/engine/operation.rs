@@ -160,6 +160,7 @@ pub(crate) fn locked<R>(
             }
             e.outbox.extend(u.held);
             e.unmark(&std::mem::take(&mut marks.ids));
+            shared.publish(&mut e);
             Ok(result)
         }
         Err(err) => {
