@@ -108,16 +108,13 @@ fn recent_from_store(shared: &Shared, page: &mut serde_json::Value) {
         .iter()
         .filter_map(|r| r["scheduleId"].as_str().map(str::to_string))
         .collect();
-    if let Ok(mut recent) = shared.read_recent_runs(ids, RECENT_RUNS) {
+    if let Ok(mut recent) = shared.read_recent_runs(ids) {
         for row in rows {
             let id = row["scheduleId"].as_str().unwrap_or_default().to_string();
             row["recent"] = recent.remove(&id).unwrap_or_default().into();
         }
     }
 }
-
-/// Recent runs a page shows per schedule.
-const RECENT_RUNS: usize = 20;
 
 /// Collects the exposition's schedules and sorts them, off the lock.
 fn exposition(shared: &Shared, per_schedule: bool) -> Exposition {

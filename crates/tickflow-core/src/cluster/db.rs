@@ -192,11 +192,11 @@ impl Db {
 
     /// Leaves the cluster: the node's row goes (its advisory lock goes with the session).
     pub fn leave(&self) {
+        let token = self.node.token();
+        self.node.shutdown();
         if !self.observer {
             let pool = self.pool.clone();
             let q = self.q.clone();
-            let token = self.node.token();
-            self.node.shutdown();
             let _ = self.run(async move {
                 let client = pool.get().await?;
                 client
@@ -207,8 +207,6 @@ impl Db {
                     .await?;
                 Ok::<_, ClusterError>(())
             });
-        } else {
-            self.node.shutdown();
         }
         // A stopped integration holds no connection: its idle ones close now, and a read
         // of its history afterwards opens one when it needs it.

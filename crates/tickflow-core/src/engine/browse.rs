@@ -46,6 +46,19 @@ fn iso(at: DateTime<Utc>) -> String {
     at.to_rfc3339_opts(SecondsFormat::Millis, true)
 }
 
+/// Recent runs a page shows per schedule (from memory, or on a cluster from the database).
+pub(super) const RECENT_RUNS: usize = 20;
+
+/// One of a page row's recent runs.
+pub(super) fn recent_run(e: &super::execution::Execution) -> Value {
+    json!({
+        "executionId": &*e.id,
+        "status": e.status.as_str(),
+        "scheduledTime": iso(e.scheduled_time),
+        "duration": e.duration_ms(),
+    })
+}
+
 /// What a page of schedules asks for, checked.
 #[derive(Clone, Debug, Default)]
 pub struct PageQuery {
@@ -223,15 +236,8 @@ impl Engine {
             .iter()
             .rev()
             .filter_map(|k| self.executions.get(k))
-            .take(20)
-            .map(|e| {
-                json!({
-                    "executionId": &*e.id,
-                    "status": e.status.as_str(),
-                    "scheduledTime": iso(e.scheduled_time),
-                    "duration": e.duration_ms(),
-                })
-            })
+            .take(RECENT_RUNS)
+            .map(recent_run)
             .collect();
         recent.reverse();
         let next: Vec<String> = self

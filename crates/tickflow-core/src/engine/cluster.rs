@@ -435,7 +435,7 @@ impl Engine {
         let parsed = match parsed {
             Some(parsed) => parsed,
             // Final when read: parsed only if this node holds it (rare), see `Incoming::read`.
-            None if self.executions.contains_key(&row.seq) => parse_execution(&row),
+            None if self.executions.contains_key(&row.seq) => Execution::from_row(&row),
             None => return,
         };
         let Some(e) = parsed else {
@@ -1203,7 +1203,7 @@ impl Incoming {
                     // Most finished records of a follow are other nodes' and are never
                     // held here: not worth reading.
                     let is_final = ExecutionStatus::parse(row.status).is_some_and(|s| s.is_final());
-                    let parsed = (!is_final).then(|| parse_execution(&row));
+                    let parsed = (!is_final).then(|| Execution::from_row(&row));
                     IncomingExecution { row, parsed }
                 })
                 .collect(),
@@ -1238,11 +1238,6 @@ impl Incoming {
         }
         parts
     }
-}
-
-fn parse_execution(row: &ExecutionRow) -> Option<Execution> {
-    let record = serde_json::from_str::<Value>(&row.record).ok()?;
-    Execution::from_record(&record, row.seq)
 }
 
 #[cfg(test)]
@@ -1298,12 +1293,19 @@ mod tests {
         let incoming = Incoming::read(schedules, executions, skips);
         // States are read; records of finished executions are left unread.
         assert!(incoming.schedules.iter().all(|s| s.state.is_ok()));
-        let parsed: Vec<bool> = incoming.executions.iter().map(|e| e.parsed.is_some()).collect();
+        let parsed: Vec<bool> = incoming
+            .executions
+            .iter()
+            .map(|e| e.parsed.is_some())
+            .collect();
         assert_eq!(parsed, [true, false, true, true]);
 
         let slices = incoming.slices(2);
         let ids = |i: &Incoming| -> Vec<String> {
-            i.schedules.iter().map(|s| s.row.schedule_id.clone()).collect()
+            i.schedules
+                .iter()
+                .map(|s| s.row.schedule_id.clone())
+                .collect()
         };
         assert_eq!(slices.len(), 3);
         assert_eq!(ids(&slices[0]), ["s0", "s1"]);

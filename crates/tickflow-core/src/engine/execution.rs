@@ -327,6 +327,12 @@ impl Execution {
         v
     }
 
+    /// A stored row's record read back; `None` when it is not JSON or lacks a field.
+    pub fn from_row(row: &crate::store::ExecutionRow) -> Option<Execution> {
+        let record: Value = serde_json::from_str(&row.record).ok()?;
+        Execution::from_record(&record, row.seq)
+    }
+
     /// Reads back `to_record`'s output; `None` when a required field is missing.
     pub fn from_record(v: &Value, seq: u64) -> Option<Execution> {
         let text = |k: &str| v[k].as_str().map(str::to_string);

@@ -103,9 +103,7 @@ impl Engine {
 
     /// A row read from the database, as JavaScript sees an execution.
     fn row_json(&self, row: &ExecutionRow) -> Option<Value> {
-        let record: Value = serde_json::from_str(&row.record).ok()?;
-        let e = Execution::from_record(&record, row.seq)?;
-        Some(self.execution_json(&e))
+        Some(self.execution_json(&Execution::from_row(row)?))
     }
 
     /// In a cluster, in place of pruning: the schedule's finished executions and skips
@@ -146,10 +144,7 @@ impl Engine {
         if self.execution_keys.contains_key(row.id.as_str()) {
             return;
         }
-        let Some(e) = serde_json::from_str::<Value>(&row.record)
-            .ok()
-            .and_then(|r| Execution::from_record(&r, row.seq))
-        else {
+        let Some(e) = Execution::from_row(&row) else {
             return;
         };
         let Some(index) = self.by_schedule_id.get(&e.schedule_id).copied() else {
@@ -200,30 +195,25 @@ impl Shared {
     }
 
     /// A dashboard page's recent runs on a cluster (this node keeps no finished ones): the
-    /// newest `per` of each schedule, oldest first, in the page row's shape.
+    /// newest of each schedule, oldest first, in the page row's shape.
     pub fn read_recent_runs(
         &self,
         schedule_ids: Vec<String>,
-        per: usize,
     ) -> Result<std::collections::HashMap<String, Vec<Value>>, EngineError> {
         let db = self.db()?;
         let rows = db
-            .read_recent(db.deadline(), schedule_ids, per as i64)
+            .read_recent(
+                db.deadline(),
+                schedule_ids,
+                super::browse::RECENT_RUNS as i64,
+            )
             .map_err(db_error)?;
         let mut runs: std::collections::HashMap<String, Vec<Value>> = Default::default();
         for row in rows.iter().rev() {
-            let Some(e) = serde_json::from_str::<Value>(&row.record)
-                .ok()
-                .and_then(|record| Execution::from_record(&record, row.seq))
-            else {
-                continue;
-            };
-            runs.entry(row.schedule_id.clone()).or_default().push(serde_json::json!({
-                "executionId": &*e.id,
-                "status": e.status.as_str(),
-                "scheduledTime": e.scheduled_time.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
-                "duration": e.duration_ms(),
-            }));
+            if let Some(e) = Execution::from_row(row) {
+                let run = super::browse::recent_run(&e);
+                runs.entry(row.schedule_id.clone()).or_default().push(run);
+            }
         }
         Ok(runs)
     }
