@@ -14,6 +14,7 @@
 const os = require('node:os')
 const path = require('node:path')
 const { fork } = require('node:child_process')
+const { Client } = require('pg')
 const { startServer, durabilityOf } = require('./lib/servers')
 const { commandsBothStores } = require('./cluster-async')
 const peers = require('./cluster-peers')
@@ -72,23 +73,28 @@ async function herd(pg, count) {
     let fired = null
     let completed = null
     let loadAtDue = null
-    // The polls read an index (occurrences) or little (open ones): cheap beside the work measured.
-    while (completed === null && Date.now() < at + 120_000) {
-      await sleep(fired === null ? 20 : 50)
-      if (Date.now() < at) continue
-      loadAtDue ??= os.loadavg()[0]
-      if (fired === null) {
-        const recorded = Number(
-          await pg.query(
+    // The polls go through one open connection and read an index (occurrences) or little
+    // (open ones): cheap beside the work measured (a psql process per poll was not).
+    const poller = new Client({ connectionString: url })
+    await poller.connect()
+    const counted = async (sql) => Number((await poller.query(sql)).rows[0].count)
+    try {
+      while (completed === null && Date.now() < at + 120_000) {
+        await sleep(fired === null ? 20 : 50)
+        if (Date.now() < at) continue
+        loadAtDue ??= os.loadavg()[0]
+        if (fired === null) {
+          const recorded = await counted(
             `SELECT count(*) FROM tickflow.executions WHERE trigger IN ('scheduled', 'catchup') AND schedule_id >= '' AND scheduled_ms = ${at}`,
-            { database: 'herd' },
-          ),
-        )
-        if (recorded >= count) fired = Date.now() - at
-        continue
+          )
+          if (recorded >= count) fired = Date.now() - at
+          continue
+        }
+        const open = await counted(`SELECT count(*) FROM tickflow.executions WHERE status IN ('queued', 'running', 'retrying')`)
+        if (open === 0) completed = Date.now() - at
       }
-      const open = Number(await pg.query(`SELECT count(*) FROM tickflow.executions WHERE status IN ('queued', 'running', 'retrying')`, { database: 'herd' }))
-      if (open === 0) completed = Date.now() - at
+    } finally {
+      await poller.end()
     }
     const reports = await Promise.all(nodes.map(async (n) => (n.send({ type: 'report' }), await n.next('report'))))
     const perNode = reports.map((r) => r.calls)
