@@ -510,3 +510,50 @@ test('sslmode=require connects over TLS (rustls: the addon links no OpenSSL); a 
   const addon = fs.readdirSync(path.join(__dirname, '..')).find((f) => f.endsWith('.node'))
   expect(execFileSync('ldd', [path.join(__dirname, '..', addon)]).toString()).not.toMatch(/libssl|libcrypto/)
 })
+
+test('a run another node finished leaves this node: its record is read from the database, and the node keeps no finished work', async () => {
+  const db = await freshDb()
+  const store = { type: 'postgres', connectionString: db.url }
+  let finish
+  const started = new Promise((resolve) => {
+    finish = resolve
+  })
+  let answer
+  const a = new WorkflowScheduleIntegration({
+    store,
+    nodeId: 'a',
+    executor: () =>
+      new Promise((resolve) => {
+        answer = resolve
+        finish()
+      }),
+  })
+  const b = new WorkflowScheduleIntegration({ store, nodeId: 'b', executor: async () => 'not this node' })
+  try {
+    await a.start()
+    await b.start()
+    await a.createScheduledWorkflow({ id: 'report', workflowId: 'wf', scheduleConfig: { cronExpression: '0 3 * * *' } })
+    const id = await a.triggerScheduledExecution('report')
+    await started
+    // b follows a: it holds the run as running, from a's commits.
+    const tracked = () => b.getPerformanceMetrics().executionsTracked
+    for (let i = 0; i < 200 && tracked() === 0; i++) await sleep(20)
+    expect(tracked()).toBe(1)
+    expect(await b.getExecution(id)).toMatchObject({ id, status: 'running' })
+    answer('done on a')
+    let record
+    // Read from the database as soon as a committed; b lets its copy go once it follows.
+    for (let i = 0; i < 200 && (record?.status !== 'completed' || tracked() > 0); i++) {
+      await sleep(20)
+      record = await b.getExecution(id)
+    }
+    // The whole record, as a wrote it, though b's follow read only that it ended.
+    expect(record).toEqual(await a.getExecution(id))
+    expect(record).toMatchObject({ status: 'completed', result: { output: 'done on a' } })
+    expect(record.duration).toBeGreaterThanOrEqual(0)
+    expect(tracked()).toBe(0)
+  } finally {
+    await a.stop()
+    await b.stop()
+  }
+})

@@ -73,25 +73,31 @@ async function herd(pg, count) {
     let fired = null
     let completed = null
     let loadAtDue = null
-    // The polls go through one open connection and read an index (occurrences) or little
-    // (open ones): cheap beside the work measured (a psql process per poll was not).
+    // The polls go through one open connection (a psql process per poll took 7% of the
+    // machine). A count of a herd's rows takes PostgreSQL about 10 ms: far from the end, a
+    // poll every 100 ms; within the last tenth, every 20 ms.
     const poller = new Client({ connectionString: url })
     await poller.connect()
     const counted = async (sql) => Number((await poller.query(sql)).rows[0].count)
+    let left = count
     try {
       while (completed === null && Date.now() < at + 120_000) {
-        await sleep(fired === null ? 20 : 50)
+        await sleep(left > count / 10 ? 100 : 20)
         if (Date.now() < at) continue
         loadAtDue ??= os.loadavg()[0]
         if (fired === null) {
           const recorded = await counted(
             `SELECT count(*) FROM tickflow.executions WHERE trigger IN ('scheduled', 'catchup') AND schedule_id >= '' AND scheduled_ms = ${at}`,
           )
-          if (recorded >= count) fired = Date.now() - at
+          left = count - recorded
+          if (left <= 0) {
+            fired = Date.now() - at
+            left = count
+          }
           continue
         }
-        const open = await counted(`SELECT count(*) FROM tickflow.executions WHERE status IN ('queued', 'running', 'retrying')`)
-        if (open === 0) completed = Date.now() - at
+        left = await counted(`SELECT count(*) FROM tickflow.executions WHERE status IN ('queued', 'running', 'retrying')`)
+        if (left === 0) completed = Date.now() - at
       }
     } finally {
       await poller.end()

@@ -282,14 +282,17 @@ impl Db {
     /// schedule and the executions not final; finished work and skips stay in the
     /// database, read from there when asked for (`history`).
     pub fn tail(&self, xmin: Option<String>) -> Result<Tail, ClusterError> {
-        self.tail_until(self.deadline(), xmin)
+        self.tail_until(self.deadline(), xmin, Vec::new())
     }
 
-    /// `tail`, giving up at `deadline`.
+    /// `tail`, giving up at `deadline`. A finished execution comes without its record
+    /// (`record` empty: a node does not hold finished work, its columns say what ended and
+    /// how long it ran), unless its number is in `records_of` (attempts this node runs).
     pub fn tail_until(
         &self,
         deadline: Instant,
         xmin: Option<String>,
+        records_of: Vec<i64>,
     ) -> Result<Tail, ClusterError> {
         let pool = self.pool.clone();
         let q = self.q.clone();
@@ -324,17 +327,21 @@ impl Db {
                 .iter()
                 .map(versioned)
                 .collect();
+            let columns = EXECUTION_COLUMNS.replace(
+                "record",
+                &format!("CASE WHEN status IN {FINAL} AND seq <> ALL($3) THEN '' ELSE record END"),
+            );
             let executions = tx
                 .query(
                     &changed(
-                        &format!("{EXECUTION_COLUMNS} FROM {q}.executions"),
+                        &format!("{columns} FROM {q}.executions"),
                         if joining {
                             "AND status IN ('queued', 'running', 'retrying') ORDER BY seq"
                         } else {
                             "ORDER BY seq"
                         },
                     ),
-                    &args,
+                    &[&since, &me, &records_of],
                 )
                 .await?
                 .iter()
@@ -425,7 +432,10 @@ pub(super) const SCHEDULE_COLUMNS: &str =
     "SELECT schedule_id, config_id, config, state, version, deleted";
 
 pub(super) const EXECUTION_COLUMNS: &str =
-    "SELECT seq, id, schedule_id, status, scheduled_ms, record, trigger, priority, due_ms, node";
+    "SELECT seq, id, schedule_id, status, scheduled_ms, record, trigger, priority, due_ms, node, started_ms, ended_ms";
+
+/// Statuses of executions that are over.
+pub(super) const FINAL: &str = "('completed', 'failed', 'cancelled', 'timeout')";
 
 pub(super) fn execution(r: &Row) -> ExecutionRow {
     ExecutionRow {
@@ -439,6 +449,8 @@ pub(super) fn execution(r: &Row) -> ExecutionRow {
         priority: r.get::<_, i32>(7).clamp(0, 255) as u8,
         due_ms: r.get(8),
         node: r.get(9),
+        started_ms: r.get(10),
+        ended_ms: r.get(11),
     }
 }
 

@@ -9,20 +9,27 @@ use std::time::Instant;
 
 use tokio_postgres::types::ToSql;
 
-use super::db::{execution, EXECUTION_COLUMNS};
+use super::db::{execution, EXECUTION_COLUMNS, FINAL};
 use super::schema::LOCK_CLASS;
 use super::{ClusterError, Db};
 use crate::store::{ExecutionRow, SkipRow};
 
-/// Statuses of executions that are over.
-const FINAL: &str = "('completed', 'failed', 'cancelled', 'timeout')";
 /// Statuses in the engine's order (`ExecutionStatus`), for sorting by status.
 const STATUS_ORDER: &str =
     "array_position(ARRAY['queued','running','retrying','completed','failed','cancelled','timeout'], e.status)";
-const STARTED: &str = "(r.j->'actualStartTime'->>'$date')::bigint";
-const ENDED: &str = "(r.j->'completionTime'->>'$date')::bigint";
+/// When an execution started and ended (`t.started`, `t.ended`): columns since migration
+/// step 4. Rows written before it (or by a node of an older tickflow) have them in the
+/// record alone, which is then parsed once (OFFSET 0 keeps the planner from inlining it
+/// into each use); rows with both columns are not parsed.
+const TIMES: &str = "CROSS JOIN LATERAL (
+    SELECT coalesce(e.started_ms, (o.j->'actualStartTime'->>'$date')::bigint) AS started,
+           coalesce(e.ended_ms, (o.j->'completionTime'->>'$date')::bigint) AS ended
+    FROM (SELECT CASE WHEN e.started_ms IS NULL OR e.ended_ms IS NULL THEN e.record::jsonb END AS j
+          OFFSET 0) o) t";
+const STARTED: &str = "t.started";
+const ENDED: &str = "t.ended";
 /// The record as jsonb, parsed once per row (OFFSET 0 keeps the planner from inlining it
-/// into every use); joined only when a filter or an order needs the record's fields.
+/// into every use); joined only when a filter needs the record's other fields.
 const RECORD: &str = "CROSS JOIN LATERAL (SELECT e.record::jsonb AS j OFFSET 0) r";
 
 /// What executions are sorted by (`ExecutionFilters.sortBy`).
@@ -94,7 +101,10 @@ type Params = Vec<Box<dyn ToSql + Sync + Send>>;
 impl ExecutionQuery {
     fn needs_record(&self) -> bool {
         self.workflow_id.is_some()
-            || self.after_ms.is_some()
+    }
+
+    fn needs_times(&self) -> bool {
+        self.after_ms.is_some()
             || self.before_ms.is_some()
             || matches!(
                 self.order,
@@ -102,8 +112,9 @@ impl ExecutionQuery {
             )
     }
 
-    /// `FROM … WHERE …` with its parameters.
-    fn from_where(&self, q: &str, record: bool) -> (String, Params) {
+    /// `FROM … WHERE …` with its parameters; `times`: with the start and end times joined
+    /// even if no filter or order needs them.
+    fn from_where(&self, q: &str, times: bool) -> (String, Params) {
         let mut params: Params = Vec::new();
         let mut terms = Vec::new();
         let arg = |params: &mut Params, value: Box<dyn ToSql + Sync + Send>| {
@@ -147,7 +158,14 @@ impl ExecutionQuery {
         if let Some(b) = self.before_ms {
             terms.push(format!("{when} <= {}", arg(&mut params, Box::new(b))));
         }
-        let join = if record { RECORD } else { "" };
+        let mut join = String::new();
+        if self.needs_record() {
+            join.push_str(RECORD);
+        }
+        if times || self.needs_times() {
+            join.push(' ');
+            join.push_str(TIMES);
+        }
         let filter = if terms.is_empty() {
             String::new()
         } else {
@@ -242,7 +260,7 @@ impl Db {
         let q = self.q.clone();
         self.run_until(deadline, async move {
             let client = pool.get().await?;
-            let (from, mut params) = query.from_where(&q, query.needs_record());
+            let (from, mut params) = query.from_where(&q, false);
             let columns = EXECUTION_COLUMNS
                 .replace("SELECT ", "SELECT e.")
                 .replace(", ", ", e.");
@@ -343,9 +361,9 @@ impl Db {
                 .query(
                     &format!(
                         "SELECT {ENDED} - {STARTED} FROM (
-                             SELECT e.record FROM {q}.executions e
+                             SELECT e.record, e.started_ms, e.ended_ms FROM {q}.executions e
                              WHERE e.schedule_id = $1 AND e.status IN {FINAL}
-                             ORDER BY e.seq DESC LIMIT $2) e {RECORD}"
+                             ORDER BY e.seq DESC LIMIT $2) e {TIMES}"
                     ),
                     &[&schedule_id, &count],
                 )
@@ -427,7 +445,7 @@ impl Db {
                     .execute(
                         &format!(
                             "DELETE FROM {q}.executions WHERE seq IN (
-                                 SELECT e.seq FROM {q}.executions e {RECORD}
+                                 SELECT e.seq FROM {q}.executions e {TIMES}
                                  WHERE e.scheduled_ms < {cutoff} AND e.status IN {FINAL}
                                    AND {ENDED} < {cutoff}
                                  ORDER BY e.scheduled_ms LIMIT $2)"
@@ -520,17 +538,20 @@ mod tests {
     }
 
     #[test]
-    fn the_record_is_read_only_when_a_filter_or_order_needs_it() {
+    fn the_record_is_read_only_for_a_workflow_filter() {
         let q = query();
         assert!(!q.needs_record());
         let (from, params) = q.from_where("\"t\"", false);
         assert_eq!(from.trim(), "FROM \"t\".executions e");
         assert!(params.is_empty());
-        for needs in [
-            ExecutionQuery {
-                workflow_id: Some("w".into()),
-                ..query()
-            },
+        assert!(ExecutionQuery {
+            workflow_id: Some("w".into()),
+            ..query()
+        }
+        .needs_record());
+        // Times come from their columns; the record only where a row has none (written
+        // before migration step 4).
+        for times in [
             ExecutionQuery {
                 after_ms: Some(1),
                 ..query()
@@ -540,7 +561,10 @@ mod tests {
                 ..query()
             },
         ] {
-            assert!(needs.needs_record(), "{needs:?}");
+            assert!(!times.needs_record(), "{times:?}");
+            let (from, _) = times.from_where("\"t\"", false);
+            assert!(from.contains("coalesce(e.started_ms, "), "{from}");
+            assert!(!from.contains(RECORD), "{from}");
         }
     }
 
@@ -559,7 +583,7 @@ mod tests {
         assert!(from.contains("e.schedule_id = ANY($1)"), "{from}");
         assert!(from.contains("e.status = ANY($2)"), "{from}");
         assert!(from.contains("<= $3"), "{from}");
-        assert!(from.contains("LATERAL"), "{from}");
+        assert!(from.contains(TIMES), "{from}");
         // Missing start times sort lowest, as in memory; the sequence breaks ties.
         assert!(q.order_by().ends_with("ASC NULLS FIRST, e.seq ASC"));
         let q = ExecutionQuery {

@@ -71,6 +71,10 @@ const MIGRATIONS: &[&str] = &[
     "CREATE INDEX executions_by_time ON {s}.executions (scheduled_ms, seq);
      CREATE INDEX executions_by_schedule_time ON {s}.executions (schedule_id, scheduled_ms, seq);
      CREATE INDEX skips_recorded ON {s}.skips (recorded_ms);",
+    // 4: when an execution started and ended, as columns: history counts and orders read
+    // them instead of parsing every record, and a node following the others learns that
+    // an execution ended (and how long it ran) without its record.
+    "ALTER TABLE {s}.executions ADD COLUMN started_ms bigint, ADD COLUMN ended_ms bigint;",
 ];
 
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;

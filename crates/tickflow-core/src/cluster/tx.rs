@@ -449,6 +449,8 @@ async fn write(
     let due: Vec<Option<i64>> = e.iter().map(|r| r.due_ms).collect();
     let nodes: Vec<Option<&str>> = e.iter().map(|r| r.node.as_deref()).collect();
     let records: Vec<&str> = e.iter().map(|r| r.record.as_str()).collect();
+    let started: Vec<Option<i64>> = e.iter().map(|r| r.started_ms).collect();
+    let ended: Vec<Option<i64>> = e.iter().map(|r| r.ended_ms).collect();
     let skip_prune_ids: Vec<&str> = c.pruned_skips.iter().map(|(s, _)| s.as_str()).collect();
     let skip_prune_upto: Vec<i64> = c.pruned_skips.iter().map(|(_, t)| *t).collect();
     let skip_ids: Vec<&str> = c.skips.iter().map(|s| s.schedule_id.as_str()).collect();
@@ -521,12 +523,15 @@ async fn write(
             Kind::PruneExecutions => format!("DELETE FROM {q}.executions WHERE seq = ANY($1)"),
             Kind::Executions => format!(
                 "INSERT INTO {q}.executions AS e
-                     (seq, id, schedule_id, status, trigger, scheduled_ms, priority, due_ms, node, record, writer)
-                 SELECT *, $11 FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[],
-                                      $6::bigint[], $7::int[], $8::bigint[], $9::text[], $10::text[])
+                     (seq, id, schedule_id, status, trigger, scheduled_ms, priority, due_ms, node, record,
+                      started_ms, ended_ms, writer)
+                 SELECT *, $13 FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[],
+                                      $6::bigint[], $7::int[], $8::bigint[], $9::text[], $10::text[],
+                                      $11::bigint[], $12::bigint[])
                  ON CONFLICT (seq) DO UPDATE SET
                      status = excluded.status, due_ms = excluded.due_ms, node = excluded.node,
-                     record = excluded.record, writer = excluded.writer, tx = pg_current_xact_id()"
+                     record = excluded.record, started_ms = excluded.started_ms,
+                     ended_ms = excluded.ended_ms, writer = excluded.writer, tx = pg_current_xact_id()"
             ),
             Kind::PruneSkips => format!(
                 "DELETE FROM {q}.skips k USING unnest($1::text[], $2::bigint[]) AS u(i, t)
@@ -563,6 +568,8 @@ async fn write(
                         &due,
                         &nodes,
                         &records,
+                        &started,
+                        &ended,
                         &me,
                     ],
                     Kind::PruneSkips => vec![&skip_prune_ids, &skip_prune_upto],

@@ -434,9 +434,10 @@ impl Engine {
         let IncomingExecution { row, parsed } = incoming;
         let parsed = match parsed {
             Some(parsed) => parsed,
-            // Final when read: parsed only if this node holds it (rare), see `Incoming::read`.
-            None if self.executions.contains_key(&row.seq) => Execution::from_row(&row),
-            None => return,
+            None if !self.executions.contains_key(&row.seq) => return,
+            // Final when read, and held here as not final: the follow left its record out.
+            None if row.record.is_empty() => return self.finished_elsewhere(&row),
+            None => Execution::from_row(&row),
         };
         let Some(e) = parsed else {
             return;
@@ -464,16 +465,31 @@ impl Engine {
             (false, Err(at)) => rt.active.insert(at, key),
             (true, Ok(at)) => {
                 rt.active.remove(at);
-                if let Some(d) = duration {
-                    if rt.stats.durations.len() >= super::run::DURATION_SAMPLES {
-                        rt.stats.durations.pop_front();
-                    }
-                    rt.stats.durations.push_back(d.max(0) as u64);
-                }
+                sample_duration(rt, duration);
             }
             _ => {}
         }
         self.prune_history(index);
+    }
+
+    /// An execution this node held as waiting or running, which another node finished:
+    /// its duration is sampled and it goes (the database keeps finished work). One that
+    /// this node wrote and has not committed yet stays, for its operation to read back.
+    fn finished_elsewhere(&mut self, row: &ExecutionRow) {
+        let key = row.seq;
+        let pending = self
+            .persistence
+            .as_ref()
+            .is_some_and(|p| p.journal.executions.contains(&key));
+        if pending || self.local.contains_key(&key) {
+            return;
+        }
+        let duration = row.started_ms.zip(row.ended_ms).map(|(s, e)| e - s);
+        let index = self.by_schedule_id.get(row.schedule_id.as_str()).copied();
+        if let Some(s) = index.and_then(|i| self.schedule_mut(i)) {
+            sample_duration(s.rt_mut(), duration);
+        }
+        self.forget_execution(key);
     }
 
     fn add_skip(&mut self, row: SkipRow) {
@@ -782,10 +798,14 @@ impl Engine {
 /// Follows what other nodes committed since the last look: read without the engine's
 /// lock, applied with it (rows this node holds newer, or is working on, are left).
 pub(super) fn follow(shared: &Shared, db: &Db, deadline: Instant) {
-    let Some(xmin) = shared.lock().cluster.as_ref().map(|c| c.xmin.clone()) else {
-        return;
+    let (xmin, local) = {
+        let e = shared.lock();
+        let Some(xmin) = e.cluster.as_ref().map(|c| c.xmin.clone()) else {
+            return;
+        };
+        (xmin, e.local.keys().map(|k| *k as i64).collect())
     };
-    match db.tail_until(deadline, xmin) {
+    match db.tail_until(deadline, xmin, local) {
         Ok(Tail {
             xmin,
             schedules,
@@ -1155,6 +1175,16 @@ fn rendezvous(schedule_id: &str, token: &str) -> u64 {
     h ^ (h >> 33)
 }
 
+/// A finished run's duration among a schedule's recent samples (metrics' percentiles).
+fn sample_duration(rt: &mut super::core::Runtime, duration: Option<i64>) {
+    if let Some(d) = duration {
+        if rt.stats.durations.len() >= super::run::DURATION_SAMPLES {
+            rt.stats.durations.pop_front();
+        }
+        rt.stats.durations.push_back(d.max(0) as u64);
+    }
+}
+
 /// Schedules applied per hold of the engine's lock while following the others.
 const FOLLOW_SLICE: usize = 128;
 
@@ -1271,6 +1301,8 @@ mod tests {
             priority: 5,
             due_ms: None,
             node: None,
+            started_ms: None,
+            ended_ms: None,
         }
     }
 

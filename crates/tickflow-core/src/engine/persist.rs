@@ -407,6 +407,8 @@ impl Engine {
                         priority: e.priority,
                         due_ms,
                         node,
+                        started_ms: e.started.map(|t| t.timestamp_millis()),
+                        ended_ms: e.ended.map(|t| t.timestamp_millis()),
                     })
                 })
                 .collect(),

@@ -34,6 +34,10 @@ pub struct ExecutionRow {
     pub due_ms: Option<i64>,
     /// The node running its current attempt.
     pub node: Option<String>,
+    /// When it started and ended (the record's actualStartTime and completionTime), for a
+    /// cluster's history counts and its nodes' duration samples without reading `record`.
+    pub started_ms: Option<i64>,
+    pub ended_ms: Option<i64>,
 }
 
 /// A due occurrence that did not run, and why.

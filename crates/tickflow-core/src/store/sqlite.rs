@@ -450,6 +450,8 @@ fn execution_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ExecutionRow> {
         priority: 0,
         due_ms: None,
         node: None,
+        started_ms: None,
+        ended_ms: None,
     })
 }
 

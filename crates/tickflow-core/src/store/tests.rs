@@ -53,6 +53,8 @@ fn sample_changes() -> Changes {
             priority: 0,
             due_ms: None,
             node: None,
+            started_ms: None,
+            ended_ms: None,
         }],
         skips: vec![SkipRow {
             schedule_id: "s1".into(),
