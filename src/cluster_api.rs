@@ -46,7 +46,7 @@ impl NativeIntegration {
     #[napi(catch_unwind, ts_return_type = "Promise<string>")]
     pub fn cluster_nodes<'env>(&self, env: &'env Env) -> Result<Object<'env>> {
         let (deferred, promise) = env.create_deferred::<String, Settle>()?;
-        let db = self.shared.lock().cluster_db();
+        let db = self.shared.cluster_db();
         let Some(db) = db else {
             // As the other reads, it does not open the store.
             let pending = self.on_postgres();

@@ -109,7 +109,7 @@ impl NativeIntegration {
         let db = {
             let engine = self.shared.lock();
             to_js(env, engine.check_writable().map_err(engine_error))?;
-            engine.cluster_db()
+            self.shared.cluster_db_of(&engine)
         };
         let Some(db) = db else {
             let before = self.shared.lock().next_due();
@@ -140,7 +140,7 @@ impl NativeIntegration {
         local: impl FnOnce(&mut Engine) -> ApiResult<T>,
         remote: impl FnOnce(&engine::Shared) -> std::result::Result<T, EngineError> + Send + 'static,
     ) -> Answer<'env, T> {
-        let Some(db) = self.shared.lock().history_db() else {
+        let Some(db) = self.shared.history_db() else {
             return self.with_engine(env, local).map(Either::A);
         };
         let shared = self.shared.clone();
@@ -440,7 +440,7 @@ impl NativeIntegration {
     #[napi(catch_unwind, ts_return_type = "string | Promise<string>")]
     pub fn list<'env>(&self, env: &'env Env, filters: Option<String>) -> Answer<'env, String> {
         let filters = to_js(env, read_filters(filters))?;
-        let cluster = self.shared.lock().history_db().is_some();
+        let cluster = self.shared.history_db().is_some();
         let (local, remote) = if cluster {
             (None, Some(filters))
         } else {
@@ -461,7 +461,7 @@ impl NativeIntegration {
         filters: Option<String>,
     ) -> Answer<'env, String> {
         let filters = to_js(env, read_filters(filters))?;
-        let cluster = self.shared.lock().history_db().is_some();
+        let cluster = self.shared.history_db().is_some();
         let (local, remote) = if cluster {
             (None, Some(filters))
         } else {

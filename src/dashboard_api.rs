@@ -98,7 +98,7 @@ fn scan_all<S, T>(
 /// On a cluster a node keeps no finished runs: a page's recent runs are the database's
 /// (a page as memory has it when the database cannot answer).
 fn recent_from_store(shared: &Shared, page: &mut serde_json::Value) {
-    if shared.lock().history_db().is_none() {
+    if shared.history_db().is_none() {
         return;
     }
     let Some(rows) = page["schedules"].as_array_mut() else {

@@ -80,7 +80,7 @@ impl Task for OpenStore {
                     }
                 });
                 let db = Db::open(&options, wake).map_err(EngineError::Cluster)?;
-                shared.lock().attach_cluster(db)?;
+                shared.attach_cluster(db)?;
                 shared.set_clustered(true);
                 Ok(())
             }

@@ -24,7 +24,7 @@ use super::persist::Journal;
 use super::run::Outcome;
 use super::timers::Timer;
 use super::EngineError;
-use crate::cluster::{ClusterError, Db, Scope, Tail, ID_BLOCK};
+use crate::cluster::{ClusterError, Db, NodeState, Scope, Tail, ID_BLOCK};
 use crate::store::{ExecutionRow, SkipRow, Snapshot, StoreError};
 
 /// A lost notification is covered by a look at the database this often.
@@ -45,7 +45,9 @@ const STEP_IN_MS: i64 = 100;
 const NO_HANDLER_WAIT_MS: i64 = 2_000;
 
 pub(crate) struct ClusterLink {
-    pub(crate) db: Arc<Db>,
+    /// The node's session as its own task keeps it (token, lease, clock offset, news); the
+    /// database itself is the driver's (`Shared::cluster_db`), never the engine's.
+    node: Arc<NodeState>,
     /// The version of each schedule as this node last saw it.
     pub(super) versions: HashMap<String, i64>,
     /// Schedules an operation of this node is between its phases on (`operation`), with
@@ -53,6 +55,9 @@ pub(crate) struct ClusterLink {
     pub(super) busy: HashMap<String, u32>,
     xmin: Option<String>,
     pub(super) seq_limit: u64,
+    /// A block of ids to go on with when this one runs out, fetched before an operation
+    /// starts (`operation::locked`): taking ids never waits for the database.
+    pub(super) spare_block: Option<u64>,
     incarnation: u64,
     last_tail: Instant,
     last_reap: Instant,
@@ -68,18 +73,55 @@ pub(crate) struct ClusterLink {
     pub(super) retention: super::history::Retention,
 }
 
-impl Engine {
-    /// Joins the cluster through `db`: everything it holds becomes this engine's state. An
-    /// observer's (`Db::is_observer`) engine is read-only: it takes no block of ids, and
-    /// follows the nodes through `Shared::observe`.
-    pub fn attach_cluster(&mut self, db: Db) -> Result<(), EngineError> {
-        self.check_attachable()?;
+/// What a node read from the database to join the cluster (`Shared::attach_cluster`).
+pub(crate) struct Joining {
+    /// What the cluster holds: every schedule, the executions not final.
+    tail: Tail,
+    /// This node's first block of ids (none for an observer).
+    block: u64,
+    node: Arc<NodeState>,
+    location: String,
+    observer: bool,
+}
+
+impl Shared {
+    /// Joins the cluster through `db`: read what it holds (without the engine's lock),
+    /// then make it this engine's state. An observer's (`Db::is_observer`) engine is
+    /// read-only: it takes no block of ids, and follows the nodes through `Shared::observe`.
+    pub fn attach_cluster(&self, db: Db) -> Result<(), EngineError> {
+        self.lock().check_attachable()?;
         let tail = db.tail(None).map_err(cluster_error)?;
         let block = match db.is_observer() {
             true => 0,
             false => db.next_block(db.deadline()).map_err(cluster_error)?,
         };
-        let location = db.location().to_string();
+        let joining = Joining {
+            tail,
+            block,
+            node: db.node.clone(),
+            location: db.location().to_string(),
+            observer: db.is_observer(),
+        };
+        // Before the engine says it is joined, so that whoever sees it joined finds it.
+        self.set_db(Some(Arc::new(db)));
+        let joined = self.lock().join_cluster(joining);
+        if joined.is_err() {
+            self.set_db(None);
+        }
+        joined
+    }
+}
+
+impl Engine {
+    fn join_cluster(&mut self, joining: Joining) -> Result<(), EngineError> {
+        self.check_attachable()?;
+        let Joining {
+            tail,
+            block,
+            node,
+            location,
+            observer,
+        } = joining;
         let mut versions = HashMap::new();
         let mut schedules = Vec::new();
         for v in tail.schedules {
@@ -103,19 +145,16 @@ impl Engine {
         self.seq = block;
         self.store_pending = false;
         self.persistence = Some(Box::new(super::persist::Persistence::detached()));
-        self.readonly = db.is_observer();
-        self.history_db = None;
+        self.readonly = observer;
         let now = Instant::now();
         self.cluster = Some(Box::new(ClusterLink {
-            incarnation: db
-                .node
-                .incarnation
-                .load(std::sync::atomic::Ordering::SeqCst),
-            db: Arc::new(db),
+            incarnation: node.incarnation.load(std::sync::atomic::Ordering::SeqCst),
+            node,
             versions,
             busy: HashMap::new(),
             xmin: Some(tail.xmin),
             seq_limit: block + ID_BLOCK,
+            spare_block: None,
             last_tail: now,
             last_reap: now - REAP,
             pending: Vec::new(),
@@ -131,36 +170,34 @@ impl Engine {
         self.cluster.is_some()
     }
 
-    /// The cluster's database, to work with outside the engine's lock.
-    pub fn cluster_db(&self) -> Option<Arc<Db>> {
-        self.cluster.as_ref().map(|c| c.db.clone())
-    }
-
     /// This node's token (attempts are recorded under it), when in a cluster.
     pub(crate) fn node_token(&self) -> Option<String> {
-        self.cluster.as_ref().map(|c| c.db.node.token())
+        self.cluster.as_ref().map(|c| c.node.token())
     }
 
     /// Database time minus this machine's.
     pub(crate) fn clock_offset_ms(&self) -> i64 {
         self.cluster.as_ref().map_or(0, |c| {
-            c.db.node
-                .offset_ms
-                .load(std::sync::atomic::Ordering::Relaxed)
+            c.node.offset_ms.load(std::sync::atomic::Ordering::Relaxed)
         })
     }
 
-    /// The next execution number; in a cluster, from this node's block.
+    /// The next execution number; in a cluster, from this node's block, then its spare.
     pub(crate) fn next_seq(&mut self) -> u64 {
         if let Some(c) = self.cluster.as_mut() {
             if self.seq + 1 >= c.seq_limit {
-                // On failure (rare: once per block, and only when the database just went
-                // away) the operation that needed it fails at its commit anyway. Rarer
-                // still under the engine's lock: an operation takes a fresh block before
-                // it starts (`operation::locked`), so only one using half a block waits here.
-                if let Ok(block) = c.db.next_block(c.db.deadline()) {
-                    self.seq = block;
-                    c.seq_limit = block + ID_BLOCK;
+                match c.spare_block.take() {
+                    Some(block) => {
+                        self.seq = block;
+                        c.seq_limit = block + ID_BLOCK;
+                    }
+                    // An operation starts with a spare (a block holds more ids than any
+                    // operation takes), unless the database could not give one: then its
+                    // commit is refused too, as the numbers it used are another node's.
+                    None => self.report_error(
+                        "ERR_STORE_UNAVAILABLE",
+                        "this node ran out of execution numbers while the database could not give it more",
+                    ),
                 }
             }
         }
@@ -168,13 +205,10 @@ impl Engine {
         self.seq
     }
 
-    /// Leaves the cluster: the node's row goes (`Shared::close_store` writes the answers
-    /// waiting first).
+    /// Leaves the cluster in memory (`Shared::close_store` writes the answers waiting first,
+    /// and then has the node's row go).
     pub(crate) fn detach_cluster(&mut self) {
-        if let Some(c) = self.cluster.take() {
-            c.db.leave();
-            self.history_db = Some(c.db);
-        }
+        self.cluster = None;
     }
 
     // ---------------------------------------------------------------------------------
@@ -566,10 +600,9 @@ impl Engine {
 
     /// The in-memory start of a driver's turn: reports, a new incarnation, and whether to
     /// follow the others now; the database and the schedules to read back.
-    fn turn_start(&mut self) -> Option<(Arc<Db>, bool, Vec<String>)> {
+    fn turn_start(&mut self) -> Option<(bool, Vec<String>)> {
         let link = self.cluster.as_mut()?;
-        let db = link.db.clone();
-        let node = db.node.clone();
+        let node = link.node.clone();
         let reports: Vec<_> =
             std::mem::take(&mut *node.reports.lock().unwrap_or_else(|p| p.into_inner()));
         for (code, message) in reports {
@@ -592,7 +625,7 @@ impl Engine {
                 .store(false, std::sync::atomic::Ordering::SeqCst);
         }
         let suspect = std::mem::take(&mut link.suspect);
-        Some((db, follow, suspect))
+        Some((follow, suspect))
     }
 
     /// For a fire another node is preferred for, and whose time to step in has not come:
@@ -607,7 +640,7 @@ impl Engine {
         let wait_ms = if !self.handles(&s.spec.fragments.schedule_id) {
             NO_HANDLER_WAIT_MS
         } else {
-            let token = link.db.node.token();
+            let token = link.node.token();
             let preferred = link
                 .peers
                 .iter()
@@ -625,12 +658,7 @@ impl Engine {
     /// How soon the driver must look again, for news it holds back (`TAIL_EVERY`).
     pub fn cluster_wait(&self) -> Option<StdDuration> {
         let link = self.cluster.as_ref()?;
-        if !link
-            .db
-            .node
-            .changed
-            .load(std::sync::atomic::Ordering::SeqCst)
-        {
+        if !link.node.changed.load(std::sync::atomic::Ordering::SeqCst) {
             return None;
         }
         Some(TAIL_EVERY.saturating_sub(link.last_tail.elapsed()))
@@ -842,7 +870,10 @@ pub(super) fn follow(shared: &Shared, db: &Db, deadline: Instant) {
 /// One turn of a cluster node's driver: follow the others, fire what is due, write
 /// answers, claim work, take over from dead nodes. True when more is due at once.
 pub(crate) fn cluster_turn(shared: &Shared, now: DateTime<Utc>, limit: usize) -> bool {
-    let Some((db, news, suspect)) = shared.lock().turn_start() else {
+    let Some((news, suspect)) = shared.lock().turn_start() else {
+        return false;
+    };
+    let Some(db) = shared.cluster_db() else {
         return false;
     };
     if news {
@@ -1066,8 +1097,7 @@ impl Shared {
     /// attempts still running here end INTERRUPTED, to run again on the nodes that go on
     /// (queued work stays queued for them), without the engine's lock across the database.
     pub fn abort_running(&self) {
-        let db = self.lock().cluster_db();
-        let Some(db) = db else {
+        let Some(db) = self.cluster_db() else {
             return self.lock().abort_running();
         };
         let ids = {
@@ -1101,16 +1131,22 @@ impl Shared {
     /// Commits and closes the durable store after a stop (`Engine::detach_store`); in a
     /// cluster, the executor answers waiting are written first.
     pub fn close_store(&self) -> Result<(), EngineError> {
-        let db = self.lock().cluster_db();
-        if let Some(db) = db {
-            flush_completions(self, &db);
+        let db = self.cluster_db();
+        if let Some(db) = &db {
+            flush_completions(self, db);
         }
         let mut e = self.lock();
         let closed = e.detach_store();
-        if e.cluster.is_none() {
+        let left = e.cluster.is_none();
+        if left {
             // Answers from now on complete in memory, as on a store of one process.
             self.set_clustered(false);
             self.take_answers(&mut e);
+        }
+        drop(e);
+        if let Some(db) = db.filter(|_| left) {
+            // The node's row goes; the database stays this node's for reads of history.
+            db.leave();
         }
         closed
     }
@@ -1131,7 +1167,7 @@ impl Shared {
     {
         let db = {
             let mut e = self.lock();
-            match e.cluster_db() {
+            match self.cluster_db_of(&e) {
                 Some(db) => db,
                 None => return e.committed(op, wrap),
             }
@@ -1304,6 +1340,41 @@ mod tests {
             started_ms: None,
             ended_ms: None,
         }
+    }
+
+    /// An engine joined to a cluster in memory, with ids from `block`.
+    fn joined(block: u64) -> Engine {
+        let mut e = Engine::new(Default::default(), None);
+        e.expect_store();
+        e.join_cluster(Joining {
+            tail: Tail {
+                xmin: "1".into(),
+                ..Default::default()
+            },
+            block,
+            node: NodeState::new("n1", Arc::new(|| {})),
+            location: "test".into(),
+            observer: false,
+        })
+        .unwrap();
+        e
+    }
+
+    #[test]
+    fn ids_come_from_the_block_then_its_spare_without_the_database() {
+        let mut e = joined(ID_BLOCK);
+        assert_eq!(e.next_seq(), ID_BLOCK + 1);
+        assert!(e.needs_spare_block());
+        e.add_spare_block(7 * ID_BLOCK);
+        // A second spare offered before the first is used is not taken.
+        e.add_spare_block(9 * ID_BLOCK);
+        assert!(!e.needs_spare_block());
+        e.seq = 2 * ID_BLOCK - 2;
+        assert_eq!(e.next_seq(), 2 * ID_BLOCK - 1);
+        // The block is used up: the spare goes on, and the next operation fetches another.
+        assert_eq!(e.next_seq(), 7 * ID_BLOCK + 1);
+        assert!(e.needs_spare_block());
+        assert!(e.outbox.is_empty(), "no error reported");
     }
 
     #[test]

@@ -239,8 +239,6 @@ pub struct Engine {
     pub(crate) event_seq: u64,
     /// One node of a cluster on PostgreSQL; `None` on its own.
     pub(crate) cluster: Option<Box<super::cluster::ClusterLink>>,
-    /// The database a stopped cluster node last joined: its history is read there still.
-    pub(crate) history_db: Option<std::sync::Arc<crate::cluster::Db>>,
     /// Attempts running in this process: execution key → attempt number.
     pub(crate) local: FxHashMap<u64, u32>,
     /// The schedules this process has a handler for.
@@ -282,7 +280,6 @@ impl Engine {
             event_prefix: 0,
             event_seq: 0,
             cluster: None,
-            history_db: None,
             local: FxHashMap::default(),
             handlers: Default::default(),
         }

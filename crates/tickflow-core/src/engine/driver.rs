@@ -3,7 +3,7 @@
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration as StdDuration;
 
 use tokio::sync::Notify;
@@ -40,6 +40,9 @@ pub struct Shared {
     /// order) when an operation ends: a drain takes them without waiting for the engine,
     /// which the driver may hold for a slice of a herd.
     published: Mutex<Vec<super::core::Message>>,
+    /// The cluster's database (I/O lives here, at the edge, not in the engine): from the
+    /// time this node joins, and after it left, for reads of history. Held only to clone.
+    db: Mutex<Option<Arc<crate::cluster::Db>>>,
 }
 
 impl Shared {
@@ -53,7 +56,29 @@ impl Shared {
             clustered: AtomicBool::new(false),
             commands: Default::default(),
             published: Mutex::new(Vec::new()),
+            db: Mutex::new(None),
         }
+    }
+
+    pub(super) fn set_db(&self, db: Option<Arc<crate::cluster::Db>>) {
+        *self.db.lock().unwrap_or_else(|e| e.into_inner()) = db;
+    }
+
+    /// Where history is read: the cluster's database, or after a stop the one this node
+    /// left (its records are not in memory).
+    pub fn history_db(&self) -> Option<Arc<crate::cluster::Db>> {
+        self.db.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    /// The cluster's database while `engine` (this one, locked) is a node of it.
+    pub fn cluster_db_of(&self, engine: &Engine) -> Option<Arc<crate::cluster::Db>> {
+        engine.is_cluster().then(|| self.history_db()).flatten()
+    }
+
+    /// The cluster's database while this engine is a node of it.
+    pub fn cluster_db(&self) -> Option<Arc<crate::cluster::Db>> {
+        let joined = self.lock().is_cluster();
+        joined.then(|| self.history_db()).flatten()
     }
 
     /// Whether this engine is a node of a cluster (its answers go through `hand_answers`).

@@ -170,18 +170,9 @@ fn db_error(e: ClusterError) -> EngineError {
     EngineError::Cluster(e)
 }
 
-impl Engine {
-    /// Where history is read: the cluster's database, or after a stop the one this node
-    /// left (its records are not in memory).
-    pub fn history_db(&self) -> Option<std::sync::Arc<Db>> {
-        self.cluster_db().or_else(|| self.history_db.clone())
-    }
-}
-
 impl Shared {
     fn db(&self) -> Result<std::sync::Arc<Db>, EngineError> {
-        self.lock()
-            .history_db()
+        self.history_db()
             .ok_or_else(|| EngineError::Internal("not on a cluster's store".into()))
     }
 
@@ -338,7 +329,7 @@ impl Shared {
     /// Before a command on an execution (retry, cancel): one this node does not hold
     /// (finished, so only in the database) is read and held, for the command to find.
     pub fn hold_from_db(&self, execution_id: &str) -> Result<(), EngineError> {
-        let Some(db) = self.lock().cluster_db() else {
+        let Some(db) = self.cluster_db() else {
             return Ok(());
         };
         if self.lock().execution_keys.contains_key(execution_id) {

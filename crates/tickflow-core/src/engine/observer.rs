@@ -14,7 +14,7 @@ impl Shared {
     /// store). The thread holds neither the engine nor the store between looks, and ends
     /// once the store is closed or opened again (that opening follows on its own).
     pub fn observe(self: &Arc<Self>) {
-        let Some(db) = self.lock().cluster_db().filter(|db| db.is_observer()) else {
+        let Some(db) = self.cluster_db().filter(|db| db.is_observer()) else {
             return;
         };
         let (weak_shared, weak_db) = (Arc::downgrade(self), Arc::downgrade(&db));
@@ -30,7 +30,6 @@ impl Shared {
                         return;
                     };
                     let current = shared
-                        .lock()
                         .cluster_db()
                         .is_some_and(|open| Arc::ptr_eq(&open, &db));
                     if !current {

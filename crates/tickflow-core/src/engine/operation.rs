@@ -35,7 +35,7 @@ use super::cluster::Incoming;
 use super::core::{Engine, Message};
 use super::driver::Shared;
 use super::EngineError;
-use crate::cluster::{ClusterError, Db, Locked, Scope, ID_BLOCK};
+use crate::cluster::{ClusterError, Db, Locked, Scope};
 use crate::store::Changes;
 
 /// What an operation changed, on its way to the database.
@@ -78,11 +78,12 @@ pub(crate) fn locked<R>(
     scope: Scope,
     op: impl FnOnce(&mut Engine, &Locked) -> R,
 ) -> Result<R, EngineError> {
-    // 1. A fresh block of ids first, so that an operation never waits for a second pooled
-    // connection inside its transaction (the pool may hold only one).
-    if shared.lock().block_low() {
+    // 1. A spare block of ids first, so that taking ids never waits for the database, and
+    // an operation never waits for a second pooled connection inside its transaction (the
+    // pool may hold only one).
+    if shared.lock().needs_spare_block() {
         if let Ok(block) = db.next_block(deadline) {
-            shared.lock().take_block(block);
+            shared.lock().add_spare_block(block);
         }
     }
     // 2.
@@ -256,18 +257,15 @@ impl Engine {
             .is_some_and(|c| c.busy.contains_key(schedule_id))
     }
 
-    fn block_low(&self) -> bool {
+    pub(super) fn needs_spare_block(&self) -> bool {
         self.cluster
             .as_ref()
-            .is_some_and(|c| c.seq_limit.saturating_sub(self.seq) < ID_BLOCK / 2)
+            .is_some_and(|c| c.spare_block.is_none())
     }
 
-    fn take_block(&mut self, block: u64) {
-        if self.block_low() {
-            self.seq = block;
-            if let Some(c) = self.cluster.as_mut() {
-                c.seq_limit = block + ID_BLOCK;
-            }
+    pub(super) fn add_spare_block(&mut self, block: u64) {
+        if let Some(c) = self.cluster.as_mut() {
+            c.spare_block.get_or_insert(block);
         }
     }
 

@@ -445,7 +445,7 @@ impl Engine {
         // executor still sends (after a stop, in this process) must not count for it.
         let number = e.attempts.len() as u32 + 1;
         let resumed = e.attempts.last().is_some_and(|a| !a.counted);
-        let node = self.cluster.as_ref().map(|c| c.db.node.token());
+        let node = self.node_token();
         let e = self.executions.get_mut(&key).expect("present");
         e.attempts.push(Attempt {
             number,
