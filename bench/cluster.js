@@ -5,7 +5,7 @@
 //          executions/s (every one completed), from the due instant;
 //   C3     SIGKILL of the node running an attempt → the attempt starting on another node;
 //   C4     p99 lateness of every-second schedules in a quiet 3-node cluster;
-//   C5     the synchronous part of a command (bench/cluster-async.js), beside the memory store;
+//   C5     the synchronous part of a command (bench/lib/commands.js), beside the memory store;
 //   C6     each node's longest event-loop stall during the C1/C2 herd;
 //   C7     the C1/C2 throughput again on a second server with fsync and synchronous_commit on.
 // pg-boss and graphile-worker run their jobs on the same servers, in the same run
@@ -16,7 +16,7 @@ const path = require('node:path')
 const { fork } = require('node:child_process')
 const { Client } = require('pg')
 const { startServer, durabilityOf } = require('./lib/servers')
-const { commandsBothStores } = require('./cluster-async')
+const { commandsBothStores } = require('./lib/commands')
 const peers = require('./cluster-peers')
 const { workloads } = require('./lib/cluster-workloads')
 

@@ -9,7 +9,8 @@ use futures_util::StreamExt;
 use tokio_postgres::AsyncMessage;
 
 use super::connect::Target;
-use super::session::{channel, NodeState};
+use super::schema::channel;
+use super::session::NodeState;
 use super::ClusterError;
 
 /// Starts the listening task; it reconnects after a lost connection until the store closes.

@@ -218,7 +218,15 @@ pub(crate) fn quote(schema: &str) -> String {
 /// The longest schema name: PostgreSQL cuts identifiers at 63 bytes, and the names derived
 /// from the schema's (its notification channel, `tickflow_<schema>`) must fit too, or every
 /// commit would fail to notify.
-pub const MAX_SCHEMA_NAME: usize = 63 - super::session::CHANNEL_PREFIX.len();
+pub const MAX_SCHEMA_NAME: usize = 63 - CHANNEL_PREFIX.len();
+
+/// What the schema's notification channel name starts with.
+const CHANNEL_PREFIX: &str = "tickflow_";
+
+/// The schema's notification channel (`q`: the quoted schema name).
+pub(crate) fn channel(q: &str) -> String {
+    format!("{CHANNEL_PREFIX}{}", q.trim_matches('"'))
+}
 
 /// What a schema name may be: a plain lower-case identifier, short enough for the names
 /// derived from it.

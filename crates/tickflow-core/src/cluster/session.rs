@@ -13,7 +13,7 @@ use futures_util::StreamExt;
 use tokio_postgres::AsyncMessage;
 
 use super::connect::Target;
-use super::schema::LOCK_CLASS;
+use super::schema::{channel, LOCK_CLASS};
 use super::{db_message, ClusterError, LEASE_MS, RENEW_MS};
 
 /// What the session knows, read by the engine's driver.
@@ -99,13 +99,6 @@ pub(crate) fn lock_key(token: &str) -> i32 {
         h = (h ^ u32::from(b)).wrapping_mul(0x0100_0193);
     }
     h as i32
-}
-
-/// What the schema's notification channel name starts with.
-pub(crate) const CHANNEL_PREFIX: &str = "tickflow_";
-
-pub(crate) fn channel(q: &str) -> String {
-    format!("{CHANNEL_PREFIX}{}", q.trim_matches('"'))
 }
 
 /// Starts the session task; the receiver answers once the node has joined (or could not).

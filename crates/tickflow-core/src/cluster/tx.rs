@@ -18,7 +18,7 @@ use tokio_postgres::{Row, Statement};
 use super::db::{
     execution, gone, versioned, Db, Loaded, Locked, Scope, EXECUTION_COLUMNS, SCHEDULE_COLUMNS,
 };
-use super::{schema, session, ClusterError};
+use super::{schema, ClusterError};
 use crate::store::Changes;
 
 enum TxCommand {
@@ -457,7 +457,7 @@ async fn write(
     let skip_at: Vec<i64> = c.skips.iter().map(|s| s.scheduled_ms).collect();
     let skip_reasons: Vec<&str> = c.skips.iter().map(|s| s.reason.as_str()).collect();
     let skip_recorded: Vec<i64> = c.skips.iter().map(|s| s.recorded_ms).collect();
-    let channel = session::channel(q);
+    let channel = schema::channel(q);
 
     // The statements this commit needs, in the order they must run.
     #[derive(PartialEq)]
