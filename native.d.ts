@@ -123,8 +123,11 @@ export declare class NativeIntegration {
   listen(types?: Array<string> | undefined | null): void
   /** Stops firing and dispatching; running attempts go on. */
   beginStop(): void
-  /** Aborts the attempts still running at the end of the grace period. */
-  abortRunning(): void
+  /**
+   * Aborts the attempts still running at the end of the grace period. In a cluster they
+   * are recorded interrupted in the database, off the JavaScript thread (a Promise).
+   */
+  abortRunning(): void | Promise<void>
   finishStop(): void
   /**
    * Tests only, with TICKFLOW_TEST_FAULTS=1: `panic` panics in this call, `timer` makes
@@ -159,6 +162,12 @@ export declare class NativeIntegration {
    * write stays in memory, and a later call tries again.
    */
   closeStore(): void
+  /**
+   * `closeStore` at the end of a stop: in a cluster the executor answers waiting are
+   * written and the node leaves (its row and its connections go) off the JavaScript
+   * thread, and this answers a Promise; elsewhere it closes here.
+   */
+  closeStoreAfterStop(): void | Promise<void>
   /**
    * Starts the engine. `wake` is called (through a threadsafe function) whenever the
    * engine has messages for JavaScript to drain. A manual clock has no driver, so it

@@ -143,3 +143,27 @@ test('commands issued together share transactions, and each answers for itself',
     await observer.stop()
   }
 })
+
+test('with the server paused, stop() is pending while timers go on, and resolves once the server answers', async () => {
+  const integration = await node({ commandTimeoutMs: 60_000 })
+  pg.pause()
+  const stopping = watch(integration.stop())
+  // stop() returned: its database work (the node's row, its connections) waits off the thread.
+  let immediate = false
+  setImmediate(() => (immediate = true))
+  let ticks = 0
+  const interval = setInterval(() => ticks++, 5)
+  try {
+    await until(() => immediate && ticks >= 5, 'timers ran')
+    expect(stopping.settled).toBe(false)
+    expect(integration.getState()).toBe('stopping')
+  } finally {
+    clearInterval(interval)
+    pg.resume()
+  }
+  await until(() => stopping.settled, 'the stop resolved')
+  expect(stopping).toMatchObject({ settled: true, value: undefined })
+  expect(integration.getState()).toBe('stopped')
+  // The node left: its row is gone.
+  expect(await pg.query(`SELECT count(*) FROM tickflow.nodes`, { database: url.split('/').pop() })).toBe('0')
+})

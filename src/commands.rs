@@ -27,12 +27,12 @@ fn engine_result<T>(r: std::result::Result<T, EngineError>) -> ApiResult<T> {
 type Settle<T> = Box<dyn FnOnce(Env) -> Result<T> + Send>;
 
 /// A command's answer: the value (memory, SQLite) or a Promise of it (a cluster).
-type Answer<'env, T> = Result<Either<T, Object<'env>>>;
+pub(crate) type Answer<'env, T> = Result<Either<T, Object<'env>>>;
 
 /// Runs `job` on a thread of the store's runtime and answers a Promise of its result: the
 /// JavaScript thread never waits for PostgreSQL. A fault (panic) in it rejects, saying what
 /// it was `doing`.
-fn off_thread<'env, T: ToNapiValue + Send + 'static>(
+pub(crate) fn off_thread<'env, T: ToNapiValue + Send + 'static>(
     env: &'env Env,
     db: &Db,
     doing: &'static str,
@@ -652,12 +652,19 @@ impl NativeIntegration {
         })
     }
 
-    /// Aborts the attempts still running at the end of the grace period.
-    #[napi(catch_unwind)]
-    pub fn abort_running(&self, env: Env) -> Result<()> {
-        // In a cluster, its database work runs without the engine's lock.
+    /// Aborts the attempts still running at the end of the grace period. In a cluster they
+    /// are recorded interrupted in the database, off the JavaScript thread (a Promise).
+    #[napi(catch_unwind, ts_return_type = "void | Promise<void>")]
+    pub fn abort_running<'env>(&self, env: &'env Env) -> Answer<'env, ()> {
+        if let Some(db) = self.shared.cluster_db() {
+            let shared = self.shared.clone();
+            return off_thread(env, &db, "aborting what still runs", move || {
+                shared.abort_running();
+                Ok(())
+            });
+        }
         self.shared.abort_running();
-        to_js(&env, Ok(()))
+        Ok(Either::A(()))
     }
 
     #[napi(catch_unwind)]

@@ -96,6 +96,15 @@ class Lifecycle {
     }
   }
 
+  /** `call` for a native that answers a value, or a Promise when it works off the thread. */
+  async settle(fn) {
+    try {
+      return await fn(this.native)
+    } catch (err) {
+      throw rebuilt(err)
+    }
+  }
+
   // ---- the store ------------------------------------------------------------------------
 
   /** null when the store is open; otherwise the promise of its opening (begun if need be). */
@@ -253,9 +262,10 @@ class Lifecycle {
    * running → stopping → idle, as one step. The engine takes it in several calls because
    * the grace period is JavaScript's to wait: the attempts run here, and only a drain sees
    * the last one end. beginStop ends the timers and refuses new fires; after the grace,
-   * abortRunning fires the signals of what still runs (in a cluster, without the engine's
-   * lock) and finishStop records them and says integration.stopped; the drain delivers and
-   * commits all that before the store closes and the engine lets go of its wake-up.
+   * abortRunning fires the signals of what still runs and finishStop records them and says
+   * integration.stopped; the drain delivers and commits all that before the store closes
+   * and the engine lets go of its wake-up. In a cluster, abortRunning and the closing work
+   * with the database off the JavaScript thread (Promises).
    */
   async stopEngine(graceMs) {
     this.to('stopping')
@@ -275,14 +285,18 @@ class Lifecycle {
       })
       this.hurry = null
     }
-    this.call((n) => n.abortRunning())
+    await this.settle((n) => n.abortRunning())
     this.call((n) => n.finishStop())
     this.pump.now()
     this.host.letGo()
     try {
       // Stopped either way: a store that could not take the last commit stays open (ready),
       // and the next stop() or start() writes what it holds (the rejection names it).
-      this.closeStore()
+      await this.settle((n) => n.closeStoreAfterStop())
+      this.to('idle')
+    } catch (err) {
+      this.to('ready')
+      throw err
     } finally {
       this.native.release()
       this.keepAlive(false)

@@ -1104,6 +1104,10 @@ impl Shared {
             let e = self.lock();
             e.schedules_of(e.local.keys().copied())
         };
+        if ids.is_empty() {
+            // Nothing runs here: no transaction (the database may be away).
+            return;
+        }
         let result = locked(
             self,
             &db,
