@@ -45,6 +45,24 @@ function watch(promise) {
   return state
 }
 
+/**
+ * With the server paused: runs `check` once the event loop has run an immediate and a few
+ * timers (it would not if a call had blocked it on the database), then resumes the server.
+ */
+async function whilePaused(check) {
+  let immediate = false
+  setImmediate(() => (immediate = true))
+  let ticks = 0
+  const interval = setInterval(() => ticks++, 5)
+  try {
+    await until(() => immediate && ticks >= 5, 'timers ran')
+    check()
+  } finally {
+    clearInterval(interval)
+    pg.resume()
+  }
+}
+
 /** Runs the event loop until `ok()` holds (timers, I/O and immediates all get their turn). */
 async function until(ok, what) {
   for (let i = 0; i < 2000; i++) {
@@ -59,21 +77,13 @@ test('with the server paused, a trigger is pending while timers and reads go on,
   pg.pause()
   const trigger = watch(integration.triggerScheduledExecution('s-a'))
   // The call returned: the thread runs an immediate and timers while the trigger waits.
-  let immediate = false
-  setImmediate(() => (immediate = true))
-  let ticks = 0
-  const interval = setInterval(() => ticks++, 5)
-  try {
-    await until(() => immediate && ticks >= 5, 'timers ran')
+  await whilePaused(() => {
     expect(trigger.settled).toBe(false)
     // Configs are read from this node's memory, not from the paused server.
     expect(integration.getScheduledWorkflow('a')).toMatchObject({ id: 'a', scheduleId: 's-a' })
     expect(integration.getScheduledWorkflows().map((c) => c.id)).toEqual(['a'])
     expect(trigger.settled).toBe(false)
-  } finally {
-    clearInterval(interval)
-    pg.resume()
-  }
+  })
   await until(() => trigger.settled, 'the trigger settled')
   expect(trigger.error).toBeUndefined()
   expect(trigger.value).toMatch(/^exec_/)
@@ -149,18 +159,10 @@ test('with the server paused, stop() is pending while timers go on, and resolves
   pg.pause()
   const stopping = watch(integration.stop())
   // stop() returned: its database work (the node's row, its connections) waits off the thread.
-  let immediate = false
-  setImmediate(() => (immediate = true))
-  let ticks = 0
-  const interval = setInterval(() => ticks++, 5)
-  try {
-    await until(() => immediate && ticks >= 5, 'timers ran')
+  await whilePaused(() => {
     expect(stopping.settled).toBe(false)
     expect(integration.getState()).toBe('stopping')
-  } finally {
-    clearInterval(interval)
-    pg.resume()
-  }
+  })
   await until(() => stopping.settled, 'the stop resolved')
   expect(stopping).toMatchObject({ settled: true, value: undefined })
   expect(integration.getState()).toBe('stopped')
