@@ -285,7 +285,11 @@ class Lifecycle {
       })
       this.hurry = null
     }
-    await this.settle((n) => n.abortRunning())
+    // Should ending what still runs fail (an internal fault), the stop goes on and says so.
+    const aborting = await this.settle((n) => n.abortRunning()).then(
+      () => null,
+      (err) => err,
+    )
     this.call((n) => n.finishStop())
     this.pump.now()
     this.host.letGo()
@@ -301,6 +305,7 @@ class Lifecycle {
       this.native.release()
       this.keepAlive(false)
     }
+    if (aborting) throw aborting
   }
 
   /** Called after each drain: a stop in its grace period ends once nothing runs. */

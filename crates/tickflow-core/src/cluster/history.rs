@@ -20,7 +20,8 @@ const STATUS_ORDER: &str =
 /// When an execution started and ended (`t.started`, `t.ended`): columns since migration
 /// step 4. Rows written before it (or by a node of an older tickflow) have them in the
 /// record alone, which is then parsed once (OFFSET 0 keeps the planner from inlining it
-/// into each use); rows with both columns are not parsed.
+/// into each use). Rows with both columns, every finished run that started since, are
+/// not parsed; those that have not started or ended yet are.
 const TIMES: &str = "CROSS JOIN LATERAL (
     SELECT coalesce(e.started_ms, (o.j->'actualStartTime'->>'$date')::bigint) AS started,
            coalesce(e.ended_ms, (o.j->'completionTime'->>'$date')::bigint) AS ended

@@ -58,6 +58,9 @@ pub(crate) struct ClusterLink {
     /// A block of ids to go on with when this one runs out, fetched before an operation
     /// starts (`operation::locked`): taking ids never waits for the database.
     pub(super) spare_block: Option<u64>,
+    /// An operation took more ids than its block and spare held: it must not commit (the
+    /// numbers past the block are another node's).
+    pub(super) out_of_ids: bool,
     incarnation: u64,
     last_tail: Instant,
     last_reap: Instant,
@@ -103,10 +106,11 @@ impl Shared {
             observer: db.is_observer(),
         };
         // Before the engine says it is joined, so that whoever sees it joined finds it.
+        let previous = self.history_db();
         self.set_db(Some(Arc::new(db)));
         let joined = self.lock().join_cluster(joining);
         if joined.is_err() {
-            self.set_db(None);
+            self.set_db(previous);
         }
         joined
     }
@@ -155,6 +159,7 @@ impl Engine {
             xmin: Some(tail.xmin),
             seq_limit: block + ID_BLOCK,
             spare_block: None,
+            out_of_ids: false,
             last_tail: now,
             last_reap: now - REAP,
             pending: Vec::new(),
@@ -191,13 +196,11 @@ impl Engine {
                         self.seq = block;
                         c.seq_limit = block + ID_BLOCK;
                     }
-                    // An operation starts with a spare (a block holds more ids than any
-                    // operation takes), unless the database could not give one: then its
-                    // commit is refused too, as the numbers it used are another node's.
-                    None => self.report_error(
-                        "ERR_STORE_UNAVAILABLE",
-                        "this node ran out of execution numbers while the database could not give it more",
-                    ),
+                    // An operation starts with a spare block, unless the database could not
+                    // give one; one that takes more than both (a batch of large backfills)
+                    // fails before its commit (`operation::locked`), and the next starts
+                    // from a fresh block.
+                    None => c.out_of_ids = true,
                 }
             }
         }
@@ -508,14 +511,15 @@ impl Engine {
 
     /// An execution this node held as waiting or running, which another node finished:
     /// its duration is sampled and it goes (the database keeps finished work). One that
-    /// this node wrote and has not committed yet stays, for its operation to read back.
+    /// runs here (it started after the follow began: a cancel from another node, say)
+    /// needs its record: its schedule is read again at the next turn.
     fn finished_elsewhere(&mut self, row: &ExecutionRow) {
         let key = row.seq;
-        let pending = self
-            .persistence
-            .as_ref()
-            .is_some_and(|p| p.journal.executions.contains(&key));
-        if pending || self.local.contains_key(&key) {
+        if self.local.contains_key(&key) {
+            if let Some(link) = self.cluster.as_mut() {
+                link.versions.remove(&row.schedule_id);
+                link.suspect.push(row.schedule_id.clone());
+            }
             return;
         }
         let duration = row.started_ms.zip(row.ended_ms).map(|(s, e)| e - s);
@@ -1102,12 +1106,12 @@ impl Shared {
         };
         let ids = {
             let e = self.lock();
+            if e.local.is_empty() {
+                // Nothing runs here: no transaction (the database may be away).
+                return;
+            }
             e.schedules_of(e.local.keys().copied())
         };
-        if ids.is_empty() {
-            // Nothing runs here: no transaction (the database may be away).
-            return;
-        }
         let result = locked(
             self,
             &db,
@@ -1173,7 +1177,12 @@ impl Shared {
             let mut e = self.lock();
             match self.cluster_db_of(&e) {
                 Some(db) => db,
-                None => return e.committed(op, wrap),
+                // Refused while the store is closing or closed (a change on a cluster node
+                // stopping): it would be answered and never written.
+                None => match e.check_writable() {
+                    Ok(()) => return e.committed(op, wrap),
+                    Err(err) => return Err(wrap(err)),
+                },
             }
         };
         let deadline = db.deadline();
@@ -1378,6 +1387,15 @@ mod tests {
         // The block is used up: the spare goes on, and the next operation fetches another.
         assert_eq!(e.next_seq(), 7 * ID_BLOCK + 1);
         assert!(e.needs_spare_block());
+        assert!(!e.take_out_of_ids());
+        // Past the spare too, with none fetched: flagged, so that the operation fails
+        // before its commit; the next one starts from a fresh block.
+        e.seq = 8 * ID_BLOCK - 1;
+        e.next_seq();
+        assert!(e.take_out_of_ids());
+        assert!(!e.take_out_of_ids(), "cleared once taken");
+        e.add_spare_block(12 * ID_BLOCK);
+        assert_eq!(e.next_seq(), 12 * ID_BLOCK + 1);
         assert!(e.outbox.is_empty(), "no error reported");
     }
 

@@ -35,7 +35,7 @@ use super::cluster::Incoming;
 use super::core::{Engine, Message};
 use super::driver::Shared;
 use super::EngineError;
-use crate::cluster::{ClusterError, Db, Locked, Scope};
+use crate::cluster::{ClusterError, Db, Locked, Scope, ID_BLOCK};
 use crate::store::Changes;
 
 /// What an operation changed, on its way to the database.
@@ -150,6 +150,16 @@ pub(crate) fn locked<R>(
     let Some(u) = uncommitted else {
         return Ok(result);
     };
+    if shared.lock().take_out_of_ids() {
+        // Rolled back (the transaction is dropped): the numbers it used are another node's.
+        // Its caller is told; no outage to report.
+        let err = EngineError::Cluster(ClusterError::Unavailable(format!(
+            "one operation took more than the {ID_BLOCK} execution numbers this node held; try again, or in smaller batches"
+        )));
+        drop(tx);
+        reload(shared, db, u.touched, deadline);
+        return Err(err);
+    }
     // 6.
     match tx.commit(u.changes, true) {
         Ok(versions) => {
@@ -261,6 +271,13 @@ impl Engine {
         self.cluster
             .as_ref()
             .is_some_and(|c| c.spare_block.is_none())
+    }
+
+    /// Whether an operation ran out of ids (`next_seq`); cleared.
+    pub(super) fn take_out_of_ids(&mut self) -> bool {
+        self.cluster
+            .as_mut()
+            .is_some_and(|c| std::mem::take(&mut c.out_of_ids))
     }
 
     pub(super) fn add_spare_block(&mut self, block: u64) {
