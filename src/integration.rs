@@ -224,8 +224,7 @@ impl NativeIntegration {
                 shared.close_store()
             });
         }
-        let result = self.shared.close_store().map_err(engine_error);
-        to_js(env, result).map(Either::A)
+        self.close_store(*env).map(Either::A)
     }
 
     /// Starts the engine. `wake` is called (through a threadsafe function) whenever the

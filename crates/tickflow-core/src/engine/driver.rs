@@ -77,8 +77,7 @@ impl Shared {
 
     /// The cluster's database while this engine is a node of it.
     pub fn cluster_db(&self) -> Option<Arc<crate::cluster::Db>> {
-        let joined = self.lock().is_cluster();
-        joined.then(|| self.history_db()).flatten()
+        self.cluster_db_of(&self.lock())
     }
 
     /// Whether this engine is a node of a cluster (its answers go through `hand_answers`).
