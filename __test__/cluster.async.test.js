@@ -169,3 +169,29 @@ test('with the server paused, stop() is pending while timers go on, and resolves
   // The node left: its row is gone.
   expect(await pg.query(`SELECT count(*) FROM tickflow.nodes`, { database: url.split('/').pop() })).toBe('0')
 })
+
+test('with the server paused, stop() after initialize() alone is pending while timers go on; a change then opens the store again', async () => {
+  const integration = new WorkflowScheduleIntegration({
+    executor: async () => 'ok',
+    store: { type: 'postgres', connectionString: url, commandTimeoutMs: 60_000 },
+  })
+  await integration.initialize()
+  const database = url.split('/').pop()
+  expect(await pg.query(`SELECT count(*) FROM tickflow.nodes`, { database })).toBe('1')
+  pg.pause()
+  const stopping = watch(integration.stop())
+  // A change made while the store closes waits for the closing, then opens it again.
+  const creating = watch(integration.createScheduledWorkflow(config('b', '0 0 1 1 *')))
+  await whilePaused(() => {
+    expect(stopping.settled).toBe(false)
+    expect(creating.settled).toBe(false)
+    expect(integration.getState()).toBe('stopped')
+  })
+  await until(() => stopping.settled && creating.settled, 'the stop and the change settled')
+  expect(stopping).toMatchObject({ settled: true, value: undefined })
+  expect(creating.error).toBeUndefined()
+  expect(await pg.query(`SELECT count(*) FROM tickflow.schedules WHERE schedule_id = 's-b' AND NOT deleted`, { database })).toBe('1')
+  // The change opened the store again (the node joined again); a last stop leaves.
+  await integration.stop()
+  expect(await pg.query(`SELECT count(*) FROM tickflow.nodes`, { database })).toBe('0')
+})

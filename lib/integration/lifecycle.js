@@ -24,18 +24,21 @@ const { MAX_GRACE_MS } = require('./checks.js')
  *   running     resolves           stopping (stopEngine)        -
  *   stopping    ERR_INVALID_STATE  the same promise, hurried    initialize: ERR_INVALID_STATE
  *   failed      starting           closes, releases             -
+ *   closing     once it is closed  once it is closed            wait for it, open again
  */
 const STATES = {
   idle: ['stopped', ['opening', 'starting']],
   opening: ['stopped', ['ready', 'idle', 'starting']],
-  ready: ['stopped', ['starting', 'idle']],
+  ready: ['stopped', ['starting', 'closing']],
   starting: ['starting', ['running', 'cancelling', 'failed', 'ready', 'idle']],
   // stop() came during start(): the start ends stopped, the store closed, nothing running.
-  cancelling: ['starting', ['ready', 'idle']],
+  cancelling: ['starting', ['ready', 'closing']],
   running: ['running', ['stopping']],
   stopping: ['stopping', ['idle', 'ready']],
   // The engine refused to start; the store is open.
-  failed: ['error', ['starting', 'ready', 'idle']],
+  failed: ['error', ['starting', 'ready', 'closing']],
+  // The store commits and closes (in a cluster the node leaves, off the JavaScript thread).
+  closing: ['stopped', ['idle', 'ready']],
 }
 
 /** The states getState() calls 'stopped' or 'error': no engine runs, none is starting. */
@@ -56,6 +59,8 @@ class Lifecycle {
     this.state = 'idle'
     // The store's opening, shared by everyone who waits for it; null once it is done.
     this.opening = null
+    // The store's closing (state closing), settled either way; null once it is done.
+    this.closing = null
     // The start or stop under way (starting, cancelling, stopping).
     this.pending = null
     // During a stop's grace period: ends it early, once no attempt runs.
@@ -74,7 +79,7 @@ class Lifecycle {
   }
 
   get storeOpen() {
-    return this.opening === null && this.state !== 'idle' && this.state !== 'opening'
+    return this.opening === null && !['idle', 'opening', 'closing'].includes(this.state)
   }
 
   to(next) {
@@ -109,6 +114,8 @@ class Lifecycle {
 
   /** null when the store is open; otherwise the promise of its opening (begun if need be). */
   whenOpen() {
+    // A change made while the store closes opens it again once it is closed.
+    if (this.state === 'closing') return this.closing.then(() => this.whenOpen())
     if (this.opening === null && this.state === 'idle') {
       this.to('opening')
       this.open()
@@ -146,16 +153,28 @@ class Lifecycle {
    * it again. When the last commit fails the store stays open (ready): what it could not
    * write stays in memory, and the next stop() or start() writes it.
    */
-  closeStore() {
-    if (this.storeOpen) {
-      try {
-        this.call((n) => n.closeStore())
-      } catch (err) {
+  async closeStore() {
+    if (!this.storeOpen) {
+      this.to('idle')
+      return
+    }
+    this.to('closing')
+    const closing = this.settle((n) => n.closeStore()).then(
+      () => this.to('idle'),
+      (err) => {
         this.to('ready')
         throw err
-      }
-    }
-    this.to('idle')
+      },
+    )
+    this.closing = closing.then(
+      () => {
+        this.closing = null
+      },
+      () => {
+        this.closing = null
+      },
+    )
+    await closing
   }
 
   async initialize() {
@@ -168,6 +187,7 @@ class Lifecycle {
 
   start(undeclared) {
     if (this.state === 'starting' || this.state === 'cancelling') return this.pending
+    if (this.state === 'closing') return this.closing.then(() => this.start(undeclared))
     // Already running: nothing to do, as production-ccs's services return (no event).
     if (this.state === 'running') return Promise.resolve()
     if (this.state === 'stopping') return Promise.reject(this.refusal('start'))
@@ -205,7 +225,7 @@ class Lifecycle {
       }
     }
     if (this.state === 'cancelling') {
-      this.closeStore()
+      await this.closeStore()
       return
     }
     try {
@@ -237,18 +257,19 @@ class Lifecycle {
       const settled = () => (this.state === 'running' ? this.stop(graceMs, hurried) : undefined)
       return this.pending.then(settled, settled)
     }
+    if (this.state === 'closing') return this.closing.then(() => this.stop(graceMs, hurried))
     if (AT_REST.has(this.state)) {
       // A store opened by initialize() or an early declaration is closed (its lock freed).
-      const close = () => {
-        // A start, or another opening, came first.
+      const close = async () => {
+        // A start, or another opening or closing, came first.
         if (!AT_REST.has(this.state) || this.state === 'opening') return
         try {
-          this.closeStore()
+          await this.closeStore()
         } finally {
           this.native.release()
         }
       }
-      return this.opening ? this.opening.then(close, close) : Promise.resolve(close())
+      return this.opening ? this.opening.then(close, close) : close()
     }
     // Running, or a stop that threw part-way (its store still open): stop (again).
     const run = this.stopEngine(graceMs).finally(() => {
@@ -296,7 +317,7 @@ class Lifecycle {
     try {
       // Stopped either way: a store that could not take the last commit stays open (ready),
       // and the next stop() or start() writes what it holds (the rejection names it).
-      await this.settle((n) => n.closeStoreAfterStop())
+      await this.settle((n) => n.closeStore())
       this.to('idle')
     } catch (err) {
       this.to('ready')
