@@ -130,6 +130,14 @@ export declare class NativeIntegration {
   abortRunning(): void | Promise<void>
   finishStop(): void
   /**
+   * Commits and closes the durable store; `openStore` opens it again. When the last
+   * commit fails (ERR_STORE_WRITE) the store stays open, what it could not write stays in
+   * memory, and a later call tries again. In a cluster the executor answers waiting are
+   * written and the node leaves (its row and its connections go) off the JavaScript
+   * thread, and this answers a Promise; elsewhere it closes here.
+   */
+  closeStore(): void | Promise<void>
+  /**
    * Tests only, with TICKFLOW_TEST_FAULTS=1: `panic` panics in this call, `timer` makes
    * the next timer the engine handles panic.
    */
@@ -156,14 +164,6 @@ export declare class NativeIntegration {
   constructor(options: string)
   /** Opens the durable store (once; later calls and a memory store resolve at once). */
   openStore(): Promise<void>
-  /**
-   * Commits and closes the durable store; `openStore` opens it again. When the last
-   * commit fails (ERR_STORE_WRITE) the store stays open, what it could not write stays in
-   * memory, and a later call tries again. In a cluster the executor answers waiting are
-   * written and the node leaves (its row and its connections go) off the JavaScript
-   * thread, and this answers a Promise; elsewhere it closes here.
-   */
-  closeStore(): void | Promise<void>
   /**
    * Starts the engine. `wake` is called (through a threadsafe function) whenever the
    * engine has messages for JavaScript to drain. A manual clock has no driver, so it

@@ -675,6 +675,21 @@ impl NativeIntegration {
         })
     }
 
+    /// Commits and closes the durable store; `openStore` opens it again. When the last
+    /// commit fails (ERR_STORE_WRITE) the store stays open, what it could not write stays in
+    /// memory, and a later call tries again. In a cluster the executor answers waiting are
+    /// written and the node leaves (its row and its connections go) off the JavaScript
+    /// thread, and this answers a Promise; elsewhere it closes here.
+    #[napi(catch_unwind, ts_return_type = "void | Promise<void>")]
+    pub fn close_store<'env>(&self, env: &'env Env) -> Answer<'env, ()> {
+        if let Some(db) = self.shared.cluster_db() {
+            let shared = self.shared.clone();
+            return off_thread(env, &db, "closing the store", move || shared.close_store());
+        }
+        let result = self.shared.close_store().map_err(engine_error);
+        to_js(env, result).map(Either::A)
+    }
+
     /// Tests only, with TICKFLOW_TEST_FAULTS=1: `panic` panics in this call, `timer` makes
     /// the next timer the engine handles panic.
     #[napi(catch_unwind, ts_args_type = "fault: 'panic' | 'timer'")]

@@ -201,23 +201,6 @@ impl NativeIntegration {
         })
     }
 
-    /// Commits and closes the durable store; `openStore` opens it again. When the last
-    /// commit fails (ERR_STORE_WRITE) the store stays open, what it could not write stays in
-    /// memory, and a later call tries again. In a cluster the executor answers waiting are
-    /// written and the node leaves (its row and its connections go) off the JavaScript
-    /// thread, and this answers a Promise; elsewhere it closes here.
-    #[napi(catch_unwind, ts_return_type = "void | Promise<void>")]
-    pub fn close_store<'env>(&self, env: &'env Env) -> crate::commands::Answer<'env, ()> {
-        if let Some(db) = self.shared.cluster_db() {
-            let shared = self.shared.clone();
-            return crate::commands::off_thread(env, &db, "closing the store", move || {
-                shared.close_store()
-            });
-        }
-        let result = self.shared.close_store().map_err(engine_error);
-        to_js(env, result).map(Either::A)
-    }
-
     /// Starts the engine. `wake` is called (through a threadsafe function) whenever the
     /// engine has messages for JavaScript to drain. A manual clock has no driver, so it
     /// makes no threadsafe function: it holds nothing on Node's event loop.

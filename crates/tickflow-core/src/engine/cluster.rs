@@ -1,30 +1,32 @@
-//! The engine as one node of a cluster on PostgreSQL (see `crate::cluster`).
+//! The engine as one node of a cluster on PostgreSQL (see `crate::cluster`), in memory:
+//! joining, applying the rows other nodes committed, choosing which due timers this node
+//! fires, and the scopes operations lock. It touches no database: `cluster_driver` does the
+//! I/O of each turn, `operation` runs a change in phases around its transaction.
 //!
 //! Every change happens inside a locked operation (`operation::locked`): the schedules it
 //! touches are locked in the database, brought up to date in the engine when another node
 //! changed them since, changed by the engine's usual code, and written back in the same
 //! transaction. A failed write takes the messages of the operation back and reloads what it
 //! touched, so nothing half-done is seen by JavaScript or stays in memory. Between
-//! operations each node follows the others' commits (`tail`), so reads see the whole
-//! cluster's schedules and running work (finished work is read from the database:
-//! `history`). The engine's lock is held only between the database's steps, never across one.
+//! operations each node follows the others' commits (`cluster_driver::follow`), so reads
+//! see the whole cluster's schedules and running work (finished work is read from the
+//! database: `history`).
 
 use std::collections::{HashMap, HashSet};
-use std::sync::Arc;
 use std::time::{Duration as StdDuration, Instant};
 
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 
-use super::core::{Engine, Lifecycle, Message};
-use super::driver::Shared;
+use super::core::{Engine, Message};
+use super::execution::Outcome;
 use super::execution::{Execution, ExecutionStatus};
-use super::operation::{failed, locked, reload};
-use super::persist::Journal;
-use super::run::Outcome;
+use super::incoming::{Incoming, IncomingExecution};
+use super::journal::Journal;
+use super::link::{ClusterLink, Joining};
 use super::timers::Timer;
 use super::EngineError;
-use crate::cluster::{ClusterError, Db, NodeState, Scope, Tail, ID_BLOCK};
+use crate::cluster::{ClusterError, Scope, ID_BLOCK};
 use crate::store::{ExecutionRow, SkipRow, Snapshot, StoreError};
 
 /// A lost notification is covered by a look at the database this often.
@@ -33,9 +35,9 @@ pub(super) const POLL: StdDuration = StdDuration::from_millis(1_000);
 /// changes of one row) are read at once.
 pub(super) const TAIL_EVERY: StdDuration = StdDuration::from_millis(50);
 /// Dead nodes are looked for this often.
-const REAP: StdDuration = StdDuration::from_millis(1_000);
+pub(super) const REAP: StdDuration = StdDuration::from_millis(1_000);
 /// A timer whose schedule another node holds is looked at again this much later.
-const DEFER_MS: i64 = 200;
+pub(super) const DEFER_MS: i64 = 200;
 /// Each schedule has a preferred node among those alive (rendezvous hashing): it fires the
 /// schedule, and the others only step in when it has not this long after the due time. So
 /// firing (and the work a fire starts) spreads over the nodes, and nodes do not race for
@@ -44,80 +46,8 @@ const STEP_IN_MS: i64 = 100;
 /// How long a node without a schedule's handler leaves its fire to nodes with one.
 const NO_HANDLER_WAIT_MS: i64 = 2_000;
 
-pub(crate) struct ClusterLink {
-    /// The node's session as its own task keeps it (token, lease, clock offset, news); the
-    /// database itself is the driver's (`Shared::cluster_db`), never the engine's.
-    node: Arc<NodeState>,
-    /// The version of each schedule as this node last saw it.
-    pub(super) versions: HashMap<String, i64>,
-    /// Schedules an operation of this node is between its phases on (`operation`), with
-    /// how many.
-    pub(super) busy: HashMap<String, u32>,
-    xmin: Option<String>,
-    pub(super) seq_limit: u64,
-    /// A block of ids to go on with when this one runs out, fetched before an operation
-    /// starts (`operation::locked`): taking ids never waits for the database.
-    pub(super) spare_block: Option<u64>,
-    /// An operation took more ids than its block and spare held: it must not commit (the
-    /// numbers past the block are another node's).
-    pub(super) out_of_ids: bool,
-    incarnation: u64,
-    last_tail: Instant,
-    last_reap: Instant,
-    /// Executor answers waiting to be written, in arrival order.
-    pending: Vec<(String, u32, Outcome)>,
-    /// The last operation failed on the database: reported once until one succeeds.
-    pub(super) failing: bool,
-    /// The tokens of the nodes alive, as of the last look.
-    peers: Vec<String>,
-    /// Schedules a failed commit touched and that could not be read back yet.
-    pub(super) suspect: Vec<String>,
-    /// History retention in the database (`history`).
-    pub(super) retention: super::history::Retention,
-}
-
-/// What a node read from the database to join the cluster (`Shared::attach_cluster`).
-pub(crate) struct Joining {
-    /// What the cluster holds: every schedule, the executions not final.
-    tail: Tail,
-    /// This node's first block of ids (none for an observer).
-    block: u64,
-    node: Arc<NodeState>,
-    location: String,
-    observer: bool,
-}
-
-impl Shared {
-    /// Joins the cluster through `db`: read what it holds (without the engine's lock),
-    /// then make it this engine's state. An observer's (`Db::is_observer`) engine is
-    /// read-only: it takes no block of ids, and follows the nodes through `Shared::observe`.
-    pub fn attach_cluster(&self, db: Db) -> Result<(), EngineError> {
-        self.lock().check_attachable()?;
-        let tail = db.tail(None).map_err(cluster_error)?;
-        let block = match db.is_observer() {
-            true => 0,
-            false => db.next_block(db.deadline()).map_err(cluster_error)?,
-        };
-        let joining = Joining {
-            tail,
-            block,
-            node: db.node.clone(),
-            location: db.location().to_string(),
-            observer: db.is_observer(),
-        };
-        // Before the engine says it is joined, so that whoever sees it joined finds it.
-        let previous = self.history_db();
-        self.set_db(Some(Arc::new(db)));
-        let joined = self.lock().join_cluster(joining);
-        if joined.is_err() {
-            self.set_db(previous);
-        }
-        joined
-    }
-}
-
 impl Engine {
-    fn join_cluster(&mut self, joining: Joining) -> Result<(), EngineError> {
+    pub(super) fn join_cluster(&mut self, joining: Joining) -> Result<(), EngineError> {
         self.check_attachable()?;
         let Joining {
             tail,
@@ -148,7 +78,7 @@ impl Engine {
         }
         self.seq = block;
         self.store_pending = false;
-        self.persistence = Some(Box::new(super::persist::Persistence::detached()));
+        self.persistence = Some(Box::new(super::journal::Persistence::detached()));
         self.readonly = observer;
         let now = Instant::now();
         self.cluster = Some(Box::new(ClusterLink {
@@ -580,7 +510,7 @@ impl Engine {
     }
 
     /// Ends this process's part in an attempt: its slot is free, its executor is told.
-    fn abort_local_attempt(&mut self, key: u64, attempt: u32, reason: &str) {
+    pub(super) fn abort_local_attempt(&mut self, key: u64, attempt: u32, reason: &str) {
         self.release(key);
         if let Some(e) = self.executions.get(&key) {
             self.outbox.push(Message::Abort {
@@ -592,7 +522,7 @@ impl Engine {
     }
 
     /// The schedules of these executions, sorted and once each (the order rows are locked in).
-    fn schedules_of(&self, keys: impl Iterator<Item = u64>) -> Vec<String> {
+    pub(super) fn schedules_of(&self, keys: impl Iterator<Item = u64>) -> Vec<String> {
         let mut ids: Vec<String> = keys
             .filter_map(|k| self.executions.get(&k))
             .map(|e| e.schedule_id.to_string())
@@ -604,7 +534,7 @@ impl Engine {
 
     /// The in-memory start of a driver's turn: reports, a new incarnation, and whether to
     /// follow the others now; the database and the schedules to read back.
-    fn turn_start(&mut self) -> Option<(bool, Vec<String>)> {
+    pub(super) fn turn_start(&mut self) -> Option<(bool, Vec<String>)> {
         let link = self.cluster.as_mut()?;
         let node = link.node.clone();
         let reports: Vec<_> =
@@ -669,7 +599,7 @@ impl Engine {
     }
 
     /// The schedule a timer belongs to.
-    fn timer_schedule(&self, timer: &Timer) -> Option<String> {
+    pub(super) fn timer_schedule(&self, timer: &Timer) -> Option<String> {
         match timer {
             Timer::Fire { schedule, .. } => self
                 .schedule_at(*schedule)
@@ -683,7 +613,7 @@ impl Engine {
 
     /// The timers due now that this node fires (at most `limit`), with the schedules to
     /// lock for them; whether more are due at once.
-    fn take_due(
+    pub(super) fn take_due(
         &mut self,
         now: DateTime<Utc>,
         limit: usize,
@@ -824,384 +754,7 @@ impl Engine {
     }
 }
 
-// -------------------------------------------------------------------------------------
-// Operations, each taking the engine's lock only between its database steps (`operation`)
-
-/// Follows what other nodes committed since the last look: read without the engine's
-/// lock, applied with it (rows this node holds newer, or is working on, are left).
-pub(super) fn follow(shared: &Shared, db: &Db, deadline: Instant) {
-    let (xmin, local) = {
-        let e = shared.lock();
-        let Some(xmin) = e.cluster.as_ref().map(|c| c.xmin.clone()) else {
-            return;
-        };
-        (xmin, e.local.keys().map(|k| *k as i64).collect())
-    };
-    match db.tail_until(deadline, xmin, local) {
-        Ok(Tail {
-            xmin,
-            schedules,
-            executions,
-            skips,
-            ..
-        }) => {
-            // A herd's worth of rows is read here, without the lock, and applied a slice
-            // at a time, so that JavaScript's reads and drains wait for one slice at most.
-            // A row not applied yet is only older here than in the database, as between
-            // two follows: an operation on it reads it first (its version says so).
-            for slice in Incoming::read(schedules, executions, skips).slices(FOLLOW_SLICE) {
-                let mut e = shared.lock();
-                if e.cluster.is_none() {
-                    return;
-                }
-                e.apply(slice, None);
-                shared.publish(&mut e);
-            }
-            let mut e = shared.lock();
-            let Some(link) = e.cluster.as_mut() else {
-                return;
-            };
-            link.xmin = Some(xmin);
-            link.last_tail = Instant::now();
-            link.failing = false;
-        }
-        Err(err) => {
-            failed(shared, err);
-        }
-    }
-}
-
-/// One turn of a cluster node's driver: follow the others, fire what is due, write
-/// answers, claim work, take over from dead nodes. True when more is due at once.
-pub(crate) fn cluster_turn(shared: &Shared, now: DateTime<Utc>, limit: usize) -> bool {
-    let Some((news, suspect)) = shared.lock().turn_start() else {
-        return false;
-    };
-    let Some(db) = shared.cluster_db() else {
-        return false;
-    };
-    if news {
-        follow(shared, &db, db.deadline());
-    }
-    if !suspect.is_empty() {
-        reload(shared, &db, suspect, db.deadline());
-    }
-    let live = db.node.lease_holds() && shared.lock().lifecycle == Lifecycle::Running;
-    let more = work(shared, &db, now, limit, live);
-    let reap_now = {
-        let mut e = shared.lock();
-        match e.cluster.as_mut() {
-            Some(link) if link.last_reap.elapsed() >= REAP => {
-                link.last_reap = Instant::now();
-                true
-            }
-            _ => false,
-        }
-    };
-    if reap_now {
-        reap(shared, &db);
-    }
-    more
-}
-
-/// A turn's work in one transaction (group commit): the executor answers waiting, the
-/// timers due and, while this node has free slots, queued work to claim. Every part skips
-/// rows another node holds: what it skips is done at a later turn, and no part waits.
-/// Executor calls and events of all of it reach JavaScript once it is committed.
-fn work(shared: &Shared, db: &Arc<Db>, now: DateTime<Utc>, limit: usize, live: bool) -> bool {
-    let (answers, answered, due, due_ids, more, claim) = {
-        let mut e = shared.lock();
-        shared.take_answers(&mut e);
-        let answers = match e.cluster.as_mut() {
-            Some(link) => std::mem::take(&mut link.pending),
-            None => return false,
-        };
-        let answered = e.schedules_of(
-            answers
-                .iter()
-                .filter_map(|(id, _, _)| e.execution_keys.get(id.as_str()).copied()),
-        );
-        let (due, due_ids, more) = e.take_due(now, limit, live);
-        // Each answer frees a slot.
-        let free = (e.options.max_concurrency + answers.len()).saturating_sub(e.in_flight);
-        let claim = (live && free > 0).then(|| Scope::Claim {
-            limit: free as i64,
-            only: e.handlers.only(),
-        });
-        (answers, answered, due, due_ids, more, claim)
-    };
-    let mut parts = Vec::new();
-    for ids in [answered, due_ids] {
-        if !ids.is_empty() {
-            parts.push(Scope::Schedules {
-                ids,
-                skip_locked: true,
-            });
-        }
-    }
-    let claiming = claim.is_some();
-    parts.extend(claim);
-    if answers.is_empty() && due.is_empty() && !claiming {
-        return more;
-    }
-    let kept_answers = answers.clone();
-    let kept_due = due.clone();
-    let result = locked(
-        shared,
-        db,
-        db.deadline(),
-        Scope::Together(parts),
-        move |e, locked| {
-            let held: HashSet<&str> = locked.versions.iter().map(|(id, _)| id.as_str()).collect();
-            let mut later = Vec::new();
-            for (id, attempt, outcome) in answers {
-                let schedule = e
-                    .execution_keys
-                    .get(id.as_str())
-                    .and_then(|k| e.executions.get(k))
-                    .map(|x| x.schedule_id.clone());
-                match schedule {
-                    Some(s) if !held.contains(&*s) => later.push((id, attempt, outcome)),
-                    _ => {
-                        e.complete_now(&id, attempt, outcome);
-                    }
-                }
-            }
-            if let Some(link) = e.cluster.as_mut() {
-                later.append(&mut link.pending);
-                link.pending = later;
-            }
-            let mut deferred = Vec::new();
-            for (at, timer) in due {
-                match e.timer_schedule(&timer) {
-                    Some(id) if held.contains(id.as_str()) => {
-                        if locked.live || matches!(timer, Timer::Timeout { .. }) {
-                            e.on_timer_now(timer, at, now);
-                        } else {
-                            deferred.push(timer);
-                        }
-                    }
-                    Some(_) => deferred.push(timer),
-                    None => {}
-                }
-            }
-            if claiming && locked.live {
-                for id in &locked.executions {
-                    let Some(key) = e.execution_keys.get(id.as_str()).copied() else {
-                        continue;
-                    };
-                    if matches!(
-                        e.executions.get(&key).map(|x| x.status),
-                        Some(ExecutionStatus::Queued | ExecutionStatus::Retrying)
-                    ) {
-                        e.enqueue(key);
-                    }
-                }
-            }
-            e.dispatch();
-            deferred
-        },
-    );
-    let mut e = shared.lock();
-    match result {
-        Ok(deferred) => {
-            let defer = now + chrono::Duration::milliseconds(DEFER_MS);
-            for timer in deferred {
-                e.timers.push(defer, timer);
-            }
-        }
-        Err(_) => {
-            // The answers wait for the next turn; the timers are tried again shortly (late
-            // fires then go through their catch-up policy).
-            if let Some(link) = e.cluster.as_mut() {
-                let arrived = std::mem::take(&mut link.pending);
-                link.pending = kept_answers;
-                link.pending.extend(arrived);
-            }
-            let retry = now + chrono::Duration::milliseconds(1_000);
-            for (_, timer) in kept_due {
-                e.timers.push(retry, timer);
-            }
-        }
-    }
-    more
-}
-
-/// Nodes that died: their rows go, and their running attempts end INTERRUPTED and run
-/// again (here or anywhere; `Engine::interrupt`).
-fn reap(shared: &Shared, db: &Arc<Db>) {
-    match db.reap_nodes() {
-        Ok(alive) => {
-            if let Some(link) = shared.lock().cluster.as_mut() {
-                link.peers = alive;
-            }
-        }
-        Err(err) => {
-            failed(shared, err);
-            return;
-        }
-    }
-    let _ = locked(shared, db, db.deadline(), Scope::Orphans, |e, locked| {
-        for id in &locked.executions {
-            if let Some(key) = e.execution_keys.get(id.as_str()).copied() {
-                e.interrupt(key, "its node stopped answering");
-            }
-        }
-        e.dispatch();
-    });
-    super::history::expire_history(shared, db);
-}
-
-/// Writes the executor answers waiting, waiting for their rows if it must (at stop: a turn
-/// leaves rows other nodes hold for later); on failure they wait for the next try.
-fn flush_completions(shared: &Shared, db: &Arc<Db>) {
-    let (batch, ids) = {
-        let mut e = shared.lock();
-        shared.take_answers(&mut e);
-        let Some(link) = e.cluster.as_mut() else {
-            return;
-        };
-        if link.pending.is_empty() {
-            return;
-        }
-        let batch = std::mem::take(&mut link.pending);
-        let ids = e.schedules_of(
-            batch
-                .iter()
-                .filter_map(|(id, _, _)| e.execution_keys.get(id.as_str()).copied()),
-        );
-        (batch, ids)
-    };
-    let kept = batch.clone();
-    let result = locked(
-        shared,
-        db,
-        db.deadline(),
-        Scope::Schedules {
-            ids,
-            skip_locked: false,
-        },
-        |e, _| {
-            for (id, attempt, outcome) in batch {
-                e.complete_now(&id, attempt, outcome);
-            }
-        },
-    );
-    if result.is_err() {
-        if let Some(link) = shared.lock().cluster.as_mut() {
-            let later = std::mem::take(&mut link.pending);
-            link.pending = kept;
-            link.pending.extend(later);
-        }
-    }
-}
-
-impl Shared {
-    /// Ends what still runs after a stop's grace (`Engine::abort_running`); in a cluster,
-    /// attempts still running here end INTERRUPTED, to run again on the nodes that go on
-    /// (queued work stays queued for them), without the engine's lock across the database.
-    pub fn abort_running(&self) {
-        let Some(db) = self.cluster_db() else {
-            return self.lock().abort_running();
-        };
-        let ids = {
-            let e = self.lock();
-            if e.local.is_empty() {
-                // Nothing runs here: no transaction (the database may be away).
-                return;
-            }
-            e.schedules_of(e.local.keys().copied())
-        };
-        let result = locked(
-            self,
-            &db,
-            db.deadline(),
-            Scope::Schedules {
-                ids,
-                skip_locked: false,
-            },
-            |e, _| {
-                // What is still ours once the rows are current (another node may have
-                // taken an attempt over meanwhile: that one is not ours to end).
-                let local: Vec<(u64, u32)> = e.local.iter().map(|(k, a)| (*k, *a)).collect();
-                for (key, attempt) in local {
-                    e.abort_local_attempt(key, attempt, "stop");
-                    e.interrupt(key, "its node stopped");
-                }
-            },
-        );
-        if result.is_err() {
-            // The database is away: the reaper of another node takes these over.
-            self.lock().abandon_local_attempts();
-        }
-    }
-
-    /// Commits and closes the durable store after a stop (`Engine::detach_store`); in a
-    /// cluster, the executor answers waiting are written first.
-    pub fn close_store(&self) -> Result<(), EngineError> {
-        let db = self.cluster_db();
-        if let Some(db) = &db {
-            flush_completions(self, db);
-        }
-        let mut e = self.lock();
-        let closed = e.detach_store();
-        let left = e.cluster.is_none();
-        if left {
-            // Answers from now on complete in memory, as on a store of one process.
-            self.set_clustered(false);
-            self.take_answers(&mut e);
-        }
-        drop(e);
-        if let Some(db) = db.filter(|_| left) {
-            // The node's row goes; the database stays this node's for reads of history.
-            db.leave();
-        }
-        closed
-    }
-
-    /// Runs a command: on memory and SQLite under the engine's lock, committed before it
-    /// answers (`Engine::committed`); on one node of a cluster, under the locks of the rows
-    /// `scope` names, in the phases of `operation` (call it off the JavaScript thread: it
-    /// waits for the database, until the store's `commandTimeoutMs`).
-    pub fn command<R, E>(
-        &self,
-        scope: impl FnOnce(&Engine) -> Scope,
-        op: impl FnOnce(&mut Engine) -> Result<R, E> + Send + 'static,
-        wrap: fn(EngineError) -> E,
-    ) -> Result<R, E>
-    where
-        R: Send + 'static,
-        E: Send + 'static,
-    {
-        let db = {
-            let mut e = self.lock();
-            match self.cluster_db_of(&e) {
-                Some(db) => db,
-                // Refused while the store is closing or closed (a change on a cluster node
-                // stopping): it would be answered and never written.
-                None => match e.check_writable() {
-                    Ok(()) => return e.committed(op, wrap),
-                    Err(err) => return Err(wrap(err)),
-                },
-            }
-        };
-        let deadline = db.deadline();
-        if db
-            .node
-            .changed
-            .swap(false, std::sync::atomic::Ordering::SeqCst)
-        {
-            follow(self, &db, deadline);
-        }
-        let scope = scope(&self.lock());
-        let result = self.grouped(&db, deadline, scope, op, wrap);
-        // Its timers may have moved.
-        self.poke();
-        result
-    }
-}
-
-fn cluster_error(e: ClusterError) -> EngineError {
+pub(super) fn cluster_error(e: ClusterError) -> EngineError {
     EngineError::Cluster(e)
 }
 
@@ -1234,96 +787,12 @@ fn sample_duration(rt: &mut super::core::Runtime, duration: Option<i64>) {
     }
 }
 
-/// Schedules applied per hold of the engine's lock while following the others.
-const FOLLOW_SLICE: usize = 128;
-
-/// A schedule row from the database with its state read.
-pub(super) struct IncomingSchedule {
-    row: crate::store::ScheduleRow,
-    version: i64,
-    deleted: bool,
-    state: Result<Value, String>,
-}
-
-/// An execution row with its record read; `None` for a final one, read only if needed.
-pub(super) struct IncomingExecution {
-    row: ExecutionRow,
-    parsed: Option<Option<Execution>>,
-}
-
-/// Rows read from the database, their JSON parsed: the costly part of applying them,
-/// done before the engine's lock is taken.
-#[derive(Default)]
-pub(super) struct Incoming {
-    schedules: Vec<IncomingSchedule>,
-    executions: Vec<IncomingExecution>,
-    skips: Vec<SkipRow>,
-}
-
-impl Incoming {
-    pub(super) fn read(
-        schedules: Vec<crate::cluster::VersionedRow>,
-        executions: Vec<ExecutionRow>,
-        skips: Vec<SkipRow>,
-    ) -> Incoming {
-        Incoming {
-            schedules: schedules
-                .into_iter()
-                .map(|v| IncomingSchedule {
-                    state: serde_json::from_str(&v.row.state).map_err(|e| e.to_string()),
-                    row: v.row,
-                    version: v.version,
-                    deleted: v.deleted,
-                })
-                .collect(),
-            executions: executions
-                .into_iter()
-                .map(|row| {
-                    // Most finished records of a follow are other nodes' and are never
-                    // held here: not worth reading.
-                    let is_final = ExecutionStatus::parse(row.status).is_some_and(|s| s.is_final());
-                    let parsed = (!is_final).then(|| Execution::from_row(&row));
-                    IncomingExecution { row, parsed }
-                })
-                .collect(),
-            skips,
-        }
-    }
-
-    /// Split into parts of at most `n` schedules, each with its executions and skips.
-    fn slices(self, n: usize) -> Vec<Incoming> {
-        if self.schedules.len() <= n {
-            return vec![self];
-        }
-        let mut part_of: HashMap<String, usize> = HashMap::new();
-        let mut parts: Vec<Incoming> = Vec::new();
-        for (i, v) in self.schedules.into_iter().enumerate() {
-            if i % n == 0 {
-                parts.push(Incoming::default());
-            }
-            part_of.insert(v.row.schedule_id.clone(), parts.len() - 1);
-            parts.last_mut().expect("pushed").schedules.push(v);
-        }
-        // Rows of schedules not in this read are not applied (`apply`): dropped here too.
-        for e in self.executions {
-            if let Some(&p) = part_of.get(&e.row.schedule_id) {
-                parts[p].executions.push(e);
-            }
-        }
-        for k in self.skips {
-            if let Some(&p) = part_of.get(&k.schedule_id) {
-                parts[p].skips.push(k);
-            }
-        }
-        parts
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::cluster::VersionedRow;
+    use crate::cluster::{NodeState, Tail, VersionedRow};
     use crate::store::ScheduleRow;
+    use std::sync::Arc;
 
     fn schedule(id: &str) -> VersionedRow {
         VersionedRow {

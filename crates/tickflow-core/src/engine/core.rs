@@ -76,8 +76,8 @@ pub struct Stats {
     /// Attempts that failed and were tried again.
     pub retries: u64,
     pub last_success: Option<DateTime<Utc>>,
-    pub duration: super::metrics::Histogram<16>,
-    pub lateness: super::metrics::Histogram<14>,
+    pub duration: super::histogram::Histogram<16>,
+    pub lateness: super::histogram::Histogram<14>,
     pub durations: VecDeque<u64>,
     pub last_status: Option<ExecutionStatus>,
     pub last_error: Option<String>,
@@ -97,8 +97,8 @@ impl Stats {
         timed_out: 0,
         retries: 0,
         last_success: None,
-        duration: super::metrics::Histogram::EMPTY,
-        lateness: super::metrics::Histogram::EMPTY,
+        duration: super::histogram::Histogram::EMPTY,
+        lateness: super::histogram::Histogram::EMPTY,
         durations: VecDeque::new(),
         last_status: None,
         last_error: None,
@@ -227,22 +227,22 @@ pub struct Engine {
     /// Tests only: the next timer handled panics, to prove that faults are contained.
     pub(crate) fault_armed: bool,
     /// The durable store and what changed since its last commit; `None` for memory only.
-    pub(crate) persistence: Option<Box<super::persist::Persistence>>,
+    pub(crate) persistence: Option<Box<super::journal::Persistence>>,
     /// Restored from a store opened read-only: inspect, never start or change.
     pub(crate) readonly: bool,
     /// A durable store is configured but not yet open.
     pub(crate) store_pending: bool,
-    pub(crate) sweep: super::persist::Sweep,
+    pub(crate) sweep: super::journal::Sweep,
     /// Every event gets a fresh id (`evt_<prefix>_<n>`): the prefix tells one engine's
     /// events from another's, the counter one event from the next.
     pub(crate) event_prefix: u32,
     pub(crate) event_seq: u64,
     /// One node of a cluster on PostgreSQL; `None` on its own.
-    pub(crate) cluster: Option<Box<super::cluster::ClusterLink>>,
+    pub(crate) cluster: Option<Box<super::link::ClusterLink>>,
     /// Attempts running in this process: execution key → attempt number.
     pub(crate) local: FxHashMap<u64, u32>,
     /// The schedules this process has a handler for.
-    pub(crate) handlers: super::handlers::Handlers,
+    pub(crate) handlers: super::handler_set::Handlers,
 }
 
 impl Engine {

@@ -2,14 +2,9 @@
 //! schedules, fires what is due, and wakes JavaScript when there are messages to drain.
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration as StdDuration;
 
-use tokio::sync::Notify;
-
-use super::core::Engine;
-use super::run::Outcome;
+pub use super::shared::Shared;
 
 /// Longest single sleep: wall-clock jumps (a host that slept, an NTP step) are noticed
 /// within this time, at the cost of one wake-up per second while idle.
@@ -19,168 +14,6 @@ pub const MAX_SLEEP: StdDuration = StdDuration::from_secs(1);
 /// instant wakes up to a millisecond late. The driver sleeps until this much before a fire
 /// and yields its way through the rest: fires start within a fraction of a millisecond.
 const SPIN: StdDuration = StdDuration::from_millis(1);
-
-/// The engine as shared between the JS thread and the driver task.
-pub struct Shared {
-    engine: Mutex<Engine>,
-    notify: Notify,
-    /// Each start gets a new epoch; a driver runs while the epoch it was started with is
-    /// current, so a driver from before a quick stop-and-start cannot linger beside the new one.
-    epoch: AtomicU64,
-    /// A wake-up has been sent and JS has not drained since.
-    wake_pending: AtomicBool,
-    /// On a cluster node, executors' answers (engine key, attempt, outcome) are handed over
-    /// here, without the engine's lock, which a driver's turn may hold for a while: the
-    /// JavaScript thread never waits for it to answer. The driver takes them at its turn.
-    answers: Mutex<Vec<(u64, u32, Outcome)>>,
-    clustered: AtomicBool,
-    /// Commands waiting for the next transaction of commands (`group`).
-    pub(super) commands: super::group::Commands,
-    /// On a cluster node, messages moved out of the engine's outbox (under its lock, so in
-    /// order) when an operation ends: a drain takes them without waiting for the engine,
-    /// which the driver may hold for a slice of a herd.
-    published: Mutex<Vec<super::core::Message>>,
-    /// The cluster's database (I/O lives here, at the edge, not in the engine): from the
-    /// time this node joins, and after it left, for reads of history. Held only to clone.
-    db: Mutex<Option<Arc<crate::cluster::Db>>>,
-}
-
-impl Shared {
-    pub fn new(engine: Engine) -> Shared {
-        Shared {
-            engine: Mutex::new(engine),
-            notify: Notify::new(),
-            epoch: AtomicU64::new(0),
-            wake_pending: AtomicBool::new(false),
-            answers: Mutex::new(Vec::new()),
-            clustered: AtomicBool::new(false),
-            commands: Default::default(),
-            published: Mutex::new(Vec::new()),
-            db: Mutex::new(None),
-        }
-    }
-
-    pub(super) fn set_db(&self, db: Option<Arc<crate::cluster::Db>>) {
-        *self.db.lock().unwrap_or_else(|e| e.into_inner()) = db;
-    }
-
-    /// Where history is read: the cluster's database, or after a stop the one this node
-    /// left (its records are not in memory).
-    pub fn history_db(&self) -> Option<Arc<crate::cluster::Db>> {
-        self.db.lock().unwrap_or_else(|e| e.into_inner()).clone()
-    }
-
-    /// The cluster's database while `engine` (this one, locked) is a node of it.
-    pub fn cluster_db_of(&self, engine: &Engine) -> Option<Arc<crate::cluster::Db>> {
-        engine.is_cluster().then(|| self.history_db()).flatten()
-    }
-
-    /// The cluster's database while this engine is a node of it.
-    pub fn cluster_db(&self) -> Option<Arc<crate::cluster::Db>> {
-        self.cluster_db_of(&self.lock())
-    }
-
-    /// Whether this engine is a node of a cluster (its answers go through `hand_answers`).
-    pub fn clustered(&self) -> bool {
-        self.clustered.load(Ordering::SeqCst)
-    }
-
-    pub fn set_clustered(&self, on: bool) {
-        self.clustered.store(on, Ordering::SeqCst);
-    }
-
-    /// Executors' answers for the driver's next turn (cluster nodes).
-    pub fn hand_answers(&self, answers: impl IntoIterator<Item = (u64, u32, Outcome)>) {
-        self.answers
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .extend(answers);
-        self.poke();
-    }
-
-    /// The answers handed over since the last call, given to `engine` (which holds them
-    /// for its next write, or completes them at once when no longer in a cluster).
-    pub(crate) fn take_answers(&self, engine: &mut Engine) {
-        let answers = std::mem::take(&mut *self.answers.lock().unwrap_or_else(|e| e.into_inner()));
-        for (key, attempt, outcome) in answers {
-            engine.complete_key(key, attempt, outcome);
-        }
-    }
-
-    /// Moves what `engine` (this one, locked by the caller) has to say to the published
-    /// messages.
-    pub(crate) fn publish(&self, engine: &mut Engine) {
-        if !engine.outbox.is_empty() {
-            self.published
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .append(&mut engine.outbox);
-        }
-    }
-
-    /// Everything said so far, in order. On a cluster node, when the engine is busy, what
-    /// was published (the rest is published when the holder is done, and wakes JavaScript).
-    pub fn take_messages(&self) -> Vec<super::core::Message> {
-        let engine = if self.clustered() {
-            match self.engine.try_lock() {
-                Ok(e) => Some(e),
-                Err(std::sync::TryLockError::Poisoned(e)) => Some(e.into_inner()),
-                Err(std::sync::TryLockError::WouldBlock) => None,
-            }
-        } else {
-            Some(self.lock())
-        };
-        let mut published = self.published.lock().unwrap_or_else(|e| e.into_inner());
-        let mut messages = std::mem::take(&mut *published);
-        drop(published);
-        if let Some(mut engine) = engine {
-            messages.append(&mut engine.take_messages());
-        }
-        messages
-    }
-
-    fn has_published(&self) -> bool {
-        !self
-            .published
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .is_empty()
-    }
-
-    /// The engine. A panic while it was held does not make it unusable: the engine's
-    /// operations leave it consistent between steps, and the fault was already reported.
-    pub fn lock(&self) -> MutexGuard<'_, Engine> {
-        self.engine
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-    }
-
-    /// Tells the driver that timers changed (a schedule was added, resumed, updated).
-    pub fn poke(&self) {
-        self.notify.notify_one();
-    }
-
-    /// Ends the current driver.
-    pub fn shutdown(&self) {
-        self.epoch.fetch_add(1, Ordering::SeqCst);
-        self.notify.notify_one();
-    }
-
-    /// The epoch for a new driver.
-    pub fn epoch(&self) -> u64 {
-        self.epoch.load(Ordering::SeqCst)
-    }
-
-    /// Called by JS before it drains: later messages need a new wake-up.
-    pub fn clear_wake(&self) {
-        self.wake_pending.store(false, Ordering::SeqCst);
-    }
-
-    /// True when the caller should send a wake-up (none is outstanding).
-    pub fn claim_wake(&self) -> bool {
-        !self.wake_pending.swap(true, Ordering::SeqCst)
-    }
-}
 
 /// Timers handled per turn of the lock: JavaScript can drain the first fires of a herd
 /// while the driver works through the rest.
@@ -202,7 +35,7 @@ pub async fn drive(shared: std::sync::Arc<Shared>, epoch: u64, wake: impl Fn()) 
             if catch_unwind(AssertUnwindSafe(|| {
                 more = if cluster {
                     // Takes the lock only between its database steps.
-                    super::cluster::cluster_turn(&shared, now, SLICE)
+                    super::cluster_driver::cluster_turn(&shared, now, SLICE)
                 } else {
                     shared.lock().process_due_some(now, SLICE)
                 };
@@ -260,10 +93,12 @@ pub async fn drive(shared: std::sync::Arc<Shared>, epoch: u64, wake: impl Fn()) 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::engine::Engine;
     use crate::engine::{EngineOptions, JsonMessage};
     use chrono::{DateTime, Utc};
     use serde_json::json;
     use std::sync::atomic::AtomicUsize;
+    use std::sync::atomic::Ordering;
     use std::sync::Arc;
 
     #[tokio::test(start_paused = true)]

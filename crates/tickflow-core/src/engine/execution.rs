@@ -7,6 +7,17 @@ use serde_json::{json, Value};
 
 use super::value::date_json;
 
+/// How an attempt ended, as reported by the executor.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Outcome {
+    Completed(Value),
+    Failed {
+        code: String,
+        message: String,
+        stack: Option<String>,
+    },
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum ExecutionStatus {
     Queued,

@@ -8,37 +8,15 @@
 
 use std::collections::BTreeSet;
 use std::sync::mpsc;
-use std::sync::{Arc, Condvar, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use super::command_queue::{Finish, Queued};
 use super::core::Engine;
-use super::driver::Shared;
 use super::operation::locked;
+use super::shared::Shared;
 use super::EngineError;
 use crate::cluster::{Db, Scope};
-
-/// What a command's run hands back: given the commit's outcome, it answers its caller.
-type Finish = Box<dyn FnOnce(Option<EngineError>) + Send>;
-
-struct Queued {
-    scope: Scope,
-    deadline: Instant,
-    run: Box<dyn FnOnce(&mut Engine) -> Finish + Send>,
-    fail: Box<dyn FnOnce(EngineError) + Send>,
-}
-
-#[derive(Default)]
-pub(crate) struct Commands {
-    state: Mutex<Waiting>,
-    done: Condvar,
-}
-
-#[derive(Default)]
-struct Waiting {
-    queued: Vec<Queued>,
-    /// A batch is between its lock and its commit.
-    busy: bool,
-}
 
 impl Shared {
     /// Runs `op` in the next transaction of commands (see the module's note); answers once

@@ -2,9 +2,6 @@
 //! longer declared (the code that called `schedule()` for it is gone) would fail every fire;
 //! instead its fires are skipped with reason `no_handler`, and its health says why.
 
-use std::sync::Arc;
-
-use rustc_hash::FxHashSet;
 use serde_json::{json, Value};
 
 use super::core::{Engine, Schedule};
@@ -14,32 +11,6 @@ use super::EngineError;
 /// What `schedule()` writes into `scheduleConfig.createdBy`: tells a schedule it created (on
 /// this boot or an earlier one) from one made by other means.
 pub const DECLARED_BY_SCHEDULE: &str = "tickflow:schedule";
-
-/// The handlers JavaScript holds, as the engine knows them.
-#[derive(Clone, Debug)]
-pub(crate) struct Handlers {
-    /// The integration has an executor: every schedule has a handler. True until told
-    /// otherwise, so an engine driven without JavaScript runs everything.
-    pub(crate) executor: bool,
-    /// Schedule ids with a handler of their own (`schedule()`).
-    pub(crate) declared: FxHashSet<Arc<str>>,
-}
-
-impl Default for Handlers {
-    fn default() -> Self {
-        Handlers {
-            executor: true,
-            declared: FxHashSet::default(),
-        }
-    }
-}
-
-impl Handlers {
-    /// The schedule ids a node without an executor may run; `None` for all of them.
-    pub(crate) fn only(&self) -> Option<Vec<String>> {
-        (!self.executor).then(|| self.declared.iter().map(|id| id.to_string()).collect())
-    }
-}
 
 impl Engine {
     /// Whether the integration has an executor (which runs every schedule without a handler

@@ -10,9 +10,9 @@ use std::time::{Duration as StdDuration, Instant};
 use serde_json::{json, Value};
 
 use super::core::Engine;
-use super::driver::Shared;
 use super::execution::Execution;
 use super::query::Filters;
+use super::shared::Shared;
 use super::EngineError;
 use crate::cluster::{ClusterError, Db, ExecutionQuery, Order, RetentionLimits};
 use crate::store::ExecutionRow;
@@ -20,23 +20,6 @@ use crate::store::ExecutionRow;
 /// Retention looks at the database this often while it finds nothing to delete (each
 /// pass that deletes a full batch is followed by another at the next reaper turn).
 const RETENTION_EVERY: StdDuration = StdDuration::from_secs(30);
-
-/// Where a node's retention stands.
-#[derive(Debug)]
-pub(crate) struct Retention {
-    /// The schedule id after which the next count check starts.
-    cursor: String,
-    next: Instant,
-}
-
-impl Default for Retention {
-    fn default() -> Self {
-        Retention {
-            cursor: String::new(),
-            next: Instant::now(),
-        }
-    }
-}
 
 const TRIGGERS: [&str; 5] = ["scheduled", "manual", "retry", "catchup", "backfill"];
 

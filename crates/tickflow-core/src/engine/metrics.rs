@@ -8,6 +8,7 @@ use chrono::{DateTime, Utc};
 
 use super::core::{Engine, Schedule, Stats};
 use super::execution::ExecutionStatus;
+use super::histogram::Histogram;
 use super::stall::running_since;
 
 /// Upper bounds of the execution-duration buckets, in seconds.
@@ -24,49 +25,6 @@ pub const SKIP_REASONS: [&str; 5] = ["overlap", "misfire", "dst", "disabled", "n
 
 pub fn skip_index(reason: &str) -> usize {
     SKIP_REASONS.iter().position(|r| *r == reason).unwrap_or(0)
-}
-
-/// Counts per bucket (not cumulative) plus `+Inf`, the sum and the count.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Histogram<const N: usize> {
-    pub buckets: [u64; N],
-    pub overflow: u64,
-    pub sum: f64,
-}
-
-impl<const N: usize> Histogram<N> {
-    pub const EMPTY: Histogram<N> = Histogram {
-        buckets: [0; N],
-        overflow: 0,
-        sum: 0.0,
-    };
-
-    pub fn observe(&mut self, bounds: &[f64; N], seconds: f64) {
-        let seconds = seconds.max(0.0);
-        self.sum += seconds;
-        match bounds.iter().position(|b| seconds <= *b) {
-            Some(i) => self.buckets[i] += 1,
-            None => self.overflow += 1,
-        }
-    }
-
-    pub fn count(&self) -> u64 {
-        self.buckets.iter().sum::<u64>() + self.overflow
-    }
-
-    fn add(&mut self, other: &Histogram<N>) {
-        for (a, b) in self.buckets.iter_mut().zip(other.buckets.iter()) {
-            *a += b;
-        }
-        self.overflow += other.overflow;
-        self.sum += other.sum;
-    }
-}
-
-impl<const N: usize> Default for Histogram<N> {
-    fn default() -> Self {
-        Self::EMPTY
-    }
 }
 
 /// What one schedule (or, summed, all of them) contributes to the series.

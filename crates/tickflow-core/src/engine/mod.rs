@@ -3,14 +3,21 @@
 
 mod browse;
 mod cluster;
+mod cluster_driver;
+mod command_queue;
 mod config;
 mod core;
 mod driver;
 mod execution;
 mod group;
+mod handler_set;
 mod handlers;
+mod histogram;
 mod history;
 mod ids;
+mod incoming;
+mod journal;
+mod link;
 mod metrics;
 mod observer;
 mod operation;
@@ -19,6 +26,7 @@ pub mod outbound;
 mod persist;
 mod query;
 mod run;
+mod shared;
 mod stall;
 pub mod text;
 mod timers;
@@ -29,14 +37,13 @@ pub use self::core::{Engine, EngineOptions, Lifecycle, Schedule, Synced, Upsert}
 pub use browse::{parse_page_query, PageQuery, PageScan, Timeline};
 pub use config::{Backoff, CatchupKind, OverlapPolicy, RetryPolicy, ScheduleSpec};
 pub use driver::{drive, Shared, MAX_SLEEP};
-pub use execution::{Execution, ExecutionStatus, TriggerType};
+pub use execution::{Execution, ExecutionStatus, Outcome, TriggerType};
 pub use handlers::DECLARED_BY_SCHEDULE;
 pub use metrics::{families as prometheus_families, Exposition};
 pub use options::{parse_options, IntegrationOptions, StoreOptions, MAX_CONCURRENCY};
 pub use outbound::{JsonMessage, Message};
 pub use persist::INTERRUPTED;
 pub use query::{parse_filters, Filters};
-pub use run::Outcome;
 pub use value::{FieldError, Kind};
 
 /// The engine's errors; the binding maps each to a JS error with a stable code.

@@ -6,8 +6,9 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Instant;
 
-use super::cluster::{follow, POLL, TAIL_EVERY};
-use super::driver::Shared;
+use super::cluster::{POLL, TAIL_EVERY};
+use super::cluster_driver::follow;
+use super::shared::Shared;
 
 impl Shared {
     /// Follows the nodes while this observer's store is open (nothing to do on any other

@@ -31,9 +31,9 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use super::cluster::Incoming;
 use super::core::{Engine, Message};
-use super::driver::Shared;
+use super::incoming::Incoming;
+use super::shared::Shared;
 use super::EngineError;
 use crate::cluster::{ClusterError, Db, Locked, Scope, ID_BLOCK};
 use crate::store::Changes;

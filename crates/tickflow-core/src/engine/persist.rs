@@ -6,14 +6,13 @@
 //! timers and after each command, so an executor is never called for a fire that is not
 //! recorded, and a command that resolved is durable.
 
-use std::collections::HashSet;
-
 use chrono::{DateTime, Duration, Utc};
 use serde_json::{json, Value};
 
 use super::config::parse_config;
 use super::core::{Engine, Runtime, Schedule, Stats};
 use super::execution::{Execution, ExecutionStatus};
+use super::journal::{Journal, Persistence, Sweep};
 use super::timers::Timer;
 use super::EngineError;
 use crate::store::{Changes, ExecutionRow, ScheduleRow, SkipRow, Snapshot, Store, StoreError};
@@ -25,67 +24,6 @@ pub const INTERRUPTED: &str = "INTERRUPTED";
 /// a fire never waits on it.
 const SWEEP_CHUNK: usize = 1_000;
 const SWEEP_EVERY_MS: i64 = 60_000;
-
-#[derive(Default)]
-pub(crate) struct Journal {
-    pub(crate) configs: HashSet<u32>,
-    pub(crate) states: HashSet<u32>,
-    pub(crate) deleted: Vec<String>,
-    pub(crate) executions: HashSet<u64>,
-    pub(crate) pruned: Vec<u64>,
-    pub(crate) skips: Vec<SkipRow>,
-    pub(crate) pruned_skips: Vec<(String, i64)>,
-}
-
-impl Journal {
-    pub(crate) fn is_empty(&self) -> bool {
-        self.configs.is_empty()
-            && self.states.is_empty()
-            && self.deleted.is_empty()
-            && self.executions.is_empty()
-            && self.pruned.is_empty()
-            && self.skips.is_empty()
-            && self.pruned_skips.is_empty()
-    }
-
-    /// Puts back what a failed commit took out; the next commit writes it with the state
-    /// of that moment.
-    pub(super) fn merge(&mut self, old: Journal) {
-        self.configs.extend(old.configs);
-        self.states.extend(old.states);
-        self.deleted.splice(0..0, old.deleted);
-        self.executions.extend(old.executions);
-        self.pruned.extend(old.pruned);
-        self.skips.splice(0..0, old.skips);
-        self.pruned_skips.extend(old.pruned_skips);
-    }
-}
-
-pub(crate) struct Persistence {
-    /// `None` in a cluster: there, operations write their own changes (`engine::cluster`).
-    store: Option<Box<dyn Store>>,
-    pub(crate) journal: Journal,
-    /// The last commit failed: reported once, until one succeeds again.
-    failing: bool,
-}
-
-impl Persistence {
-    /// A journal without a store of its own: a cluster node's.
-    pub(crate) fn detached() -> Persistence {
-        Persistence {
-            store: None,
-            journal: Journal::default(),
-            failing: false,
-        }
-    }
-}
-
-/// Where the retention sweep goes on.
-#[derive(Default)]
-pub(crate) struct Sweep {
-    next_at: Option<DateTime<Utc>>,
-    index: usize,
-}
 
 impl Engine {
     /// Uses `store` from now on, after restoring what it holds. A read-only store is only
@@ -332,7 +270,7 @@ impl Engine {
                     .filter(|s| journal.deleted.contains(&s.schedule_id))
                     .collect();
                 self.apply(
-                    super::cluster::Incoming::read(rows, snapshot.executions, skips),
+                    super::incoming::Incoming::read(rows, snapshot.executions, skips),
                     Some(&ids),
                 );
             }

@@ -80,7 +80,7 @@ fn schedules_and_their_state_survive_a_crash() {
             e.complete(
                 &id,
                 attempt as u32,
-                run::Outcome::Completed(json!({ "ok": id })),
+                execution::Outcome::Completed(json!({ "ok": id })),
             );
         }
         e.take_json_messages();
@@ -212,9 +212,9 @@ fn a_run_the_process_died_in_runs_again_at_the_next_start_uncounted() {
         .iter()
         .all(|r| r["resumed"] == true && r["attempt"] == 2));
     assert_eq!(execution_json(&e, &done)["retryCount"], 0);
-    e.complete(&done, 2, run::Outcome::Completed(json!("ok")));
+    e.complete(&done, 2, execution::Outcome::Completed(json!("ok")));
     // A resumed attempt that fails is the schedule's one attempt: no retry.
-    let failure = run::Outcome::Failed {
+    let failure = execution::Outcome::Failed {
         code: "BOOM".into(),
         message: "boom".into(),
         stack: None,
@@ -313,7 +313,7 @@ fn with_on_interrupt_fail_a_running_execution_is_retried_or_failed() {
     // The retry waits out its delay, then runs attempt 2.
     e.advance(1_000, false).unwrap();
     assert_eq!(executes(&mut e), vec![(retried.clone(), 2)]);
-    e.complete(&retried, 2, run::Outcome::Completed(json!(1)));
+    e.complete(&retried, 2, execution::Outcome::Completed(json!(1)));
     e.take_json_messages();
     drop(e);
     let e = open(&path, t0 + Duration::seconds(9), 10);
@@ -365,7 +365,11 @@ fn queued_work_survives_and_runs_in_order() {
                 .unwrap()
                 .to_string(),
         );
-        e.complete(&id, attempt as u32, run::Outcome::Completed(Value::Null));
+        e.complete(
+            &id,
+            attempt as u32,
+            execution::Outcome::Completed(Value::Null),
+        );
     }
     assert_eq!(order, ["s-m", "s-m", "s-m", "s-q"]);
     assert!(ids
@@ -391,7 +395,11 @@ fn retention_prunes_the_store_too() {
         for _ in 0..8 {
             e.advance(60_000, false).unwrap();
             for (id, attempt) in executes(&mut e) {
-                e.complete(&id, attempt as u32, run::Outcome::Completed(Value::Null));
+                e.complete(
+                    &id,
+                    attempt as u32,
+                    execution::Outcome::Completed(Value::Null),
+                );
             }
         }
         e.take_json_messages();

@@ -8,22 +8,11 @@ use super::config::{CatchupKind, OverlapPolicy};
 use super::core::{
     next_occurrence, Engine, Lifecycle, Message, Ready, MAX_BACKFILL, MAX_CATCHUP_SCAN,
 };
-use super::execution::{Attempt, ErrorInfo, Execution, ExecutionStatus, TriggerType};
+use super::execution::{Attempt, ErrorInfo, Execution, ExecutionStatus, Outcome, TriggerType};
 use super::outbound::{Finished, Request, Skipped, Started, Triggered};
 use super::timers::Timer;
 use super::value::date_json;
 use super::EngineError;
-
-/// How an attempt ended, as reported by the executor.
-#[derive(Clone, Debug, PartialEq)]
-pub enum Outcome {
-    Completed(Value),
-    Failed {
-        code: String,
-        message: String,
-        stack: Option<String>,
-    },
-}
 
 const LATENCY_SAMPLES: usize = 10_000;
 /// Interrupted attempts one execution may resume; past them the next interruption fails
