@@ -323,6 +323,8 @@ async fn lock(
         .collect();
     // The queue's rows are fresh, so the planner has no statistics for them and would sort
     // every queued row to lock a few; the claimable index is in the claim's order already.
+    // For the same reason it would start parallel workers (turned off above) to read a few
+    // rows: their start costs more than the read.
     let claim = if parts.iter().any(|p| matches!(p, Scope::Claim { .. })) {
         "; SET LOCAL enable_seqscan = off; SET LOCAL enable_bitmapscan = off"
     } else {
@@ -331,7 +333,7 @@ async fn lock(
     let mut steps = vec![
         simple(
             c,
-            format!("BEGIN; SET LOCAL lock_timeout = {wait_ms}{claim}"),
+            format!("BEGIN; SET LOCAL lock_timeout = {wait_ms}; SET LOCAL max_parallel_workers_per_gather = 0{claim}"),
         ),
         statement(c, &stmts[0], vec![&me]),
     ];
