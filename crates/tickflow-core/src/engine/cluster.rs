@@ -24,6 +24,7 @@ use super::execution::{Execution, ExecutionStatus};
 use super::incoming::{Incoming, IncomingExecution};
 use super::journal::Journal;
 use super::link::{ClusterLink, Joining};
+use super::state_record::StoredState;
 use super::timers::Timer;
 use super::EngineError;
 use crate::cluster::{ClusterError, Scope, ID_BLOCK};
@@ -288,7 +289,7 @@ impl Engine {
     fn replace_schedule(
         &mut self,
         row: crate::store::ScheduleRow,
-        state: Result<Value, String>,
+        state: Result<StoredState, String>,
     ) -> Result<(), EngineError> {
         let text = row.config.clone().unwrap_or_default();
         // Most changes are runtime state (a fire, a completion): the spec stays.
@@ -309,7 +310,7 @@ impl Engine {
         let state = state
             .map_err(|e| EngineError::Internal(format!("schedule '{}': {e}", row.schedule_id)))?;
         let mut fresh =
-            super::persist::schedule_from_state(spec, text, &state).ok_or_else(|| {
+            super::state_record::schedule_from_state(spec, text, state).ok_or_else(|| {
                 EngineError::Internal(format!("schedule '{}': unreadable state", row.schedule_id))
             })?;
         let index = match self.by_schedule_id.get(row.schedule_id.as_str()).copied() {
@@ -800,7 +801,7 @@ mod tests {
                 schedule_id: id.into(),
                 config_id: id.into(),
                 config: Some("{}".into()),
-                state: r#"{"paused":false}"#.into(),
+                state: r#"{"paused":false,"expired":false,"fired":0,"cursor":0,"created":0}"#.into(),
             },
             version: 1,
             deleted: false,

@@ -3,9 +3,8 @@
 
 use std::collections::HashMap;
 
-use serde_json::Value;
-
 use super::execution::{Execution, ExecutionStatus};
+use super::state_record::StoredState;
 use crate::store::{ExecutionRow, SkipRow};
 
 /// A schedule row from the database with its state read.
@@ -13,7 +12,7 @@ pub(super) struct IncomingSchedule {
     pub(super) row: crate::store::ScheduleRow,
     pub(super) version: i64,
     pub(super) deleted: bool,
-    pub(super) state: Result<Value, String>,
+    pub(super) state: Result<StoredState, String>,
 }
 
 /// An execution row with its record read; `None` for a final one, read only if needed.
@@ -41,7 +40,7 @@ impl Incoming {
             schedules: schedules
                 .into_iter()
                 .map(|v| IncomingSchedule {
-                    state: serde_json::from_str(&v.row.state).map_err(|e| e.to_string()),
+                    state: StoredState::parse(&v.row.state),
                     row: v.row,
                     version: v.version,
                     deleted: v.deleted,

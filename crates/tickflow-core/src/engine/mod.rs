@@ -28,6 +28,7 @@ mod query;
 mod run;
 mod shared;
 mod stall;
+mod state_record;
 pub mod text;
 mod timers;
 pub mod value;

@@ -10,9 +10,10 @@ use chrono::{DateTime, Duration, Utc};
 use serde_json::{json, Value};
 
 use super::config::parse_config;
-use super::core::{Engine, Runtime, Schedule, Stats};
+use super::core::{Engine, Stats};
 use super::execution::{Execution, ExecutionStatus};
 use super::journal::{Journal, Persistence, Sweep};
+use super::state_record::{schedule_from_state, state_text, StoredState};
 use super::timers::Timer;
 use super::EngineError;
 use crate::store::{Changes, ExecutionRow, ScheduleRow, SkipRow, Snapshot, Store, StoreError};
@@ -402,9 +403,9 @@ impl Engine {
             }
             let spec = parse_config(&config, &zone, &mut |t| self.compile(t))
                 .map_err(|e| corrupt(format!("schedule '{}': {e}", row.schedule_id)))?;
-            let state: Value = serde_json::from_str(&row.state)
+            let state = StoredState::parse(&row.state)
                 .map_err(|e| corrupt(format!("schedule '{}' state: {e}", row.schedule_id)))?;
-            let schedule = schedule_from_state(spec, text, &state)
+            let schedule = schedule_from_state(spec, text, state)
                 .ok_or_else(|| corrupt(format!("schedule '{}' state", row.schedule_id)))?;
             self.insert_schedule(schedule);
         }
@@ -531,132 +532,4 @@ pub(crate) fn skip_reason(reason: &str) -> &'static str {
         .find(|r| **r == reason)
         .copied()
         .unwrap_or("unknown")
-}
-
-fn ms(at: DateTime<Utc>) -> i64 {
-    at.timestamp_millis()
-}
-
-/// A schedule's runtime state as stored (read back by `schedule_from_state`). Written
-/// straight to text, without a `Value` tree: a herd writes thousands of them inside an
-/// operation, under the engine's lock.
-#[derive(serde::Serialize)]
-#[serde(rename_all = "camelCase")]
-struct StateRecord<'a> {
-    paused: bool,
-    pause_note: &'a Option<String>,
-    expired: bool,
-    fired: u64,
-    cursor: i64,
-    created: i64,
-    updated: i64,
-    buffered: Vec<i64>,
-    stats: StatsRecord<'a>,
-}
-
-#[derive(serde::Serialize)]
-#[serde(rename_all = "camelCase")]
-struct StatsRecord<'a> {
-    triggered: u64,
-    completed: u64,
-    failed: u64,
-    cancelled: u64,
-    skipped: u64,
-    fires: u64,
-    skipped_by: &'a [u64],
-    timed_out: u64,
-    retries: u64,
-    last_success: Option<i64>,
-    last_status: Option<&'static str>,
-    last_error: &'a Option<String>,
-    last_run: Option<i64>,
-    last_duration: Option<u64>,
-}
-
-fn state_text(s: &Schedule) -> String {
-    let rt = s.rt();
-    let st = &rt.stats;
-    let record = StateRecord {
-        paused: s.paused,
-        pause_note: &s.pause_note,
-        expired: s.expired,
-        fired: s.fired,
-        cursor: ms(s.cursor),
-        created: ms(s.created),
-        updated: ms(s.updated),
-        buffered: rt.buffered.iter().map(|t| ms(*t)).collect(),
-        stats: StatsRecord {
-            triggered: st.triggered,
-            completed: st.completed,
-            failed: st.failed,
-            cancelled: st.cancelled,
-            skipped: st.skipped,
-            fires: st.fires,
-            skipped_by: &st.skipped_by,
-            timed_out: st.timed_out,
-            retries: st.retries,
-            last_success: st.last_success.map(ms),
-            last_status: st.last_status.map(|s| s.as_str()),
-            last_error: &st.last_error,
-            last_run: st.last_run.map(ms),
-            last_duration: st.last_duration,
-        },
-    };
-    serde_json::to_string(&record).expect("a state record serializes")
-}
-
-pub(crate) fn schedule_from_state(
-    spec: super::config::ScheduleSpec,
-    config: String,
-    state: &Value,
-) -> Option<Schedule> {
-    let date = |v: &Value| v.as_i64().and_then(DateTime::from_timestamp_millis);
-    let st = &state["stats"];
-    let count = |k: &str| st[k].as_u64().unwrap_or(0);
-    let stats = Stats {
-        triggered: count("triggered"),
-        completed: count("completed"),
-        failed: count("failed"),
-        cancelled: count("cancelled"),
-        skipped: count("skipped"),
-        fires: count("fires"),
-        skipped_by: std::array::from_fn(|i| st["skippedBy"][i].as_u64().unwrap_or(0)),
-        timed_out: count("timedOut"),
-        retries: count("retries"),
-        last_success: date(&st["lastSuccess"]),
-        duration: Default::default(),
-        lateness: Default::default(),
-        durations: Default::default(),
-        last_status: st["lastStatus"].as_str().and_then(ExecutionStatus::parse),
-        last_error: st["lastError"].as_str().map(str::to_string),
-        last_run: date(&st["lastRun"]),
-        last_duration: st["lastDuration"].as_u64(),
-    };
-    let buffered: std::collections::VecDeque<DateTime<Utc>> = state["buffered"]
-        .as_array()
-        .map(|a| a.iter().filter_map(date).collect())
-        .unwrap_or_default();
-    let ran = stats.triggered + stats.skipped > 0 || !buffered.is_empty();
-    Some(Schedule {
-        spec,
-        config,
-        paused: state["paused"].as_bool()?,
-        pause_note: state["pauseNote"].as_str().map(str::to_string),
-        expired: state["expired"].as_bool()?,
-        fired: state["fired"].as_u64()?,
-        cursor: date(&state["cursor"])?,
-        next_fire: None,
-        next_is_dst_skip: false,
-        generation: 0,
-        runtime: ran.then(|| {
-            Box::new(Runtime {
-                buffered,
-                stats,
-                ..Default::default()
-            })
-        }),
-        created: date(&state["created"])?,
-        // Rows written before updates were tracked: as created.
-        updated: date(&state["updated"]).or_else(|| date(&state["created"]))?,
-    })
 }
