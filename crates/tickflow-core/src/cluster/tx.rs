@@ -523,17 +523,26 @@ async fn write(
                  RETURNING schedule_id, version"
             ),
             Kind::PruneExecutions => format!("DELETE FROM {q}.executions WHERE seq = ANY($1)"),
+            // Rows this operation changed are updated, and new ones inserted, in one
+            // statement: their schedules are locked, so no other session writes their
+            // numbers meanwhile, and an update skips ON CONFLICT's speculative insertion.
             Kind::Executions => format!(
-                "INSERT INTO {q}.executions AS e
+                "WITH u (seq, id, schedule_id, status, trigger, scheduled_ms, priority, due_ms, node,
+                         record, started_ms, ended_ms) AS (
+                     SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[],
+                                          $6::bigint[], $7::int[], $8::bigint[], $9::text[], $10::text[],
+                                          $11::bigint[], $12::bigint[])),
+                 changed AS (
+                     UPDATE {q}.executions e SET
+                         status = u.status, due_ms = u.due_ms, node = u.node, record = u.record,
+                         started_ms = u.started_ms, ended_ms = u.ended_ms, writer = $13,
+                         tx = pg_current_xact_id()
+                     FROM u WHERE e.seq = u.seq
+                     RETURNING e.seq)
+                 INSERT INTO {q}.executions
                      (seq, id, schedule_id, status, trigger, scheduled_ms, priority, due_ms, node, record,
                       started_ms, ended_ms, writer)
-                 SELECT *, $13 FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[],
-                                      $6::bigint[], $7::int[], $8::bigint[], $9::text[], $10::text[],
-                                      $11::bigint[], $12::bigint[])
-                 ON CONFLICT (seq) DO UPDATE SET
-                     status = excluded.status, due_ms = excluded.due_ms, node = excluded.node,
-                     record = excluded.record, started_ms = excluded.started_ms,
-                     ended_ms = excluded.ended_ms, writer = excluded.writer, tx = pg_current_xact_id()"
+                 SELECT u.*, $13 FROM u WHERE NOT EXISTS (SELECT 1 FROM changed c WHERE c.seq = u.seq)"
             ),
             Kind::PruneSkips => format!(
                 "DELETE FROM {q}.skips k USING unnest($1::text[], $2::bigint[]) AS u(i, t)
@@ -581,6 +590,9 @@ async fn write(
                 statement(c, s, params)
             })
             .collect();
+        // Every write finds its rows by key: through the indexes, whatever the planner
+        // guesses of tables without statistics yet.
+        steps.insert(0, simple(c, "SET LOCAL enable_seqscan = off".into()));
         // A COMMIT after a failed statement rolls back: either way the transaction ends.
         steps.push(simple(c, "COMMIT".into()));
         pipelined(steps).await
@@ -594,7 +606,8 @@ async fn write(
         open.ended();
     }
     let mut versions = Vec::new();
-    for (i, answer) in answers.into_iter().enumerate() {
+    // The first answer is the SET's; then one per kind, then COMMIT's.
+    for (i, answer) in answers.into_iter().skip(1).enumerate() {
         let rows = match answer {
             Ok(rows) => rows,
             Err(err) if err.code() == Some(&SqlState::UNIQUE_VIOLATION) => {
