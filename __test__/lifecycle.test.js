@@ -108,6 +108,23 @@ describe('calls that do not wait', () => {
     await it.stop()
     expect(it.getState()).toBe('stopped')
   })
+
+  test('stop() during a start whose store cannot be opened: the start rejects with the store\'s error, the stop resolves, and a later start works', async () => {
+    const file = path.join(dir, 'held.db')
+    const options = { clock: 'manual', store: { type: 'sqlite', path: file }, executor: () => 'ok' }
+    const holder = new WorkflowScheduleIntegration(options)
+    await holder.start()
+    const it = new WorkflowScheduleIntegration(options)
+    const started = it.start()
+    const stopped = it.stop()
+    await expect(started).rejects.toMatchObject({ code: 'ERR_STORE_LOCKED' })
+    await expect(stopped).resolves.toBeUndefined()
+    expect(it.getState()).toBe('stopped')
+    await holder.stop()
+    await it.start()
+    expect(it.getState()).toBe('running')
+    await it.stop()
+  })
 })
 
 describe('every public method in every state answers or refuses with a code', () => {

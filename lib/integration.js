@@ -152,8 +152,7 @@ class WorkflowScheduleIntegration extends EventEmitter {
    * the change is committed; its messages wait for that, so the drain follows it.
    */
   async _changeThen(onAnswer, fn) {
-    const opening = this._lifecycle.whenOpen()
-    if (opening !== null) await opening
+    for (let opening = this._lifecycle.whenOpen(); opening !== null; opening = this._lifecycle.whenOpen()) await opening
     let answer = this._command(fn)
     if (answer !== null && typeof answer === 'object' && typeof answer.then === 'function') {
       try {
@@ -325,8 +324,7 @@ class WorkflowScheduleIntegration extends EventEmitter {
    */
   async _checkNotPast(id, at, cron, when) {
     if (at > this.now().getTime()) return
-    const opening = this._lifecycle.whenOpen()
-    if (opening !== null) await opening
+    for (let opening = this._lifecycle.whenOpen(); opening !== null; opening = this._lifecycle.whenOpen()) await opening
     const stored = this.getScheduledWorkflow(id)
     if (stored !== null && stored.scheduleConfig.cronExpression === cron) return
     const instant = new Date(at).toISOString()
@@ -551,8 +549,7 @@ class WorkflowScheduleIntegration extends EventEmitter {
       await this._change((n) => n.advance(ms, true))
       return
     }
-    const opening = this._lifecycle.whenOpen()
-    if (opening !== null) await opening
+    for (let opening = this._lifecycle.whenOpen(); opening !== null; opening = this._lifecycle.whenOpen()) await opening
     // Checks the clock kind without moving time.
     this._call((n) => n.advance(0, false))
     const until = new Date(this.now().getTime() + ms)

@@ -32,7 +32,7 @@ const STATES = {
   ready: ['stopped', ['starting', 'closing']],
   starting: ['starting', ['running', 'cancelling', 'failed', 'ready', 'idle']],
   // stop() came during start(): the start ends stopped, the store closed, nothing running.
-  cancelling: ['starting', ['ready', 'closing']],
+  cancelling: ['starting', ['ready', 'closing', 'idle']],
   running: ['running', ['stopping']],
   stopping: ['stopping', ['idle', 'ready']],
   // The engine refused to start; the store is open.
@@ -112,7 +112,11 @@ class Lifecycle {
 
   // ---- the store ------------------------------------------------------------------------
 
-  /** null when the store is open; otherwise the promise of its opening (begun if need be). */
+  /**
+   * null when the store is open; otherwise the promise of its opening (begun if need be).
+   * Callers check again once it settles (`while ((o = whenOpen()) !== null) await o`): a
+   * stop() may have closed the store again in between.
+   */
   whenOpen() {
     // A change made while the store closes opens it again once it is closed.
     if (this.state === 'closing') return this.closing.then(() => this.whenOpen())
@@ -166,21 +170,17 @@ class Lifecycle {
         throw err
       },
     )
-    this.closing = closing.then(
-      () => {
-        this.closing = null
-      },
-      () => {
-        this.closing = null
-      },
-    )
+    const done = () => {
+      if (this.closing === settled) this.closing = null
+    }
+    const settled = closing.then(done, done)
+    this.closing = settled
     await closing
   }
 
   async initialize() {
     if (this.state === 'stopping') throw this.refusal('initialize')
-    const opening = this.whenOpen()
-    if (opening !== null) await opening
+    for (let opening = this.whenOpen(); opening !== null; opening = this.whenOpen()) await opening
   }
 
   // ---- start ------------------------------------------------------------------------------

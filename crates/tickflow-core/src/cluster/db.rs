@@ -1,7 +1,7 @@
 //! The statements, run on a runtime of their own and called synchronously: the engine is
 //! a synchronous state machine, and a transaction spans engine work between its statements
 //! (lock and read, let the engine decide, write what it decided). The caller holds no
-//! engine lock while it waits here (`engine::cluster`), and every wait ends by a deadline:
+//! engine lock while it waits here (`engine::cluster_driver`, `engine::operation`), and every wait ends by a deadline:
 //! a server that stops answering (paused, unplugged) costs an operation its deadline, never
 //! a hang.
 

@@ -6,7 +6,7 @@
 //! nodes commit; finished work is read from the database (`history`).
 //!
 //! This module is the database side only (connections, schema, statements, the node's
-//! session); `engine::cluster` drives the engine with it.
+//! session); `engine::cluster_driver` and `engine::operation` drive the engine with it.
 
 mod connect;
 mod db;

@@ -323,8 +323,8 @@ async fn lock(
         .collect();
     // The queue's rows are fresh, so the planner has no statistics for them and would sort
     // every queued row to lock a few; the claimable index is in the claim's order already.
-    // For the same reason it would start parallel workers (turned off above) to read a few
-    // rows: their start costs more than the read.
+    // For the same reason it would start parallel workers (turned off below, for every
+    // operation) to read a few rows: their start costs more than the read.
     let claim = if parts.iter().any(|p| matches!(p, Scope::Claim { .. })) {
         "; SET LOCAL enable_seqscan = off; SET LOCAL enable_bitmapscan = off"
     } else {
@@ -526,6 +526,8 @@ async fn write(
             // Rows this operation changed are updated, and new ones inserted, in one
             // statement: their schedules are locked, so no other session writes their
             // numbers meanwhile, and an update skips ON CONFLICT's speculative insertion.
+            // (Were that broken, a collision on `seq` or `id` would fail the commit as a
+            // duplicate rather than overwrite another node's row.)
             Kind::Executions => format!(
                 "WITH u (seq, id, schedule_id, status, trigger, scheduled_ms, priority, due_ms, node,
                          record, started_ms, ended_ms) AS (
@@ -606,8 +608,13 @@ async fn write(
         open.ended();
     }
     let mut versions = Vec::new();
-    // The first answer is the SET's; then one per kind, then COMMIT's.
-    for (i, answer) in answers.into_iter().skip(1).enumerate() {
+    // The first answer is the SET's (an error there is the one that counts); then one per
+    // kind, then COMMIT's.
+    let mut answers = answers.into_iter();
+    if let Some(Err(err)) = answers.next() {
+        return Err(err.into());
+    }
+    for (i, answer) in answers.enumerate() {
         let rows = match answer {
             Ok(rows) => rows,
             Err(err) if err.code() == Some(&SqlState::UNIQUE_VIOLATION) => {

@@ -93,7 +93,8 @@ impl Engine {
             out_of_ids: false,
             last_tail: now,
             last_reap: now - REAP,
-            last_claim: now,
+            // A herd due at the join is claimed from at once.
+            last_claim: now - super::cluster_driver::CLAIM_HOLD,
             pending: Vec::new(),
             failing: false,
             peers: Vec::new(),

@@ -43,7 +43,7 @@ impl Journal {
 }
 
 pub(crate) struct Persistence {
-    /// `None` in a cluster: there, operations write their own changes (`engine::cluster`).
+    /// `None` in a cluster: there, operations write their own changes (`operation`).
     pub(super) store: Option<Box<dyn Store>>,
     pub(crate) journal: Journal,
     /// The last commit failed: reported once, until one succeeds again.

@@ -2,6 +2,7 @@
 //! back into the schedule (no `Value` tree either way).
 
 use chrono::{DateTime, Utc};
+use serde::Deserialize;
 
 use super::core::{Runtime, Schedule, Stats};
 use super::execution::ExecutionStatus;
@@ -80,8 +81,9 @@ pub(super) fn state_text(s: &Schedule) -> String {
 
 /// A schedule's runtime state as read back: `StateRecord`'s fields, owned. Read straight
 /// from the text (no `Value` tree): a node following a herd reads tens of thousands.
-/// Fields missing from older rows take their defaults; the five without one must be there.
-#[derive(serde::Deserialize)]
+/// Fields missing from older rows (or null) take their defaults; the five without one must
+/// be there, with their types.
+#[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub(super) struct StoredState {
     paused: bool,
@@ -94,13 +96,13 @@ pub(super) struct StoredState {
     /// Rows written before updates were tracked: as created.
     #[serde(default)]
     updated: Option<i64>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_as_default")]
     buffered: Vec<i64>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_as_default")]
     stats: StoredStats,
 }
 
-#[derive(Default, serde::Deserialize)]
+#[derive(Default, Deserialize)]
 #[serde(rename_all = "camelCase", default)]
 struct StoredStats {
     triggered: u64,
@@ -109,7 +111,8 @@ struct StoredStats {
     cancelled: u64,
     skipped: u64,
     fires: u64,
-    skipped_by: Vec<u64>,
+    #[serde(deserialize_with = "null_as_default")]
+    skipped_by: Vec<Option<u64>>,
     timed_out: u64,
     retries: u64,
     last_success: Option<i64>,
@@ -117,6 +120,14 @@ struct StoredStats {
     last_error: Option<String>,
     last_run: Option<i64>,
     last_duration: Option<u64>,
+}
+
+fn null_as_default<'de, D, T>(d: D) -> Result<T, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Default + serde::Deserialize<'de>,
+{
+    Ok(Option::<T>::deserialize(d)?.unwrap_or_default())
 }
 
 impl StoredState {
@@ -139,7 +150,7 @@ pub(super) fn schedule_from_state(
         cancelled: st.cancelled,
         skipped: st.skipped,
         fires: st.fires,
-        skipped_by: std::array::from_fn(|i| st.skipped_by.get(i).copied().unwrap_or(0)),
+        skipped_by: std::array::from_fn(|i| st.skipped_by.get(i).copied().flatten().unwrap_or(0)),
         timed_out: st.timed_out,
         retries: st.retries,
         last_success: st.last_success.and_then(date),
@@ -192,7 +203,17 @@ mod tests {
         .unwrap();
         assert_eq!(old.updated, None);
         assert_eq!(old.stats.triggered, 2);
-        assert_eq!(old.stats.skipped_by, vec![1]);
+        assert_eq!(old.stats.skipped_by, vec![Some(1)]);
+        let nulls = StoredState::parse(
+            r#"{"paused":false,"expired":false,"fired":0,"cursor":0,"created":0,
+                "buffered":null,"stats":{"skippedBy":[null,2],"lastError":null}}"#,
+        )
+        .unwrap();
+        assert!(nulls.buffered.is_empty());
+        assert_eq!(nulls.stats.skipped_by, vec![None, Some(2)]);
+        let null_stats =
+            r#"{"paused":false,"expired":false,"fired":0,"cursor":0,"created":0,"stats":null}"#;
+        assert_eq!(StoredState::parse(null_stats).unwrap().stats.triggered, 0);
         assert_eq!(old.stats.last_status.as_deref(), Some("completed"));
         for broken in [
             r#"{"expired":false,"fired":3,"cursor":1000,"created":500}"#,
