@@ -90,12 +90,16 @@ describe('calls that do not wait', () => {
     await it.stop()
   })
 
-  test('a start whose store another integration holds ends stopped, with what waited for it; once freed, start() opens it', async () => {
-    const file = path.join(dir, 'held.db')
-    const options = { clock: 'manual', store: { type: 'sqlite', path: file }, executor: () => 'ok' }
+  /** A SQLite store held by a started integration, and a second integration on it. */
+  async function heldStore() {
+    const options = { clock: 'manual', store: { type: 'sqlite', path: path.join(dir, 'held.db') }, executor: () => 'ok' }
     const holder = new WorkflowScheduleIntegration(options)
     await holder.start()
-    const it = new WorkflowScheduleIntegration(options)
+    return { holder, it: new WorkflowScheduleIntegration(options) }
+  }
+
+  test('a start whose store another integration holds ends stopped, with what waited for it; once freed, start() opens it', async () => {
+    const { holder, it } = await heldStore()
     const started = it.start()
     expect(it.getState()).toBe('starting')
     const created = it.createScheduledWorkflow(config('late', '@daily'))
@@ -110,11 +114,7 @@ describe('calls that do not wait', () => {
   })
 
   test('stop() during a start whose store cannot be opened: the start rejects with the store\'s error, the stop resolves, and a later start works', async () => {
-    const file = path.join(dir, 'held.db')
-    const options = { clock: 'manual', store: { type: 'sqlite', path: file }, executor: () => 'ok' }
-    const holder = new WorkflowScheduleIntegration(options)
-    await holder.start()
-    const it = new WorkflowScheduleIntegration(options)
+    const { holder, it } = await heldStore()
     const started = it.start()
     const stopped = it.stop()
     await expect(started).rejects.toMatchObject({ code: 'ERR_STORE_LOCKED' })

@@ -1,8 +1,10 @@
 //! A schedule's runtime state as its row stores it: written straight to text, read straight
 //! back into the schedule (no `Value` tree either way).
 
+use std::borrow::Cow;
+
 use chrono::{DateTime, Utc};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use super::core::{Runtime, Schedule, Stats};
 use super::execution::ExecutionStatus;
@@ -11,84 +13,17 @@ fn ms(at: DateTime<Utc>) -> i64 {
     at.timestamp_millis()
 }
 
-/// A schedule's runtime state as stored (read back by `schedule_from_state`). Written
-/// straight to text, without a `Value` tree: a herd writes thousands of them inside an
-/// operation, under the engine's lock.
-#[derive(serde::Serialize)]
+/// A schedule's runtime state as its row stores it: one definition for writing (borrowing
+/// from the schedule) and reading back (owned). Straight to and from text, without a
+/// `Value` tree: a herd writes thousands inside an operation, under the engine's lock, and
+/// a node following it reads tens of thousands. Fields missing from older rows (or null)
+/// take their defaults; the five without one must be there, with their types.
+#[derive(Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-struct StateRecord<'a> {
-    paused: bool,
-    pause_note: &'a Option<String>,
-    expired: bool,
-    fired: u64,
-    cursor: i64,
-    created: i64,
-    updated: i64,
-    buffered: Vec<i64>,
-    stats: StatsRecord<'a>,
-}
-
-#[derive(serde::Serialize)]
-#[serde(rename_all = "camelCase")]
-struct StatsRecord<'a> {
-    triggered: u64,
-    completed: u64,
-    failed: u64,
-    cancelled: u64,
-    skipped: u64,
-    fires: u64,
-    skipped_by: &'a [u64],
-    timed_out: u64,
-    retries: u64,
-    last_success: Option<i64>,
-    last_status: Option<&'static str>,
-    last_error: &'a Option<String>,
-    last_run: Option<i64>,
-    last_duration: Option<u64>,
-}
-
-pub(super) fn state_text(s: &Schedule) -> String {
-    let rt = s.rt();
-    let st = &rt.stats;
-    let record = StateRecord {
-        paused: s.paused,
-        pause_note: &s.pause_note,
-        expired: s.expired,
-        fired: s.fired,
-        cursor: ms(s.cursor),
-        created: ms(s.created),
-        updated: ms(s.updated),
-        buffered: rt.buffered.iter().map(|t| ms(*t)).collect(),
-        stats: StatsRecord {
-            triggered: st.triggered,
-            completed: st.completed,
-            failed: st.failed,
-            cancelled: st.cancelled,
-            skipped: st.skipped,
-            fires: st.fires,
-            skipped_by: &st.skipped_by,
-            timed_out: st.timed_out,
-            retries: st.retries,
-            last_success: st.last_success.map(ms),
-            last_status: st.last_status.map(|s| s.as_str()),
-            last_error: &st.last_error,
-            last_run: st.last_run.map(ms),
-            last_duration: st.last_duration,
-        },
-    };
-    serde_json::to_string(&record).expect("a state record serializes")
-}
-
-/// A schedule's runtime state as read back: `StateRecord`'s fields, owned. Read straight
-/// from the text (no `Value` tree): a node following a herd reads tens of thousands.
-/// Fields missing from older rows (or null) take their defaults; the five without one must
-/// be there, with their types.
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub(super) struct StoredState {
+pub(super) struct StateRecord<'a> {
     paused: bool,
     #[serde(default)]
-    pause_note: Option<String>,
+    pause_note: Option<Cow<'a, str>>,
     expired: bool,
     fired: u64,
     cursor: i64,
@@ -99,35 +34,81 @@ pub(super) struct StoredState {
     #[serde(default, deserialize_with = "null_as_default")]
     buffered: Vec<i64>,
     #[serde(default, deserialize_with = "null_as_default")]
-    stats: StoredStats,
+    stats: StatsRecord<'a>,
 }
 
-#[derive(Default, Deserialize)]
+#[derive(Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", default)]
-struct StoredStats {
+struct StatsRecord<'a> {
     triggered: u64,
     completed: u64,
     failed: u64,
     cancelled: u64,
     skipped: u64,
     fires: u64,
-    #[serde(deserialize_with = "null_as_default")]
-    skipped_by: Vec<Option<u64>>,
+    #[serde(deserialize_with = "counts")]
+    skipped_by: Cow<'a, [u64]>,
     timed_out: u64,
     retries: u64,
     last_success: Option<i64>,
-    last_status: Option<String>,
-    last_error: Option<String>,
+    last_status: Option<Cow<'a, str>>,
+    last_error: Option<Cow<'a, str>>,
     last_run: Option<i64>,
     last_duration: Option<u64>,
 }
 
+pub(super) fn state_text(s: &Schedule) -> String {
+    let rt = s.rt();
+    let st = &rt.stats;
+    let record = StateRecord {
+        paused: s.paused,
+        pause_note: s.pause_note.as_deref().map(Cow::Borrowed),
+        expired: s.expired,
+        fired: s.fired,
+        cursor: ms(s.cursor),
+        created: ms(s.created),
+        updated: Some(ms(s.updated)),
+        buffered: rt.buffered.iter().map(|t| ms(*t)).collect(),
+        stats: StatsRecord {
+            triggered: st.triggered,
+            completed: st.completed,
+            failed: st.failed,
+            cancelled: st.cancelled,
+            skipped: st.skipped,
+            fires: st.fires,
+            skipped_by: Cow::Borrowed(&st.skipped_by),
+            timed_out: st.timed_out,
+            retries: st.retries,
+            last_success: st.last_success.map(ms),
+            last_status: st.last_status.map(|s| Cow::Borrowed(s.as_str())),
+            last_error: st.last_error.as_deref().map(Cow::Borrowed),
+            last_run: st.last_run.map(ms),
+            last_duration: st.last_duration,
+        },
+    };
+    serde_json::to_string(&record).expect("a state record serializes")
+}
+
+/// A stored state as read back.
+pub(super) type StoredState = StateRecord<'static>;
+
 fn null_as_default<'de, D, T>(d: D) -> Result<T, D::Error>
 where
     D: serde::Deserializer<'de>,
-    T: Default + serde::Deserialize<'de>,
+    T: Default + Deserialize<'de>,
 {
     Ok(Option::<T>::deserialize(d)?.unwrap_or_default())
+}
+
+/// Counts, null entries (or a null list) read as zero.
+fn counts<'de, D>(d: D) -> Result<Cow<'static, [u64]>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+{
+    let read: Vec<Option<u64>> = null_as_default(d)?;
+    Ok(Cow::Owned(
+        read.into_iter().map(|n| n.unwrap_or(0)).collect(),
+    ))
 }
 
 impl StoredState {
@@ -150,7 +131,7 @@ pub(super) fn schedule_from_state(
         cancelled: st.cancelled,
         skipped: st.skipped,
         fires: st.fires,
-        skipped_by: std::array::from_fn(|i| st.skipped_by.get(i).copied().flatten().unwrap_or(0)),
+        skipped_by: std::array::from_fn(|i| st.skipped_by.get(i).copied().unwrap_or(0)),
         timed_out: st.timed_out,
         retries: st.retries,
         last_success: st.last_success.and_then(date),
@@ -158,7 +139,7 @@ pub(super) fn schedule_from_state(
         lateness: Default::default(),
         durations: Default::default(),
         last_status: st.last_status.as_deref().and_then(ExecutionStatus::parse),
-        last_error: st.last_error,
+        last_error: st.last_error.map(Cow::into_owned),
         last_run: st.last_run.and_then(date),
         last_duration: st.last_duration,
     };
@@ -170,7 +151,7 @@ pub(super) fn schedule_from_state(
         spec,
         config,
         paused: state.paused,
-        pause_note: state.pause_note,
+        pause_note: state.pause_note.map(Cow::into_owned),
         expired: state.expired,
         fired: state.fired,
         cursor: date(state.cursor)?,
@@ -194,6 +175,13 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_record_reads_back_as_written() {
+        let text = r#"{"paused":false,"pauseNote":"why","expired":false,"fired":2,"cursor":1000,"created":500,"updated":600,"buffered":[1500],"stats":{"triggered":2,"completed":1,"failed":1,"cancelled":0,"skipped":0,"fires":2,"skippedBy":[0,1,0,0,0],"timedOut":0,"retries":0,"lastSuccess":900,"lastStatus":"failed","lastError":"boom","lastRun":950,"lastDuration":12}}"#;
+        let read = StoredState::parse(text).unwrap();
+        assert_eq!(serde_json::to_string(&read).unwrap(), text);
+    }
+
+    #[test]
     fn an_older_row_reads_with_defaults_and_a_broken_one_is_refused() {
         // Written before `updated`, `pauseNote` and most stats existed.
         let old = StoredState::parse(
@@ -203,14 +191,14 @@ mod tests {
         .unwrap();
         assert_eq!(old.updated, None);
         assert_eq!(old.stats.triggered, 2);
-        assert_eq!(old.stats.skipped_by, vec![Some(1)]);
+        assert_eq!(*old.stats.skipped_by, [1]);
         let nulls = StoredState::parse(
             r#"{"paused":false,"expired":false,"fired":0,"cursor":0,"created":0,
                 "buffered":null,"stats":{"skippedBy":[null,2],"lastError":null}}"#,
         )
         .unwrap();
         assert!(nulls.buffered.is_empty());
-        assert_eq!(nulls.stats.skipped_by, vec![None, Some(2)]);
+        assert_eq!(*nulls.stats.skipped_by, [0, 2]);
         let null_stats =
             r#"{"paused":false,"expired":false,"fired":0,"cursor":0,"created":0,"stats":null}"#;
         assert_eq!(StoredState::parse(null_stats).unwrap().stats.triggered, 0);
