@@ -127,6 +127,23 @@ describe('calls that do not wait', () => {
   })
 })
 
+test('a change between two stop()s of an initialized SQLite store is stored, and nothing rejects', async () => {
+  const file = path.join(dir, 'twice.db')
+  const options = { clock: 'manual', store: { type: 'sqlite', path: file }, executor: () => 'ok' }
+  const it = new WorkflowScheduleIntegration(options)
+  await it.initialize()
+  const first = it.stop()
+  const created = it.createScheduledWorkflow(config('between', '@daily'))
+  const second = it.stop()
+  await expect(Promise.all([first, created, second])).resolves.toBeDefined()
+  await it.stop()
+  expect(it.getState()).toBe('stopped')
+  const reader = new WorkflowScheduleIntegration(options)
+  await reader.initialize()
+  expect(reader.getScheduledWorkflow('between')).toMatchObject({ id: 'between' })
+  await reader.stop()
+})
+
 describe('every public method in every state answers or refuses with a code', () => {
   const methods = {
     initialize: (it) => it.initialize(),
