@@ -321,19 +321,24 @@ async fn lock(
             _ => 0,
         })
         .collect();
-    // The queue's rows are fresh, so the planner has no statistics for them and would sort
-    // every queued row to lock a few; the claimable index is in the claim's order already.
-    // For the same reason it would start parallel workers (turned off below, for every
-    // operation) to read a few rows: their start costs more than the read.
+    // An operation's statements find a few rows by key, in tables that grew in the last
+    // seconds and have no statistics yet: the planner would read whole tables (a hash join
+    // over every execution to update a few) and start parallel workers, whose start costs
+    // more than the read. So, for the whole transaction: indexes, and no workers. A claim
+    // also takes no bitmap: the claimable index is in the claim's order already, and the
+    // planner would sort every queued row to lock a few.
     let claim = if parts.iter().any(|p| matches!(p, Scope::Claim { .. })) {
-        "; SET LOCAL enable_seqscan = off; SET LOCAL enable_bitmapscan = off"
+        "; SET LOCAL enable_bitmapscan = off"
     } else {
         ""
     };
     let mut steps = vec![
         simple(
             c,
-            format!("BEGIN; SET LOCAL lock_timeout = {wait_ms}; SET LOCAL max_parallel_workers_per_gather = 0{claim}"),
+            format!(
+                "BEGIN; SET LOCAL lock_timeout = {wait_ms}; SET LOCAL enable_seqscan = off;
+                 SET LOCAL max_parallel_workers_per_gather = 0{claim}"
+            ),
         ),
         statement(c, &stmts[0], vec![&me]),
     ];
@@ -411,16 +416,14 @@ async fn load(
         ],
     )
     .await?;
-    // A few schedules' rows, through their indexes: a table that grew in the last seconds
-    // has no statistics, and the planner would read all of it instead.
+    // A few schedules' rows, through their indexes (the transaction's BEGIN says so).
     let steps = vec![
-        simple(c, "SET LOCAL enable_seqscan = off".into()),
         statement(c, &stmts[0], vec![&schedules]),
         statement(c, &stmts[1], vec![&schedules, &executions]),
     ];
     let answers = first_error(pipelined(steps).await)?;
-    let rows = answers[1].iter().map(versioned).collect();
-    let execs = answers[2].iter().map(execution).collect();
+    let rows = answers[0].iter().map(versioned).collect();
+    let execs = answers[1].iter().map(execution).collect();
     Ok((rows, execs))
 }
 
@@ -592,9 +595,6 @@ async fn write(
                 statement(c, s, params)
             })
             .collect();
-        // Every write finds its rows by key: through the indexes, whatever the planner
-        // guesses of tables without statistics yet.
-        steps.insert(0, simple(c, "SET LOCAL enable_seqscan = off".into()));
         // A COMMIT after a failed statement rolls back: either way the transaction ends.
         steps.push(simple(c, "COMMIT".into()));
         pipelined(steps).await
@@ -608,13 +608,7 @@ async fn write(
         open.ended();
     }
     let mut versions = Vec::new();
-    // The first answer is the SET's (an error there is the one that counts); then one per
-    // kind, then COMMIT's.
-    let mut answers = answers.into_iter();
-    if let Some(Err(err)) = answers.next() {
-        return Err(err.into());
-    }
-    for (i, answer) in answers.enumerate() {
+    for (i, answer) in answers.into_iter().enumerate() {
         let rows = match answer {
             Ok(rows) => rows,
             Err(err) if err.code() == Some(&SqlState::UNIQUE_VIOLATION) => {
