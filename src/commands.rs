@@ -27,12 +27,12 @@ fn engine_result<T>(r: std::result::Result<T, EngineError>) -> ApiResult<T> {
 type Settle<T> = Box<dyn FnOnce(Env) -> Result<T> + Send>;
 
 /// A command's answer: the value (memory, SQLite) or a Promise of it (a cluster).
-pub(crate) type Answer<'env, T> = Result<Either<T, Object<'env>>>;
+type Answer<'env, T> = Result<Either<T, Object<'env>>>;
 
 /// Runs `job` on a thread of the store's runtime and answers a Promise of its result: the
 /// JavaScript thread never waits for PostgreSQL. A fault (panic) in it rejects, saying what
 /// it was `doing`.
-pub(crate) fn off_thread<'env, T: ToNapiValue + Send + 'static>(
+fn off_thread<'env, T: ToNapiValue + Send + 'static>(
     env: &'env Env,
     db: &Db,
     doing: &'static str,
@@ -128,6 +128,23 @@ impl NativeIntegration {
             }
             shared.command(scope, op, std::convert::identity)
         })
+    }
+
+    /// Runs `job` where the store's work belongs: on a cluster node, on a thread of the
+    /// database's runtime, answering a Promise (the JavaScript thread never waits for
+    /// PostgreSQL; a fault rejects, saying what it was `doing`); elsewhere here, answering
+    /// its value.
+    fn beside_the_store<'env, T: ToNapiValue + Send + 'static>(
+        &self,
+        env: &'env Env,
+        doing: &'static str,
+        job: impl FnOnce(&engine::Shared) -> std::result::Result<T, EngineError> + Send + 'static,
+    ) -> Answer<'env, T> {
+        let Some(db) = self.shared.cluster_db() else {
+            return to_js(env, engine_result(job(&self.shared))).map(Either::A);
+        };
+        let shared = self.shared.clone();
+        off_thread(env, &db, doing, move || job(&shared))
     }
 
     /// A read that may need the store: on one node of a cluster it runs on a thread of the
@@ -656,15 +673,10 @@ impl NativeIntegration {
     /// are recorded interrupted in the database, off the JavaScript thread (a Promise).
     #[napi(catch_unwind, ts_return_type = "void | Promise<void>")]
     pub fn abort_running<'env>(&self, env: &'env Env) -> Answer<'env, ()> {
-        if let Some(db) = self.shared.cluster_db() {
-            let shared = self.shared.clone();
-            return off_thread(env, &db, "aborting what still runs", move || {
-                shared.abort_running();
-                Ok(())
-            });
-        }
-        self.shared.abort_running();
-        Ok(Either::A(()))
+        self.beside_the_store(env, "aborting what still runs", |shared| {
+            shared.abort_running();
+            Ok(())
+        })
     }
 
     #[napi(catch_unwind)]
@@ -682,12 +694,7 @@ impl NativeIntegration {
     /// thread, and this answers a Promise; elsewhere it closes here.
     #[napi(catch_unwind, ts_return_type = "void | Promise<void>")]
     pub fn close_store<'env>(&self, env: &'env Env) -> Answer<'env, ()> {
-        if let Some(db) = self.shared.cluster_db() {
-            let shared = self.shared.clone();
-            return off_thread(env, &db, "closing the store", move || shared.close_store());
-        }
-        let result = self.shared.close_store().map_err(engine_error);
-        to_js(env, result).map(Either::A)
+        self.beside_the_store(env, "closing the store", |shared| shared.close_store())
     }
 
     /// Tests only, with TICKFLOW_TEST_FAULTS=1: `panic` panics in this call, `timer` makes
