@@ -324,6 +324,7 @@ export interface ExecutionRequest {
   scheduledTime: Date
   startedAt: Date
   variables: Record<string, unknown>
+  /** The workflow's executionConfig.environment, else the integration's `environment` option. */
   environment?: string
   metadata: Record<string, unknown>
   /** The context given to triggerScheduledExecution, if any. */
@@ -775,6 +776,11 @@ export interface PostgresStoreOptions {
   schema?: string
   /** Pooled connections of this node, besides its own session; default 5. */
   poolSize?: number
+  /**
+   * How long a command waits for the database (100 to 3,600,000 ms; default 10,000): past
+   * it, the command rejects with `ERR_STORE_UNAVAILABLE` instead of waiting on.
+   */
+  commandTimeoutMs?: number
   /**
    * Watch the cluster without joining it: no lease, no row among the nodes, nothing fired,
    * claimed, reaped or written; reads follow the nodes' commits. Commands and `start()`

@@ -126,6 +126,17 @@ describe('tickflow next', () => {
     expect(r.stdout).toMatch(/2 {2}2026-01-01 00:00:40 Thu \+00:00 {2}2026-01-01 00:00:40Z {2}in 40s/)
   })
 
+  test('--from takes a date and time with its offset only, as the API does', async () => {
+    for (const from of ['2026-03-07T00:00:00', '2026-03-07', '2026-02-30T00:00:00Z', '2026-03-07T24:00:00Z', 'soon']) {
+      const r = await tickflow(['next', '0 9 * * *', '--from', from])
+      expect({ from, code: r.code }).toEqual({ from, code: 2 })
+      expect(r.stderr).toContain(`--from expects an ISO 8601 date and time with its offset, such as 2026-03-29T00:00:00Z, got '${from}'`)
+    }
+    const offset = await tickflow(['next', '0 9 * * *', '--from', '2026-03-07T00:00:00.5+01:00', '-n', '1'])
+    expect(offset.code).toBe(0)
+    expect(offset.stdout).toContain('2026-03-07 09:00:00Z')
+  })
+
   test('an invalid pattern: each bad field and token, underlined, exit 2', async () => {
     const r = await tickflow(['next', '0 0 32 * 8'])
     expect(r.code).toBe(2)

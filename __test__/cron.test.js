@@ -359,3 +359,15 @@ describe('module formats', () => {
     expect(out.trim()).toBe('2027-01-01T00:00:00.000Z function')
   })
 })
+
+test("the cron API's Dates are Dates of the test's own realm (Jest runs each file in a vm context)", async () => {
+  expect(nextRuns('0 9 * * *', { from, count: 1 })[0]).toBeInstanceOf(Date)
+  expect(previousRuns('0 9 * * *', { from, count: 1 })[0]).toBeInstanceOf(Date)
+  expect(validateCron('0 9 * * *').nextExecutions[0]).toBeInstanceOf(Date)
+  const sync = new SyncCronEngine()
+  expect(sync.getNextExecutionTime('0 9 * * *', 'UTC', from)).toBeInstanceOf(Date)
+  expect(sync.getNextExecutionTimes('0 9 * * *', 'UTC', 2, from)[1]).toBeInstanceOf(Date)
+  const [conflict] = sync.detectScheduleConflicts(['0 9 * * *', '0 9 * * *'], 'UTC')
+  expect(conflict.conflictTime).toBeInstanceOf(Date)
+  expect(await new CronEngine().getPreviousExecutionTime('0 9 * * *', 'UTC', from)).toBeInstanceOf(Date)
+})

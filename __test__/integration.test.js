@@ -2,6 +2,14 @@ const { config, manual, controlled, tick, START } = require('./support')
 const { expectError } = require('./helpers')
 
 const iso = (d) => d.toISOString()
+const thrownBy = (fn) => {
+  try {
+    fn()
+  } catch (err) {
+    return err
+  }
+  throw new Error('expected a throw')
+}
 let current
 afterEach(async () => {
   if (current) await current.stop({ graceMs: 0 })
@@ -254,7 +262,25 @@ describe('backfill and concurrency', () => {
       ['backfill', '2025-12-29T05:00:00.000Z'],
       ['backfill', '2025-12-30T05:00:00.000Z'],
     ])
-    await expect(integration.backfill('s-b', new Date('2026-01-02'), new Date('2026-01-01'))).rejects.toMatchObject({ code: 'ERR_OUT_OF_RANGE' })
+    const backwards = new Date('2025-12-01')
+    await expect(integration.backfill('s-b', new Date('2025-12-02'), backwards)).rejects.toMatchObject({ name: 'RangeError', code: 'ERR_OUT_OF_RANGE', path: 'to', value: backwards })
+  })
+
+  test('backfill refuses a range reaching past now(): those occurrences are the schedule\'s own to fire', async () => {
+    const seen = []
+    const { integration } = await setup((r) => seen.push([r.triggerType, iso(r.scheduledTime)]))
+    await integration.createScheduledWorkflow(config('h', '0 * * * *'))
+    await integration.advanceTime(12 * 3_600_000 + 60_000) // 12:01
+    seen.length = 0
+    const future = new Date('2026-01-01T15:00:00Z')
+    await expect(integration.backfill('s-h', new Date('2026-01-01T10:00:00Z'), future)).rejects.toMatchObject({ name: 'RangeError', code: 'ERR_OUT_OF_RANGE', path: 'to', value: future })
+    expect(seen).toEqual([])
+    // 13:00 and 14:00 then run once each, as scheduled.
+    await integration.advanceTime(2 * 3_600_000)
+    expect(seen).toEqual([
+      ['scheduled', '2026-01-01T13:00:00.000Z'],
+      ['scheduled', '2026-01-01T14:00:00.000Z'],
+    ])
   })
 
   test('maxConcurrency bounds executions in flight; queued work leaves by priority, then due time', async () => {
@@ -284,14 +310,21 @@ describe('executors that misbehave end in a recorded state', () => {
     ['a thrown string', () => { throw 'just a string' }, 'failed', { error: { code: 'EXECUTION_FAILED', message: 'just a string' } }],
     ['a circular result', () => { const o = {}; o.self = o; return o }, 'failed', { error: { code: 'RESULT_NOT_SERIALIZABLE' } }],
     ['a BigInt result', () => 10n, 'failed', { error: { code: 'RESULT_NOT_SERIALIZABLE' } }],
+    ['a Map result (JSON would store {})', () => new Map([['k', 1]]), 'failed', { error: { code: 'RESULT_NOT_SERIALIZABLE', message: expect.stringMatching(/result\.?: a Map is not JSON/) } }],
+    ['NaN inside a result, stored as JSON.stringify does', () => ({ ratio: NaN }), 'completed', { result: { success: true, output: { ratio: null } } }],
+    ['a thrown object that is not an Error', () => { throw { code: 42, reason: 'quota' } }, 'failed', { error: { code: '42', message: '{"code":42,"reason":"quota"}' } }],
   ])('%s', async (_name, executor, status, expected) => {
     const { integration } = await setup(executor)
-    await integration.createScheduledWorkflow(config('x', '0 0 1 1 *'))
+    // Attempts to spare: a result that cannot be stored is not retried (the work succeeded).
+    const retries = { enabled: true, maxRetries: 2, retryDelay: 1000, backoffStrategy: 'fixed', retryableErrors: [] }
+    await integration.createScheduledWorkflow(config('x', '0 0 1 1 *', { scheduleConfig: { retryPolicy: retries } }))
     const id = await integration.triggerScheduledExecution('s-x')
     await tick()
+    await integration.advanceTime(5_000)
     const record = await integration.getExecution(id)
     expect(record.status).toBe(status)
     expect(record).toMatchObject(expected)
+    if (expected.error && expected.error.code === 'RESULT_NOT_SERIALIZABLE') expect(record.attempts).toHaveLength(1)
   })
 })
 
@@ -533,6 +566,27 @@ describe('listeners', () => {
     expect(await integration.listExecutions({ status: ['completed'] })).toHaveLength(2)
   })
 
+  test('an async listener that rejects is reported as integration.error, not an unhandled rejection', async () => {
+    const { integration } = await setup(() => 'ok')
+    const errors = []
+    const unhandled = []
+    const onUnhandled = (reason) => unhandled.push(reason)
+    process.on('unhandledRejection', onUnhandled)
+    try {
+      integration.on('workflow.completed', async () => {
+        throw new Error('async listener bug')
+      })
+      integration.on('integration.error', (e) => errors.push(e))
+      await integration.createScheduledWorkflow(config('r', '* * * * *'))
+      await integration.advanceTime(60_000)
+      await tick()
+      expect(errors).toMatchObject([{ code: 'ERR_LISTENER', message: expect.stringMatching(/'workflow.completed' listener rejected: async listener bug/) }])
+      expect(unhandled).toEqual([])
+    } finally {
+      process.off('unhandledRejection', onUnhandled)
+    }
+  })
+
   test('once, off and listenerCount work as on an EventEmitter', async () => {
     const { integration } = await setup(() => 'ok')
     const once = jest.fn()
@@ -616,6 +670,53 @@ describe('bad input', () => {
     expectError(() => new WorkflowScheduleIntegration({ executor() {}, speed: 11 }), { name: 'TypeError', code: 'ERR_UNKNOWN_OPTION', path: 'options.speed' })
   })
 
+  test('NaN, Infinity, invalid Dates, functions and Maps are refused, never read as "not set"', async () => {
+    const { integration } = await setup(() => 'ok')
+    const bad = (cfg) => integration.createScheduledWorkflow(cfg).then(() => null, (err) => err)
+    expect(await bad(config('n', '* * * * *', { executionConfig: { timeout: NaN } }))).toMatchObject({ name: 'RangeError', code: 'ERR_OUT_OF_RANGE', path: 'config.executionConfig.timeout', value: NaN })
+    expect(await bad(config('n', '* * * * *', { scheduleConfig: { jitterMs: Infinity } }))).toMatchObject({ name: 'RangeError', code: 'ERR_OUT_OF_RANGE', path: 'config.scheduleConfig.jitterMs', value: Infinity })
+    const invalid = new Date('nope')
+    expect(await bad(config('n', '* * * * *', { scheduleConfig: { endDate: invalid } }))).toMatchObject({ name: 'RangeError', code: 'ERR_INVALID_DATE', path: 'config.scheduleConfig.endDate', value: invalid })
+    expect(await bad(config('n', '* * * * *', { metadata: { tags: [], onDone: () => 1 } }))).toMatchObject({ name: 'TypeError', code: 'ERR_INVALID_ARG_TYPE', path: 'config.metadata.onDone' })
+    expect(await bad(config('n', '* * * * *', { metadata: { tags: [], lookup: new Map() } }))).toMatchObject({ name: 'TypeError', code: 'ERR_INVALID_ARG_TYPE', path: 'config.metadata.lookup' })
+    // An update with NaN does not remove a timeout that is set.
+    await integration.createScheduledWorkflow(config('n', '* * * * *', { executionConfig: { timeout: 5_000 } }))
+    await expect(integration.updateScheduledWorkflow('n', { executionConfig: { timeout: NaN } })).rejects.toMatchObject({ code: 'ERR_OUT_OF_RANGE', path: 'updates.executionConfig.timeout' })
+    expect(integration.getScheduledWorkflow('n').executionConfig.timeout).toBe(5_000)
+    await expect(integration.listExecutions({ limit: NaN })).rejects.toMatchObject({ name: 'RangeError', code: 'ERR_OUT_OF_RANGE', path: 'filters.limit' })
+    await expect(integration.triggerScheduledExecution('s-n', { ratio: -Infinity })).rejects.toMatchObject({ code: 'ERR_OUT_OF_RANGE', path: 'context.ratio' })
+  })
+
+  test("an error's value is the caller's own, not the engine's reading of it", async () => {
+    const { integration } = await setup(() => 'ok')
+    const start = new Date('2027-01-01T00:00:00Z')
+    const end = new Date('2026-06-01T00:00:00Z')
+    const err = await integration.createScheduledWorkflow(config('v', '* * * * *', { scheduleConfig: { startDate: start, endDate: end } })).catch((e) => e)
+    expect(err).toMatchObject({ code: 'ERR_OUT_OF_RANGE', path: 'config.scheduleConfig.endDate' })
+    expect(err.value).toBe(end)
+    const short = await integration.schedule('v', '* * * * *', { startDate: start, endDate: end }, () => 'ok').catch((e) => e)
+    expect(short).toMatchObject({ path: 'options.endDate' })
+    expect(short.value).toBe(end)
+    expect(() => integration.getNextExecutionTimes('v', NaN)).toThrow(expect.objectContaining({ code: 'ERR_OUT_OF_RANGE', path: 'count', value: NaN }))
+    const { WorkflowScheduleIntegration } = require('..')
+    expectError(() => new WorkflowScheduleIntegration({ maxConcurrency: 1e12 }), { name: 'RangeError', code: 'ERR_OUT_OF_RANGE', path: 'options.maxConcurrency' })
+    expect(thrownBy(() => new WorkflowScheduleIntegration({ maxConcurrency: 1e12 })).value).toBe(1e12)
+  })
+
+  test("options objects refuse keys they do not know, as configs do", async () => {
+    const { integration } = await setup(() => 'ok')
+    await expect(integration.stop({ grace: 500 })).rejects.toMatchObject({ name: 'TypeError', code: 'ERR_UNKNOWN_OPTION', path: 'options.grace', value: 500 })
+    await expect(integration.start({ undeclard: 'pause' })).rejects.toMatchObject({ code: 'ERR_UNKNOWN_OPTION', path: 'options.undeclard' })
+    await expect(integration.advanceTime(10, { jmp: true })).rejects.toMatchObject({ code: 'ERR_UNKNOWN_OPTION', path: 'options.jmp' })
+    await expect(integration.advanceTime(10, { jump: 1 })).rejects.toMatchObject({ name: 'TypeError', code: 'ERR_INVALID_ARG_TYPE', path: 'options.jump' })
+    await expect(integration.syncScheduledWorkflows([], { deleteMising: true })).rejects.toMatchObject({ code: 'ERR_UNKNOWN_OPTION', path: 'options.deleteMising' })
+    await expect(integration.metrics({ perschedule: false })).rejects.toMatchObject({ code: 'ERR_UNKNOWN_OPTION', path: 'options.perschedule' })
+    expect(integration.getState()).toBe('running')
+    const { WorkflowScheduleIntegration } = require('..')
+    expectError(() => new WorkflowScheduleIntegration({ nodeId: 5 }), { name: 'TypeError', code: 'ERR_INVALID_ARG_TYPE', path: 'options.nodeId' })
+    expectError(() => new WorkflowScheduleIntegration({ excutor: () => 'ok' }), { name: 'TypeError', code: 'ERR_INVALID_ARG_TYPE', path: 'options.excutor' })
+  })
+
   test('advanceTime needs the manual clock', async () => {
     const { WorkflowScheduleIntegration } = require('..')
     const integration = new WorkflowScheduleIntegration({ executor: () => 'ok' })
@@ -626,4 +727,25 @@ describe('bad input', () => {
 test('manual clock starts at startTime', async () => {
   const { integration } = await setup(() => 'ok')
   expect(iso(integration.now())).toBe(iso(START))
+})
+
+test('advanceTime with jump resolves once the runs it started and that settled at once are recorded', async () => {
+  const { integration } = await setup(() => 'done', { startTime: new Date('2026-01-01T00:00:30Z') })
+  await integration.createScheduledWorkflow(config('j', '0 * * * *', { scheduleConfig: { catchup: { policy: 'once' } } }))
+  await integration.advanceTime(3 * 3_600_000, { jump: true })
+  expect((await integration.listExecutions()).map((e) => e.status)).toEqual(['completed'])
+})
+
+test("an execution request's environment is the workflow's, else the integration's", async () => {
+  const requests = []
+  const { integration } = await setup((r) => requests.push(r), { environment: 'staging' })
+  await integration.createScheduledWorkflow(config('e1', '0 0 1 1 *'))
+  await integration.createScheduledWorkflow(config('e2', '0 0 1 1 *', { executionConfig: { environment: 'development' } }))
+  await integration.triggerScheduledExecution('s-e1')
+  await integration.triggerScheduledExecution('s-e2')
+  await tick()
+  expect(requests.map((r) => [r.scheduleId, r.environment])).toEqual([
+    ['s-e1', 'staging'],
+    ['s-e2', 'development'],
+  ])
 })

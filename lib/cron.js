@@ -6,13 +6,39 @@
 // - `CronEngine` is production-ccs's CronEngine interface: every method returns a Promise
 //   (a bad argument rejects it, never throws), and optimizeScheduleDistribution is there.
 
+const { types } = require('node:util')
 const native = require('./native.js').binding
 const { rebuilding } = require('./json.js')
 
-const nextRuns = rebuilding(native.nextRuns)
-const previousRuns = rebuilding(native.previousRuns)
-const validateCron = rebuilding(native.validateCron)
-const describeCron = rebuilding(native.describeCron)
+// The addon makes its Dates in Node's main realm. Under Jest (a vm context) those are not
+// `instanceof Date` in the test: there, each answer's Dates are made again in this realm.
+const SAME_REALM = native.nextRuns('* * * * *', { count: 1 })[0] instanceof Date
+
+/** `value` with every Date in it made in this realm (in place; a Date answer anew). */
+function localDates(value) {
+  if (types.isDate(value)) return new Date(value.getTime())
+  if (value === null || typeof value !== 'object') return value
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) value[i] = localDates(value[i])
+  } else {
+    for (const key of Object.keys(value)) value[key] = localDates(value[key])
+  }
+  return value
+}
+
+/** `fn` with native errors rebuilt, and Dates made, in the caller's realm. */
+function local(fn) {
+  const rebuilt = rebuilding(fn)
+  if (SAME_REALM) return rebuilt
+  return function (...args) {
+    return localDates(rebuilt.apply(this, args))
+  }
+}
+
+const nextRuns = local(native.nextRuns)
+const previousRuns = local(native.previousRuns)
+const validateCron = local(native.validateCron)
+const describeCron = local(native.describeCron)
 
 class SyncCronEngine extends native.CronEngine {}
 const METHODS = Object.getOwnPropertyNames(native.CronEngine.prototype).filter(
@@ -20,7 +46,7 @@ const METHODS = Object.getOwnPropertyNames(native.CronEngine.prototype).filter(
 )
 for (const name of METHODS) {
   Object.defineProperty(SyncCronEngine.prototype, name, {
-    value: rebuilding(native.CronEngine.prototype[name]),
+    value: local(native.CronEngine.prototype[name]),
     writable: true,
     configurable: true,
   })

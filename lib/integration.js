@@ -8,8 +8,9 @@
 //   - checks.js: the argument checks.
 
 const { EventEmitter } = require('node:events')
+const timers = require('node:timers')
 const { NativeIntegration } = require('./native.js').binding
-const { codedError, toJson, revive, rebuilt } = require('./json.js')
+const { codedError, toJson, revive, rebuilt, withCallersValue } = require('./json.js')
 const { checkScheduleArgs, toWorkflowConfig, shortPath, oneOffInstant, oneOffSchedule, DECLARED_BY_SCHEDULE } = require('./schedule-options.js')
 const { Lifecycle } = require('./integration/lifecycle.js')
 const { DrainPump } = require('./integration/drain.js')
@@ -20,11 +21,15 @@ const {
   checkObject,
   checkFunction,
   checkAdvance,
+  checkOptions,
   optionalJson,
   readFlag,
   readUndeclared,
   readGrace,
 } = require('./integration/checks.js')
+
+/** The next turn of the event loop (Node's own timer: Jest's fake timers leave it alone). */
+const immediate = () => new Promise((resolve) => timers.setImmediate(resolve))
 
 /** A native answer in JSON text as a value; `null` stays null. */
 const fromJson = (text) => (text === null ? null : revive(JSON.parse(text)))
@@ -41,7 +46,7 @@ class WorkflowScheduleIntegration extends EventEmitter {
     try {
       this._native = new NativeIntegration(toJson(rest, 'options'))
     } catch (err) {
-      throw rebuilt(err)
+      throw withCallersValue(rebuilt(err), { options })
     }
     const systemClock = rest.clock !== 'manual'
     this._host = new ExecutorHost(this._native, executor || null, () => this._pump.now())
@@ -280,7 +285,7 @@ class WorkflowScheduleIntegration extends EventEmitter {
    */
   async syncScheduledWorkflows(configs, options) {
     if (!Array.isArray(configs)) throw codedError(TypeError, 'ERR_INVALID_ARG_TYPE', 'configs', 'expected an array of scheduled workflow configs', configs)
-    if (options !== undefined) checkObject(options, 'options')
+    checkOptions(options, ['deleteMissing'])
     const deleteMissing = readFlag(options, 'deleteMissing', false)
     const json = toJson(configs, 'configs')
     return JSON.parse(await this._change((n) => n.sync(json, deleteMissing)))
@@ -313,7 +318,7 @@ class WorkflowScheduleIntegration extends EventEmitter {
       return await this._change((n) => n.upsert(json))
     } catch (err) {
       this._host.forget(id)
-      throw shortPath(err)
+      throw withCallersValue(shortPath(err), { options })
     }
   }
 
@@ -507,7 +512,7 @@ class WorkflowScheduleIntegration extends EventEmitter {
    * `schedule` label out and sums the series, for very many schedules.
    */
   async metrics(options) {
-    if (options !== undefined) checkObject(options, 'options')
+    checkOptions(options, ['perSchedule'])
     const perSchedule = readFlag(options, 'perSchedule', true)
     // Rendered off the JavaScript thread; refused with ERR_METRICS_TOO_LARGE (naming the
     // options that work) when it would not fit in one string.
@@ -519,7 +524,7 @@ class WorkflowScheduleIntegration extends EventEmitter {
    * the JavaScript thread: for any number of schedules, e.g. piped to an HTTP response.
    */
   metricsStream(options) {
-    if (options !== undefined) checkObject(options, 'options')
+    checkOptions(options, ['perSchedule'])
     const cursor = this._call((n) => n.metricsCursor(readFlag(options, 'perSchedule', true)))
     const self = this
     return (async function* pieces() {
@@ -543,23 +548,61 @@ class WorkflowScheduleIntegration extends EventEmitter {
    * a sleeping host does: late fires then follow their catch-up policy.
    */
   async advanceTime(ms, options) {
-    if (options !== undefined) checkObject(options, 'options')
+    checkOptions(options, ['jump'])
     checkAdvance(ms)
-    if (options && options.jump) {
+    const jump = readFlag(options, 'jump', false)
+    if (jump) {
       await this._change((n) => n.advance(ms, true))
-      return
+    } else {
+      for (let opening = this._lifecycle.whenOpen(); opening !== null; opening = this._lifecycle.whenOpen()) await opening
+      // Checks the clock kind without moving time.
+      this._call((n) => n.advance(0, false))
+      const until = new Date(this.now().getTime() + ms)
+      // One instant at a time, letting executors that settle at once do so in between, as
+      // they would if the time really passed.
+      while (this._command((n) => n.advanceStep(until.getTime()))) await immediate()
     }
-    for (let opening = this._lifecycle.whenOpen(); opening !== null; opening = this._lifecycle.whenOpen()) await opening
-    // Checks the clock kind without moving time.
-    this._call((n) => n.advance(0, false))
-    const until = new Date(this.now().getTime() + ms)
-    // One instant at a time, letting executors that settle at once do so in between, as
-    // they would if the time really passed.
-    while (this._command((n) => n.advanceStep(until.getTime()))) {
-      await new Promise((resolve) => setImmediate(resolve))
-    }
+    // Executors that settle at once have answered, and their answers are recorded.
+    await immediate()
     await this._pump.soon()
   }
+}
+
+// The methods whose errors may name a path into their arguments, and those arguments'
+// names: an error's `value` is then the caller's own (withCallersValue).
+const ARGUMENT_NAMES = {
+  createScheduledWorkflow: ['config'],
+  upsertScheduledWorkflow: ['config'],
+  syncScheduledWorkflows: ['configs', 'options'],
+  updateScheduledWorkflow: ['id', 'updates'],
+  triggerScheduledExecution: ['scheduleId', 'context'],
+  backfill: ['scheduleId', 'from', 'to'],
+  listExecutions: ['filters'],
+  getExecutionHistory: ['scheduleId', 'filters'],
+  getNextExecutionTimes: ['scheduleId', 'count'],
+  _planSync: ['configs'],
+}
+for (const [name, params] of Object.entries(ARGUMENT_NAMES)) {
+  const method = WorkflowScheduleIntegration.prototype[name]
+  const named = (args) => Object.fromEntries(params.map((p, i) => [p, args[i]]))
+  Object.defineProperty(WorkflowScheduleIntegration.prototype, name, {
+    value: {
+      [name](...args) {
+        let answer
+        try {
+          answer = method.apply(this, args)
+        } catch (err) {
+          throw withCallersValue(err, named(args))
+        }
+        if (answer === null || typeof answer !== 'object' || typeof answer.then !== 'function') return answer
+        return answer.then(undefined, (err) => {
+          throw withCallersValue(err, named(args))
+        })
+      },
+    }[name],
+    writable: true,
+    configurable: true,
+  })
 }
 
 module.exports = { WorkflowScheduleIntegration }

@@ -12,18 +12,27 @@ function codedError(Kind, code, path, message, value) {
   return err
 }
 
-/** JSON text for `value`; a value JSON cannot hold (BigInt, a cycle) is a TypeError. */
-function toJson(value, path) {
+/**
+ * JSON text for `value`; a value JSON cannot hold (BigInt, a cycle) is a TypeError. Unless
+ * `data` (an executor's result, plain JSON as JSON.stringify makes it), a number that is not
+ * finite or an invalid Date is a RangeError naming its path: JSON would turn it into null,
+ * which reads as "not set".
+ */
+function toJson(value, path, data = false) {
   try {
     // A replacer takes JSON.stringify off its fast path: use one only when a value needs it.
     if (!needsReplacer(value, 0)) return JSON.stringify(value)
     const wrappers = new Set()
     return JSON.stringify(value, function replace(key, v) {
       const original = this[key]
+      // A Map or Set would be stored as {}: its entries lost.
+      if (original instanceof Map || original instanceof Set) throw NOT_JSON
       if (original instanceof Date) {
         const ms = original.getTime()
+        if (!data && !Number.isFinite(ms)) throw NOT_JSON
         return { $date: Number.isFinite(ms) ? ms : null }
       }
+      if (!data && ((typeof v === 'number' && !Number.isFinite(v)) || typeof v === 'function' || typeof v === 'symbol')) throw NOT_JSON
       if (v !== null && typeof v === 'object' && !Array.isArray(v) && isReserved(v) && !wrappers.has(this)) {
         const wrapper = { $esc: v }
         wrappers.add(wrapper)
@@ -32,8 +41,46 @@ function toJson(value, path) {
       return v
     })
   } catch (err) {
+    if (err === NOT_JSON) throw unrepresentable(value, path, data)
     throw codedError(TypeError, 'ERR_INVALID_ARG_TYPE', path, `not representable as JSON (${err.message})`, value)
   }
+}
+
+/** Thrown by toJson's replacer at a number or Date JSON would turn into null. */
+const NOT_JSON = Symbol('not JSON')
+
+/** The error for the first value in `value` that JSON cannot hold as it is. */
+function unrepresentable(value, path, data) {
+  const seen = new Set()
+  const find = (v, at, depth = 0) => {
+    if (depth > 64) return null
+    if (data && (v === null || typeof v !== 'object' || v instanceof Date)) return null
+    if (typeof v === 'number') return Number.isFinite(v) ? null : [at, v, 'ERR_OUT_OF_RANGE', `expected a finite number, got ${v}`]
+    if (v instanceof Date) return Number.isFinite(v.getTime()) ? null : [at, v, 'ERR_INVALID_DATE', 'expected a valid Date, got Invalid Date']
+    if (typeof v === 'function' || typeof v === 'symbol') return [at, v, 'ERR_INVALID_ARG_TYPE', `a ${typeof v} is not a value tickflow can store or read here`, TypeError]
+    if (v === null || typeof v !== 'object' || seen.has(v)) return null
+    if (v instanceof Map || v instanceof Set) {
+      const kind = v instanceof Map ? 'Map' : 'Set'
+      const hint = kind === 'Map' ? 'Object.fromEntries(map)' : '[...set]'
+      return [at, v, 'ERR_INVALID_ARG_TYPE', `a ${kind} is not JSON (it would be stored as {}); pass ${hint}`, TypeError]
+    }
+    seen.add(v)
+    if (typeof v.toJSON === 'function') return find(v.toJSON(), at, depth + 1)
+    if (Array.isArray(v)) {
+      for (let i = 0; i < v.length; i++) {
+        const found = find(v[i], `${at}[${i}]`, depth + 1)
+        if (found) return found
+      }
+      return null
+    }
+    for (const key of Object.keys(v)) {
+      const found = find(v[key], `${at}.${key}`, depth + 1)
+      if (found) return found
+    }
+    return null
+  }
+  const [at, bad, code, message, Kind = RangeError] = find(value, path) || [path, value, 'ERR_OUT_OF_RANGE', 'expected finite numbers and valid Dates']
+  return codedError(Kind, code, at, message, bad)
 }
 
 /**
@@ -42,9 +89,14 @@ function toJson(value, path) {
  * treatment and error.
  */
 function needsReplacer(value, depth) {
+  // NaN and ±Infinity, functions and symbols: the replacer refuses them (or, for data,
+  // JSON.stringify makes them null or leaves them out).
+  if (typeof value === 'number') return value - value !== 0
+  if (typeof value === 'function' || typeof value === 'symbol') return true
   if (value === null || typeof value !== 'object') return false
   // A toJSON method may produce values the walk cannot see.
   if (value instanceof Date || depth > 64 || typeof value.toJSON === 'function') return true
+  if (value instanceof Map || value instanceof Set) return true
   if (Array.isArray(value)) {
     for (let i = 0; i < value.length; i++) if (needsReplacer(value[i], depth + 1)) return true
     return false
@@ -117,6 +169,28 @@ function rebuilt(err) {
   return out
 }
 
+/**
+ * Sets `err.value` to what the caller passed at `err.path`, when the path starts at one of
+ * `args` (a method's arguments by name) and leads to a value there: an engine's error
+ * carries the value as the engine read it (a BigInt for a large number, `{ $date }` for a
+ * Date, null for NaN), the caller wants their own. Strings are left as they are.
+ */
+function withCallersValue(err, args) {
+  if (err === null || typeof err !== 'object' || typeof err.path !== 'string') return err
+  // A string is the caller's already, or shown redacted on purpose (a connection string's
+  // password): kept as it is.
+  if (typeof err.value === 'string') return err
+  const [root, ...rest] = err.path.match(/[^.[\]]+/g) || []
+  if (root === undefined || !Object.prototype.hasOwnProperty.call(args, root)) return err
+  let value = args[root]
+  for (const key of rest) {
+    if (value === null || typeof value !== 'object' || !Object.prototype.hasOwnProperty.call(value, key)) return err
+    value = value[key]
+  }
+  err.value = value
+  return err
+}
+
 /** `fn` with native errors rebuilt in the caller's realm. */
 function rebuilding(fn) {
   return function (...args) {
@@ -128,4 +202,4 @@ function rebuilding(fn) {
   }
 }
 
-module.exports = { codedError, toJson, revive, rebuilt, rebuilding }
+module.exports = { codedError, toJson, revive, rebuilt, rebuilding, withCallersValue }

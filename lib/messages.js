@@ -101,7 +101,8 @@ class ExecutionRequest {
     this.scheduledTime = scheduledTime
     this.startedAt = startedAt
     this.variables = parts.variables()
-    this.environment = parts.environment
+    // The workflow's own, else the integration's (as the execution's context says).
+    this.environment = parts.contextEnvironment
     this.metadata = parts.metadata()
     // Left out when there is none.
     if (context !== null) this.context = context

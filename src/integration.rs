@@ -124,7 +124,6 @@ pub(crate) fn engine_error(err: EngineError) -> ApiError {
             }
             e
         }
-        EngineError::BadRange(_) => ApiError::new(ErrorKind::Range, err.code(), err.to_string()),
         other => ApiError::new(ErrorKind::Plain, other.code(), other.to_string()),
     }
 }

@@ -29,6 +29,25 @@ function checkFunction(value, path) {
   if (typeof value !== 'function') throw codedError(TypeError, 'ERR_INVALID_ARG_TYPE', path, 'expected a function', value)
 }
 
+/**
+ * Refuses a key of `options` (an object) that is not in `known`: a misspelt option would
+ * otherwise be ignored in silence (`stop({ grace: 500 })` waiting the default 10 s).
+ */
+function checkKeys(options, path, known) {
+  for (const key of Object.keys(options)) {
+    if (!known.includes(key)) {
+      throw codedError(TypeError, 'ERR_UNKNOWN_OPTION', `${path}.${key}`, `unknown option '${key}'; known options: ${known.join(', ')}`, options[key])
+    }
+  }
+}
+
+/** `options` (undefined, or an object of only `known` keys), checked. */
+function checkOptions(options, known) {
+  if (options === undefined) return
+  checkObject(options, 'options')
+  checkKeys(options, 'options', known)
+}
+
 /** JSON text for `value`, or undefined when it is left out. */
 function optionalJson(value, path) {
   return value === undefined ? undefined : toJson(value, path)
@@ -47,7 +66,7 @@ function readFlag(options, name, fallback) {
 /** start()'s `options.undeclared`: 'keep' (the default), 'pause' or 'delete'. */
 function readUndeclared(options) {
   if (options === undefined) return 'keep'
-  checkObject(options, 'options')
+  checkOptions(options, ['undeclared'])
   const value = options.undeclared
   if (value === undefined) return 'keep'
   if (typeof value !== 'string') throw codedError(TypeError, 'ERR_INVALID_ARG_TYPE', 'options.undeclared', `expected 'keep', 'pause' or 'delete', got ${value === null ? 'null' : typeof value}`, value)
@@ -58,7 +77,7 @@ function readUndeclared(options) {
 /** stop()'s `options.graceMs`, DEFAULT_GRACE_MS when left out. */
 function readGrace(options) {
   if (options === undefined) return DEFAULT_GRACE_MS
-  checkObject(options, 'options')
+  checkOptions(options, ['graceMs'])
   const g = options.graceMs
   if (g === undefined) return DEFAULT_GRACE_MS
   if (typeof g !== 'number') throw codedError(TypeError, 'ERR_INVALID_ARG_TYPE', 'options.graceMs', 'expected a number', g)
@@ -83,6 +102,8 @@ module.exports = {
   checkObject,
   checkFunction,
   checkAdvance,
+  checkKeys,
+  checkOptions,
   optionalJson,
   readFlag,
   readUndeclared,

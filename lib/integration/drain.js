@@ -36,15 +36,14 @@ class DrainPump {
   /** Queues a drain as a microtask (one for a burst of calls); resolves once it has run. */
   soon() {
     if (!this.queued) {
-      this.queued = new Promise((resolve) => {
-        queueMicrotask(() => {
-          this.queued = null
-          try {
-            this.now()
-          } finally {
-            resolve()
-          }
-        })
+      // A promise's reaction rather than queueMicrotask, which Jest's fake timers replace.
+      this.queued = Promise.resolve().then(() => {
+        this.queued = null
+        try {
+          this.now()
+        } catch (err) {
+          this.deliver({ type: 'integration.error', code: 'ERR_INTERNAL', message: `a drain failed: ${err && err.message ? err.message : String(err)}`, timestamp: new Date() })
+        }
       })
     }
     return this.queued
@@ -82,17 +81,25 @@ class DrainPump {
   deliverAs(name, event) {
     for (const listener of this.emitter.rawListeners(name)) {
       try {
-        listener.call(this.emitter, event)
+        const returned = listener.call(this.emitter, event)
+        // An async listener's rejection is its fault too, not an unhandled rejection.
+        if (returned !== null && typeof returned === 'object' && typeof returned.then === 'function') {
+          returned.then(undefined, (err) => this.listenerFailed(name, event, err, 'rejected'))
+        }
       } catch (err) {
-        if (event.type === 'integration.error') continue
-        this.deliver({
-          type: 'integration.error',
-          code: 'ERR_LISTENER',
-          message: `a '${name}' listener threw: ${err && err.message ? err.message : String(err)}`,
-          timestamp: new Date(),
-        })
+        this.listenerFailed(name, event, err, 'threw')
       }
     }
+  }
+
+  listenerFailed(name, event, err, how) {
+    if (event.type === 'integration.error') return
+    this.deliver({
+      type: 'integration.error',
+      code: 'ERR_LISTENER',
+      message: `a '${name}' listener ${how}: ${err && err.message ? err.message : String(err)}`,
+      timestamp: new Date(),
+    })
   }
 
   /** The average lateness of the events delivered so far, in ms (0 before the first). */

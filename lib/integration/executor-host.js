@@ -132,7 +132,23 @@ class ExecutorHost {
     if (this.controllers.get(key) === signal) this.controllers.delete(key)
     this.answered.push(engineKey, attempt)
     this.outcomes.push(outcomeJson)
-    if (this.outcomes.length === 1) process.nextTick(() => this.flush())
+    if (this.outcomes.length === 1) this.flushSoon()
+  }
+
+  /**
+   * Flushes once the answers settling now have all arrived: after the microtasks queued so
+   * far, and again for as long as each pass brings more (as process.nextTick would batch
+   * them; Jest's fake timers replace nextTick, and the answers would then never arrive).
+   */
+  flushSoon() {
+    let seen = 0
+    const pass = () => {
+      if (this.outcomes.length === 0) return
+      if (this.outcomes.length === seen) return this.flush()
+      seen = this.outcomes.length
+      Promise.resolve().then(pass)
+    }
+    Promise.resolve().then(pass)
   }
 
   flush() {
@@ -152,7 +168,7 @@ class ExecutorHost {
 function successJson(result) {
   let json
   try {
-    json = toJson(result === undefined ? null : result, 'result')
+    json = toJson(result === undefined ? null : result, 'result', true)
   } catch (err) {
     return failureJson({ code: 'RESULT_NOT_SERIALIZABLE', message: `the executor's result cannot be stored: ${err.message}` })
   }
@@ -167,8 +183,8 @@ function failureJson(err) {
   let stack
   try {
     if (err !== null && typeof err === 'object') {
-      if (typeof err.code === 'string' && err.code.length > 0) code = err.code
-      message = typeof err.message === 'string' ? err.message : String(err)
+      if ((typeof err.code === 'string' && err.code.length > 0) || Number.isFinite(err.code)) code = String(err.code)
+      message = typeof err.message === 'string' ? err.message : printed(err)
       if (typeof err.stack === 'string') stack = err.stack
     } else {
       message = String(err)
@@ -177,6 +193,18 @@ function failureJson(err) {
     message = 'the executor failed with a value that cannot be printed'
   }
   return JSON.stringify({ code, message, stack })
+}
+
+/** A thrown value that is not an Error, as text: its JSON (cut short), else String(). */
+function printed(value) {
+  const text = String(value)
+  if (text !== '[object Object]') return text
+  try {
+    const json = JSON.stringify(value)
+    return json.length > 500 ? `${json.slice(0, 500)}…` : json
+  } catch {
+    return text
+  }
 }
 
 function noHandler(scheduleId) {

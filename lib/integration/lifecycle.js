@@ -7,6 +7,9 @@
 // it (and open it: declaring schedules before start() works on every store); a stop()
 // while start() is pending wins; nothing a caller did not await can throw.
 
+// Node's own timers, not the globals: Jest's fake timers replace those, and a stop's grace
+// would then never end.
+const timers = require('node:timers')
 const { codedError, rebuilt } = require('../json.js')
 const { MAX_GRACE_MS } = require('./checks.js')
 
@@ -247,7 +250,7 @@ class Lifecycle {
       const hurry = this.hurry
       if (hurry && hurried) {
         if (graceMs === 0) hurry()
-        else setTimeout(hurry, graceMs).unref()
+        else timers.setTimeout(hurry, graceMs).unref()
       }
       return this.pending
     }
@@ -297,9 +300,9 @@ class Lifecycle {
     }
     if (this.native.inFlight() > 0 && graceMs > 0) {
       await new Promise((resolve) => {
-        const timer = setTimeout(done, graceMs)
+        const timer = timers.setTimeout(done, graceMs)
         function done() {
-          clearTimeout(timer)
+          timers.clearTimeout(timer)
           resolve()
         }
         this.hurry = done
@@ -339,10 +342,10 @@ class Lifecycle {
   /** Holds (or lets go of) Node's event loop while a real clock runs. */
   keepAlive(on) {
     if (on && this.systemClock && this.keepAliveTimer === null) {
-      this.keepAliveTimer = setInterval(() => {}, MAX_GRACE_MS)
+      this.keepAliveTimer = timers.setInterval(() => {}, MAX_GRACE_MS)
       if (!this.referenced) this.keepAliveTimer.unref()
     } else if (!on && this.keepAliveTimer !== null) {
-      clearInterval(this.keepAliveTimer)
+      timers.clearInterval(this.keepAliveTimer)
       this.keepAliveTimer = null
     }
   }

@@ -72,8 +72,6 @@ pub enum EngineError {
     NotFinished { id: String, status: &'static str },
     #[error("advanceTime needs clock: 'manual'")]
     NotManualClock,
-    #[error("{0}")]
-    BadRange(String),
     #[error(transparent)]
     Store(crate::store::StoreError),
     #[error(transparent)]
@@ -101,7 +99,6 @@ impl EngineError {
             EngineError::AlreadyFinished { .. } => "ERR_EXECUTION_FINISHED",
             EngineError::NotFinished { .. } => "ERR_EXECUTION_NOT_FINISHED",
             EngineError::NotManualClock => "ERR_NOT_MANUAL_CLOCK",
-            EngineError::BadRange(_) => "ERR_OUT_OF_RANGE",
             EngineError::Store(e) => e.code(),
             EngineError::Cluster(e) => e.code(),
             EngineError::ReadOnly => "ERR_STORE_READONLY",

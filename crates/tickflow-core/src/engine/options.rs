@@ -77,6 +77,22 @@ pub fn parse_options(value: &Value) -> FieldResult<IntegrationOptions> {
             engine.history_max_age_ms = Some(ms);
         }
     }
+    // Checked on every store (a node's name means something only on PostgreSQL).
+    let mut node_id = match o.string("nodeId")? {
+        Some(id) if id.contains('\0') => {
+            return Err(super::value::nul_error(&o.path("nodeId"), &id))
+        }
+        Some(id) if !id.is_empty() && id.len() <= 200 => Some(id),
+        Some(id) => {
+            return Err(range_error(
+                &o.path("nodeId"),
+                "ERR_INVALID_OPTION_VALUE",
+                "expected 1 to 200 characters".into(),
+                &Value::String(id),
+            ))
+        }
+        None => None,
+    };
     let store = match o.get("store") {
         None => StoreOptions::Memory,
         // A connection string where the store's options belong: shown without its password.
@@ -135,21 +151,7 @@ pub fn parse_options(value: &Value) -> FieldResult<IntegrationOptions> {
                     let command_timeout_ms = s
                         .integer("commandTimeoutMs", 100, 3_600_000)?
                         .map_or(crate::cluster::COMMAND_TIMEOUT_MS, |ms| ms as u64);
-                    let node_id = match o.string("nodeId")? {
-                        Some(id) if id.contains('\0') => {
-                            return Err(super::value::nul_error(&o.path("nodeId"), &id))
-                        }
-                        Some(id) if !id.is_empty() && id.len() <= 200 => id,
-                        Some(id) => {
-                            return Err(range_error(
-                                &o.path("nodeId"),
-                                "ERR_INVALID_OPTION_VALUE",
-                                "expected 1 to 200 characters".into(),
-                                &Value::String(id),
-                            ))
-                        }
-                        None => default_node_id(),
-                    };
+                    let node_id = node_id.take().unwrap_or_else(default_node_id);
                     StoreOptions::Postgres(crate::cluster::ClusterOptions {
                         connection_string,
                         schema,

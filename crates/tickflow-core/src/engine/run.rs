@@ -14,6 +14,10 @@ use super::timers::Timer;
 use super::value::date_json;
 use super::EngineError;
 
+/// The failure JavaScript reports for an executor's result it cannot store
+/// (lib/integration/executor-host.js).
+pub(crate) const RESULT_NOT_SERIALIZABLE: &str = "RESULT_NOT_SERIALIZABLE";
+
 const LATENCY_SAMPLES: usize = 10_000;
 /// Interrupted attempts one execution may resume; past them the next interruption fails
 /// it with INTERRUPTED, so that a handler that kills its process does not do so forever.
@@ -740,8 +744,11 @@ impl Engine {
             None => super::config::RetryPolicy::none(),
         };
         // An interrupted attempt is retried while attempts remain, whatever
-        // retryableErrors says: the failure was the process's, not the workflow's.
-        let retryable = policy.is_retryable(&code) || code == super::persist::INTERRUPTED;
+        // retryableErrors says: the failure was the process's, not the workflow's. A result
+        // that cannot be stored is never retried: the work itself succeeded, and would run
+        // again.
+        let retryable = code != RESULT_NOT_SERIALIZABLE
+            && (policy.is_retryable(&code) || code == super::persist::INTERRUPTED);
         self.touch_execution(key);
         let error = ErrorInfo {
             code,
@@ -1078,8 +1085,26 @@ impl Engine {
         self.require_running("backfill")?;
         let index = self.schedule_index(schedule_id)?;
         self.require_handler(schedule_id)?;
+        let date = |t: DateTime<Utc>| serde_json::json!({ "$date": t.timestamp_millis() });
+        let out_of_range = |message: String| {
+            EngineError::Field(super::value::range_error(
+                "to",
+                "ERR_OUT_OF_RANGE",
+                message,
+                &date(to),
+            ))
+        };
         if to <= from {
-            return Err(EngineError::BadRange("`to` must be after `from`".into()));
+            return Err(out_of_range("`to` must be after `from`".into()));
+        }
+        // Occurrences still to come are the schedule's own to fire: run now as well, they
+        // would run twice.
+        let now = self.now();
+        if to > now {
+            return Err(out_of_range(format!(
+                "a backfill runs past occurrences: `to` must not be after now() ({})",
+                now.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+            )));
         }
         let spec = self.schedule_at(index).expect("indexed").spec.clone();
         let occurrences: Vec<_> = spec
@@ -1089,7 +1114,7 @@ impl Engine {
             .take(MAX_BACKFILL + 1)
             .collect();
         if occurrences.len() > MAX_BACKFILL {
-            return Err(EngineError::BadRange(format!(
+            return Err(out_of_range(format!(
                 "the range holds more than {MAX_BACKFILL} occurrences; backfill it in parts"
             )));
         }

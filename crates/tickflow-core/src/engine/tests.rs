@@ -587,6 +587,30 @@ fn backfill_runs_each_occurrence_in_range() {
 }
 
 #[test]
+fn backfill_refuses_a_range_reaching_past_now_or_backwards() {
+    let mut e = engine_at("2026-01-10T12:00:00Z", 2);
+    e.create(config("a", "0 * * * *", json!({}))).unwrap();
+    // 13:00 and 14:00 are the schedule's own fires to come: not run twice.
+    let future = e
+        .backfill("s-a", at("2026-01-10T11:00:00Z"), at("2026-01-10T15:00:00Z"))
+        .unwrap_err();
+    let backwards = e
+        .backfill("s-a", at("2026-01-10T11:00:00Z"), at("2026-01-10T10:00:00Z"))
+        .unwrap_err();
+    for err in [future, backwards] {
+        let EngineError::Field(f) = err else {
+            panic!("a field error")
+        };
+        assert_eq!((f.code, f.path.as_str()), ("ERR_OUT_OF_RANGE", "to"));
+    }
+    // Up to now exactly: the occurrence at now is the schedule's own.
+    let ids = e
+        .backfill("s-a", at("2026-01-10T10:00:00Z"), at("2026-01-10T12:00:00Z"))
+        .unwrap();
+    assert_eq!(ids.len(), 2);
+}
+
+#[test]
 fn cancel_and_retry_execution() {
     let mut e = engine_at("2026-01-01T00:00:00Z", 10);
     e.create(config("a", "0 0 1 1 *", json!({}))).unwrap();
