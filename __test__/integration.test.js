@@ -1,15 +1,7 @@
 const { config, manual, controlled, tick, START } = require('./support')
-const { expectError } = require('./helpers')
+const { expectError, thrown } = require('./helpers')
 
 const iso = (d) => d.toISOString()
-const thrownBy = (fn) => {
-  try {
-    fn()
-  } catch (err) {
-    return err
-  }
-  throw new Error('expected a throw')
-}
 let current
 afterEach(async () => {
   if (current) await current.stop({ graceMs: 0 })
@@ -700,7 +692,7 @@ describe('bad input', () => {
     expect(() => integration.getNextExecutionTimes('v', NaN)).toThrow(expect.objectContaining({ code: 'ERR_OUT_OF_RANGE', path: 'count', value: NaN }))
     const { WorkflowScheduleIntegration } = require('..')
     expectError(() => new WorkflowScheduleIntegration({ maxConcurrency: 1e12 }), { name: 'RangeError', code: 'ERR_OUT_OF_RANGE', path: 'options.maxConcurrency' })
-    expect(thrownBy(() => new WorkflowScheduleIntegration({ maxConcurrency: 1e12 })).value).toBe(1e12)
+    expect(thrown(() => new WorkflowScheduleIntegration({ maxConcurrency: 1e12 })).value).toBe(1e12)
   })
 
   test("options objects refuse keys they do not know, as configs do", async () => {
