@@ -1,5 +1,6 @@
 const { config, manual, controlled, tick, START } = require('./support')
 const { expectError, thrown } = require('./helpers')
+const { nextRuns: nextRunsOf } = require('..')
 
 const iso = (d) => d.toISOString()
 let current
@@ -239,6 +240,24 @@ describe('late fires follow the catch-up policy', () => {
     const capped = await sleepThrough({ policy: 'all', windowMs: 30 * 60_000, maxRuns: 1 })
     expect(capped.seen).toEqual([['catchup', '2026-01-01T00:40:00.000Z']])
     expect(capped.misfires).toEqual(['2026-01-01T00:10:00.000Z', '2026-01-01T00:20:00.000Z', '2026-01-01T00:30:00.000Z'])
+  })
+
+  test("all under the default overlap policy runs them one after another, each a 'catchup' run", async () => {
+    const { runs, executor } = controlled()
+    const { integration, events } = await setup(executor)
+    await integration.createScheduledWorkflow(config('a', '0 * * * *', { scheduleConfig: { catchup: { policy: 'all', maxRuns: 3 } } }))
+    await integration.advanceTime(10 * 3_600_000 + 30_000, { jump: true })
+    for (let i = 0; i < 3; i++) {
+      expect(runs).toHaveLength(i + 1)
+      runs[i].resolve()
+      await tick()
+    }
+    expect(runs.map((r) => [r.request.triggerType, iso(r.request.scheduledTime)])).toEqual([
+      ['catchup', '2026-01-01T08:00:00.000Z'],
+      ['catchup', '2026-01-01T09:00:00.000Z'],
+      ['catchup', '2026-01-01T10:00:00.000Z'],
+    ])
+    expect(events.filter((e) => e.reason === 'overlap')).toEqual([])
   })
 })
 
@@ -707,6 +726,21 @@ describe('bad input', () => {
     const { WorkflowScheduleIntegration } = require('..')
     expectError(() => new WorkflowScheduleIntegration({ nodeId: 5 }), { name: 'TypeError', code: 'ERR_INVALID_ARG_TYPE', path: 'options.nodeId' })
     expectError(() => new WorkflowScheduleIntegration({ excutor: () => 'ok' }), { name: 'TypeError', code: 'ERR_INVALID_ARG_TYPE', path: 'options.excutor' })
+  })
+
+  test('the same mistake gets the same code wherever it is made', async () => {
+    const { integration } = await setup(() => 'ok')
+    const handler = () => 'ok'
+    const invalid = new Date('nope')
+    await expect(integration.schedule('d', '* * * * *', { startDate: invalid }, handler)).rejects.toMatchObject({ name: 'RangeError', code: 'ERR_INVALID_DATE', path: 'options.startDate', value: invalid })
+    await expect(integration.schedule('d', '* * * * *', { endDate: '2026-01-01T00:00:00' }, handler)).rejects.toMatchObject({ name: 'RangeError', code: 'ERR_INVALID_DATE', path: 'options.endDate', value: '2026-01-01T00:00:00' })
+    await expect(integration.schedule('d', '', handler)).rejects.toMatchObject({ name: 'RangeError', code: 'ERR_INVALID_CRON', path: 'cron' })
+    await expect(integration.createScheduledWorkflow(config('d', ''))).rejects.toMatchObject({ name: 'RangeError', code: 'ERR_INVALID_CRON' })
+    await expect(integration.pauseSchedule('missing')).rejects.toMatchObject({ code: 'ERR_NOT_FOUND', path: 'scheduleId', value: 'missing' })
+    await expect(integration.retryExecution('exec_missing')).rejects.toMatchObject({ code: 'ERR_NOT_FOUND', path: 'executionId', value: 'exec_missing' })
+    await expect(integration.createScheduledWorkflow({ ...config('d', '* * * * *'), colour: 'red' })).rejects.toMatchObject({ code: 'ERR_UNKNOWN_OPTION', path: 'config.colour', value: 'red' })
+    expectError(() => nextRunsOf('* * * * *', { counts: 3 }), { name: 'TypeError', code: 'ERR_UNKNOWN_OPTION', path: 'options.counts' })
+    expect(thrown(() => nextRunsOf('* * * * *', { counts: 3 })).value).toBe(3)
   })
 
   test('advanceTime needs the manual clock', async () => {

@@ -250,6 +250,27 @@ test('a new store file is readable and writable by its owner only', async () => 
   await integration.stop()
 })
 
+test('before the store is first open, a read that answers a Promise opens it and reads what it holds', async () => {
+  const file = path.join(dir, 'reads.db')
+  const first = open(file, () => 'ok')
+  await first.integration.start()
+  await first.integration.createScheduledWorkflow(config('a', '0 0 1 1 *'))
+  await first.integration.triggerScheduledExecution('s-a')
+  await tick()
+  await first.integration.stop()
+  // Read back after the stop: what it held stays in memory.
+  expect(first.integration.getScheduledWorkflows()).toHaveLength(1)
+
+  const second = open(file, () => 'ok')
+  // A synchronous read answers from memory at once: nothing is there yet.
+  expect(second.integration.getScheduledWorkflows()).toEqual([])
+  // A read that answers a Promise opens the store first, as a change does.
+  expect((await second.integration.listExecutions()).map((e) => e.status)).toEqual(['completed'])
+  expect(await second.integration.getScheduleStatus('s-a')).toMatchObject({ id: 's-a', executionCount: 1 })
+  expect(second.integration.getScheduledWorkflows().map((c) => c.id)).toEqual(['a'])
+  await second.integration.stop()
+})
+
 describe('a store that cannot be opened rejects initialize() with a code and is left untouched', () => {
   const fixture = (name) => () => {
     const file = path.join(dir, name)

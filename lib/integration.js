@@ -49,6 +49,8 @@ class WorkflowScheduleIntegration extends EventEmitter {
       throw withCallersValue(rebuilt(err), { options })
     }
     const systemClock = rest.clock !== 'manual'
+    // SQLite or PostgreSQL: what it holds is read when it opens.
+    this._durable = rest.store !== undefined && rest.store !== null && rest.store.type !== 'memory'
     this._host = new ExecutorHost(this._native, executor || null, () => this._pump.now())
     this._pump = new DrainPump(this._native, this, this._host, () => this._lifecycle.afterDrain(), systemClock)
     this._lifecycle = new Lifecycle({
@@ -118,6 +120,18 @@ class WorkflowScheduleIntegration extends EventEmitter {
       })
     }
     return fromJson(text)
+  }
+
+  /**
+   * `_read` for a method that answers a Promise: before a durable store's first opening,
+   * it opens the store (as a change does) and reads what it holds. (A synchronous read
+   * answers from memory at once: before the opening, none of what the store holds.)
+   */
+  async _readOpen(fn) {
+    if (this._durable && !this._lifecycle.opened) {
+      for (let opening = this._lifecycle.whenOpen(); opening !== null; opening = this._lifecycle.whenOpen()) await opening
+    }
+    return this._read(fn)
   }
 
   /** A native read run off the JavaScript thread; its error is rebuilt in the caller's realm. */
@@ -410,26 +424,26 @@ class WorkflowScheduleIntegration extends EventEmitter {
 
   async getExecution(executionId) {
     checkId(executionId, 'executionId')
-    return this._read((n) => n.execution(executionId))
+    return this._readOpen((n) => n.execution(executionId))
   }
 
   async listExecutions(filters) {
     if (filters !== undefined) checkObject(filters, 'filters')
     const json = optionalJson(filters, 'filters')
-    return this._read((n) => n.list(json))
+    return this._readOpen((n) => n.list(json))
   }
 
   async getExecutionHistory(scheduleId, filters) {
     checkId(scheduleId, 'scheduleId')
     if (filters !== undefined) checkObject(filters, 'filters')
     const json = optionalJson(filters, 'filters')
-    return this._read((n) => n.history(scheduleId, json))
+    return this._readOpen((n) => n.history(scheduleId, json))
   }
 
   /** Due occurrences that did not run, oldest first: `{ scheduleId, scheduledTime, reason, recordedAt }`. */
   async getSkippedOccurrences(scheduleId) {
     checkId(scheduleId, 'scheduleId')
-    return this._read((n) => n.scheduleReport('skipped', scheduleId))
+    return this._readOpen((n) => n.scheduleReport('skipped', scheduleId))
   }
 
   getNextExecutionTimes(scheduleId, count) {
@@ -459,26 +473,26 @@ class WorkflowScheduleIntegration extends EventEmitter {
 
   async getScheduleWorkflowStatus(scheduleId) {
     checkId(scheduleId, 'scheduleId')
-    return this._read((n) => n.scheduleReport('workflowStatus', scheduleId))
+    return this._readOpen((n) => n.scheduleReport('workflowStatus', scheduleId))
   }
 
   async getScheduleStatus(scheduleId) {
     checkId(scheduleId, 'scheduleId')
-    return this._read((n) => n.scheduleReport('status', scheduleId))
+    return this._readOpen((n) => n.scheduleReport('status', scheduleId))
   }
 
   async getScheduleHealth(scheduleId) {
     checkId(scheduleId, 'scheduleId')
-    return this._read((n) => n.scheduleReport('health', scheduleId))
+    return this._readOpen((n) => n.scheduleReport('health', scheduleId))
   }
 
   async getScheduleMetrics(scheduleId) {
     checkId(scheduleId, 'scheduleId')
-    return this._read((n) => n.scheduleReport('metrics', scheduleId))
+    return this._readOpen((n) => n.scheduleReport('metrics', scheduleId))
   }
 
   async getSystemMetrics() {
-    const metrics = await this._read((n) => n.systemMetrics())
+    const metrics = await this._readOpen((n) => n.systemMetrics())
     const { rss, heapUsed } = process.memoryUsage()
     metrics.systemLoad.memory = rss
     metrics.resourceUtilization.memory = heapUsed
@@ -487,7 +501,7 @@ class WorkflowScheduleIntegration extends EventEmitter {
 
   async getIntegrationMetrics(scheduleId) {
     if (scheduleId !== undefined) checkId(scheduleId, 'scheduleId')
-    const metrics = await this._read((n) => n.integrationMetrics(scheduleId))
+    const metrics = await this._readOpen((n) => n.integrationMetrics(scheduleId))
     // Time from an event's creation in the engine to its delivery to listeners (system clock).
     metrics.averageEventBroadcastLatency = this._pump.averageLatency()
     return metrics
@@ -569,22 +583,47 @@ class WorkflowScheduleIntegration extends EventEmitter {
 }
 
 // The methods whose errors may name a path into their arguments, and those arguments'
-// names: an error's `value` is then the caller's own (withCallersValue).
+// names: an error's `value` is then the caller's own (withCallersValue), and an unknown id
+// (ERR_NOT_FOUND) names the argument that held it.
 const ARGUMENT_NAMES = {
   createScheduledWorkflow: ['config'],
   upsertScheduledWorkflow: ['config'],
   syncScheduledWorkflows: ['configs', 'options'],
   updateScheduledWorkflow: ['id', 'updates'],
+  deleteScheduledWorkflow: ['id'],
+  pauseSchedule: ['scheduleId', 'note'],
+  resumeSchedule: ['scheduleId'],
+  enableSchedule: ['scheduleId'],
+  disableSchedule: ['scheduleId'],
   triggerScheduledExecution: ['scheduleId', 'context'],
+  cancelScheduledExecution: ['executionId'],
+  retryExecution: ['executionId'],
   backfill: ['scheduleId', 'from', 'to'],
   listExecutions: ['filters'],
   getExecutionHistory: ['scheduleId', 'filters'],
+  getSkippedOccurrences: ['scheduleId'],
   getNextExecutionTimes: ['scheduleId', 'count'],
+  syncScheduleWorkflowState: ['scheduleId', 'workflowId'],
+  getScheduleWorkflowStatus: ['scheduleId'],
+  getScheduleStatus: ['scheduleId'],
+  getScheduleHealth: ['scheduleId'],
+  getScheduleMetrics: ['scheduleId'],
+  getIntegrationMetrics: ['scheduleId'],
   _planSync: ['configs'],
 }
+
+/** `err`, its value the caller's own, and an unknown id's path the argument that held it. */
+function explained(err, params, args) {
+  if (err !== null && typeof err === 'object' && err.code === 'ERR_NOT_FOUND' && err.path === undefined && typeof args[0] === 'string') {
+    err.path = params[0]
+    err.value = args[0]
+    return err
+  }
+  return withCallersValue(err, Object.fromEntries(params.map((p, i) => [p, args[i]])))
+}
+
 for (const [name, params] of Object.entries(ARGUMENT_NAMES)) {
   const method = WorkflowScheduleIntegration.prototype[name]
-  const named = (args) => Object.fromEntries(params.map((p, i) => [p, args[i]]))
   Object.defineProperty(WorkflowScheduleIntegration.prototype, name, {
     value: {
       [name](...args) {
@@ -592,11 +631,11 @@ for (const [name, params] of Object.entries(ARGUMENT_NAMES)) {
         try {
           answer = method.apply(this, args)
         } catch (err) {
-          throw withCallersValue(err, named(args))
+          throw explained(err, params, args)
         }
         if (answer === null || typeof answer !== 'object' || typeof answer.then !== 'function') return answer
         return answer.then(undefined, (err) => {
-          throw withCallersValue(err, named(args))
+          throw explained(err, params, args)
         })
       },
     }[name],

@@ -59,6 +59,8 @@ const CRON = c.string({ minLength: 1, maxLength: 1024 })
  */
 function checkScheduleArgs(id, cron, options) {
   if (typeof id === 'string' && id.includes('\0')) throw codedError(RangeError, 'ERR_INVALID_ID', 'id', 'cannot hold a NUL character (\\0)', id)
+  // An empty pattern is a bad pattern, as everywhere else (not a string too short).
+  if (cron === '') throw codedError(RangeError, 'ERR_INVALID_CRON', 'cron', 'invalid cron pattern: pattern is empty', cron)
   const errors = []
   ID(id, 'id', errors)
   CRON(cron, 'cron', errors)
@@ -67,13 +69,21 @@ function checkScheduleArgs(id, cron, options) {
   if (first) throw codedError(first.kind === 'range' ? RangeError : TypeError, first.code, first.path, first.message, first.value)
 }
 
-/** In code a `startDate`/`endDate` may be a Date; the file's rules check text. */
+/**
+ * In code a `startDate`/`endDate` may be a Date; the file's rules check text. A bad one is
+ * refused as the API refuses dates everywhere (RangeError, ERR_INVALID_DATE).
+ */
 function withDatesAsText(options) {
   if (options === null || typeof options !== 'object') return options
   const copy = { ...options }
   for (const key of ['startDate', 'endDate']) {
     const v = copy[key]
-    if (v instanceof Date && Number.isFinite(v.getTime())) copy[key] = v.toISOString()
+    const invalid = v instanceof Date ? !Number.isFinite(v.getTime()) : typeof v === 'string' && !DATE_TIME.test(v)
+    if (invalid) {
+      const got = v instanceof Date ? 'Invalid Date' : `'${v.slice(0, 80)}'`
+      throw codedError(RangeError, 'ERR_INVALID_DATE', `options.${key}`, `expected a valid Date or an ISO 8601 date-time with its offset such as '2026-01-31T09:00:00Z', got ${got}`, v)
+    }
+    if (v instanceof Date) copy[key] = v.toISOString()
   }
   return copy
 }

@@ -149,7 +149,12 @@ pub fn options<'a>(
                 known.join(", ")
             ),
         )
-        .at(&format!("{path}.{}", clip(unknown)), None));
+        .at(
+            &format!("{path}.{}", clip(unknown)),
+            obj.get_named_property::<Unknown>(unknown)
+                .ok()
+                .map(|v| v.raw()),
+        ));
     }
     Ok(Some(obj))
 }

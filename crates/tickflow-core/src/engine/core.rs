@@ -12,7 +12,7 @@ use chrono::{DateTime, Duration, Utc};
 use serde_json::{json, Value};
 
 use super::config::{parse_config, ScheduleSpec};
-use super::execution::{Execution, ExecutionStatus};
+use super::execution::{Execution, ExecutionStatus, TriggerType};
 use super::text;
 use super::timers::{Timer, Timers};
 use super::value::FieldError;
@@ -114,7 +114,8 @@ pub struct Runtime {
     /// Executions not yet final, by key; keys grow with creation, so this stays sorted and
     /// the usual first-in, first-out finish removes from the front.
     pub active: VecDeque<u64>,
-    pub buffered: VecDeque<DateTime<Utc>>,
+    /// Occurrences waiting for the running one (overlap buffering), and how they fired.
+    pub buffered: VecDeque<(DateTime<Utc>, TriggerType)>,
     pub history: VecDeque<u64>,
     pub stats: Stats,
     /// Occurrences not run: (scheduled, recorded, reason), oldest first, as many as the
@@ -629,7 +630,7 @@ impl Engine {
                     Some(run) => run.buffered.drain(..).collect(),
                     None => Vec::new(),
                 };
-                for at in dropped {
+                for (at, _) in dropped {
                     self.skip(index as u32, at, "overlap");
                 }
             }

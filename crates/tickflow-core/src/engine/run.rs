@@ -191,7 +191,7 @@ impl Engine {
         if now - due <= threshold {
             self.advance_cursor(index, first);
             if handled {
-                self.fire(index, first, TriggerType::Scheduled);
+                self.fire(index, first, TriggerType::Scheduled, false);
             } else {
                 self.skip(index, first, "no_handler");
             }
@@ -237,7 +237,8 @@ impl Engine {
             if !handled {
                 self.skip(index, *at, "no_handler");
             } else if go {
-                self.fire(index, *at, TriggerType::Catchup);
+                let each = catchup.policy == CatchupKind::All;
+                self.fire(index, *at, TriggerType::Catchup, each);
             } else {
                 self.skip(index, *at, "misfire");
             }
@@ -288,8 +289,10 @@ impl Engine {
         }
     }
 
-    /// A scheduled or catch-up occurrence: applies the overlap policy.
-    fn fire(&mut self, index: u32, at: DateTime<Utc>, trigger: TriggerType) {
+    /// A scheduled or catch-up occurrence: applies the overlap policy. `each`: the catch-up
+    /// policy 'all' asked for every missed occurrence, so while one runs the others wait
+    /// their turn, whatever the overlap policy would drop.
+    fn fire(&mut self, index: u32, at: DateTime<Utc>, trigger: TriggerType, each: bool) {
         self.touch_schedule(index);
         let Some(s) = self.schedule_mut(index) else {
             return;
@@ -303,19 +306,22 @@ impl Engine {
             OverlapPolicy::Allow => {
                 self.create_execution(index, at, trigger, Value::Null, None);
             }
+            OverlapPolicy::Skip | OverlapPolicy::BufferOne if each => {
+                s.rt_mut().buffered.push_back((at, trigger))
+            }
             OverlapPolicy::Skip => {
                 s.fired -= 1;
                 self.skip(index, at, "overlap");
             }
             OverlapPolicy::BufferOne => {
                 if s.rt_mut().buffered.is_empty() {
-                    s.rt_mut().buffered.push_back(at);
+                    s.rt_mut().buffered.push_back((at, trigger));
                 } else {
                     s.fired -= 1;
                     self.skip(index, at, "overlap");
                 }
             }
-            OverlapPolicy::BufferAll => s.rt_mut().buffered.push_back(at),
+            OverlapPolicy::BufferAll => s.rt_mut().buffered.push_back((at, trigger)),
             OverlapPolicy::CancelOther => {
                 let active = s.rt_mut().active.clone();
                 for key in active {
@@ -915,8 +921,8 @@ impl Engine {
             s.rt_mut().active.remove(position);
         }
         if s.rt_mut().active.is_empty() && running {
-            if let Some(at) = s.rt_mut().buffered.pop_front() {
-                self.create_execution(index, at, TriggerType::Scheduled, Value::Null, None);
+            if let Some((at, trigger)) = s.rt_mut().buffered.pop_front() {
+                self.create_execution(index, at, trigger, Value::Null, None);
             }
         }
     }

@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::core::{Runtime, Schedule, Stats};
-use super::execution::ExecutionStatus;
+use super::execution::{ExecutionStatus, TriggerType};
 
 fn ms(at: DateTime<Utc>) -> i64 {
     at.timestamp_millis()
@@ -33,6 +33,9 @@ pub(super) struct StateRecord<'a> {
     updated: Option<i64>,
     #[serde(default, deserialize_with = "null_as_default")]
     buffered: Vec<i64>,
+    /// Which of `buffered` are catch-up runs (the others are scheduled ones).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    buffered_catchup: Vec<i64>,
     #[serde(default, deserialize_with = "null_as_default")]
     stats: StatsRecord<'a>,
 }
@@ -68,7 +71,13 @@ pub(super) fn state_text(s: &Schedule) -> String {
         cursor: ms(s.cursor),
         created: ms(s.created),
         updated: Some(ms(s.updated)),
-        buffered: rt.buffered.iter().map(|t| ms(*t)).collect(),
+        buffered: rt.buffered.iter().map(|(t, _)| ms(*t)).collect(),
+        buffered_catchup: rt
+            .buffered
+            .iter()
+            .filter(|(_, trigger)| *trigger == TriggerType::Catchup)
+            .map(|(t, _)| ms(*t))
+            .collect(),
         stats: StatsRecord {
             triggered: st.triggered,
             completed: st.completed,
@@ -143,8 +152,18 @@ pub(super) fn schedule_from_state(
         last_run: st.last_run.and_then(date),
         last_duration: st.last_duration,
     };
-    let buffered: std::collections::VecDeque<DateTime<Utc>> =
-        state.buffered.into_iter().filter_map(date).collect();
+    let catchup = &state.buffered_catchup;
+    let buffered: std::collections::VecDeque<(DateTime<Utc>, TriggerType)> = state
+        .buffered
+        .iter()
+        .filter_map(|t| {
+            let trigger = match catchup.contains(t) {
+                true => TriggerType::Catchup,
+                false => TriggerType::Scheduled,
+            };
+            Some((date(*t)?, trigger))
+        })
+        .collect();
     let ran = stats.triggered + stats.skipped > 0 || !buffered.is_empty();
     let created = date(state.created)?;
     Some(Schedule {

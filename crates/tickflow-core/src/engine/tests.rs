@@ -413,6 +413,46 @@ fn catchup_skip_and_all_with_window_and_max_runs() {
 }
 
 #[test]
+fn catchup_all_runs_each_missed_occurrence_in_turn_under_the_default_overlap_policy() {
+    let mut e = engine_at("2026-01-01T00:00:30Z", 10);
+    // overlapPolicy left out: 'skip', which would drop the second of two runs at once.
+    e.create(config(
+        "all",
+        "0 * * * *",
+        json!({ "scheduleConfig": { "catchup": { "policy": "all", "maxRuns": 3 } } }),
+    ))
+    .unwrap();
+    e.take_json_messages();
+    e.advance(10 * 3_600_000, true).unwrap(); // the host slept from 00:00:30 to 10:00:30
+    let mut ran = Vec::new();
+    for _ in 0..3 {
+        let started = executes(&mut e);
+        assert_eq!(started.len(), 1, "one at a time");
+        let (id, attempt, scheduled) = started[0].clone();
+        assert_eq!(e.execution(&id).unwrap()["triggerType"], "catchup");
+        // What waits its turn is stored as a catch-up run too.
+        let s = e.schedule("s-all").unwrap();
+        let text = super::state_record::state_text(s);
+        let state = super::state_record::StoredState::parse(&text).unwrap();
+        let read =
+            super::state_record::schedule_from_state(s.spec.clone(), s.config.clone(), state)
+                .unwrap();
+        assert_eq!(read.rt().buffered, s.rt().buffered);
+        ran.push(scheduled);
+        ok(&mut e, &id, attempt);
+    }
+    assert_eq!(
+        ran,
+        [
+            ms("2026-01-01T08:00:00Z"),
+            ms("2026-01-01T09:00:00Z"),
+            ms("2026-01-01T10:00:00Z")
+        ]
+    );
+    assert!(executes(&mut e).is_empty());
+}
+
+#[test]
 fn retries_back_off_then_fail_and_respect_retryable_errors() {
     let mut e = engine_at("2026-01-01T00:00:00Z", 10);
     e.create(config("a", "0 0 1 1 *", json!({ "executionConfig": { "retryPolicy": {
@@ -592,10 +632,18 @@ fn backfill_refuses_a_range_reaching_past_now_or_backwards() {
     e.create(config("a", "0 * * * *", json!({}))).unwrap();
     // 13:00 and 14:00 are the schedule's own fires to come: not run twice.
     let future = e
-        .backfill("s-a", at("2026-01-10T11:00:00Z"), at("2026-01-10T15:00:00Z"))
+        .backfill(
+            "s-a",
+            at("2026-01-10T11:00:00Z"),
+            at("2026-01-10T15:00:00Z"),
+        )
         .unwrap_err();
     let backwards = e
-        .backfill("s-a", at("2026-01-10T11:00:00Z"), at("2026-01-10T10:00:00Z"))
+        .backfill(
+            "s-a",
+            at("2026-01-10T11:00:00Z"),
+            at("2026-01-10T10:00:00Z"),
+        )
         .unwrap_err();
     for err in [future, backwards] {
         let EngineError::Field(f) = err else {
@@ -605,7 +653,11 @@ fn backfill_refuses_a_range_reaching_past_now_or_backwards() {
     }
     // Up to now exactly: the occurrence at now is the schedule's own.
     let ids = e
-        .backfill("s-a", at("2026-01-10T10:00:00Z"), at("2026-01-10T12:00:00Z"))
+        .backfill(
+            "s-a",
+            at("2026-01-10T10:00:00Z"),
+            at("2026-01-10T12:00:00Z"),
+        )
         .unwrap();
     assert_eq!(ids.len(), 2);
 }

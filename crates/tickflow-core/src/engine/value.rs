@@ -104,7 +104,7 @@ impl<'a> Fields<'a> {
                     "unknown field '{unknown}'; known fields: {}",
                     known.join(", ")
                 ),
-                value: Value::Null,
+                value: map[unknown.as_str()].clone(),
             });
         }
         Ok(Fields {
