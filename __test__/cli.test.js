@@ -294,6 +294,26 @@ describe('tickflow run', () => {
     expect(r.stdout).toMatch(/Summary after/)
   }, 30_000)
 
+  test('a stop that interrupts a running action says so in the summary: it runs again at the next start', async () => {
+    const dir = tempDir()
+    const file = path.join(dir, 'schedules.json')
+    fs.writeFileSync(file, JSON.stringify({
+      schedules: [{ id: 'hang', cron: '* * * * * *', command: [process.execPath, '-e', "console.log('started'); setTimeout(() => {}, 60000)"] }],
+    }))
+    let sent = false
+    const r = await tickflow(['run', file, '--db', path.join(dir, 'state.db'), '--grace', '100ms'], {
+      onStdout(text, child) {
+        if (!sent && /hang +running/.test(text)) {
+          sent = true
+          child.kill('SIGINT')
+        }
+      },
+    })
+    expect(sent).toBe(true)
+    expect(r.code).toBe(0)
+    expect(r.stdout).toMatch(/1 execution: 0 completed, 0 failed, 0 cancelled; 1 interrupted by the stop \(it runs again at the next start\)/)
+  }, 30_000)
+
   test('HTTP actions: a 2xx completes with the answer, another status fails with HTTP_<status>', async () => {
     const hits = []
     const server = http.createServer((req, res) => {

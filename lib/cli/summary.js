@@ -43,10 +43,13 @@ class RunTally {
       r.finished ? formatDuration(r.durationMs / r.finished) : '-',
     ])
     const total = (key) => [...this.rows.values()].reduce((sum, r) => sum + r[key], 0)
+    // Started and not ended: the stop interrupted them, and the store keeps them queued.
+    const unfinished = total('runs') - total('completed') - total('failed') - total('cancelled')
+    const interrupted = unfinished > 0 ? `; ${unfinished} interrupted by the stop (${unfinished === 1 ? 'it runs' : 'they run'} again at the next start)` : ''
     return [
       paint.bold(`Summary after ${formatDuration(elapsedMs)}`),
       table(headers, rows, { right: [1, 2, 3, 4, 5, 6], paint }),
-      `${plural(total('runs'), 'execution')}: ${total('completed')} completed, ${total('failed')} failed, ${total('cancelled')} cancelled; ${plural(total('skipped'), 'fire')} skipped`,
+      `${plural(total('runs'), 'execution')}: ${total('completed')} completed, ${total('failed')} failed, ${total('cancelled')} cancelled${interrupted}; ${plural(total('skipped'), 'fire')} skipped`,
     ].join('\n')
   }
 }
