@@ -324,7 +324,10 @@ export interface ExecutionRequest {
   scheduledTime: Date
   startedAt: Date
   variables: Record<string, unknown>
-  /** The workflow's executionConfig.environment, else the integration's `environment` option. */
+  /**
+   * The workflow's executionConfig.environment, else the integration's `environment` option
+   * (default 'production'): the same as the execution's `context.environment`.
+   */
   environment?: string
   metadata: Record<string, unknown>
   /** The context given to triggerScheduledExecution, if any. */

@@ -311,7 +311,7 @@ describe('tickflow run', () => {
     })
     expect(sent).toBe(true)
     expect(r.code).toBe(0)
-    expect(r.stdout).toMatch(/1 execution: 0 completed, 0 failed, 0 cancelled; 1 interrupted by the stop \(it runs again at the next start\)/)
+    expect(r.stdout).toMatch(/1 execution: 0 completed, 0 failed, 0 cancelled; 1 not finished at the stop \(it runs again at the next start\)/)
   }, 30_000)
 
   test('HTTP actions: a 2xx completes with the answer, another status fails with HTTP_<status>', async () => {

@@ -197,6 +197,12 @@ test('a read-only store can be inspected while another integration runs on it', 
   const reader = open(file, async () => 'ok', { store: { type: 'sqlite', path: file, readonly: true } })
   await reader.integration.initialize()
   expect(reader.integration.getScheduledWorkflows().map((c) => c.id)).toEqual(['a'])
+  // One opened to inspect, with no executor (as `tickflow status` opens it), runs nothing:
+  // its schedules are not unhealthy for want of a handler here.
+  const inspector = open(file, undefined, { store: { type: 'sqlite', path: file, readonly: true } })
+  await inspector.integration.initialize()
+  expect(await inspector.integration.getScheduleHealth('s-a')).toMatchObject({ status: 'healthy', issues: [] })
+  await inspector.integration.stop()
   expect(reader.integration.getNextExecutionTimes('s-a', 1)).toEqual([at(MINUTE)])
   const started = await rejection(reader.integration.start())
   expect(started.code).toBe('ERR_STORE_READONLY')
@@ -250,24 +256,31 @@ test('a new store file is readable and writable by its owner only', async () => 
   await integration.stop()
 })
 
-test('before the store is first open, a read that answers a Promise opens it and reads what it holds', async () => {
-  const file = path.join(dir, 'reads.db')
-  const first = open(file, () => 'ok')
+test("fires waiting their turn (catch-up 'all') survive a stop: the next start runs them", async () => {
+  const file = path.join(dir, 'waiting.db')
+  const { runs, executor } = controlled()
+  const first = open(file, executor)
   await first.integration.start()
-  await first.integration.createScheduledWorkflow(config('a', '0 0 1 1 *'))
-  await first.integration.triggerScheduledExecution('s-a')
+  await first.integration.createScheduledWorkflow(config('a', '0 * * * *', { scheduleConfig: { catchup: { policy: 'all', maxRuns: 3 } } }))
+  await first.integration.advanceTime(10 * 60 * MINUTE + 30_000, { jump: true })
+  expect(runs).toHaveLength(1)
+  runs[0].resolve()
   await tick()
-  await first.integration.stop()
-  // Read back after the stop: what it held stays in memory.
-  expect(first.integration.getScheduledWorkflows()).toHaveLength(1)
+  expect(runs).toHaveLength(2)
+  // A deploy while 09:00 runs and 10:00 waits.
+  await first.integration.stop({ graceMs: 0 })
 
-  const second = open(file, () => 'ok')
-  // A synchronous read answers from memory at once: nothing is there yet.
-  expect(second.integration.getScheduledWorkflows()).toEqual([])
-  // A read that answers a Promise opens the store first, as a change does.
-  expect((await second.integration.listExecutions()).map((e) => e.status)).toEqual(['completed'])
-  expect(await second.integration.getScheduleStatus('s-a')).toMatchObject({ id: 's-a', executionCount: 1 })
-  expect(second.integration.getScheduledWorkflows().map((c) => c.id)).toEqual(['a'])
+  const ran = []
+  const second = open(file, (r) => ran.push([r.triggerType, r.scheduledTime.toISOString()]))
+  await second.integration.start()
+  await tick()
+  await tick()
+  expect(ran).toEqual([
+    ['catchup', '2026-01-01T09:00:00.000Z'],
+    ['catchup', '2026-01-01T10:00:00.000Z'],
+  ])
+  expect(second.events.filter((e) => e.reason === 'overlap')).toEqual([])
+  expect(first.events.filter((e) => e.reason === 'overlap')).toEqual([])
   await second.integration.stop()
 })
 

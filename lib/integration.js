@@ -49,8 +49,6 @@ class WorkflowScheduleIntegration extends EventEmitter {
       throw withCallersValue(rebuilt(err), { options })
     }
     const systemClock = rest.clock !== 'manual'
-    // SQLite or PostgreSQL: what it holds is read when it opens.
-    this._durable = rest.store !== undefined && rest.store !== null && rest.store.type !== 'memory'
     this._host = new ExecutorHost(this._native, executor || null, () => this._pump.now())
     this._pump = new DrainPump(this._native, this, this._host, () => this._lifecycle.afterDrain(), systemClock)
     this._lifecycle = new Lifecycle({
@@ -120,18 +118,6 @@ class WorkflowScheduleIntegration extends EventEmitter {
       })
     }
     return fromJson(text)
-  }
-
-  /**
-   * `_read` for a method that answers a Promise: before a durable store's first opening,
-   * it opens the store (as a change does) and reads what it holds. (A synchronous read
-   * answers from memory at once: before the opening, none of what the store holds.)
-   */
-  async _readOpen(fn) {
-    if (this._durable && !this._lifecycle.opened) {
-      for (let opening = this._lifecycle.whenOpen(); opening !== null; opening = this._lifecycle.whenOpen()) await opening
-    }
-    return this._read(fn)
   }
 
   /** A native read run off the JavaScript thread; its error is rebuilt in the caller's realm. */
@@ -424,26 +410,26 @@ class WorkflowScheduleIntegration extends EventEmitter {
 
   async getExecution(executionId) {
     checkId(executionId, 'executionId')
-    return this._readOpen((n) => n.execution(executionId))
+    return this._read((n) => n.execution(executionId))
   }
 
   async listExecutions(filters) {
     if (filters !== undefined) checkObject(filters, 'filters')
     const json = optionalJson(filters, 'filters')
-    return this._readOpen((n) => n.list(json))
+    return this._read((n) => n.list(json))
   }
 
   async getExecutionHistory(scheduleId, filters) {
     checkId(scheduleId, 'scheduleId')
     if (filters !== undefined) checkObject(filters, 'filters')
     const json = optionalJson(filters, 'filters')
-    return this._readOpen((n) => n.history(scheduleId, json))
+    return this._read((n) => n.history(scheduleId, json))
   }
 
   /** Due occurrences that did not run, oldest first: `{ scheduleId, scheduledTime, reason, recordedAt }`. */
   async getSkippedOccurrences(scheduleId) {
     checkId(scheduleId, 'scheduleId')
-    return this._readOpen((n) => n.scheduleReport('skipped', scheduleId))
+    return this._read((n) => n.scheduleReport('skipped', scheduleId))
   }
 
   getNextExecutionTimes(scheduleId, count) {
@@ -473,26 +459,26 @@ class WorkflowScheduleIntegration extends EventEmitter {
 
   async getScheduleWorkflowStatus(scheduleId) {
     checkId(scheduleId, 'scheduleId')
-    return this._readOpen((n) => n.scheduleReport('workflowStatus', scheduleId))
+    return this._read((n) => n.scheduleReport('workflowStatus', scheduleId))
   }
 
   async getScheduleStatus(scheduleId) {
     checkId(scheduleId, 'scheduleId')
-    return this._readOpen((n) => n.scheduleReport('status', scheduleId))
+    return this._read((n) => n.scheduleReport('status', scheduleId))
   }
 
   async getScheduleHealth(scheduleId) {
     checkId(scheduleId, 'scheduleId')
-    return this._readOpen((n) => n.scheduleReport('health', scheduleId))
+    return this._read((n) => n.scheduleReport('health', scheduleId))
   }
 
   async getScheduleMetrics(scheduleId) {
     checkId(scheduleId, 'scheduleId')
-    return this._readOpen((n) => n.scheduleReport('metrics', scheduleId))
+    return this._read((n) => n.scheduleReport('metrics', scheduleId))
   }
 
   async getSystemMetrics() {
-    const metrics = await this._readOpen((n) => n.systemMetrics())
+    const metrics = await this._read((n) => n.systemMetrics())
     const { rss, heapUsed } = process.memoryUsage()
     metrics.systemLoad.memory = rss
     metrics.resourceUtilization.memory = heapUsed
@@ -501,7 +487,7 @@ class WorkflowScheduleIntegration extends EventEmitter {
 
   async getIntegrationMetrics(scheduleId) {
     if (scheduleId !== undefined) checkId(scheduleId, 'scheduleId')
-    const metrics = await this._readOpen((n) => n.integrationMetrics(scheduleId))
+    const metrics = await this._read((n) => n.integrationMetrics(scheduleId))
     // Time from an event's creation in the engine to its delivery to listeners (system clock).
     metrics.averageEventBroadcastLatency = this._pump.averageLatency()
     return metrics
@@ -614,12 +600,17 @@ const ARGUMENT_NAMES = {
 
 /** `err`, its value the caller's own, and an unknown id's path the argument that held it. */
 function explained(err, params, args) {
-  if (err !== null && typeof err === 'object' && err.code === 'ERR_NOT_FOUND' && err.path === undefined && typeof args[0] === 'string') {
+  if (err === null || typeof err !== 'object') return err
+  // Only the id the message names: a retry's 'schedule … not found' is not its executionId.
+  if (err.code === 'ERR_NOT_FOUND' && err.path === undefined && typeof args[0] === 'string' && String(err.message).includes(`'${args[0]}'`)) {
     err.path = params[0]
     err.value = args[0]
     return err
   }
-  return withCallersValue(err, Object.fromEntries(params.map((p, i) => [p, args[i]])))
+  const named = Object.fromEntries(params.map((p, i) => [p, args[i]]))
+  // The engine reads an update's fields as a config's.
+  if (named.updates !== undefined) named.config = named.updates
+  return withCallersValue(err, named)
 }
 
 for (const [name, params] of Object.entries(ARGUMENT_NAMES)) {

@@ -25,8 +25,8 @@ function toJson(value, path, data = false) {
     const wrappers = new Set()
     return JSON.stringify(value, function replace(key, v) {
       const original = this[key]
-      // A Map or Set would be stored as {}: its entries lost.
-      if (original instanceof Map || original instanceof Set) throw NOT_JSON
+      // A Map or Set would be stored as {}: its entries lost (unless it says how it is JSON).
+      if (isBareCollection(original)) throw NOT_JSON
       if (original instanceof Date) {
         const ms = original.getTime()
         if (!data && !Number.isFinite(ms)) throw NOT_JSON
@@ -59,7 +59,7 @@ function unrepresentable(value, path, data) {
     if (v instanceof Date) return Number.isFinite(v.getTime()) ? null : [at, v, 'ERR_INVALID_DATE', 'expected a valid Date, got Invalid Date']
     if (typeof v === 'function' || typeof v === 'symbol') return [at, v, 'ERR_INVALID_ARG_TYPE', `a ${typeof v} is not a value tickflow can store or read here`, TypeError]
     if (v === null || typeof v !== 'object' || seen.has(v)) return null
-    if (v instanceof Map || v instanceof Set) {
+    if (isBareCollection(v)) {
       const kind = v instanceof Map ? 'Map' : 'Set'
       const hint = kind === 'Map' ? 'Object.fromEntries(map)' : '[...set]'
       return [at, v, 'ERR_INVALID_ARG_TYPE', `a ${kind} is not JSON (it would be stored as {}); pass ${hint}`, TypeError]
@@ -96,7 +96,7 @@ function needsReplacer(value, depth) {
   if (value === null || typeof value !== 'object') return false
   // A toJSON method may produce values the walk cannot see.
   if (value instanceof Date || depth > 64 || typeof value.toJSON === 'function') return true
-  if (value instanceof Map || value instanceof Set) return true
+  if (isBareCollection(value)) return true
   if (Array.isArray(value)) {
     for (let i = 0; i < value.length; i++) if (needsReplacer(value[i], depth + 1)) return true
     return false
@@ -109,6 +109,11 @@ function needsReplacer(value, depth) {
     if (needsReplacer(value[key], depth + 1)) return true
   }
   return reserved && keys === 1
+}
+
+/** A Map or Set without its own toJSON: JSON.stringify would make it {}. */
+function isBareCollection(value) {
+  return (value instanceof Map || value instanceof Set) && typeof value.toJSON !== 'function'
 }
 
 /** `{ $date: … }` or `{ $esc: … }`, and nothing else. */
@@ -178,8 +183,9 @@ function rebuilt(err) {
 function withCallersValue(err, args) {
   if (err === null || typeof err !== 'object' || typeof err.path !== 'string') return err
   // A string is the caller's already, or shown redacted on purpose (a connection string's
-  // password): kept as it is.
-  if (typeof err.value === 'string') return err
+  // password): kept as it is. An unknown option's value is left out on purpose (it may be
+  // a misplaced secret), and so is anything under a store's options.
+  if (typeof err.value === 'string' || err.code === 'ERR_UNKNOWN_OPTION' || /^options\.store\b/.test(err.path)) return err
   const [root, ...rest] = err.path.match(/[^.[\]]+/g) || []
   if (root === undefined || !Object.prototype.hasOwnProperty.call(args, root)) return err
   let value = args[root]

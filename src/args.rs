@@ -149,12 +149,8 @@ pub fn options<'a>(
                 known.join(", ")
             ),
         )
-        .at(
-            &format!("{path}.{}", clip(unknown)),
-            obj.get_named_property::<Unknown>(unknown)
-                .ok()
-                .map(|v| v.raw()),
-        ));
+        // The mistake is the key; its value may be a secret (a misplaced password).
+        .at(&format!("{path}.{}", clip(unknown)), None));
     }
     Ok(Some(obj))
 }

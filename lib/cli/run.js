@@ -114,7 +114,7 @@ async function run(argv, { out }) {
     stop.release()
     out.write(paint.dim(`\n${stoppingMessage(why, forMs, graceMs, (await integration.getSystemMetrics()).inFlight)}\n`))
     await stopGracefully(integration, executor, graceMs)
-    out.write(`\n${tally.render(paint, Date.now() - started)}\n`)
+    out.write(`\n${tally.render(paint, Date.now() - started, Boolean(store.file))}\n`)
     return 0
   } catch (err) {
     // Release the store (and its lock) before the error is reported.

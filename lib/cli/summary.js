@@ -30,8 +30,8 @@ class RunTally {
     }
   }
 
-  /** The summary table, and a line of totals. */
-  render(paint, elapsedMs) {
+  /** The summary table, and a line of totals; `durable`: the store keeps what did not finish. */
+  render(paint, elapsedMs, durable) {
     const headers = ['schedule', 'runs', 'completed', 'failed', 'cancelled', 'skipped', 'avg duration']
     const rows = [...this.rows].map(([id, r]) => [
       id,
@@ -43,9 +43,10 @@ class RunTally {
       r.finished ? formatDuration(r.durationMs / r.finished) : '-',
     ])
     const total = (key) => [...this.rows.values()].reduce((sum, r) => sum + r[key], 0)
-    // Started and not ended: the stop interrupted them, and the store keeps them queued.
+    // Triggered and not ended when it stopped: a durable store keeps them for the next start.
     const unfinished = total('runs') - total('completed') - total('failed') - total('cancelled')
-    const interrupted = unfinished > 0 ? `; ${unfinished} interrupted by the stop (${unfinished === 1 ? 'it runs' : 'they run'} again at the next start)` : ''
+    const later = durable ? ` (${unfinished === 1 ? 'it runs' : 'they run'} again at the next start)` : ''
+    const interrupted = unfinished > 0 ? `; ${unfinished} not finished at the stop${later}` : ''
     return [
       paint.bold(`Summary after ${formatDuration(elapsedMs)}`),
       table(headers, rows, { right: [1, 2, 3, 4, 5, 6], paint }),

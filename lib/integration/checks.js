@@ -36,7 +36,8 @@ function checkFunction(value, path) {
 function checkKeys(options, path, known) {
   for (const key of Object.keys(options)) {
     if (!known.includes(key)) {
-      throw codedError(TypeError, 'ERR_UNKNOWN_OPTION', `${path}.${key}`, `unknown option '${key}'; known options: ${known.join(', ')}`, options[key])
+      // The mistake is the key; its value is left out (it may be a misplaced secret).
+      throw codedError(TypeError, 'ERR_UNKNOWN_OPTION', `${path}.${key}`, `unknown option '${key}'; known options: ${known.join(', ')}`, undefined)
     }
   }
 }

@@ -5,6 +5,7 @@
 // microtask, so that a burst of commands shares one drain and its store commit), and after
 // a batch of executor answers.
 
+const { types } = require('node:util')
 const { Decoder } = require('../messages.js')
 
 class DrainPump {
@@ -82,8 +83,9 @@ class DrainPump {
     for (const listener of this.emitter.rawListeners(name)) {
       try {
         const returned = listener.call(this.emitter, event)
-        // An async listener's rejection is its fault too, not an unhandled rejection.
-        if (returned !== null && typeof returned === 'object' && typeof returned.then === 'function') {
+        // An async listener's rejection is its fault too, not an unhandled rejection. Only
+        // a real Promise: calling then() on another thenable (a query builder) would run it.
+        if (types.isPromise(returned)) {
           returned.then(undefined, (err) => this.listenerFailed(name, event, err, 'rejected'))
         }
       } catch (err) {

@@ -62,9 +62,6 @@ class Lifecycle {
     this.state = 'idle'
     // The store's opening, shared by everyone who waits for it; null once it is done.
     this.opening = null
-    // Whether the store has been open once: before that, a durable store's schedules and
-    // executions are not in memory yet (after a stop they stay, as they were).
-    this.opened = false
     // The store's closing (state closing), settled either way; null once it is done.
     this.closing = null
     // The start or stop under way (starting, cancelling, stopping).
@@ -143,7 +140,6 @@ class Lifecycle {
     }
     this.opening = task.then(
       () => {
-        this.opened = true
         this.opening = null
         if (this.state === 'opening') this.to('ready')
       },

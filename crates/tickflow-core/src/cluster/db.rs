@@ -232,6 +232,17 @@ impl Db {
         Instant::now() + self.timeout
     }
 
+    /// The deadline of a driver's turn: also when this node's lease runs out. A turn that
+    /// waits on a database it cannot reach then ends in time for the next one to see the
+    /// lease lapsed and stop its attempts, before another node takes them over.
+    pub fn turn_deadline(&self) -> Instant {
+        let deadline = self.deadline();
+        match self.node.lease_deadline() {
+            Some(lease) => deadline.min(lease.max(Instant::now())),
+            None => deadline,
+        }
+    }
+
     pub fn timeout(&self) -> Duration {
         self.timeout
     }
@@ -385,7 +396,8 @@ impl Db {
         let pool = self.pool.clone();
         let q = self.q.clone();
         let me = self.node.token();
-        self.run(async move {
+        // A driver's turn: it ends by the lease, as the turn's other steps do.
+        self.run_until(self.turn_deadline(), async move {
             let mut client = pool.get().await?;
             let tx = client.transaction().await?;
             let rows = tx

@@ -62,6 +62,20 @@ impl NodeState {
             .is_some_and(|until| Instant::now() < until)
     }
 
+    /// Until when this node's lease holds, as far as it knows (none before the first).
+    pub fn lease_deadline(&self) -> Option<Instant> {
+        *self.lease_until.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The lease this node held ran out (it could not renew it in time): not before the
+    /// first one, and not while it holds.
+    pub fn lease_lapsed(&self) -> bool {
+        self.lease_until
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .is_some_and(|until| Instant::now() >= until)
+    }
+
     pub(crate) fn shutdown(&self) {
         self.stop.store(true, Ordering::SeqCst);
     }

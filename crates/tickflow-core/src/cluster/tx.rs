@@ -332,11 +332,18 @@ async fn lock(
     } else {
         ""
     };
+    // A node cut off from the database between two steps of this transaction would leave
+    // its session idle in it, holding these row locks until the server notices the lost
+    // connection (TCP keepalive: hours), and no other node could fire or change these
+    // schedules meanwhile. The server ends such a session shortly after the deadline by
+    // which this node gives up on the transaction anyway.
+    let idle_ms = wait_ms + 1_000;
     let mut steps = vec![
         simple(
             c,
             format!(
                 "BEGIN; SET LOCAL lock_timeout = {wait_ms}; SET LOCAL enable_seqscan = off;
+                 SET LOCAL idle_in_transaction_session_timeout = {idle_ms};
                  SET LOCAL max_parallel_workers_per_gather = 0{claim}"
             ),
         ),

@@ -18,7 +18,7 @@ use std::time::{Duration as StdDuration, Instant};
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 
-use super::core::{Engine, Message};
+use super::core::{Engine, Lifecycle, Message};
 use super::execution::Outcome;
 use super::execution::{Execution, ExecutionStatus};
 use super::incoming::{Incoming, IncomingExecution};
@@ -551,6 +551,11 @@ impl Engine {
             // The node joined again under a new token: whatever it ran under the old one
             // has been (or will be) taken over.
             link.incarnation = incarnation;
+            self.abandon_local_attempts();
+        }
+        // Cut off from the database past its lease: the other nodes are taking its attempts
+        // over, so they stop here (their late answers are recorded once it is back).
+        if node.lease_lapsed() && !self.local.is_empty() && self.lifecycle == Lifecycle::Running {
             self.abandon_local_attempts();
         }
         let link = self.cluster.as_mut().expect("in a cluster");

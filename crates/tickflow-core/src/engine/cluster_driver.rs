@@ -110,10 +110,10 @@ pub(crate) fn cluster_turn(shared: &Shared, now: DateTime<Utc>, limit: usize) ->
         return false;
     };
     if news {
-        follow(shared, &db, db.deadline());
+        follow(shared, &db, db.turn_deadline());
     }
     if !suspect.is_empty() {
-        reload(shared, &db, suspect, db.deadline());
+        reload(shared, &db, suspect, db.turn_deadline());
     }
     let live = db.node.lease_holds() && shared.lock().lifecycle == Lifecycle::Running;
     let more = work(shared, &db, now, limit, live);
@@ -184,7 +184,7 @@ fn work(shared: &Shared, db: &Arc<Db>, now: DateTime<Utc>, limit: usize, live: b
     let result = locked(
         shared,
         db,
-        db.deadline(),
+        db.turn_deadline(),
         Scope::Together(parts),
         move |e, locked| {
             let held: HashSet<&str> = locked.versions.iter().map(|(id, _)| id.as_str()).collect();
@@ -279,14 +279,20 @@ fn reap(shared: &Shared, db: &Arc<Db>) {
             return;
         }
     }
-    let _ = locked(shared, db, db.deadline(), Scope::Orphans, |e, locked| {
-        for id in &locked.executions {
-            if let Some(key) = e.execution_keys.get(id.as_str()).copied() {
-                e.interrupt(key, "its node stopped answering");
+    let _ = locked(
+        shared,
+        db,
+        db.turn_deadline(),
+        Scope::Orphans,
+        |e, locked| {
+            for id in &locked.executions {
+                if let Some(key) = e.execution_keys.get(id.as_str()).copied() {
+                    e.interrupt(key, "its node stopped answering");
+                }
             }
-        }
-        e.dispatch();
-    });
+            e.dispatch();
+        },
+    );
     super::history::expire_history(shared, db);
 }
 

@@ -567,6 +567,7 @@ impl Engine {
         self.recover_interrupted();
         for index in 0..self.schedules.len() as u32 {
             self.arm(index);
+            self.release_buffered(index);
         }
         self.dispatch();
         // Occurrences that fell due while stopped are late fires: catch-up decides.
@@ -626,9 +627,11 @@ impl Engine {
             if let Some(s) = self.schedules[index].as_deref_mut() {
                 s.next_fire = None;
                 s.generation = s.generation.wrapping_add(1);
+                // Fires waiting their turn (overlap buffering, catch-up 'all') wait on a
+                // durable store too: the next start runs them.
                 let dropped: Vec<_> = match s.runtime.as_mut() {
-                    Some(run) => run.buffered.drain(..).collect(),
-                    None => Vec::new(),
+                    Some(run) if !durable => run.buffered.drain(..).collect(),
+                    _ => Vec::new(),
                 };
                 for (at, _) in dropped {
                     self.skip(index as u32, at, "overlap");

@@ -45,10 +45,12 @@ impl Engine {
         }
     }
 
-    /// The health issue of a schedule this process has no handler for, if it is one.
+    /// The health issue of a schedule this process has no handler for, if it is one. Not on
+    /// a store opened to inspect it (it runs nothing), nor in a cluster, where another node
+    /// may hold the handler (a fire waits for one that does, and is skipped if none).
     pub(crate) fn handler_issue(&self, s: &Schedule) -> Option<Value> {
         let id = &s.spec.fragments.schedule_id;
-        if self.handles(id) {
+        if self.handles(id) || self.readonly || self.is_cluster() {
             return None;
         }
         let message = if declared_by_schedule(s) {

@@ -332,6 +332,23 @@ impl Engine {
         }
     }
 
+    /// A fire that waited for a run which is over (it ended while stopping, or the process
+    /// died): the first of them runs now.
+    pub(super) fn release_buffered(&mut self, index: u32) {
+        let Some(s) = self.schedule_mut(index) else {
+            return;
+        };
+        let Some(run) = s.runtime.as_mut() else {
+            return;
+        };
+        if !run.active.is_empty() {
+            return;
+        }
+        if let Some((at, trigger)) = run.buffered.pop_front() {
+            self.create_execution(index, at, trigger, Value::Null, None);
+        }
+    }
+
     /// Creates a queued execution, emits `schedule.triggered`, and dispatches.
     fn create_execution(
         &mut self,
@@ -1104,14 +1121,17 @@ impl Engine {
             return Err(out_of_range("`to` must be after `from`".into()));
         }
         // Occurrences still to come are the schedule's own to fire: run now as well, they
-        // would run twice.
+        // would run twice. A `to` of about now (the caller's `new Date()`, on a host whose
+        // clock is a little ahead of the engine's) ends at now.
         let now = self.now();
-        if to > now {
+        let leeway = Duration::milliseconds(self.options.misfire_threshold_ms as i64);
+        if to > now + leeway {
             return Err(out_of_range(format!(
                 "a backfill runs past occurrences: `to` must not be after now() ({})",
                 now.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
             )));
         }
+        let to = to.min(now);
         let spec = self.schedule_at(index).expect("indexed").spec.clone();
         let occurrences: Vec<_> = spec
             .pattern

@@ -34,7 +34,11 @@ pub(super) struct StateRecord<'a> {
     #[serde(default, deserialize_with = "null_as_default")]
     buffered: Vec<i64>,
     /// Which of `buffered` are catch-up runs (the others are scheduled ones).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(
+        default,
+        deserialize_with = "null_as_default",
+        skip_serializing_if = "Vec::is_empty"
+    )]
     buffered_catchup: Vec<i64>,
     #[serde(default, deserialize_with = "null_as_default")]
     stats: StatsRecord<'a>,
@@ -152,7 +156,7 @@ pub(super) fn schedule_from_state(
         last_run: st.last_run.and_then(date),
         last_duration: st.last_duration,
     };
-    let catchup = &state.buffered_catchup;
+    let catchup: std::collections::HashSet<i64> = state.buffered_catchup.iter().copied().collect();
     let buffered: std::collections::VecDeque<(DateTime<Utc>, TriggerType)> = state
         .buffered
         .iter()
@@ -195,7 +199,7 @@ mod tests {
 
     #[test]
     fn a_record_reads_back_as_written() {
-        let text = r#"{"paused":false,"pauseNote":"why","expired":false,"fired":2,"cursor":1000,"created":500,"updated":600,"buffered":[1500],"stats":{"triggered":2,"completed":1,"failed":1,"cancelled":0,"skipped":0,"fires":2,"skippedBy":[0,1,0,0,0],"timedOut":0,"retries":0,"lastSuccess":900,"lastStatus":"failed","lastError":"boom","lastRun":950,"lastDuration":12}}"#;
+        let text = r#"{"paused":false,"pauseNote":"why","expired":false,"fired":2,"cursor":1000,"created":500,"updated":600,"buffered":[1500,1600],"bufferedCatchup":[1600],"stats":{"triggered":2,"completed":1,"failed":1,"cancelled":0,"skipped":0,"fires":2,"skippedBy":[0,1,0,0,0],"timedOut":0,"retries":0,"lastSuccess":900,"lastStatus":"failed","lastError":"boom","lastRun":950,"lastDuration":12}}"#;
         let read = StoredState::parse(text).unwrap();
         assert_eq!(serde_json::to_string(&read).unwrap(), text);
     }
@@ -213,10 +217,11 @@ mod tests {
         assert_eq!(*old.stats.skipped_by, [1]);
         let nulls = StoredState::parse(
             r#"{"paused":false,"expired":false,"fired":0,"cursor":0,"created":0,
-                "buffered":null,"stats":{"skippedBy":[null,2],"lastError":null}}"#,
+                "buffered":null,"bufferedCatchup":null,"stats":{"skippedBy":[null,2],"lastError":null}}"#,
         )
         .unwrap();
         assert!(nulls.buffered.is_empty());
+        assert!(nulls.buffered_catchup.is_empty());
         assert_eq!(*nulls.stats.skipped_by, [0, 2]);
         let null_stats =
             r#"{"paused":false,"expired":false,"fired":0,"cursor":0,"created":0,"stats":null}"#;

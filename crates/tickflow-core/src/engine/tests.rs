@@ -651,6 +651,15 @@ fn backfill_refuses_a_range_reaching_past_now_or_backwards() {
         };
         assert_eq!((f.code, f.path.as_str()), ("ERR_OUT_OF_RANGE", "to"));
     }
+    // A `to` a little after now (a caller's clock ahead of the engine's) ends at now.
+    let ids = e
+        .backfill(
+            "s-a",
+            at("2026-01-10T09:30:00Z"),
+            at("2026-01-10T12:00:00.500Z"),
+        )
+        .unwrap();
+    assert_eq!(ids.len(), 2, "10:00 and 11:00; 12:00 is the schedule's own");
     // Up to now exactly: the occurrence at now is the schedule's own.
     let ids = e
         .backfill(

@@ -104,7 +104,8 @@ impl<'a> Fields<'a> {
                     "unknown field '{unknown}'; known fields: {}",
                     known.join(", ")
                 ),
-                value: map[unknown.as_str()].clone(),
+                // The mistake is the key; its value may be a secret (a misplaced password).
+                value: Value::Null,
             });
         }
         Ok(Fields {
