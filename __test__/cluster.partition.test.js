@@ -2,11 +2,8 @@
 // A node cut off from PostgreSQL by the network, as a lost host is: its connections stay
 // open and nobody is told. The other nodes must go on with its schedules and its work, and
 // it must not run on what they took over.
-const fs = require('node:fs')
-const os = require('node:os')
-const path = require('node:path')
-const { spawn } = require('node:child_process')
 const { startPostgres } = require('./helpers/postgres')
+const { startNode, sleep, readLog, tempLog } = require('./helpers/cluster-nodes')
 const { startCutProxy } = require('./helpers/cut-proxy')
 
 jest.setTimeout(120_000)
@@ -26,25 +23,7 @@ async function freshDb() {
   return { name, url: pg.urlFor(name) }
 }
 
-function node(url, id, env) {
-  const child = spawn(process.execPath, [path.join(__dirname, 'fixtures', 'cluster-node.js'), id], {
-    env: { ...process.env, TICKFLOW_PG: url, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  })
-  child.output = ''
-  child.stdout.on('data', (d) => (child.output += d))
-  child.stderr.on('data', (d) => (child.output += d))
-  child.ready = new Promise((resolve, reject) => {
-    child.stdout.on('data', () => child.output.includes('ready') && resolve())
-    child.on('exit', (code) => reject(new Error(`node ${id} exited (${code}) before it was ready: ${child.output}`)))
-  })
-  child.ended = new Promise((resolve) => child.on('exit', resolve))
-  return child
-}
-
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms))
-const readLog = (file) => (fs.existsSync(file) ? fs.readFileSync(file, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l)) : [])
-const tempLog = () => path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'tickflow-partition-')), 'executor.log')
+const node = startNode
 
 /** Waits for `check()` to answer something truthy, up to `ms`; its last answer. */
 async function until(check, ms) {

@@ -7,6 +7,7 @@ const os = require('node:os')
 const path = require('node:path')
 const { spawn } = require('node:child_process')
 const { startPostgres } = require('./helpers/postgres')
+const { startNode, sleep, readLog, tempLog } = require('./helpers/cluster-nodes')
 const { WorkflowScheduleIntegration } = require('..')
 
 jest.setTimeout(120_000)
@@ -29,31 +30,7 @@ async function freshDb() {
 
 const sql = (db, text) => pg.query(text, { database: db.name })
 
-function node(db, id, env = {}) {
-  const child = spawn(process.execPath, [path.join(__dirname, 'fixtures', 'cluster-node.js'), id], {
-    env: { ...process.env, TICKFLOW_PG: db.url, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  })
-  child.output = ''
-  child.stdout.on('data', (d) => (child.output += d))
-  child.stderr.on('data', (d) => (child.output += d))
-  child.ready = new Promise((resolve, reject) => {
-    child.stdout.on('data', () => child.output.includes('ready') && resolve())
-    child.on('exit', (code) => reject(new Error(`node ${id} exited (${code}) before it was ready: ${child.output}`)))
-  })
-  child.ended = new Promise((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })))
-  return child
-}
-
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms))
-const readLog = (file) =>
-  fs.existsSync(file)
-    ? fs.readFileSync(file, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l))
-    : []
-
-function tempLog() {
-  return path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'tickflow-cluster-')), 'executor.log')
-}
+const node = (db, id, env = {}) => startNode(db.url, id, env)
 
 test('three nodes run every occurrence of every-second schedules once, and share the work', async () => {
   const db = await freshDb()
