@@ -575,7 +575,8 @@ const ARGUMENT_NAMES = {
   createScheduledWorkflow: ['config'],
   upsertScheduledWorkflow: ['config'],
   syncScheduledWorkflows: ['configs', 'options'],
-  updateScheduledWorkflow: ['id', 'updates'],
+  // The engine names an update's fields by the config they change.
+  updateScheduledWorkflow: ['id', 'config'],
   deleteScheduledWorkflow: ['id'],
   pauseSchedule: ['scheduleId', 'note'],
   resumeSchedule: ['scheduleId'],
@@ -607,10 +608,7 @@ function explained(err, params, args) {
     err.value = args[0]
     return err
   }
-  const named = Object.fromEntries(params.map((p, i) => [p, args[i]]))
-  // The engine reads an update's fields as a config's.
-  if (named.updates !== undefined) named.config = named.updates
-  return withCallersValue(err, named)
+  return withCallersValue(err, Object.fromEntries(params.map((p, i) => [p, args[i]])))
 }
 
 for (const [name, params] of Object.entries(ARGUMENT_NAMES)) {

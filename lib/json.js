@@ -13,10 +13,11 @@ function codedError(Kind, code, path, message, value) {
 }
 
 /**
- * JSON text for `value`; a value JSON cannot hold (BigInt, a cycle) is a TypeError. Unless
- * `data` (an executor's result, plain JSON as JSON.stringify makes it), a number that is not
- * finite or an invalid Date is a RangeError naming its path: JSON would turn it into null,
- * which reads as "not set".
+ * JSON text for `value`; a value JSON cannot hold (BigInt, a cycle) is a TypeError. What JSON
+ * would silently change is refused too, naming its path: a Map or Set without toJSON (it
+ * would become {}), and, unless `data` (an executor's result, kept to JSON.stringify's
+ * rules), a number that is not finite or an invalid Date (a RangeError: null reads as "not
+ * set") and a function or symbol (a TypeError: a misspelt option holding one would vanish).
  */
 function toJson(value, path, data = false) {
   try {
@@ -46,7 +47,7 @@ function toJson(value, path, data = false) {
   }
 }
 
-/** Thrown by toJson's replacer at a number or Date JSON would turn into null. */
+/** Thrown by toJson's replacer at a value JSON would change; `unrepresentable` says which. */
 const NOT_JSON = Symbol('not JSON')
 
 /** The error for the first value in `value` that JSON cannot hold as it is. */

@@ -78,11 +78,8 @@ function withDatesAsText(options) {
   const copy = { ...options }
   for (const key of ['startDate', 'endDate']) {
     const v = copy[key]
-    const invalid = v instanceof Date ? !Number.isFinite(v.getTime()) : typeof v === 'string' && !DATE_TIME.test(v)
-    if (invalid) {
-      const got = v instanceof Date ? 'Invalid Date' : `'${v.slice(0, 80)}'`
-      throw codedError(RangeError, 'ERR_INVALID_DATE', `options.${key}`, `expected a valid Date or an ISO 8601 date-time with its offset such as '2026-01-31T09:00:00Z', got ${got}`, v)
-    }
+    if (!(v instanceof Date) && typeof v !== 'string') continue
+    dateMs(v, `options.${key}`)
     if (v instanceof Date) copy[key] = v.toISOString()
   }
   return copy
@@ -100,18 +97,19 @@ const TIMING_OPTIONS = ['timezone', 'startDate', 'endDate', 'maxExecutions']
  * or null when it is a cron pattern. A bad Date or date string is a RangeError at `path`.
  */
 function oneOffInstant(when, path) {
-  let ms
-  if (when instanceof Date) {
-    ms = when.getTime()
-    if (!Number.isFinite(ms)) throw codedError(RangeError, 'ERR_INVALID_DATE', path, 'expected a valid Date, got Invalid Date', when)
-  } else if (typeof when === 'string' && LOOKS_LIKE_DATE.test(when)) {
-    ms = isoMs(when, path)
-  } else {
-    return null
-  }
+  if (!(when instanceof Date) && !(typeof when === 'string' && LOOKS_LIKE_DATE.test(when))) return null
+  const ms = dateMs(when, path)
   if (new Date(Math.ceil(ms / 1000) * 1000).getUTCFullYear() > LAST_YEAR) {
     throw codedError(RangeError, 'ERR_OUT_OF_RANGE', path, `a one-off run can be at most in ${LAST_YEAR}`, when)
   }
+  return ms
+}
+
+/** A Date or an ISO 8601 string as ms; a bad one is a RangeError (ERR_INVALID_DATE) at `path`. */
+function dateMs(value, path) {
+  if (typeof value === 'string') return isoMs(value, path)
+  const ms = value.getTime()
+  if (!Number.isFinite(ms)) throw codedError(RangeError, 'ERR_INVALID_DATE', path, 'expected a valid Date, got Invalid Date', value)
   return ms
 }
 
@@ -214,4 +212,4 @@ function compact(object) {
   return Object.fromEntries(Object.entries(object).filter(([, v]) => v !== undefined))
 }
 
-module.exports = { DECLARED_BY_SCHEDULE, OPTION_FIELDS, OPTIONS, ID, CRON, DATE_TIME, checkScheduleArgs, toWorkflowConfig, shortPath, oneOffInstant, oneOffSchedule }
+module.exports = { DECLARED_BY_SCHEDULE, OPTION_FIELDS, OPTIONS, ID, CRON, DATE_TIME, isoMs, checkScheduleArgs, toWorkflowConfig, shortPath, oneOffInstant, oneOffSchedule }

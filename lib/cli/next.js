@@ -4,6 +4,7 @@
 const { nextRuns, validateCron, describeCron } = require('../../index.js')
 const { parseArgs, parseCount } = require('./args.js')
 const { UsageError } = require('./errors.js')
+const { isoMs } = require('../schedule-options.js')
 const { colours, table, formatLocal, formatUtc, formatRelative } = require('./format.js')
 const { pointAtErrors } = require('./cron-pointer.js')
 
@@ -63,28 +64,13 @@ async function next(argv, { out }) {
   return 0
 }
 
-/** An RFC 3339 date-time with its offset (Z or ±hh:mm), as the API takes it: a date alone
- * or a local time would be read in the host's zone, and 2026-02-30 would roll over. */
-const RFC3339 = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?(?:Z|[+-](\d{2}):(\d{2}))$/i
-
+/** `--from`: an ISO 8601 date-time with its offset, read as the API reads one. */
 function parseDate(text) {
-  const m = RFC3339.exec(text)
-  const [year, month, day, hour, minute, second = '0', offsetHours = '0', offsetMinutes = '0'] = m ? m.slice(1) : []
-  const valid =
-    m !== null &&
-    Number(month) >= 1 &&
-    Number(month) <= 12 &&
-    Number(day) >= 1 &&
-    Number(day) <= new Date(Date.UTC(Number(year), Number(month), 0)).getUTCDate() &&
-    Number(hour) <= 23 &&
-    Number(minute) <= 59 &&
-    Number(second) <= 59 &&
-    Number(offsetHours) <= 23 &&
-    Number(offsetMinutes) <= 59
-  if (!valid) {
+  try {
+    return new Date(isoMs(text, '--from'))
+  } catch {
     throw new UsageError(`--from expects an ISO 8601 date and time with its offset, such as 2026-03-29T00:00:00Z, got '${text}'`)
   }
-  return new Date(text)
 }
 
 module.exports = { name: 'next', summary: 'upcoming runs of a cron pattern', usage, help, run: next }

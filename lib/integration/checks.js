@@ -103,7 +103,6 @@ module.exports = {
   checkObject,
   checkFunction,
   checkAdvance,
-  checkKeys,
   checkOptions,
   optionalJson,
   readFlag,

@@ -43,7 +43,7 @@ class DrainPump {
         try {
           this.now()
         } catch (err) {
-          this.deliver({ type: 'integration.error', code: 'ERR_INTERNAL', message: `a drain failed: ${err && err.message ? err.message : String(err)}`, timestamp: new Date() })
+          this.report('ERR_INTERNAL', `a drain failed: ${describe(err)}`)
         }
       })
     }
@@ -96,12 +96,12 @@ class DrainPump {
 
   listenerFailed(name, event, err, how) {
     if (event.type === 'integration.error') return
-    this.deliver({
-      type: 'integration.error',
-      code: 'ERR_LISTENER',
-      message: `a '${name}' listener ${how}: ${err && err.message ? err.message : String(err)}`,
-      timestamp: new Date(),
-    })
+    this.report('ERR_LISTENER', `a '${name}' listener ${how}: ${describe(err)}`)
+  }
+
+  /** An `integration.error` of this JavaScript layer, delivered as the engine's are. */
+  report(code, message) {
+    this.deliver({ type: 'integration.error', code, message, timestamp: new Date() })
   }
 
   /** The average lateness of the events delivered so far, in ms (0 before the first). */
@@ -110,5 +110,7 @@ class DrainPump {
     return count === 0 ? 0 : totalMs / count
   }
 }
+
+const describe = (err) => (err && err.message ? err.message : String(err))
 
 module.exports = { DrainPump }

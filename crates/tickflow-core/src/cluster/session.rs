@@ -56,9 +56,7 @@ impl NodeState {
 
     /// Whether this node may take work: its lease surely holds.
     pub fn lease_holds(&self) -> bool {
-        self.lease_until
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
+        self.lease_deadline()
             .is_some_and(|until| Instant::now() < until)
     }
 
@@ -70,9 +68,7 @@ impl NodeState {
     /// The lease this node held ran out (it could not renew it in time): not before the
     /// first one, and not while it holds.
     pub fn lease_lapsed(&self) -> bool {
-        self.lease_until
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
+        self.lease_deadline()
             .is_some_and(|until| Instant::now() >= until)
     }
 

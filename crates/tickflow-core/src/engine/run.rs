@@ -332,8 +332,8 @@ impl Engine {
         }
     }
 
-    /// A fire that waited for a run which is over (it ended while stopping, or the process
-    /// died): the first of them runs now.
+    /// The first fire waiting its turn runs, once nothing of the schedule is active: when
+    /// its run ends, and at start (its run ended while stopping, or the process died).
     pub(super) fn release_buffered(&mut self, index: u32) {
         let Some(s) = self.schedule_mut(index) else {
             return;
@@ -937,10 +937,8 @@ impl Engine {
         if let Ok(position) = s.rt_mut().active.binary_search(&key) {
             s.rt_mut().active.remove(position);
         }
-        if s.rt_mut().active.is_empty() && running {
-            if let Some((at, trigger)) = s.rt_mut().buffered.pop_front() {
-                self.create_execution(index, at, trigger, Value::Null, None);
-            }
+        if running {
+            self.release_buffered(index);
         }
     }
 
@@ -1108,13 +1106,12 @@ impl Engine {
         self.require_running("backfill")?;
         let index = self.schedule_index(schedule_id)?;
         self.require_handler(schedule_id)?;
-        let date = |t: DateTime<Utc>| serde_json::json!({ "$date": t.timestamp_millis() });
         let out_of_range = |message: String| {
             EngineError::Field(super::value::range_error(
                 "to",
                 "ERR_OUT_OF_RANGE",
                 message,
-                &date(to),
+                &date_json(to),
             ))
         };
         if to <= from {

@@ -161,9 +161,10 @@ pub(super) fn schedule_from_state(
         .buffered
         .iter()
         .filter_map(|t| {
-            let trigger = match catchup.contains(t) {
-                true => TriggerType::Catchup,
-                false => TriggerType::Scheduled,
+            let trigger = if catchup.contains(t) {
+                TriggerType::Catchup
+            } else {
+                TriggerType::Scheduled
             };
             Some((date(*t)?, trigger))
         })
