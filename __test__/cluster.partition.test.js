@@ -97,3 +97,78 @@ test('a node cut off past its lease stops its attempt before another node takes 
     await stopAll({ proxy, a, b })
   }
 })
+
+test("a node cut off past its lease records its attempt's late answer once it is back, and says it was fenced once", async () => {
+  const db = await freshDb()
+  const log = tempLog()
+  const schedules = JSON.stringify([{ id: 'slow', cron: '0 0 1 1 *' }])
+  const proxy = await startCutProxy(pg.port)
+  // a's executor answers 25 s after it starts (whatever it is told); b's at once.
+  const a = node(`postgres://postgres@127.0.0.1:${proxy.port}/${db.name}`, 'a', {
+    TICKFLOW_LOG: log,
+    TICKFLOW_SCHEDULES: schedules,
+    TICKFLOW_TRIGGER: 'slow',
+    TICKFLOW_WORK_MS: '25000',
+  })
+  await a.ready
+  const b = node(db.url, 'b', { TICKFLOW_LOG: log, TICKFLOW_SCHEDULES: schedules })
+  await b.ready
+  const record = async (id) => {
+    const text = await pg.query(`SELECT record FROM tickflow.executions WHERE id = '${id}'`, { database: db.name })
+    return text ? JSON.parse(text) : null
+  }
+  try {
+    const first = await until(() => readLog(log).find((c) => c.scheduleId === 'slow' && c.node === 'a'), 30_000)
+    expect(first).toMatchObject({ attempt: 1 })
+    proxy.cut()
+    // b resumes the attempt and finishes it while a is away; then a comes back, before
+    // its own executor answers.
+    const done = await until(async () => (await record(first.executionId))?.status === 'completed', 60_000)
+    expect(done).toBe(true)
+    proxy.heal()
+    expect(Date.now()).toBeLessThan(first.at + 25_000)
+    // a's answer (about first.at + 25 s) is kept on its attempt, as late; the run stays
+    // the one b completed.
+    const late = await until(async () => (await record(first.executionId)).attempts[0].lateOutcome, 60_000)
+    expect(late).toMatchObject({ completed: true })
+    const final = await record(first.executionId)
+    expect(final).toMatchObject({ status: 'completed', attempts: [{ attempt: 1 }, { attempt: 2 }] })
+    expect(a.output.match(/ERR_NODE_FENCED/g)).toHaveLength(1)
+  } finally {
+    await stopAll({ proxy, a, b })
+  }
+})
+
+test('a node cut off from the database stops within its grace and one commandTimeoutMs', async () => {
+  const db = await freshDb()
+  const log = tempLog()
+  const timeoutMs = 8_000
+  const env = {
+    TICKFLOW_LOG: log,
+    TICKFLOW_SCHEDULES: JSON.stringify([{ id: 'slow', cron: '0 0 1 1 *' }]),
+    TICKFLOW_HANG: 'slow',
+    TICKFLOW_COMMAND_TIMEOUT_MS: String(timeoutMs),
+  }
+  const proxy = await startCutProxy(pg.port)
+  const a = node(`postgres://postgres@127.0.0.1:${proxy.port}/${db.name}`, 'a', { ...env, TICKFLOW_TRIGGER: 'slow' })
+  try {
+    await a.ready
+    // An attempt runs (and never answers), so the stop has an attempt to end in the
+    // database, answers to write and a node row to remove: each of them waited a whole
+    // commandTimeoutMs with the database away.
+    await until(() => readLog(log).find((c) => c.scheduleId === 'slow'), 30_000)
+    proxy.cut()
+    const asked = Date.now()
+    a.kill('SIGTERM')
+    const stopped = await until(() => a.output.includes('stopped'), 60_000)
+    expect(stopped).toBe(true)
+    // The grace (2 s) and one timeout, with 6 s of room for a busy machine; a second
+    // timeout (as before: 18 s at least) does not fit.
+    expect(Date.now() - asked).toBeLessThan(2_000 + timeoutMs + 6_000)
+    expect(await a.ended).toEqual({ code: 0, signal: null })
+  } finally {
+    a.kill('SIGKILL')
+    await a.ended
+    await proxy.close()
+  }
+})

@@ -83,6 +83,8 @@ pub struct Db {
     pub node: Arc<NodeState>,
     /// Opened read-only (`ClusterOptions::observer`): it only reads and listens.
     observer: bool,
+    /// When a stop's database work gives up (`stop_deadline`).
+    stop_by: std::sync::Mutex<Option<Instant>>,
 }
 
 impl Drop for Db {
@@ -123,6 +125,7 @@ impl Db {
             q,
             label,
             timeout: Duration::from_millis(options.command_timeout_ms.max(1)),
+            stop_by: std::sync::Mutex::new(None),
             node,
             observer: options.observer,
         };
@@ -197,7 +200,7 @@ impl Db {
         if !self.observer {
             let pool = self.pool.clone();
             let q = self.q.clone();
-            let _ = self.run(async move {
+            let _ = self.run_until(self.stop_deadline(), async move {
                 let client = pool.get().await?;
                 client
                     .execute(
@@ -230,6 +233,18 @@ impl Db {
     /// The deadline of an operation that starts now.
     pub fn deadline(&self) -> Instant {
         Instant::now() + self.timeout
+    }
+
+    /// The deadline of a stop's database work (ending the attempts still running, writing
+    /// the answers waiting, leaving), set by the first of it: all of it together waits one
+    /// `commandTimeoutMs` at most, so a stop with the database away ends within its grace
+    /// and one timeout, not one timeout per step.
+    pub fn stop_deadline(&self) -> Instant {
+        *self
+            .stop_by
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get_or_insert_with(|| self.deadline())
     }
 
     /// The deadline of a driver's turn: also when this node's lease runs out. A turn that

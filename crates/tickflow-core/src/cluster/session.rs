@@ -133,13 +133,8 @@ pub(crate) fn start(
                     return;
                 }
                 // An outage is reported once, by the first operation it fails; the
-                // session reconnects quietly. Losing the lease is news of its own.
-                if err == ClusterError::Fenced {
-                    node.report(
-                        err.code(),
-                        format!("{err}; its running attempts were aborted, and it joins again"),
-                    );
-                }
+                // session reconnects quietly. Losing the lease is news of its own, told
+                // once, when the node joins again (`serve`).
             }
             tokio::time::sleep(backoff).await;
             backoff = (backoff * 2).min(Duration::from_secs(2));
@@ -294,10 +289,10 @@ async fn serve(
                     Some(row) => renewed(node, sent, row.get(0)),
                     None => {
                         // Reaped: another node has taken the work over. Stop taking work
-                        // and join again under a new token.
+                        // and its attempts now (a new incarnation); the next session finds
+                        // the token gone, says so and joins again under a new one.
                         node.set_lease(None);
                         node.incarnation.fetch_add(1, Ordering::SeqCst);
-                        *node.token.lock().unwrap_or_else(|p| p.into_inner()) = new_token(&node.node_id);
                         (node.wake)();
                         return Err(ClusterError::Fenced);
                     }

@@ -220,8 +220,9 @@ impl PatternSpec {
 /// (a megabyte string) cheap to refuse.
 pub const MAX_PATTERN_LEN: usize = 1024;
 
+/// A nickname's five fields. Nicknames are case-sensitive (OCPS 1.1): `@Daily` is not one.
 pub fn expand_nickname(nickname: &str) -> Option<&'static str> {
-    Some(match nickname.to_ascii_lowercase().as_str() {
+    Some(match nickname {
         "@yearly" | "@annually" => "0 0 1 1 *",
         "@monthly" => "0 0 1 * *",
         "@weekly" => "0 0 * * 0",
@@ -229,6 +230,32 @@ pub fn expand_nickname(nickname: &str) -> Option<&'static str> {
         "@hourly" => "0 * * * *",
         _ => return None,
     })
+}
+
+/// A field's text with its month and weekday names in upper case: names are
+/// case-insensitive (OCPS 1.0), the `L` and `W` modifiers are not (OCPS 1.3), so `l` and
+/// `15w` stay as written, and are refused.
+fn upper_names(field: &str) -> String {
+    let mut out = String::with_capacity(field.len());
+    let mut rest = field;
+    while !rest.is_empty() {
+        let letters = rest
+            .find(|c: char| !c.is_ascii_alphabetic())
+            .unwrap_or(rest.len());
+        let (run, after) = if letters == 0 {
+            let next = rest.chars().next().map_or(1, char::len_utf8);
+            rest.split_at(next)
+        } else {
+            rest.split_at(letters)
+        };
+        let upper = run.to_ascii_uppercase();
+        let is_name = run.len() == 3
+            && (Field::Month.names().contains(&upper.as_str())
+                || Field::DayOfWeek.names().contains(&upper.as_str()));
+        out.push_str(if is_name { &upper } else { run });
+        rest = after;
+    }
+    out
 }
 
 /// Splits and checks a pattern. Returns every error found, not just the first.
@@ -254,9 +281,14 @@ pub fn parse_pattern(pattern: &str) -> Result<PatternSpec, Vec<SyntaxError>> {
         match expand_nickname(trimmed) {
             Some(expanded) => expanded,
             None => {
+                let lower = trimmed.to_ascii_lowercase();
+                let hint = match expand_nickname(&lower) {
+                    Some(_) => format!(" (nicknames are case-sensitive: '{lower}')"),
+                    None => String::new(),
+                };
                 return Err(whole(format!(
-                    "unknown nickname '{trimmed}'; known: @yearly @annually @monthly @weekly @daily @midnight @hourly"
-                )))
+                    "unknown nickname '{trimmed}'{hint}; known: @yearly @annually @monthly @weekly @daily @midnight @hourly"
+                )));
             }
         }
     } else {
@@ -277,7 +309,7 @@ pub fn parse_pattern(pattern: &str) -> Result<PatternSpec, Vec<SyntaxError>> {
     if !has_seconds {
         texts.push("0".into());
     }
-    texts.extend(parts.iter().map(|p| p.to_ascii_uppercase()));
+    texts.extend(parts.iter().map(|p| upper_names(p)));
     if !has_year {
         texts.push("*".into());
     }

@@ -154,6 +154,32 @@ fn nicknames_fire_like_their_patterns() {
 }
 
 #[test]
+fn names_ignore_case_but_nicknames_and_l_w_modifiers_do_not() {
+    // OCPS 1.0: month and weekday names in any case; OCPS 1.1 and 1.3: nicknames and the
+    // L and W modifiers as written.
+    assert_eq!(
+        next("0 0 1 feb sUn", "2026-01-01T00:00:00Z", 1),
+        ["2026-02-01T00:00:00Z"]
+    );
+    assert_eq!(
+        next("0 0 * * fri#L", "2026-01-01T00:00:00Z", 1),
+        ["2026-01-30T00:00:00Z"]
+    );
+    for bad in [
+        "@Daily",
+        "@HOURLY",
+        "0 0 l * *",
+        "0 0 15w * *",
+        "0 0 lw * *",
+        "0 0 * * 5l",
+    ] {
+        assert!(CronPattern::parse(bad).is_err(), "{bad} was accepted");
+    }
+    let message = format!("{:?}", CronPattern::parse("@Daily").unwrap_err());
+    assert!(message.contains("case-sensitive: '@daily'"), "{message}");
+}
+
+#[test]
 fn last_day_and_last_weekday_of_month() {
     assert_eq!(
         next("0 0 L * *", "2026-01-15T00:00:00Z", 3),

@@ -46,6 +46,8 @@ pub(super) const DEFER_MS: i64 = 200;
 const STEP_IN_MS: i64 = 100;
 /// How long a node without a schedule's handler leaves its fire to nodes with one.
 const NO_HANDLER_WAIT_MS: i64 = 2_000;
+/// Attempts let go of whose late answer a node still waits for, at most.
+const MAX_ABANDONED: usize = 10_000;
 
 impl Engine {
     pub(super) fn join_cluster(&mut self, joining: Joining) -> Result<(), EngineError> {
@@ -96,6 +98,7 @@ impl Engine {
             // A herd due at the join is claimed from at once.
             last_claim: now - super::cluster_driver::CLAIM_HOLD,
             pending: Vec::new(),
+            abandoned: HashMap::new(),
             failing: false,
             peers: Vec::new(),
             suspect: Vec::new(),
@@ -402,8 +405,15 @@ impl Engine {
     /// An execution row in place of what this engine holds (or added).
     fn replace_execution(&mut self, incoming: IncomingExecution) {
         let IncomingExecution { row, parsed } = incoming;
+        // Read back for the late answer of an attempt this node let go of: held again.
+        let wanted = self
+            .cluster
+            .as_ref()
+            .is_some_and(|c| c.abandoned.contains_key(&row.seq))
+            && !row.record.is_empty();
         let parsed = match parsed {
             Some(parsed) => parsed,
+            None if wanted => Execution::from_row(&row),
             None if !self.executions.contains_key(&row.seq) => return,
             // Final when read, and held here as not final: the follow left its record out.
             None if row.record.is_empty() => return self.finished_elsewhere(&row),
@@ -418,7 +428,7 @@ impl Engine {
         let key = row.seq;
         let is_final = e.status.is_final();
         let duration = e.duration_ms().filter(|_| is_final);
-        if is_final && !self.executions.contains_key(&key) {
+        if is_final && !self.executions.contains_key(&key) && !wanted {
             // Finished elsewhere and never held here: it stays in the database.
             return;
         }
@@ -515,13 +525,82 @@ impl Engine {
     /// Ends this process's part in an attempt: its slot is free, its executor is told.
     pub(super) fn abort_local_attempt(&mut self, key: u64, attempt: u32, reason: &str) {
         self.release(key);
-        if let Some(e) = self.executions.get(&key) {
-            self.outbox.push(Message::Abort {
-                execution_id: e.id.to_string(),
-                attempt,
-                reason: reason.into(),
-            });
+        let Some(e) = self.executions.get(&key) else {
+            return;
+        };
+        let (id, schedule_id) = (e.id.to_string(), e.schedule_id.to_string());
+        if let Some(link) = self.cluster.as_mut() {
+            // An executor that never answers leaves its entry: bounded, oldest keys first.
+            if link.abandoned.len() >= MAX_ABANDONED {
+                if let Some(oldest) = link.abandoned.keys().min().copied() {
+                    link.abandoned.remove(&oldest);
+                }
+            }
+            link.abandoned.insert(key, (id.clone(), schedule_id));
         }
+        self.outbox.push(Message::Abort {
+            execution_id: id,
+            attempt,
+            reason: reason.into(),
+        });
+    }
+
+    /// An answer for an attempt this node let go of, whose execution is no longer held
+    /// here: queued to be written (its row is read back then); false when unknown.
+    pub(crate) fn defer_late_answer(&mut self, key: u64, attempt: u32, outcome: Outcome) -> bool {
+        let Some(link) = self.cluster.as_mut() else {
+            return false;
+        };
+        let Some((id, _)) = link.abandoned.get(&key) else {
+            return false;
+        };
+        link.pending.push((id.clone(), attempt, outcome));
+        true
+    }
+
+    /// The schedule of an execution an answer names: held here, or let go of.
+    pub(super) fn answer_schedule(&self, execution_id: &str) -> Option<String> {
+        if let Some(e) = self
+            .execution_keys
+            .get(execution_id)
+            .and_then(|k| self.executions.get(k))
+        {
+            return Some(e.schedule_id.to_string());
+        }
+        self.cluster.as_ref().and_then(|link| {
+            link.abandoned
+                .values()
+                .find(|(id, _)| id == execution_id)
+                .map(|(_, s)| s.clone())
+        })
+    }
+
+    /// The schedules of these answers, sorted and once each (the order rows are locked in).
+    pub(super) fn answer_schedules(&self, answers: &[(String, u32, Outcome)]) -> Vec<String> {
+        let mut ids: Vec<String> = answers
+            .iter()
+            .filter_map(|(id, _, _)| self.answer_schedule(id))
+            .collect();
+        ids.sort_unstable();
+        ids.dedup();
+        ids
+    }
+
+    /// Executions of attempts this node let go of and no longer holds, among these locked
+    /// schedules (schedule id, execution id): read back with them (`operation::locked`),
+    /// so that a late answer is recorded on its attempt.
+    pub(super) fn abandoned_rows(&self, locked: &[(String, i64)]) -> Vec<(String, String)> {
+        let Some(link) = self.cluster.as_ref() else {
+            return Vec::new();
+        };
+        link.abandoned
+            .values()
+            .filter(|(id, schedule)| {
+                !self.execution_keys.contains_key(id.as_str())
+                    && locked.iter().any(|(s, _)| s == schedule)
+            })
+            .map(|(id, schedule)| (schedule.clone(), id.clone()))
+            .collect()
     }
 
     /// The schedules of these executions, sorted and once each (the order rows are locked in).

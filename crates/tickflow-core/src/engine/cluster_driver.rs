@@ -145,11 +145,7 @@ fn work(shared: &Shared, db: &Arc<Db>, now: DateTime<Utc>, limit: usize, live: b
             Some(link) => std::mem::take(&mut link.pending),
             None => return false,
         };
-        let answered = e.schedules_of(
-            answers
-                .iter()
-                .filter_map(|(id, _, _)| e.execution_keys.get(id.as_str()).copied()),
-        );
+        let answered = e.answer_schedules(&answers);
         let (due, due_ids, more) = e.take_due(now, limit, live);
         // Each answer frees a slot.
         let free = (e.options.max_concurrency + answers.len()).saturating_sub(e.in_flight);
@@ -190,13 +186,8 @@ fn work(shared: &Shared, db: &Arc<Db>, now: DateTime<Utc>, limit: usize, live: b
             let held: HashSet<&str> = locked.versions.iter().map(|(id, _)| id.as_str()).collect();
             let mut later = Vec::new();
             for (id, attempt, outcome) in answers {
-                let schedule = e
-                    .execution_keys
-                    .get(id.as_str())
-                    .and_then(|k| e.executions.get(k))
-                    .map(|x| x.schedule_id.clone());
-                match schedule {
-                    Some(s) if !held.contains(&*s) => later.push((id, attempt, outcome)),
+                match e.answer_schedule(&id) {
+                    Some(s) if !held.contains(s.as_str()) => later.push((id, attempt, outcome)),
                     _ => {
                         e.complete_now(&id, attempt, outcome);
                     }
@@ -309,18 +300,14 @@ fn flush_completions(shared: &Shared, db: &Arc<Db>) {
             return;
         }
         let batch = std::mem::take(&mut link.pending);
-        let ids = e.schedules_of(
-            batch
-                .iter()
-                .filter_map(|(id, _, _)| e.execution_keys.get(id.as_str()).copied()),
-        );
+        let ids = e.answer_schedules(&batch);
         (batch, ids)
     };
     let kept = batch.clone();
     let result = locked(
         shared,
         db,
-        db.deadline(),
+        db.stop_deadline(),
         Scope::Schedules {
             ids,
             skip_locked: false,
@@ -359,7 +346,7 @@ impl Shared {
         let result = locked(
             self,
             &db,
-            db.deadline(),
+            db.stop_deadline(),
             Scope::Schedules {
                 ids,
                 skip_locked: false,

@@ -37,6 +37,11 @@ pub(crate) struct ClusterLink {
     pub(super) last_claim: Instant,
     /// Executor answers waiting to be written, in arrival order.
     pub(super) pending: Vec<(String, u32, Outcome)>,
+    /// Attempts this node let go of before their executor answered (lost lease, a cancel
+    /// or a takeover seen from another node), by execution key: (execution id, schedule
+    /// id). Their late answer is recorded even when the execution has left this node's
+    /// memory meanwhile (finished elsewhere): its row is read back for it.
+    pub(super) abandoned: HashMap<u64, (String, String)>,
     /// The last operation failed on the database: reported once until one succeeds.
     pub(super) failing: bool,
     /// The tokens of the nodes alive, as of the last look.

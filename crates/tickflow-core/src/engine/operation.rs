@@ -99,9 +99,16 @@ pub(crate) fn locked<R>(
     let stale = loop {
         let mut e = shared.lock();
         match e.mark(&locked) {
-            Some(stale) => {
+            Some(mut stale) => {
                 marks.ids = locked.versions.iter().map(|(id, _)| id.clone()).collect();
-                let active = e.active_ids(&stale);
+                let abandoned = e.abandoned_rows(&locked.versions);
+                for (schedule, _) in &abandoned {
+                    if !stale.contains(schedule) {
+                        stale.push(schedule.clone());
+                    }
+                }
+                let mut active = e.active_ids(&stale);
+                active.extend(abandoned.into_iter().map(|(_, id)| id));
                 break (stale, active);
             }
             None if e.cluster.is_none() => return Err(detached()),

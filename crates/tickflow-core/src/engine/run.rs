@@ -554,7 +554,8 @@ impl Engine {
         }
         match self.executions.get(&key).map(|e| e.id.clone()) {
             Some(id) => self.complete(&id, attempt, outcome),
-            None => false,
+            // Finished elsewhere after this node let the attempt go.
+            None => self.defer_late_answer(key, attempt, outcome),
         }
     }
 
@@ -573,6 +574,10 @@ impl Engine {
     /// `complete_now`, for the execution with this key.
     fn complete_at(&mut self, key: u64, attempt: u32, outcome: Outcome) -> bool {
         let now = self.now();
+        if let Some(link) = self.cluster.as_mut() {
+            // Its answer came: nothing more to wait for.
+            link.abandoned.remove(&key);
+        }
         // An attempt this process does not run (any more): another node took it over.
         let ours = self.local.get(&key) == Some(&attempt);
         let Some(e) = self.executions.get_mut(&key) else {
