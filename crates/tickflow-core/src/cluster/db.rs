@@ -247,6 +247,17 @@ impl Db {
             .get_or_insert_with(|| self.deadline())
     }
 
+    /// A stop starts (or starts again, after one that could not finish): its database
+    /// work has a whole `commandTimeoutMs` from now.
+    pub fn begin_stop(&self) {
+        *self.stop_by.lock().unwrap_or_else(|p| p.into_inner()) = Some(self.deadline());
+    }
+
+    /// The stop's database work is over: a later one starts afresh.
+    pub fn end_stop(&self) {
+        *self.stop_by.lock().unwrap_or_else(|p| p.into_inner()) = None;
+    }
+
     /// The deadline of a driver's turn: also when this node's lease runs out. A turn that
     /// waits on a database it cannot reach then ends in time for the next one to see the
     /// lease lapsed and stop its attempts, before another node takes them over.

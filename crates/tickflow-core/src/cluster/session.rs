@@ -30,6 +30,11 @@ pub struct NodeState {
     pub changed: AtomicBool,
     /// Outage reports for the engine to pass on: (code, message).
     pub reports: Mutex<Vec<(&'static str, String)>>,
+    /// The engine aborted this node's attempts when its lease lapsed: the node must not go
+    /// on under this token (were its lease renewed in time after all, those attempts would
+    /// stay running in the database with nobody to end them). Cleared once it has joined
+    /// under a new one.
+    fence: AtomicBool,
     stop: AtomicBool,
     wake: Arc<dyn Fn() + Send + Sync>,
 }
@@ -44,6 +49,7 @@ impl NodeState {
             lease_until: Mutex::new(None),
             changed: AtomicBool::new(true),
             reports: Mutex::new(Vec::new()),
+            fence: AtomicBool::new(false),
             stop: AtomicBool::new(false),
             wake,
         })
@@ -70,6 +76,17 @@ impl NodeState {
     pub fn lease_lapsed(&self) -> bool {
         self.lease_deadline()
             .is_some_and(|until| Instant::now() >= until)
+    }
+
+    /// Has the node leave its token behind and join again under a new one (its attempts
+    /// under the old one become orphans, ended and run again by the reaper); its lease
+    /// stays lapsed until then, so it takes no work.
+    pub fn fence(&self) {
+        self.fence.store(true, Ordering::SeqCst);
+    }
+
+    fn fenced(&self) -> bool {
+        self.fence.load(Ordering::SeqCst)
     }
 
     pub(crate) fn shutdown(&self) {
@@ -186,27 +203,33 @@ async fn serve(
     first: &mut Option<std::sync::mpsc::SyncSender<Result<(), ClusterError>>>,
     notes: &mut tokio::sync::mpsc::UnboundedReceiver<()>,
 ) -> Result<(), ClusterError> {
-    // Rejoin under the same token while the lease still holds; else under a new one.
+    // Rejoin under the same token while the lease still holds (and the engine did not give
+    // its attempts up); else under a new one.
     let mut token = node.token();
-    let still_ours = client
-        .query_opt(
-            &format!("SELECT 1 FROM {q}.nodes WHERE token = $1 AND lease_until > now()"),
-            &[&token],
-        )
-        .await?
-        .is_some();
-    if !still_ours && node.incarnation.load(Ordering::SeqCst) > 0 {
+    let fence = node.fenced();
+    if fence {
+        // Its attempts become orphans now, for the reaper, rather than when the lease ends.
+        client
+            .execute(
+                &format!("DELETE FROM {q}.nodes WHERE token = $1"),
+                &[&token],
+            )
+            .await?;
+    }
+    let still_ours = !fence
+        && client
+            .query_opt(
+                &format!("SELECT 1 FROM {q}.nodes WHERE token = $1 AND lease_until > now()"),
+                &[&token],
+            )
+            .await?
+            .is_some();
+    let fenced = !still_ours && node.incarnation.load(Ordering::SeqCst) > 0;
+    if fenced {
         // Away longer than the lease (or reaped when its session ended): the others have
         // taken its work over.
         token = new_token(&node.node_id);
         node.set_lease(None);
-        node.report(
-            ClusterError::Fenced.code(),
-            format!(
-                "{}; its running attempts were aborted, and it joins again",
-                ClusterError::Fenced
-            ),
-        );
     }
     let key = lock_key(&token);
     let pid: i32 = client
@@ -249,6 +272,17 @@ async fn serve(
             &[&token, &node.node_id, &key, &lease],
         )
         .await?;
+    if fenced {
+        // Said once it has joined again: a failed try before would say it twice.
+        node.report(
+            ClusterError::Fenced.code(),
+            format!(
+                "{}; its running attempts were aborted, and it joins again",
+                ClusterError::Fenced
+            ),
+        );
+    }
+    node.fence.store(false, Ordering::SeqCst);
     renewed(node, sent, row.get(0));
     if token != node.token() || node.incarnation.load(Ordering::SeqCst) == 0 {
         *node.token.lock().unwrap_or_else(|p| p.into_inner()) = token.clone();
@@ -264,6 +298,10 @@ async fn serve(
     loop {
         tokio::select! {
             _ = tick.tick() => {
+                if node.fenced() {
+                    // The engine gave this token's attempts up: join again (`serve`).
+                    return Err(ClusterError::Fenced);
+                }
                 if node.stopped() {
                     let _ = client
                         .execute(&format!("DELETE FROM {q}.nodes WHERE token = $1"), &[&token])
@@ -313,7 +351,9 @@ async fn serve(
 /// offset is the database's time against the midpoint of the round trip.
 fn renewed(node: &NodeState, sent: Instant, db_ms: f64) {
     let rtt = sent.elapsed();
-    node.set_lease(Some(sent + Duration::from_millis(LEASE_MS as u64 - 2_000)));
+    if !node.fenced() {
+        node.set_lease(Some(sent + Duration::from_millis(LEASE_MS as u64 - 2_000)));
+    }
     let local = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0.0, |d| d.as_secs_f64() * 1000.0)

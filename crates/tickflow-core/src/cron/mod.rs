@@ -39,6 +39,20 @@ impl CronPattern {
     pub fn compile(pattern: &str) -> Result<CronPattern, CronError> {
         CronPattern::parse(pattern).map_err(CronError::InvalidPattern)
     }
+
+    /// Like `compile`, for a pattern read from a store: one stored before nicknames and the
+    /// `L` and `W` modifiers became case-sensitive (`@Daily`, `0 0 l * *`) still reads as
+    /// it did then, so that such a store opens, and a node with it joins, as before.
+    pub fn compile_stored(pattern: &str) -> Result<CronPattern, CronError> {
+        CronPattern::compile(pattern).or_else(|err| {
+            let trimmed = pattern.trim();
+            let earlier = match trimmed.starts_with('@') {
+                true => trimmed.to_ascii_lowercase(),
+                false => trimmed.to_ascii_uppercase(),
+            };
+            CronPattern::compile(&earlier).map_err(|_| err)
+        })
+    }
 }
 
 thread_local! {

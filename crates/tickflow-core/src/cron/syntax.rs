@@ -248,11 +248,19 @@ fn upper_names(field: &str) -> String {
         } else {
             rest.split_at(letters)
         };
-        let upper = run.to_ascii_uppercase();
-        let is_name = run.len() == 3
-            && (Field::Month.names().contains(&upper.as_str())
-                || Field::DayOfWeek.names().contains(&upper.as_str()));
-        out.push_str(if is_name { &upper } else { run });
+        // A name may run into a modifier (`friL`): the name's three letters are upper-cased,
+        // the rest stays as written.
+        let name = run.get(..3).map(str::to_ascii_uppercase);
+        match name.filter(|n| {
+            Field::Month.names().contains(&n.as_str())
+                || Field::DayOfWeek.names().contains(&n.as_str())
+        }) {
+            Some(name) => {
+                out.push_str(&name);
+                out.push_str(&run[3..]);
+            }
+            None => out.push_str(run),
+        }
         rest = after;
     }
     out

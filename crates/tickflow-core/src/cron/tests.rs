@@ -175,6 +175,16 @@ fn names_ignore_case_but_nicknames_and_l_w_modifiers_do_not() {
     ] {
         assert!(CronPattern::parse(bad).is_err(), "{bad} was accepted");
     }
+    assert_eq!(
+        next("0 0 * * friL", "2026-01-01T00:00:00Z", 1),
+        ["2026-01-30T00:00:00Z"]
+    );
+    assert!(CronPattern::parse("0 0 * * fril").is_err());
+    // A store written before keeps its patterns as they read then.
+    for stored in ["@Daily", "0 0 l * *", "0 0 15w * *"] {
+        assert!(CronPattern::compile_stored(stored).is_ok(), "{stored}");
+    }
+    assert!(CronPattern::compile_stored("0 0 x * *").is_err());
     let message = format!("{:?}", CronPattern::parse("@Daily").unwrap_err());
     assert!(message.contains("case-sensitive: '@daily'"), "{message}");
 }

@@ -46,8 +46,6 @@ pub(super) const DEFER_MS: i64 = 200;
 const STEP_IN_MS: i64 = 100;
 /// How long a node without a schedule's handler leaves its fire to nodes with one.
 const NO_HANDLER_WAIT_MS: i64 = 2_000;
-/// Attempts let go of whose late answer a node still waits for, at most.
-const MAX_ABANDONED: usize = 10_000;
 
 impl Engine {
     pub(super) fn join_cluster(&mut self, joining: Joining) -> Result<(), EngineError> {
@@ -279,6 +277,9 @@ impl Engine {
                 self.add_skip(row);
             }
         }
+        if let Some(ids) = authoritative {
+            self.drop_missing_late(ids);
+        }
         self.check_local_attempts();
         self.take_journal();
     }
@@ -309,7 +310,7 @@ impl Engine {
                     EngineError::Internal(format!("schedule '{}': {e}", row.schedule_id))
                 })?;
                 let zone = self.options.default_zone.clone();
-                super::config::parse_config(&config, &zone, &mut |t| self.compile(t))?
+                super::config::parse_config(&config, &zone, &mut |t| self.compile_stored(t))?
             }
         };
         let state = state
@@ -375,6 +376,9 @@ impl Engine {
             return;
         };
         let s = self.schedules[index as usize].take().expect("indexed");
+        if let Some(link) = self.cluster.as_mut() {
+            link.abandoned.retain(|_, a| a.schedule_id != schedule_id);
+        }
         self.by_config_id.remove(&s.spec.fragments.config_id);
         self.by_schedule_id.remove(&s.spec.fragments.schedule_id);
         self.free_slots.push(index);
@@ -406,11 +410,7 @@ impl Engine {
     fn replace_execution(&mut self, incoming: IncomingExecution) {
         let IncomingExecution { row, parsed } = incoming;
         // Read back for the late answer of an attempt this node let go of: held again.
-        let wanted = self
-            .cluster
-            .as_ref()
-            .is_some_and(|c| c.abandoned.contains_key(&row.seq))
-            && !row.record.is_empty();
+        let wanted = self.awaits_late_record(row.seq) && !row.record.is_empty();
         let parsed = match parsed {
             Some(parsed) => parsed,
             None if wanted => Execution::from_row(&row),
@@ -522,85 +522,18 @@ impl Engine {
         }
     }
 
-    /// Ends this process's part in an attempt: its slot is free, its executor is told.
+    /// Ends this process's part in an attempt: its slot is free, its executor is told, and
+    /// its answer, whenever it comes, is recorded as late (`late`).
     pub(super) fn abort_local_attempt(&mut self, key: u64, attempt: u32, reason: &str) {
         self.release(key);
-        let Some(e) = self.executions.get(&key) else {
-            return;
-        };
-        let (id, schedule_id) = (e.id.to_string(), e.schedule_id.to_string());
-        if let Some(link) = self.cluster.as_mut() {
-            // An executor that never answers leaves its entry: bounded, oldest keys first.
-            if link.abandoned.len() >= MAX_ABANDONED {
-                if let Some(oldest) = link.abandoned.keys().min().copied() {
-                    link.abandoned.remove(&oldest);
-                }
-            }
-            link.abandoned.insert(key, (id.clone(), schedule_id));
+        self.remember_abandoned(key, attempt);
+        if let Some(e) = self.executions.get(&key) {
+            self.outbox.push(Message::Abort {
+                execution_id: e.id.to_string(),
+                attempt,
+                reason: reason.into(),
+            });
         }
-        self.outbox.push(Message::Abort {
-            execution_id: id,
-            attempt,
-            reason: reason.into(),
-        });
-    }
-
-    /// An answer for an attempt this node let go of, whose execution is no longer held
-    /// here: queued to be written (its row is read back then); false when unknown.
-    pub(crate) fn defer_late_answer(&mut self, key: u64, attempt: u32, outcome: Outcome) -> bool {
-        let Some(link) = self.cluster.as_mut() else {
-            return false;
-        };
-        let Some((id, _)) = link.abandoned.get(&key) else {
-            return false;
-        };
-        link.pending.push((id.clone(), attempt, outcome));
-        true
-    }
-
-    /// The schedule of an execution an answer names: held here, or let go of.
-    pub(super) fn answer_schedule(&self, execution_id: &str) -> Option<String> {
-        if let Some(e) = self
-            .execution_keys
-            .get(execution_id)
-            .and_then(|k| self.executions.get(k))
-        {
-            return Some(e.schedule_id.to_string());
-        }
-        self.cluster.as_ref().and_then(|link| {
-            link.abandoned
-                .values()
-                .find(|(id, _)| id == execution_id)
-                .map(|(_, s)| s.clone())
-        })
-    }
-
-    /// The schedules of these answers, sorted and once each (the order rows are locked in).
-    pub(super) fn answer_schedules(&self, answers: &[(String, u32, Outcome)]) -> Vec<String> {
-        let mut ids: Vec<String> = answers
-            .iter()
-            .filter_map(|(id, _, _)| self.answer_schedule(id))
-            .collect();
-        ids.sort_unstable();
-        ids.dedup();
-        ids
-    }
-
-    /// Executions of attempts this node let go of and no longer holds, among these locked
-    /// schedules (schedule id, execution id): read back with them (`operation::locked`),
-    /// so that a late answer is recorded on its attempt.
-    pub(super) fn abandoned_rows(&self, locked: &[(String, i64)]) -> Vec<(String, String)> {
-        let Some(link) = self.cluster.as_ref() else {
-            return Vec::new();
-        };
-        link.abandoned
-            .values()
-            .filter(|(id, schedule)| {
-                !self.execution_keys.contains_key(id.as_str())
-                    && locked.iter().any(|(s, _)| s == schedule)
-            })
-            .map(|(id, schedule)| (schedule.clone(), id.clone()))
-            .collect()
     }
 
     /// The schedules of these executions, sorted and once each (the order rows are locked in).
@@ -636,6 +569,9 @@ impl Engine {
         // over, so they stop here (their late answers are recorded once it is back).
         if node.lease_lapsed() && !self.local.is_empty() && self.lifecycle == Lifecycle::Running {
             self.abandon_local_attempts();
+            // Not under this token again, even if its lease is renewed after all: the
+            // attempts just given up would stay running in the database.
+            node.fence();
         }
         let link = self.cluster.as_mut().expect("in a cluster");
         let since = link.last_tail.elapsed();

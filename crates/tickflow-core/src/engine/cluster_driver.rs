@@ -335,6 +335,7 @@ impl Shared {
         let Some(db) = self.cluster_db() else {
             return self.lock().abort_running();
         };
+        db.begin_stop();
         let ids = {
             let e = self.lock();
             if e.local.is_empty() {
@@ -383,9 +384,12 @@ impl Shared {
             self.take_answers(&mut e);
         }
         drop(e);
-        if let Some(db) = db.filter(|_| left) {
-            // The node's row goes; the database stays this node's for reads of history.
-            db.leave();
+        if let Some(db) = &db {
+            if left {
+                // The node's row goes; the database stays this node's for reads of history.
+                db.leave();
+            }
+            db.end_stop();
         }
         closed
     }

@@ -389,6 +389,17 @@ impl Engine {
         Ok(compiled)
     }
 
+    /// `compile`, for a pattern read from a store (`CronPattern::compile_stored`). One read
+    /// the earlier way is not kept among the compiled patterns: a new schedule with the
+    /// same text must still be refused.
+    pub(crate) fn compile_stored(
+        &mut self,
+        text: &str,
+    ) -> Result<std::sync::Arc<crate::cron::CronPattern>, crate::cron::CronError> {
+        self.compile(text)
+            .or_else(|_| crate::cron::CronPattern::compile_stored(text).map(std::sync::Arc::new))
+    }
+
     /// Tests only: makes the next timer the engine handles panic.
     pub fn inject_fault(&mut self) {
         self.fault_armed = true;

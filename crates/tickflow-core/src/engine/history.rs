@@ -98,8 +98,6 @@ impl Engine {
             return;
         };
         let pending = self.persistence.as_ref().map(|p| &p.journal.executions);
-        // Those whose late answer this node waits for stay until it is recorded.
-        let abandoned = self.cluster.as_ref().map(|c| &c.abandoned);
         let finished: Vec<u64> = s
             .rt()
             .history
@@ -109,7 +107,8 @@ impl Engine {
                 self.executions.get(k).is_some_and(|e| e.status.is_final())
                     && !pending.is_some_and(|p| p.contains(k))
                     && !self.local.contains_key(k)
-                    && !abandoned.is_some_and(|a| a.contains_key(k))
+                    // Its late answer arrived: kept until it is recorded.
+                    && !self.awaits_late_record(*k)
             })
             .collect();
         let gone: HashSet<u64> = finished.iter().copied().collect();

@@ -37,11 +37,10 @@ pub(crate) struct ClusterLink {
     pub(super) last_claim: Instant,
     /// Executor answers waiting to be written, in arrival order.
     pub(super) pending: Vec<(String, u32, Outcome)>,
-    /// Attempts this node let go of before their executor answered (lost lease, a cancel
-    /// or a takeover seen from another node), by execution key: (execution id, schedule
-    /// id). Their late answer is recorded even when the execution has left this node's
-    /// memory meanwhile (finished elsewhere): its row is read back for it.
-    pub(super) abandoned: HashMap<u64, (String, String)>,
+    /// Attempts this node let go of before their executor answered, by (execution key,
+    /// attempt): their late answer is recorded even when the execution has left this
+    /// node's memory meanwhile (`late`).
+    pub(super) abandoned: HashMap<(u64, u32), Abandoned>,
     /// The last operation failed on the database: reported once until one succeeds.
     pub(super) failing: bool,
     /// The tokens of the nodes alive, as of the last look.
@@ -50,6 +49,15 @@ pub(crate) struct ClusterLink {
     pub(super) suspect: Vec<String>,
     /// History retention in the database (`history`).
     pub(super) retention: Retention,
+}
+
+/// An attempt a node let go of before its executor answered.
+pub(crate) struct Abandoned {
+    pub(super) id: String,
+    pub(super) schedule_id: String,
+    /// Its answer arrived and waits to be recorded.
+    pub(super) answered: bool,
+    pub(super) since: Instant,
 }
 
 /// What a node read from the database to join the cluster (`Shared::attach_cluster`).

@@ -17,6 +17,7 @@ mod history;
 mod ids;
 mod incoming;
 mod journal;
+mod late;
 mod link;
 mod metrics;
 mod observer;

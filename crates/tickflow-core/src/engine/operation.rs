@@ -177,6 +177,7 @@ pub(crate) fn locked<R>(
                 link.failing = false;
             }
             e.outbox.extend(u.held);
+            e.settle_late();
             e.unmark(&std::mem::take(&mut marks.ids));
             shared.publish(&mut e);
             Ok(result)

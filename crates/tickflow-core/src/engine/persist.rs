@@ -401,7 +401,7 @@ impl Engine {
             if config.get("scheduleId").is_none() && config.is_object() {
                 config["scheduleId"] = Value::String(row.schedule_id.clone());
             }
-            let spec = parse_config(&config, &zone, &mut |t| self.compile(t))
+            let spec = parse_config(&config, &zone, &mut |t| self.compile_stored(t))
                 .map_err(|e| corrupt(format!("schedule '{}': {e}", row.schedule_id)))?;
             let state = StoredState::parse(&row.state)
                 .map_err(|e| corrupt(format!("schedule '{}' state: {e}", row.schedule_id)))?;

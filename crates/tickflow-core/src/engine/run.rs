@@ -574,10 +574,7 @@ impl Engine {
     /// `complete_now`, for the execution with this key.
     fn complete_at(&mut self, key: u64, attempt: u32, outcome: Outcome) -> bool {
         let now = self.now();
-        if let Some(link) = self.cluster.as_mut() {
-            // Its answer came: nothing more to wait for.
-            link.abandoned.remove(&key);
-        }
+        let let_go = self.note_late_answer(key, attempt);
         // An attempt this process does not run (any more): another node took it over.
         let ours = self.local.get(&key) == Some(&attempt);
         let Some(e) = self.executions.get_mut(&key) else {
@@ -606,6 +603,17 @@ impl Engine {
                     },
                 });
                 self.touch_execution(key);
+            } else if let_go
+                && e.attempts
+                    .iter()
+                    .any(|a| a.number == attempt && a.ended.is_none())
+            {
+                // Let go of here, and not yet ended in the database (the takeover has not
+                // come back yet): tried again at the next write.
+                let id = e.id.to_string();
+                if let Some(link) = self.cluster.as_mut() {
+                    link.pending.push((id, attempt, outcome));
+                }
             }
             return false;
         }
