@@ -272,6 +272,11 @@ async fn serve(
             &[&token, &node.node_id, &key, &lease],
         )
         .await?;
+    if !fence && node.fenced() {
+        // The engine gave this token's attempts up while it was renewed here: not under
+        // this token after all (the next try leaves it).
+        return Err(ClusterError::Fenced);
+    }
     if fenced {
         // Said once it has joined again: a failed try before would say it twice.
         node.report(
@@ -282,12 +287,15 @@ async fn serve(
             ),
         );
     }
-    node.fence.store(false, Ordering::SeqCst);
-    renewed(node, sent, row.get(0));
+    if fence {
+        node.fence.store(false, Ordering::SeqCst);
+    }
+    // The token before the lease: a turn that sees the lease hold works under this token.
     if token != node.token() || node.incarnation.load(Ordering::SeqCst) == 0 {
         *node.token.lock().unwrap_or_else(|p| p.into_inner()) = token.clone();
         node.incarnation.fetch_add(1, Ordering::SeqCst);
     }
+    renewed(node, sent, row.get(0));
     node.changed.store(true, Ordering::SeqCst);
     (node.wake)();
     if let Some(tx) = first.take() {

@@ -277,9 +277,6 @@ impl Engine {
                 self.add_skip(row);
             }
         }
-        if let Some(ids) = authoritative {
-            self.drop_missing_late(ids);
-        }
         self.check_local_attempts();
         self.take_journal();
     }
@@ -561,9 +558,23 @@ impl Engine {
         let link = self.cluster.as_mut().expect("in a cluster");
         if incarnation != link.incarnation {
             // The node joined again under a new token: whatever it ran under the old one
-            // has been (or will be) taken over.
+            // has been (or will be) taken over. (What it started under the new one, in a
+            // turn that began before this one saw the change, is its own.)
             link.incarnation = incarnation;
-            self.abandon_local_attempts();
+            let token = node.token();
+            let old: Vec<(u64, u32)> = self
+                .local
+                .iter()
+                .filter(|(key, _)| {
+                    self.executions.get(key).is_none_or(|e| {
+                        e.attempts.last().and_then(|a| a.node.as_deref()) != Some(token.as_str())
+                    })
+                })
+                .map(|(k, a)| (*k, *a))
+                .collect();
+            for (key, attempt) in old {
+                self.abort_local_attempt(key, attempt, "lease lost");
+            }
         }
         // Cut off from the database past its lease: the other nodes are taking its attempts
         // over, so they stop here (their late answers are recorded once it is back).

@@ -193,9 +193,9 @@ fn work(shared: &Shared, db: &Arc<Db>, now: DateTime<Utc>, limit: usize, live: b
                     }
                 }
             }
+            // Answers this operation re-queued (`complete_at`) go with those it left.
             if let Some(link) = e.cluster.as_mut() {
                 later.append(&mut link.pending);
-                link.pending = later;
             }
             let mut deferred = Vec::new();
             for (at, timer) in due {
@@ -225,12 +225,18 @@ fn work(shared: &Shared, db: &Arc<Db>, now: DateTime<Utc>, limit: usize, live: b
                 }
             }
             e.dispatch();
-            deferred
+            (deferred, later)
         },
     );
     let mut e = shared.lock();
     match result {
-        Ok(deferred) => {
+        Ok((deferred, later)) => {
+            // Left for a later turn, before those that arrived meanwhile.
+            if let Some(link) = e.cluster.as_mut() {
+                let arrived = std::mem::take(&mut link.pending);
+                link.pending = later;
+                link.pending.extend(arrived);
+            }
             if let Some(link) = e.cluster.as_mut().filter(|_| claiming) {
                 link.last_claim = Instant::now();
             }

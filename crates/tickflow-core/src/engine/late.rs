@@ -54,13 +54,23 @@ impl Engine {
         true
     }
 
-    /// Marks the answer of an attempt let go of as arrived; true when it was one.
+    /// Marks the answer of an attempt let go of as arrived; true when it was one (and is
+    /// still waited for: one past `LATE_WAIT` is given up).
     pub(super) fn note_late_answer(&mut self, key: u64, attempt: u32) -> bool {
-        self.cluster
-            .as_mut()
-            .and_then(|link| link.abandoned.get_mut(&(key, attempt)))
-            .map(|entry| entry.answered = true)
-            .is_some()
+        let Some(link) = self.cluster.as_mut() else {
+            return false;
+        };
+        match link.abandoned.get_mut(&(key, attempt)) {
+            Some(entry) if entry.since.elapsed() < LATE_WAIT => {
+                entry.answered = true;
+                true
+            }
+            Some(_) => {
+                link.abandoned.remove(&(key, attempt));
+                false
+            }
+            None => false,
+        }
     }
 
     /// Whether this execution is held (or read back) for a late answer that arrived.
@@ -117,33 +127,23 @@ impl Engine {
             .collect()
     }
 
-    /// After a read of these schedules: late answers whose execution was not there (its
-    /// schedule or the execution is gone) are given up.
-    pub(super) fn drop_missing_late(&mut self, schedules: &[String]) {
-        let Some(link) = self.cluster.as_ref() else {
-            return;
-        };
-        if link.abandoned.is_empty() {
+    /// After these executions were asked for with their schedules (`abandoned_rows`):
+    /// those not there (the execution or its schedule is gone) are given up.
+    pub(super) fn drop_missing_late(&mut self, asked: &[String]) {
+        let missing: Vec<&String> = asked
+            .iter()
+            .filter(|id| !self.execution_keys.contains_key(id.as_str()))
+            .collect();
+        if missing.is_empty() {
             return;
         }
-        let missing: Vec<(u64, u32)> = link
-            .abandoned
-            .iter()
-            .filter(|(_, a)| {
-                a.answered
-                    && schedules.contains(&a.schedule_id)
-                    && !self.execution_keys.contains_key(a.id.as_str())
-            })
-            .map(|(k, _)| *k)
-            .collect();
-        let link = self.cluster.as_mut().expect("in a cluster");
-        for k in missing {
-            link.abandoned.remove(&k);
+        if let Some(link) = self.cluster.as_mut() {
+            link.abandoned.retain(|_, a| !missing.contains(&&a.id));
         }
     }
 
-    /// After a commit: late answers now recorded in the database are done with.
-    pub(super) fn settle_late(&mut self) {
+    /// After a commit that wrote these executions: late answers it recorded are done with.
+    pub(super) fn settle_late(&mut self, written: &[u64]) {
         let Some(link) = self.cluster.as_ref() else {
             return;
         };
@@ -154,11 +154,12 @@ impl Engine {
             .abandoned
             .keys()
             .filter(|(key, attempt)| {
-                self.executions.get(key).is_some_and(|e| {
-                    e.attempts
-                        .iter()
-                        .any(|a| a.number == *attempt && a.late.is_some())
-                })
+                written.contains(key)
+                    && self.executions.get(key).is_some_and(|e| {
+                        e.attempts
+                            .iter()
+                            .any(|a| a.number == *attempt && a.late.is_some())
+                    })
             })
             .copied()
             .collect();

@@ -108,8 +108,9 @@ pub(crate) fn locked<R>(
                     }
                 }
                 let mut active = e.active_ids(&stale);
-                active.extend(abandoned.into_iter().map(|(_, id)| id));
-                break (stale, active);
+                let late: Vec<String> = abandoned.into_iter().map(|(_, id)| id).collect();
+                active.extend(late.iter().cloned());
+                break (stale, active, late);
             }
             None if e.cluster.is_none() => return Err(detached()),
             None => {}
@@ -125,7 +126,7 @@ pub(crate) fn locked<R>(
         std::thread::sleep(Duration::from_millis(1));
     };
     // 4.
-    let (stale, active) = stale;
+    let (stale, active, late) = stale;
     let loaded = if stale.is_empty() {
         None
     } else {
@@ -139,6 +140,7 @@ pub(crate) fn locked<R>(
         let mut e = shared.lock();
         if let Some(incoming) = loaded {
             e.apply(incoming, Some(&stale));
+            e.drop_missing_late(&late);
         }
         let (result, uncommitted) = e.run_operation(&locked, op);
         if let Some(u) = &uncommitted {
@@ -168,6 +170,7 @@ pub(crate) fn locked<R>(
         return Err(err);
     }
     // 6.
+    let written: Vec<u64> = u.changes.executions.iter().map(|r| r.seq).collect();
     match tx.commit(u.changes, true) {
         Ok(versions) => {
             // 7.
@@ -177,7 +180,7 @@ pub(crate) fn locked<R>(
                 link.failing = false;
             }
             e.outbox.extend(u.held);
-            e.settle_late();
+            e.settle_late(&written);
             e.unmark(&std::mem::take(&mut marks.ids));
             shared.publish(&mut e);
             Ok(result)
