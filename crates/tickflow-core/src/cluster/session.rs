@@ -35,6 +35,8 @@ pub struct NodeState {
     /// stay running in the database with nobody to end them). Cleared once it has joined
     /// under a new one.
     fence: AtomicBool,
+    /// Tells the session at once that `fence` was set.
+    fence_wake: tokio::sync::Notify,
     stop: AtomicBool,
     wake: Arc<dyn Fn() + Send + Sync>,
 }
@@ -50,6 +52,7 @@ impl NodeState {
             changed: AtomicBool::new(true),
             reports: Mutex::new(Vec::new()),
             fence: AtomicBool::new(false),
+            fence_wake: tokio::sync::Notify::new(),
             stop: AtomicBool::new(false),
             wake,
         })
@@ -83,6 +86,7 @@ impl NodeState {
     /// stays lapsed until then, so it takes no work.
     pub fn fence(&self) {
         self.fence.store(true, Ordering::SeqCst);
+        self.fence_wake.notify_one();
     }
 
     fn fenced(&self) -> bool {
@@ -140,7 +144,12 @@ pub(crate) fn start(
         let mut first = Some(first_tx);
         let mut backoff = Duration::from_millis(100);
         while !node.stopped() {
+            let lease = node.lease_deadline();
             let result = run(&target, &q, &node, &mut first).await;
+            if node.lease_deadline() != lease {
+                // It joined and renewed: this is a new outage, retried at once.
+                backoff = Duration::from_millis(100);
+            }
             if node.stopped() {
                 break;
             }
@@ -342,6 +351,12 @@ async fn serve(
                         (node.wake)();
                         return Err(ClusterError::Fenced);
                     }
+                }
+            }
+            _ = node.fence_wake.notified() => {
+                // A wake left from a fence already served is not one.
+                if node.fenced() {
+                    return Err(ClusterError::Fenced);
                 }
             }
             note = notes.recv() => {
