@@ -561,25 +561,12 @@ impl Engine {
             // has been (or will be) taken over. (What it started under the new one, in a
             // turn that began before this one saw the change, is its own.)
             link.incarnation = incarnation;
-            let token = node.token();
-            let old: Vec<(u64, u32)> = self
-                .local
-                .iter()
-                .filter(|(key, _)| {
-                    self.executions.get(key).is_none_or(|e| {
-                        e.attempts.last().and_then(|a| a.node.as_deref()) != Some(token.as_str())
-                    })
-                })
-                .map(|(k, a)| (*k, *a))
-                .collect();
-            for (key, attempt) in old {
-                self.abort_local_attempt(key, attempt, "lease lost");
-            }
+            self.abandon_local_attempts(Some(&node.token()));
         }
         // Cut off from the database past its lease: the other nodes are taking its attempts
         // over, so they stop here (their late answers are recorded once it is back).
         if node.lease_lapsed() && !self.local.is_empty() && self.lifecycle == Lifecycle::Running {
-            self.abandon_local_attempts();
+            self.abandon_local_attempts(None);
             // Not under this token again, even if its lease is renewed after all: the
             // attempts just given up would stay running in the database.
             node.fence();
@@ -702,9 +689,20 @@ impl Engine {
         (due, ids, more)
     }
 
-    /// This node's attempts, after it lost its lease: aborted, their slots freed.
-    pub(super) fn abandon_local_attempts(&mut self) {
-        let local: Vec<(u64, u32)> = self.local.iter().map(|(k, a)| (*k, *a)).collect();
+    /// This node's attempts, after it lost its lease: aborted, their slots freed. With
+    /// `keep`, those started under that (current) token stay.
+    pub(super) fn abandon_local_attempts(&mut self, keep: Option<&str>) {
+        let local: Vec<(u64, u32)> =
+            self.local
+                .iter()
+                .filter(|(key, _)| {
+                    keep.is_none()
+                        || self.executions.get(key).is_none_or(|e| {
+                            e.attempts.last().and_then(|a| a.node.as_deref()) != keep
+                        })
+                })
+                .map(|(k, a)| (*k, *a))
+                .collect();
         for (key, attempt) in local {
             self.abort_local_attempt(key, attempt, "lease lost");
         }

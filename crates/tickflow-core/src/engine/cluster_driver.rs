@@ -370,7 +370,7 @@ impl Shared {
         );
         if result.is_err() {
             // The database is away: the reaper of another node takes these over.
-            self.lock().abandon_local_attempts();
+            self.lock().abandon_local_attempts(None);
         }
     }
 

@@ -658,7 +658,7 @@ impl Engine {
         if self.cluster.is_some() {
             // `Shared::abort_running` interrupted them in the database, without this lock;
             // what it could not is left to the other nodes' reapers.
-            return self.abandon_local_attempts();
+            return self.abandon_local_attempts(None);
         }
         let mut running: Vec<u64> = self
             .executions
