@@ -2,26 +2,14 @@
 // A node cut off from PostgreSQL by the network, as a lost host is: its connections stay
 // open and nobody is told. The other nodes must go on with its schedules and its work, and
 // it must not run on what they took over.
-const { startPostgres } = require('./helpers/postgres')
+const { postgresForTestFile } = require('./helpers/postgres')
 const { startNode, sleep, readLog, tempLog } = require('./helpers/cluster-nodes')
 const { startCutProxy } = require('./helpers/cut-proxy')
 
 jest.setTimeout(120_000)
 
-let pg
-beforeAll(async () => {
-  pg = await startPostgres()
-})
-afterAll(async () => {
-  await pg?.stop()
-})
-
-let dbCount = 0
-async function freshDb() {
-  const name = `p${++dbCount}_${process.pid}`
-  await pg.query(`CREATE DATABASE ${name}`)
-  return { name, url: pg.urlFor(name) }
-}
+const server = postgresForTestFile()
+const { freshDb } = server
 
 const node = startNode
 
@@ -37,7 +25,7 @@ async function until(check, ms) {
 
 /** Node a through a proxy that can cut it off; node b directly. */
 async function twoNodes(db, env) {
-  const proxy = await startCutProxy(pg.port)
+  const proxy = await startCutProxy(server.pg.port)
   const a = node(`postgres://postgres@127.0.0.1:${proxy.port}/${db.name}`, 'a', env)
   await a.ready
   const b = node(db.url, 'b', env)
@@ -62,7 +50,7 @@ test('a node cut off in the middle of a transaction does not keep its schedules 
     await cluster.proxy.cutAfter('BEGIN; SET LOCAL lock_timeout')
     const cutAt = Date.now()
     const stuck = async () =>
-      Number((await pg.query("SELECT count(*) FROM pg_stat_activity WHERE state LIKE 'idle in transaction%'", { database: db.name })).trim())
+      Number((await server.pg.query("SELECT count(*) FROM pg_stat_activity WHERE state LIKE 'idle in transaction%'", { database: db.name })).trim())
     // The server ends the abandoned transaction (its locks with it) after the deadline by
     // which the node would have given it up; before, it stayed until TCP keepalive (hours).
     expect(await until(async () => (await stuck()) === 0, 60_000)).toBe(true)
@@ -78,7 +66,7 @@ test('a node cut off past its lease stops its attempt before another node takes 
   const db = await freshDb()
   const log = tempLog()
   const env = { TICKFLOW_LOG: log, TICKFLOW_SCHEDULES: JSON.stringify([{ id: 'slow', cron: '0 0 1 1 *' }]), TICKFLOW_HANG: 'slow' }
-  const proxy = await startCutProxy(pg.port)
+  const proxy = await startCutProxy(server.pg.port)
   const a = node(`postgres://postgres@127.0.0.1:${proxy.port}/${db.name}`, 'a', { ...env, TICKFLOW_TRIGGER: 'slow' })
   await a.ready
   const b = node(db.url, 'b', env)
@@ -102,7 +90,7 @@ test("a node cut off past its lease records its attempt's late answer once it is
   const db = await freshDb()
   const log = tempLog()
   const schedules = JSON.stringify([{ id: 'slow', cron: '0 0 1 1 *' }])
-  const proxy = await startCutProxy(pg.port)
+  const proxy = await startCutProxy(server.pg.port)
   // a's executor answers 35 s after it starts (whatever it is told); b's at once.
   const a = node(`postgres://postgres@127.0.0.1:${proxy.port}/${db.name}`, 'a', {
     TICKFLOW_LOG: log,
@@ -114,7 +102,7 @@ test("a node cut off past its lease records its attempt's late answer once it is
   const b = node(db.url, 'b', { TICKFLOW_LOG: log, TICKFLOW_SCHEDULES: schedules })
   await b.ready
   const record = async (id) => {
-    const text = await pg.query(`SELECT record FROM tickflow.executions WHERE id = '${id}'`, { database: db.name })
+    const text = await server.pg.query(`SELECT record FROM tickflow.executions WHERE id = '${id}'`, { database: db.name })
     return text ? JSON.parse(text) : null
   }
   try {
@@ -149,7 +137,7 @@ test('a node cut off from the database stops within its grace and one commandTim
     TICKFLOW_HANG: 'slow',
     TICKFLOW_COMMAND_TIMEOUT_MS: String(timeoutMs),
   }
-  const proxy = await startCutProxy(pg.port)
+  const proxy = await startCutProxy(server.pg.port)
   const a = node(`postgres://postgres@127.0.0.1:${proxy.port}/${db.name}`, 'a', { ...env, TICKFLOW_TRIGGER: 'slow' })
   try {
     await a.ready
@@ -184,7 +172,7 @@ test('a node whose lease lapsed gives its attempt up for good, even when its lea
     // Right after a renewal, a stops (a long pause, as a frozen VM has) for 8.6 s: past its
     // own view of the lease (8 s), within the database's (10 s). On waking it may abort its
     // attempt before its session renews the lease under the same token.
-    const lease = async () => pg.query("SELECT lease_until FROM tickflow.nodes WHERE node_id = 'a'", { database: db.name })
+    const lease = async () => server.pg.query("SELECT lease_until FROM tickflow.nodes WHERE node_id = 'a'", { database: db.name })
     const before = await lease()
     await until(async () => (await lease()) !== before, 10_000)
     a.kill('SIGSTOP')
@@ -199,7 +187,7 @@ test('a node whose lease lapsed gives its attempt up for good, even when its lea
     }, 30_000)
     const aborted = readLog(log).some((c) => c.aborted && c.executionId === first.executionId && c.attempt === 1)
     if (aborted) expect(settled).toMatchObject({ node: 'a', resumed: true })
-    else expect(await pg.query(`SELECT status FROM tickflow.executions WHERE id = '${first.executionId}'`, { database: db.name })).toBe('running')
+    else expect(await server.pg.query(`SELECT status FROM tickflow.executions WHERE id = '${first.executionId}'`, { database: db.name })).toBe('running')
   } finally {
     a.kill('SIGCONT')
     a.kill('SIGKILL')
@@ -213,10 +201,10 @@ test('a node reaped while it stays connected says ERR_NODE_FENCED once and joins
   const a = node(db.url, 'a', { TICKFLOW_LOG: log, TICKFLOW_SCHEDULES: JSON.stringify([{ id: 's', cron: '0 0 1 1 *' }]) })
   try {
     await a.ready
-    const tokens = async () => (await pg.query("SELECT token FROM tickflow.nodes WHERE node_id = 'a'", { database: db.name })).split('\n').filter(Boolean)
+    const tokens = async () => (await server.pg.query("SELECT token FROM tickflow.nodes WHERE node_id = 'a'", { database: db.name })).split('\n').filter(Boolean)
     const [old] = await tokens()
     // What another node's reaper does to a node it believes dead.
-    await pg.query(`DELETE FROM tickflow.nodes WHERE token = '${old}'`, { database: db.name })
+    await server.pg.query(`DELETE FROM tickflow.nodes WHERE token = '${old}'`, { database: db.name })
     const joined = await until(async () => {
       const now = await tokens()
       return now.length === 1 && now[0] !== old && a.output.includes('ERR_NODE_FENCED')

@@ -6,29 +6,16 @@ const fs = require('node:fs')
 const os = require('node:os')
 const path = require('node:path')
 const { spawn } = require('node:child_process')
-const { startPostgres } = require('./helpers/postgres')
+const { startPostgres, postgresForTestFile } = require('./helpers/postgres')
 const { startNode, sleep, readLog, tempLog } = require('./helpers/cluster-nodes')
 const { WorkflowScheduleIntegration } = require('..')
 
 jest.setTimeout(120_000)
 
-let pg
-beforeAll(async () => {
-  pg = await startPostgres()
-})
-afterAll(async () => {
-  await pg?.stop()
-})
+const server = postgresForTestFile()
+const { freshDb } = server
 
-let dbCount = 0
-/** A fresh database per test: no test sees another's schedules. */
-async function freshDb() {
-  const name = `t${++dbCount}_${process.pid}`
-  await pg.query(`CREATE DATABASE ${name}`)
-  return { url: pg.urlFor(name), name }
-}
-
-const sql = (db, text) => pg.query(text, { database: db.name })
+const sql = (db, text) => server.pg.query(text, { database: db.name })
 
 const node = (db, id, env = {}) => startNode(db.url, id, env)
 
@@ -124,7 +111,7 @@ test('chaos: kills, a stop past the lease, killed sessions, a database restart, 
   await at(3000)
   // Down longer than a lease renewal (2 s), so that every live node meets the outage: a quick
   // restart can pass unseen, its broken connections replaced before anyone uses them.
-  await pg.restart({ downMs: 3000 })
+  await server.pg.restart({ downMs: 3000 })
   await at(6000)
   running.b.kill('SIGCONT') // 12 s stopped: its work was taken over; its late answers are fenced off
   await at(3000)
@@ -413,7 +400,7 @@ async function startPgBouncer(db, mode) {
     path.join(dir, 'pgbouncer.ini'),
     [
       '[databases]',
-      `${db.name} = host=127.0.0.1 port=${pg.port} dbname=${db.name} user=postgres`,
+      `${db.name} = host=127.0.0.1 port=${server.pg.port} dbname=${db.name} user=postgres`,
       '[pgbouncer]',
       'listen_addr = 127.0.0.1',
       `listen_port = ${port}`,
@@ -484,7 +471,7 @@ test('sslmode=require connects over TLS (rustls: the addon links no OpenSSL); a 
     await tls.stop()
   }
   // The throwaway server of the other tests has no TLS: require means refuse.
-  const plain = new WorkflowScheduleIntegration({ store: { type: 'postgres', connectionString: `${pg.url}?sslmode=require` } })
+  const plain = new WorkflowScheduleIntegration({ store: { type: 'postgres', connectionString: `${server.pg.url}?sslmode=require` } })
   await expect(plain.start()).rejects.toMatchObject({ code: 'ERR_STORE_CONNECT' })
   await plain.stop()
   // No OpenSSL (libssl, libcrypto) in the addon's dependencies.

@@ -430,4 +430,26 @@ async function startPostgres(options = {}) {
   return handle
 }
 
-module.exports = { startPostgres, findBinaries, stopAllSync }
+/**
+ * For a Jest test file: one throwaway server for the whole file (started before its tests,
+ * stopped after them) as `server.pg`, and `server.freshDb()`: a new database on it, so
+ * that no test sees another's rows. Resolves { name, url }.
+ */
+function postgresForTestFile() {
+  const server = { pg: null, freshDb }
+  let count = 0
+  async function freshDb() {
+    const name = `t${++count}_${process.pid}`
+    await server.pg.query(`CREATE DATABASE ${name}`)
+    return { name, url: server.pg.urlFor(name) }
+  }
+  beforeAll(async () => {
+    server.pg = await startPostgres()
+  })
+  afterAll(async () => {
+    await server.pg?.stop()
+  })
+  return server
+}
+
+module.exports = { startPostgres, postgresForTestFile, findBinaries, stopAllSync }
