@@ -123,9 +123,9 @@ async function herd(pg, count) {
  */
 async function failover(pg, round, signal = 'SIGKILL') {
   const url = await freshDb(pg, `failover${round}`)
-  const survivor = startNode({ url, nodeId: 'survivor', count: 1, cron: '0 0 1 1 *', declare: true })
+  const survivor = startNode({ url, nodeId: 'survivor', count: 1, cron: '0 0 1 1 *', declare: true, tellCalls: true })
   await survivor.next('ready')
-  const victim = startNode({ url, nodeId: 'victim', hang: true, trigger: true })
+  const victim = startNode({ url, nodeId: 'victim', hang: true, trigger: true, tellCalls: true })
   const call = await victim.next('call')
   await sleep(500)
   const killed = Date.now()

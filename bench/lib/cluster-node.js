@@ -1,9 +1,11 @@
 'use strict'
 // One tickflow node of the cluster benchmark (forked with IPC). argv[2] is JSON:
-// { url, nodeId, count, cron, concurrency, hang, trigger, declare }. It declares `count`
-// schedules `b<i>` on `cron` (when `declare`), starts, and records for each executor call
-// the lateness (call time - scheduled time). `hang`: executors never answer. `trigger`:
-// trigger schedule b0 once started. Answers { type: 'report' } with what it saw, and the
+// { url, nodeId, count, cron, concurrency, hang, trigger, declare, tellCalls }. It declares
+// `count` schedules `b<i>` on `cron` (when `declare`), starts, and records for each executor
+// call the lateness (call time - scheduled time). `hang`: executors never answer. `trigger`:
+// trigger schedule b0 once started. `tellCalls`: each call is also sent to the parent as it
+// happens (the failover run watches for them; the herd does not pay a message per call,
+// as the peers' workers do not). Answers { type: 'report' } with what it saw, and the
 // longest the event loop was held once ready (loopMaxMs).
 const { monitorEventLoopDelay } = require('node:perf_hooks')
 const { WorkflowScheduleIntegration } = require('../..')
@@ -21,7 +23,7 @@ const integration = new WorkflowScheduleIntegration({
     const now = Date.now()
     if (run.triggerType === 'scheduled') lateness.push(now - run.scheduledTime.getTime())
     attempts.push({ executionId: run.executionId, attempt: run.attempt, at: now })
-    process.send?.({ type: 'call', executionId: run.executionId, attempt: run.attempt, at: now })
+    if (o.tellCalls) process.send?.({ type: 'call', executionId: run.executionId, attempt: run.attempt, at: now })
     return o.hang ? new Promise(() => {}) : undefined
   },
 })
