@@ -40,12 +40,19 @@ pub(super) const REAP: StdDuration = StdDuration::from_millis(1_000);
 /// A timer whose schedule another node holds is looked at again this much later.
 pub(super) const DEFER_MS: i64 = 200;
 /// Each schedule has a preferred node among those alive (rendezvous hashing): it fires the
-/// schedule, and the others only step in when it has not this long after the due time. So
-/// firing (and the work a fire starts) spreads over the nodes, and nodes do not race for
-/// the same rows.
+/// schedule, and the others only step in when it has not this long after the due time,
+/// and once their own fires due are done (`take_due`). So firing (and the work a fire
+/// starts) spreads over the nodes, and nodes do not race for the same rows.
 const STEP_IN_MS: i64 = 100;
 /// How long a node without a schedule's handler leaves its fire to nodes with one.
 const NO_HANDLER_WAIT_MS: i64 = 2_000;
+
+/// Whose turn a due timer is, on this node (`Engine::turn_of`).
+enum Turn {
+    Own,
+    StepIn,
+    NotBefore(DateTime<Utc>),
+}
 
 impl Engine {
     pub(super) fn join_cluster(&mut self, joining: Joining) -> Result<(), EngineError> {
@@ -583,15 +590,17 @@ impl Engine {
         Some((follow, suspect))
     }
 
-    /// For a fire another node is preferred for, and whose time to step in has not come:
-    /// when that time comes. A node without the schedule's handler waits longer, for one
-    /// with it; when none fired it by then, it records the occurrence skipped (no_handler).
-    fn step_in_at(&self, timer: &Timer, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+    /// Whether this node fires `timer` now: its own (a fire it is preferred for, or a retry or
+    /// timeout), another node's it may step in for, or another node's not yet. A node
+    /// without the schedule's handler waits longer, for one with it; when none fired it by
+    /// then, it records the occurrence skipped (no_handler).
+    fn turn_of(&self, timer: &Timer, now: DateTime<Utc>) -> Turn {
         let Timer::Fire { schedule, .. } = timer else {
-            return None;
+            return Turn::Own;
         };
-        let link = self.cluster.as_ref()?;
-        let s = self.schedule_at(*schedule)?;
+        let (Some(link), Some(s)) = (self.cluster.as_ref(), self.schedule_at(*schedule)) else {
+            return Turn::Own;
+        };
         let wait_ms = if !self.handles(&s.spec.fragments.schedule_id) {
             NO_HANDLER_WAIT_MS
         } else {
@@ -599,15 +608,22 @@ impl Engine {
             let preferred = link
                 .peers
                 .iter()
-                .max_by_key(|peer| rendezvous(&s.spec.fragments.schedule_id, peer))?;
-            if *preferred == token {
-                return None;
+                .max_by_key(|peer| rendezvous(&s.spec.fragments.schedule_id, peer));
+            if preferred.is_none_or(|p| *p == token) {
+                return Turn::Own;
             }
             STEP_IN_MS
         };
-        let due = s.next_fire?
-            + chrono::Duration::milliseconds(s.spec.extras().jitter_ms as i64 + wait_ms);
-        (now < due).then_some(due)
+        let Some(next_fire) = s.next_fire else {
+            return Turn::Own;
+        };
+        let due =
+            next_fire + chrono::Duration::milliseconds(s.spec.extras().jitter_ms as i64 + wait_ms);
+        if now < due {
+            Turn::NotBefore(due)
+        } else {
+            Turn::StepIn
+        }
     }
 
     /// How soon the driver must look again, for news it holds back (`TAIL_EVERY`).
@@ -655,25 +671,34 @@ impl Engine {
         if popped.len() > limit {
             let start = (self.random() % popped.len() as u64) as usize;
             popped.rotate_left(start);
-            for (at, timer) in popped.drain(limit..) {
-                self.timers.push(at, timer);
-            }
         }
-        let mut popped = popped.into_iter();
-        while due.len() < limit {
-            let Some((at, timer)) = popped.next() else {
-                break;
-            };
+        let mut step_ins = Vec::new();
+        for (at, timer) in popped {
+            if due.len() >= limit {
+                self.timers.push(at, timer);
+                continue;
+            }
             // Without a lease this node fires nothing; its own attempts still time out.
             if !live && !matches!(timer, Timer::Timeout { .. }) {
                 later.push((at, timer));
                 continue;
             }
-            if let Some(until) = self.step_in_at(&timer, now) {
-                self.timers.push(until, timer);
-                continue;
+            match self.turn_of(&timer, now) {
+                Turn::Own => due.push((at, timer)),
+                Turn::StepIn => step_ins.push((at, timer)),
+                Turn::NotBefore(until) => self.timers.push(until, timer),
             }
-            due.push((at, timer));
+        }
+        // A node steps in for the others once its own share of what is due is done. In a
+        // herd every node is busy with its own share: stepping in meanwhile would race the
+        // others for rows they are about to fire, and read back rows they just fired.
+        let stepping_in = due.is_empty();
+        for (at, timer) in step_ins {
+            if stepping_in && due.len() < limit {
+                due.push((at, timer));
+            } else {
+                self.timers.push(at, timer);
+            }
         }
         let more = self.timers.next_due().is_some_and(|d| d <= now);
         let defer = now + chrono::Duration::milliseconds(DEFER_MS);
@@ -899,6 +924,99 @@ mod tests {
         e.add_spare_block(12 * ID_BLOCK);
         assert_eq!(e.next_seq(), 12 * ID_BLOCK + 1);
         assert!(e.outbox.is_empty(), "no error reported");
+    }
+
+    /// A schedule row due every minute, from `2026-03-01T00:00:00Z`.
+    fn every_minute(id: &str) -> VersionedRow {
+        let mut v = schedule(id);
+        v.row.config = Some(format!(
+            r#"{{"id":"{id}","scheduleId":"{id}","workflowId":"w","scheduleConfig":{{"cronExpression":"* * * * *"}}}}"#
+        ));
+        v.row.state =
+            r#"{"paused":false,"expired":false,"fired":0,"cursor":1772323200000,"created":0}"#
+                .into();
+        v
+    }
+
+    #[test]
+    fn in_a_herd_a_node_fires_its_own_share_before_it_steps_in_for_the_others() {
+        let t0 = super::super::tests::at("2026-03-01T00:00:00Z");
+        let mut e = Engine::new(Default::default(), Some(t0));
+        e.expect_store();
+        let ids: Vec<String> = (0..300).map(|i| format!("s{i}")).collect();
+        e.join_cluster(Joining {
+            tail: Tail {
+                xmin: "1".into(),
+                schedules: ids.iter().map(|id| every_minute(id)).collect(),
+                ..Default::default()
+            },
+            block: ID_BLOCK,
+            node: NodeState::new("n1", Arc::new(|| {})),
+            location: "test".into(),
+            observer: false,
+        })
+        .unwrap();
+        e.start().unwrap();
+        let me = e.node_token().unwrap();
+        let peers = vec![me.clone(), "n2#x".to_string(), "n3#y".to_string()];
+        e.cluster.as_mut().unwrap().peers = peers.clone();
+        let own: std::collections::HashSet<&str> = ids
+            .iter()
+            .filter(|id| peers.iter().max_by_key(|p| rendezvous(id, p)) == Some(&me))
+            .map(String::as_str)
+            .collect();
+        assert!(
+            (60..140).contains(&own.len()),
+            "about a third: {}",
+            own.len()
+        );
+        let due = super::super::tests::at("2026-03-01T00:01:00Z");
+
+        // Before the time to step in, only this node's own fires are taken.
+        let (taken, schedules, more) = e.take_due(due, 1_000, true);
+        assert_eq!(taken.len(), own.len());
+        assert!(schedules.iter().all(|id| own.contains(id.as_str())));
+        assert!(!more, "the others' fires wait for their time to step in");
+        for (at, timer) in taken {
+            e.timers.push(at, timer);
+        }
+
+        // Past it, a node that still has its own fires due takes those first, turn after
+        // turn, and steps in for the others only once its own are done.
+        let later = due + chrono::Duration::milliseconds(STEP_IN_MS + 1);
+        let mut turns = Vec::new();
+        loop {
+            let (taken, schedules, more) = e.take_due(later, 40, true);
+            assert!(taken.len() <= 40);
+            let mine = schedules
+                .iter()
+                .filter(|id| own.contains(id.as_str()))
+                .count();
+            turns.push((mine, schedules.len() - mine));
+            if !more {
+                break;
+            }
+        }
+        let own_turns = turns.iter().take_while(|(_, others)| *others == 0).count();
+        assert_eq!(
+            turns[..own_turns]
+                .iter()
+                .map(|(mine, _)| mine)
+                .sum::<usize>(),
+            own.len(),
+            "{turns:?}"
+        );
+        assert!(
+            turns[own_turns..].iter().all(|(mine, _)| *mine == 0),
+            "{turns:?}"
+        );
+        assert_eq!(
+            turns[own_turns..]
+                .iter()
+                .map(|(_, others)| others)
+                .sum::<usize>(),
+            ids.len() - own.len()
+        );
     }
 
     #[test]
