@@ -110,6 +110,7 @@ async function herd(pg, count) {
       completedMs: completed,
       perNode,
       loopMaxMs: reports.map((r) => Number(r.loopMaxMs.toFixed(1))),
+      cpuMs: reports.map((r) => r.cpuMs),
       load: [loadAtDue, os.loadavg()[0]].map((l) => Number(l.toFixed(2))),
     }
   } finally {

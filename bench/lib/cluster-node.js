@@ -5,7 +5,8 @@
 // call the lateness (call time - scheduled time). `hang`: executors never answer. `trigger`:
 // trigger schedule b0 once started. `tellCalls`: each call is also sent to the parent as it
 // happens (the failover run watches for them; the herd does not pay a message per call,
-// as the peers' workers do not). Answers { type: 'report' } with what it saw, and the
+// as the peers' workers do not). Answers { type: 'report' } with what it saw, the CPU time
+// the process used since it was ready (cpuMs: user and system, every thread), and the
 // longest the event loop was held once ready (loopMaxMs).
 const { monitorEventLoopDelay } = require('node:perf_hooks')
 const { WorkflowScheduleIntegration } = require('../..')
@@ -13,6 +14,7 @@ const { WorkflowScheduleIntegration } = require('../..')
 const o = JSON.parse(process.argv[2])
 const lateness = []
 const loop = monitorEventLoopDelay({ resolution: 5 })
+let cpuAtReady = null
 const attempts = []
 const integration = new WorkflowScheduleIntegration({
   store: { type: 'postgres', connectionString: o.url },
@@ -40,11 +42,15 @@ async function main() {
   await integration.start()
   if (o.trigger) await integration.triggerScheduledExecution('b0')
   loop.enable()
+  cpuAtReady = process.cpuUsage()
   process.send({ type: 'ready' })
 }
 
 process.on('message', (m) => {
-  if (m.type === 'report') process.send({ type: 'report', lateness, calls: attempts.length, loopMaxMs: loop.max / 1e6 })
+  if (m.type === 'report') {
+    const cpu = cpuAtReady && process.cpuUsage(cpuAtReady)
+    process.send({ type: 'report', lateness, calls: attempts.length, loopMaxMs: loop.max / 1e6, cpuMs: cpu && Math.round((cpu.user + cpu.system) / 1000) })
+  }
   if (m.type === 'stop') integration.stop({ graceMs: 1000 }).then(() => process.exit(0))
 })
 main().catch((err) => {
