@@ -41,16 +41,21 @@ pub(super) const REAP: StdDuration = StdDuration::from_millis(1_000);
 pub(super) const DEFER_MS: i64 = 200;
 /// Each schedule has a preferred node among those alive (rendezvous hashing): it fires the
 /// schedule, and the others only step in when it has not this long after the due time,
-/// and once their own fires due are done (`take_due`). So firing (and the work a fire
-/// starts) spreads over the nodes, and nodes do not race for the same rows.
+/// in a turn with room left after their own timers due (`take_due`). So firing (and the
+/// work a fire starts) spreads over the nodes, and nodes do not race for the same rows.
 const STEP_IN_MS: i64 = 100;
+/// A node with its own timers due still steps in for a fire this long past its time to
+/// step in: a steady stream of its own timers (timeouts, retries) never holds another
+/// node's schedule back for longer, well within the misfire threshold's default (1 s).
+const STEP_IN_LATEST_MS: i64 = 400;
 /// How long a node without a schedule's handler leaves its fire to nodes with one.
 const NO_HANDLER_WAIT_MS: i64 = 2_000;
 
 /// Whose turn a due timer is, on this node (`Engine::turn_of`).
 enum Turn {
     Own,
-    StepIn,
+    /// Since when this node may step in.
+    StepIn(DateTime<Utc>),
     NotBefore(DateTime<Utc>),
 }
 
@@ -622,7 +627,7 @@ impl Engine {
         if now < due {
             Turn::NotBefore(due)
         } else {
-            Turn::StepIn
+            Turn::StepIn(due)
         }
     }
 
@@ -685,16 +690,18 @@ impl Engine {
             }
             match self.turn_of(&timer, now) {
                 Turn::Own => due.push((at, timer)),
-                Turn::StepIn => step_ins.push((at, timer)),
+                Turn::StepIn(since) => step_ins.push((at, timer, since)),
                 Turn::NotBefore(until) => self.timers.push(until, timer),
             }
         }
-        // A node steps in for the others once its own share of what is due is done. In a
-        // herd every node is busy with its own share: stepping in meanwhile would race the
-        // others for rows they are about to fire, and read back rows they just fired.
-        let stepping_in = due.is_empty();
-        for (at, timer) in step_ins {
-            if stepping_in && due.len() < limit {
+        // A node steps in for the others in a turn without timers of its own: in a herd
+        // every node is busy with its own share, and stepping in meanwhile would race the
+        // others for rows they are about to fire, and read back rows they just fired. A
+        // fire left that long (`STEP_IN_LATEST_MS`) is stood in for anyway, with room left.
+        let own_due = !due.is_empty();
+        let latest = now - chrono::Duration::milliseconds(STEP_IN_LATEST_MS);
+        for (at, timer, since) in step_ins {
+            if due.len() < limit && (!own_due || since <= latest) {
                 due.push((at, timer));
             } else {
                 self.timers.push(at, timer);
@@ -982,7 +989,7 @@ mod tests {
         }
 
         // Past it, a node that still has its own fires due takes those first, turn after
-        // turn, and steps in for the others only once its own are done.
+        // turn, and steps in for the others only with room left in a turn.
         let later = due + chrono::Duration::milliseconds(STEP_IN_MS + 1);
         let mut turns = Vec::new();
         loop {
@@ -1017,6 +1024,39 @@ mod tests {
                 .sum::<usize>(),
             ids.len() - own.len()
         );
+
+        // A node whose own timers keep coming due still steps in, once a fire of another
+        // node's has waited past STEP_IN_LATEST_MS.
+        let (taken, ..) = e.take_due(later, 1_000, true);
+        assert!(taken.is_empty());
+        for id in ids.iter().filter(|id| !own.contains(id.as_str())).take(3) {
+            let slot = e.by_schedule_id[id.as_str()];
+            e.timers.push(
+                due,
+                Timer::Fire {
+                    schedule: slot,
+                    generation: e.schedules[slot as usize].as_ref().unwrap().generation,
+                },
+            );
+        }
+        let busy = |e: &mut Engine| {
+            for _ in 0..5 {
+                e.timers.push(
+                    due,
+                    Timer::Retry {
+                        execution: 999,
+                        attempt: 1,
+                    },
+                );
+            }
+        };
+        busy(&mut e);
+        let (taken, ..) = e.take_due(later, 40, true);
+        assert_eq!(taken.len(), 5, "its own only: {taken:?}");
+        let past = due + chrono::Duration::milliseconds(STEP_IN_MS + STEP_IN_LATEST_MS);
+        busy(&mut e);
+        let (taken, ..) = e.take_due(past, 40, true);
+        assert_eq!(taken.len(), 8, "its own and the others' now: {taken:?}");
     }
 
     #[test]
