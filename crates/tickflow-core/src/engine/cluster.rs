@@ -41,12 +41,14 @@ pub(super) const REAP: StdDuration = StdDuration::from_millis(1_000);
 pub(super) const DEFER_MS: i64 = 200;
 /// Each schedule has a preferred node among those alive (rendezvous hashing): it fires the
 /// schedule, and the others only step in when it has not this long after the due time,
-/// in a turn with room left after their own timers due (`take_due`). So firing (and the
-/// work a fire starts) spreads over the nodes, and nodes do not race for the same rows.
+/// in a turn without timers of their own due, or `STEP_IN_LATEST_MS` later (`take_due`).
+/// So firing (and the work a fire starts) spreads over the nodes, and nodes do not race
+/// for the same rows.
 const STEP_IN_MS: i64 = 100;
 /// A node with its own timers due still steps in for a fire this long past its time to
-/// step in: a steady stream of its own timers (timeouts, retries) never holds another
-/// node's schedule back for longer, well within the misfire threshold's default (1 s).
+/// step in, with room in its turn: a steady stream of its own timers (timeouts, retries)
+/// holds another node's schedule back no longer, well within the misfire threshold's
+/// default (1 s). Only a backlog of its own that fills its turns holds it longer.
 const STEP_IN_LATEST_MS: i64 = 400;
 /// How long a node without a schedule's handler leaves its fire to nodes with one.
 const NO_HANDLER_WAIT_MS: i64 = 2_000;
