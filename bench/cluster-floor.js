@@ -13,6 +13,7 @@
 //   node bench/cluster-floor.js [herd size, default 20000]
 const { startPostgres } = require('../__test__/helpers/postgres')
 const { Client } = require('pg')
+const { freshDb } = require('./cluster')
 
 const CLIENTS = 3
 const FIRE_TURN = 512
@@ -158,9 +159,7 @@ const MODELS = {
 }
 
 async function run(pg, model, size) {
-  const database = `floor_${model}`
-  await pg.query(`CREATE DATABASE ${database}`)
-  const url = pg.urlFor(database)
+  const url = await freshDb(pg, `floor_${model}`)
   const admin = new Client({ connectionString: url })
   await admin.connect()
   const clients = []

@@ -201,7 +201,7 @@ async function run(sizes) {
   return workloads(await measure(sizes), sizes)
 }
 
-module.exports = { run, measure, herd, failover, lateness, startNode }
+module.exports = { run, measure, herd, failover, lateness, startNode, freshDb }
 
 if (require.main === module) {
   const sizes = require('./lib/sizes')
