@@ -115,7 +115,7 @@ impl PageScan {
 impl Engine {
     /// Slots a scan walks (some empty).
     pub fn slot_count(&self) -> usize {
-        self.schedules.len()
+        self.registry.slot_count()
     }
 
     /// When the schedule fires next, at or after `from`: none when it will not fire.
@@ -161,8 +161,7 @@ impl Engine {
             (None, None) => None,
         };
         let keep = q.offset.saturating_add(q.limit);
-        let end = slots.end.min(self.schedules.len());
-        for s in self.schedules[slots.start.min(end)..end].iter().flatten() {
+        for (_, s) in self.registry.in_slots(slots) {
             scan.total += 1;
             if let Some(i) = STATES.iter().position(|x| *x == s.state()) {
                 scan.counts[i] += 1;
@@ -357,11 +356,8 @@ impl Timeline {
 impl Engine {
     /// Puts the next fire in the timeline's window of each schedule in `slots`.
     pub fn scan_fires(&self, t: &mut Timeline, slots: Range<usize>) {
-        let end = slots.end.min(self.schedules.len());
-        for (i, s) in self.schedules[slots.start.min(end)..end].iter().enumerate() {
-            let Some(s) = s else { continue };
+        for (slot, s) in self.registry.in_slots(slots) {
             if let Some(at) = self.fires_next(s, t.from).filter(|at| *at <= t.to) {
-                let slot = (slots.start + i) as u32;
                 t.heap.push(Reverse((
                     at,
                     slot,

@@ -330,15 +330,8 @@ impl Engine {
             super::state_record::schedule_from_state(spec, text, state).ok_or_else(|| {
                 EngineError::Internal(format!("schedule '{}': unreadable state", row.schedule_id))
             })?;
-        let index = match self.by_schedule_id.get(row.schedule_id.as_str()).copied() {
+        let index = match self.registry.slot_of(&row.schedule_id) {
             Some(index) => {
-                let old = self.schedule_mut(index).expect("indexed");
-                if old.spec.fragments.config_id != fresh.spec.fragments.config_id {
-                    let old_config = old.spec.fragments.config_id.clone();
-                    self.by_config_id.remove(&old_config);
-                    self.by_config_id
-                        .insert(fresh.spec.fragments.config_id.clone(), index);
-                }
                 let old = self.schedule_mut(index).expect("indexed");
                 // What only this node keeps (its lists of records and skips, its samples)
                 // stays; counters and waiting fires come from the row.
@@ -355,14 +348,13 @@ impl Engine {
                 }
                 fresh.runtime = Some(runtime);
                 fresh.generation = old.generation;
-                *old = fresh;
+                self.registry.replace(index, fresh);
                 index
             }
             None => {
                 if let Some(other) = self
-                    .by_config_id
-                    .get(&fresh.spec.fragments.config_id)
-                    .copied()
+                    .registry
+                    .slot_of_config(&fresh.spec.fragments.config_id)
                 {
                     // The config id moved to another schedule id: the old one is gone.
                     let old_id = self
@@ -383,16 +375,16 @@ impl Engine {
 
     /// A schedule another node deleted: gone here too, with its records.
     fn forget_schedule(&mut self, schedule_id: &str) {
-        let Some(index) = self.by_schedule_id.get(schedule_id).copied() else {
+        let Some(s) = self
+            .registry
+            .slot_of(schedule_id)
+            .and_then(|index| self.registry.remove(index))
+        else {
             return;
         };
-        let s = self.schedules[index as usize].take().expect("indexed");
         if let Some(link) = self.cluster.as_mut() {
             link.abandoned.retain(|_, a| a.schedule_id != schedule_id);
         }
-        self.by_config_id.remove(&s.spec.fragments.config_id);
-        self.by_schedule_id.remove(&s.spec.fragments.schedule_id);
-        self.free_slots.push(index);
         for key in s.rt().history.iter().chain(s.rt().active.iter()) {
             if let Some(e) = self.executions.remove(key) {
                 self.execution_keys.remove(&e.id);
@@ -406,9 +398,8 @@ impl Engine {
         };
         self.execution_keys.remove(&e.id);
         if let Some(s) = self
-            .by_schedule_id
-            .get(&e.schedule_id)
-            .copied()
+            .registry
+            .slot_of(&e.schedule_id)
             .and_then(|i| self.schedule_mut(i))
         {
             let rt = s.rt_mut();
@@ -433,7 +424,7 @@ impl Engine {
         let Some(e) = parsed else {
             return;
         };
-        let Some(index) = self.by_schedule_id.get(&e.schedule_id).copied() else {
+        let Some(index) = self.registry.slot_of(&e.schedule_id) else {
             return;
         };
         let key = row.seq;
@@ -477,7 +468,7 @@ impl Engine {
             return;
         }
         let duration = row.started_ms.zip(row.ended_ms).map(|(s, e)| e - s);
-        let index = self.by_schedule_id.get(row.schedule_id.as_str()).copied();
+        let index = self.registry.slot_of(&row.schedule_id);
         if let Some(s) = index.and_then(|i| self.schedule_mut(i)) {
             sample_duration(s.rt_mut(), duration);
         }
@@ -486,7 +477,7 @@ impl Engine {
 
     fn add_skip(&mut self, row: SkipRow) {
         let (Some(index), Some(at), Some(recorded)) = (
-            self.by_schedule_id.get(row.schedule_id.as_str()).copied(),
+            self.registry.slot_of(&row.schedule_id),
             DateTime::from_timestamp_millis(row.scheduled_ms),
             DateTime::from_timestamp_millis(row.recorded_ms),
         ) else {
@@ -785,11 +776,7 @@ impl Engine {
     pub fn config_scope(&self, ids: Vec<String>, all: bool) -> Scope {
         let mut out = Vec::with_capacity(ids.len());
         for id in ids {
-            if let Some(s) = self
-                .by_config_id
-                .get(id.as_str())
-                .and_then(|i| self.schedule_at(*i))
-            {
+            if let Some(s) = self.registry.by_config(&id) {
                 out.push(s.spec.fragments.schedule_id.to_string());
             }
             out.push(id.into());
@@ -1032,12 +1019,12 @@ mod tests {
         let (taken, ..) = e.take_due(later, 1_000, true);
         assert!(taken.is_empty());
         for id in ids.iter().filter(|id| !own.contains(id.as_str())).take(3) {
-            let slot = e.by_schedule_id[id.as_str()];
+            let slot = e.registry.slot_of(id).unwrap();
             e.timers.push(
                 due,
                 Timer::Fire {
                     schedule: slot,
-                    generation: e.schedules[slot as usize].as_ref().unwrap().generation,
+                    generation: e.schedule_at(slot).unwrap().generation,
                 },
             );
         }

@@ -203,10 +203,7 @@ pub struct Engine {
     pub(crate) manual_now: Option<DateTime<Utc>>,
     /// Tests only: time read from tokio's (pausable) clock, from this origin.
     pub(crate) tokio_origin: Option<(DateTime<Utc>, tokio::time::Instant)>,
-    pub(crate) schedules: Vec<Option<Box<Schedule>>>,
-    pub(crate) free_slots: Vec<u32>,
-    pub(crate) by_schedule_id: FxHashMap<Arc<str>, u32>,
-    pub(crate) by_config_id: FxHashMap<Arc<str>, u32>,
+    pub(crate) registry: super::registry::Registry,
     pub(crate) executions: FxHashMap<u64, Execution>,
     pub(crate) execution_keys: FxHashMap<Arc<str>, u64>,
     pub(crate) timers: Timers,
@@ -255,10 +252,7 @@ impl Engine {
             lifecycle: Lifecycle::Stopped,
             manual_now: manual_start,
             tokio_origin: None,
-            schedules: Vec::new(),
-            free_slots: Vec::new(),
-            by_schedule_id: FxHashMap::default(),
-            by_config_id: FxHashMap::default(),
+            registry: Default::default(),
             executions: FxHashMap::default(),
             execution_keys: FxHashMap::default(),
             timers: Timers::default(),
@@ -483,7 +477,7 @@ impl Engine {
         use super::outbound::About;
         use super::text::Fragments;
         let e = self.executions.get(&key)?;
-        let slot = self.by_schedule_id.get(&e.schedule_id).copied();
+        let slot = self.registry.slot_of(&e.schedule_id);
         let own = slot
             .and_then(|i| self.schedule_at(i))
             .map(|s| &s.spec.fragments);
@@ -570,13 +564,13 @@ impl Engine {
         if self.cluster.is_some() {
             // Work left by nodes that died is the reaper's; due fires are the driver's,
             // under the database's locks.
-            for index in 0..self.schedules.len() as u32 {
+            for index in 0..self.registry.slot_count() as u32 {
                 self.arm(index);
             }
             return Ok(());
         }
         self.recover_interrupted();
-        for index in 0..self.schedules.len() as u32 {
+        for index in 0..self.registry.slot_count() as u32 {
             self.arm(index);
             self.release_buffered(index);
         }
@@ -607,7 +601,7 @@ impl Engine {
             // Queued and waiting work, and waiting fires, belong to the cluster: the nodes
             // that go on run them.
             self.ready.clear();
-            for s in self.schedules.iter_mut().flatten() {
+            for s in self.registry.iter_mut() {
                 s.next_fire = None;
                 s.generation = s.generation.wrapping_add(1);
             }
@@ -634,8 +628,8 @@ impl Engine {
             }
         }
         self.ready.clear();
-        for index in 0..self.schedules.len() {
-            if let Some(s) = self.schedules[index].as_deref_mut() {
+        for index in 0..self.registry.slot_count() as u32 {
+            if let Some(s) = self.registry.at_mut(index) {
                 s.next_fire = None;
                 s.generation = s.generation.wrapping_add(1);
                 // Fires waiting their turn (overlap buffering, catch-up 'all') wait on a
@@ -645,7 +639,7 @@ impl Engine {
                     _ => Vec::new(),
                 };
                 for (at, _) in dropped {
-                    self.skip(index as u32, at, "overlap");
+                    self.skip(index, at, "overlap");
                 }
             }
         }
@@ -705,25 +699,20 @@ impl Engine {
     // Schedules
 
     pub(crate) fn schedule_at(&self, index: u32) -> Option<&Schedule> {
-        self.schedules
-            .get(index as usize)
-            .and_then(|s| s.as_deref())
+        self.registry.at(index)
     }
 
     pub(crate) fn schedule_mut(&mut self, index: u32) -> Option<&mut Schedule> {
-        self.schedules
-            .get_mut(index as usize)
-            .and_then(|s| s.as_deref_mut())
+        self.registry.at_mut(index)
     }
 
     pub fn schedule_index(&self, schedule_id: &str) -> Result<u32, EngineError> {
-        if let Some(index) = self.by_schedule_id.get(schedule_id) {
-            return Ok(*index);
+        if let Some(index) = self.registry.slot_of(schedule_id) {
+            return Ok(index);
         }
         let hint = self
-            .by_config_id
-            .get(schedule_id)
-            .and_then(|i| self.schedule_at(*i))
+            .registry
+            .by_config(schedule_id)
             .map(|s| {
                 format!(
                     "; '{schedule_id}' is a scheduled workflow's id (config.id), and its schedule id is '{}'",
@@ -739,8 +728,8 @@ impl Engine {
     }
 
     pub(crate) fn config_index(&self, config_id: &str) -> Result<u32, EngineError> {
-        if let Some(index) = self.by_config_id.get(config_id) {
-            return Ok(*index);
+        if let Some(index) = self.registry.slot_of_config(config_id) {
+            return Ok(index);
         }
         let hint = self
             .schedule(config_id)
@@ -759,17 +748,15 @@ impl Engine {
     }
 
     pub fn schedule(&self, schedule_id: &str) -> Option<&Schedule> {
-        self.by_schedule_id
-            .get(schedule_id)
-            .and_then(|i| self.schedule_at(*i))
+        self.registry.get(schedule_id)
     }
 
     pub fn schedules(&self) -> impl Iterator<Item = &Schedule> {
-        self.schedules.iter().flatten().map(|s| &**s)
+        self.registry.iter()
     }
 
     pub fn schedule_count(&self) -> usize {
-        self.by_schedule_id.len()
+        self.registry.len()
     }
 
     pub fn create(&mut self, config: Value) -> Result<String, EngineError> {
@@ -786,16 +773,17 @@ impl Engine {
 
     /// `config`: the configuration as stored (`stored_text`).
     fn create_parsed(&mut self, config: String, spec: ScheduleSpec) -> Result<String, EngineError> {
-        if self.by_config_id.contains_key(&spec.fragments.config_id) {
+        if self
+            .registry
+            .slot_of_config(&spec.fragments.config_id)
+            .is_some()
+        {
             return Err(EngineError::Duplicate {
                 what: "scheduled workflow",
                 id: spec.fragments.config_id.to_string(),
             });
         }
-        if self
-            .by_schedule_id
-            .contains_key(&spec.fragments.schedule_id)
-        {
+        if self.registry.slot_of(&spec.fragments.schedule_id).is_some() {
             return Err(EngineError::Duplicate {
                 what: "schedule",
                 id: spec.fragments.schedule_id.to_string(),
@@ -828,23 +816,7 @@ impl Engine {
 
     /// Puts a schedule in a free slot and indexes it.
     pub(crate) fn insert_schedule(&mut self, schedule: Schedule) -> u32 {
-        let (config_id, schedule_id) = (
-            schedule.spec.fragments.config_id.clone(),
-            schedule.spec.fragments.schedule_id.clone(),
-        );
-        let index = match self.free_slots.pop() {
-            Some(i) => {
-                self.schedules[i as usize] = Some(Box::new(schedule));
-                i
-            }
-            None => {
-                self.schedules.push(Some(Box::new(schedule)));
-                (self.schedules.len() - 1) as u32
-            }
-        };
-        self.by_config_id.insert(config_id, index);
-        self.by_schedule_id.insert(schedule_id, index);
-        index
+        self.registry.insert(schedule)
     }
 
     /// Applies `updates` over the stored configuration: top-level fields replace, and
@@ -931,7 +903,7 @@ impl Engine {
     /// `config`: the configuration as stored (`stored_text`). The same text is the same
     /// configuration: serde_json writes an object's keys in order.
     fn upsert_parsed(&mut self, config: String, spec: ScheduleSpec) -> Result<Upsert, EngineError> {
-        let Some(&index) = self.by_config_id.get(&spec.fragments.config_id) else {
+        let Some(index) = self.registry.slot_of_config(&spec.fragments.config_id) else {
             self.create_parsed(config, spec)?;
             return Ok(Upsert::Created);
         };
@@ -947,9 +919,8 @@ impl Engine {
     /// An existing scheduled workflow keeps its schedule id: its history is filed under it.
     fn check_schedule_id_kept(&self, spec: &ScheduleSpec) -> Result<(), EngineError> {
         let current = self
-            .by_config_id
-            .get(&spec.fragments.config_id)
-            .and_then(|i| self.schedule_at(*i))
+            .registry
+            .by_config(&spec.fragments.config_id)
             .map(|s| &s.spec.fragments.schedule_id);
         match current {
             Some(current) if *current != spec.fragments.schedule_id => Err(EngineError::Field(FieldError {
@@ -1046,11 +1017,7 @@ impl Engine {
             let spec = self.parse(&config).map_err(|e| at_index(e, i))?;
             let id = spec.fragments.config_id.to_string();
             let text = stored_text(config, &spec);
-            match self
-                .by_config_id
-                .get(&*id)
-                .and_then(|i| self.schedule_at(*i))
-            {
+            match self.registry.by_config(&id) {
                 None => out.created.push(id),
                 Some(current) if current.config == text => out.unchanged.push(id),
                 Some(_) => out.updated.push(id),
@@ -1071,19 +1038,15 @@ impl Engine {
             self.cancel_key(key, "deleted");
         }
         self.emit("schedule.deleted", Some(index), json!({}));
-        let s = self.schedules[index as usize].take().expect("indexed");
-        self.by_config_id.remove(&s.spec.fragments.config_id);
-        self.by_schedule_id.remove(&s.spec.fragments.schedule_id);
+        let s = self.registry.remove(index).expect("indexed");
         self.journal_deleted(&s.spec.fragments.schedule_id);
-        self.free_slots.push(index);
         Ok(())
     }
 
     /// The configuration as `getScheduledWorkflow` returns it (defaults filled in).
     pub fn config(&self, config_id: &str) -> Option<Value> {
-        self.by_config_id
-            .get(config_id)
-            .and_then(|i| self.schedule_at(*i))
+        self.registry
+            .by_config(config_id)
             .map(Schedule::config_view)
     }
 

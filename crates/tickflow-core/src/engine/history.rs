@@ -132,7 +132,7 @@ impl Engine {
         let Some(e) = Execution::from_row(&row) else {
             return;
         };
-        let Some(index) = self.by_schedule_id.get(&e.schedule_id).copied() else {
+        let Some(index) = self.registry.slot_of(&e.schedule_id) else {
             return;
         };
         let key = row.seq;

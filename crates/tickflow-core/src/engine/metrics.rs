@@ -127,9 +127,8 @@ impl Engine {
     /// Takes the schedules in `slots` into the exposition: their ids (per schedule) or their
     /// sum.
     pub fn collect_exposition(&self, x: &mut Exposition, slots: std::ops::Range<usize>) {
-        let end = slots.end.min(self.schedules.len());
         let now = self.now();
-        for s in self.schedules[slots.start.min(end)..end].iter().flatten() {
+        for (_, s) in self.registry.in_slots(slots) {
             if x.per_schedule {
                 x.ids.push(s.spec.fragments.schedule_id.clone());
             } else {

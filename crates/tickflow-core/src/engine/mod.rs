@@ -26,6 +26,7 @@ mod options;
 pub mod outbound;
 mod persist;
 mod query;
+mod registry;
 mod run;
 mod shared;
 mod stall;

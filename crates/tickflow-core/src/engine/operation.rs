@@ -322,9 +322,9 @@ impl Engine {
             if let Some(index) = self
                 .executions
                 .get(key)
-                .and_then(|e| self.by_schedule_id.get(&e.schedule_id))
+                .and_then(|e| self.registry.slot_of(&e.schedule_id))
             {
-                journal.states.insert(*index);
+                journal.states.insert(index);
             }
         }
         let touched = self.touched_ids(&journal);

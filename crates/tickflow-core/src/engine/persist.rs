@@ -94,10 +94,7 @@ impl Engine {
     }
 
     pub(crate) fn clear_state(&mut self) {
-        self.schedules.clear();
-        self.free_slots.clear();
-        self.by_schedule_id.clear();
-        self.by_config_id.clear();
+        self.registry.clear();
         self.executions.clear();
         self.execution_keys.clear();
         self.timers.clear();
@@ -329,7 +326,7 @@ impl Engine {
                 .filter_map(|key| {
                     let e = self.executions.get(&key)?;
                     // Records of a deleted schedule went with it.
-                    self.by_schedule_id.get(&e.schedule_id)?;
+                    self.registry.slot_of(&e.schedule_id)?;
                     let (due_ms, node) = if self.cluster.is_some() {
                         self.cluster_columns(e)
                     } else {
@@ -364,7 +361,7 @@ impl Engine {
         if self.sweep.next_at.is_some_and(|at| now < at) {
             return;
         }
-        let total = self.schedules.len();
+        let total = self.registry.slot_count();
         let start = self.sweep.index.min(total);
         let end = (start + SWEEP_CHUNK).min(total);
         for index in start..end {
@@ -446,7 +443,7 @@ impl Engine {
         }
         self.seq = self.seq.max(seq);
         let mut totals = Stats::default();
-        for s in self.schedules.iter().flatten() {
+        for s in self.registry.iter() {
             let st = &s.rt().stats;
             totals.triggered += st.triggered;
             totals.completed += st.completed;

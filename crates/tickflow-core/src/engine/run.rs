@@ -74,7 +74,7 @@ impl Engine {
     /// fire, under its catch-up policy), retries that were waiting run now, and running
     /// attempts get their timeouts back.
     pub fn recover(&mut self) {
-        for index in 0..self.schedules.len() as u32 {
+        for index in 0..self.registry.slot_count() as u32 {
             if self.schedule_at(index).is_some() {
                 self.arm(index);
             }
@@ -490,9 +490,8 @@ impl Engine {
             self.totals.lateness.observe(bounds, seconds);
             let schedule_id = e.schedule_id.clone();
             if let Some(s) = self
-                .by_schedule_id
-                .get(&schedule_id)
-                .copied()
+                .registry
+                .slot_of(&schedule_id)
                 .and_then(|i| self.schedule_mut(i))
             {
                 s.rt_mut().stats.lateness.observe(bounds, seconds);
@@ -652,7 +651,7 @@ impl Engine {
         let index = self
             .executions
             .get(&key)
-            .and_then(|e| self.by_schedule_id.get(&e.schedule_id).copied());
+            .and_then(|e| self.registry.slot_of(&e.schedule_id));
         if let Some(s) = index.and_then(|i| self.schedule_mut(i)) {
             s.rt_mut().stats.retries += 1;
         }
@@ -967,11 +966,7 @@ impl Engine {
             .history_max_age_ms
             .map(|ms| Duration::milliseconds(ms as i64));
         let now = self.now();
-        let Some(s) = self
-            .schedules
-            .get_mut(index as usize)
-            .and_then(|s| s.as_deref_mut())
-        else {
+        let Some(s) = self.registry.at_mut(index) else {
             return;
         };
         let mut checked = 0;
