@@ -150,9 +150,9 @@ impl Engine {
         let now = self.now();
         // An execution id narrows the page to its schedule (to nothing when unknown).
         let by_execution = q.execution_id.as_ref().map(|id| {
-            self.execution_keys
-                .get(id.as_str())
-                .and_then(|k| self.executions.get(k))
+            self.executions
+                .key_of(id)
+                .and_then(|k| self.executions.get(&k))
                 .map(|e| e.schedule_id.clone())
         });
         let target: Option<Option<&str>> = match (&by_execution, &q.schedule_id) {

@@ -386,9 +386,7 @@ impl Engine {
             link.abandoned.retain(|_, a| a.schedule_id != schedule_id);
         }
         for key in s.rt().history.iter().chain(s.rt().active.iter()) {
-            if let Some(e) = self.executions.remove(key) {
-                self.execution_keys.remove(&e.id);
-            }
+            self.executions.remove(key);
         }
     }
 
@@ -396,7 +394,6 @@ impl Engine {
         let Some(e) = self.executions.remove(&key) else {
             return;
         };
-        self.execution_keys.remove(&e.id);
         if let Some(s) = self
             .registry
             .slot_of(&e.schedule_id)
@@ -435,7 +432,6 @@ impl Engine {
             return;
         }
         let known = self.executions.insert(key, e);
-        self.execution_keys.insert(row.id.clone().into(), key);
         let s = self.schedule_mut(index).expect("indexed");
         let rt = s.rt_mut();
         if known.is_none() {
@@ -761,9 +757,9 @@ impl Engine {
     /// The scope of a command on one execution: its schedule.
     pub fn execution_scope(&self, execution_id: &str) -> Scope {
         let ids = self
-            .execution_keys
-            .get(execution_id)
-            .and_then(|k| self.executions.get(k))
+            .executions
+            .key_of(execution_id)
+            .and_then(|k| self.executions.get(&k))
             .map(|e| vec![e.schedule_id.to_string()])
             .unwrap_or_default();
         Scope::Schedules {

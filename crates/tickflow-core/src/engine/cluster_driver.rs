@@ -213,7 +213,7 @@ fn work(shared: &Shared, db: &Arc<Db>, now: DateTime<Utc>, limit: usize, live: b
             }
             if claiming && locked.live {
                 for id in &locked.executions {
-                    let Some(key) = e.execution_keys.get(id.as_str()).copied() else {
+                    let Some(key) = e.executions.key_of(id) else {
                         continue;
                     };
                     if matches!(
@@ -283,7 +283,7 @@ fn reap(shared: &Shared, db: &Arc<Db>) {
         Scope::Orphans,
         |e, locked| {
             for id in &locked.executions {
-                if let Some(key) = e.execution_keys.get(id.as_str()).copied() {
+                if let Some(key) = e.executions.key_of(id) {
                     e.interrupt(key, "its node stopped answering");
                 }
             }

@@ -4,7 +4,6 @@
 //! goes into an outbox of messages that the binding drains in order.
 
 use std::collections::{BinaryHeap, HashMap, VecDeque};
-use std::sync::Arc;
 
 use rustc_hash::FxHashMap;
 
@@ -12,7 +11,7 @@ use chrono::{DateTime, Duration, Utc};
 use serde_json::{json, Value};
 
 use super::config::{parse_config, ScheduleSpec};
-use super::execution::{Execution, ExecutionStatus, TriggerType};
+use super::execution::{ExecutionStatus, TriggerType};
 use super::text;
 use super::timers::{Timer, Timers};
 use super::value::FieldError;
@@ -204,8 +203,7 @@ pub struct Engine {
     /// Tests only: time read from tokio's (pausable) clock, from this origin.
     pub(crate) tokio_origin: Option<(DateTime<Utc>, tokio::time::Instant)>,
     pub(crate) registry: super::registry::Registry,
-    pub(crate) executions: FxHashMap<u64, Execution>,
-    pub(crate) execution_keys: FxHashMap<Arc<str>, u64>,
+    pub(crate) executions: super::execution_table::ExecutionTable,
     pub(crate) timers: Timers,
     pub(crate) ready: BinaryHeap<Ready>,
     pub in_flight: usize,
@@ -253,8 +251,7 @@ impl Engine {
             manual_now: manual_start,
             tokio_origin: None,
             registry: Default::default(),
-            executions: FxHashMap::default(),
-            execution_keys: FxHashMap::default(),
+            executions: Default::default(),
             timers: Timers::default(),
             ready: BinaryHeap::new(),
             in_flight: 0,

@@ -113,9 +113,7 @@ impl Engine {
             .collect();
         let gone: HashSet<u64> = finished.iter().copied().collect();
         for key in &finished {
-            if let Some(e) = self.executions.remove(key) {
-                self.execution_keys.remove(&e.id);
-            }
+            self.executions.remove(key);
         }
         if let Some(rt) = self.schedule_mut(index).and_then(|s| s.runtime.as_mut()) {
             rt.history.retain(|k| !gone.contains(k));
@@ -126,7 +124,7 @@ impl Engine {
     /// An execution read from the database, held until the next shed (a command on a
     /// finished execution: retry, cancel).
     fn hold_execution(&mut self, row: ExecutionRow) {
-        if self.execution_keys.contains_key(row.id.as_str()) {
+        if self.executions.holds_id(&row.id) {
             return;
         }
         let Some(e) = Execution::from_row(&row) else {
@@ -136,7 +134,6 @@ impl Engine {
             return;
         };
         let key = row.seq;
-        self.execution_keys.insert(e.id.clone(), key);
         self.executions.insert(key, e);
         let history = &mut self.schedule_mut(index).expect("indexed").rt_mut().history;
         let at = history.partition_point(|k| *k < key);
@@ -317,7 +314,7 @@ impl Shared {
         let Some(db) = self.cluster_db() else {
             return Ok(());
         };
-        if self.lock().execution_keys.contains_key(execution_id) {
+        if self.lock().executions.holds_id(execution_id) {
             return Ok(());
         }
         if let Some(row) = db

@@ -85,9 +85,9 @@ impl Engine {
     /// The schedule of an execution an answer names: held here, or let go of.
     pub(super) fn answer_schedule(&self, execution_id: &str) -> Option<String> {
         if let Some(e) = self
-            .execution_keys
-            .get(execution_id)
-            .and_then(|k| self.executions.get(k))
+            .executions
+            .key_of(execution_id)
+            .and_then(|k| self.executions.get(&k))
         {
             return Some(e.schedule_id.to_string());
         }
@@ -120,7 +120,7 @@ impl Engine {
             .values()
             .filter(|a| {
                 a.answered
-                    && !self.execution_keys.contains_key(a.id.as_str())
+                    && !self.executions.holds_id(&a.id)
                     && locked.iter().any(|(s, _)| *s == a.schedule_id)
             })
             .map(|a| (a.schedule_id.clone(), a.id.clone()))
@@ -132,7 +132,7 @@ impl Engine {
     pub(super) fn drop_missing_late(&mut self, asked: &[String]) {
         let missing: Vec<&String> = asked
             .iter()
-            .filter(|id| !self.execution_keys.contains_key(id.as_str()))
+            .filter(|id| !self.executions.holds_id(id))
             .collect();
         if missing.is_empty() {
             return;

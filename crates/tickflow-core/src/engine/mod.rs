@@ -9,6 +9,7 @@ mod config;
 mod core;
 mod driver;
 mod execution;
+mod execution_table;
 mod group;
 mod handler_set;
 mod handlers;

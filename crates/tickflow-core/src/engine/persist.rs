@@ -96,7 +96,6 @@ impl Engine {
     pub(crate) fn clear_state(&mut self) {
         self.registry.clear();
         self.executions.clear();
-        self.execution_keys.clear();
         self.timers.clear();
         self.ready.clear();
         self.in_flight = 0;
@@ -424,7 +423,6 @@ impl Engine {
                     rt.stats.durations.push_back(d.max(0) as u64);
                 }
             }
-            self.execution_keys.insert(e.id.clone(), row.seq);
             self.executions.insert(row.seq, e);
         }
         for row in snapshot.skips {

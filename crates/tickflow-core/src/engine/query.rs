@@ -210,8 +210,8 @@ impl Engine {
     }
 
     pub fn execution(&self, execution_id: &str) -> Option<Value> {
-        let key = self.execution_keys.get(execution_id)?;
-        self.executions.get(key).map(|e| self.execution_json(e))
+        let key = self.executions.key_of(execution_id)?;
+        self.executions.get(&key).map(|e| self.execution_json(e))
     }
 
     fn filtered(&self, filters: &Filters) -> Vec<&Execution> {

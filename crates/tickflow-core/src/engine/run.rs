@@ -393,7 +393,6 @@ impl Engine {
         self.executions.insert(key, execution);
         self.touch_execution(key);
         self.touch_schedule(index);
-        self.execution_keys.insert(id.clone(), key);
         if self.wants("schedule.triggered") {
             if let Some(about) = self.about(key) {
                 let event = self.next_event();
@@ -564,7 +563,7 @@ impl Engine {
         attempt: u32,
         outcome: Outcome,
     ) -> bool {
-        match self.execution_keys.get(execution_id).copied() {
+        match self.executions.key_of(execution_id) {
             Some(key) => self.complete_at(key, attempt, outcome),
             None => false,
         }
@@ -982,7 +981,6 @@ impl Engine {
                 break;
             }
             checked += 1;
-            self.execution_keys.remove(&e.id);
             self.executions.remove(&oldest);
             s.rt_mut().history.pop_front();
             pruned.push(oldest);
@@ -1057,9 +1055,8 @@ impl Engine {
     }
 
     pub(crate) fn execution_key(&self, execution_id: &str) -> Result<u64, EngineError> {
-        self.execution_keys
-            .get(execution_id)
-            .copied()
+        self.executions
+            .key_of(execution_id)
             .ok_or_else(|| EngineError::NotFound {
                 what: "execution",
                 id: execution_id.to_string(),
