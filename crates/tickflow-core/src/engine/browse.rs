@@ -12,7 +12,8 @@ use std::sync::Arc;
 use chrono::{DateTime, Duration, SecondsFormat, Utc};
 use serde_json::{json, Value};
 
-use super::core::{next_occurrence, Engine, Schedule};
+use super::core::{next_occurrence, Engine};
+use super::schedule::Schedule;
 use super::value::{FieldResult, Fields};
 
 /// Most schedules on one page.

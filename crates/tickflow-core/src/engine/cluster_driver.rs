@@ -9,7 +9,7 @@ use std::time::Instant;
 
 use chrono::{DateTime, Utc};
 
-use super::cluster::{cluster_error, DEFER_MS, REAP};
+use super::cluster::{cluster_error, CLAIM_HOLD, DEFER_MS, REAP};
 use super::core::{Engine, Lifecycle};
 use super::execution::ExecutionStatus;
 use super::incoming::Incoming;
@@ -22,10 +22,6 @@ use crate::cluster::{Db, Scope, Tail};
 
 /// Schedules applied per hold of the engine's lock while following the others.
 const FOLLOW_SLICE: usize = 128;
-/// How long claims may wait while a herd's fires are recorded (`work`). Turns of fires
-/// alone recorded a 20,000 herd's fires in 1.47 s instead of 2.05 s, and finished the herd
-/// as soon (`node bench/cluster-async.js 20000 10`).
-pub(super) const CLAIM_HOLD: std::time::Duration = std::time::Duration::from_millis(250);
 
 impl Shared {
     /// Joins the cluster through `db`: read what it holds (without the engine's lock),

@@ -4,7 +4,8 @@
 
 use serde_json::{json, Value};
 
-use super::core::{Engine, Schedule};
+use super::core::Engine;
+use super::schedule::Schedule;
 use super::value::date_json;
 use super::EngineError;
 

@@ -6,9 +6,10 @@ use std::fmt::Write;
 
 use chrono::{DateTime, Utc};
 
-use super::core::{Engine, Schedule, Stats};
+use super::core::Engine;
 use super::execution::ExecutionStatus;
 use super::histogram::Histogram;
+use super::schedule::{Schedule, Stats};
 use super::stall::running_since;
 
 /// Upper bounds of the execution-duration buckets, in seconds.

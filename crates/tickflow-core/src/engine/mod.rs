@@ -29,6 +29,7 @@ mod persist;
 mod query;
 mod registry;
 mod run;
+mod schedule;
 mod shared;
 mod stall;
 mod state_record;
@@ -37,7 +38,8 @@ mod timers;
 pub mod value;
 mod view;
 
-pub use self::core::{Engine, EngineOptions, Lifecycle, Schedule, Synced, Upsert};
+pub use self::core::{Engine, EngineOptions, Lifecycle, Synced, Upsert};
+pub use self::schedule::Schedule;
 pub use browse::{parse_page_query, PageQuery, PageScan, Timeline};
 pub use config::{Backoff, CatchupKind, OverlapPolicy, RetryPolicy, ScheduleSpec};
 pub use driver::{drive, Shared, MAX_SLEEP};

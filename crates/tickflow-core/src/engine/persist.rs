@@ -10,9 +10,10 @@ use chrono::{DateTime, Duration, Utc};
 use serde_json::{json, Value};
 
 use super::config::parse_config;
-use super::core::{Engine, Stats};
+use super::core::Engine;
 use super::execution::{Execution, ExecutionStatus};
 use super::journal::{Journal, Persistence, Sweep};
+use super::schedule::Stats;
 use super::state_record::{schedule_from_state, state_text, StoredState};
 use super::timers::Timer;
 use super::EngineError;

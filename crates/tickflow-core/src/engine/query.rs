@@ -4,8 +4,9 @@
 use chrono::{DateTime, Utc};
 use serde_json::{json, Value};
 
-use super::core::{Engine, Schedule, Stats};
+use super::core::Engine;
 use super::execution::{Execution, ExecutionStatus};
+use super::schedule::{Schedule, Stats};
 use super::value::{date_json, FieldResult, Fields};
 use super::EngineError;
 

@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use rustc_hash::FxHashMap;
 
-use super::core::Schedule;
+use super::schedule::Schedule;
 
 #[derive(Default)]
 pub(crate) struct Registry {

@@ -903,7 +903,7 @@ impl Engine {
             e.schedule_id.clone(),
             e.ended,
         );
-        let tally = |stats: &mut super::core::Stats| {
+        let tally = |stats: &mut super::schedule::Stats| {
             match status {
                 ExecutionStatus::Completed => {
                     stats.completed += 1;

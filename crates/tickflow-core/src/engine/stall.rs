@@ -7,8 +7,9 @@
 use chrono::{DateTime, Duration, Utc};
 use serde_json::{json, Value};
 
-use super::core::{Engine, Schedule};
+use super::core::Engine;
 use super::execution::{Execution, ExecutionStatus};
+use super::schedule::Schedule;
 use super::value::date_json;
 use crate::cron::{CronPattern, DstGap, Zone};
 

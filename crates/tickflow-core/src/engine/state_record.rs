@@ -6,8 +6,8 @@ use std::borrow::Cow;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::core::{Runtime, Schedule, Stats};
 use super::execution::{ExecutionStatus, TriggerType};
+use super::schedule::{Runtime, Schedule, Stats};
 
 fn ms(at: DateTime<Utc>) -> i64 {
     at.timestamp_millis()

@@ -4,7 +4,7 @@
 
 use serde_json::{json, Map, Value};
 
-use super::core::Schedule;
+use super::schedule::Schedule;
 use super::value::date_json;
 
 impl Schedule {
