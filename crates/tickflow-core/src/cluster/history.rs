@@ -115,7 +115,7 @@ impl ExecutionQuery {
 
     /// `FROM … WHERE …` with its parameters; `times`: with the start and end times joined
     /// even if no filter or order needs them.
-    fn from_where(&self, q: &str, times: bool) -> (String, Params) {
+    fn sql_from_where(&self, q: &str, times: bool) -> (String, Params) {
         let mut params: Params = Vec::new();
         let mut terms = Vec::new();
         let arg = |params: &mut Params, value: Box<dyn ToSql + Sync + Send>| {
@@ -261,7 +261,7 @@ impl Db {
         let q = self.q.clone();
         self.run_until(deadline, async move {
             let client = pool.get().await?;
-            let (from, mut params) = query.from_where(&q, false);
+            let (from, mut params) = query.sql_from_where(&q, false);
             let columns = EXECUTION_COLUMNS
                 .replace("SELECT ", "SELECT e.")
                 .replace(", ", ", e.");
@@ -290,7 +290,7 @@ impl Db {
         let q = self.q.clone();
         self.run_until(deadline, async move {
             let client = pool.get().await?;
-            let (from, params) = query.from_where(&q, true);
+            let (from, params) = query.sql_from_where(&q, true);
             let sql = format!(
                 "WITH x AS (
                      SELECT e.status, floor(e.scheduled_ms::numeric / 86400000)::bigint AS day,
@@ -542,7 +542,7 @@ mod tests {
     fn the_record_is_read_only_for_a_workflow_filter() {
         let q = query();
         assert!(!q.needs_record());
-        let (from, params) = q.from_where("\"t\"", false);
+        let (from, params) = q.sql_from_where("\"t\"", false);
         assert_eq!(from.trim(), "FROM \"t\".executions e");
         assert!(params.is_empty());
         assert!(ExecutionQuery {
@@ -563,7 +563,7 @@ mod tests {
             },
         ] {
             assert!(!times.needs_record(), "{times:?}");
-            let (from, _) = times.from_where("\"t\"", false);
+            let (from, _) = times.sql_from_where("\"t\"", false);
             assert!(from.contains("coalesce(e.started_ms, "), "{from}");
             assert!(!from.contains(RECORD), "{from}");
         }
@@ -579,7 +579,7 @@ mod tests {
             order: Order::Started,
             ..query()
         };
-        let (from, params) = q.from_where("\"t\"", true);
+        let (from, params) = q.sql_from_where("\"t\"", true);
         assert_eq!(params.len(), 3);
         assert!(from.contains("e.schedule_id = ANY($1)"), "{from}");
         assert!(from.contains("e.status = ANY($2)"), "{from}");

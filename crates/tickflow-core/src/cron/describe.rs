@@ -102,7 +102,7 @@ fn time_phrase(spec: &PatternSpec) -> String {
     if !sec_zero {
         parts.push(unit_phrase(sec, "second"));
     }
-    if !(min.is_unrestricted() && !sec_zero) {
+    if !min.is_unrestricted() || sec_zero {
         parts.push(unit_phrase(min, "minute"));
     }
     if !hour.is_unrestricted() {

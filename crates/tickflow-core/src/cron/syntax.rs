@@ -402,11 +402,7 @@ fn parse_item(field: Field, token: &str) -> Result<Item, String> {
         "?" if matches!(field, Field::DayOfMonth | Field::DayOfWeek) => {
             return Ok(Item::Any { step: 1 })
         }
-        "?" => {
-            return Err(format!(
-                "'?' is allowed only in day-of-month and day-of-week"
-            ))
-        }
+        "?" => return Err("'?' is allowed only in day-of-month and day-of-week".to_string()),
         _ => {}
     }
     if field == Field::DayOfMonth {

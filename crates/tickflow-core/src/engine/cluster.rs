@@ -43,6 +43,9 @@ pub(super) const REAP: StdDuration = StdDuration::from_millis(1_000);
 pub(super) const CLAIM_HOLD: StdDuration = StdDuration::from_millis(250);
 /// A timer whose schedule another node holds is looked at again this much later.
 pub(super) const DEFER_MS: i64 = 200;
+/// What `take_due` takes for a turn: the timers (with their instants), the schedules to
+/// lock for them, and whether more are due at once.
+pub(super) type TakenDue = (Vec<(DateTime<Utc>, Timer)>, Vec<String>, bool);
 /// Each schedule has a preferred node among those alive (rendezvous hashing): it fires the
 /// schedule, and the others only step in when it has not this long after the due time,
 /// in a turn without timers of their own due, or `STEP_IN_LATEST_MS` later (`take_due`).
@@ -648,12 +651,7 @@ impl Engine {
 
     /// The timers due now that this node fires (at most `limit`), with the schedules to
     /// lock for them; whether more are due at once.
-    pub(super) fn take_due(
-        &mut self,
-        now: DateTime<Utc>,
-        limit: usize,
-        live: bool,
-    ) -> (Vec<(DateTime<Utc>, Timer)>, Vec<String>, bool) {
+    pub(super) fn take_due(&mut self, now: DateTime<Utc>, limit: usize, live: bool) -> TakenDue {
         let mut due = Vec::new();
         let mut later = Vec::new();
         // Every node holds every timer, in the same order: each takes its slice from a
@@ -779,7 +777,7 @@ impl Engine {
             if let Some(s) = self.registry.by_config(&id) {
                 out.push(s.spec.fragments.schedule_id.to_string());
             }
-            out.push(id.into());
+            out.push(id);
         }
         Scope::Config { ids: out, all }
     }

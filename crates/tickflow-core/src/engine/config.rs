@@ -437,13 +437,8 @@ fn execution_retry(v: &Value, path: &str) -> FieldResult<RetryPolicy> {
     let f = Fields::new(v, path, EXECUTION_RETRY_KEYS)?;
     let jitter = match f.get("jitter") {
         None => 0.0,
-        Some(Value::Bool(b)) => {
-            if *b {
-                0.5
-            } else {
-                0.0
-            }
-        }
+        Some(Value::Bool(true)) => 0.5,
+        Some(Value::Bool(false)) => 0.0,
         Some(_) => f.number("jitter", 0.0, 1.0)?.unwrap_or(0.0),
     };
     Ok(RetryPolicy {

@@ -150,7 +150,7 @@ pub fn parse_options(value: &Value) -> FieldResult<IntegrationOptions> {
                     let pool_size = s.integer("poolSize", 1, 100)?.unwrap_or(5) as usize;
                     let command_timeout_ms = s
                         .integer("commandTimeoutMs", 100, 3_600_000)?
-                        .map_or(crate::cluster::COMMAND_TIMEOUT_MS, |ms| ms as u64);
+                        .unwrap_or(crate::cluster::COMMAND_TIMEOUT_MS);
                     let node_id = node_id.take().unwrap_or_else(default_node_id);
                     StoreOptions::Postgres(crate::cluster::ClusterOptions {
                         connection_string,

@@ -50,7 +50,8 @@ impl Timers {
         };
         // Rounded up to the next whole millisecond: a timer never fires before its time (a
         // 500 ms timeout started at x.6 ms would otherwise end after 499 ms).
-        let due_ms = due.timestamp_millis() + i64::from(due.timestamp_subsec_micros() % 1000 != 0);
+        let due_ms =
+            due.timestamp_millis() + i64::from(!due.timestamp_subsec_micros().is_multiple_of(1000));
         self.heap.push(Reverse(Entry {
             due_ms,
             seq: self.seq,
