@@ -4,12 +4,14 @@
 // a time) replayed by plain `pg` clients on a throwaway server, for three storage models:
 //   current  tickflow's tables: the execution row (its whole record, nine indexes) written
 //            when queued, running and final, the schedule row with it each time;
+//   compact  tickflow's tables, with the record written only when the run ends (the queued
+//            and running rows carry an empty one): what a compact record alone would save;
 //   lean     a narrow queue row (claimed, then deleted) and the record written once, when the
 //            run ends; the schedule row written at the fire and at the end (cursor, stats);
 //   jobs     a job queue's share alone (graphile-worker's): jobs enqueued beforehand, then
 //            claimed and deleted, nothing else recorded.
 // Each prints the time from the due instant until every run is recorded as done (fires and
-// runs), and, with FIRES_ONLY=1, until every fire is recorded:
+// runs), and, with FIRES_ONLY=1, until every fire is recorded. MODELS=a,b picks models:
 //   node bench/cluster-floor.js [herd size, default 20000]
 const { startPostgres } = require('../__test__/helpers/postgres')
 const { Client } = require('pg')
@@ -75,39 +77,44 @@ async function fire(c, me, share, insert) {
   }
 }
 
-const MODELS = {
-  async current(c, me, share) {
-    await fire(c, me, share, (seqs, ids) => [
-      `INSERT INTO executions (seq, id, schedule_id, status, trigger, scheduled_ms, priority, due_ms, record, writer)
-       SELECT s, 'exec_' || s, i, 'queued', 'scheduled', $3, 2, $3, $4, $5 FROM unnest($1::bigint[], $2::text[]) u(s, i)`,
-      [seqs, ids, AT, RECORD, me],
+/** tickflow's tables: each run's row written queued, running and final; `record(status)`
+ * is what the row's record holds at each. */
+async function executionRows(c, me, share, record) {
+  await fire(c, me, share, (seqs, ids) => [
+    `INSERT INTO executions (seq, id, schedule_id, status, trigger, scheduled_ms, priority, due_ms, record, writer)
+     SELECT s, 'exec_' || s, i, 'queued', 'scheduled', $3, 2, $3, $4, $5 FROM unnest($1::bigint[], $2::text[]) u(s, i)`,
+    [seqs, ids, AT, record('queued'), me],
+  ])
+  if (process.env.FIRES_ONLY) return
+  for (;;) {
+    const claimed = await transaction(c, [
+      [
+        `SELECT seq, schedule_id FROM executions WHERE status IN ('queued', 'retrying')
+         ORDER BY priority DESC, scheduled_ms, seq LIMIT ${CLAIM} FOR UPDATE SKIP LOCKED`,
+        [],
+      ],
     ])
-    if (process.env.FIRES_ONLY) return
-    for (;;) {
-      const claimed = await transaction(c, [
+    if (claimed.length === 0) return
+    const seqs = claimed.map((r) => r.seq)
+    const ids = claimed.map((r) => r.schedule_id)
+    for (const status of ['running', 'completed']) {
+      await transaction(c, [
+        lockSchedules(ids),
         [
-          `SELECT seq, schedule_id FROM executions WHERE status IN ('queued', 'retrying')
-           ORDER BY priority DESC, scheduled_ms, seq LIMIT ${CLAIM} FOR UPDATE SKIP LOCKED`,
-          [],
+          `UPDATE executions SET status = $2, node = $3, record = $4, writer = $3, tx = pg_current_xact_id(),
+             started_ms = 1, ended_ms = CASE WHEN $2 = 'completed' THEN 1 END
+           WHERE seq = ANY($1)`,
+          [seqs, status, me, record(status)],
         ],
+        writeSchedules(ids, me),
       ])
-      if (claimed.length === 0) return
-      const seqs = claimed.map((r) => r.seq)
-      const ids = claimed.map((r) => r.schedule_id)
-      for (const status of ['running', 'completed']) {
-        await transaction(c, [
-          lockSchedules(ids),
-          [
-            `UPDATE executions SET status = $2, node = $3, record = $4, writer = $3, tx = pg_current_xact_id(),
-               started_ms = 1, ended_ms = CASE WHEN $2 = 'completed' THEN 1 END
-             WHERE seq = ANY($1)`,
-            [seqs, status, me, RECORD],
-          ],
-          writeSchedules(ids, me),
-        ])
-      }
     }
-  },
+  }
+}
+
+const MODELS = {
+  current: (c, me, share) => executionRows(c, me, share, () => RECORD),
+  compact: (c, me, share) => executionRows(c, me, share, (status) => (status === 'completed' ? RECORD : '')),
 
   async lean(c, me, share) {
     await fire(c, me, share, (seqs, ids) => [
@@ -191,7 +198,8 @@ async function main() {
   const pg = await startPostgres()
   try {
     const what = process.env.FIRES_ONLY ? 'every fire recorded' : 'every run recorded as done'
-    for (const model of process.env.FIRES_ONLY ? ['current', 'lean'] : ['current', 'lean', 'jobs']) {
+    const all = process.env.FIRES_ONLY ? ['current', 'compact', 'lean'] : ['current', 'compact', 'lean', 'jobs']
+    for (const model of process.env.MODELS ? process.env.MODELS.split(',') : all) {
       const ms = await run(pg, model, size)
       console.log(`${model.padEnd(8)} ${size} in ${ms.toFixed(0)} ms (${what}): ${Math.round((size / ms) * 1000).toLocaleString('en-US')}/s`)
     }

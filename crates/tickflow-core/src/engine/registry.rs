@@ -1,7 +1,9 @@
 //! The schedules an engine holds, each in a slot of its own, found by its schedule id or its
 //! scheduled workflow's id. A slot is what timers, run queues and scans name a schedule by:
 //! it stays the schedule's while the schedule lives, and is reused once it is gone. The two
-//! indexes change only here, with the slots, so they always point at a live schedule.
+//! indexes change only here, with the slots, so an id they know names a live schedule.
+//! (Config ids are unique in every store; while a node follows the others, a config id may
+//! briefly be taken over by another schedule's row, and then names that one.)
 
 use std::ops::Range;
 use std::sync::Arc;
