@@ -603,7 +603,7 @@ impl NativeIntegration {
     /// Attempts running now.
     #[napi(catch_unwind)]
     pub fn in_flight(&self, env: Env) -> Result<u32> {
-        self.with_engine(&env, |e| Ok(e.in_flight as u32))
+        self.with_engine(&env, |e| Ok(e.in_flight() as u32))
     }
 
     /// Manual clock only: moves time by `ms` (a whole number, at most 100 years); `jump`

@@ -783,9 +783,7 @@ impl Engine {
     }
 
     pub(crate) fn release(&mut self, key: u64) {
-        if self.local.remove(&key).is_some() {
-            self.in_flight -= 1;
-        }
+        self.local.remove(&key);
     }
 
     /// Executions a cluster records per row, for claims and the reaper.

@@ -144,7 +144,7 @@ fn work(shared: &Shared, db: &Arc<Db>, now: DateTime<Utc>, limit: usize, live: b
         let answered = e.answer_schedules(&answers);
         let (due, due_ids, more) = e.take_due(now, limit, live);
         // Each answer frees a slot.
-        let free = (e.options.max_concurrency + answers.len()).saturating_sub(e.in_flight);
+        let free = (e.options.max_concurrency + answers.len()).saturating_sub(e.in_flight());
         let only = e.handlers.only();
         let link = e.cluster.as_mut().expect("in a cluster");
         // While more fires are due at once (a herd), they are recorded first, in turns of

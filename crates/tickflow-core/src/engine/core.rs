@@ -78,7 +78,6 @@ pub struct Engine {
     pub(crate) executions: super::execution_table::ExecutionTable,
     pub(crate) timers: Timers,
     pub(crate) ready: BinaryHeap<Ready>,
-    pub in_flight: usize,
     pub(crate) outbox: Vec<Message>,
     pub(crate) seq: u64,
     pub(crate) rng: u64,
@@ -107,7 +106,8 @@ pub struct Engine {
     pub(crate) event_seq: u64,
     /// One node of a cluster on PostgreSQL; `None` on its own.
     pub(crate) cluster: Option<Box<super::link::ClusterLink>>,
-    /// Attempts running in this process: execution key → attempt number.
+    /// Attempts running in this process: execution key → attempt number. Each holds one of
+    /// `max_concurrency`'s slots (`in_flight`).
     pub(crate) local: FxHashMap<u64, u32>,
     /// The schedules this process has a handler for.
     pub(crate) handlers: super::handler_set::Handlers,
@@ -126,7 +126,6 @@ impl Engine {
             executions: Default::default(),
             timers: Timers::default(),
             ready: BinaryHeap::new(),
-            in_flight: 0,
             outbox: Vec::new(),
             seq: 0,
             rng,
@@ -622,6 +621,11 @@ impl Engine {
 
     pub fn schedules(&self) -> impl Iterator<Item = &Schedule> {
         self.registry.iter()
+    }
+
+    /// Attempts running in this process: the slots of `max_concurrency` in use.
+    pub fn in_flight(&self) -> usize {
+        self.local.len()
     }
 
     pub fn schedule_count(&self) -> usize {

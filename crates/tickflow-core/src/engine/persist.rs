@@ -99,7 +99,6 @@ impl Engine {
         self.executions.clear();
         self.timers.clear();
         self.ready.clear();
-        self.in_flight = 0;
         self.local.clear();
         self.totals = Stats::default();
         self.sweep = Sweep::default();

@@ -484,7 +484,7 @@ impl Engine {
             "skippedFires": self.totals.skipped,
             "averageExecutionTime": average(self.totals.durations.iter().map(|d| *d as f64)),
             "queueDepth": queued,
-            "inFlight": self.in_flight,
+            "inFlight": self.in_flight(),
             "maxConcurrency": self.options.max_concurrency,
             "triggerLatency": { "p50": p50, "p99": p99, "samples": samples },
             "systemLoad": {
@@ -494,7 +494,7 @@ impl Engine {
             "resourceUtilization": { "cpu": 0, "memory": 0, "network": 0, "storage": 0, "database": 0 },
             "queueStats": {
                 "size": queued,
-                "processing": self.in_flight,
+                "processing": self.in_flight(),
                 "completed": self.totals.completed,
                 "failed": self.totals.failed,
                 "averageWaitTime": average(self.latencies.iter().copied()),
@@ -520,7 +520,7 @@ impl Engine {
             "triggerLatencyP50": p50,
             "triggerLatencyP99": p99,
             "latencySamples": samples,
-            "inFlight": self.in_flight,
+            "inFlight": self.in_flight(),
             "queueDepth": self.ready.len(),
             "timers": self.timers.len(),
             "schedules": self.schedule_count(),

@@ -431,7 +431,8 @@ impl Engine {
 
     /// Starts queued attempts while there is room under maxConcurrency.
     pub(crate) fn dispatch(&mut self) {
-        while self.lifecycle == Lifecycle::Running && self.in_flight < self.options.max_concurrency
+        while self.lifecycle == Lifecycle::Running
+            && self.in_flight() < self.options.max_concurrency
         {
             let Some(next) = self.ready.pop() else {
                 break;
@@ -474,7 +475,6 @@ impl Engine {
         });
         e.status = ExecutionStatus::Running;
         e.started.get_or_insert(now);
-        self.in_flight += 1;
         self.local.insert(key, number);
         self.touch_execution(key);
         let e = &self.executions[&key];

@@ -350,7 +350,7 @@ fn overlap_cancel_other_aborts_the_running_one() {
         l.iter().filter(|x| *x == "cancelled:cancelOther").count(),
         2
     );
-    assert_eq!(e.in_flight, 1);
+    assert_eq!(e.in_flight(), 1);
 }
 
 #[test]
@@ -533,7 +533,7 @@ fn timeout_aborts_the_attempt_and_late_answers_are_recorded_not_applied() {
         rec["attempts"][0]["lateOutcome"],
         json!({ "completed": false, "code": "TIMEOUT", "message": "the workflow executor's run exec-1 was cancelled", "receivedAt": { "$date": ms("2026-01-01T00:00:05.300Z") } })
     );
-    assert_eq!(e.in_flight, 0);
+    assert_eq!(e.in_flight(), 0);
 }
 
 #[test]
@@ -559,7 +559,7 @@ fn concurrency_limit_and_priority_order() {
     ok(&mut e, &first, 1);
     let next = executes(&mut e);
     assert_eq!(e.execution(&next[0].0).unwrap()["scheduleId"], "s-high");
-    assert_eq!(e.in_flight, 1);
+    assert_eq!(e.in_flight(), 1);
 }
 
 #[test]
@@ -765,7 +765,7 @@ fn stop_cancels_waiting_work_and_start_again_catches_up() {
     assert_eq!(r["status"], "queued");
     assert_eq!(r["attempts"][0]["error"]["code"], INTERRUPTED);
     assert_eq!(r["attempts"][0]["counted"], false);
-    assert_eq!(e.in_flight, 0);
+    assert_eq!(e.in_flight(), 0);
     assert_eq!(
         log(&mut e),
         ["cancelled:stop", "abort:stop", "integration.stopped"]
@@ -1183,7 +1183,7 @@ fn timeouts_still_bound_attempts_during_the_stop_grace_period() {
         vec!["workflow.timeout", "abort:timeout", "failed:timeout"]
     );
     assert_eq!(e.execution(&id).unwrap()["status"], "timeout");
-    assert_eq!(e.in_flight, 0);
+    assert_eq!(e.in_flight(), 0);
 }
 
 #[test]
