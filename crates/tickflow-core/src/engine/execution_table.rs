@@ -93,3 +93,46 @@ impl<'a> IntoIterator for &'a ExecutionTable {
         self.by_key.iter()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn execution(id: &str) -> Execution {
+        let record = json!({
+            "id": id, "scheduleId": "s", "workflowId": "w", "scheduledWorkflowId": "c",
+            "triggerType": "manual", "scheduledTime": { "$date": 0 }, "createdTime": { "$date": 0 },
+            "status": "queued", "priority": 2, "attempts": [], "maxAttempts": 1,
+        });
+        Execution::from_record(&record, 0).unwrap()
+    }
+
+    #[test]
+    fn an_id_is_found_while_its_execution_is_held_and_not_after() {
+        let mut t = ExecutionTable::default();
+        assert!(t.insert(7, execution("exec_a")).is_none());
+        assert_eq!(t.key_of("exec_a"), Some(7));
+        assert_eq!(t[&7].id.as_ref(), "exec_a");
+        assert_eq!(t.remove(&7).map(|e| e.id), Some("exec_a".into()));
+        assert_eq!((t.key_of("exec_a"), t.len()), (None, 0));
+        assert!(t.remove(&7).is_none());
+    }
+
+    #[test]
+    fn replacing_an_execution_under_its_key_indexes_the_new_id_only() {
+        let mut t = ExecutionTable::default();
+        t.insert(1, execution("exec_a"));
+        t.insert(2, execution("exec_b"));
+        let old = t.insert(1, execution("exec_c")).unwrap();
+        assert_eq!(old.id.as_ref(), "exec_a");
+        assert_eq!(
+            (t.key_of("exec_a"), t.key_of("exec_c"), t.key_of("exec_b")),
+            (None, Some(1), Some(2))
+        );
+        // The same id again under its key stays found.
+        t.insert(2, execution("exec_b"));
+        assert_eq!((t.key_of("exec_b"), t.len()), (Some(2), 2));
+    }
+}

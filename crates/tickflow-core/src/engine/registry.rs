@@ -127,3 +127,83 @@ impl Registry {
         *self = Registry::default();
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::super::core::Engine;
+    use super::super::tests::config;
+    use super::*;
+
+    /// Schedules `ids` as an engine makes them (config id `id`, schedule id `s-id`).
+    fn schedules(ids: &[&str]) -> Vec<Schedule> {
+        let mut e = Engine::new(Default::default(), None);
+        ids.iter()
+            .map(|id| {
+                e.create(config(id, "0 * * * *", json!({}))).unwrap();
+                e.schedule(&format!("s-{id}")).unwrap().clone()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_removed_schedule_leaves_both_indexes_and_its_slot_is_reused() {
+        let [a, b, c]: [Schedule; 3] = schedules(&["a", "b", "c"]).try_into().unwrap();
+        let mut r = Registry::default();
+        assert_eq!((r.insert(a), r.insert(b)), (0, 1));
+        assert_eq!(r.remove(0).unwrap().spec.fragments.config_id.as_ref(), "a");
+        assert_eq!((r.slot_of("s-a"), r.slot_of_config("a")), (None, None));
+        assert!(r.remove(0).is_none(), "a free slot holds nothing to remove");
+        assert_eq!((r.len(), r.slot_count()), (1, 2));
+        assert_eq!(r.insert(c), 0, "the freed slot is taken first");
+        assert_eq!(
+            r.get("s-c").map(|s| s.spec.fragments.config_id.as_ref()),
+            Some("c")
+        );
+        assert_eq!(
+            r.by_config("b")
+                .map(|s| s.spec.fragments.schedule_id.as_ref()),
+            Some("s-b")
+        );
+    }
+
+    #[test]
+    fn a_scan_walks_slots_in_order_and_skips_free_ones() {
+        let mut r = Registry::default();
+        for s in schedules(&["a", "b", "c", "d"]) {
+            r.insert(s);
+        }
+        r.remove(1);
+        let ids = |range| -> Vec<(u32, String)> {
+            r.in_slots(range)
+                .map(|(slot, s)| (slot, s.spec.fragments.config_id.to_string()))
+                .collect()
+        };
+        assert_eq!(ids(0..3), [(0, "a".into()), (2, "c".into())]);
+        assert_eq!(ids(2..100), [(2, "c".into()), (3, "d".into())]);
+        assert_eq!(ids(9..12), []);
+    }
+
+    #[test]
+    fn a_replaced_schedule_keeps_its_slot_and_is_found_by_its_new_config_id() {
+        let mut e = Engine::new(Default::default(), None);
+        e.create(config("a", "0 * * * *", json!({}))).unwrap();
+        let a = e.schedule("s-a").unwrap().clone();
+        // The same schedule id under another scheduled workflow's id (deleted and made again
+        // elsewhere, as a node may read it).
+        e.delete("a").unwrap();
+        e.create(config("x", "0 * * * *", json!({ "scheduleId": "s-a" })))
+            .unwrap();
+        let moved = e.schedule("s-a").unwrap().clone();
+        let mut r = Registry::default();
+        let slot = r.insert(a);
+        let old = r.replace(slot, moved).unwrap();
+        assert_eq!(old.spec.fragments.config_id.as_ref(), "a");
+        assert_eq!(
+            (r.slot_of_config("a"), r.slot_of_config("x")),
+            (None, Some(slot))
+        );
+        assert_eq!((r.slot_of("s-a"), r.len()), (Some(slot), 1));
+    }
+}
