@@ -130,6 +130,26 @@ impl Engine {
         self.cluster.is_some()
     }
 
+    /// Whether this engine's work is the cluster's: queued work, retries and fires waiting
+    /// their turn run on whichever node has the handler and room (claims), and wait in the
+    /// database while this node stops; attempts of a node that died are the reapers'. A
+    /// process alone owns its work: it dispatches it, and decides its fate at a stop.
+    pub(crate) fn work_is_shared(&self) -> bool {
+        self.cluster.is_some()
+    }
+
+    /// Whether finished executions are kept in the database rather than in this engine
+    /// (retention applies there, `history`).
+    pub(crate) fn history_in_database(&self) -> bool {
+        self.cluster.is_some()
+    }
+
+    /// Whether executor answers wait for the driver's next write (written in batches,
+    /// under their schedules' locks) rather than complete at once.
+    pub(crate) fn answers_batched(&self) -> bool {
+        self.cluster.is_some()
+    }
+
     /// This node's token (attempts are recorded under it), when in a cluster.
     pub(crate) fn node_token(&self) -> Option<String> {
         self.cluster.as_ref().map(|c| c.node.token())

@@ -429,7 +429,7 @@ impl Engine {
         let now = self.now();
         self.started_at = Some(now);
         self.emit("integration.started", None, json!({}));
-        if self.cluster.is_some() {
+        if self.work_is_shared() {
             // Work left by nodes that died is the reaper's; due fires are the driver's,
             // under the database's locks.
             for index in 0..self.registry.slot_count() as u32 {
@@ -465,7 +465,7 @@ impl Engine {
         self.lifecycle = Lifecycle::Stopping;
         // Attempts that run through the grace period stay bounded by their timeouts.
         self.timers.keep_timeouts();
-        if self.cluster.is_some() {
+        if self.work_is_shared() {
             // Queued and waiting work, and waiting fires, belong to the cluster: the nodes
             // that go on run them.
             self.ready.clear();
@@ -517,7 +517,7 @@ impl Engine {
     /// interrupted, to run again at the next start (no event: the execution is not over);
     /// one whose schedule says `onInterrupt: 'fail'` is cancelled (reason `stop`).
     pub fn abort_running(&mut self) {
-        if self.cluster.is_some() {
+        if self.work_is_shared() {
             // `Shared::abort_running` interrupted them in the database, without this lock;
             // what it could not is left to the other nodes' reapers.
             return self.abandon_local_attempts(None);

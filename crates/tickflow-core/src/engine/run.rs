@@ -445,7 +445,7 @@ impl Engine {
             }
             // In a cluster, work this node has no handler for stays queued for a node that
             // has one (claims only take such work).
-            if self.cluster.is_some() && !self.handles(&e.schedule_id) {
+            if self.work_is_shared() && !self.handles(&e.schedule_id) {
                 continue;
             }
             self.start_attempt(next.key);
@@ -547,7 +547,7 @@ impl Engine {
 
     /// `complete`, for the execution with this key (the one its request's message named).
     pub fn complete_key(&mut self, key: u64, attempt: u32, outcome: Outcome) -> bool {
-        if self.cluster.is_none() {
+        if !self.answers_batched() {
             return self.complete_at(key, attempt, outcome);
         }
         match self.executions.get(&key).map(|e| e.id.clone()) {
@@ -754,7 +754,7 @@ impl Engine {
         // Queued for this process's dispatch when it runs alone and goes on (a start that
         // recovers); a stopping process leaves it for its next start, and in a cluster any
         // node with room claims it.
-        if self.lifecycle == Lifecycle::Running && self.cluster.is_none() {
+        if self.lifecycle == Lifecycle::Running && !self.work_is_shared() {
             self.enqueue(key);
         }
     }
@@ -801,7 +801,7 @@ impl Engine {
             a.error = Some(error.clone());
         }
         e.error = Some(error.clone());
-        let alone = self.cluster.is_none();
+        let alone = !self.work_is_shared();
         let Some(e) = self.executions.get_mut(&key) else {
             return;
         };
@@ -940,7 +940,7 @@ impl Engine {
         self.touch_schedule(index);
         // In a cluster a waiting fire is the cluster's: a stopping node still queues it for
         // the others.
-        let running = self.lifecycle == Lifecycle::Running || self.cluster.is_some();
+        let running = self.lifecycle == Lifecycle::Running || self.work_is_shared();
         let Some(s) = self.schedule_mut(index) else {
             return;
         };
@@ -955,7 +955,7 @@ impl Engine {
 
     /// Drops the oldest finished records beyond the retention limits.
     pub(crate) fn prune_history(&mut self, index: u32) {
-        if self.cluster.is_some() {
+        if self.history_in_database() {
             // The database keeps the history there, and retention applies in it.
             return self.shed_history(index);
         }
