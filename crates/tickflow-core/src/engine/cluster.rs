@@ -393,7 +393,7 @@ impl Engine {
                         .clone();
                     self.forget_schedule(&old_id);
                 }
-                self.insert_schedule(fresh)
+                self.registry.insert(fresh)
             }
         };
         self.arm(index);

@@ -680,16 +680,11 @@ impl Engine {
             updated: now,
             spec,
         };
-        let index = self.insert_schedule(schedule);
+        let index = self.registry.insert(schedule);
         self.touch_config(index);
         self.emit("schedule.created", Some(index), json!({}));
         self.arm(index);
         Ok(id.to_string())
-    }
-
-    /// Puts a schedule in a free slot and indexes it.
-    pub(crate) fn insert_schedule(&mut self, schedule: Schedule) -> u32 {
-        self.registry.insert(schedule)
     }
 
     /// Applies `updates` over the stored configuration: top-level fields replace, and

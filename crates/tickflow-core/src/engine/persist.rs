@@ -403,7 +403,7 @@ impl Engine {
                 .map_err(|e| corrupt(format!("schedule '{}' state: {e}", row.schedule_id)))?;
             let schedule = schedule_from_state(spec, text, state)
                 .ok_or_else(|| corrupt(format!("schedule '{}' state", row.schedule_id)))?;
-            self.insert_schedule(schedule);
+            self.registry.insert(schedule);
         }
         let mut seq = snapshot.seq;
         for row in snapshot.executions {
