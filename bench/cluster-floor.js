@@ -1,7 +1,7 @@
 'use strict'
 // How fast PostgreSQL alone can do what C1/C2 ask, without any scheduler: the statements of
 // a herd (20,000 schedules due at once, 3 clients, fires in turns of 512, runs claimed 500 at
-// a time) replayed by plain `pg` clients on a throwaway server, for three storage models:
+// a time) replayed by plain `pg` clients on a throwaway server, for four storage models:
 //   current  tickflow's tables: the execution row (its whole record, nine indexes) written
 //            when queued, running and final, the schedule row with it each time;
 //   compact  tickflow's tables, with the record written only when the run ends (the queued
