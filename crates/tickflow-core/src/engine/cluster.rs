@@ -155,13 +155,6 @@ impl Engine {
         self.cluster.as_ref().map(|c| c.node.token())
     }
 
-    /// Database time minus this machine's.
-    pub(crate) fn clock_offset_ms(&self) -> i64 {
-        self.cluster.as_ref().map_or(0, |c| {
-            c.node.offset_ms.load(std::sync::atomic::Ordering::Relaxed)
-        })
-    }
-
     /// The next execution number; in a cluster, from this node's block, then its spare.
     pub(crate) fn next_seq(&mut self) -> u64 {
         if let Some(c) = self.cluster.as_mut() {
@@ -483,7 +476,7 @@ impl Engine {
     /// needs its record: its schedule is read again at the next turn.
     fn finished_elsewhere(&mut self, row: &ExecutionRow) {
         let key = row.seq;
-        if self.local.contains_key(&key) {
+        if self.run_queue.runs_here(key) {
             if let Some(link) = self.cluster.as_mut() {
                 link.versions.remove(&row.schedule_id);
                 link.suspect.push(row.schedule_id.clone());
@@ -522,20 +515,19 @@ impl Engine {
     fn check_local_attempts(&mut self) {
         let token = self.node_token();
         let lost: Vec<(u64, u32)> = self
-            .local
-            .iter()
+            .run_queue
+            .running()
             .filter(|(key, attempt)| {
                 let Some(e) = self.executions.get(key) else {
                     return true;
                 };
                 let ours = e.attempts.last().is_some_and(|a| {
-                    a.number == **attempt
+                    a.number == *attempt
                         && a.ended.is_none()
                         && a.node.as_deref() == token.as_deref()
                 });
                 e.status != ExecutionStatus::Running || !ours
             })
-            .map(|(k, a)| (*k, *a))
             .collect();
         for (key, attempt) in lost {
             let cancelled = self
@@ -593,7 +585,10 @@ impl Engine {
         }
         // Cut off from the database past its lease: the other nodes are taking its attempts
         // over, so they stop here (their late answers are recorded once it is back).
-        if node.lease_lapsed() && !self.local.is_empty() && self.lifecycle == Lifecycle::Running {
+        if node.lease_lapsed()
+            && self.run_queue.running_len() > 0
+            && self.lifecycle == Lifecycle::Running
+        {
             self.abandon_local_attempts(None);
             // Not under this token again, even if its lease is renewed after all: the
             // attempts just given up would stay running in the database.
@@ -736,15 +731,14 @@ impl Engine {
     /// `keep`, those started under that (current) token stay.
     pub(super) fn abandon_local_attempts(&mut self, keep: Option<&str>) {
         let local: Vec<(u64, u32)> =
-            self.local
-                .iter()
+            self.run_queue
+                .running()
                 .filter(|(key, _)| {
                     keep.is_none()
                         || self.executions.get(key).is_none_or(|e| {
                             e.attempts.last().and_then(|a| a.node.as_deref()) != keep
                         })
                 })
-                .map(|(k, a)| (*k, *a))
                 .collect();
         for (key, attempt) in local {
             self.abort_local_attempt(key, attempt, "lease lost");
@@ -803,7 +797,7 @@ impl Engine {
     }
 
     pub(crate) fn release(&mut self, key: u64) {
-        self.local.remove(&key);
+        self.run_queue.release(key);
     }
 
     /// Executions a cluster records per row, for claims and the reaper.

@@ -43,9 +43,11 @@ impl Shared {
         };
         // Before the engine says it is joined, so that whoever sees it joined finds it.
         let previous = self.history_db();
+        self.clock.follow_database(Some(db.node.clone()));
         self.set_db(Some(Arc::new(db)));
         let joined = self.lock().join_cluster(joining);
         if joined.is_err() {
+            self.clock.follow_database(None);
             self.set_db(previous);
         }
         joined
@@ -60,7 +62,7 @@ pub(super) fn follow(shared: &Shared, db: &Db, deadline: Instant) {
         let Some(xmin) = e.cluster.as_ref().map(|c| c.xmin.clone()) else {
             return;
         };
-        (xmin, e.local.keys().map(|k| *k as i64).collect())
+        (xmin, e.run_queue.running().map(|(k, _)| k as i64).collect())
     };
     match db.tail_until(deadline, xmin, local) {
         Ok(Tail {
@@ -340,11 +342,11 @@ impl Shared {
         db.begin_stop();
         let ids = {
             let e = self.lock();
-            if e.local.is_empty() {
+            if e.run_queue.running_len() == 0 {
                 // Nothing runs here: no transaction (the database may be away).
                 return;
             }
-            e.schedules_of(e.local.keys().copied())
+            e.schedules_of(e.run_queue.running().map(|(k, _)| k))
         };
         let result = locked(
             self,
@@ -357,7 +359,7 @@ impl Shared {
             |e, _| {
                 // What is still ours once the rows are current (another node may have
                 // taken an attempt over meanwhile: that one is not ours to end).
-                let local: Vec<(u64, u32)> = e.local.iter().map(|(k, a)| (*k, *a)).collect();
+                let local: Vec<(u64, u32)> = e.run_queue.running().collect();
                 for (key, attempt) in local {
                     e.abort_local_attempt(key, attempt, "stop");
                     e.interrupt(key, "its node stopped");
@@ -383,6 +385,7 @@ impl Shared {
         if left {
             // Answers from now on complete in memory, as on a store of one process.
             self.set_clustered(false);
+            self.clock.follow_database(None);
             self.take_answers(&mut e);
         }
         drop(e);

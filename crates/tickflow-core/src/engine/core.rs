@@ -3,9 +3,7 @@
 //! or `advance` for a manual clock), and everything the engine has to say to JavaScript
 //! goes into an outbox of messages that the binding drains in order.
 
-use std::collections::{BinaryHeap, HashMap, VecDeque};
-
-use rustc_hash::FxHashMap;
+use std::collections::{HashMap, VecDeque};
 
 use chrono::{DateTime, Duration, Utc};
 use serde_json::{json, Value};
@@ -59,26 +57,20 @@ impl Default for EngineOptions {
 pub const MAX_BACKFILL: usize = 10_000;
 pub const MAX_CATCHUP_SCAN: usize = 100_000;
 
-#[derive(Debug, PartialEq, Eq, PartialOrd, Ord)]
-pub(crate) struct Ready {
-    pub(crate) priority: u8,
-    /// Earlier scheduled times first: stored negated for the max-heap.
-    pub(crate) neg_due_ms: i64,
-    pub(crate) neg_seq: i64,
-    pub(crate) key: u64,
-}
-
 pub struct Engine {
     pub options: EngineOptions,
     pub lifecycle: Lifecycle,
-    pub(crate) manual_now: Option<DateTime<Utc>>,
-    /// Tests only: time read from tokio's (pausable) clock, from this origin.
-    pub(crate) tokio_origin: Option<(DateTime<Utc>, tokio::time::Instant)>,
+    /// The time of what the engine is handling: it reads no clock. It is handed the time
+    /// each time it is taken (`Shared::lock`, from `clock::Clock`), or, on a manual clock,
+    /// moves only when the user advances it.
+    pub(crate) now: DateTime<Utc>,
+    pub(crate) manual: bool,
     pub(crate) registry: super::registry::Registry,
     pub(crate) executions: super::execution_table::ExecutionTable,
     pub(crate) timers: Timers,
-    pub(crate) ready: BinaryHeap<Ready>,
-    pub(crate) outbox: Vec<Message>,
+    /// Work waiting its turn here, and the attempts running here.
+    pub(crate) run_queue: super::run_queue::RunQueue,
+    pub(crate) outbox: super::outbox::Outbox,
     pub(crate) seq: u64,
     pub(crate) rng: u64,
     /// Public execution ids; `seq` stays the key records are ordered and found by.
@@ -86,8 +78,6 @@ pub struct Engine {
     pub(crate) latencies: VecDeque<f64>,
     pub started_at: Option<DateTime<Utc>>,
     pub(crate) totals: Stats,
-    /// Event types someone listens to; `None` means all. Events no one hears are not built.
-    pub(crate) listening: Option<std::collections::HashSet<String>>,
     /// Compiled patterns, shared by every schedule that uses the same text: a compiled
     /// pattern holds a few kilobytes of bitsets, a schedule should not.
     pub(crate) patterns: HashMap<String, std::sync::Arc<crate::cron::CronPattern>>,
@@ -100,15 +90,8 @@ pub struct Engine {
     /// A durable store is configured but not yet open.
     pub(crate) store_pending: bool,
     pub(crate) sweep: super::journal::Sweep,
-    /// Every event gets a fresh id (`evt_<prefix>_<n>`): the prefix tells one engine's
-    /// events from another's, the counter one event from the next.
-    pub(crate) event_prefix: u32,
-    pub(crate) event_seq: u64,
     /// One node of a cluster on PostgreSQL; `None` on its own.
     pub(crate) cluster: Option<Box<super::link::ClusterLink>>,
-    /// Attempts running in this process: execution key → attempt number. Each holds one of
-    /// `max_concurrency`'s slots (`in_flight`).
-    pub(crate) local: FxHashMap<u64, u32>,
     /// The schedules this process has a handler for.
     pub(crate) handlers: super::handler_set::Handlers,
 }
@@ -120,30 +103,27 @@ impl Engine {
         Engine {
             options,
             lifecycle: Lifecycle::Stopped,
-            manual_now: manual_start,
-            tokio_origin: None,
+            // Until it is handed one, the time it was made at.
+            now: manual_start.unwrap_or_else(Utc::now),
+            manual: manual_start.is_some(),
             registry: Default::default(),
             executions: Default::default(),
             timers: Timers::default(),
-            ready: BinaryHeap::new(),
-            outbox: Vec::new(),
+            run_queue: Default::default(),
+            outbox: super::outbox::Outbox::new(0),
             seq: 0,
             rng,
             ids: super::ids::IdGen::from_os(),
             latencies: VecDeque::new(),
             started_at: None,
             totals: Stats::default(),
-            listening: None,
             patterns: HashMap::new(),
             fault_armed: false,
             persistence: None,
             readonly: false,
             store_pending: false,
             sweep: Default::default(),
-            event_prefix: 0,
-            event_seq: 0,
             cluster: None,
-            local: FxHashMap::default(),
             handlers: Default::default(),
         }
         .with_event_prefix()
@@ -153,55 +133,32 @@ impl Engine {
         let nanos = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.subsec_nanos() as u64 ^ d.as_secs());
-        self.event_prefix = (self.random() ^ nanos.wrapping_mul(0x9E37_79B9_7F4A_7C15)) as u32;
+        let prefix = (self.random() ^ nanos.wrapping_mul(0x9E37_79B9_7F4A_7C15)) as u32;
+        self.outbox = super::outbox::Outbox::new(prefix);
         self
     }
 
-    /// `"id":"evt_…"`, a fresh event id.
-    fn push_event_id(&mut self, out: &mut String) {
-        use std::fmt::Write;
-        let n = self.next_event();
-        let _ = write!(out, ",\"id\":\"evt_{:08x}_{n:x}\"", self.event_prefix);
-    }
-
     pub fn is_manual(&self) -> bool {
-        self.manual_now.is_some()
+        self.manual
     }
 
-    /// The engine's clock.
+    /// The time of what the engine is handling.
     pub fn now(&self) -> DateTime<Utc> {
-        if let Some(now) = self.manual_now {
-            return now;
-        }
-        match self.tokio_origin {
-            Some((utc, instant)) => {
-                utc + Duration::from_std(instant.elapsed()).unwrap_or_else(|_| Duration::zero())
-            }
-            // In a cluster, the database's clock decides what is due.
-            None if self.cluster.is_some() => {
-                let skew = crate::cluster::test_clock_skew_ms();
-                Utc::now() + Duration::milliseconds(skew + self.clock_offset_ms())
-            }
-            None => Utc::now(),
-        }
+        self.now
     }
 
-    /// Whether time comes from tokio's clock (tests).
-    pub fn on_tokio_clock(&self) -> bool {
-        self.tokio_origin.is_some()
-    }
-
-    /// Reads time from tokio's clock (which tests can pause), starting at `origin`.
-    pub fn use_tokio_clock(&mut self, origin: DateTime<Utc>) {
-        self.manual_now = None;
-        self.tokio_origin = Some((origin, tokio::time::Instant::now()));
+    /// Hands the engine the time (ignored on a manual clock, which only the user moves).
+    pub fn hand_time(&mut self, now: DateTime<Utc>) {
+        if !self.manual {
+            self.now = now;
+        }
     }
 
     /// What the engine has to say, in order; what led to it is committed to the store
     /// first, so an executor never runs for a fire the store does not know.
     pub fn take_messages(&mut self) -> Vec<Message> {
         self.commit();
-        std::mem::take(&mut self.outbox)
+        self.outbox.take()
     }
 
     pub fn has_messages(&self) -> bool {
@@ -269,11 +226,11 @@ impl Engine {
 
     /// Limits the events built to these types (`None`: all of them).
     pub fn set_listening(&mut self, kinds: Option<Vec<String>>) {
-        self.listening = kinds.map(|k| k.into_iter().collect());
+        self.outbox.set_listening(kinds);
     }
 
     pub(crate) fn wants(&self, kind: &str) -> bool {
-        self.listening.as_ref().is_none_or(|set| set.contains(kind))
+        self.outbox.wants(kind)
     }
 
     pub(crate) fn emit(&mut self, kind: &str, schedule: Option<u32>, payload: Value) {
@@ -294,7 +251,7 @@ impl Engine {
         out.push_str("{\"type\":");
         text::push_str(&mut out, kind);
         text::push_date(&mut out, "timestamp", self.now().timestamp_millis());
-        self.push_event_id(&mut out);
+        self.outbox.push_event_id(&mut out);
         if let Some(s) = schedule.and_then(|i| self.schedule_at(i)) {
             super::outbound::push_ids(&mut out, &s.spec.fragments);
             text::push_raw(&mut out, "metadata", &s.spec.fragments.metadata);
@@ -326,7 +283,7 @@ impl Engine {
         out.push_str("{\"type\":");
         text::push_str(&mut out, kind);
         text::push_date(&mut out, "timestamp", self.now().timestamp_millis());
-        self.push_event_id(&mut out);
+        self.outbox.push_event_id(&mut out);
         super::outbound::push_ids(&mut out, &about.schedule);
         text::push_string(&mut out, "executionId", &about.execution_id);
         super::outbound::push_execution_metadata(
@@ -381,15 +338,9 @@ impl Engine {
         })
     }
 
-    /// The next event's number.
-    pub(crate) fn next_event(&mut self) -> u64 {
-        self.event_seq += 1;
-        self.event_seq
-    }
-
     /// What every event id of this engine starts with: `evt_xxxxxxxx_`.
     pub fn event_id_prefix(&self) -> String {
-        format!("evt_{:08x}_", self.event_prefix)
+        self.outbox.event_id_prefix()
     }
 
     /// `take_messages` in the full JSON form (tests, and a reader who wants it).
@@ -468,7 +419,7 @@ impl Engine {
         if self.work_is_shared() {
             // Queued and waiting work, and waiting fires, belong to the cluster: the nodes
             // that go on run them.
-            self.ready.clear();
+            self.run_queue.clear_waiting();
             for s in self.registry.iter_mut() {
                 s.next_fire = None;
                 s.generation = s.generation.wrapping_add(1);
@@ -495,7 +446,7 @@ impl Engine {
                 self.cancel_key(key, "stop");
             }
         }
-        self.ready.clear();
+        self.run_queue.clear_waiting();
         for index in 0..self.registry.slot_count() as u32 {
             if let Some(s) = self.registry.at_mut(index) {
                 s.next_fire = None;
@@ -625,7 +576,7 @@ impl Engine {
 
     /// Attempts running in this process: the slots of `max_concurrency` in use.
     pub fn in_flight(&self) -> usize {
-        self.local.len()
+        self.run_queue.running_len()
     }
 
     pub fn schedule_count(&self) -> usize {

@@ -29,7 +29,7 @@ pub async fn drive(shared: std::sync::Arc<Shared>, epoch: u64, wake: impl Fn()) 
             let (spin, now, cluster) = {
                 let engine = shared.lock();
                 // Not under a test's paused tokio clock: yielding would never let it advance.
-                (!engine.on_tokio_clock(), engine.now(), engine.is_cluster())
+                (!shared.on_tokio_clock(), engine.now(), engine.is_cluster())
             };
             let mut more = false;
             if catch_unwind(AssertUnwindSafe(|| {
@@ -105,7 +105,7 @@ mod tests {
     async fn fires_on_time_under_tokio_paused_clock_with_one_wake_per_batch() {
         let origin: DateTime<Utc> = "2026-01-01T00:00:00Z".parse().unwrap();
         let mut engine = Engine::new(EngineOptions::default(), None);
-        engine.use_tokio_clock(origin);
+        engine.hand_time(origin);
         engine.start().unwrap();
         for i in 0..3 {
             engine
@@ -117,6 +117,7 @@ mod tests {
         }
         engine.take_json_messages();
         let shared = Arc::new(Shared::new(engine));
+        shared.use_tokio_clock(origin);
         let wakes = Arc::new(AtomicUsize::new(0));
         let task = {
             let (shared, wakes) = (shared.clone(), wakes.clone());
@@ -195,7 +196,7 @@ mod tests {
     async fn a_panic_while_firing_becomes_an_error_event_and_the_driver_goes_on() {
         let origin: DateTime<Utc> = "2026-01-01T00:00:00Z".parse().unwrap();
         let mut engine = Engine::new(EngineOptions::default(), None);
-        engine.use_tokio_clock(origin);
+        engine.hand_time(origin);
         engine.start().unwrap();
         engine
             .create(json!({
@@ -206,6 +207,7 @@ mod tests {
         engine.inject_fault();
         engine.take_json_messages();
         let shared = Arc::new(Shared::new(engine));
+        shared.use_tokio_clock(origin);
         let task = {
             let shared = shared.clone();
             let epoch = shared.epoch();

@@ -106,7 +106,7 @@ impl Engine {
             .filter(|k| {
                 self.executions.get(k).is_some_and(|e| e.status.is_final())
                     && !pending.is_some_and(|p| p.contains(k))
-                    && !self.local.contains_key(k)
+                    && !self.run_queue.runs_here(*k)
                     // Its late answer arrived: kept until it is recorded.
                     && !self.awaits_late_record(*k)
             })

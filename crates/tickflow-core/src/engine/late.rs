@@ -54,6 +54,14 @@ impl Engine {
         true
     }
 
+    /// The answer of an attempt let go of here and not yet ended in the database (the
+    /// takeover has not come back yet): tried again at the next write.
+    pub(super) fn write_late_answer_later(&mut self, id: String, attempt: u32, outcome: Outcome) {
+        if let Some(link) = self.cluster.as_mut() {
+            link.pending.push((id, attempt, outcome));
+        }
+    }
+
     /// Marks the answer of an attempt let go of as arrived; true when it was one (and is
     /// still waited for: one past `LATE_WAIT` is given up).
     pub(super) fn note_late_answer(&mut self, key: u64, attempt: u32) -> bool {

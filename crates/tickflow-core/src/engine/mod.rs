@@ -2,6 +2,7 @@
 //! the user's executor (reached through messages), and every step is recorded and reported.
 
 mod browse;
+mod clock;
 mod cluster;
 mod cluster_driver;
 mod command_queue;
@@ -25,10 +26,12 @@ mod observer;
 mod operation;
 mod options;
 pub mod outbound;
+mod outbox;
 mod persist;
 mod query;
 mod registry;
 mod run;
+mod run_queue;
 mod schedule;
 mod shared;
 mod stall;

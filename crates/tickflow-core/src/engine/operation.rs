@@ -179,7 +179,7 @@ pub(crate) fn locked<R>(
                 link.versions.extend(versions);
                 link.failing = false;
             }
-            e.outbox.extend(u.held);
+            e.outbox.release(u.held);
             e.settle_late(&written);
             e.unmark(&std::mem::take(&mut marks.ids));
             shared.publish(&mut e);
@@ -306,10 +306,10 @@ impl Engine {
     ) -> (R, Option<Uncommitted>) {
         // Anything journaled outside an operation was this node's own bookkeeping.
         self.take_journal();
-        let mark = self.outbox.len();
+        let mark = self.outbox.mark();
         let result = op(self, locked);
         // Queued work that did not start here stays claimable by any node.
-        self.ready.clear();
+        self.run_queue.clear_waiting();
         let mut journal = self.take_journal();
         if journal.is_empty() {
             return (result, None);
@@ -329,7 +329,7 @@ impl Engine {
         }
         let touched = self.touched_ids(&journal);
         let changes = self.changes(&journal);
-        let held = self.outbox.split_off(mark);
+        let held = self.outbox.hold_from(mark);
         (
             result,
             Some(Uncommitted {

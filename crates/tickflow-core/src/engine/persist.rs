@@ -98,8 +98,7 @@ impl Engine {
         self.registry.clear();
         self.executions.clear();
         self.timers.clear();
-        self.ready.clear();
-        self.local.clear();
+        self.run_queue.clear();
         self.totals = Stats::default();
         self.sweep = Sweep::default();
     }
@@ -227,7 +226,7 @@ impl Engine {
         }
         self.try_commit()
             .map_err(|err| wrap(EngineError::Store(err)))?;
-        let mark = self.outbox.len();
+        let mark = self.outbox.mark();
         let result = op(self);
         if result.is_ok() {
             if let Err(err) = self.try_commit() {
@@ -241,7 +240,7 @@ impl Engine {
     /// Takes back what the journal holds (one command's change, since the commit before it
     /// succeeded): the touched schedules, their executions and skips as last committed.
     fn undo_uncommitted(&mut self, mark: usize) {
-        self.outbox.truncate(mark);
+        self.outbox.take_back_to(mark);
         let journal = self.take_journal();
         let ids = self.touched_ids(&journal);
         let store = self
@@ -326,7 +325,8 @@ impl Engine {
                     let e = self.executions.get(&key)?;
                     // Records of a deleted schedule went with it.
                     self.registry.slot_of(&e.schedule_id)?;
-                    let (due_ms, node) = if self.cluster.is_some() {
+                    // What claims and the reaper read, where work is shared.
+                    let (due_ms, node) = if self.work_is_shared() {
                         self.cluster_columns(e)
                     } else {
                         (None, None)

@@ -521,7 +521,7 @@ impl Engine {
             "triggerLatencyP99": p99,
             "latencySamples": samples,
             "inFlight": self.in_flight(),
-            "queueDepth": self.ready.len(),
+            "queueDepth": self.run_queue.waiting_len(),
             "timers": self.timers.len(),
             "schedules": self.schedule_count(),
             "executionsTracked": self.executions.len(),

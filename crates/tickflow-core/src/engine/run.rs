@@ -5,9 +5,7 @@ use chrono::{DateTime, Duration, Utc};
 use serde_json::{json, Value};
 
 use super::config::{CatchupKind, OverlapPolicy};
-use super::core::{
-    next_occurrence, Engine, Lifecycle, Message, Ready, MAX_BACKFILL, MAX_CATCHUP_SCAN,
-};
+use super::core::{next_occurrence, Engine, Lifecycle, Message, MAX_BACKFILL, MAX_CATCHUP_SCAN};
 use super::execution::{Attempt, ErrorInfo, Execution, ExecutionStatus, Outcome, TriggerType};
 use super::outbound::{Finished, Request, Skipped, Started, Triggered};
 use super::timers::Timer;
@@ -49,23 +47,23 @@ impl Engine {
     /// own instant, as if the time had passed; with `jump` true the clock leaps, as when a
     /// host sleeps, and late fires go through their catch-up policy.
     pub fn advance(&mut self, ms: u64, jump: bool) -> Result<(), EngineError> {
-        let Some(now) = self.manual_now else {
+        if !self.manual {
             return Err(EngineError::NotManualClock);
-        };
-        let target = now + Duration::milliseconds(ms as i64);
+        }
+        let target = self.now + Duration::milliseconds(ms as i64);
         if jump {
-            self.manual_now = Some(target);
+            self.now = target;
             self.process_due(target);
             return Ok(());
         }
         while let Some(due) = self.timers.next_due().filter(|d| *d <= target) {
-            self.manual_now = Some(due.max(self.manual_now.unwrap_or(due)));
-            let now = self.now();
+            self.now = due.max(self.now);
+            let now = self.now;
             if let Some((due, timer)) = self.timers.pop_due(now) {
                 self.on_timer(timer, due, now);
             }
         }
-        self.manual_now = Some(target);
+        self.now = target;
         Ok(())
     }
 
@@ -112,18 +110,19 @@ impl Engine {
     /// `target` and moves the clock there. Returns false (and moves the clock to `target`)
     /// once nothing more is due, so a caller can let executors settle between steps.
     pub fn advance_step(&mut self, target: DateTime<Utc>) -> Result<bool, EngineError> {
-        let Some(now) = self.manual_now else {
+        if !self.manual {
             return Err(EngineError::NotManualClock);
-        };
+        }
+        let now = self.now;
         match self.timers.next_due().filter(|d| *d <= target) {
             Some(due) => {
                 let at = due.max(now);
-                self.manual_now = Some(at);
+                self.now = at;
                 self.process_due(at);
                 Ok(true)
             }
             None => {
-                self.manual_now = Some(target.max(now));
+                self.now = target.max(now);
                 Ok(false)
             }
         }
@@ -276,7 +275,7 @@ impl Engine {
         if self.wants("schedule.skipped") {
             if let Some(s) = self.schedule_at(index) {
                 let schedule = s.spec.fragments.clone();
-                let event = self.next_event();
+                let event = self.outbox.next_event();
                 self.outbox.push(Message::Skipped(Skipped {
                     slot: index,
                     schedule,
@@ -395,7 +394,7 @@ impl Engine {
         self.touch_schedule(index);
         if self.wants("schedule.triggered") {
             if let Some(about) = self.about(key) {
-                let event = self.next_event();
+                let event = self.outbox.next_event();
                 self.outbox.push(Message::Triggered(Triggered {
                     about,
                     event,
@@ -421,12 +420,8 @@ impl Engine {
             self.touch_execution(key);
         }
         let e = &self.executions[&key];
-        self.ready.push(Ready {
-            priority: e.priority,
-            neg_due_ms: -e.scheduled_time.timestamp_millis(),
-            neg_seq: -(e.seq as i64),
-            key,
-        });
+        self.run_queue
+            .wait(key, e.priority, e.scheduled_time.timestamp_millis(), e.seq);
     }
 
     /// Starts queued attempts while there is room under maxConcurrency.
@@ -434,10 +429,10 @@ impl Engine {
         while self.lifecycle == Lifecycle::Running
             && self.in_flight() < self.options.max_concurrency
         {
-            let Some(next) = self.ready.pop() else {
+            let Some(key) = self.run_queue.next_waiting() else {
                 break;
             };
-            let Some(e) = self.executions.get(&next.key) else {
+            let Some(e) = self.executions.get(&key) else {
                 continue;
             };
             if e.status != ExecutionStatus::Queued {
@@ -448,7 +443,7 @@ impl Engine {
             if self.work_is_shared() && !self.handles(&e.schedule_id) {
                 continue;
             }
-            self.start_attempt(next.key);
+            self.start_attempt(key);
         }
     }
 
@@ -475,7 +470,7 @@ impl Engine {
         });
         e.status = ExecutionStatus::Running;
         e.started.get_or_insert(now);
-        self.local.insert(key, number);
+        self.run_queue.start(key, number);
         self.touch_execution(key);
         let e = &self.executions[&key];
         if number == 1 && matches!(e.trigger, TriggerType::Scheduled | TriggerType::Catchup) {
@@ -506,7 +501,7 @@ impl Engine {
         );
         let about = self.about(key).expect("present");
         if self.wants("workflow.started") {
-            let event = self.next_event();
+            let event = self.outbox.next_event();
             self.outbox.push(Message::Started(Started {
                 about: about.clone(),
                 event,
@@ -574,7 +569,7 @@ impl Engine {
         let now = self.now();
         let let_go = self.note_late_answer(key, attempt);
         // An attempt this process does not run (any more): another node took it over.
-        let ours = self.local.get(&key) == Some(&attempt);
+        let ours = self.run_queue.attempt_of(key) == Some(attempt);
         let Some(e) = self.executions.get_mut(&key) else {
             return false;
         };
@@ -606,12 +601,8 @@ impl Engine {
                     .iter()
                     .any(|a| a.number == attempt && a.ended.is_none())
             {
-                // Let go of here, and not yet ended in the database (the takeover has not
-                // come back yet): tried again at the next write.
                 let id = e.id.to_string();
-                if let Some(link) = self.cluster.as_mut() {
-                    link.pending.push((id, attempt, outcome));
-                }
+                self.write_late_answer_later(id, attempt, outcome);
             }
             return false;
         }
@@ -869,7 +860,7 @@ impl Engine {
         if !self.wants(super::outbound::final_kind(status)) {
             return;
         }
-        let event = self.next_event();
+        let event = self.outbox.next_event();
         let about = self.about(key).expect("present");
         let at_ms = self.now().timestamp_millis();
         let e = &self.executions[&key];

@@ -33,6 +33,8 @@ pub struct Shared {
     /// The cluster's database (I/O lives here, at the edge, not in the engine): from the
     /// time this node joins, and after it left, for reads of history. Held only to clone.
     db: Mutex<Option<Arc<crate::cluster::Db>>>,
+    /// The time the engine is handed each time it is taken.
+    pub(super) clock: super::clock::Clock,
 }
 
 impl Shared {
@@ -47,6 +49,7 @@ impl Shared {
             commands: Default::default(),
             published: Mutex::new(Vec::new()),
             db: Mutex::new(None),
+            clock: Default::default(),
         }
     }
 
@@ -101,10 +104,9 @@ impl Shared {
     /// messages.
     pub(crate) fn publish(&self, engine: &mut Engine) {
         if !engine.outbox.is_empty() {
-            self.published
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .append(&mut engine.outbox);
+            engine
+                .outbox
+                .move_to(&mut self.published.lock().unwrap_or_else(|e| e.into_inner()));
         }
     }
 
@@ -112,11 +114,15 @@ impl Shared {
     /// was published (the rest is published when the holder is done, and wakes JavaScript).
     pub fn take_messages(&self) -> Vec<super::core::Message> {
         let engine = if self.clustered() {
-            match self.engine.try_lock() {
+            let mut engine = match self.engine.try_lock() {
                 Ok(e) => Some(e),
                 Err(std::sync::TryLockError::Poisoned(e)) => Some(e.into_inner()),
                 Err(std::sync::TryLockError::WouldBlock) => None,
+            };
+            if let Some(engine) = engine.as_mut() {
+                self.hand_time(engine);
             }
+            engine
         } else {
             Some(self.lock())
         };
@@ -137,12 +143,32 @@ impl Shared {
             .is_empty()
     }
 
-    /// The engine. A panic while it was held does not make it unusable: the engine's
-    /// operations leave it consistent between steps, and the fault was already reported.
+    /// The engine, handed the time. A panic while it was held does not make it unusable:
+    /// the engine's operations leave it consistent between steps, and the fault was
+    /// already reported.
     pub fn lock(&self) -> MutexGuard<'_, Engine> {
-        self.engine
+        let mut engine = self
+            .engine
             .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        self.hand_time(&mut engine);
+        engine
+    }
+
+    fn hand_time(&self, engine: &mut Engine) {
+        if !engine.is_manual() {
+            engine.hand_time(self.clock.now());
+        }
+    }
+
+    /// Tests: time from tokio's clock (which they pause), from `origin`.
+    pub fn use_tokio_clock(&self, origin: chrono::DateTime<chrono::Utc>) {
+        self.clock.use_tokio(origin);
+    }
+
+    /// Whether time comes from tokio's clock (tests).
+    pub fn on_tokio_clock(&self) -> bool {
+        self.clock.on_tokio()
     }
 
     /// Tells the driver that timers changed (a schedule was added, resumed, updated).
