@@ -68,7 +68,7 @@ impl Task for OpenStore {
         let opened = std::panic::catch_unwind(move || match options {
             DurableStore::Sqlite(options) => {
                 let store = SqliteStore::open(&options)?;
-                shared.lock().attach_store(Box::new(store))
+                shared.attach_store(Box::new(store))
             }
             DurableStore::Postgres(options) => {
                 // Other nodes' changes wake the driver; weak, so the store does not keep

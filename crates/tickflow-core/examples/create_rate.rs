@@ -22,7 +22,6 @@ fn main() {
     for text in &texts {
         let mut args: serde_json::Value = serde_json::from_str(text).unwrap();
         let answer = engine.create(args[0].take()).unwrap();
-        engine.commit();
         let _ = serde_json::Value::String(answer).to_string();
         engine.take_messages();
     }

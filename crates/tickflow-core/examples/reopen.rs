@@ -3,20 +3,21 @@
 use std::time::Instant;
 
 use serde_json::json;
-use tickflow_core::engine::{Engine, EngineOptions};
+use tickflow_core::engine::{Engine, EngineOptions, Shared};
 use tickflow_core::store::{SqliteOptions, SqliteStore, Synchronous};
 
-fn open(path: &str) -> Engine {
+fn open(path: &str) -> Shared {
     let mut engine = Engine::new(EngineOptions::default(), None);
     engine.expect_store();
+    let shared = Shared::new(engine);
     let store = SqliteStore::open(&SqliteOptions {
         path: path.into(),
         readonly: false,
         synchronous: Synchronous::Normal,
     })
     .unwrap();
-    engine.attach_store(Box::new(store)).unwrap();
-    engine
+    shared.attach_store(Box::new(store)).unwrap();
+    shared
 }
 
 fn main() {
@@ -28,7 +29,8 @@ fn main() {
     std::fs::create_dir_all(&dir).unwrap();
     let path = dir.join("state.db").to_string_lossy().into_owned();
     {
-        let mut engine = open(&path);
+        let shared = open(&path);
+        let mut engine = shared.lock();
         engine.start().unwrap();
         for i in 0..n {
             engine
@@ -38,15 +40,15 @@ fn main() {
                 }))
                 .unwrap();
             if i % 1000 == 999 {
-                engine.commit();
+                shared.commit(&mut engine);
             }
         }
-        engine.commit();
+        shared.commit(&mut engine);
     }
     let started = Instant::now();
-    let mut engine = open(&path);
+    let shared = open(&path);
     let opened = started.elapsed();
-    engine.start().unwrap();
+    shared.lock().start().unwrap();
     println!(
         "reopen {n} schedules: {:.0} ms to restore, {:.0} ms with start",
         opened.as_secs_f64() * 1e3,

@@ -44,9 +44,13 @@ impl Clock {
         self.tokio.get().is_some()
     }
 
-    /// While `node` is given, the database's clock; the system's again after.
-    pub(crate) fn follow_database(&self, node: Option<Arc<NodeState>>) {
-        *self.database.lock().unwrap_or_else(|e| e.into_inner()) = node;
+    /// While `node` is given, the database's clock; the system's again after. Returns the
+    /// node followed until now.
+    pub(crate) fn follow_database(&self, node: Option<Arc<NodeState>>) -> Option<Arc<NodeState>> {
+        std::mem::replace(
+            &mut *self.database.lock().unwrap_or_else(|e| e.into_inner()),
+            node,
+        )
     }
 }
 

@@ -43,11 +43,11 @@ impl Shared {
         };
         // Before the engine says it is joined, so that whoever sees it joined finds it.
         let previous = self.history_db();
-        self.clock.follow_database(Some(db.node.clone()));
+        let previous_clock = self.clock.follow_database(Some(db.node.clone()));
         self.set_db(Some(Arc::new(db)));
         let joined = self.lock().join_cluster(joining);
         if joined.is_err() {
-            self.clock.follow_database(None);
+            self.clock.follow_database(previous_clock);
             self.set_db(previous);
         }
         joined
@@ -372,7 +372,7 @@ impl Shared {
         }
     }
 
-    /// Commits and closes the durable store after a stop (`Engine::detach_store`); in a
+    /// Commits and closes the durable store after a stop (`close_own_store`); in a
     /// cluster, the executor answers waiting are written first.
     pub fn close_store(&self) -> Result<(), EngineError> {
         let db = self.cluster_db();
@@ -380,7 +380,7 @@ impl Shared {
             flush_completions(self, db);
         }
         let mut e = self.lock();
-        let closed = e.detach_store();
+        let closed = self.close_own_store(&mut e);
         let left = e.cluster.is_none();
         if left {
             // Answers from now on complete in memory, as on a store of one process.
@@ -400,7 +400,7 @@ impl Shared {
     }
 
     /// Runs a command: on memory and SQLite under the engine's lock, committed before it
-    /// answers (`Engine::committed`); on one node of a cluster, under the locks of the rows
+    /// answers (`OwnStore::committed`); on one node of a cluster, under the locks of the rows
     /// `scope` names, in the phases of `operation` (call it off the JavaScript thread: it
     /// waits for the database, until the store's `commandTimeoutMs`).
     pub fn command<R, E>(
@@ -420,7 +420,7 @@ impl Shared {
                 // Refused while the store is closing or closed (a change on a cluster node
                 // stopping): it would be answered and never written.
                 None => match e.check_writable() {
-                    Ok(()) => return e.committed(op, wrap),
+                    Ok(()) => return self.committed(&mut e, op, wrap),
                     Err(err) => return Err(wrap(err)),
                 },
             }

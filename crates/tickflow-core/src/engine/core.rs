@@ -154,10 +154,10 @@ impl Engine {
         }
     }
 
-    /// What the engine has to say, in order; what led to it is committed to the store
-    /// first, so an executor never runs for a fire the store does not know.
+    /// What the engine has to say, in order. It does not commit: with a store of its own,
+    /// messages leave through `Shared::take_messages`, which commits what led to them
+    /// first, so that an executor never runs for a fire the store does not know.
     pub fn take_messages(&mut self) -> Vec<Message> {
-        self.commit();
         self.outbox.take()
     }
 
@@ -343,7 +343,8 @@ impl Engine {
         self.outbox.event_id_prefix()
     }
 
-    /// `take_messages` in the full JSON form (tests, and a reader who wants it).
+    /// `take_messages` in the full JSON form (tests, and a reader who wants it; it does not
+    /// commit either).
     pub fn take_json_messages(&mut self) -> Vec<super::outbound::JsonMessage> {
         let prefix = self.event_id_prefix();
         let render = super::outbound::Render {

@@ -42,7 +42,7 @@ pub async fn drive(shared: std::sync::Arc<Shared>, epoch: u64, wake: impl Fn()) 
                 let mut engine = shared.lock();
                 // Durable even while JavaScript is too busy to drain.
                 engine.maintain();
-                engine.commit();
+                shared.commit(&mut engine);
             }))
             .is_err()
             {

@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use serde_json::{json, Value};
 
+use super::own_store::Durable;
 use super::tests::{at, config};
 use super::*;
 use crate::store::tests::TempDir;
@@ -38,14 +39,17 @@ impl Store for FullDisk {
     }
 }
 
-fn open(path: &str, full: &Arc<AtomicBool>) -> Engine {
+fn open(path: &str, full: &Arc<AtomicBool>) -> Durable {
     let inner = SqliteStore::open(&SqliteOptions {
         path: path.into(),
         readonly: false,
         synchronous: Synchronous::Normal,
     })
     .unwrap();
-    let mut e = Engine::new(EngineOptions::default(), Some(at("2026-03-01T00:00:00Z")));
+    let mut e = Durable::new(Engine::new(
+        EngineOptions::default(),
+        Some(at("2026-03-01T00:00:00Z")),
+    ));
     e.expect_store();
     e.attach_store(Box::new(FullDisk {
         inner,
@@ -57,7 +61,7 @@ fn open(path: &str, full: &Arc<AtomicBool>) -> Engine {
 
 /// A command as the binding runs it off a cluster (`Shared::command`).
 fn run<R>(
-    e: &mut Engine,
+    e: &mut Durable,
     op: impl FnOnce(&mut Engine) -> Result<R, EngineError>,
 ) -> Result<R, EngineError> {
     e.committed(op, std::convert::identity)

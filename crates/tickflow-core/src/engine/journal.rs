@@ -1,11 +1,11 @@
-//! What changed since the last commit (the journal), and where it goes: a store of the
-//! engine's own (memory, SQLite), or a cluster's operations, which write their own.
+//! What changed since the last commit (the journal), and who writes it: a store of the
+//! engine's own (SQLite, `OwnStore`), or a cluster's operations, which write their own.
 
 use std::collections::HashSet;
 
 use chrono::{DateTime, Utc};
 
-use crate::store::{SkipRow, Store};
+use crate::store::SkipRow;
 
 #[derive(Default)]
 pub(crate) struct Journal {
@@ -43,18 +43,28 @@ impl Journal {
 }
 
 pub(crate) struct Persistence {
-    /// `None` in a cluster: there, operations write their own changes (`operation`).
-    pub(super) store: Option<Box<dyn Store>>,
+    /// A store of the engine's own (SQLite) writes the journal (`OwnStore`); a cluster's
+    /// operations write their own changes (`operation`).
+    pub(super) own_store: bool,
     pub(crate) journal: Journal,
     /// The last commit failed: reported once, until one succeeds again.
     pub(super) failing: bool,
 }
 
 impl Persistence {
+    /// A journal that a store of the engine's own writes.
+    pub(crate) fn own() -> Persistence {
+        Persistence {
+            own_store: true,
+            journal: Journal::default(),
+            failing: false,
+        }
+    }
+
     /// A journal without a store of its own: a cluster node's.
     pub(crate) fn detached() -> Persistence {
         Persistence {
-            store: None,
+            own_store: false,
             journal: Journal::default(),
             failing: false,
         }

@@ -27,6 +27,7 @@ mod operation;
 mod options;
 pub mod outbound;
 mod outbox;
+mod own_store;
 mod persist;
 mod query;
 mod registry;

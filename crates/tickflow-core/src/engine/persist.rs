@@ -1,10 +1,11 @@
-//! Persistence: what changed since the last commit (the journal), handed to the store in
-//! one piece; and the way back: a snapshot restored into the engine, and the executions
-//! a crash interrupted, recovered when the integration starts.
+//! Persistence: what changed since the last commit (the journal), handed over as rows in
+//! one piece (`take_changes`; the store itself is the edge's: `own_store`, `operation`);
+//! and the way back: a snapshot restored into the engine, and the executions a crash
+//! interrupted, recovered when the integration starts.
 //!
-//! Commits happen before messages leave the engine (`take_messages`), after each slice of
-//! timers and after each command, so an executor is never called for a fire that is not
-//! recorded, and a command that resolved is durable.
+//! Commits happen before messages leave the engine (`Shared::take_messages`), after each
+//! slice of timers and after each command, so an executor is never called for a fire that
+//! is not recorded, and a command that resolved is durable.
 
 use chrono::{DateTime, Duration, Utc};
 use serde_json::{json, Value};
@@ -17,7 +18,7 @@ use super::schedule::Stats;
 use super::state_record::{schedule_from_state, state_text, StoredState};
 use super::timers::Timer;
 use super::EngineError;
-use crate::store::{Changes, ExecutionRow, ScheduleRow, SkipRow, Snapshot, Store, StoreError};
+use crate::store::{Changes, ExecutionRow, ScheduleRow, SkipRow, Snapshot, StoreError};
 
 /// The error code of an attempt that was running when its process stopped or ended.
 pub const INTERRUPTED: &str = "INTERRUPTED";
@@ -28,27 +29,27 @@ const SWEEP_CHUNK: usize = 1_000;
 const SWEEP_EVERY_MS: i64 = 60_000;
 
 impl Engine {
-    /// Uses `store` from now on, after restoring what it holds. A read-only store is only
-    /// read: the integration can be inspected but not started.
-    pub fn attach_store(&mut self, mut store: Box<dyn Store>) -> Result<(), EngineError> {
-        self.check_attachable()?;
-        let snapshot = store.load()?;
+    /// Starts from what a store of its own holds (`OwnStore::attach`), and journals its
+    /// changes for it from now on. A read-only store is only read: the integration can be
+    /// inspected but not started.
+    pub(crate) fn restore_store(
+        &mut self,
+        snapshot: Snapshot,
+        location: &str,
+        readonly: bool,
+    ) -> Result<(), EngineError> {
         // The store holds everything this engine knew when it closed it: start from it.
         self.clear_state();
-        if let Err(err) = self.restore(snapshot, store.location()) {
+        if let Err(err) = self.restore(snapshot, location) {
             // Nothing half-restored stays behind.
             self.clear_state();
             return Err(err);
         }
         self.store_pending = false;
-        if store.is_readonly() {
+        if readonly {
             self.readonly = true;
         } else {
-            self.persistence = Some(Box::new(Persistence {
-                store: Some(store),
-                journal: Journal::default(),
-                failing: false,
-            }));
+            self.persistence = Some(Box::new(Persistence::own()));
         }
         Ok(())
     }
@@ -68,30 +69,15 @@ impl Engine {
         Ok(())
     }
 
-    /// Commits and closes the store (after a stop): changes are refused until it is
-    /// attached again. When the last commit fails, the store stays open and what it could
-    /// not write stays in memory (a later `detach_store` or start writes it): the error
-    /// names what would be lost if the process ended now.
-    pub fn detach_store(&mut self) -> Result<(), EngineError> {
+    /// The store was closed (after a stop; a cluster node leaves the cluster in memory):
+    /// changes are refused until one is attached again.
+    pub(crate) fn store_closed(&mut self) {
         if self.persistence.is_none() {
-            return Ok(());
+            return;
         }
-        if self.cluster.is_some() {
-            self.detach_cluster();
-            self.persistence = None;
-            self.store_pending = true;
-            return Ok(());
-        }
-        if let Err(err) = self.try_commit() {
-            let what = self.unwritten().unwrap_or_default();
-            return Err(EngineError::Unwritten {
-                what,
-                reason: err.to_string(),
-            });
-        }
+        self.detach_cluster();
         self.persistence = None;
         self.store_pending = true;
-        Ok(())
     }
 
     pub(crate) fn clear_state(&mut self) {
@@ -167,88 +153,65 @@ impl Engine {
         }
     }
 
-    /// Writes what changed since the last commit, in one transaction. A failed write is
-    /// reported once (`integration.error`, ERR_STORE_WRITE) and tried again at the next
-    /// commit; nothing is dropped.
-    pub fn commit(&mut self) {
-        if let Err(err) = self.try_commit() {
-            let p = self
-                .persistence
-                .as_mut()
-                .expect("a failed commit has a store");
-            if !std::mem::replace(&mut p.failing, true) {
-                self.report_error(err.code(), &err.to_string());
-            }
-        }
-    }
-
-    /// `commit`, saying whether it worked; on failure the journal is kept for the next one.
-    fn try_commit(&mut self) -> Result<(), StoreError> {
-        let Some(p) = self.persistence.as_mut() else {
-            return Ok(());
-        };
-        if p.journal.is_empty() || p.store.is_none() {
-            return Ok(());
+    /// What changed since the last commit, for a store of its own to write: the journal
+    /// (given back with `changes_written`) and its rows. `None` when nothing did, or when
+    /// no store of its own keeps them.
+    pub(crate) fn take_changes(&mut self) -> Option<(Journal, Changes)> {
+        let p = self.persistence.as_mut().filter(|p| p.own_store)?;
+        if p.journal.is_empty() {
+            return None;
         }
         let journal = std::mem::take(&mut p.journal);
         let changes = self.changes(&journal);
-        let p = self.persistence.as_mut().expect("checked above");
-        let store = p.store.as_mut().expect("checked above");
-        match store.write(&changes) {
-            Ok(()) => {
-                p.failing = false;
-                Ok(())
-            }
-            Err(err) => {
-                p.journal.merge(journal);
-                Err(err)
-            }
+        Some((journal, changes))
+    }
+
+    /// How the write of `take_changes`'s rows went: when it failed, their journal is kept
+    /// for the next commit, which writes them with the state of that moment.
+    pub(crate) fn changes_written(&mut self, journal: Journal, ok: bool) {
+        let Some(p) = self.persistence.as_mut() else {
+            return;
+        };
+        if ok {
+            p.failing = false;
+        } else {
+            p.journal.merge(journal);
+        }
+    }
+
+    /// A commit failed: reported once, until one succeeds again.
+    pub(crate) fn report_failed_commit(&mut self, err: &StoreError) {
+        let Some(p) = self.persistence.as_mut() else {
+            return;
+        };
+        if !std::mem::replace(&mut p.failing, true) {
+            self.report_error(err.code(), &err.to_string());
         }
     }
 
     /// Whether a durable store (not memory) keeps what this engine does.
     pub(crate) fn has_store(&self) -> bool {
-        self.persistence.as_ref().is_some_and(|p| p.store.is_some())
+        self.persistence.as_ref().is_some_and(|p| p.own_store)
     }
 
-    /// Runs a command so that it is acknowledged only once stored: what the engine recorded
-    /// on its own (fires, outcomes) is committed first, then the command's change in a
-    /// commit of its own. When either fails, the command is refused with the store's error
-    /// and the engine is as it was before the call: the schedules the command touched are
-    /// read back as the store has them, and its messages go. In memory it simply runs.
-    pub(crate) fn committed<R, E>(
-        &mut self,
-        op: impl FnOnce(&mut Engine) -> Result<R, E>,
-        wrap: fn(EngineError) -> E,
-    ) -> Result<R, E> {
-        if !self.has_store() {
-            return op(self);
-        }
-        self.try_commit()
-            .map_err(|err| wrap(EngineError::Store(err)))?;
-        let mark = self.outbox.mark();
-        let result = op(self);
-        if result.is_ok() {
-            if let Err(err) = self.try_commit() {
-                self.undo_uncommitted(mark);
-                return Err(wrap(EngineError::Store(err)));
-            }
-        }
-        result
-    }
-
-    /// Takes back what the journal holds (one command's change, since the commit before it
-    /// succeeded): the touched schedules, their executions and skips as last committed.
-    fn undo_uncommitted(&mut self, mark: usize) {
+    /// A command's change whose commit failed, taken out to be undone: its messages since
+    /// `mark` go; its journal, and the schedules it touched (to read back).
+    pub(crate) fn take_uncommitted(&mut self, mark: usize) -> (Journal, Vec<String>) {
         self.outbox.take_back_to(mark);
         let journal = self.take_journal();
         let ids = self.touched_ids(&journal);
-        let store = self
-            .persistence
-            .as_mut()
-            .and_then(|p| p.store.as_mut())
-            .expect("only with a store");
-        match store.load_schedules(&ids) {
+        (journal, ids)
+    }
+
+    /// Takes back a change that was not committed (`take_uncommitted`): the touched
+    /// schedules, their executions and skips as the store read them back.
+    pub(crate) fn undo_uncommitted(
+        &mut self,
+        journal: Journal,
+        ids: Vec<String>,
+        read_back: Result<Snapshot, StoreError>,
+    ) {
+        match read_back {
             Ok(snapshot) => {
                 let rows = snapshot
                     .schedules
@@ -281,7 +244,7 @@ impl Engine {
     }
 
     /// What a journal would still write, for a message: "2 schedules, 5 executions".
-    fn unwritten(&self) -> Option<String> {
+    pub(crate) fn unwritten(&self) -> Option<String> {
         let j = &self.persistence.as_ref()?.journal;
         if j.is_empty() {
             return None;

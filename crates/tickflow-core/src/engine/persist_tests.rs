@@ -4,6 +4,7 @@
 use chrono::{DateTime, Duration, Utc};
 use serde_json::{json, Value};
 
+use super::own_store::Durable;
 use super::tests::{at, config, log};
 use super::*;
 use crate::store::tests::TempDir;
@@ -19,12 +20,12 @@ fn sqlite(path: &str, readonly: bool) -> SqliteStore {
     .unwrap()
 }
 
-fn open(path: &str, now: DateTime<Utc>, max_concurrency: usize) -> Engine {
+fn open(path: &str, now: DateTime<Utc>, max_concurrency: usize) -> Durable {
     let options = EngineOptions {
         max_concurrency,
         ..Default::default()
     };
-    let mut e = Engine::new(options, Some(now));
+    let mut e = Durable::new(Engine::new(options, Some(now)));
     let store = sqlite(path, false);
     e.expect_store();
     e.attach_store(Box::new(store)).unwrap();
@@ -43,7 +44,7 @@ fn execute_ids(messages: &[String]) -> usize {
 }
 
 /// The ids handed to the executor, with attempts.
-fn executes(e: &mut Engine) -> Vec<(String, u64)> {
+fn executes(e: &mut Durable) -> Vec<(String, u64)> {
     e.take_json_messages()
         .into_iter()
         .filter_map(|m| match m {
@@ -173,7 +174,7 @@ fn occurrences_missed_while_down_follow_the_catchup_policy() {
 }
 
 /// The requests handed to the executor, in full.
-fn requests(e: &mut Engine) -> Vec<Value> {
+fn requests(e: &mut Durable) -> Vec<Value> {
     e.take_json_messages()
         .into_iter()
         .filter_map(|m| match m {
@@ -387,7 +388,7 @@ fn retention_prunes_the_store_too() {
             history_max_per_schedule: 3,
             ..Default::default()
         };
-        let mut e = Engine::new(options, Some(t0));
+        let mut e = Durable::new(Engine::new(options, Some(t0)));
         e.expect_store();
         e.attach_store(Box::new(sqlite(&path, false))).unwrap();
         e.start().unwrap();
@@ -426,7 +427,7 @@ fn a_read_only_store_can_be_inspected_but_not_started() {
         e.create(config("a", "* * * * *", json!({}))).unwrap();
         e.take_json_messages();
     }
-    let mut e = Engine::new(EngineOptions::default(), Some(t0));
+    let mut e = Durable::new(Engine::new(EngineOptions::default(), Some(t0)));
     e.expect_store();
     e.attach_store(Box::new(sqlite(&path, true))).unwrap();
     assert!(e.schedule("s-a").is_some());
@@ -465,7 +466,10 @@ impl Store for FlakyStore {
 fn a_failed_write_is_reported_once_and_written_later() {
     let failing = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true));
     let written = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
-    let mut e = Engine::new(EngineOptions::default(), Some(at("2026-03-01T00:00:00Z")));
+    let mut e = Durable::new(Engine::new(
+        EngineOptions::default(),
+        Some(at("2026-03-01T00:00:00Z")),
+    ));
     e.expect_store();
     e.attach_store(Box::new(FlakyStore {
         failing: failing.clone(),
@@ -531,7 +535,7 @@ fn a_row_that_cannot_be_read_back_is_a_corrupt_store_naming_the_file() {
             ..Default::default()
         })
         .unwrap();
-    let mut e = Engine::new(EngineOptions::default(), None);
+    let mut e = Durable::new(Engine::new(EngineOptions::default(), None));
     e.expect_store();
     let err = e.attach_store(Box::new(sqlite(&path, false))).unwrap_err();
     assert_eq!(err.code(), "ERR_STORE_CORRUPT");

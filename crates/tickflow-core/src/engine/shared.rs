@@ -9,6 +9,7 @@ use tokio::sync::Notify;
 
 use super::core::Engine;
 use super::execution::Outcome;
+use super::EngineError;
 
 /// The engine as shared between the JS thread and the driver task.
 pub struct Shared {
@@ -35,6 +36,9 @@ pub struct Shared {
     db: Mutex<Option<Arc<crate::cluster::Db>>>,
     /// The time the engine is handed each time it is taken.
     pub(super) clock: super::clock::Clock,
+    /// A store of the engine's own (SQLite), which writes its changes. Taken after the
+    /// engine, never before.
+    store: Mutex<Option<super::own_store::OwnStore>>,
 }
 
 impl Shared {
@@ -50,6 +54,59 @@ impl Shared {
             published: Mutex::new(Vec::new()),
             db: Mutex::new(None),
             clock: Default::default(),
+            store: Mutex::new(None),
+        }
+    }
+
+    /// Opens a store of the engine's own: what it holds is restored into the engine, which
+    /// is stopped and expects a store.
+    pub fn attach_store(&self, store: Box<dyn crate::store::Store>) -> Result<(), EngineError> {
+        let mut engine = self.lock();
+        let own = super::own_store::OwnStore::attach(&mut engine, store)?;
+        *self.own_store() = own;
+        Ok(())
+    }
+
+    fn own_store(&self) -> MutexGuard<'_, Option<super::own_store::OwnStore>> {
+        self.store.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Writes what `engine` (this one, locked by the caller) changed to its own store, if
+    /// it has one.
+    pub fn commit(&self, engine: &mut Engine) {
+        if let Some(store) = self.own_store().as_mut() {
+            store.commit(engine);
+        }
+    }
+
+    /// Runs a command on `engine` (this one, locked by the caller), acknowledged only once
+    /// its own store, if it has one, has it (`OwnStore::committed`).
+    pub(crate) fn committed<R, E>(
+        &self,
+        engine: &mut Engine,
+        op: impl FnOnce(&mut Engine) -> Result<R, E>,
+        wrap: fn(EngineError) -> E,
+    ) -> Result<R, E> {
+        match self.own_store().as_mut() {
+            Some(store) => store.committed(engine, op, wrap),
+            None => op(engine),
+        }
+    }
+
+    /// Commits and closes the engine's own store, if it has one, or leaves the cluster in
+    /// memory (after a stop). When the last commit fails, the store stays open: the error
+    /// names what would be lost if the process ended now.
+    pub(super) fn close_own_store(&self, engine: &mut Engine) -> Result<(), EngineError> {
+        let mut slot = self.own_store();
+        match slot.take() {
+            Some(store) => store.close(engine).map_err(|(store, err)| {
+                *slot = Some(store);
+                err
+            }),
+            None => {
+                engine.store_closed();
+                Ok(())
+            }
         }
     }
 
@@ -124,7 +181,9 @@ impl Shared {
             }
             engine
         } else {
-            Some(self.lock())
+            let mut engine = self.lock();
+            self.commit(&mut engine);
+            Some(engine)
         };
         let mut published = self.published.lock().unwrap_or_else(|e| e.into_inner());
         let mut messages = std::mem::take(&mut *published);

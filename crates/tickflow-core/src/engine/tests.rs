@@ -50,8 +50,26 @@ pub(super) fn config(id: &str, cron: &str, extra: Value) -> Value {
 }
 
 /// Event types and executor calls, in order, as short strings.
-pub(super) fn log(e: &mut Engine) -> Vec<String> {
-    e.take_json_messages()
+/// What drains an engine's messages in JSON: the engine itself, or one with a store of its
+/// own, which commits first (`own_store::Durable`).
+pub(super) trait Drain {
+    fn drain_json(&mut self) -> Vec<JsonMessage>;
+}
+
+impl Drain for Engine {
+    fn drain_json(&mut self) -> Vec<JsonMessage> {
+        self.take_json_messages()
+    }
+}
+
+impl Drain for super::own_store::Durable {
+    fn drain_json(&mut self) -> Vec<JsonMessage> {
+        self.take_json_messages()
+    }
+}
+
+pub(super) fn log(e: &mut impl Drain) -> Vec<String> {
+    e.drain_json()
         .into_iter()
         .map(|m| match m {
             JsonMessage::Event(text) => {
