@@ -269,7 +269,7 @@ impl NativeIntegration {
             },
         )?;
         let parse =
-            |raw: &Box<RawValue>| serde_json::from_str::<Value>(raw.get()).unwrap_or(Value::Null);
+            |raw: &RawValue| serde_json::from_str::<Value>(raw.get()).unwrap_or(Value::Null);
         let items = std::sync::Arc::new(items);
         let listed = items.clone();
         self.change(
@@ -279,14 +279,14 @@ impl NativeIntegration {
                 e.config_scope(
                     listed
                         .iter()
-                        .map(parse)
+                        .map(|raw| parse(raw))
                         .flat_map(|c| config_ids(&c))
                         .collect(),
                     delete_missing,
                 )
             },
             move |e| {
-                let done = e.sync(items.iter().map(parse), delete_missing)?;
+                let done = e.sync(items.iter().map(|raw| parse(raw)), delete_missing)?;
                 Ok(json!({
                     "created": done.created,
                     "updated": done.updated,

@@ -647,11 +647,11 @@ fn quoted_list(items: &[String], shown: usize) -> String {
 }
 
 fn human_span(ms: u64) -> String {
-    let (value, unit) = if ms % 86_400_000 == 0 {
+    let (value, unit) = if ms.is_multiple_of(86_400_000) {
         (ms / 86_400_000, "day")
-    } else if ms % 3_600_000 == 0 {
+    } else if ms.is_multiple_of(3_600_000) {
         (ms / 3_600_000, "hour")
-    } else if ms % 60_000 == 0 {
+    } else if ms.is_multiple_of(60_000) {
         (ms / 60_000, "minute")
     } else {
         (ms, "millisecond")

@@ -147,8 +147,10 @@ impl NativeIntegration {
     pub fn browse(&self, query: String) -> AsyncTask<EngineRead> {
         let shared = self.shared.clone();
         EngineRead::new(move || {
-            let value =
-                parse_json(&query, "query").map_err(|e| Failure::Api(e.kind, e.code, e.message))?;
+            let value = parse_json(&query, "query").map_err(|e| {
+                let e = e.into_fields();
+                Failure::Api(e.kind, e.code, e.message)
+            })?;
             let q = parse_page_query(&value, "query").map_err(|f| Failure::Engine(f.into()))?;
             let mut scan = PageScan::default();
             let mut page = scan_all(

@@ -14,9 +14,14 @@ pub enum ErrorKind {
     Plain,
 }
 
-/// An error on its way to JS. `value` is the offending JS value, valid for the current call.
+/// An error on its way to JS, boxed: results that may carry one stay small on the paths
+/// that succeed.
 #[derive(Debug)]
-pub struct ApiError {
+pub struct ApiError(Box<ApiErrorFields>);
+
+/// What an `ApiError` says. `value` is the offending JS value, valid for the current call.
+#[derive(Debug)]
+pub struct ApiErrorFields {
     pub kind: ErrorKind,
     pub code: &'static str,
     pub message: String,
@@ -28,9 +33,22 @@ pub struct ApiError {
     pub details: Vec<String>,
 }
 
+impl std::ops::Deref for ApiError {
+    type Target = ApiErrorFields;
+    fn deref(&self) -> &ApiErrorFields {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for ApiError {
+    fn deref_mut(&mut self) -> &mut ApiErrorFields {
+        &mut self.0
+    }
+}
+
 impl ApiError {
     pub fn new(kind: ErrorKind, code: &'static str, message: impl Into<String>) -> Self {
-        ApiError {
+        ApiError(Box::new(ApiErrorFields {
             kind,
             code,
             message: message.into(),
@@ -38,7 +56,11 @@ impl ApiError {
             value: None,
             value_json: None,
             details: Vec::new(),
-        }
+        }))
+    }
+
+    pub fn into_fields(self) -> ApiErrorFields {
+        *self.0
     }
 
     pub fn with_json(mut self, value: serde_json::Value) -> Self {
@@ -70,9 +92,9 @@ impl ApiError {
     /// that an exception is already pending.
     pub fn throw(self, env: &Env) -> Error {
         match self.build(env).and_then(|obj| env.throw(obj)) {
-            Ok(()) => Error::new(Status::PendingException, self.message),
+            Ok(()) => Error::new(Status::PendingException, self.into_fields().message),
             // Building the object failed (the env is shutting down): let napi throw text.
-            Err(_) => Error::new(Status::GenericFailure, self.message),
+            Err(_) => Error::new(Status::GenericFailure, self.into_fields().message),
         }
     }
 
@@ -80,7 +102,7 @@ impl ApiError {
     pub fn into_rejection(self, env: &Env) -> Error {
         match self.build(env) {
             Ok(obj) => Error::from(obj.to_unknown()),
-            Err(_) => Error::new(Status::GenericFailure, self.message),
+            Err(_) => Error::new(Status::GenericFailure, self.into_fields().message),
         }
     }
 
