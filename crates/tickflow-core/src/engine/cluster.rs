@@ -27,7 +27,7 @@ use super::link::{ClusterLink, Joining};
 use super::state_record::StoredState;
 use super::timers::Timer;
 use super::EngineError;
-use crate::cluster::{ClusterError, Scope, ID_BLOCK};
+use crate::cluster::{ClusterError, Scope};
 use crate::store::{ExecutionRow, SkipRow, Snapshot, StoreError};
 
 /// A lost notification is covered by a look at the database this often.
@@ -98,7 +98,7 @@ impl Engine {
             self.clear_state();
             return Err(err);
         }
-        self.seq = block;
+        self.numbers.start_block(block);
         self.store_pending = false;
         self.persistence = Some(Box::new(super::journal::Persistence::detached()));
         self.readonly = observer;
@@ -109,9 +109,6 @@ impl Engine {
             versions,
             busy: HashMap::new(),
             xmin: Some(tail.xmin),
-            seq_limit: block + ID_BLOCK,
-            spare_block: None,
-            out_of_ids: false,
             last_tail: now,
             last_reap: now - REAP,
             // A herd due at the join is claimed from at once.
@@ -155,31 +152,11 @@ impl Engine {
         self.cluster.as_ref().map(|c| c.node.token())
     }
 
-    /// The next execution number; in a cluster, from this node's block, then its spare.
-    pub(crate) fn next_seq(&mut self) -> u64 {
-        if let Some(c) = self.cluster.as_mut() {
-            if self.seq + 1 >= c.seq_limit {
-                match c.spare_block.take() {
-                    Some(block) => {
-                        self.seq = block;
-                        c.seq_limit = block + ID_BLOCK;
-                    }
-                    // An operation starts with a spare block, unless the database could not
-                    // give one; one that takes more than both (a batch of large backfills)
-                    // fails before its commit (`operation::locked`), and the next starts
-                    // from a fresh block.
-                    None => c.out_of_ids = true,
-                }
-            }
-        }
-        self.seq += 1;
-        self.seq
-    }
-
     /// Leaves the cluster in memory (`Shared::close_store` writes the answers waiting first,
     /// and then has the node's row go).
     pub(crate) fn detach_cluster(&mut self) {
         self.cluster = None;
+        self.numbers.leave_blocks();
     }
 
     // ---------------------------------------------------------------------------------
@@ -853,7 +830,7 @@ fn sample_duration(rt: &mut super::schedule::Runtime, duration: Option<i64>) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::cluster::{NodeState, Tail, VersionedRow};
+    use crate::cluster::{NodeState, Tail, VersionedRow, ID_BLOCK};
     use crate::store::ScheduleRow;
     use std::sync::Arc;
 
@@ -907,28 +884,15 @@ mod tests {
     }
 
     #[test]
-    fn ids_come_from_the_block_then_its_spare_without_the_database() {
+    fn a_joined_node_numbers_its_executions_from_its_block_without_the_database() {
+        // The blocks' own rules: `numbers`.
         let mut e = joined(ID_BLOCK);
-        assert_eq!(e.next_seq(), ID_BLOCK + 1);
+        e.next_id("exec");
+        assert_eq!(e.numbers.last(), ID_BLOCK + 1);
         assert!(e.needs_spare_block());
         e.add_spare_block(7 * ID_BLOCK);
-        // A second spare offered before the first is used is not taken.
-        e.add_spare_block(9 * ID_BLOCK);
         assert!(!e.needs_spare_block());
-        e.seq = 2 * ID_BLOCK - 2;
-        assert_eq!(e.next_seq(), 2 * ID_BLOCK - 1);
-        // The block is used up: the spare goes on, and the next operation fetches another.
-        assert_eq!(e.next_seq(), 7 * ID_BLOCK + 1);
-        assert!(e.needs_spare_block());
         assert!(!e.take_out_of_ids());
-        // Past the spare too, with none fetched: flagged, so that the operation fails
-        // before its commit; the next one starts from a fresh block.
-        e.seq = 8 * ID_BLOCK - 1;
-        e.next_seq();
-        assert!(e.take_out_of_ids());
-        assert!(!e.take_out_of_ids(), "cleared once taken");
-        e.add_spare_block(12 * ID_BLOCK);
-        assert_eq!(e.next_seq(), 12 * ID_BLOCK + 1);
         assert!(e.outbox.is_empty(), "no error reported");
     }
 

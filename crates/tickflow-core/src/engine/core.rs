@@ -71,7 +71,8 @@ pub struct Engine {
     /// Work waiting its turn here, and the attempts running here.
     pub(crate) run_queue: super::run_queue::RunQueue,
     pub(crate) outbox: super::outbox::Outbox,
-    pub(crate) seq: u64,
+    /// Execution numbers: counted on alone, from the database's blocks on a cluster node.
+    pub(crate) numbers: super::numbers::Numbers,
     pub(crate) rng: u64,
     /// Public execution ids; `seq` stays the key records are ordered and found by.
     pub(crate) ids: super::ids::IdGen,
@@ -111,7 +112,7 @@ impl Engine {
             timers: Timers::default(),
             run_queue: Default::default(),
             outbox: super::outbox::Outbox::new(0),
-            seq: 0,
+            numbers: Default::default(),
             rng,
             ids: super::ids::IdGen::from_os(),
             latencies: VecDeque::new(),
@@ -178,9 +179,9 @@ impl Engine {
     }
 
     /// A fresh public id, `<prefix>_` and 23 characters (see `ids`), unique across stores
-    /// and processes; also advances `seq`, the record's key.
+    /// and processes; also takes the next execution number, the record's key.
     pub(crate) fn next_id(&mut self, prefix: &str) -> String {
-        self.next_seq();
+        self.numbers.next();
         let mut id = String::with_capacity(prefix.len() + 1 + super::ids::ID_CHARS);
         id.push_str(prefix);
         id.push('_');

@@ -20,14 +20,6 @@ pub(crate) struct ClusterLink {
     pub(super) busy: HashMap<String, u32>,
     /// Where the next follow reads from: the oldest transaction open at the last one.
     pub(super) xmin: Option<String>,
-    /// The end of this node's block of execution numbers.
-    pub(super) seq_limit: u64,
-    /// A block of ids to go on with when this one runs out, fetched before an operation
-    /// starts (`operation::locked`): taking ids never waits for the database.
-    pub(super) spare_block: Option<u64>,
-    /// An operation took more ids than its block and spare held: it must not commit (the
-    /// numbers past the block are another node's).
-    pub(super) out_of_ids: bool,
     /// The session's incarnation as last seen: a new one means the node joined again.
     pub(super) incarnation: u64,
     /// When this node last followed the others, and last looked for dead nodes.

@@ -22,6 +22,7 @@ mod journal;
 mod late;
 mod link;
 mod metrics;
+mod numbers;
 mod observer;
 mod operation;
 mod options;

@@ -279,22 +279,16 @@ impl Engine {
     }
 
     pub(super) fn needs_spare_block(&self) -> bool {
-        self.cluster
-            .as_ref()
-            .is_some_and(|c| c.spare_block.is_none())
+        self.numbers.needs_spare()
     }
 
-    /// Whether an operation ran out of ids (`next_seq`); cleared.
+    /// Whether an operation ran out of ids (`Numbers::next`); cleared.
     pub(super) fn take_out_of_ids(&mut self) -> bool {
-        self.cluster
-            .as_mut()
-            .is_some_and(|c| std::mem::take(&mut c.out_of_ids))
+        self.numbers.take_exhausted()
     }
 
     pub(super) fn add_spare_block(&mut self, block: u64) {
-        if let Some(c) = self.cluster.as_mut() {
-            c.spare_block.get_or_insert(block);
-        }
+        self.numbers.add_spare(block);
     }
 
     /// Phase 5: runs `op`; its changes (if any) with what they touched, and its messages

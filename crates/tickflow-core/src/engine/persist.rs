@@ -268,7 +268,7 @@ impl Engine {
         let mut executions: Vec<u64> = j.executions.iter().copied().collect();
         executions.sort_unstable();
         Changes {
-            seq: self.seq,
+            seq: self.numbers.last(),
             deleted_schedules: j.deleted.clone(),
             schedules: schedules
                 .into_iter()
@@ -402,7 +402,7 @@ impl Engine {
             let s = self.schedule_mut(index).expect("indexed");
             s.rt_mut().skips.push_back((at, recorded, reason));
         }
-        self.seq = self.seq.max(seq);
+        self.numbers.at_least(seq);
         let mut totals = Stats::default();
         for s in self.registry.iter() {
             let st = &s.rt().stats;

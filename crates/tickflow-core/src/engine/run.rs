@@ -359,7 +359,7 @@ impl Engine {
     ) -> Option<String> {
         let now = self.now();
         let id: std::sync::Arc<str> = self.next_id("exec").into();
-        let key = self.seq;
+        let key = self.numbers.last();
         let s = self.schedule_mut(index)?;
         let execution = Execution {
             id: id.clone(),
