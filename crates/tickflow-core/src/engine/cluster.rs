@@ -113,7 +113,7 @@ impl Engine {
             last_reap: now - REAP,
             // A herd due at the join is claimed from at once.
             last_claim: now - CLAIM_HOLD,
-            pending: Vec::new(),
+            pending: Default::default(),
             abandoned: HashMap::new(),
             failing: false,
             peers: Vec::new(),

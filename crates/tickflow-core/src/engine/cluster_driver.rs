@@ -140,7 +140,7 @@ fn work(shared: &Shared, db: &Arc<Db>, now: DateTime<Utc>, limit: usize, live: b
         let mut e = shared.lock();
         shared.take_answers(&mut e);
         let answers = match e.cluster.as_mut() {
-            Some(link) => std::mem::take(&mut link.pending),
+            Some(link) => link.pending.take_all(),
             None => return false,
         };
         let answered = e.answer_schedules(&answers);
@@ -193,7 +193,7 @@ fn work(shared: &Shared, db: &Arc<Db>, now: DateTime<Utc>, limit: usize, live: b
             }
             // Answers this operation re-queued (`complete_at`) go with those it left.
             if let Some(link) = e.cluster.as_mut() {
-                later.append(&mut link.pending);
+                later.extend(link.pending.take_all());
             }
             let mut deferred = Vec::new();
             for (at, timer) in due {
@@ -231,9 +231,7 @@ fn work(shared: &Shared, db: &Arc<Db>, now: DateTime<Utc>, limit: usize, live: b
         Ok((deferred, later)) => {
             // Left for a later turn, before those that arrived meanwhile.
             if let Some(link) = e.cluster.as_mut() {
-                let arrived = std::mem::take(&mut link.pending);
-                link.pending = later;
-                link.pending.extend(arrived);
+                link.pending.put_back(later);
             }
             if let Some(link) = e.cluster.as_mut().filter(|_| claiming) {
                 link.last_claim = Instant::now();
@@ -247,9 +245,7 @@ fn work(shared: &Shared, db: &Arc<Db>, now: DateTime<Utc>, limit: usize, live: b
             // The answers wait for the next turn; the timers are tried again shortly (late
             // fires then go through their catch-up policy).
             if let Some(link) = e.cluster.as_mut() {
-                let arrived = std::mem::take(&mut link.pending);
-                link.pending = kept_answers;
-                link.pending.extend(arrived);
+                link.pending.put_back(kept_answers);
             }
             let retry = now + chrono::Duration::milliseconds(1_000);
             for (_, timer) in kept_due {
@@ -303,7 +299,7 @@ fn flush_completions(shared: &Shared, db: &Arc<Db>) {
         if link.pending.is_empty() {
             return;
         }
-        let batch = std::mem::take(&mut link.pending);
+        let batch = link.pending.take_all();
         let ids = e.answer_schedules(&batch);
         (batch, ids)
     };
@@ -324,9 +320,7 @@ fn flush_completions(shared: &Shared, db: &Arc<Db>) {
     );
     if result.is_err() {
         if let Some(link) = shared.lock().cluster.as_mut() {
-            let later = std::mem::take(&mut link.pending);
-            link.pending = kept;
-            link.pending.extend(later);
+            link.pending.put_back(kept);
         }
     }
 }

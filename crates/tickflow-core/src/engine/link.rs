@@ -6,7 +6,6 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Instant;
 
-use super::execution::Outcome;
 use crate::cluster::{NodeState, Tail};
 
 pub(crate) struct ClusterLink {
@@ -28,7 +27,7 @@ pub(crate) struct ClusterLink {
     /// When this node last claimed queued work (`cluster_driver::work`).
     pub(super) last_claim: Instant,
     /// Executor answers waiting to be written, in arrival order.
-    pub(super) pending: Vec<(String, u32, Outcome)>,
+    pub(super) pending: super::answers::PendingAnswers,
     /// Attempts this node let go of before their executor answered, by (execution key,
     /// attempt): their late answer is recorded even when the execution has left this
     /// node's memory meanwhile (`late`).

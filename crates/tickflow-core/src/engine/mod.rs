@@ -1,6 +1,7 @@
 //! The scheduling engine: schedules fire on their cron patterns, executions run through
 //! the user's executor (reached through messages), and every step is recorded and reported.
 
+mod answers;
 mod browse;
 mod clock;
 mod cluster;
