@@ -114,7 +114,7 @@ impl Engine {
             // A herd due at the join is claimed from at once.
             last_claim: now - CLAIM_HOLD,
             pending: Default::default(),
-            abandoned: HashMap::new(),
+            late: Default::default(),
             failing: false,
             peers: Vec::new(),
             suspect: Vec::new(),
@@ -380,7 +380,7 @@ impl Engine {
             return;
         };
         if let Some(link) = self.cluster.as_mut() {
-            link.abandoned.retain(|_, a| a.schedule_id != schedule_id);
+            link.late.forget_schedule(schedule_id);
         }
         for key in s.rt().history.iter().chain(s.rt().active.iter()) {
             self.executions.remove(key);

@@ -4,11 +4,11 @@
 //! (`lateOutcome`), even when the execution has left this node's memory meanwhile: its row
 //! is then read back with its schedule's (`operation::locked`).
 
+use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use super::core::Engine;
 use super::execution::Outcome;
-use super::link::Abandoned;
 
 /// Attempts let go of whose answer a node still waits for, at most.
 const MAX_ABANDONED: usize = 10_000;
@@ -16,28 +16,114 @@ const MAX_ABANDONED: usize = 10_000;
 /// ignores its abort signal may never answer).
 const LATE_WAIT: Duration = Duration::from_secs(3_600);
 
+/// The attempts this node let go of, by (execution key, attempt).
+#[derive(Default)]
+pub(crate) struct LateAnswers {
+    abandoned: HashMap<(u64, u32), Abandoned>,
+}
+
+/// An attempt a node let go of before its executor answered.
+struct Abandoned {
+    id: String,
+    schedule_id: String,
+    /// Its answer arrived and waits to be recorded.
+    answered: bool,
+    since: Instant,
+}
+
+impl LateAnswers {
+    fn remember(&mut self, key: u64, attempt: u32, id: String, schedule_id: String) {
+        self.abandoned.retain(|_, a| a.since.elapsed() < LATE_WAIT);
+        if self.abandoned.len() >= MAX_ABANDONED {
+            if let Some(oldest) = self.abandoned.keys().min().copied() {
+                self.abandoned.remove(&oldest);
+            }
+        }
+        let entry = Abandoned {
+            id,
+            schedule_id,
+            answered: false,
+            since: Instant::now(),
+        };
+        self.abandoned.insert((key, attempt), entry);
+    }
+
+    /// The schedule's attempts are forgotten with it (deleted elsewhere).
+    pub(super) fn forget_schedule(&mut self, schedule_id: &str) {
+        self.abandoned.retain(|_, a| a.schedule_id != schedule_id);
+    }
+
+    /// Marks the answer as arrived; the execution id, if the attempt is remembered.
+    fn answer(&mut self, key: u64, attempt: u32) -> Option<String> {
+        let entry = self.abandoned.get_mut(&(key, attempt))?;
+        entry.answered = true;
+        Some(entry.id.clone())
+    }
+
+    /// Marks the answer as arrived; true when the attempt is still waited for (one past
+    /// `LATE_WAIT` is given up).
+    fn note_answer(&mut self, key: u64, attempt: u32) -> bool {
+        match self.abandoned.get_mut(&(key, attempt)) {
+            Some(entry) if entry.since.elapsed() < LATE_WAIT => {
+                entry.answered = true;
+                true
+            }
+            Some(_) => {
+                self.abandoned.remove(&(key, attempt));
+                false
+            }
+            None => false,
+        }
+    }
+
+    fn answered_for(&self, key: u64) -> bool {
+        self.abandoned
+            .iter()
+            .any(|((k, _), a)| *k == key && a.answered)
+    }
+
+    fn schedule_of(&self, execution_id: &str) -> Option<String> {
+        self.abandoned
+            .values()
+            .find(|a| a.id == execution_id)
+            .map(|a| a.schedule_id.clone())
+    }
+
+    /// (schedule id, execution id) of the attempts whose answer arrived.
+    fn answered(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.abandoned
+            .values()
+            .filter(|a| a.answered)
+            .map(|a| (a.schedule_id.as_str(), a.id.as_str()))
+    }
+
+    fn forget_ids(&mut self, ids: &[&String]) {
+        self.abandoned.retain(|_, a| !ids.contains(&&a.id));
+    }
+
+    fn is_empty(&self) -> bool {
+        self.abandoned.is_empty()
+    }
+
+    fn attempts(&self) -> impl Iterator<Item = (u64, u32)> + '_ {
+        self.abandoned.keys().copied()
+    }
+
+    fn forget(&mut self, key: u64, attempt: u32) {
+        self.abandoned.remove(&(key, attempt));
+    }
+}
+
 impl Engine {
     /// Remembers an attempt this node let go of (`abort_local_attempt`).
     pub(super) fn remember_abandoned(&mut self, key: u64, attempt: u32) {
         let Some(e) = self.executions.get(&key) else {
             return;
         };
-        let entry = Abandoned {
-            id: e.id.to_string(),
-            schedule_id: e.schedule_id.to_string(),
-            answered: false,
-            since: Instant::now(),
-        };
-        let Some(link) = self.cluster.as_mut() else {
-            return;
-        };
-        link.abandoned.retain(|_, a| a.since.elapsed() < LATE_WAIT);
-        if link.abandoned.len() >= MAX_ABANDONED {
-            if let Some(oldest) = link.abandoned.keys().min().copied() {
-                link.abandoned.remove(&oldest);
-            }
+        let (id, schedule_id) = (e.id.to_string(), e.schedule_id.to_string());
+        if let Some(link) = self.cluster.as_mut() {
+            link.late.remember(key, attempt, id, schedule_id);
         }
-        link.abandoned.insert((key, attempt), entry);
     }
 
     /// An answer for an attempt this node let go of, whose execution is no longer held
@@ -46,11 +132,10 @@ impl Engine {
         let Some(link) = self.cluster.as_mut() else {
             return false;
         };
-        let Some(entry) = link.abandoned.get_mut(&(key, attempt)) else {
+        let Some(id) = link.late.answer(key, attempt) else {
             return false;
         };
-        entry.answered = true;
-        link.pending.push((entry.id.clone(), attempt, outcome));
+        link.pending.push((id, attempt, outcome));
         true
     }
 
@@ -68,26 +153,14 @@ impl Engine {
         let Some(link) = self.cluster.as_mut() else {
             return false;
         };
-        match link.abandoned.get_mut(&(key, attempt)) {
-            Some(entry) if entry.since.elapsed() < LATE_WAIT => {
-                entry.answered = true;
-                true
-            }
-            Some(_) => {
-                link.abandoned.remove(&(key, attempt));
-                false
-            }
-            None => false,
-        }
+        link.late.note_answer(key, attempt)
     }
 
     /// Whether this execution is held (or read back) for a late answer that arrived.
     pub(super) fn awaits_late_record(&self, key: u64) -> bool {
-        self.cluster.as_ref().is_some_and(|link| {
-            link.abandoned
-                .iter()
-                .any(|((k, _), a)| *k == key && a.answered)
-        })
+        self.cluster
+            .as_ref()
+            .is_some_and(|link| link.late.answered_for(key))
     }
 
     /// The schedule of an execution an answer names: held here, or let go of.
@@ -99,12 +172,9 @@ impl Engine {
         {
             return Some(e.schedule_id.to_string());
         }
-        self.cluster.as_ref().and_then(|link| {
-            link.abandoned
-                .values()
-                .find(|a| a.id == execution_id)
-                .map(|a| a.schedule_id.clone())
-        })
+        self.cluster
+            .as_ref()
+            .and_then(|link| link.late.schedule_of(execution_id))
     }
 
     /// The schedules of these answers, sorted and once each (the order rows are locked in).
@@ -124,14 +194,12 @@ impl Engine {
         let Some(link) = self.cluster.as_ref() else {
             return Vec::new();
         };
-        link.abandoned
-            .values()
-            .filter(|a| {
-                a.answered
-                    && !self.executions.holds_id(&a.id)
-                    && locked.iter().any(|(s, _)| *s == a.schedule_id)
+        link.late
+            .answered()
+            .filter(|(schedule, id)| {
+                !self.executions.holds_id(id) && locked.iter().any(|(s, _)| s == schedule)
             })
-            .map(|a| (a.schedule_id.clone(), a.id.clone()))
+            .map(|(schedule, id)| (schedule.to_string(), id.to_string()))
             .collect()
     }
 
@@ -146,7 +214,7 @@ impl Engine {
             return;
         }
         if let Some(link) = self.cluster.as_mut() {
-            link.abandoned.retain(|_, a| !missing.contains(&&a.id));
+            link.late.forget_ids(&missing);
         }
     }
 
@@ -155,12 +223,12 @@ impl Engine {
         let Some(link) = self.cluster.as_ref() else {
             return;
         };
-        if link.abandoned.is_empty() {
+        if link.late.is_empty() {
             return;
         }
         let recorded: Vec<(u64, u32)> = link
-            .abandoned
-            .keys()
+            .late
+            .attempts()
             .filter(|(key, attempt)| {
                 written.contains(key)
                     && self.executions.get(key).is_some_and(|e| {
@@ -169,11 +237,34 @@ impl Engine {
                             .any(|a| a.number == *attempt && a.late.is_some())
                     })
             })
-            .copied()
             .collect();
         let link = self.cluster.as_mut().expect("in a cluster");
-        for k in recorded {
-            link.abandoned.remove(&k);
+        for (key, attempt) in recorded {
+            link.late.forget(key, attempt);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_answer_is_noted_only_for_an_attempt_let_go_of_and_goes_with_its_schedule() {
+        let mut late = LateAnswers::default();
+        late.remember(7, 1, "exec_a".into(), "s-a".into());
+        late.remember(8, 2, "exec_b".into(), "s-b".into());
+        assert!(!late.answered_for(7));
+        assert_eq!(late.answer(7, 2), None, "another attempt");
+        assert_eq!(late.answer(7, 1).as_deref(), Some("exec_a"));
+        assert!(late.answered_for(7));
+        assert_eq!(late.schedule_of("exec_b").as_deref(), Some("s-b"));
+        let answered: Vec<(&str, &str)> = late.answered().collect();
+        assert_eq!(answered, [("s-a", "exec_a")]);
+        late.forget_schedule("s-a");
+        assert!(!late.answered_for(7));
+        assert!(late.note_answer(8, 2));
+        late.forget(8, 2);
+        assert!(late.is_empty());
     }
 }

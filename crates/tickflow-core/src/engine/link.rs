@@ -28,10 +28,9 @@ pub(crate) struct ClusterLink {
     pub(super) last_claim: Instant,
     /// Executor answers waiting to be written, in arrival order.
     pub(super) pending: super::answers::PendingAnswers,
-    /// Attempts this node let go of before their executor answered, by (execution key,
-    /// attempt): their late answer is recorded even when the execution has left this
-    /// node's memory meanwhile (`late`).
-    pub(super) abandoned: HashMap<(u64, u32), Abandoned>,
+    /// Attempts this node let go of before their executor answered: their late answer is
+    /// recorded even when the execution has left this node's memory meanwhile (`late`).
+    pub(super) late: super::late::LateAnswers,
     /// The last operation failed on the database: reported once until one succeeds.
     pub(super) failing: bool,
     /// The tokens of the nodes alive, as of the last look.
@@ -40,15 +39,6 @@ pub(crate) struct ClusterLink {
     pub(super) suspect: Vec<String>,
     /// History retention in the database (`history`).
     pub(super) retention: Retention,
-}
-
-/// An attempt a node let go of before its executor answered.
-pub(crate) struct Abandoned {
-    pub(super) id: String,
-    pub(super) schedule_id: String,
-    /// Its answer arrived and waits to be recorded.
-    pub(super) answered: bool,
-    pub(super) since: Instant,
 }
 
 /// What a node read from the database to join the cluster (`Shared::attach_cluster`).
