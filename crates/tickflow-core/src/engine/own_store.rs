@@ -8,14 +8,14 @@ use super::core::Engine;
 use super::EngineError;
 use crate::store::{Store, StoreError};
 
-pub(crate) struct OwnStore {
+struct OwnStore {
     store: Box<dyn Store>,
 }
 
 impl OwnStore {
     /// Restores what `store` holds into `engine` (stopped, expecting a store). A read-only
     /// store is only read: `None`, and the engine can be inspected but not started.
-    pub(crate) fn attach(
+    fn attach(
         engine: &mut Engine,
         mut store: Box<dyn Store>,
     ) -> Result<Option<OwnStore>, EngineError> {
@@ -29,7 +29,7 @@ impl OwnStore {
     /// Writes what changed since the last commit, in one transaction. A failed write is
     /// reported once (`integration.error`, ERR_STORE_WRITE) and tried again at the next
     /// commit; nothing is dropped.
-    pub(crate) fn commit(&mut self, engine: &mut Engine) {
+    fn commit(&mut self, engine: &mut Engine) {
         if let Err(err) = self.try_commit(engine) {
             engine.report_failed_commit(&err);
         }
@@ -51,7 +51,7 @@ impl OwnStore {
     /// commit of its own. When either fails, the command is refused with the store's error
     /// and the engine is as it was before the call: the schedules the command touched are
     /// read back as the store has them, and its messages go.
-    pub(crate) fn committed<R, E>(
+    fn committed<R, E>(
         &mut self,
         engine: &mut Engine,
         op: impl FnOnce(&mut Engine) -> Result<R, E>,
@@ -71,17 +71,56 @@ impl OwnStore {
         }
         result
     }
+}
 
-    /// Commits what is left and closes the store (after a stop): changes are refused until
-    /// one is attached again. When the last commit fails, the store stays open (given back)
-    /// and what it could not write stays in memory: the error names what would be lost if
-    /// the process ended now.
-    pub(crate) fn close(mut self, engine: &mut Engine) -> Result<(), (OwnStore, EngineError)> {
-        if let Err(err) = self.try_commit(engine) {
-            let what = engine.unwritten().unwrap_or_default();
-            let reason = err.to_string();
-            return Err((self, EngineError::Unwritten { what, reason }));
+/// Where an engine keeps its own store, if it has one (`Shared`; tests' `Durable`).
+#[derive(Default)]
+pub(crate) struct StoreSlot(Option<OwnStore>);
+
+impl StoreSlot {
+    /// Opens `store` for `engine` (`OwnStore::attach`); a read-only one leaves the slot empty.
+    pub(crate) fn attach(
+        &mut self,
+        engine: &mut Engine,
+        store: Box<dyn Store>,
+    ) -> Result<(), EngineError> {
+        self.0 = OwnStore::attach(engine, store)?;
+        Ok(())
+    }
+
+    /// `OwnStore::commit`, when there is a store.
+    pub(crate) fn commit(&mut self, engine: &mut Engine) {
+        if let Some(store) = self.0.as_mut() {
+            store.commit(engine);
         }
+    }
+
+    /// `OwnStore::committed`; without a store the command simply runs.
+    pub(crate) fn committed<R, E>(
+        &mut self,
+        engine: &mut Engine,
+        op: impl FnOnce(&mut Engine) -> Result<R, E>,
+        wrap: fn(EngineError) -> E,
+    ) -> Result<R, E> {
+        match self.0.as_mut() {
+            Some(store) => store.committed(engine, op, wrap),
+            None => op(engine),
+        }
+    }
+
+    /// Commits what is left and closes the store (after a stop); a cluster node leaves the
+    /// cluster in memory. Changes are refused until a store is attached again. When the
+    /// last commit fails, the store stays open and what it could not write stays in memory:
+    /// the error names what would be lost if the process ended now.
+    pub(crate) fn close(&mut self, engine: &mut Engine) -> Result<(), EngineError> {
+        if let Some(store) = self.0.as_mut() {
+            if let Err(err) = store.try_commit(engine) {
+                let what = engine.unwritten().unwrap_or_default();
+                let reason = err.to_string();
+                return Err(EngineError::Unwritten { what, reason });
+            }
+        }
+        self.0 = None;
         engine.store_closed();
         Ok(())
     }
@@ -92,7 +131,7 @@ impl OwnStore {
 #[cfg(test)]
 pub(crate) struct Durable {
     engine: Engine,
-    store: Option<OwnStore>,
+    store: StoreSlot,
 }
 
 #[cfg(test)]
@@ -100,32 +139,20 @@ impl Durable {
     pub(crate) fn new(engine: Engine) -> Durable {
         Durable {
             engine,
-            store: None,
+            store: StoreSlot::default(),
         }
     }
 
     pub(crate) fn attach_store(&mut self, store: Box<dyn Store>) -> Result<(), EngineError> {
-        self.store = OwnStore::attach(&mut self.engine, store)?;
-        Ok(())
+        self.store.attach(&mut self.engine, store)
     }
 
     pub(crate) fn detach_store(&mut self) -> Result<(), EngineError> {
-        match self.store.take() {
-            Some(store) => store.close(&mut self.engine).map_err(|(store, err)| {
-                self.store = Some(store);
-                err
-            }),
-            None => {
-                self.engine.store_closed();
-                Ok(())
-            }
-        }
+        self.store.close(&mut self.engine)
     }
 
     pub(crate) fn commit(&mut self) {
-        if let Some(store) = self.store.as_mut() {
-            store.commit(&mut self.engine);
-        }
+        self.store.commit(&mut self.engine);
     }
 
     pub(crate) fn committed<R, E>(
@@ -133,10 +160,7 @@ impl Durable {
         op: impl FnOnce(&mut Engine) -> Result<R, E>,
         wrap: fn(EngineError) -> E,
     ) -> Result<R, E> {
-        match self.store.as_mut() {
-            Some(store) => store.committed(&mut self.engine, op, wrap),
-            None => op(&mut self.engine),
-        }
+        self.store.committed(&mut self.engine, op, wrap)
     }
 
     pub(crate) fn take_messages(&mut self) -> Vec<super::Message> {

@@ -38,7 +38,7 @@ pub struct Shared {
     pub(super) clock: super::clock::Clock,
     /// A store of the engine's own (SQLite), which writes its changes. Taken after the
     /// engine, never before.
-    store: Mutex<Option<super::own_store::OwnStore>>,
+    store: Mutex<super::own_store::StoreSlot>,
 }
 
 impl Shared {
@@ -54,7 +54,7 @@ impl Shared {
             published: Mutex::new(Vec::new()),
             db: Mutex::new(None),
             clock: Default::default(),
-            store: Mutex::new(None),
+            store: Default::default(),
         }
     }
 
@@ -62,21 +62,17 @@ impl Shared {
     /// is stopped and expects a store.
     pub fn attach_store(&self, store: Box<dyn crate::store::Store>) -> Result<(), EngineError> {
         let mut engine = self.lock();
-        let own = super::own_store::OwnStore::attach(&mut engine, store)?;
-        *self.own_store() = own;
-        Ok(())
+        self.own_store().attach(&mut engine, store)
     }
 
-    fn own_store(&self) -> MutexGuard<'_, Option<super::own_store::OwnStore>> {
+    fn own_store(&self) -> MutexGuard<'_, super::own_store::StoreSlot> {
         self.store.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     /// Writes what `engine` (this one, locked by the caller) changed to its own store, if
     /// it has one.
     pub fn commit(&self, engine: &mut Engine) {
-        if let Some(store) = self.own_store().as_mut() {
-            store.commit(engine);
-        }
+        self.own_store().commit(engine);
     }
 
     /// Runs a command on `engine` (this one, locked by the caller), acknowledged only once
@@ -87,27 +83,14 @@ impl Shared {
         op: impl FnOnce(&mut Engine) -> Result<R, E>,
         wrap: fn(EngineError) -> E,
     ) -> Result<R, E> {
-        match self.own_store().as_mut() {
-            Some(store) => store.committed(engine, op, wrap),
-            None => op(engine),
-        }
+        self.own_store().committed(engine, op, wrap)
     }
 
     /// Commits and closes the engine's own store, if it has one, or leaves the cluster in
     /// memory (after a stop). When the last commit fails, the store stays open: the error
     /// names what would be lost if the process ended now.
     pub(super) fn close_own_store(&self, engine: &mut Engine) -> Result<(), EngineError> {
-        let mut slot = self.own_store();
-        match slot.take() {
-            Some(store) => store.close(engine).map_err(|(store, err)| {
-                *slot = Some(store);
-                err
-            }),
-            None => {
-                engine.store_closed();
-                Ok(())
-            }
-        }
+        self.own_store().close(engine)
     }
 
     pub(super) fn set_db(&self, db: Option<Arc<crate::cluster::Db>>) {
