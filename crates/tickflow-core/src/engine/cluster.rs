@@ -1,7 +1,9 @@
-//! The engine as one node of a cluster on PostgreSQL (see `crate::cluster`), in memory:
-//! joining, applying the rows other nodes committed, choosing which due timers this node
-//! fires, and the scopes operations lock. It touches no database: `cluster_driver` does the
-//! I/O of each turn, `operation` runs a change in phases around its transaction.
+//! The engine's side of a cluster node on PostgreSQL (see `crate::cluster`), in memory: it
+//! is made from what the cluster holds, takes rows read from the database in place of what
+//! it holds, gives up attempts it no longer owns, and names the scopes operations lock.
+//! Which rows it is handed, which due timers the node fires and when it follows the others
+//! are its coordinator's (`coordinator`, beside the engine); `cluster_driver` does the I/O
+//! of each turn, `operation` runs a change in phases around its transaction.
 //!
 //! Every change happens inside a locked operation (`operation::locked`): the schedules it
 //! touches are locked in the database, brought up to date in the engine when another node
@@ -13,88 +15,45 @@
 //! database: `history`).
 
 use std::collections::{HashMap, HashSet};
-use std::time::{Duration as StdDuration, Instant};
+use std::sync::Arc;
 
-use chrono::{DateTime, Utc};
+use chrono::DateTime;
 use serde_json::Value;
 
-use super::core::{Engine, Lifecycle, Message};
+use super::core::{Engine, Message};
 use super::execution::Outcome;
 use super::execution::{Execution, ExecutionStatus};
 use super::incoming::{Incoming, IncomingExecution};
 use super::journal::Journal;
-use super::link::{ClusterLink, Joining};
 use super::state_record::StoredState;
 use super::timers::Timer;
 use super::EngineError;
-use crate::cluster::{ClusterError, Scope};
+use crate::cluster::{ClusterError, NodeState, Scope};
 use crate::store::{ExecutionRow, SkipRow, Snapshot, StoreError};
 
-/// A lost notification is covered by a look at the database this often.
-pub(super) const POLL: StdDuration = StdDuration::from_millis(1_000);
-/// Other nodes' commits are read at most this often: under load, many commits (and several
-/// changes of one row) are read at once.
-pub(super) const TAIL_EVERY: StdDuration = StdDuration::from_millis(50);
-/// Dead nodes are looked for this often.
-pub(super) const REAP: StdDuration = StdDuration::from_millis(1_000);
-/// How long claims may wait while a herd's fires are recorded (`cluster_driver::work`).
-/// Turns of fires alone recorded a 20,000 herd's fires in 1.47 s instead of 2.05 s, and
-/// finished the herd as soon (`node bench/cluster-async.js 20000 10`).
-pub(super) const CLAIM_HOLD: StdDuration = StdDuration::from_millis(250);
-/// A timer whose schedule another node holds is looked at again this much later.
-pub(super) const DEFER_MS: i64 = 200;
-/// What `take_due` takes for a turn: the timers (with their instants), the schedules to
-/// lock for them, and whether more are due at once.
-pub(super) type TakenDue = (Vec<(DateTime<Utc>, Timer)>, Vec<String>, bool);
-/// Each schedule has a preferred node among those alive (rendezvous hashing): it fires the
-/// schedule, and the others only step in when it has not this long after the due time,
-/// in a turn without timers of their own due, or `STEP_IN_LATEST_MS` later (`take_due`).
-/// So firing (and the work a fire starts) spreads over the nodes, and nodes do not race
-/// for the same rows.
-const STEP_IN_MS: i64 = 100;
-/// A node with its own timers due still steps in for a fire this long past its time to
-/// step in, with room in its turn: a steady stream of its own timers (timeouts, retries)
-/// holds another node's schedule back no longer, well within the misfire threshold's
-/// default (1 s). Only a backlog of its own that fills its turns holds it longer.
-const STEP_IN_LATEST_MS: i64 = 400;
-/// How long a node without a schedule's handler leaves its fire to nodes with one.
-const NO_HANDLER_WAIT_MS: i64 = 2_000;
-
-/// Whose turn a due timer is, on this node (`Engine::turn_of`).
-enum Turn {
-    Own,
-    /// Since when this node may step in.
-    StepIn(DateTime<Utc>),
-    NotBefore(DateTime<Utc>),
+/// What applying rows changed, for the coordinator that keeps their versions.
+#[derive(Default)]
+pub(crate) struct Applied {
+    /// Schedules now held as of these versions (`None`: gone, never committed).
+    pub(crate) versions: Vec<(String, Option<i64>)>,
+    /// Schedules to read again: an execution running here finished elsewhere, and its
+    /// record was not read.
+    pub(crate) read_again: Vec<String>,
 }
 
 impl Engine {
-    pub(super) fn join_cluster(&mut self, joining: Joining) -> Result<(), EngineError> {
-        self.check_attachable()?;
-        let Joining {
-            tail,
-            block,
-            node,
-            location,
-            observer,
-        } = joining;
-        let mut versions = HashMap::new();
-        let mut schedules = Vec::new();
-        for v in tail.schedules {
-            versions.insert(v.row.schedule_id.clone(), v.version);
-            if !v.deleted {
-                schedules.push(v.row);
-            }
-        }
-        let snapshot = Snapshot {
-            // The engine's counter comes from this node's own block, just below.
-            seq: 0,
-            schedules,
-            executions: tail.executions,
-            skips: tail.skips,
-        };
+    /// Makes what the cluster holds (read at the join: `Coordinator::join`) this engine's
+    /// state, as the node `node`, with ids from `block`.
+    pub(super) fn join_cluster(
+        &mut self,
+        snapshot: Snapshot,
+        location: &str,
+        block: u64,
+        node: Arc<NodeState>,
+        observer: bool,
+    ) -> Result<(), EngineError> {
         self.clear_state();
-        if let Err(err) = self.restore(snapshot, &location) {
+        if let Err(err) = self.restore(snapshot, location) {
             self.clear_state();
             return Err(err);
         }
@@ -102,29 +61,14 @@ impl Engine {
         self.store_pending = false;
         self.persistence = Some(Box::new(super::journal::Persistence::detached()));
         self.readonly = observer;
-        let now = Instant::now();
-        self.cluster = Some(Box::new(ClusterLink {
-            incarnation: node.incarnation.load(std::sync::atomic::Ordering::SeqCst),
-            node,
-            versions,
-            busy: HashMap::new(),
-            xmin: Some(tail.xmin),
-            last_tail: now,
-            last_reap: now - REAP,
-            // A herd due at the join is claimed from at once.
-            last_claim: now - CLAIM_HOLD,
-            pending: Default::default(),
-            late: Default::default(),
-            failing: false,
-            peers: Vec::new(),
-            suspect: Vec::new(),
-            retention: Default::default(),
-        }));
+        self.node = Some(node);
+        self.pending = Default::default();
+        self.late = Default::default();
         Ok(())
     }
 
     pub fn is_cluster(&self) -> bool {
-        self.cluster.is_some()
+        self.node.is_some()
     }
 
     /// Whether this engine's work is the cluster's: queued work, retries and fires waiting
@@ -132,52 +76,38 @@ impl Engine {
     /// database while this node stops; attempts of a node that died are the reapers'. A
     /// process alone owns its work: it dispatches it, and decides its fate at a stop.
     pub(crate) fn work_is_shared(&self) -> bool {
-        self.cluster.is_some()
+        self.node.is_some()
     }
 
     /// Whether finished executions are kept in the database rather than in this engine
     /// (retention applies there, `history`).
     pub(crate) fn history_in_database(&self) -> bool {
-        self.cluster.is_some()
+        self.node.is_some()
     }
 
     /// Whether executor answers wait for the driver's next write (written in batches,
     /// under their schedules' locks) rather than complete at once.
     pub(crate) fn answers_batched(&self) -> bool {
-        self.cluster.is_some()
+        self.node.is_some()
     }
 
     /// This node's token (attempts are recorded under it), when in a cluster.
     pub(crate) fn node_token(&self) -> Option<String> {
-        self.cluster.as_ref().map(|c| c.node.token())
+        self.node.as_ref().map(|node| node.token())
     }
 
     /// Leaves the cluster in memory (`Shared::close_store` writes the answers waiting first,
     /// and then has the node's row go).
     pub(crate) fn detach_cluster(&mut self) {
-        self.cluster = None;
+        self.node = None;
+        // Answers not written by now are not written (`Shared::close_store` tried).
+        self.pending = Default::default();
+        self.late = Default::default();
         self.numbers.leave_blocks();
     }
 
     // ---------------------------------------------------------------------------------
     // Locked operations
-
-    pub(super) fn db_failed(&mut self, e: ClusterError) -> EngineError {
-        let Some(link) = self.cluster.as_mut() else {
-            return cluster_error(e);
-        };
-        // A second run refused, a row another session held too long: no outage; the
-        // operation is taken back (or tried again), nothing more.
-        let busy = matches!(
-            e,
-            ClusterError::Duplicate { .. } | ClusterError::LockTimeout(_)
-        );
-        if !busy && !std::mem::replace(&mut link.failing, true) {
-            let text = format!("{e}; tickflow retries until it works again (reported once)");
-            self.report_error(e.code(), &text);
-        }
-        cluster_error(e)
-    }
 
     pub(super) fn take_journal(&mut self) -> Journal {
         self.persistence
@@ -223,48 +153,44 @@ impl Engine {
     // Following the others
 
     /// Applies rows read from the database (their JSON read already, off the engine's
-    /// lock: `Incoming::read`). For the schedules in `authoritative`, the executions given
-    /// are all those not final: others this engine holds as running or waiting were never
-    /// committed, and go.
-    pub(super) fn apply(&mut self, incoming: Incoming, authoritative: Option<&[String]>) {
+    /// lock: `Incoming::read`), except those `held` says it holds as new (schedule id,
+    /// version). For the schedules in `authoritative`, every row is applied, and the
+    /// executions given are all those not final: others this engine holds as running or
+    /// waiting were never committed, and go. Says which versions it now holds of what.
+    pub(super) fn apply(
+        &mut self,
+        incoming: Incoming,
+        authoritative: Option<&[String]>,
+        held: impl Fn(&str, i64) -> bool,
+    ) -> Applied {
         let Incoming {
             schedules: rows,
             executions,
             skips,
         } = incoming;
-        let mut current: HashSet<String> = HashSet::new();
+        let mut applied = Applied::default();
+        let mut current: HashMap<String, i64> = HashMap::new();
         if let Some(ids) = authoritative {
             // Asked for and not there: never committed (a create whose commit failed).
             let found: HashSet<&str> = rows.iter().map(|v| v.row.schedule_id.as_str()).collect();
             for id in ids.iter().filter(|id| !found.contains(id.as_str())) {
                 self.forget_schedule(id);
-                if let Some(c) = self.cluster.as_mut() {
-                    c.versions.remove(id);
-                }
+                applied.versions.push((id.clone(), None));
             }
         }
         for v in rows {
             let id = v.row.schedule_id.clone();
-            let known = self
-                .cluster
-                .as_ref()
-                .and_then(|c| c.versions.get(&id).copied());
-            // Not while an operation of this node is on it: its version makes the next
-            // operation read it (`operation`).
-            if authoritative.is_none()
-                && (known.is_some_and(|k| k >= v.version) || self.is_marked(&id))
-            {
+            let newer_here = current.get(&id).is_some_and(|k| *k >= v.version);
+            if authoritative.is_none() && (newer_here || held(&id, v.version)) {
                 continue;
             }
-            current.insert(id.clone());
+            current.insert(id.clone(), v.version);
             if v.deleted {
                 self.forget_schedule(&id);
             } else if let Err(err) = self.replace_schedule(v.row, v.state) {
                 self.report_error("ERR_STORE_CORRUPT", &err.to_string());
             }
-            if let Some(c) = self.cluster.as_mut() {
-                c.versions.insert(id, v.version);
-            }
+            applied.versions.push((id, Some(v.version)));
         }
         if let Some(ids) = authoritative {
             let given: HashSet<&str> = executions.iter().map(|e| e.row.id.as_str()).collect();
@@ -279,17 +205,18 @@ impl Engine {
             }
         }
         for e in executions {
-            if authoritative.is_some() || current.contains(&e.row.schedule_id) {
-                self.replace_execution(e);
+            if authoritative.is_some() || current.contains_key(&e.row.schedule_id) {
+                self.replace_execution(e, &mut applied);
             }
         }
         for row in skips {
-            if current.contains(&row.schedule_id) {
+            if current.contains_key(&row.schedule_id) {
                 self.add_skip(row);
             }
         }
         self.check_local_attempts();
         self.take_journal();
+        applied
     }
 
     fn active_keys(&self, ids: &[String]) -> Vec<u64> {
@@ -379,9 +306,7 @@ impl Engine {
         else {
             return;
         };
-        if let Some(link) = self.cluster.as_mut() {
-            link.late.forget_schedule(schedule_id);
-        }
+        self.late.forget_schedule(schedule_id);
         for key in s.rt().history.iter().chain(s.rt().active.iter()) {
             self.executions.remove(key);
         }
@@ -403,7 +328,7 @@ impl Engine {
     }
 
     /// An execution row in place of what this engine holds (or added).
-    fn replace_execution(&mut self, incoming: IncomingExecution) {
+    fn replace_execution(&mut self, incoming: IncomingExecution, applied: &mut Applied) {
         let IncomingExecution { row, parsed } = incoming;
         // Read back for the late answer of an attempt this node let go of: held again.
         let wanted = self.awaits_late_record(row.seq) && !row.record.is_empty();
@@ -412,7 +337,7 @@ impl Engine {
             None if wanted => Execution::from_row(&row),
             None if !self.executions.contains_key(&row.seq) => return,
             // Final when read, and held here as not final: the follow left its record out.
-            None if row.record.is_empty() => return self.finished_elsewhere(&row),
+            None if row.record.is_empty() => return self.finished_elsewhere(&row, applied),
             None => Execution::from_row(&row),
         };
         let Some(e) = parsed else {
@@ -451,13 +376,10 @@ impl Engine {
     /// its duration is sampled and it goes (the database keeps finished work). One that
     /// runs here (it started after the follow began: a cancel from another node, say)
     /// needs its record: its schedule is read again at the next turn.
-    fn finished_elsewhere(&mut self, row: &ExecutionRow) {
+    fn finished_elsewhere(&mut self, row: &ExecutionRow, applied: &mut Applied) {
         let key = row.seq;
         if self.run_queue.runs_here(key) {
-            if let Some(link) = self.cluster.as_mut() {
-                link.versions.remove(&row.schedule_id);
-                link.suspect.push(row.schedule_id.clone());
-            }
+            applied.read_again.push(row.schedule_id.clone());
             return;
         }
         let duration = row.started_ms.zip(row.ended_ms).map(|(s, e)| e - s);
@@ -541,93 +463,6 @@ impl Engine {
         ids
     }
 
-    /// The in-memory start of a driver's turn: reports, a new incarnation, and whether to
-    /// follow the others now; the database and the schedules to read back.
-    pub(super) fn turn_start(&mut self) -> Option<(bool, Vec<String>)> {
-        let link = self.cluster.as_mut()?;
-        let node = link.node.clone();
-        let reports: Vec<_> =
-            std::mem::take(&mut *node.reports.lock().unwrap_or_else(|p| p.into_inner()));
-        for (code, message) in reports {
-            self.report_error(code, &message);
-        }
-        let incarnation = node.incarnation.load(std::sync::atomic::Ordering::SeqCst);
-        let link = self.cluster.as_mut().expect("in a cluster");
-        if incarnation != link.incarnation {
-            // The node joined again under a new token: whatever it ran under the old one
-            // has been (or will be) taken over. (What it started under the new one, in a
-            // turn that began before this one saw the change, is its own.)
-            link.incarnation = incarnation;
-            self.abandon_local_attempts(Some(&node.token()));
-        }
-        // Cut off from the database past its lease: the other nodes are taking its attempts
-        // over, so they stop here (their late answers are recorded once it is back).
-        if node.lease_lapsed()
-            && self.run_queue.running_len() > 0
-            && self.lifecycle == Lifecycle::Running
-        {
-            self.abandon_local_attempts(None);
-            // Not under this token again, even if its lease is renewed after all: the
-            // attempts just given up would stay running in the database.
-            node.fence();
-        }
-        let link = self.cluster.as_mut().expect("in a cluster");
-        let since = link.last_tail.elapsed();
-        let news = node.changed.load(std::sync::atomic::Ordering::SeqCst);
-        let follow = since >= POLL || (news && since >= TAIL_EVERY);
-        if follow {
-            node.changed
-                .store(false, std::sync::atomic::Ordering::SeqCst);
-        }
-        let suspect = std::mem::take(&mut link.suspect);
-        Some((follow, suspect))
-    }
-
-    /// Whether this node fires `timer` now: its own (a fire it is preferred for, or a retry or
-    /// timeout), another node's it may step in for, or another node's not yet. A node
-    /// without the schedule's handler waits longer, for one with it; when none fired it by
-    /// then, it records the occurrence skipped (no_handler).
-    fn turn_of(&self, timer: &Timer, now: DateTime<Utc>) -> Turn {
-        let Timer::Fire { schedule, .. } = timer else {
-            return Turn::Own;
-        };
-        let (Some(link), Some(s)) = (self.cluster.as_ref(), self.schedule_at(*schedule)) else {
-            return Turn::Own;
-        };
-        let wait_ms = if !self.handles(&s.spec.fragments.schedule_id) {
-            NO_HANDLER_WAIT_MS
-        } else {
-            let token = link.node.token();
-            let preferred = link
-                .peers
-                .iter()
-                .max_by_key(|peer| rendezvous(&s.spec.fragments.schedule_id, peer));
-            if preferred.is_none_or(|p| *p == token) {
-                return Turn::Own;
-            }
-            STEP_IN_MS
-        };
-        let Some(next_fire) = s.next_fire else {
-            return Turn::Own;
-        };
-        let due =
-            next_fire + chrono::Duration::milliseconds(s.spec.extras().jitter_ms as i64 + wait_ms);
-        if now < due {
-            Turn::NotBefore(due)
-        } else {
-            Turn::StepIn(due)
-        }
-    }
-
-    /// How soon the driver must look again, for news it holds back (`TAIL_EVERY`).
-    pub fn cluster_wait(&self) -> Option<StdDuration> {
-        let link = self.cluster.as_ref()?;
-        if !link.node.changed.load(std::sync::atomic::Ordering::SeqCst) {
-            return None;
-        }
-        Some(TAIL_EVERY.saturating_sub(link.last_tail.elapsed()))
-    }
-
     /// The schedule a timer belongs to.
     pub(super) fn timer_schedule(&self, timer: &Timer) -> Option<String> {
         match timer {
@@ -639,69 +474,6 @@ impl Engine {
                 .get(execution)
                 .map(|e| e.schedule_id.to_string()),
         }
-    }
-
-    /// The timers due now that this node fires (at most `limit`), with the schedules to
-    /// lock for them; whether more are due at once.
-    pub(super) fn take_due(&mut self, now: DateTime<Utc>, limit: usize, live: bool) -> TakenDue {
-        let mut due = Vec::new();
-        let mut later = Vec::new();
-        // Every node holds every timer, in the same order: each takes its slice from a
-        // place of its own among what is due, so that nodes racing for a herd lock
-        // different rows instead of queueing behind each other's locks.
-        let mut popped = Vec::new();
-        while popped.len() < limit * 4 {
-            let Some(item) = self.timers.pop_due(now) else {
-                break;
-            };
-            popped.push(item);
-        }
-        if popped.len() > limit {
-            let start = (self.random() % popped.len() as u64) as usize;
-            popped.rotate_left(start);
-        }
-        let mut step_ins = Vec::new();
-        for (at, timer) in popped {
-            if due.len() >= limit {
-                self.timers.push(at, timer);
-                continue;
-            }
-            // Without a lease this node fires nothing; its own attempts still time out.
-            if !live && !matches!(timer, Timer::Timeout { .. }) {
-                later.push((at, timer));
-                continue;
-            }
-            match self.turn_of(&timer, now) {
-                Turn::Own => due.push((at, timer)),
-                Turn::StepIn(since) => step_ins.push((at, timer, since)),
-                Turn::NotBefore(until) => self.timers.push(until, timer),
-            }
-        }
-        // A node steps in for the others in a turn without timers of its own: in a herd
-        // every node is busy with its own share, and stepping in meanwhile would race the
-        // others for rows they are about to fire, and read back rows they just fired. A
-        // fire left that long (`STEP_IN_LATEST_MS`) is stood in for anyway, with room left.
-        let own_due = !due.is_empty();
-        let latest = now - chrono::Duration::milliseconds(STEP_IN_LATEST_MS);
-        for (at, timer, since) in step_ins {
-            if due.len() < limit && (!own_due || since <= latest) {
-                due.push((at, timer));
-            } else {
-                self.timers.push(at, timer);
-            }
-        }
-        let more = self.timers.next_due().is_some_and(|d| d <= now);
-        let defer = now + chrono::Duration::milliseconds(DEFER_MS);
-        for (_, timer) in later {
-            self.timers.push(defer, timer);
-        }
-        let mut ids: Vec<String> = due
-            .iter()
-            .filter_map(|(_, t)| self.timer_schedule(t))
-            .collect();
-        ids.sort_unstable();
-        ids.dedup();
-        (due, ids, more)
     }
 
     /// This node's attempts, after it lost its lease: aborted, their slots freed. With
@@ -730,13 +502,11 @@ impl Engine {
         attempt: u32,
         outcome: Outcome,
     ) -> Option<Outcome> {
-        match self.cluster.as_mut() {
-            Some(c) => {
-                c.pending.push((id.to_string(), attempt, outcome));
-                None
-            }
-            None => Some(outcome),
+        if !self.answers_batched() {
+            return Some(outcome);
         }
+        self.pending.push((id.to_string(), attempt, outcome));
+        None
     }
 
     /// The scope of a command on one schedule.
@@ -804,19 +574,6 @@ impl From<StoreError> for ClusterError {
     }
 }
 
-/// Rendezvous (highest random weight) hashing: every node computes the same preferred node
-/// for a schedule from the same list, and a node joining or leaving moves only its share.
-fn rendezvous(schedule_id: &str, token: &str) -> u64 {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for b in schedule_id.bytes().chain([0xff]).chain(token.bytes()) {
-        h = (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
-    }
-    // FNV alone mixes the last bytes weakly: finish with a multiply-xorshift.
-    h ^= h >> 33;
-    h = h.wrapping_mul(0xff51_afd7_ed55_8ccd);
-    h ^ (h >> 33)
-}
-
 /// A finished run's duration among a schedule's recent samples (metrics' percentiles).
 fn sample_duration(rt: &mut super::schedule::Runtime, duration: Option<i64>) {
     if let Some(d) = duration {
@@ -828,13 +585,12 @@ fn sample_duration(rt: &mut super::schedule::Runtime, duration: Option<i64>) {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
-    use crate::cluster::{NodeState, Tail, VersionedRow, ID_BLOCK};
+    use crate::cluster::VersionedRow;
     use crate::store::ScheduleRow;
-    use std::sync::Arc;
 
-    fn schedule(id: &str) -> VersionedRow {
+    pub(in crate::engine) fn schedule(id: &str) -> VersionedRow {
         VersionedRow {
             row: ScheduleRow {
                 schedule_id: id.into(),
@@ -863,163 +619,6 @@ mod tests {
             started_ms: None,
             ended_ms: None,
         }
-    }
-
-    /// An engine joined to a cluster in memory, with ids from `block`.
-    fn joined(block: u64) -> Engine {
-        let mut e = Engine::new(Default::default(), None);
-        e.expect_store();
-        e.join_cluster(Joining {
-            tail: Tail {
-                xmin: "1".into(),
-                ..Default::default()
-            },
-            block,
-            node: NodeState::new("n1", Arc::new(|| {})),
-            location: "test".into(),
-            observer: false,
-        })
-        .unwrap();
-        e
-    }
-
-    #[test]
-    fn a_joined_node_numbers_its_executions_from_its_block_without_the_database() {
-        // The blocks' own rules: `numbers`.
-        let mut e = joined(ID_BLOCK);
-        e.next_id("exec");
-        assert_eq!(e.numbers.last(), ID_BLOCK + 1);
-        assert!(e.needs_spare_block());
-        e.add_spare_block(7 * ID_BLOCK);
-        assert!(!e.needs_spare_block());
-        assert!(!e.take_out_of_ids());
-        assert!(e.outbox.is_empty(), "no error reported");
-    }
-
-    /// A schedule row due every minute, from `2026-03-01T00:00:00Z`.
-    fn every_minute(id: &str) -> VersionedRow {
-        let mut v = schedule(id);
-        v.row.config = Some(format!(
-            r#"{{"id":"{id}","scheduleId":"{id}","workflowId":"w","scheduleConfig":{{"cronExpression":"* * * * *"}}}}"#
-        ));
-        v.row.state =
-            r#"{"paused":false,"expired":false,"fired":0,"cursor":1772323200000,"created":0}"#
-                .into();
-        v
-    }
-
-    #[test]
-    fn in_a_herd_a_node_fires_its_own_share_before_it_steps_in_for_the_others() {
-        let t0 = super::super::tests::at("2026-03-01T00:00:00Z");
-        let mut e = Engine::new(Default::default(), Some(t0));
-        e.expect_store();
-        let ids: Vec<String> = (0..300).map(|i| format!("s{i}")).collect();
-        e.join_cluster(Joining {
-            tail: Tail {
-                xmin: "1".into(),
-                schedules: ids.iter().map(|id| every_minute(id)).collect(),
-                ..Default::default()
-            },
-            block: ID_BLOCK,
-            node: NodeState::new("n1", Arc::new(|| {})),
-            location: "test".into(),
-            observer: false,
-        })
-        .unwrap();
-        e.start().unwrap();
-        let me = e.node_token().unwrap();
-        let peers = vec![me.clone(), "n2#x".to_string(), "n3#y".to_string()];
-        e.cluster.as_mut().unwrap().peers = peers.clone();
-        let own: std::collections::HashSet<&str> = ids
-            .iter()
-            .filter(|id| peers.iter().max_by_key(|p| rendezvous(id, p)) == Some(&me))
-            .map(String::as_str)
-            .collect();
-        assert!(
-            (60..140).contains(&own.len()),
-            "about a third: {}",
-            own.len()
-        );
-        let due = super::super::tests::at("2026-03-01T00:01:00Z");
-
-        // Before the time to step in, only this node's own fires are taken.
-        let (taken, schedules, more) = e.take_due(due, 1_000, true);
-        assert_eq!(taken.len(), own.len());
-        assert!(schedules.iter().all(|id| own.contains(id.as_str())));
-        assert!(!more, "the others' fires wait for their time to step in");
-        for (at, timer) in taken {
-            e.timers.push(at, timer);
-        }
-
-        // Past it, a node that still has its own fires due takes those first, turn after
-        // turn, and steps in for the others only with room left in a turn.
-        let later = due + chrono::Duration::milliseconds(STEP_IN_MS + 1);
-        let mut turns = Vec::new();
-        loop {
-            let (taken, schedules, more) = e.take_due(later, 40, true);
-            assert!(taken.len() <= 40);
-            let mine = schedules
-                .iter()
-                .filter(|id| own.contains(id.as_str()))
-                .count();
-            turns.push((mine, schedules.len() - mine));
-            if !more {
-                break;
-            }
-        }
-        let own_turns = turns.iter().take_while(|(_, others)| *others == 0).count();
-        assert_eq!(
-            turns[..own_turns]
-                .iter()
-                .map(|(mine, _)| mine)
-                .sum::<usize>(),
-            own.len(),
-            "{turns:?}"
-        );
-        assert!(
-            turns[own_turns..].iter().all(|(mine, _)| *mine == 0),
-            "{turns:?}"
-        );
-        assert_eq!(
-            turns[own_turns..]
-                .iter()
-                .map(|(_, others)| others)
-                .sum::<usize>(),
-            ids.len() - own.len()
-        );
-
-        // A node whose own timers keep coming due still steps in, once a fire of another
-        // node's has waited past STEP_IN_LATEST_MS.
-        let (taken, ..) = e.take_due(later, 1_000, true);
-        assert!(taken.is_empty());
-        for id in ids.iter().filter(|id| !own.contains(id.as_str())).take(3) {
-            let slot = e.registry.slot_of(id).unwrap();
-            e.timers.push(
-                due,
-                Timer::Fire {
-                    schedule: slot,
-                    generation: e.schedule_at(slot).unwrap().generation,
-                },
-            );
-        }
-        let busy = |e: &mut Engine| {
-            for _ in 0..5 {
-                e.timers.push(
-                    due,
-                    Timer::Retry {
-                        execution: 999,
-                        attempt: 1,
-                    },
-                );
-            }
-        };
-        busy(&mut e);
-        let (taken, ..) = e.take_due(later, 40, true);
-        assert_eq!(taken.len(), 5, "its own only: {taken:?}");
-        let past = due + chrono::Duration::milliseconds(STEP_IN_MS + STEP_IN_LATEST_MS);
-        busy(&mut e);
-        let (taken, ..) = e.take_due(past, 40, true);
-        assert_eq!(taken.len(), 8, "its own and the others' now: {taken:?}");
     }
 
     #[test]

@@ -9,11 +9,11 @@ use std::time::Instant;
 
 use chrono::{DateTime, Utc};
 
-use super::cluster::{cluster_error, CLAIM_HOLD, DEFER_MS, REAP};
+use super::cluster::cluster_error;
+use super::coordinator::{Coordinator, Joining, DEFER_MS};
 use super::core::{Engine, Lifecycle};
 use super::execution::ExecutionStatus;
 use super::incoming::Incoming;
-use super::link::Joining;
 use super::operation::{failed, locked, reload};
 use super::shared::Shared;
 use super::timers::Timer;
@@ -45,7 +45,10 @@ impl Shared {
         let previous = self.history_db();
         let previous_clock = self.clock.follow_database(Some(db.node.clone()));
         self.set_db(Some(Arc::new(db)));
-        let joined = self.lock().join_cluster(joining);
+        let joined = {
+            let mut e = self.lock();
+            Coordinator::join(&mut e, joining).map(|c| e.set_coordinator(Some(c)))
+        };
         if joined.is_err() {
             self.clock.follow_database(previous_clock);
             self.set_db(previous);
@@ -58,8 +61,8 @@ impl Shared {
 /// lock, applied with it (rows this node holds newer, or is working on, are left).
 pub(super) fn follow(shared: &Shared, db: &Db, deadline: Instant) {
     let (xmin, local) = {
-        let e = shared.lock();
-        let Some(xmin) = e.cluster.as_ref().map(|c| c.xmin.clone()) else {
+        let mut e = shared.lock();
+        let Some(xmin) = e.coordinator().map(|c| c.follow_from()) else {
             return;
         };
         (xmin, e.run_queue.running().map(|(k, _)| k as i64).collect())
@@ -78,19 +81,15 @@ pub(super) fn follow(shared: &Shared, db: &Db, deadline: Instant) {
             // two follows: an operation on it reads it first (its version says so).
             for slice in Incoming::read(schedules, executions, skips).slices(FOLLOW_SLICE) {
                 let mut e = shared.lock();
-                if e.cluster.is_none() {
+                let (engine, Some(coordinator)) = e.split() else {
                     return;
-                }
-                e.apply(slice, None);
+                };
+                coordinator.apply(engine, slice, None);
                 shared.publish(&mut e);
             }
-            let mut e = shared.lock();
-            let Some(link) = e.cluster.as_mut() else {
-                return;
-            };
-            link.xmin = Some(xmin);
-            link.last_tail = Instant::now();
-            link.failing = false;
+            if let Some(coordinator) = shared.lock().coordinator() {
+                coordinator.followed(xmin);
+            }
         }
         Err(err) => {
             failed(shared, err);
@@ -101,7 +100,11 @@ pub(super) fn follow(shared: &Shared, db: &Db, deadline: Instant) {
 /// One turn of a cluster node's driver: follow the others, fire what is due, write
 /// answers, claim work, take over from dead nodes. True when more is due at once.
 pub(crate) fn cluster_turn(shared: &Shared, now: DateTime<Utc>, limit: usize) -> bool {
-    let Some((news, suspect)) = shared.lock().turn_start() else {
+    let Some((news, suspect)) = ({
+        let mut e = shared.lock();
+        let (engine, coordinator) = e.split();
+        coordinator.map(|c| c.turn_start(engine))
+    }) else {
         return false;
     };
     let Some(db) = shared.cluster_db() else {
@@ -115,16 +118,7 @@ pub(crate) fn cluster_turn(shared: &Shared, now: DateTime<Utc>, limit: usize) ->
     }
     let live = db.node.lease_holds() && shared.lock().lifecycle == Lifecycle::Running;
     let more = work(shared, &db, now, limit, live);
-    let reap_now = {
-        let mut e = shared.lock();
-        match e.cluster.as_mut() {
-            Some(link) if link.last_reap.elapsed() >= REAP => {
-                link.last_reap = Instant::now();
-                true
-            }
-            _ => false,
-        }
-    };
+    let reap_now = shared.lock().coordinator().is_some_and(|c| c.reap_due());
     if reap_now {
         reap(shared, &db);
     }
@@ -139,20 +133,16 @@ fn work(shared: &Shared, db: &Arc<Db>, now: DateTime<Utc>, limit: usize, live: b
     let (answers, answered, due, due_ids, more, claim) = {
         let mut e = shared.lock();
         shared.take_answers(&mut e);
-        let answers = match e.cluster.as_mut() {
-            Some(link) => link.pending.take_all(),
-            None => return false,
+        let (e, Some(coordinator)) = e.split() else {
+            return false;
         };
+        let answers = e.pending.take_all();
         let answered = e.answer_schedules(&answers);
-        let (due, due_ids, more) = e.take_due(now, limit, live);
+        let (due, due_ids, more) = coordinator.take_due(e, now, limit, live);
         // Each answer frees a slot.
         let free = (e.options.max_concurrency + answers.len()).saturating_sub(e.in_flight());
         let only = e.handlers.only();
-        let link = e.cluster.as_mut().expect("in a cluster");
-        // While more fires are due at once (a herd), they are recorded first, in turns of
-        // their own; queued work is claimed at least every CLAIM_HOLD meanwhile, so that a
-        // node that never catches up with its timers still runs work.
-        let hold = more && link.last_claim.elapsed() < CLAIM_HOLD;
+        let hold = coordinator.holds_claims(more);
         let claim = (live && free > 0 && !hold).then_some(Scope::Claim {
             limit: free as i64,
             only,
@@ -192,9 +182,7 @@ fn work(shared: &Shared, db: &Arc<Db>, now: DateTime<Utc>, limit: usize, live: b
                 }
             }
             // Answers this operation re-queued (`complete_at`) go with those it left.
-            if let Some(link) = e.cluster.as_mut() {
-                later.extend(link.pending.take_all());
-            }
+            later.extend(e.pending.take_all());
             let mut deferred = Vec::new();
             for (at, timer) in due {
                 match e.timer_schedule(&timer) {
@@ -230,11 +218,9 @@ fn work(shared: &Shared, db: &Arc<Db>, now: DateTime<Utc>, limit: usize, live: b
     match result {
         Ok((deferred, later)) => {
             // Left for a later turn, before those that arrived meanwhile.
-            if let Some(link) = e.cluster.as_mut() {
-                link.pending.put_back(later);
-            }
-            if let Some(link) = e.cluster.as_mut().filter(|_| claiming) {
-                link.last_claim = Instant::now();
+            e.pending.put_back(later);
+            if let Some(coordinator) = e.coordinator().filter(|_| claiming) {
+                coordinator.claimed();
             }
             let defer = now + chrono::Duration::milliseconds(DEFER_MS);
             for timer in deferred {
@@ -244,9 +230,7 @@ fn work(shared: &Shared, db: &Arc<Db>, now: DateTime<Utc>, limit: usize, live: b
         Err(_) => {
             // The answers wait for the next turn; the timers are tried again shortly (late
             // fires then go through their catch-up policy).
-            if let Some(link) = e.cluster.as_mut() {
-                link.pending.put_back(kept_answers);
-            }
+            e.pending.put_back(kept_answers);
             let retry = now + chrono::Duration::milliseconds(1_000);
             for (_, timer) in kept_due {
                 e.timers.push(retry, timer);
@@ -261,8 +245,8 @@ fn work(shared: &Shared, db: &Arc<Db>, now: DateTime<Utc>, limit: usize, live: b
 fn reap(shared: &Shared, db: &Arc<Db>) {
     match db.reap_nodes() {
         Ok(alive) => {
-            if let Some(link) = shared.lock().cluster.as_mut() {
-                link.peers = alive;
+            if let Some(coordinator) = shared.lock().coordinator() {
+                coordinator.set_peers(alive);
             }
         }
         Err(err) => {
@@ -293,13 +277,10 @@ fn flush_completions(shared: &Shared, db: &Arc<Db>) {
     let (batch, ids) = {
         let mut e = shared.lock();
         shared.take_answers(&mut e);
-        let Some(link) = e.cluster.as_mut() else {
-            return;
-        };
-        if link.pending.is_empty() {
+        if !e.has_coordinator() || e.pending.is_empty() {
             return;
         }
-        let batch = link.pending.take_all();
+        let batch = e.pending.take_all();
         let ids = e.answer_schedules(&batch);
         (batch, ids)
     };
@@ -319,9 +300,7 @@ fn flush_completions(shared: &Shared, db: &Arc<Db>) {
         },
     );
     if result.is_err() {
-        if let Some(link) = shared.lock().cluster.as_mut() {
-            link.pending.put_back(kept);
-        }
+        shared.lock().pending.put_back(kept);
     }
 }
 
@@ -375,8 +354,9 @@ impl Shared {
         }
         let mut e = self.lock();
         let closed = self.close_own_store(&mut e);
-        let left = e.cluster.is_none();
+        let left = !e.is_cluster();
         if left {
+            e.set_coordinator(None);
             // Answers from now on complete in memory, as on a store of one process.
             self.set_clustered(false);
             self.clock.follow_database(None);

@@ -91,8 +91,13 @@ pub struct Engine {
     /// A durable store is configured but not yet open.
     pub(crate) store_pending: bool,
     pub(crate) sweep: super::journal::Sweep,
-    /// One node of a cluster on PostgreSQL; `None` on its own.
-    pub(crate) cluster: Option<Box<super::link::ClusterLink>>,
+    /// This engine as a node of a cluster: its session, whose token names the attempts
+    /// that run here; `None` on its own.
+    pub(crate) node: Option<std::sync::Arc<crate::cluster::NodeState>>,
+    /// Executor answers a cluster node holds for its next batch written (`answers`).
+    pub(crate) pending: super::answers::PendingAnswers,
+    /// Attempts this node let go of, whose late answer it still records (`late`).
+    pub(crate) late: super::late::LateAnswers,
     /// The schedules this process has a handler for.
     pub(crate) handlers: super::handler_set::Handlers,
 }
@@ -124,7 +129,9 @@ impl Engine {
             readonly: false,
             store_pending: false,
             sweep: Default::default(),
-            cluster: None,
+            node: None,
+            pending: Default::default(),
+            late: Default::default(),
             handlers: Default::default(),
         }
         .with_event_prefix()

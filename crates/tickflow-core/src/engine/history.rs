@@ -5,7 +5,7 @@
 //! committed, and retention applied in the database by one node at a time.
 
 use std::collections::HashSet;
-use std::time::{Duration as StdDuration, Instant};
+use std::time::Duration as StdDuration;
 
 use serde_json::{json, Value};
 
@@ -333,25 +333,21 @@ pub(super) fn expire_history(shared: &Shared, db: &Db) {
     let (limits, cursor) = {
         let mut e = shared.lock();
         let limits = e.retention_limits();
-        let Some(link) = e.cluster.as_mut() else {
+        let Some(cursor) = e
+            .coordinator()
+            .and_then(|c| c.retention_due(RETENTION_EVERY))
+        else {
             return;
         };
-        if Instant::now() < link.retention.next {
-            return;
-        }
-        link.retention.next = Instant::now() + RETENTION_EVERY;
-        (limits, link.retention.cursor.clone())
+        (limits, cursor)
     };
     let Ok(done) = db.expire(db.deadline(), limits, cursor) else {
         return;
     };
     let full = done.executions as i64 >= crate::cluster::RETENTION_BATCH
         || done.skips as i64 >= crate::cluster::RETENTION_BATCH;
-    if let Some(link) = shared.lock().cluster.as_mut() {
-        link.retention.cursor = done.cursor;
+    if let Some(coordinator) = shared.lock().coordinator() {
         // More to delete, or schedules left to check: the next reaper turn goes on.
-        if full || !link.retention.cursor.is_empty() {
-            link.retention.next = Instant::now();
-        }
+        coordinator.retention_done(done.cursor, full);
     }
 }

@@ -121,46 +121,38 @@ impl Engine {
             return;
         };
         let (id, schedule_id) = (e.id.to_string(), e.schedule_id.to_string());
-        if let Some(link) = self.cluster.as_mut() {
-            link.late.remember(key, attempt, id, schedule_id);
+        if self.node.is_some() {
+            self.late.remember(key, attempt, id, schedule_id);
         }
     }
 
     /// An answer for an attempt this node let go of, whose execution is no longer held
     /// here: queued to be written; false when no such attempt is remembered.
     pub(crate) fn defer_late_answer(&mut self, key: u64, attempt: u32, outcome: Outcome) -> bool {
-        let Some(link) = self.cluster.as_mut() else {
+        let Some(id) = self.late.answer(key, attempt) else {
             return false;
         };
-        let Some(id) = link.late.answer(key, attempt) else {
-            return false;
-        };
-        link.pending.push((id, attempt, outcome));
+        self.pending.push((id, attempt, outcome));
         true
     }
 
     /// The answer of an attempt let go of here and not yet ended in the database (the
     /// takeover has not come back yet): tried again at the next write.
     pub(super) fn write_late_answer_later(&mut self, id: String, attempt: u32, outcome: Outcome) {
-        if let Some(link) = self.cluster.as_mut() {
-            link.pending.push((id, attempt, outcome));
+        if self.node.is_some() {
+            self.pending.push((id, attempt, outcome));
         }
     }
 
     /// Marks the answer of an attempt let go of as arrived; true when it was one (and is
     /// still waited for: one past `LATE_WAIT` is given up).
     pub(super) fn note_late_answer(&mut self, key: u64, attempt: u32) -> bool {
-        let Some(link) = self.cluster.as_mut() else {
-            return false;
-        };
-        link.late.note_answer(key, attempt)
+        self.late.note_answer(key, attempt)
     }
 
     /// Whether this execution is held (or read back) for a late answer that arrived.
     pub(super) fn awaits_late_record(&self, key: u64) -> bool {
-        self.cluster
-            .as_ref()
-            .is_some_and(|link| link.late.answered_for(key))
+        self.late.answered_for(key)
     }
 
     /// The schedule of an execution an answer names: held here, or let go of.
@@ -172,9 +164,7 @@ impl Engine {
         {
             return Some(e.schedule_id.to_string());
         }
-        self.cluster
-            .as_ref()
-            .and_then(|link| link.late.schedule_of(execution_id))
+        self.late.schedule_of(execution_id)
     }
 
     /// The schedules of these answers, sorted and once each (the order rows are locked in).
@@ -191,10 +181,7 @@ impl Engine {
     /// Executions whose late answer arrived and that this node no longer holds, among these
     /// locked schedules (schedule id, execution id): read back with them.
     pub(super) fn abandoned_rows(&self, locked: &[(String, i64)]) -> Vec<(String, String)> {
-        let Some(link) = self.cluster.as_ref() else {
-            return Vec::new();
-        };
-        link.late
+        self.late
             .answered()
             .filter(|(schedule, id)| {
                 !self.executions.holds_id(id) && locked.iter().any(|(s, _)| s == schedule)
@@ -213,20 +200,15 @@ impl Engine {
         if missing.is_empty() {
             return;
         }
-        if let Some(link) = self.cluster.as_mut() {
-            link.late.forget_ids(&missing);
-        }
+        self.late.forget_ids(&missing);
     }
 
     /// After a commit that wrote these executions: late answers it recorded are done with.
     pub(super) fn settle_late(&mut self, written: &[u64]) {
-        let Some(link) = self.cluster.as_ref() else {
-            return;
-        };
-        if link.late.is_empty() {
+        if self.late.is_empty() {
             return;
         }
-        let recorded: Vec<(u64, u32)> = link
+        let recorded: Vec<(u64, u32)> = self
             .late
             .attempts()
             .filter(|(key, attempt)| {
@@ -238,9 +220,8 @@ impl Engine {
                     })
             })
             .collect();
-        let link = self.cluster.as_mut().expect("in a cluster");
         for (key, attempt) in recorded {
-            link.late.forget(key, attempt);
+            self.late.forget(key, attempt);
         }
     }
 }

@@ -6,8 +6,8 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Instant;
 
-use super::cluster::{POLL, TAIL_EVERY};
 use super::cluster_driver::follow;
+use super::coordinator::{POLL, TAIL_EVERY};
 use super::shared::Shared;
 
 impl Shared {

@@ -20,14 +20,13 @@
 //! - JavaScript never sees an operation's messages (executor calls, events) before its
 //!   commit; its reads may see the operation's changes in memory from 5 to 7, and see them
 //!   taken back when the commit fails.
-//! - Executor answers only queue (`ClusterLink::pending`); the driver writes them in an
+//! - Executor answers only queue (`Engine::pending`); the driver writes them in an
 //!   operation of its own.
 //! - A timer taken in phase 1 is checked against its schedule in phase 5 (its generation),
 //!   as it always was when another node changed the schedule in between.
 //! - Other nodes' commits (`follow`) leave marked schedules alone: their versions tell the
 //!   next operation on them to read them first.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -57,7 +56,9 @@ impl Drop for Marks<'_> {
     fn drop(&mut self) {
         if !self.ids.is_empty() {
             let ids = std::mem::take(&mut self.ids);
-            self.shared.lock().unmark(&ids);
+            if let Some(coordinator) = self.shared.lock().coordinator() {
+                coordinator.unmark(&ids);
+            }
         }
     }
 }
@@ -65,7 +66,11 @@ impl Drop for Marks<'_> {
 /// The database error as the engine reports it (taken in a statement of its own, so that
 /// no guard of the engine lives on where a `Marks` drops).
 pub(super) fn failed(shared: &Shared, err: ClusterError) -> EngineError {
-    shared.lock().db_failed(err)
+    let mut e = shared.lock();
+    match e.split() {
+        (engine, Some(coordinator)) => coordinator.db_failed(engine, err),
+        (_, None) => EngineError::Cluster(err),
+    }
 }
 
 /// Runs `op` with the rows of `scope` locked and current, in the phases above; its changes
@@ -98,22 +103,21 @@ pub(crate) fn locked<R>(
     };
     let stale = loop {
         let mut e = shared.lock();
-        match e.mark(&locked) {
-            Some(mut stale) => {
-                marks.ids = locked.versions.iter().map(|(id, _)| id.clone()).collect();
-                let abandoned = e.abandoned_rows(&locked.versions);
-                for (schedule, _) in &abandoned {
-                    if !stale.contains(schedule) {
-                        stale.push(schedule.clone());
-                    }
+        let Some(coordinator) = e.coordinator() else {
+            return Err(detached());
+        };
+        if let Some(mut stale) = coordinator.mark(&locked) {
+            marks.ids = locked.versions.iter().map(|(id, _)| id.clone()).collect();
+            let abandoned = e.abandoned_rows(&locked.versions);
+            for (schedule, _) in &abandoned {
+                if !stale.contains(schedule) {
+                    stale.push(schedule.clone());
                 }
-                let mut active = e.active_ids(&stale);
-                let late: Vec<String> = abandoned.into_iter().map(|(_, id)| id).collect();
-                active.extend(late.iter().cloned());
-                break (stale, active, late);
             }
-            None if e.cluster.is_none() => return Err(detached()),
-            None => {}
+            let mut active = e.active_ids(&stale);
+            let late: Vec<String> = abandoned.into_iter().map(|(_, id)| id).collect();
+            active.extend(late.iter().cloned());
+            break (stale, active, late);
         }
         drop(e);
         if Instant::now() >= deadline {
@@ -138,11 +142,15 @@ pub(crate) fn locked<R>(
     // 5.
     let (result, uncommitted) = {
         let mut e = shared.lock();
+        let (engine, coordinator) = e.split();
+        let Some(coordinator) = coordinator else {
+            return Err(detached());
+        };
         if let Some(incoming) = loaded {
-            e.apply(incoming, Some(&stale));
-            e.drop_missing_late(&late);
+            coordinator.apply(engine, incoming, Some(&stale));
+            engine.drop_missing_late(&late);
         }
-        let (result, uncommitted) = e.run_operation(&locked, op);
+        let (result, uncommitted) = engine.run_operation(&locked, op);
         if let Some(u) = &uncommitted {
             // What it touched beyond its rows (rare) is marked too.
             let extra: Vec<String> = u
@@ -151,7 +159,7 @@ pub(crate) fn locked<R>(
                 .filter(|id| !marks.ids.contains(id))
                 .cloned()
                 .collect();
-            e.mark_ids(&extra);
+            coordinator.mark_ids(&extra);
             marks.ids.extend(extra);
         }
         (result, uncommitted)
@@ -175,13 +183,13 @@ pub(crate) fn locked<R>(
         Ok(versions) => {
             // 7.
             let mut e = shared.lock();
-            if let Some(link) = e.cluster.as_mut() {
-                link.versions.extend(versions);
-                link.failing = false;
+            let ids = std::mem::take(&mut marks.ids);
+            if let Some(coordinator) = e.coordinator() {
+                coordinator.committed(versions);
+                coordinator.unmark(&ids);
             }
             e.outbox.release(u.held);
             e.settle_late(&written);
-            e.unmark(&std::mem::take(&mut marks.ids));
             shared.publish(&mut e);
             Ok(result)
         }
@@ -199,12 +207,10 @@ pub(crate) fn locked<R>(
 pub(super) fn reload(shared: &Shared, db: &Db, ids: Vec<String>, deadline: Instant) {
     let active = {
         let mut e = shared.lock();
-        let Some(link) = e.cluster.as_mut() else {
+        let Some(coordinator) = e.coordinator() else {
             return;
         };
-        for id in &ids {
-            link.versions.remove(id);
-        }
+        coordinator.forget_versions(&ids);
         e.active_ids(&ids)
     };
     let read = db
@@ -218,16 +224,15 @@ pub(super) fn reload(shared: &Shared, db: &Db, ids: Vec<String>, deadline: Insta
         .and_then(|(tx, _)| tx.load(ids.clone(), active));
     let read = read.map(|(rows, executions)| Incoming::read(rows, executions, Vec::new()));
     let mut e = shared.lock();
+    let (engine, Some(coordinator)) = e.split() else {
+        return;
+    };
     match read {
-        Ok(incoming) => e.apply(incoming, Some(&ids)),
+        Ok(incoming) => coordinator.apply(engine, incoming, Some(&ids)),
         // Read back at the driver's next turn.
-        Err(_) => {
-            if let Some(link) = e.cluster.as_mut() {
-                link.suspect.extend(ids);
-            }
-        }
+        Err(_) => coordinator.read_again(ids),
     }
-    e.take_journal();
+    engine.take_journal();
 }
 
 fn detached() -> EngineError {
@@ -235,49 +240,6 @@ fn detached() -> EngineError {
 }
 
 impl Engine {
-    /// Phase 3: marks the locked rows and returns those this engine holds an older version
-    /// of; `None` when another operation of this node still holds a mark on one of them.
-    fn mark(&mut self, locked: &Locked) -> Option<Vec<String>> {
-        let link = self.cluster.as_mut()?;
-        if locked
-            .versions
-            .iter()
-            .any(|(id, _)| link.busy.contains_key(id))
-        {
-            return None;
-        }
-        let stale = locked
-            .versions
-            .iter()
-            .filter(|(id, v)| link.versions.get(id) != Some(v))
-            .map(|(id, _)| id.clone())
-            .collect();
-        let ids: Vec<String> = locked.versions.iter().map(|(id, _)| id.clone()).collect();
-        self.mark_ids(&ids);
-        Some(stale)
-    }
-
-    fn mark_ids(&mut self, ids: &[String]) {
-        if let Some(link) = self.cluster.as_mut() {
-            for id in ids {
-                *link.busy.entry(id.clone()).or_insert(0) += 1;
-            }
-        }
-    }
-
-    fn unmark(&mut self, ids: &[String]) {
-        if let Some(link) = self.cluster.as_mut() {
-            unmark_in(&mut link.busy, ids);
-        }
-    }
-
-    /// Whether an operation runs on this schedule now (phases 3 to 7).
-    pub(super) fn is_marked(&self, schedule_id: &str) -> bool {
-        self.cluster
-            .as_ref()
-            .is_some_and(|c| c.busy.contains_key(schedule_id))
-    }
-
     pub(super) fn needs_spare_block(&self) -> bool {
         self.numbers.needs_spare()
     }
@@ -332,16 +294,5 @@ impl Engine {
                 held,
             }),
         )
-    }
-}
-
-fn unmark_in(busy: &mut HashMap<String, u32>, ids: &[String]) {
-    for id in ids {
-        if let Some(n) = busy.get_mut(id) {
-            *n -= 1;
-            if *n == 0 {
-                busy.remove(id);
-            }
-        }
     }
 }

@@ -228,9 +228,11 @@ impl Engine {
                     .into_iter()
                     .filter(|s| journal.deleted.contains(&s.schedule_id))
                     .collect();
+                // Every row it reads back replaces what the engine holds.
                 self.apply(
                     super::incoming::Incoming::read(rows, snapshot.executions, skips),
                     Some(&ids),
+                    |_, _| false,
                 );
             }
             Err(err) => self.report_error(

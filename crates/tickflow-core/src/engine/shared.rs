@@ -9,11 +9,13 @@ use tokio::sync::Notify;
 
 use super::core::Engine;
 use super::execution::Outcome;
+use super::node::EngineGuard;
 use super::EngineError;
 
 /// The engine as shared between the JS thread and the driver task.
 pub struct Shared {
-    engine: Mutex<Engine>,
+    /// The engine, and on a cluster node its coordinator (`node`).
+    engine: Mutex<super::node::Node>,
     pub(super) notify: Notify,
     /// Each start gets a new epoch; a driver runs while the epoch it was started with is
     /// current, so a driver from before a quick stop-and-start cannot linger beside the new one.
@@ -44,7 +46,7 @@ pub struct Shared {
 impl Shared {
     pub fn new(engine: Engine) -> Shared {
         Shared {
-            engine: Mutex::new(engine),
+            engine: Mutex::new(super::node::Node::new(engine)),
             notify: Notify::new(),
             epoch: AtomicU64::new(0),
             wake_pending: AtomicBool::new(false),
@@ -155,8 +157,8 @@ impl Shared {
     pub fn take_messages(&self) -> Vec<super::core::Message> {
         let engine = if self.clustered() {
             let mut engine = match self.engine.try_lock() {
-                Ok(e) => Some(e),
-                Err(std::sync::TryLockError::Poisoned(e)) => Some(e.into_inner()),
+                Ok(e) => Some(EngineGuard::new(e)),
+                Err(std::sync::TryLockError::Poisoned(e)) => Some(EngineGuard::new(e.into_inner())),
                 Err(std::sync::TryLockError::WouldBlock) => None,
             };
             if let Some(engine) = engine.as_mut() {
@@ -188,11 +190,12 @@ impl Shared {
     /// The engine, handed the time. A panic while it was held does not make it unusable:
     /// the engine's operations leave it consistent between steps, and the fault was
     /// already reported.
-    pub fn lock(&self) -> MutexGuard<'_, Engine> {
-        let mut engine = self
-            .engine
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
+    pub fn lock(&self) -> EngineGuard<'_> {
+        let mut engine = EngineGuard::new(
+            self.engine
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner()),
+        );
         self.hand_time(&mut engine);
         engine
     }
