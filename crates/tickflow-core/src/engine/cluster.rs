@@ -61,14 +61,14 @@ impl Engine {
         self.store_pending = false;
         self.persistence = Some(Box::new(super::journal::Persistence::detached()));
         self.readonly = observer;
-        self.node = Some(node);
+        self.session = Some(node);
         self.pending = Default::default();
         self.late = Default::default();
         Ok(())
     }
 
     pub fn is_cluster(&self) -> bool {
-        self.node.is_some()
+        self.session.is_some()
     }
 
     /// Whether this engine's work is the cluster's: queued work, retries and fires waiting
@@ -76,30 +76,30 @@ impl Engine {
     /// database while this node stops; attempts of a node that died are the reapers'. A
     /// process alone owns its work: it dispatches it, and decides its fate at a stop.
     pub(crate) fn work_is_shared(&self) -> bool {
-        self.node.is_some()
+        self.session.is_some()
     }
 
     /// Whether finished executions are kept in the database rather than in this engine
     /// (retention applies there, `history`).
     pub(crate) fn history_in_database(&self) -> bool {
-        self.node.is_some()
+        self.session.is_some()
     }
 
     /// Whether executor answers wait for the driver's next write (written in batches,
     /// under their schedules' locks) rather than complete at once.
     pub(crate) fn answers_batched(&self) -> bool {
-        self.node.is_some()
+        self.session.is_some()
     }
 
     /// This node's token (attempts are recorded under it), when in a cluster.
     pub(crate) fn node_token(&self) -> Option<String> {
-        self.node.as_ref().map(|node| node.token())
+        self.session.as_ref().map(|node| node.token())
     }
 
-    /// Leaves the cluster in memory (`Shared::close_store` writes the answers waiting first,
-    /// and then has the node's row go).
+    /// Leaves the cluster in memory, when the store is closed (`Shared::close_store` writes
+    /// the answers waiting first, then drops the node's coordinator and has its row go).
     pub(crate) fn detach_cluster(&mut self) {
-        self.node = None;
+        self.session = None;
         // Answers not written by now are not written (`Shared::close_store` tried).
         self.pending = Default::default();
         self.late = Default::default();
@@ -153,15 +153,16 @@ impl Engine {
     // Following the others
 
     /// Applies rows read from the database (their JSON read already, off the engine's
-    /// lock: `Incoming::read`), except those `held` says it holds as new (schedule id,
-    /// version). For the schedules in `authoritative`, every row is applied, and the
+    /// lock: `Incoming::read`), except the schedules whose state `keep` says stays (by
+    /// schedule id and the row's version: the coordinator holds it as new, or an
+    /// operation is on it). For the schedules in `authoritative`, every row is applied, and the
     /// executions given are all those not final: others this engine holds as running or
     /// waiting were never committed, and go. Says which versions it now holds of what.
     pub(super) fn apply(
         &mut self,
         incoming: Incoming,
         authoritative: Option<&[String]>,
-        held: impl Fn(&str, i64) -> bool,
+        keep: impl Fn(&str, i64) -> bool,
     ) -> Applied {
         let Incoming {
             schedules: rows,
@@ -181,7 +182,7 @@ impl Engine {
         for v in rows {
             let id = v.row.schedule_id.clone();
             let newer_here = current.get(&id).is_some_and(|k| *k >= v.version);
-            if authoritative.is_none() && (newer_here || held(&id, v.version)) {
+            if authoritative.is_none() && (newer_here || keep(&id, v.version)) {
                 continue;
             }
             current.insert(id.clone(), v.version);

@@ -47,7 +47,7 @@ impl Shared {
         self.set_db(Some(Arc::new(db)));
         let joined = {
             let mut e = self.lock();
-            Coordinator::join(&mut e, joining).map(|c| e.set_coordinator(Some(c)))
+            Coordinator::join(&mut e, joining).map(|c| e.joined(c))
         };
         if joined.is_err() {
             self.clock.follow_database(previous_clock);
@@ -61,13 +61,13 @@ impl Shared {
 /// lock, applied with it (rows this node holds newer, or is working on, are left).
 pub(super) fn follow(shared: &Shared, db: &Db, deadline: Instant) {
     let (xmin, local) = {
-        let mut e = shared.lock();
-        let Some(xmin) = e.coordinator().map(|c| c.follow_from()) else {
+        let e = shared.lock();
+        let Some(xmin) = e.coordinator_ref().map(|c| c.follow_from()) else {
             return;
         };
         (xmin, e.run_queue.running().map(|(k, _)| k as i64).collect())
     };
-    match db.tail_until(deadline, xmin, local) {
+    match db.tail_until(deadline, Some(xmin), local) {
         Ok(Tail {
             xmin,
             schedules,
@@ -218,7 +218,10 @@ fn work(shared: &Shared, db: &Arc<Db>, now: DateTime<Utc>, limit: usize, live: b
     match result {
         Ok((deferred, later)) => {
             // Left for a later turn, before those that arrived meanwhile.
-            e.pending.put_back(later);
+            // (Not once the node left: its answers go with it.)
+            if e.is_cluster() {
+                e.pending.put_back(later);
+            }
             if let Some(coordinator) = e.coordinator().filter(|_| claiming) {
                 coordinator.claimed();
             }
@@ -230,7 +233,9 @@ fn work(shared: &Shared, db: &Arc<Db>, now: DateTime<Utc>, limit: usize, live: b
         Err(_) => {
             // The answers wait for the next turn; the timers are tried again shortly (late
             // fires then go through their catch-up policy).
-            e.pending.put_back(kept_answers);
+            if e.is_cluster() {
+                e.pending.put_back(kept_answers);
+            }
             let retry = now + chrono::Duration::milliseconds(1_000);
             for (_, timer) in kept_due {
                 e.timers.push(retry, timer);
@@ -277,7 +282,7 @@ fn flush_completions(shared: &Shared, db: &Arc<Db>) {
     let (batch, ids) = {
         let mut e = shared.lock();
         shared.take_answers(&mut e);
-        if !e.has_coordinator() || e.pending.is_empty() {
+        if !e.is_cluster() || e.pending.is_empty() {
             return;
         }
         let batch = e.pending.take_all();
@@ -300,7 +305,10 @@ fn flush_completions(shared: &Shared, db: &Arc<Db>) {
         },
     );
     if result.is_err() {
-        shared.lock().pending.put_back(kept);
+        let mut e = shared.lock();
+        if e.is_cluster() {
+            e.pending.put_back(kept);
+        }
     }
 }
 
@@ -356,7 +364,7 @@ impl Shared {
         let closed = self.close_own_store(&mut e);
         let left = !e.is_cluster();
         if left {
-            e.set_coordinator(None);
+            e.left();
             // Answers from now on complete in memory, as on a store of one process.
             self.set_clustered(false);
             self.clock.follow_database(None);

@@ -1,5 +1,5 @@
 //! A cluster node's coordinator, beside its engine (both under the engine's lock:
-//! `node::EngineGuard`). It keeps what the node knows of the database and of the other
+//! `guard::EngineGuard`). It keeps what the node knows of the database and of the other
 //! nodes: the version of each schedule it holds, the schedules its operations are on, where
 //! it follows the others from, who is alive, and when it last followed, claimed and reaped.
 //! With that it decides which rows the engine applies (`apply`), which due timers this
@@ -60,7 +60,7 @@ pub(crate) struct Coordinator {
     /// how many.
     busy: HashMap<String, u32>,
     /// Where the next follow reads from: the oldest transaction open at the last one.
-    xmin: Option<String>,
+    xmin: String,
     /// The session's incarnation as last seen: a new one means the node joined again.
     incarnation: u64,
     /// When this node last followed the others, and last looked for dead nodes.
@@ -107,7 +107,8 @@ enum Turn {
 
 impl Coordinator {
     /// Makes what the cluster holds `engine`'s state, and the coordinator that keeps its
-    /// versions. On failure the engine is left empty, and still expects a store.
+    /// versions. When the engine cannot take a store now, it is left as it was; when what
+    /// the cluster holds cannot be restored, it is left empty, still expecting a store.
     pub(super) fn join(engine: &mut Engine, joining: Joining) -> Result<Coordinator, EngineError> {
         engine.check_attachable()?;
         let Joining {
@@ -139,7 +140,7 @@ impl Coordinator {
             node,
             versions,
             busy: HashMap::new(),
-            xmin: Some(tail.xmin),
+            xmin: tail.xmin,
             last_tail: now,
             last_reap: now - REAP,
             // A herd due at the join is claimed from at once.
@@ -173,13 +174,13 @@ impl Coordinator {
     // Following the others
 
     /// Where the next follow reads from.
-    pub(super) fn follow_from(&self) -> Option<String> {
+    pub(super) fn follow_from(&self) -> String {
         self.xmin.clone()
     }
 
     /// A follow read everything up to `xmin`.
     pub(super) fn followed(&mut self, xmin: String) {
-        self.xmin = Some(xmin);
+        self.xmin = xmin;
         self.last_tail = Instant::now();
         self.failing = false;
     }
@@ -196,10 +197,10 @@ impl Coordinator {
         let (versions, busy) = (&self.versions, &self.busy);
         // Not while an operation of this node is on it: its version makes the next
         // operation read it (`operation`).
-        let held = |id: &str, version: i64| {
+        let keep = |id: &str, version: i64| {
             versions.get(id).is_some_and(|known| *known >= version) || busy.contains_key(id)
         };
-        let applied = engine.apply(incoming, authoritative, held);
+        let applied = engine.apply(incoming, authoritative, keep);
         for (id, version) in applied.versions {
             match version {
                 Some(version) => self.versions.insert(id, version),
@@ -209,8 +210,9 @@ impl Coordinator {
         self.read_again(applied.read_again);
     }
 
-    /// These schedules are read from the database before an operation of this node
-    /// builds on them (the next turn reads them back).
+    /// These schedules are read back from the database at the next turn (`turn_start`
+    /// hands them to the driver), and until then no version of them is known, so that an
+    /// operation on them reads them first.
     pub(super) fn read_again(&mut self, ids: Vec<String>) {
         for id in &ids {
             self.versions.remove(id);
@@ -218,8 +220,8 @@ impl Coordinator {
         self.suspect.extend(ids);
     }
 
-    /// These schedules are no longer known as of any version: the next operation on them
-    /// reads them first.
+    /// No version of these schedules is known (their rows are being read back now): the
+    /// next operation on them reads them first. Unlike `read_again`, nothing is queued.
     pub(super) fn forget_versions(&mut self, ids: &[String]) {
         for id in ids {
             self.versions.remove(id);

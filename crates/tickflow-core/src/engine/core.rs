@@ -91,9 +91,9 @@ pub struct Engine {
     /// A durable store is configured but not yet open.
     pub(crate) store_pending: bool,
     pub(crate) sweep: super::journal::Sweep,
-    /// This engine as a node of a cluster: its session, whose token names the attempts
-    /// that run here; `None` on its own.
-    pub(crate) node: Option<std::sync::Arc<crate::cluster::NodeState>>,
+    /// On a cluster node, the node's session, whose token names the attempts that run
+    /// here (all the engine knows of the cluster); `None` on its own.
+    pub(crate) session: Option<std::sync::Arc<crate::cluster::NodeState>>,
     /// Executor answers a cluster node holds for its next batch written (`answers`).
     pub(crate) pending: super::answers::PendingAnswers,
     /// Attempts this node let go of, whose late answer it still records (`late`).
@@ -129,7 +129,7 @@ impl Engine {
             readonly: false,
             store_pending: false,
             sweep: Default::default(),
-            node: None,
+            session: None,
             pending: Default::default(),
             late: Default::default(),
             handlers: Default::default(),

@@ -69,7 +69,7 @@ pub async fn drive(shared: std::sync::Arc<Shared>, epoch: u64, wake: impl Fn()) 
                         .min(MAX_SLEEP),
                     None => MAX_SLEEP,
                 };
-                let news = engine.coordinator().and_then(|c| c.wait());
+                let news = engine.coordinator_ref().and_then(|c| c.wait());
                 Some(news.map_or(timers, |w| w.min(timers)))
             };
             (wait, engine.has_messages() || shared.has_published(), spin)

@@ -121,7 +121,7 @@ impl Engine {
             return;
         };
         let (id, schedule_id) = (e.id.to_string(), e.schedule_id.to_string());
-        if self.node.is_some() {
+        if self.session.is_some() {
             self.late.remember(key, attempt, id, schedule_id);
         }
     }
@@ -139,7 +139,7 @@ impl Engine {
     /// The answer of an attempt let go of here and not yet ended in the database (the
     /// takeover has not come back yet): tried again at the next write.
     pub(super) fn write_late_answer_later(&mut self, id: String, attempt: u32, outcome: Outcome) {
-        if self.node.is_some() {
+        if self.session.is_some() {
             self.pending.push((id, attempt, outcome));
         }
     }

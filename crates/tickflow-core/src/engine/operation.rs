@@ -224,13 +224,16 @@ pub(super) fn reload(shared: &Shared, db: &Db, ids: Vec<String>, deadline: Insta
         .and_then(|(tx, _)| tx.load(ids.clone(), active));
     let read = read.map(|(rows, executions)| Incoming::read(rows, executions, Vec::new()));
     let mut e = shared.lock();
-    let (engine, Some(coordinator)) = e.split() else {
-        return;
-    };
-    match read {
-        Ok(incoming) => coordinator.apply(engine, incoming, Some(&ids)),
+    let (engine, coordinator) = e.split();
+    match (read, coordinator) {
+        (Ok(incoming), Some(coordinator)) => coordinator.apply(engine, incoming, Some(&ids)),
+        // The node left meanwhile: what it holds is still what the database has.
+        (Ok(incoming), None) => {
+            engine.apply(incoming, Some(&ids), |_, _| false);
+        }
         // Read back at the driver's next turn.
-        Err(_) => coordinator.read_again(ids),
+        (Err(_), Some(coordinator)) => coordinator.read_again(ids),
+        (Err(_), None) => {}
     }
     engine.take_journal();
 }

@@ -9,13 +9,13 @@ use tokio::sync::Notify;
 
 use super::core::Engine;
 use super::execution::Outcome;
-use super::node::EngineGuard;
+use super::guard::EngineGuard;
 use super::EngineError;
 
 /// The engine as shared between the JS thread and the driver task.
 pub struct Shared {
-    /// The engine, and on a cluster node its coordinator (`node`).
-    engine: Mutex<super::node::Node>,
+    /// The engine, and on a cluster node its coordinator (`guard`).
+    engine: Mutex<super::guard::EngineCell>,
     pub(super) notify: Notify,
     /// Each start gets a new epoch; a driver runs while the epoch it was started with is
     /// current, so a driver from before a quick stop-and-start cannot linger beside the new one.
@@ -46,7 +46,7 @@ pub struct Shared {
 impl Shared {
     pub fn new(engine: Engine) -> Shared {
         Shared {
-            engine: Mutex::new(super::node::Node::new(engine)),
+            engine: Mutex::new(super::guard::EngineCell::new(engine)),
             notify: Notify::new(),
             epoch: AtomicU64::new(0),
             wake_pending: AtomicBool::new(false),
