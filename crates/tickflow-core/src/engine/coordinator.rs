@@ -491,31 +491,29 @@ mod tests {
     use super::*;
     use crate::cluster::{VersionedRow, ID_BLOCK};
 
-    /// An engine joined to a cluster in memory, with ids from `block`.
-    fn joined(block: u64) -> Engine {
-        let mut e = Engine::new(Default::default(), None);
+    /// `e` joined to a cluster in memory that holds `schedules`, with ids from `block`.
+    fn join(e: &mut Engine, schedules: Vec<VersionedRow>, block: u64) -> Coordinator {
         e.expect_store();
-        Coordinator::join(
-            &mut e,
-            Joining {
-                tail: Tail {
-                    xmin: "1".into(),
-                    ..Default::default()
-                },
-                block,
-                node: NodeState::new("n1", Arc::new(|| {})),
-                location: "test".into(),
-                observer: false,
-            },
-        )
-        .unwrap();
-        e
+        let tail = Tail {
+            xmin: "1".into(),
+            schedules,
+            ..Default::default()
+        };
+        let joining = Joining {
+            tail,
+            block,
+            node: NodeState::new("n1", Arc::new(|| {})),
+            location: "test".into(),
+            observer: false,
+        };
+        Coordinator::join(e, joining).unwrap()
     }
 
     #[test]
     fn a_joined_node_numbers_its_executions_from_its_block_without_the_database() {
         // The blocks' own rules: `numbers`.
-        let mut e = joined(ID_BLOCK);
+        let mut e = Engine::new(Default::default(), None);
+        join(&mut e, Vec::new(), ID_BLOCK);
         e.next_id("exec");
         assert_eq!(e.numbers.last(), ID_BLOCK + 1);
         assert!(e.needs_spare_block());
@@ -541,23 +539,12 @@ mod tests {
     fn in_a_herd_a_node_fires_its_own_share_before_it_steps_in_for_the_others() {
         let t0 = super::super::tests::at("2026-03-01T00:00:00Z");
         let mut e = Engine::new(Default::default(), Some(t0));
-        e.expect_store();
         let ids: Vec<String> = (0..300).map(|i| format!("s{i}")).collect();
-        let mut c = Coordinator::join(
+        let mut c = join(
             &mut e,
-            Joining {
-                tail: Tail {
-                    xmin: "1".into(),
-                    schedules: ids.iter().map(|id| every_minute(id)).collect(),
-                    ..Default::default()
-                },
-                block: ID_BLOCK,
-                node: NodeState::new("n1", Arc::new(|| {})),
-                location: "test".into(),
-                observer: false,
-            },
-        )
-        .unwrap();
+            ids.iter().map(|id| every_minute(id)).collect(),
+            ID_BLOCK,
+        );
         e.start().unwrap();
         let me = e.node_token().unwrap();
         let peers = vec![me.clone(), "n2#x".to_string(), "n3#y".to_string()];
@@ -657,23 +644,12 @@ mod tests {
     #[test]
     fn rows_are_applied_when_newer_than_held_and_no_operation_is_on_them() {
         let mut e = Engine::new(Default::default(), None);
-        e.expect_store();
         let ids = ["a", "b", "c"];
-        let mut c = Coordinator::join(
+        let mut c = join(
             &mut e,
-            Joining {
-                tail: Tail {
-                    xmin: "1".into(),
-                    schedules: ids.iter().map(|id| every_minute(id)).collect(),
-                    ..Default::default()
-                },
-                block: ID_BLOCK,
-                node: NodeState::new("n1", Arc::new(|| {})),
-                location: "test".into(),
-                observer: false,
-            },
-        )
-        .unwrap();
+            ids.iter().map(|id| every_minute(id)).collect(),
+            ID_BLOCK,
+        );
         let paused = |id: &str, version: i64| {
             let mut v = every_minute(id);
             v.version = version;
