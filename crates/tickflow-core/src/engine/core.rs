@@ -97,7 +97,7 @@ pub struct Engine {
     /// Executor answers a cluster node holds for its next batch written (`answers`).
     pub(crate) pending: super::answers::PendingAnswers,
     /// Attempts this node let go of, whose late answer it still records (`late`).
-    pub(crate) late: super::late::LateAnswers,
+    pub(crate) late: super::late_answers::LateAnswers,
     /// The schedules this process has a handler for.
     pub(crate) handlers: super::handler_set::Handlers,
 }

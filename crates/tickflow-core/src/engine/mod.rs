@@ -23,6 +23,7 @@ mod ids;
 mod incoming;
 mod journal;
 mod late;
+mod late_answers;
 mod metrics;
 mod numbers;
 mod observer;
