@@ -7,14 +7,15 @@
 const { performance } = require('node:perf_hooks')
 const { WorkflowScheduleIntegration } = require('..')
 const { startPostgres } = require('../__test__/helpers/postgres')
+const { freshDb } = require('./lib/servers')
 
 const quantile = (sorted, q) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]
 
 async function measure(pg, { n = 5000, inFlight = 100, schedules = 100 } = {}) {
-  await pg.query('CREATE DATABASE commands_together')
+  const connectionString = await freshDb(pg, 'commands_together')
   const integration = new WorkflowScheduleIntegration({
     executor: async () => 'ok',
-    store: { type: 'postgres', connectionString: pg.urlFor('commands_together') },
+    store: { type: 'postgres', connectionString },
     maxConcurrency: 100,
     historyRetention: { maxPerSchedule: 10 },
   })

@@ -15,7 +15,7 @@
 //   node bench/cluster-floor.js [herd size, default 20000]
 const { startPostgres } = require('../__test__/helpers/postgres')
 const { Client } = require('pg')
-const { freshDb } = require('./cluster')
+const { freshDb } = require('./lib/servers')
 
 const CLIENTS = 3
 const FIRE_TURN = 512
@@ -79,13 +79,13 @@ async function fire(c, me, share, insert) {
 
 /** tickflow's tables: each run's row written queued, running and final; `record(status)`
  * is what the row's record holds at each. */
-async function executionRows(c, me, share, record) {
+async function executionRows(c, me, share, firesOnly, record) {
   await fire(c, me, share, (seqs, ids) => [
     `INSERT INTO executions (seq, id, schedule_id, status, trigger, scheduled_ms, priority, due_ms, record, writer)
      SELECT s, 'exec_' || s, i, 'queued', 'scheduled', $3, 2, $3, $4, $5 FROM unnest($1::bigint[], $2::text[]) u(s, i)`,
     [seqs, ids, AT, record('queued'), me],
   ])
-  if (process.env.FIRES_ONLY) return
+  if (firesOnly) return
   for (;;) {
     const claimed = await transaction(c, [
       [
@@ -113,16 +113,16 @@ async function executionRows(c, me, share, record) {
 }
 
 const MODELS = {
-  current: (c, me, share) => executionRows(c, me, share, () => RECORD),
-  compact: (c, me, share) => executionRows(c, me, share, (status) => (status === 'completed' ? RECORD : '')),
+  current: (c, me, share, firesOnly) => executionRows(c, me, share, firesOnly, () => RECORD),
+  compact: (c, me, share, firesOnly) => executionRows(c, me, share, firesOnly, (status) => (status === 'completed' ? RECORD : '')),
 
-  async lean(c, me, share) {
+  async lean(c, me, share, firesOnly) {
     await fire(c, me, share, (seqs, ids) => [
       `INSERT INTO queue (seq, schedule_id, scheduled_ms, priority, status)
        SELECT s, i, $3, 2, 'queued' FROM unnest($1::bigint[], $2::text[]) u(s, i)`,
       [seqs, ids, AT],
     ])
-    if (process.env.FIRES_ONLY) return
+    if (firesOnly) return
     for (;;) {
       const claimed = await transaction(c, [
         [
@@ -165,8 +165,10 @@ const MODELS = {
   },
 }
 
-async function run(pg, model, size) {
-  const url = await freshDb(pg, `floor_${model}`)
+/** `model`'s herd of `size` on `pg`, in ms: until every fire is recorded (`firesOnly`), or
+ * until every run is recorded as done. */
+async function run(pg, model, size, firesOnly = Boolean(process.env.FIRES_ONLY)) {
+  const url = await freshDb(pg, `floor_${model}${firesOnly ? '_fires' : ''}`)
   const admin = new Client({ connectionString: url })
   await admin.connect()
   const clients = []
@@ -182,11 +184,11 @@ async function run(pg, model, size) {
     }
     const shares = clients.map((_, k) => Array.from({ length: Math.ceil((size - k) / CLIENTS) }, (_, i) => `b${k + i * CLIENTS}`))
     const started = process.hrtime.bigint()
-    await Promise.all(clients.map((c, k) => MODELS[model](c, `n${k}`, shares[k])))
+    await Promise.all(clients.map((c, k) => MODELS[model](c, `n${k}`, shares[k], firesOnly)))
     const ms = Number(process.hrtime.bigint() - started) / 1e6
     const left = model === 'jobs' ? 'SELECT count(*) FROM jobs' : model === 'lean' ? 'SELECT count(*) FROM queue' : `SELECT count(*) FROM executions WHERE status <> 'completed'`
     const unfinished = Number((await admin.query(left)).rows[0].count)
-    if (!process.env.FIRES_ONLY && unfinished !== 0) throw new Error(`${model}: ${unfinished} runs left unfinished`)
+    if (!firesOnly && unfinished !== 0) throw new Error(`${model}: ${unfinished} runs left unfinished`)
     return ms
   } finally {
     await Promise.all([...clients, admin].map((c) => c.end()))
@@ -208,7 +210,11 @@ async function main() {
   }
 }
 
-main().catch((err) => {
-  console.error(err)
-  process.exit(1)
-})
+if (require.main === module) {
+  main().catch((err) => {
+    console.error(err)
+    process.exit(1)
+  })
+}
+
+module.exports = { run }

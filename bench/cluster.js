@@ -1,5 +1,5 @@
 'use strict'
-// C1-C7: several nodes on one PostgreSQL. A throwaway server (bench/lib/servers.js: fsync
+// C1-C8: several nodes on one PostgreSQL. A throwaway server (bench/lib/servers.js: fsync
 // off, as in the tests) and 3 tickflow node processes on it:
 //   C1/C2  a herd of schedules due at one instant: fires/s (every occurrence recorded) and
 //          executions/s (every one completed), from the due instant;
@@ -7,7 +7,9 @@
 //   C4     p99 lateness of every-second schedules in a quiet 3-node cluster;
 //   C5     the synchronous part of a command (bench/lib/commands.js), beside the memory store;
 //   C6     each node's longest event-loop stall during the C1/C2 herd;
-//   C7     the C1/C2 throughput again on a second server with fsync and synchronous_commit on.
+//   C7     the C1/C2 throughput again on a second server with fsync and synchronous_commit on;
+//   C8     what PostgreSQL alone does with a herd's statements (bench/cluster-floor.js), on
+//          the first server: the ceiling each storage model puts on C1/C2 on this machine.
 // pg-boss and graphile-worker run their jobs on the same servers, in the same run
 // (bench/cluster-peers.js); lib/cluster-workloads.js turns it all into tables.
 
@@ -15,9 +17,10 @@ const os = require('node:os')
 const path = require('node:path')
 const { fork } = require('node:child_process')
 const { Client } = require('pg')
-const { startServer, durabilityOf } = require('./lib/servers')
+const { startServer, durabilityOf, freshDb } = require('./lib/servers')
 const { commandsBothStores } = require('./lib/commands')
 const peers = require('./cluster-peers')
+const floor = require('./cluster-floor')
 const { workloads } = require('./lib/cluster-workloads')
 
 const NODE = path.join(__dirname, 'lib', 'cluster-node.js')
@@ -44,11 +47,6 @@ async function stopAll(nodes) {
   for (const n of nodes) if (n.exitCode === null && n.signalCode === null) n.send({ type: 'stop' })
   await Promise.race([Promise.all(nodes.map((n) => n.ended)), sleep(10_000)])
   for (const n of nodes) n.kill('SIGKILL')
-}
-
-async function freshDb(pg, name) {
-  await pg.query(`CREATE DATABASE ${name}`)
-  return pg.urlFor(name)
 }
 
 /**
@@ -160,7 +158,19 @@ async function lateness(pg, count, seconds) {
   return { samples: samples.length, p50: q(0.5), p99: q(0.99), max: samples[samples.length - 1], perNode: reports.map((r, i) => r.lateness.length - before[i]) }
 }
 
-/** Everything C1-C7 report: the fsync-off server first, then the durable one. */
+/** C8: a herd of `count` replayed from plain clients, no scheduler (bench/cluster-floor.js):
+ * ms until every fire is recorded and until every run is recorded as done, for tickflow's
+ * tables and a narrow queue row; a job queue's share has no fires. */
+async function floorOf(pg, count) {
+  const ms = {}
+  for (const model of ['current', 'lean']) {
+    ms[model] = { firesMs: await floor.run(pg, model, count, true), doneMs: await floor.run(pg, model, count, false) }
+  }
+  ms.jobs = { doneMs: await floor.run(pg, 'jobs', count, false) }
+  return { count, ms }
+}
+
+/** Everything C1-C8 report: the fsync-off server first, then the durable one. */
 async function measure(sizes) {
   const peerOptions = {
     jobs: sizes.clusterHerd,
@@ -181,6 +191,7 @@ async function measure(sizes) {
     for (let i = 0; i < 3; i++) fast.takeovers.push(await failover(pg, i))
     fast.stopped = await failover(pg, 3, 'SIGSTOP')
     fast.lateness = await lateness(pg, sizes.clusterLateSchedules, sizes.clusterLateSeconds)
+    fast.floor = await floorOf(pg, sizes.clusterHerd).catch(failed)
   } finally {
     await pg.stop()
   }
@@ -201,7 +212,7 @@ async function run(sizes) {
   return workloads(await measure(sizes), sizes)
 }
 
-module.exports = { run, measure, herd, failover, lateness, startNode, freshDb }
+module.exports = { run, measure, herd, failover, lateness, startNode }
 
 if (require.main === module) {
   const sizes = require('./lib/sizes')

@@ -18,7 +18,7 @@ const GROUPS = [
   { ids: ['B7'], file: './throughput' },
   { ids: ['B8'], file: './events' },
   { ids: ['S1', 'S2', 'S3'], file: './store' },
-  { ids: ['C1', 'C2', 'C3', 'C4', 'C5', 'C6', 'C7'], file: './cluster' },
+  { ids: ['C1', 'C2', 'C3', 'C4', 'C5', 'C6', 'C7', 'C8'], file: './cluster' },
   { ids: ['O1', 'O2'], file: './operations' },
 ]
 

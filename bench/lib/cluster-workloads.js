@@ -1,5 +1,5 @@
 'use strict'
-// bench/cluster.js's measurements as workloads C1-C7 for bench/lib/report.js: each with its
+// bench/cluster.js's measurements as workloads C1-C8 for bench/lib/report.js: each with its
 // target, met or missed, and pg-boss's and graphile-worker's figures where they apply.
 
 const PEERS = ['pg-boss', 'graphile-worker']
@@ -107,6 +107,43 @@ function commandsWorkload({ commands, durability }) {
   }
 }
 
+/** C8: the ceiling PostgreSQL alone puts on C1/C2 here, beside what tickflow reached. */
+function floorWorkload({ floor, herd: h, peers }) {
+  const title = 'Several nodes: what PostgreSQL alone does with the herd\'s statements, no scheduler (the ceiling on C1/C2 on this machine)'
+  if (floor.failed) return { id: 'C8', title, unit: 'per second', libraries: ['tickflow'], what: '', rows: [], target: { none: true, text: 'none', detail: floor.failed } }
+  const perSecond = (ms) => (ms ? floor.count / (ms / 1000) : null)
+  const rates = herdRates(h)
+  const tables = { fires: perSecond(floor.ms.current.firesMs), done: perSecond(floor.ms.current.doneMs) }
+  const lean = { fires: perSecond(floor.ms.lean.firesMs), done: perSecond(floor.ms.lean.doneMs) }
+  const jobs = perSecond(floor.ms.jobs.doneMs)
+  const gw = peerJobsPerSecond(peers, 'graphile-worker')
+  const share = (ours, ceiling) => (ours && ceiling ? `${Math.round((100 * ours) / ceiling)}%` : 'none')
+  const na = { na: 'no fires' }
+  return {
+    id: 'C8',
+    title,
+    unit: 'per second',
+    libraries: ['tickflow (C1/C2)', "tickflow's tables, SQL alone", 'a narrow queue row, SQL alone', "a job queue's share, SQL alone"],
+    what:
+      `bench/cluster-floor.js on the server of C1/C2, right after them: ${fmt(floor.count)} runs due at once, replayed by 3 plain pg clients ` +
+      '(fires in turns of 512, runs claimed 500 at a time), with no scheduler: no node, no JavaScript, no records built. ' +
+      "tickflow's tables: each execution row written queued, running and final with its whole record, the schedule row with it. " +
+      'A narrow queue row: claimed then deleted, the record written once at the end. A job queue\'s share: jobs enqueued beforehand, claimed and deleted, nothing else recorded.',
+    rows: [
+      { label: 'every fire recorded', noRatio: true, figures: { 'tickflow (C1/C2)': rates.fires, "tickflow's tables, SQL alone": tables.fires, 'a narrow queue row, SQL alone': lean.fires, "a job queue's share, SQL alone": na } },
+      { label: 'every run recorded as done', noRatio: true, figures: { 'tickflow (C1/C2)': rates.executions, "tickflow's tables, SQL alone": tables.done, 'a narrow queue row, SQL alone': lean.done, "a job queue's share, SQL alone": jobs } },
+    ],
+    target: {
+      none: true,
+      text: 'none (the ceilings C1 and C2 are measured against)',
+      detail:
+        `tickflow reached ${share(rates.fires, tables.fires)} of its tables' fires/s and ${share(rates.executions, tables.done)} of their runs/s; ` +
+        `graphile-worker's ${fmt(gw)} jobs/s in C2 is ${gw && tables.done ? (gw / tables.done).toFixed(1) : 'none'}× what tickflow's tables allow and ` +
+        `${gw && lean.done ? (gw / lean.done).toFixed(1) : 'none'}× a narrow queue row's`,
+    },
+  }
+}
+
 function stallsWorkload({ fast, durable }, count) {
   const perProcess = (values) => Object.fromEntries(values.map((v, i) => [PROCESSES[i], v === null ? { text: 'none' } : v]))
   const nodeRow = (run, label) => ({
@@ -145,7 +182,7 @@ function stallsWorkload({ fast, durable }, count) {
   }
 }
 
-/** C1-C7 from bench/cluster.js measure(). */
+/** C1-C8 from bench/cluster.js measure(). */
 function workloads(results, sizes) {
   const { fast, durable } = results
   const { herd: h, peers, takeovers, stopped, lateness: l } = fast
@@ -254,6 +291,7 @@ function workloads(results, sizes) {
       },
       notes: [loadNote(durable)],
     },
+    floorWorkload(fast),
   ]
 }
 

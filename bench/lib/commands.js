@@ -5,6 +5,7 @@
 const { performance } = require('node:perf_hooks')
 const { WorkflowScheduleIntegration } = require('../..')
 const { percentile } = require('./measure')
+const { freshDb } = require('./servers')
 
 const COMMANDS = ['create', 'pause', 'resume', 'trigger']
 const WARMUP_ROUNDS = 50
@@ -59,9 +60,9 @@ async function commands(store, rounds) {
 
 /** commands() on a fresh database of `pg` and on the memory store. */
 async function commandsBothStores(pg, rounds, database = 'commands') {
-  await pg.query(`CREATE DATABASE ${database}`)
+  const connectionString = await freshDb(pg, database)
   return {
-    postgres: await commands({ type: 'postgres', connectionString: pg.urlFor(database) }, rounds),
+    postgres: await commands({ type: 'postgres', connectionString }, rounds),
     memory: await commands({ type: 'memory' }, rounds),
   }
 }

@@ -24,4 +24,10 @@ async function durabilityOf(pg) {
   return rows.split('\n').sort((a, b) => names.indexOf(a.split('=')[0]) - names.indexOf(b.split('=')[0])).join(', ')
 }
 
-module.exports = { startServer, durabilityOf }
+/** A new database `name` on the server `pg`; its URL. */
+async function freshDb(pg, name) {
+  await pg.query(`CREATE DATABASE ${name}`)
+  return pg.urlFor(name)
+}
+
+module.exports = { startServer, durabilityOf, freshDb }
