@@ -195,3 +195,30 @@ test('with the server paused, stop() after initialize() alone is pending while t
   await integration.stop()
   expect(await pg.query(`SELECT count(*) FROM tickflow.nodes`, { database })).toBe('0')
 })
+
+test('stop() with a run in flight resolves once the run ends, not when its grace runs out', async () => {
+  // No listener: the run's end tells JavaScript nothing but that the last attempt ended.
+  let finish = null
+  const integration = new WorkflowScheduleIntegration({
+    executor: () => new Promise((resolve) => (finish = resolve)),
+    store: { type: 'postgres', connectionString: url },
+  })
+  await integration.start()
+  await integration.createScheduledWorkflow(config('a', '0 0 1 1 *'))
+  await integration.triggerScheduledExecution('s-a')
+  await until(() => finish !== null, 'the run started')
+  // A grace far longer than the test may take: only the run's end can let the stop resolve.
+  const stopped = watch(integration.stop({ graceMs: 3_600_000 }))
+  try {
+    await sleep(50)
+    expect(stopped.settled).toBe(false)
+    finish('done')
+    await until(() => stopped.settled, 'the stop resolved')
+  } finally {
+    // Should it not have, a second stop ends the grace (and the test) at once.
+    if (!stopped.settled) await integration.stop({ graceMs: 0 })
+  }
+  expect(stopped.error).toBeUndefined()
+  const [execution] = await integration.listExecutions({ scheduleId: 's-a' })
+  expect(execution.status).toBe('completed')
+})

@@ -3,6 +3,7 @@
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::time::Duration as StdDuration;
+use super::core::Lifecycle;
 
 pub use super::shared::Shared;
 
@@ -26,10 +27,11 @@ pub async fn drive(shared: std::sync::Arc<Shared>, epoch: u64, wake: impl Fn()) 
     while shared.epoch() == epoch {
         // (sleep before the next turn, or None to go on at once; messages waiting?)
         let (wait, has_messages, spin) = {
-            let (spin, now, cluster) = {
+            let (spin, now, cluster, in_flight) = {
                 let engine = shared.lock();
                 // Not under a test's paused tokio clock: yielding would never let it advance.
-                (!shared.on_tokio_clock(), engine.now(), engine.is_cluster())
+                let spin = !shared.on_tokio_clock();
+                (spin, engine.now(), engine.is_cluster(), engine.in_flight())
             };
             let mut more = false;
             if catch_unwind(AssertUnwindSafe(|| {
@@ -72,7 +74,14 @@ pub async fn drive(shared: std::sync::Arc<Shared>, epoch: u64, wake: impl Fn()) 
                 let news = engine.coordinator_ref().and_then(|c| c.wait());
                 Some(news.map_or(timers, |w| w.min(timers)))
             };
-            (wait, engine.has_messages() || shared.has_published(), spin)
+            // A stop waits in JavaScript for the last attempt to end. On a cluster node the
+            // driver writes its answer, so JavaScript hears of it only by a wake-up: one is
+            // sent when this turn ended the last, even with no event to deliver.
+            let last_ended = engine.lifecycle == Lifecycle::Stopping
+                && in_flight > 0
+                && engine.in_flight() == 0;
+            let tell = engine.has_messages() || shared.has_published() || last_ended;
+            (wait, tell, spin)
         };
         if has_messages && shared.claim_wake() {
             wake();
