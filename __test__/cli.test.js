@@ -477,6 +477,31 @@ describe('the sqlite store: run, then status and history', () => {
     expect(await ids()).toEqual(['app-report', 'append'])
   }, 40_000)
 
+  test("run does not run an application's schedules in the store it shares: their fires are skipped no_handler, never failed", async () => {
+    const cwd = tempDir()
+    const db = path.join(cwd, 'app.db')
+    const env = { TICKFLOW_TEST_OUT: path.join(cwd, 'runs.txt') }
+    const app = new WorkflowScheduleIntegration({ store: { type: 'sqlite', path: db } })
+    await app.schedule('app-tick', '* * * * * *', () => 'ticked')
+    await app.stop()
+
+    const r = await tickflow(['run', fixture('append-every-second.json'), '--db', db, '--for', '2s'], { cwd, env })
+    expect(r.stderr).toBe('')
+    expect(r.code).toBe(0)
+    expect(fs.readFileSync(env.TICKFLOW_TEST_OUT, 'utf8').length).toBeGreaterThan(0) // the file's schedule ran
+
+    const it = new WorkflowScheduleIntegration({ store: { type: 'sqlite', path: db, readonly: true } })
+    await it.initialize()
+    try {
+      expect(await it.listExecutions({ scheduleId: 'app-tick' })).toEqual([])
+      const skipped = await it.getSkippedOccurrences('app-tick')
+      expect(skipped.length).toBeGreaterThan(0)
+      expect(skipped.every((s) => s.reason === 'no_handler')).toBe(true)
+    } finally {
+      await it.stop()
+    }
+  }, 40_000)
+
   test('run --help names --dry-run', async () => {
     const r = await tickflow(['run', '--help'])
     expect(r.code).toBe(0)

@@ -206,6 +206,19 @@ class WorkflowScheduleIntegration extends EventEmitter {
     return JSON.parse(this._call((n) => n.syncPlan(json)))
   }
 
+  /**
+   * `handler` runs these schedules, as if each were declared with schedule(), whatever
+   * created them (the CLI's `run`: a file's schedules, in a store an application may share;
+   * the application's own are then left to it, skipped `no_handler` here).
+   */
+  _handle(ids, handler) {
+    checkFunction(handler, 'handler')
+    for (const id of ids) {
+      checkId(id, 'ids')
+      if (!this._host.declares(id)) this._host.declare(id, handler)
+    }
+  }
+
   // ---- lifecycle (lib/integration/lifecycle.js) -------------------------------------------
 
   /** Opens the store (a durable one restores its schedules and executions, off the JS thread). */

@@ -77,11 +77,15 @@ async function run(argv, { out }) {
 
   const paint = colours(out)
   const executor = actionExecutor(actionsOf(doc, file))
+  // No executor for everything: only the file's schedules have a handler here, so that an
+  // application's schedules in a store it shares are left to it (on PostgreSQL, its nodes
+  // run them; here they are skipped no_handler), never failed for want of an action.
   const integration = await openIntegration(
-    { executor, defaultTimezone: doc.timezone || 'UTC', ...(doc.maxConcurrency && { maxConcurrency: doc.maxConcurrency }) },
+    { defaultTimezone: doc.timezone || 'UTC', ...(doc.maxConcurrency && { maxConcurrency: doc.maxConcurrency }) },
     store,
   )
   try {
+    integration._handle(configs.map((c) => c.id), executor)
     const changes = await applySchedules(integration, configs)
     out.write(`${paint.bold(`tickflow run ${file}`)}\n`)
     out.write(`  store  ${store.label}\n`)
