@@ -1,9 +1,9 @@
 //! The system-clock driver: one tokio task sleeps until the earliest timer of all
 //! schedules, fires what is due, and wakes JavaScript when there are messages to drain.
 
+use super::core::Lifecycle;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::time::Duration as StdDuration;
-use super::core::Lifecycle;
 
 pub use super::shared::Shared;
 
@@ -77,9 +77,8 @@ pub async fn drive(shared: std::sync::Arc<Shared>, epoch: u64, wake: impl Fn()) 
             // A stop waits in JavaScript for the last attempt to end. On a cluster node the
             // driver writes its answer, so JavaScript hears of it only by a wake-up: one is
             // sent when this turn ended the last, even with no event to deliver.
-            let last_ended = engine.lifecycle == Lifecycle::Stopping
-                && in_flight > 0
-                && engine.in_flight() == 0;
+            let last_ended =
+                engine.lifecycle == Lifecycle::Stopping && in_flight > 0 && engine.in_flight() == 0;
             let tell = engine.has_messages() || shared.has_published() || last_ended;
             (wait, tell, spin)
         };
