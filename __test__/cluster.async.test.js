@@ -204,19 +204,20 @@ test('stop() with a run in flight resolves once the run ends, not when its grace
     store: { type: 'postgres', connectionString: url },
   })
   await integration.start()
-  await integration.createScheduledWorkflow(config('a', '0 0 1 1 *'))
-  await integration.triggerScheduledExecution('s-a')
-  await until(() => finish !== null, 'the run started')
-  // A grace far longer than the test may take: only the run's end can let the stop resolve.
-  const stopped = watch(integration.stop({ graceMs: 3_600_000 }))
+  let stopped = null
   try {
+    await integration.createScheduledWorkflow(config('a', '0 0 1 1 *'))
+    await integration.triggerScheduledExecution('s-a')
+    await until(() => finish !== null, 'the run started')
+    // A grace far longer than the test may take: only the run's end can let the stop resolve.
+    stopped = watch(integration.stop({ graceMs: 3_600_000 }))
     await sleep(50)
     expect(stopped.settled).toBe(false)
     finish('done')
     await until(() => stopped.settled, 'the stop resolved')
   } finally {
     // Should it not have, a second stop ends the grace (and the test) at once.
-    if (!stopped.settled) await integration.stop({ graceMs: 0 })
+    if (!stopped?.settled) await integration.stop({ graceMs: 0 })
   }
   expect(stopped.error).toBeUndefined()
   const [execution] = await integration.listExecutions({ scheduleId: 's-a' })

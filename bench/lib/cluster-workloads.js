@@ -111,13 +111,14 @@ function commandsWorkload({ commands, durability }) {
 function floorWorkload({ floor, herd: h, peers }) {
   const title = 'Several nodes: what PostgreSQL alone does with the herd\'s statements, no scheduler (the ceiling on C1/C2 on this machine)'
   if (floor.failed) return { id: 'C8', title, unit: 'per second', libraries: ['tickflow'], what: '', rows: [], target: { none: true, text: 'none', detail: floor.failed } }
-  const perSecond = (ms) => (ms ? floor.count / (ms / 1000) : null)
+  const perSecond = (ms) => (ms ? floor.count / (ms / 1000) : { text: 'none' })
   const rates = herdRates(h)
   const tables = { fires: perSecond(floor.ms.current.firesMs), done: perSecond(floor.ms.current.doneMs) }
   const lean = { fires: perSecond(floor.ms.lean.firesMs), done: perSecond(floor.ms.lean.doneMs) }
   const jobs = perSecond(floor.ms.jobs.doneMs)
   const gw = peerJobsPerSecond(peers, 'graphile-worker')
-  const share = (ours, ceiling) => (ours && ceiling ? `${Math.round((100 * ours) / ceiling)}%` : 'none')
+  const number = (x) => (typeof x === 'number' ? x : null)
+  const share = (ours, ceiling) => (number(ours) && number(ceiling) ? `${Math.round((100 * ours) / ceiling)}%` : 'none')
   const na = { na: 'no fires' }
   return {
     id: 'C8',
@@ -125,13 +126,13 @@ function floorWorkload({ floor, herd: h, peers }) {
     unit: 'per second',
     libraries: ['tickflow (C1/C2)', "tickflow's tables, SQL alone", 'a narrow queue row, SQL alone', "a job queue's share, SQL alone"],
     what:
-      `bench/cluster-floor.js on the server of C1/C2, right after them: ${fmt(floor.count)} runs due at once, replayed by 3 plain pg clients ` +
+      `bench/cluster-floor.js on the server of C1/C2, after C1-C4: ${fmt(floor.count)} runs due at once, replayed by 3 plain pg clients ` +
       '(fires in turns of 512, runs claimed 500 at a time), with no scheduler: no node, no JavaScript, no records built. ' +
       "tickflow's tables: each execution row written queued, running and final with its whole record, the schedule row with it. " +
       'A narrow queue row: claimed then deleted, the record written once at the end. A job queue\'s share: jobs enqueued beforehand, claimed and deleted, nothing else recorded.',
     rows: [
-      { label: 'every fire recorded', noRatio: true, figures: { 'tickflow (C1/C2)': rates.fires, "tickflow's tables, SQL alone": tables.fires, 'a narrow queue row, SQL alone': lean.fires, "a job queue's share, SQL alone": na } },
-      { label: 'every run recorded as done', noRatio: true, figures: { 'tickflow (C1/C2)': rates.executions, "tickflow's tables, SQL alone": tables.done, 'a narrow queue row, SQL alone': lean.done, "a job queue's share, SQL alone": jobs } },
+      { label: 'every fire recorded', noRatio: true, figures: { 'tickflow (C1/C2)': ours(h, rates.fires, 'not every occurrence recorded'), "tickflow's tables, SQL alone": tables.fires, 'a narrow queue row, SQL alone': lean.fires, "a job queue's share, SQL alone": na } },
+      { label: 'every run recorded as done', noRatio: true, figures: { 'tickflow (C1/C2)': ours(h, rates.executions, 'not every execution completed'), "tickflow's tables, SQL alone": tables.done, 'a narrow queue row, SQL alone': lean.done, "a job queue's share, SQL alone": jobs } },
     ],
     target: {
       none: true,
@@ -139,7 +140,7 @@ function floorWorkload({ floor, herd: h, peers }) {
       detail:
         `tickflow reached ${share(rates.fires, tables.fires)} of its tables' fires/s and ${share(rates.executions, tables.done)} of their runs/s; ` +
         `graphile-worker's ${fmt(gw)} jobs/s in C2 is ${gw && tables.done ? (gw / tables.done).toFixed(1) : 'none'}× what tickflow's tables allow and ` +
-        `${gw && lean.done ? (gw / lean.done).toFixed(1) : 'none'}× a narrow queue row's`,
+        `${gw && number(lean.done) ? (gw / lean.done).toFixed(1) : 'none'}× a narrow queue row's`,
     },
   }
 }
