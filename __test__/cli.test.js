@@ -502,6 +502,19 @@ describe('the sqlite store: run, then status and history', () => {
     }
   }, 40_000)
 
+  test('status lists schedules by id, whatever order the store holds them in', async () => {
+    const cwd = tempDir()
+    const db = path.join(cwd, 'app.db')
+    const app = new WorkflowScheduleIntegration({ executor: () => null, store: { type: 'sqlite', path: db } })
+    for (const id of ['m', 'z', 'a']) await app.createScheduledWorkflow({ id, workflowId: 'w', scheduleConfig: { cronExpression: '0 9 * * *' } })
+    await app.stop()
+    const json = await tickflow(['status', '--db', db, '--json'], { cwd })
+    expect(json.code).toBe(0)
+    expect(JSON.parse(json.stdout).map((r) => r.scheduleId)).toEqual(['a', 'm', 'z'])
+    const table = await tickflow(['status', '--db', db], { cwd })
+    expect(table.stdout.split('\n').filter((l) => /^[amz] /.test(l)).map((l) => l[0])).toEqual(['a', 'm', 'z'])
+  })
+
   test('run --help names --dry-run', async () => {
     const r = await tickflow(['run', '--help'])
     expect(r.code).toBe(0)
@@ -767,6 +780,18 @@ describe('secrets and control characters', () => {
       expect({ args, failed: r.code > 0, leaks: leaks(r.stdout + r.stderr) }).toEqual({ args, failed: true, leaks: false })
       expect(r.stderr).toMatch(/\*\*\*/)
     }
+    // --db where --store was meant: pointed to it, and no file named after the URL is made.
+    const cwd = tempDir()
+    for (const args of [
+      ['status', '--db', 'postgres://u:hunter2@h/db'],
+      ['history', 'x', '--db', 'postgres://u:hunter2@h/db'],
+      ['run', fixture('append-every-second.json'), '--db', 'postgres://u:hunter2@h/db', '--for', '1s'],
+    ]) {
+      const r = await tickflow(args, { cwd })
+      expect({ args, code: r.code, leaks: leaks(r.stdout + r.stderr) }).toEqual({ args, code: 2, leaks: false })
+      expect(r.stderr).toContain('--db names a sqlite file; for PostgreSQL, use --store postgres://u:***@h/db')
+    }
+    expect(fs.readdirSync(cwd)).toEqual([])
   }, 60_000)
 
   test("a connection string passed as the integration's store: its value is shown without the password", () => {

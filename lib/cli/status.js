@@ -77,10 +77,13 @@ async function status(argv, { out }) {
   return 0
 }
 
+/** Schedules in a stable order, whatever order the store holds them in. */
+const byScheduleId = (configs) => configs.sort((a, b) => (a.scheduleId < b.scheduleId ? -1 : a.scheduleId > b.scheduleId ? 1 : 0))
+
 /** What the table shows, as data. */
 async function statusJson(integration, { running = null } = {}) {
   const rows = []
-  for (const config of integration.getScheduledWorkflows()) {
+  for (const config of byScheduleId(integration.getScheduledWorkflows())) {
     const s = await integration.getScheduleStatus(config.scheduleId)
     const m = s.metrics
     const nextRun = running === false ? null : nextRunOf(integration, config.scheduleId, s)
@@ -137,7 +140,7 @@ function nextRunText(integration, scheduleId, status, { running, now }) {
 
 /** The status table of every schedule `integration` holds. */
 async function renderStatus(integration, { paint, source, now = new Date(), running = null }) {
-  const configs = integration.getScheduledWorkflows()
+  const configs = byScheduleId(integration.getScheduledWorkflows())
   if (configs.length === 0) return `no schedules in ${source}`
   const stalled = []
   const rows = []

@@ -26,7 +26,13 @@ function postgresStore(url, { readonly = false } = {}) {
 }
 
 /** The store option for `run`, from --store and --db. */
+/** A connection string given where a sqlite file belongs: named as such, never made a file. */
+function refusePostgresDb(db) {
+  if (isPostgres(db)) throw new UsageError(`--db names a sqlite file; for PostgreSQL, use --store ${redact(db)}`)
+}
+
 function runStore({ store = 'sqlite', db }) {
+  refusePostgresDb(db)
   if (isPostgres(store)) {
     if (db !== undefined) throw new UsageError('--db names a sqlite file; it does not go with --store postgres://…')
     return postgresStore(store)
@@ -77,6 +83,7 @@ function openForReading(db = DEFAULT_DB, storeOption) {
     return openIntegration({}, postgresStore(storeOption, { readonly: true }))
   }
   if (storeOption !== undefined && storeOption !== 'sqlite') return Promise.reject(badStore(storeOption, "'sqlite'"))
+  refusePostgresDb(db)
   if (!fs.existsSync(db)) {
     throw new RuntimeError(`no store at ${db}`, {
       hint: 'tickflow run <schedules.json> creates it; --db PATH names another one',
