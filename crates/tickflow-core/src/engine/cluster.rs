@@ -510,6 +510,14 @@ impl Engine {
         None
     }
 
+    /// Answers taken for a write that did not write them: back before those that arrived
+    /// since. Not once the node left its cluster: its answers went with it.
+    pub(super) fn answers_not_written(&mut self, answers: Vec<super::answers::Answer>) {
+        if self.is_cluster() {
+            self.pending.put_back(answers);
+        }
+    }
+
     /// The scope of a command on one schedule.
     pub fn schedule_scope(&self, schedule_id: &str) -> Scope {
         Scope::Schedules {

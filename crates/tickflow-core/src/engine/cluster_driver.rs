@@ -217,11 +217,8 @@ fn work(shared: &Shared, db: &Arc<Db>, now: DateTime<Utc>, limit: usize, live: b
     let mut e = shared.lock();
     match result {
         Ok((deferred, later)) => {
-            // Left for a later turn, before those that arrived meanwhile.
-            // (Not once the node left: its answers go with it.)
-            if e.is_cluster() {
-                e.pending.put_back(later);
-            }
+            // Left for a later turn.
+            e.answers_not_written(later);
             if let Some(coordinator) = e.coordinator().filter(|_| claiming) {
                 coordinator.claimed();
             }
@@ -233,9 +230,7 @@ fn work(shared: &Shared, db: &Arc<Db>, now: DateTime<Utc>, limit: usize, live: b
         Err(_) => {
             // The answers wait for the next turn; the timers are tried again shortly (late
             // fires then go through their catch-up policy).
-            if e.is_cluster() {
-                e.pending.put_back(kept_answers);
-            }
+            e.answers_not_written(kept_answers);
             let retry = now + chrono::Duration::milliseconds(1_000);
             for (_, timer) in kept_due {
                 e.timers.push(retry, timer);
@@ -305,10 +300,7 @@ fn flush_completions(shared: &Shared, db: &Arc<Db>) {
         },
     );
     if result.is_err() {
-        let mut e = shared.lock();
-        if e.is_cluster() {
-            e.pending.put_back(kept);
-        }
+        shared.lock().answers_not_written(kept);
     }
 }
 

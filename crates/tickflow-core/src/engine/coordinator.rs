@@ -214,9 +214,7 @@ impl Coordinator {
     /// hands them to the driver), and until then no version of them is known, so that an
     /// operation on them reads them first.
     pub(super) fn read_again(&mut self, ids: Vec<String>) {
-        for id in &ids {
-            self.versions.remove(id);
-        }
+        self.forget_versions(&ids);
         self.suspect.extend(ids);
     }
 
@@ -279,8 +277,8 @@ impl Coordinator {
     /// Whether this node fires `timer` now: its own (a fire it is preferred for, or a retry or
     /// timeout), another node's it may step in for, or another node's not yet. A node
     /// without the schedule's handler waits longer, for one with it; when none fired it by
-    /// then, it records the occurrence skipped (no_handler).
-    fn turn_of(&self, engine: &Engine, timer: &Timer, now: DateTime<Utc>) -> Turn {
+    /// then, it records the occurrence skipped (no_handler). `token` is this node's.
+    fn turn_of(&self, engine: &Engine, token: &str, timer: &Timer, now: DateTime<Utc>) -> Turn {
         let Timer::Fire { schedule, .. } = timer else {
             return Turn::Own;
         };
@@ -290,7 +288,6 @@ impl Coordinator {
         let wait_ms = if !engine.handles(&s.spec.fragments.schedule_id) {
             NO_HANDLER_WAIT_MS
         } else {
-            let token = self.node.token();
             let preferred = self
                 .peers
                 .iter()
@@ -338,6 +335,8 @@ impl Coordinator {
             popped.rotate_left(start);
         }
         let mut step_ins = Vec::new();
+        // Read once a turn: the session keeps it behind a lock.
+        let token = self.node.token();
         for (at, timer) in popped {
             if due.len() >= limit {
                 engine.timers.push(at, timer);
@@ -348,7 +347,7 @@ impl Coordinator {
                 later.push((at, timer));
                 continue;
             }
-            match self.turn_of(engine, &timer, now) {
+            match self.turn_of(engine, &token, &timer, now) {
                 Turn::Own => due.push((at, timer)),
                 Turn::StepIn(since) => step_ins.push((at, timer, since)),
                 Turn::NotBefore(until) => engine.timers.push(until, timer),
